@@ -3,6 +3,8 @@ import { createInvoker } from './core/invoke';
 import { loadApp } from './core/loadApp';
 import type { Logger } from './core/logger';
 import { createHttpComponent } from './http';
+import { createQueueComponent } from './queues';
+import { createTimerComponent } from './timers';
 
 export type HostOptions = {
   appDir: string;
@@ -25,7 +27,10 @@ export type RunningHost = {
 
 /** Builds the trigger components for a loaded app; each one ignores functions it does not serve. */
 type ComponentFactory = (ctx: HostContext) => HostComponent;
-const triggerComponents: ComponentFactory[] = [];
+const triggerComponents: ComponentFactory[] = [
+  createQueueComponent,
+  createTimerComponent,
+];
 
 /**
  * Loads the app and serves its triggers. Knows nothing about what the app does: it only speaks

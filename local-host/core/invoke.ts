@@ -9,6 +9,9 @@ export type InvocationOutcome =
 /** Supplies the data of an extra input binding of a given type (for example `durableClient`). */
 export type InputProvider = (binding: BindingInfo, fn: RegisteredFunction) => TypedData;
 
+/** Delivers the value a succeeded invocation set on an output binding of a given type (for example `queue`). */
+export type OutputHandler = (output: { binding: BindingInfo; data: TypedData; fn: RegisteredFunction }) => Promise<void>;
+
 export type Invoker = {
   readonly registry: AppRegistry;
   invoke(
@@ -17,6 +20,8 @@ export type Invoker = {
   ): Promise<InvocationOutcome>;
   /** Registers the provider for extra input bindings of `type`. */
   provideInput(type: string, provider: InputProvider): void;
+  /** Registers the handler for output bindings of `type`; when it throws, the invocation fails. */
+  handleOutput(type: string, handler: OutputHandler): void;
 };
 
 export const triggerBinding = (fn: RegisteredFunction): [string, BindingInfo] => {
@@ -44,9 +49,11 @@ const errorOf = (e: unknown): Error => (e instanceof Error ? e : new Error(Strin
  */
 export const createInvoker = (registry: AppRegistry, log: LogSink): Invoker => {
   const providers = new Map<string, InputProvider>();
+  const outputHandlers = new Map<string, OutputHandler>();
   return {
     registry,
     provideInput: (type, provider) => providers.set(type.toLowerCase(), provider),
+    handleOutput: (type, handler) => outputHandlers.set(type.toLowerCase(), handler),
     invoke: async (fn, trigger) => {
       const invocationId = randomUUID();
       const started = performance.now();
@@ -70,6 +77,12 @@ export const createInvoker = (registry: AppRegistry, log: LogSink): Invoker => {
         const { context, inputs } = await model.getArguments();
         const result = await model.invokeFunction(context, inputs, fn.callback);
         const response = await model.getResponse(context, result);
+        // As in Azure, outputs are delivered after the handler returns, and a failed delivery fails the invocation.
+        for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
+          const handler = binding.direction === 'out' ? outputHandlers.get((binding.type ?? '').toLowerCase()) : undefined;
+          const data = name === '$return' ? response.returnValue : response.outputData?.find((o) => o.name === name)?.data;
+          if (handler !== undefined && data != null) await handler({ binding, data, fn });
+        }
         return { kind: 'succeeded', invocationId, durationMs: performance.now() - started, response };
       } catch (e) {
         return { kind: 'failed', invocationId, durationMs: performance.now() - started, error: errorOf(e) };
