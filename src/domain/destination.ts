@@ -1,0 +1,116 @@
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+
+/**
+ * Which IP addresses a webhook may be delivered to: only globally reachable unicast. Everything a
+ * request forger could aim at inside our network (loopback, private ranges, link-local with the
+ * cloud metadata endpoint 169.254.169.254, CGNAT, ULA...) is refused. Classify the RESOLVED
+ * address, at connect time (src/adapters/http/destinationGuard.ts): the URL text proves nothing.
+ * Ranges after the IANA special-purpose registries (RFC 6890 and updates).
+ */
+
+type Range = { readonly cidr: string; readonly name: string };
+
+const IPV4_NOT_PUBLIC: ReadonlyArray<Range> = [
+  { cidr: '0.0.0.0/8', name: 'this network (0.0.0.0/8)' },
+  { cidr: '10.0.0.0/8', name: 'private (10.0.0.0/8)' },
+  { cidr: '100.64.0.0/10', name: 'carrier-grade NAT (100.64.0.0/10)' },
+  { cidr: '127.0.0.0/8', name: 'loopback (127.0.0.0/8)' },
+  { cidr: '169.254.0.0/16', name: 'link-local, cloud metadata (169.254.0.0/16)' },
+  { cidr: '172.16.0.0/12', name: 'private (172.16.0.0/12)' },
+  { cidr: '192.0.0.0/24', name: 'IETF protocol assignments (192.0.0.0/24)' },
+  { cidr: '192.0.2.0/24', name: 'documentation (192.0.2.0/24)' },
+  { cidr: '192.88.99.0/24', name: '6to4 relay anycast (192.88.99.0/24)' },
+  { cidr: '192.168.0.0/16', name: 'private (192.168.0.0/16)' },
+  { cidr: '198.18.0.0/15', name: 'benchmarking (198.18.0.0/15)' },
+  { cidr: '198.51.100.0/24', name: 'documentation (198.51.100.0/24)' },
+  { cidr: '203.0.113.0/24', name: 'documentation (203.0.113.0/24)' },
+  { cidr: '224.0.0.0/4', name: 'multicast (224.0.0.0/4)' },
+  { cidr: '240.0.0.0/4', name: 'reserved and broadcast (240.0.0.0/4)' },
+];
+
+// Only 2000::/3 is global unicast; anything outside it is refused (after the IPv4-embedding
+// prefixes below are unwrapped), so this list names just the special blocks inside 2000::/3.
+const IPV6_GLOBAL_UNICAST: Range = { cidr: '2000::/3', name: 'global unicast (2000::/3)' };
+const IPV6_NOT_PUBLIC_IN_GLOBAL: ReadonlyArray<Range> = [
+  { cidr: '2001::/23', name: 'IETF protocol assignments, Teredo (2001::/23)' },
+  { cidr: '2001:db8::/32', name: 'documentation (2001:db8::/32)' },
+  { cidr: '3fff::/20', name: 'documentation (3fff::/20)' },
+];
+const IPV6_NAMED_OUTSIDE_GLOBAL: ReadonlyArray<Range> = [
+  { cidr: '::/128', name: 'unspecified (::)' },
+  { cidr: '::1/128', name: 'loopback (::1)' },
+  { cidr: '::/96', name: 'IPv4-compatible, deprecated (::/96)' },
+  { cidr: '64:ff9b:1::/48', name: 'local-use NAT64 (64:ff9b:1::/48)' },
+  { cidr: '100::/64', name: 'discard (100::/64)' },
+  { cidr: '5f00::/16', name: 'segment routing (5f00::/16)' },
+  { cidr: 'fc00::/7', name: 'unique local (fc00::/7)' },
+  { cidr: 'fe80::/10', name: 'link-local (fe80::/10)' },
+  { cidr: 'fec0::/10', name: 'site-local, deprecated (fec0::/10)' },
+  { cidr: 'ff00::/8', name: 'multicast (ff00::/8)' },
+];
+
+type Family = 'ipv4' | 'ipv6';
+type Matcher = { readonly name: string; readonly matches: (address: string) => boolean };
+
+const matcher = ({ cidr, name }: Range, family: Family): Matcher => {
+  const [network, prefix] = cidr.split('/') as [string, string];
+  const list = new BlockList();
+  list.addSubnet(network, Number(prefix), family);
+  return { name, matches: (address) => list.check(address, family) };
+};
+
+const ipv4Matchers = IPV4_NOT_PUBLIC.map((r) => matcher(r, 'ipv4'));
+const globalUnicast = matcher(IPV6_GLOBAL_UNICAST, 'ipv6');
+const ipv6InGlobal = IPV6_NOT_PUBLIC_IN_GLOBAL.map((r) => matcher(r, 'ipv6'));
+const ipv6Outside = IPV6_NAMED_OUTSIDE_GLOBAL.map((r) => matcher(r, 'ipv6'));
+
+export type AddressClass =
+  | { readonly kind: 'Public' }
+  /** `range` names the block, for the attempt log and the poison reason. */
+  | { readonly kind: 'NotPublic'; readonly range: string }
+  | { readonly kind: 'NotAnAddress' };
+
+const classifyIPv4 = (address: string): AddressClass => {
+  const hit = ipv4Matchers.find((m) => m.matches(address));
+  return hit === undefined ? { kind: 'Public' } : { kind: 'NotPublic', range: hit.name };
+};
+
+const hex16 = (high: number, low: number): string => ((high << 8) | low).toString(16);
+
+// Prefixes that carry an IPv4 address inside an IPv6 one: the IPv4 address decides. Each IPv4
+// range becomes the matching IPv6 range under the prefix (127.0.0.0/8 -> 64:ff9b::7f00:0/104).
+const IPV4_EMBEDDINGS: ReadonlyArray<{ readonly name: string; readonly prefix: Range; readonly embed: (octets: number[], bits: number) => string }> = [
+  { name: 'IPv4-mapped', prefix: { cidr: '::ffff:0:0/96', name: '' }, embed: ([a, b, c, d], bits) => `::ffff:${hex16(a!, b!)}:${hex16(c!, d!)}/${96 + bits}` },
+  { name: 'NAT64', prefix: { cidr: '64:ff9b::/96', name: '' }, embed: ([a, b, c, d], bits) => `64:ff9b::${hex16(a!, b!)}:${hex16(c!, d!)}/${96 + bits}` },
+  { name: '6to4', prefix: { cidr: '2002::/16', name: '' }, embed: ([a, b, c, d], bits) => `2002:${hex16(a!, b!)}:${hex16(c!, d!)}::/${16 + bits}` },
+];
+
+const embeddingPrefixes = IPV4_EMBEDDINGS.map((e) => matcher(e.prefix, 'ipv6'));
+const embeddedNotPublic = IPV4_EMBEDDINGS.flatMap((e) =>
+  IPV4_NOT_PUBLIC.map(({ cidr, name }) => {
+    const [network, bits] = cidr.split('/') as [string, string];
+    return matcher({ cidr: e.embed(network.split('.').map(Number), Number(bits)), name: `${e.name} ${name}` }, 'ipv6');
+  }),
+);
+
+const classifyIPv6 = (address: string): AddressClass => {
+  const embedded = embeddedNotPublic.find((m) => m.matches(address));
+  if (embedded !== undefined) return { kind: 'NotPublic', range: embedded.name };
+  if (embeddingPrefixes.some((m) => m.matches(address))) return { kind: 'Public' };
+  if (globalUnicast.matches(address)) {
+    const hit = ipv6InGlobal.find((m) => m.matches(address));
+    return hit === undefined ? { kind: 'Public' } : { kind: 'NotPublic', range: hit.name };
+  }
+  const named = ipv6Outside.find((m) => m.matches(address));
+  return { kind: 'NotPublic', range: named?.name ?? 'not global unicast (outside 2000::/3)' };
+};
+
+/** An IPv4 or IPv6 address (a zone index like `%eth0` is allowed and ignored). */
+export const classifyAddress = (address: string): AddressClass => {
+  const bare = address.replace(/%.*$/, '');
+  if (isIPv4(bare)) return classifyIPv4(bare);
+  if (isIPv6(bare)) return classifyIPv6(bare.toLowerCase());
+  return { kind: 'NotAnAddress' };
+};
+
+export const isPublicAddress = (address: string): boolean => classifyAddress(address).kind === 'Public';
