@@ -1,0 +1,26 @@
+import * as TE from 'fp-ts/TaskEither';
+import { type AppError, notFound } from '../../domain/errors';
+import type { EventStore, StoredEvent } from '../../ports/eventStore';
+
+/** The EventStore contract in memory, for unit tests; `failWith` makes every call fail. */
+export type MemoryEventStore = EventStore & { readonly rows: Map<string, StoredEvent>; failWith?: AppError };
+
+export const memoryEventStore = (): MemoryEventStore => {
+  const rows = new Map<string, StoredEvent>();
+  const store: MemoryEventStore = {
+    rows,
+    add: (event) => {
+      if (store.failWith !== undefined) return TE.left(store.failWith);
+      const existing = rows.get(event.id);
+      if (existing !== undefined) return TE.right({ kind: 'AlreadyExists', existing });
+      rows.set(event.id, event);
+      return TE.right({ kind: 'Added' });
+    },
+    get: (id) => {
+      if (store.failWith !== undefined) return TE.left(store.failWith);
+      const found = rows.get(id);
+      return found === undefined ? TE.left(notFound(`No event with id "${id}"`)) : TE.right(found);
+    },
+  };
+  return store;
+};

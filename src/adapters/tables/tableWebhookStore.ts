@@ -1,0 +1,268 @@
+import { odata, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import * as t from 'io-ts';
+import type { PublicEventName } from '../../domain/catalogue';
+import { formatValidationErrors } from '../../domain/decodeErrors';
+import { type AppError, conflict, invalid, notFound, permanent } from '../../domain/errors';
+import { type Subscription, type Webhook, type WebhookId, Webhook as WebhookCodec, WILDCARD } from '../../domain/webhook';
+import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
+import { statusOf, storageError } from './storageErrors';
+import { type EnsuredTable, queryUpTo } from './tables';
+
+/*
+ * Layout (docs/architecture-registry.md): one partition holds, per webhook, a main row
+ * `webhook|<id>` and one index row `sub|<event or *>|<id>` per subscription, each a full copy of the
+ * webhook. Every change of a webhook is one entity-group transaction, so index rows never disagree
+ * with the main row, and the fan-out reads a key range per event name instead of the whole table.
+ */
+
+export const PARTITION_KEY = 'webhooks';
+const MAIN_PREFIX = 'webhook|';
+/** `}` follows `|` in ASCII: `[prefix, end)` is exactly the rows under the prefix. */
+const MAIN_END = 'webhook}';
+const indexPrefix = (subscription: Subscription): string => `sub|${subscription}|`;
+const indexEnd = (subscription: Subscription): string => `sub|${subscription}}`;
+/** Optimistic writes lost to a concurrent writer are tried again this many times in all. */
+const MAX_WRITE_ATTEMPTS = 5;
+
+/** The index rows a webhook needs: a wildcard subscriber sits only under `*`, never twice. */
+export const indexedSubscriptions = (webhook: Webhook): Subscription[] =>
+  webhook.subscriptions.includes(WILDCARD) ? [WILDCARD] : [...new Set(webhook.subscriptions)];
+
+type WebhookRow = TableEntity<{
+  webhookId: string;
+  url: string;
+  subscriptions: string;
+  attributes: string;
+  headers: string;
+  disabled: boolean;
+  secret: string;
+  createdAt: string;
+  updatedAt: string;
+  /** A main row being deleted (see `delete`): invisible to reads. */
+  deleted: boolean;
+}>;
+
+const toRow = (webhook: Webhook, rowKey: string, deleted = false): WebhookRow => ({
+  partitionKey: PARTITION_KEY,
+  rowKey,
+  webhookId: webhook.id,
+  url: webhook.url,
+  subscriptions: JSON.stringify(webhook.subscriptions),
+  attributes: JSON.stringify(webhook.attributes),
+  headers: JSON.stringify(webhook.headers),
+  disabled: webhook.disabled,
+  secret: webhook.secret,
+  createdAt: webhook.createdAt,
+  updatedAt: webhook.updatedAt,
+  deleted,
+});
+
+const WebhookRowCodec = t.type({
+  webhookId: t.string,
+  url: t.string,
+  subscriptions: t.string,
+  attributes: t.string,
+  headers: t.string,
+  disabled: t.boolean,
+  secret: t.string,
+  createdAt: t.string,
+  updatedAt: t.string,
+});
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Rows are decoded like any input: a row this code did not write is reported, not trusted. */
+export const fromRow = (row: unknown): E.Either<AppError, Webhook> =>
+  pipe(
+    WebhookRowCodec.decode(row),
+    E.chain((r) =>
+      WebhookCodec.decode({
+        id: r.webhookId,
+        url: r.url,
+        subscriptions: parseJson(r.subscriptions),
+        attributes: parseJson(r.attributes),
+        headers: parseJson(r.headers),
+        disabled: r.disabled,
+        secret: r.secret,
+        createdAt: r.createdAt,
+        updatedAt: r.updatedAt,
+      }),
+    ),
+    E.mapLeft((errors) => permanent(`A stored webhook row is corrupt: ${formatValidationErrors(errors).join('; ')}`)),
+  );
+
+const indexRows = (webhook: Webhook): WebhookRow[] => indexedSubscriptions(webhook).map((s) => toRow(webhook, indexPrefix(s) + webhook.id));
+
+/** Continuation tokens: base64url JSON, checked on the way back in. */
+const ListToken = t.type({ after: t.string });
+const SubscribedToken = t.type({ range: t.number, after: t.string });
+const encodeToken = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+const decodeToken = <A>(codec: t.Decoder<unknown, A>, token: string | undefined): E.Either<AppError, A | undefined> => {
+  if (token === undefined) return E.right(undefined);
+  return pipe(
+    codec.decode(parseJson(Buffer.from(token, 'base64url').toString('utf8'))),
+    E.mapLeft(() => invalid('The query is invalid', ['continuationToken: is not a token this API issued'])),
+  );
+};
+
+type Loaded = { readonly webhook: Webhook; readonly etag: string };
+
+const isRetryableWriteConflict = (e: unknown): boolean => statusOf(e) === 412 || statusOf(e) === 409 || statusOf(e) === 404;
+
+export const tableWebhookStore = (table: EnsuredTable): WebhookStore => {
+  const attempt = <A>(what: string, run: (client: TableClient) => Promise<E.Either<AppError, A>>): TE.TaskEither<AppError, A> =>
+    pipe(
+      TE.tryCatch(async () => run(await table.ready()), storageError(what)),
+      TE.chainEitherK((x) => x),
+    );
+
+  /** The main row with its etag; NotFound for a missing or half-deleted webhook. */
+  const load = async (client: TableClient, id: WebhookId): Promise<E.Either<AppError, Loaded>> => {
+    let entity: TableEntityResult<Record<string, unknown>>;
+    try {
+      entity = await client.getEntity<Record<string, unknown>>(PARTITION_KEY, MAIN_PREFIX + id);
+    } catch (e) {
+      if (statusOf(e) === 404) return E.left(notFound(`No webhook with id "${id}"`));
+      throw e;
+    }
+    if (entity.deleted === true) return E.left(notFound(`No webhook with id "${id}"`));
+    return pipe(
+      fromRow(entity),
+      E.map((webhook) => ({ webhook, etag: entity.etag })),
+    );
+  };
+
+  /** Reads, changes and writes in one transaction guarded by the main row's etag; again on a lost race. */
+  const writeLoop = async <A>(
+    client: TableClient,
+    id: WebhookId,
+    plan: (loaded: Loaded) => E.Either<AppError, { actions: TransactionAction[]; result: (response: Awaited<ReturnType<TableClient['submitTransaction']>>) => Promise<A> }>,
+  ): Promise<E.Either<AppError, A>> => {
+    for (let i = 1; ; i++) {
+      const loaded = await load(client, id);
+      if (E.isLeft(loaded)) return loaded;
+      const planned = plan(loaded.right);
+      if (E.isLeft(planned)) return planned;
+      try {
+        const response = await client.submitTransaction(planned.right.actions);
+        return E.right(await planned.right.result(response));
+      } catch (e) {
+        if (!isRetryableWriteConflict(e) || i >= MAX_WRITE_ATTEMPTS) throw e;
+      }
+    }
+  };
+
+  const subscribedRange = (subscription: Subscription, after: string): string =>
+    odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${indexPrefix(subscription) + after} and RowKey lt ${indexEnd(subscription)}`;
+
+  const decodeRows = (rows: readonly unknown[]): E.Either<AppError, Webhook[]> => pipe(rows.map(fromRow), E.sequenceArray, E.map((a) => [...a]));
+
+  return {
+    create: (webhook) =>
+      attempt('create a webhook', async (client) => {
+        try {
+          await client.submitTransaction([['create', toRow(webhook, MAIN_PREFIX + webhook.id)], ...indexRows(webhook).map((r): TransactionAction => ['create', r])]);
+          return E.right(webhook);
+        } catch (e) {
+          if (statusOf(e) === 409) return E.left(conflict(`A webhook with id "${webhook.id}" exists`));
+          throw e;
+        }
+      }),
+
+    get: (id) => attempt('read a webhook', async (client) => pipe(await load(client, id), E.map((l) => l.webhook))),
+
+    list: ({ limit, continuationToken }) =>
+      pipe(
+        TE.fromEither(decodeToken(ListToken, continuationToken)),
+        TE.chain((token) =>
+          attempt('list webhooks', async (client) => {
+            const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${MAIN_PREFIX + (token?.after ?? '')} and RowKey lt ${MAIN_END} and deleted eq false`;
+            // One more than asked tells whether another page follows.
+            const rows = await queryUpTo<Record<string, unknown>>(client, { filter, max: limit + 1 });
+            return pipe(
+              decodeRows(rows.slice(0, limit)),
+              E.map((items): WebhookPage => {
+                const last = items[items.length - 1];
+                return rows.length > limit && last !== undefined ? { items, continuationToken: encodeToken({ after: last.id }) } : { items };
+              }),
+            );
+          }),
+        ),
+      ),
+
+    update: (id, change) =>
+      attempt('update a webhook', (client) =>
+        writeLoop(client, id, ({ webhook: current, etag }) =>
+          pipe(
+            change(current),
+            E.map((next) => {
+              const kept = new Set(indexedSubscriptions(next));
+              const removed = indexedSubscriptions(current).filter((s) => !kept.has(s));
+              const actions: TransactionAction[] = [
+                ['update', toRow(next, MAIN_PREFIX + id), 'Replace', { etag }],
+                ...removed.map((s): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey: indexPrefix(s) + id }]),
+                ...indexRows(next).map((r): TransactionAction => ['upsert', r, 'Replace']),
+              ];
+              return { actions, result: async () => next };
+            }),
+          ),
+        ),
+      ),
+
+    delete: (id) =>
+      attempt('delete a webhook', (client) =>
+        writeLoop(client, id, ({ webhook, etag }) =>
+          E.right({
+            // A transaction cannot delete conditionally, so the etag guard rides on turning the main
+            // row into a tombstone, in the same transaction that deletes the index rows; the
+            // tombstone goes right after. A crash in between leaves a tombstone reads ignore.
+            actions: [
+              ['update', toRow(webhook, MAIN_PREFIX + id, true), 'Replace', { etag }] as TransactionAction,
+              ...indexedSubscriptions(webhook).map((s): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey: indexPrefix(s) + id }]),
+            ],
+            result: async (response) => {
+              const tombstoneEtag = response.subResponses[0]?.etag;
+              await client.deleteEntity(PARTITION_KEY, MAIN_PREFIX + id, tombstoneEtag === undefined ? {} : { etag: tombstoneEtag }).catch(() => undefined);
+            },
+          }),
+        ),
+      ),
+
+    pageSubscribedTo: ({ eventName, continuationToken, pageSize }: { eventName: PublicEventName; continuationToken?: string; pageSize: number }) =>
+      pipe(
+        TE.fromEither(decodeToken(SubscribedToken, continuationToken)),
+        TE.chain((token) =>
+          attempt('read subscribed webhooks', async (client) => {
+            // Two key ranges, `*` then the event's own; the token says where the last page stopped.
+            const ranges: Subscription[] = [WILDCARD, eventName];
+            const found: { range: number; row: unknown }[] = [];
+            for (let range = token?.range ?? 0, after = token?.after ?? ''; range < ranges.length && found.length <= pageSize; range++, after = '') {
+              const subscription = ranges[range] as Subscription;
+              const rows = await queryUpTo<Record<string, unknown>>(client, { filter: subscribedRange(subscription, after), max: pageSize + 1 - found.length });
+              found.push(...rows.map((row) => ({ range, row })));
+            }
+            const pageRows = found.slice(0, pageSize);
+            return pipe(
+              decodeRows(pageRows.map((f) => f.row)),
+              E.map((items): WebhookPage => {
+                const last = items[items.length - 1];
+                const lastRange = pageRows[pageRows.length - 1]?.range;
+                return found.length > pageSize && last !== undefined && lastRange !== undefined
+                  ? { items, continuationToken: encodeToken({ range: lastRange, after: last.id }) }
+                  : { items };
+              }),
+            );
+          }),
+        ),
+      ),
+  };
+};

@@ -1,0 +1,99 @@
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import * as t from 'io-ts';
+import {
+  PingAllPayload,
+  PingPayload,
+  ProfileCompletedPayload,
+  ProfileServicePreferencesChangedPayload,
+  ServiceSubscribedPayload,
+} from './events';
+
+/*
+ * The event catalogue as data (DESIGN.md section 2). Adding a public event is one entry in
+ * PUBLIC_EVENTS; adding an incoming event or a mapping is one entry in CATALOGUE.
+ */
+
+/** Public events: delivered to webhooks, with the webhook attributes each one requires. */
+export const PUBLIC_EVENTS = {
+  ping: { payload: PingPayload, requiredAttributes: ['name'] },
+  'service:subscribed': { payload: ServiceSubscribedPayload, requiredAttributes: ['serviceId'] },
+} as const satisfies Record<string, { payload: t.Decoder<unknown, Record<string, string>>; requiredAttributes: readonly string[] }>;
+
+export type PublicEventName = keyof typeof PUBLIC_EVENTS;
+export const PUBLIC_EVENT_NAMES = Object.keys(PUBLIC_EVENTS) as PublicEventName[];
+export const PublicEventName = t.keyof(
+  Object.fromEntries(PUBLIC_EVENT_NAMES.map((n) => [n, null])) as Record<PublicEventName, null>,
+  `a public event name (${PUBLIC_EVENT_NAMES.join(', ')})`,
+);
+
+/**
+ * What one incoming event asks for: a public event, sent to the webhooks it matches. The payload
+ * for a webhook is `basePayload` plus the fields named in `fromAttributes`, taken from the
+ * webhook's attributes (that is how `ping:all` becomes one `ping` per named webhook).
+ */
+export type DeliveryPlan = {
+  readonly publicEventName: PublicEventName;
+  readonly basePayload: Readonly<Record<string, string>>;
+  readonly fromAttributes: readonly string[];
+};
+
+type CatalogueEntry<P> = {
+  readonly payload: t.Decoder<unknown, P>;
+  /** True for the events subscribers receive; the others are only mapped. */
+  readonly public: boolean;
+  readonly plan: (payload: P) => readonly DeliveryPlan[];
+};
+
+/** A public event posted directly: delivered as it is to the webhooks it matches. */
+const publicEntry = <N extends PublicEventName>(name: N): CatalogueEntry<Record<string, string>> => ({
+  payload: PUBLIC_EVENTS[name].payload as t.Decoder<unknown, Record<string, string>>,
+  public: true,
+  plan: (payload) => [{ publicEventName: name, basePayload: payload, fromAttributes: [] }],
+});
+
+const whenAuto = (mode: string, fiscalCode: string): readonly DeliveryPlan[] =>
+  mode === 'AUTO' ? [{ publicEventName: 'service:subscribed', basePayload: { fiscalCode }, fromAttributes: ['serviceId'] }] : [];
+
+const entry = <P>(e: CatalogueEntry<P>): CatalogueEntry<P> => e;
+
+export const CATALOGUE = {
+  ping: publicEntry('ping'),
+  'service:subscribed': publicEntry('service:subscribed'),
+  'ping:all': entry<PingAllPayload>({
+    payload: PingAllPayload,
+    public: false,
+    plan: () => [{ publicEventName: 'ping', basePayload: {}, fromAttributes: ['name'] }],
+  }),
+  'profile:completed': entry<ProfileCompletedPayload>({
+    payload: ProfileCompletedPayload,
+    public: false,
+    plan: (p) => whenAuto(p.servicePreferencesMode, p.fiscalCode),
+  }),
+  'profile:service-preferences-changed': entry<ProfileServicePreferencesChangedPayload>({
+    payload: ProfileServicePreferencesChangedPayload,
+    public: false,
+    plan: (p) => whenAuto(p.servicePreferencesMode, p.fiscalCode),
+  }),
+} as const;
+
+export type EventName = keyof typeof CATALOGUE;
+export const EVENT_NAMES = Object.keys(CATALOGUE) as EventName[];
+
+export const isEventName = (name: string): name is EventName => Object.prototype.hasOwnProperty.call(CATALOGUE, name);
+
+/** An event whose payload passed the codec of its catalogue entry. */
+export type KnownEvent = { readonly name: EventName; readonly payload: Readonly<Record<string, unknown>> };
+
+export type PayloadDecodeResult = E.Either<t.Errors, KnownEvent>;
+
+/** Decodes a payload with the codec of its event; a missing payload counts as `{}`. */
+export const decodePayload = (name: EventName, payload: unknown): PayloadDecodeResult =>
+  pipe(
+    (CATALOGUE[name].payload as t.Decoder<unknown, Record<string, unknown>>).decode(payload ?? {}),
+    E.map((decoded) => ({ name, payload: decoded })),
+  );
+
+/** The deliveries an event asks for; the payload must have been decoded by `decodePayload`. */
+export const planForEvent = (event: KnownEvent): readonly DeliveryPlan[] =>
+  (CATALOGUE[event.name].plan as (p: Readonly<Record<string, unknown>>) => readonly DeliveryPlan[])(event.payload);

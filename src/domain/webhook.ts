@@ -1,0 +1,178 @@
+import * as t from 'io-ts';
+import { PUBLIC_EVENT_NAMES, PublicEventName } from './catalogue';
+import { checkedString, patternString, refinedString } from './strings';
+
+/*
+ * A registered webhook and the rules its fields obey. Limits are named here so that the docs and the
+ * error messages agree with the checks.
+ */
+
+export const MAX_URL_LENGTH = 2048;
+export const MAX_SUBSCRIPTIONS = 16;
+export const MAX_ATTRIBUTES = 16;
+export const MAX_ATTRIBUTE_VALUE_LENGTH = 256;
+export const MAX_HEADERS = 16;
+export const MAX_HEADER_VALUE_LENGTH = 1024;
+export const WILDCARD = '*';
+
+const isWebhookUrl = (s: string): boolean => {
+  if (s.length > MAX_URL_LENGTH || /\s/.test(s)) return false;
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return false;
+  }
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.username === '' && url.password === '' && url.hash === '';
+};
+
+export const WebhookUrl = refinedString<'WebhookUrl'>(
+  `an absolute http or https URL, without credentials or fragment, at most ${MAX_URL_LENGTH} characters`,
+  isWebhookUrl,
+);
+export type WebhookUrl = t.TypeOf<typeof WebhookUrl>;
+
+/** A public event name, or `*` for every public event (present and future). */
+export const Subscription = t.union([PublicEventName, t.literal(WILDCARD)], `a public event name (${PUBLIC_EVENT_NAMES.join(', ')}) or ${WILDCARD}`);
+export type Subscription = t.TypeOf<typeof Subscription>;
+
+const boundedArray = <C extends t.Mixed>(item: C, options: { min: number; max: number; description: string }) =>
+  t.refinement(t.array(item), (a) => a.length >= options.min && a.length <= options.max, options.description);
+
+export const Subscriptions = boundedArray(Subscription, { min: 1, max: MAX_SUBSCRIPTIONS, description: `a list of 1 to ${MAX_SUBSCRIPTIONS} subscriptions` });
+export type Subscriptions = t.TypeOf<typeof Subscriptions>;
+
+/** Attribute names are payload field names (`name`, `serviceId`), so they look like identifiers. */
+export const AttributeName = checkedString('an attribute name (a letter or _, then letters, digits or _, at most 64 characters)', (s) => /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(s));
+export const AttributeValue = checkedString(`a string of at most ${MAX_ATTRIBUTE_VALUE_LENGTH} characters`, (s) => s.length <= MAX_ATTRIBUTE_VALUE_LENGTH);
+
+const boundedRecord = <K extends t.Mixed, V extends t.Mixed>(key: K, value: V, options: { max: number; description: string }) =>
+  t.refinement(t.record(key, value), (r) => Object.keys(r).length <= options.max, options.description);
+
+export const Attributes = boundedRecord(AttributeName, AttributeValue, { max: MAX_ATTRIBUTES, description: `an object of at most ${MAX_ATTRIBUTES} string attributes` });
+export type Attributes = Readonly<Record<string, string>>;
+
+/**
+ * Headers the dispatcher sets itself or that belong to one connection: a webhook may not override
+ * them (hop-by-hop headers would break the request; `webhook-*` would forge the signature).
+ */
+const RESERVED_HEADER_NAMES = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length', 'content-type', 'content-encoding', 'expect']);
+const RESERVED_HEADER_PREFIXES = ['proxy-', 'webhook-'];
+const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
+
+export const isReservedHeaderName = (name: string): boolean => {
+  const lower = name.toLowerCase();
+  return RESERVED_HEADER_NAMES.has(lower) || RESERVED_HEADER_PREFIXES.some((p) => lower.startsWith(p));
+};
+
+export const HeaderName = checkedString(
+  'a header name (an HTTP token of at most 64 characters) that the dispatcher does not set itself (not hop-by-hop, proxy-*, host, content-*, expect or webhook-*)',
+  (s) => HEADER_TOKEN.test(s) && !isReservedHeaderName(s),
+);
+const HEADER_VALUE = new RegExp(`^[\\t\\x20-\\x7E]{0,${MAX_HEADER_VALUE_LENGTH}}$`);
+export const HeaderValue = checkedString(`a header value (visible ASCII, spaces and tabs, at most ${MAX_HEADER_VALUE_LENGTH} characters)`, (s) => HEADER_VALUE.test(s));
+
+const hasNoCaseDuplicates = (r: Record<string, string>): boolean => new Set(Object.keys(r).map((k) => k.toLowerCase())).size === Object.keys(r).length;
+
+export const Headers = t.refinement(
+  boundedRecord(HeaderName, HeaderValue, { max: MAX_HEADERS, description: `an object of at most ${MAX_HEADERS} headers` }),
+  hasNoCaseDuplicates,
+  'an object of headers whose names differ by more than case',
+);
+export type Headers = Readonly<Record<string, string>>;
+
+/** Webhook ids are ULIDs (26 Crockford base-32 characters), generated on create. */
+export const WebhookId = patternString<'WebhookId'>('a webhook id', /^[0-9A-HJKMNP-TV-Z]{26}$/);
+export type WebhookId = t.TypeOf<typeof WebhookId>;
+
+export const SECRET_PREFIX = 'whsec_';
+export const WebhookSecret = patternString<'WebhookSecret'>('a signing secret (whsec_ + base64)', /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/);
+export type WebhookSecret = t.TypeOf<typeof WebhookSecret>;
+
+export const IsoTimestamp = refinedString<'IsoTimestamp'>('an ISO 8601 timestamp', (s) => !Number.isNaN(Date.parse(s)));
+
+export const Webhook = t.type(
+  {
+    id: WebhookId,
+    url: WebhookUrl,
+    subscriptions: Subscriptions,
+    attributes: Attributes,
+    headers: Headers,
+    disabled: t.boolean,
+    secret: WebhookSecret,
+    createdAt: IsoTimestamp,
+    updatedAt: IsoTimestamp,
+  },
+  'Webhook',
+);
+export type Webhook = t.TypeOf<typeof Webhook>;
+
+/** What the registry API shows: everything but the secret, which only the create answer holds. */
+export type WebhookView = Omit<Webhook, 'secret'>;
+export const toView = ({ secret: _secret, ...view }: Webhook): WebhookView => view;
+
+/** Fails on fields a codec does not name, so a typo (`"disable": true`) is an error, not a no-op. */
+export const withoutExtraFields = <C extends t.Mixed>(codec: C, fields: readonly string[], name: string): t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown> =>
+  new t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown>(
+    name,
+    codec.is,
+    (u, c) => {
+      if (typeof u === 'object' && u !== null && !Array.isArray(u)) {
+        const extra = Object.keys(u).filter((k) => !fields.includes(k));
+        if (extra.length > 0) {
+          return t.failures(extra.map((k) => ({ value: (u as Record<string, unknown>)[k], context: [...c, { key: k, type: t.never, actual: (u as Record<string, unknown>)[k] }], message: `${k}: is not a known field (known: ${fields.join(', ')})` })));
+        }
+      }
+      return codec.validate(u, c);
+    },
+    codec.encode,
+  );
+
+const WEBHOOK_INPUT_FIELDS = ['url', 'subscriptions', 'attributes', 'headers', 'disabled'] as const;
+
+/** The body of a create (POST) or a replace (PUT). */
+export const WebhookInput = withoutExtraFields(
+  t.intersection([t.type({ url: WebhookUrl, subscriptions: Subscriptions }), t.partial({ attributes: Attributes, headers: Headers, disabled: t.boolean })]),
+  WEBHOOK_INPUT_FIELDS,
+  'WebhookInput',
+);
+export type WebhookInput = t.TypeOf<typeof WebhookInput>;
+
+/**
+ * The body of a PATCH: JSON merge patch (RFC 7396). Top-level fields replace; inside `attributes`
+ * and `headers` a string sets one entry and `null` removes it.
+ */
+export const WebhookPatch = withoutExtraFields(
+  t.partial({
+    url: WebhookUrl,
+    subscriptions: Subscriptions,
+    attributes: t.record(AttributeName, t.union([AttributeValue, t.null])),
+    headers: t.record(HeaderName, t.union([HeaderValue, t.null])),
+    disabled: t.boolean,
+  }),
+  WEBHOOK_INPUT_FIELDS,
+  'WebhookPatch',
+);
+export type WebhookPatch = t.TypeOf<typeof WebhookPatch>;
+
+const mergeEntries = (current: Readonly<Record<string, string>>, patch: Readonly<Record<string, string | null>> | undefined, caseInsensitive: boolean): Record<string, string> => {
+  if (patch === undefined) return { ...current };
+  const norm = (k: string): string => (caseInsensitive ? k.toLowerCase() : k);
+  const result: Record<string, string> = {};
+  for (const [k, v] of Object.entries(current)) if (!Object.keys(patch).some((p) => norm(p) === norm(k))) result[k] = v;
+  for (const [k, v] of Object.entries(patch)) if (v !== null) result[k] = v;
+  return result;
+};
+
+/** Applies a patch and yields the input to validate again (limits apply to the merged result). */
+export const applyPatch = (current: Webhook, patch: WebhookPatch): WebhookInput => ({
+  url: patch.url ?? current.url,
+  subscriptions: patch.subscriptions ?? current.subscriptions,
+  attributes: mergeEntries(current.attributes, patch.attributes, false),
+  // Header names are case-insensitive: patching `authorization` replaces `Authorization`.
+  headers: mergeEntries(current.headers, patch.headers, true),
+  disabled: patch.disabled ?? current.disabled,
+});
+
+/** Subscriptions without repeats, in the order given. */
+export const normalizeSubscriptions = (subscriptions: readonly Subscription[]): Subscription[] => [...new Set(subscriptions)];

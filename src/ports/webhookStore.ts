@@ -1,0 +1,32 @@
+import type * as E from 'fp-ts/Either';
+import type * as TE from 'fp-ts/TaskEither';
+import type { PublicEventName } from '../domain/catalogue';
+import type { AppError } from '../domain/errors';
+import type { Webhook, WebhookId } from '../domain/webhook';
+
+export type WebhookPage = {
+  readonly items: readonly Webhook[];
+  /** Present when more items follow; opaque to callers. */
+  readonly continuationToken?: string;
+};
+
+export type WebhookStore = {
+  /** Stores a new webhook (ids are fresh ULIDs; a clash is a Conflict). */
+  create(webhook: Webhook): TE.TaskEither<AppError, Webhook>;
+  /** NotFound when no webhook has this id. */
+  get(id: WebhookId): TE.TaskEither<AppError, Webhook>;
+  /** Webhooks in id (creation) order. A token the store did not issue is Invalid. */
+  list(page: { limit: number; continuationToken?: string }): TE.TaskEither<AppError, WebhookPage>;
+  /**
+   * Reads the webhook, applies `change` and writes the result if nobody wrote in between
+   * (otherwise reads and applies again). NotFound when it does not exist; errors of `change` pass through.
+   */
+  update(id: WebhookId, change: (current: Webhook) => E.Either<AppError, Webhook>): TE.TaskEither<AppError, Webhook>;
+  /** NotFound when no webhook has this id. */
+  delete(id: WebhookId): TE.TaskEither<AppError, void>;
+  /**
+   * What the fan-out reads: the webhooks subscribed to `eventName` or to `*`, enabled and disabled
+   * (matching decides), without scanning the webhooks subscribed to other events.
+   */
+  pageSubscribedTo(query: { eventName: PublicEventName; continuationToken?: string; pageSize: number }): TE.TaskEither<AppError, WebhookPage>;
+};

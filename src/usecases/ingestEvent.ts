@@ -1,0 +1,71 @@
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import { canonicalJson } from '../domain/canonicalJson';
+import { decodePayload, EVENT_NAMES, isEventName, type KnownEvent } from '../domain/catalogue';
+import { formatValidationErrors } from '../domain/decodeErrors';
+import { type AppError, conflict, invalid } from '../domain/errors';
+import { type EventId, IncomingEventEnvelope } from '../domain/events';
+import type { Clock } from '../ports/clock';
+import type { StartDispatch } from '../ports/dispatch';
+import type { EventStore, StoredEvent } from '../ports/eventStore';
+import { decodeOrInvalid } from './decode';
+
+export type IngestEventDeps = {
+  readonly events: EventStore;
+  readonly clock: Clock;
+  readonly newEventId: () => EventId;
+  /** The fan-out; absent until the orchestrator exists, when ingest only records the event. */
+  readonly startDispatch?: StartDispatch;
+};
+
+export type IngestResult = { readonly id: EventId; readonly repeated: boolean };
+
+const MAX_ECHOED_NAME_LENGTH = 64;
+
+/** Envelope, then event name, then the payload with the codec of that event. */
+export const decodeIncomingEvent = (body: unknown): E.Either<AppError, { id?: EventId; event: KnownEvent }> =>
+  pipe(
+    decodeOrInvalid(IncomingEventEnvelope, body, { what: 'The event' }),
+    E.chain((envelope) => {
+      if (!isEventName(envelope.name)) {
+        const shown = JSON.stringify(envelope.name.slice(0, MAX_ECHOED_NAME_LENGTH));
+        return E.left(invalid('The event is invalid', [`name: unknown event ${shown}; known events: ${EVENT_NAMES.join(', ')}`]));
+      }
+      return pipe(
+        decodePayload(envelope.name, envelope.payload),
+        E.bimap(
+          (errors) => invalid('The event is invalid', formatValidationErrors(errors, 'payload')),
+          (event) => ({ id: envelope.id, event }),
+        ),
+      );
+    }),
+  );
+
+const sameEvent = (a: KnownEvent, b: KnownEvent): boolean => a.name === b.name && canonicalJson(a.payload) === canonicalJson(b.payload);
+
+/**
+ * Decodes an incoming event and stores it durably before answering; a repeat of a stored id with the
+ * same event is accepted again (and not stored twice), with another event it is a Conflict.
+ * Dispatch starts on every accepted post: the port is idempotent per id, and starting again covers a
+ * crash between storing and starting.
+ */
+export const ingestEvent =
+  (deps: IngestEventDeps) =>
+  (body: unknown): TE.TaskEither<AppError, IngestResult> =>
+    pipe(
+      TE.fromEither(decodeIncomingEvent(body)),
+      TE.chain(({ id, event }) => {
+        const stored: StoredEvent = { id: id ?? deps.newEventId(), name: event.name, payload: event.payload, receivedAt: deps.clock.now().toISOString(), status: 'accepted' };
+        return pipe(
+          deps.events.add(stored),
+          TE.chain((added): TE.TaskEither<AppError, IngestResult> => {
+            if (added.kind === 'Added') return TE.right({ id: stored.id, repeated: false });
+            return sameEvent(added.existing, stored)
+              ? TE.right({ id: stored.id, repeated: true })
+              : TE.left(conflict(`An event with id "${stored.id}" was already received with a different name or payload`));
+          }),
+        );
+      }),
+      TE.chainFirst((result) => (deps.startDispatch === undefined ? TE.right(undefined) : deps.startDispatch(result.id))),
+    );

@@ -1,0 +1,36 @@
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import type { AppError } from '../domain/errors';
+import { applyPatch, type Webhook, WebhookInput, WebhookPatch } from '../domain/webhook';
+import type { Clock } from '../ports/clock';
+import type { WebhookStore } from '../ports/webhookStore';
+import { fromInput } from './createWebhook';
+import { decodeOrInvalid } from './decode';
+import { decodeWebhookId } from './getWebhook';
+
+export type PatchWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock };
+
+/**
+ * PATCH with JSON merge patch semantics. The merged webhook is validated again, so limits (number
+ * of attributes or headers) hold for the result, not only for the patch.
+ */
+export const patchWebhook =
+  (deps: PatchWebhookDeps) =>
+  (request: { id: string; body: unknown }): TE.TaskEither<AppError, Webhook> =>
+    pipe(
+      TE.fromEither(
+        pipe(
+          decodeWebhookId(request.id),
+          E.chain((id) => pipe(decodeOrInvalid(WebhookPatch, request.body, { what: 'The patch' }), E.map((patch) => ({ id, patch })))),
+        ),
+      ),
+      TE.chain(({ id, patch }) =>
+        deps.webhooks.update(id, (current) =>
+          pipe(
+            decodeOrInvalid(WebhookInput, applyPatch(current, patch), { what: 'The patched webhook' }),
+            E.map((input) => ({ ...current, ...fromInput(input), updatedAt: deps.clock.now().toISOString() }) as Webhook),
+          ),
+        ),
+      ),
+    );

@@ -1,0 +1,28 @@
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import type { AppError } from '../domain/errors';
+import { type Webhook, WebhookInput } from '../domain/webhook';
+import type { Clock } from '../ports/clock';
+import type { WebhookStore } from '../ports/webhookStore';
+import { fromInput } from './createWebhook';
+import { decodeOrInvalid } from './decode';
+import { decodeWebhookId } from './getWebhook';
+
+export type ReplaceWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock };
+
+/** PUT: the body replaces every field but the id, the secret and the creation time. */
+export const replaceWebhook =
+  (deps: ReplaceWebhookDeps) =>
+  (request: { id: string; body: unknown }): TE.TaskEither<AppError, Webhook> =>
+    pipe(
+      TE.fromEither(
+        pipe(
+          decodeWebhookId(request.id),
+          E.chain((id) => pipe(decodeOrInvalid(WebhookInput, request.body, { what: 'The webhook' }), E.map((input) => ({ id, input })))),
+        ),
+      ),
+      TE.chain(({ id, input }) =>
+        deps.webhooks.update(id, (current) => E.right({ ...current, ...fromInput(input), updatedAt: deps.clock.now().toISOString() } as Webhook)),
+      ),
+    );
