@@ -240,6 +240,26 @@ describe('local host: queue listener life cycle', () => {
     }
   });
 
+  it('poisons without invoking a message already dequeued maxDequeueCount times (by hosts that crashed)', async () => {
+    const queueName = uniqueQueue('crashed');
+    const body = JSON.stringify({ tag: 'crashed' });
+    await enqueue(queueName, [body]);
+    const queue = queueClient(queueName);
+    for (let i = 0; i < 3; i++) {
+      const [m] = (await queue.receiveMessages({ visibilityTimeout: 30 })).receivedMessageItems;
+      if (m === undefined) throw new Error('the message should be visible');
+      await queue.updateMessage(m.messageId, m.popReceipt, undefined, 0);
+    }
+    const host = await spawnHost({ appDir, env: { QA_RECORD_QUEUE: queueName } });
+    try {
+      await host.waitForLog((l) => l.message.includes(`moved to ${queueName}-poison: dequeued 4 times (maxDequeueCount 3)`));
+      expect(host.logs.filter((l) => l.function === 'record' && l.trigger === 'queue')).toHaveLength(0);
+    } finally {
+      await host.stop();
+    }
+    expect(await drain(`${queueName}-poison`)).toEqual([b64(body)]);
+  });
+
   it('exits non-zero with a message naming the function when a queue name is invalid', async () => {
     await expect(spawnHost({ appDir, env: { QA_RECORD_QUEUE: 'Bad_Name' }, startTimeoutMs: 15_000 })).rejects.toThrow(
       /host exited \(code 1\)[\s\S]*Function "record", queue trigger: "bad_name" is not a valid queue name/,
