@@ -2,6 +2,7 @@ import type { HostComponent, HostContext, HostJson, RawHttpHandler } from './cor
 import { createInvoker } from './core/invoke';
 import { loadApp } from './core/loadApp';
 import type { Logger } from './core/logger';
+import { createDurableComponent } from './durable/component';
 import { createHttpComponent } from './http';
 import { createQueueComponent } from './queues';
 import { createTimerComponent } from './timers';
@@ -30,6 +31,7 @@ type ComponentFactory = (ctx: HostContext) => HostComponent;
 const triggerComponents: ComponentFactory[] = [
   createQueueComponent,
   createTimerComponent,
+  createDurableComponent,
 ];
 
 /**
