@@ -16,7 +16,7 @@ const BUILTIN_DESCRIPTIONS: Record<string, string> = {
 const describe = (type: t.Decoder<unknown, unknown>): string => {
   const builtin = BUILTIN_DESCRIPTIONS[type.name];
   if (builtin !== undefined) return builtin;
-  if (type instanceof t.InterfaceType || type instanceof t.ExactType || type instanceof t.PartialType || type instanceof t.DictionaryType) return 'an object';
+  if (type instanceof t.InterfaceType || type instanceof t.ExactType || type instanceof t.PartialType || type instanceof t.DictionaryType || type instanceof t.IntersectionType) return 'an object';
   if (type instanceof t.ArrayType || type instanceof t.ReadonlyArrayType) return 'an array';
   if (type instanceof t.KeyofType) return `one of ${Object.keys(type.keys as Record<string, unknown>).join(', ')}`;
   return type.name;

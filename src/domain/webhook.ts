@@ -1,3 +1,4 @@
+import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { PUBLIC_EVENT_NAMES, PublicEventName } from './catalogue';
 import { checkedString, patternString, refinedString } from './strings';
@@ -13,7 +14,7 @@ export const MAX_ATTRIBUTES = 16;
 export const MAX_ATTRIBUTE_VALUE_LENGTH = 256;
 export const MAX_HEADERS = 16;
 export const MAX_HEADER_VALUE_LENGTH = 1024;
-export const WILDCARD = '*';
+export const WILDCARD = '*' as const;
 
 const isWebhookUrl = (s: string): boolean => {
   if (s.length > MAX_URL_LENGTH || /\s/.test(s)) return false;
@@ -33,8 +34,14 @@ export const WebhookUrl = refinedString<'WebhookUrl'>(
 export type WebhookUrl = t.TypeOf<typeof WebhookUrl>;
 
 /** A public event name, or `*` for every public event (present and future). */
-export const Subscription = t.union([PublicEventName, t.literal(WILDCARD)], `a public event name (${PUBLIC_EVENT_NAMES.join(', ')}) or ${WILDCARD}`);
-export type Subscription = t.TypeOf<typeof Subscription>;
+export type Subscription = PublicEventName | typeof WILDCARD;
+const isSubscription = (u: unknown): u is Subscription => u === WILDCARD || PublicEventName.is(u);
+export const Subscription = new t.Type<Subscription, string, unknown>(
+  `a public event name (${PUBLIC_EVENT_NAMES.join(', ')}) or ${WILDCARD}`,
+  isSubscription,
+  (u, c) => (isSubscription(u) ? t.success(u) : t.failure(u, c)),
+  (a) => a,
+);
 
 const boundedArray = <C extends t.Mixed>(item: C, options: { min: number; max: number; description: string }) =>
   t.refinement(t.array(item), (a) => a.length >= options.min && a.length <= options.max, options.description);
@@ -46,8 +53,35 @@ export type Subscriptions = t.TypeOf<typeof Subscriptions>;
 export const AttributeName = checkedString('an attribute name (a letter or _, then letters, digits or _, at most 64 characters)', (s) => /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(s));
 export const AttributeValue = checkedString(`a string of at most ${MAX_ATTRIBUTE_VALUE_LENGTH} characters`, (s) => s.length <= MAX_ATTRIBUTE_VALUE_LENGTH);
 
-const boundedRecord = <K extends t.Mixed, V extends t.Mixed>(key: K, value: V, options: { max: number; description: string }) =>
-  t.refinement(t.record(key, value), (r) => Object.keys(r).length <= options.max, options.description);
+/**
+ * A string-keyed record whose keys are checked (io-ts `t.record` silently drops keys its domain
+ * refuses, which would turn a forbidden header into a quiet no-op).
+ */
+export const checkedRecord = <V extends t.Mixed>(key: t.Decoder<unknown, string>, value: V): t.Type<Record<string, t.TypeOf<V>>, Record<string, t.OutputOf<V>>, unknown> =>
+  new t.Type<Record<string, t.TypeOf<V>>, Record<string, t.OutputOf<V>>, unknown>(
+    `an object of ${value.name}`,
+    (u): u is Record<string, t.TypeOf<V>> => t.UnknownRecord.is(u) && Object.entries(u).every(([k, v]) => E.isRight(key.decode(k)) && value.is(v)),
+    (u, c) => {
+      if (!t.UnknownRecord.is(u)) return t.failure(u, c);
+      const errors: t.ValidationError[] = [];
+      const result: Record<string, t.TypeOf<V>> = {};
+      for (const [k, v] of Object.entries(u)) {
+        const keyResult = key.validate(k, [...c, { key: k, type: key, actual: k }]);
+        if (E.isLeft(keyResult)) {
+          errors.push(...keyResult.left);
+          continue;
+        }
+        const valueResult = value.validate(v, [...c, { key: k, type: value, actual: v }]);
+        if (E.isLeft(valueResult)) errors.push(...valueResult.left);
+        else result[k] = valueResult.right;
+      }
+      return errors.length > 0 ? t.failures(errors) : t.success(result);
+    },
+    (a) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, value.encode(v)])),
+  );
+
+const boundedRecord = <V extends t.Mixed>(key: t.Decoder<unknown, string>, value: V, options: { max: number; description: string }) =>
+  t.refinement(checkedRecord(key, value), (r) => Object.keys(r).length <= options.max, options.description);
 
 export const Attributes = boundedRecord(AttributeName, AttributeValue, { max: MAX_ATTRIBUTES, description: `an object of at most ${MAX_ATTRIBUTES} string attributes` });
 export type Attributes = Readonly<Record<string, string>>;
@@ -117,13 +151,14 @@ export const withoutExtraFields = <C extends t.Mixed>(codec: C, fields: readonly
     name,
     codec.is,
     (u, c) => {
-      if (typeof u === 'object' && u !== null && !Array.isArray(u)) {
-        const extra = Object.keys(u).filter((k) => !fields.includes(k));
-        if (extra.length > 0) {
-          return t.failures(extra.map((k) => ({ value: (u as Record<string, unknown>)[k], context: [...c, { key: k, type: t.never, actual: (u as Record<string, unknown>)[k] }], message: `${k}: is not a known field (known: ${fields.join(', ')})` })));
-        }
-      }
-      return codec.validate(u, c);
+      const validated = codec.validate(u, [...c, { key: '', type: codec, actual: u }]);
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) return validated;
+      const record = u as Record<string, unknown>;
+      const extra: t.Errors = Object.keys(record)
+        .filter((k) => !fields.includes(k))
+        .map((k) => ({ value: record[k], context: [...c, { key: k, type: t.never, actual: record[k] }], message: `is not a known field (known: ${fields.join(', ')})` }));
+      if (extra.length === 0) return validated;
+      return t.failures(E.isLeft(validated) ? [...extra, ...validated.left] : extra);
     },
     codec.encode,
   );
@@ -146,8 +181,8 @@ export const WebhookPatch = withoutExtraFields(
   t.partial({
     url: WebhookUrl,
     subscriptions: Subscriptions,
-    attributes: t.record(AttributeName, t.union([AttributeValue, t.null])),
-    headers: t.record(HeaderName, t.union([HeaderValue, t.null])),
+    attributes: checkedRecord(AttributeName, t.union([AttributeValue, t.null])),
+    headers: checkedRecord(HeaderName, t.union([HeaderValue, t.null])),
     disabled: t.boolean,
   }),
   WEBHOOK_INPUT_FIELDS,

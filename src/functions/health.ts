@@ -1,6 +1,5 @@
-import { app, type HttpResponseInit } from '@azure/functions';
+import { app } from '@azure/functions';
+import { healthHandler } from './handlers/healthHandler';
+import { getDependencies } from './lib/dependencies';
 
-// Placeholder until settings and storage adapters land: the app answers, storage is checked later.
-export const healthHandler = async (): Promise<HttpResponseInit> => ({ status: 200, jsonBody: { status: 'ok' } });
-
-app.http('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: healthHandler });
+app.http('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: healthHandler(getDependencies().healthProbes) });

@@ -1,0 +1,20 @@
+import type { Webhook } from '../webhook';
+
+let counter = 0;
+
+/** A valid webhook; ids increase so that sorting is stable. */
+export const aWebhook = (overrides: Partial<Webhook> = {}): Webhook =>
+  ({
+    id: `01HZZZZZZZZZZZZZZZZZZZ${String(counter++).padStart(4, '0')}`,
+    url: 'https://receiver.example/hook',
+    subscriptions: ['*'],
+    attributes: {},
+    headers: {},
+    disabled: false,
+    secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    createdAt: '2024-01-01T00:00:00.000Z',
+    updatedAt: '2024-01-01T00:00:00.000Z',
+    ...overrides,
+  }) as Webhook;
+
+export const FISCAL_CODE = 'AAABBB00A00A000B';

@@ -1,0 +1,108 @@
+import type { HttpHandler, HttpRequest } from '@azure/functions';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import type { AppError } from '../../domain/errors';
+import { toView, type Webhook } from '../../domain/webhook';
+import type { Clock } from '../../ports/clock';
+import type { RandomBytes } from '../../ports/random';
+import type { WebhookStore } from '../../ports/webhookStore';
+import { createWebhook } from '../../usecases/createWebhook';
+import { deleteWebhook } from '../../usecases/deleteWebhook';
+import { getWebhook } from '../../usecases/getWebhook';
+import { listWebhooks } from '../../usecases/listWebhooks';
+import { patchWebhook } from '../../usecases/patchWebhook';
+import { replaceWebhook } from '../../usecases/replaceWebhook';
+import { requireBearer } from '../lib/auth';
+import { readJsonBody } from '../lib/body';
+import { errorResponse, json } from '../lib/responses';
+
+/** A registry body is a few URLs and maps; anything near this size is a mistake or an attack. */
+export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
+
+export type WebhookHandlerDeps = {
+  readonly webhooks: WebhookStore;
+  readonly clock: Clock;
+  readonly randomBytes: RandomBytes;
+  readonly adminApiKey: string;
+};
+
+type Answer = { status: number; body: unknown };
+
+/** Key check, then the operation; errors go through the one mapping. */
+const admin =
+  (deps: WebhookHandlerDeps, operation: (request: HttpRequest) => TE.TaskEither<AppError, Answer>): HttpHandler =>
+  async (request, context) =>
+    pipe(
+      TE.fromEither(requireBearer(request, deps.adminApiKey)),
+      TE.chain(() => operation(request)),
+      TE.match(
+        (error) => errorResponse(error, context),
+        (answer) => (answer.status === 204 ? { status: 204 } : json(answer.status, answer.body)),
+      ),
+    )();
+
+const body = (request: HttpRequest): TE.TaskEither<AppError, unknown> => () => readJsonBody(request, MAX_WEBHOOK_BODY_BYTES);
+const idOf = (request: HttpRequest): string => request.params.id ?? '';
+const view = (status: number) => (webhook: Webhook): Answer => ({ status, body: toView(webhook) });
+
+/** POST /api/webhooks: 201 with the webhook and its secret (the only answer that shows it). */
+export const createWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler =>
+  admin(deps, (request) =>
+    pipe(
+      body(request),
+      TE.chain(createWebhook(deps)),
+      TE.map((webhook) => ({ status: 201, body: webhook })),
+    ),
+  );
+
+/** GET /api/webhooks?limit=&continuationToken= */
+export const listWebhooksHandler = (deps: WebhookHandlerDeps): HttpHandler =>
+  admin(deps, (request) =>
+    pipe(
+      listWebhooks(deps.webhooks)(Object.fromEntries(request.query.entries())),
+      TE.map((page) => ({ status: 200, body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } })),
+    ),
+  );
+
+export const getWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler => admin(deps, (request) => pipe(getWebhook(deps.webhooks)(idOf(request)), TE.map(view(200))));
+
+export const replaceWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler =>
+  admin(deps, (request) =>
+    pipe(
+      body(request),
+      TE.chain((b) => replaceWebhook(deps)({ id: idOf(request), body: b })),
+      TE.map(view(200)),
+    ),
+  );
+
+export const patchWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler =>
+  admin(deps, (request) =>
+    pipe(
+      body(request),
+      TE.chain((b) => patchWebhook(deps)({ id: idOf(request), body: b })),
+      TE.map(view(200)),
+    ),
+  );
+
+export const deleteWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler =>
+  admin(deps, (request) => pipe(deleteWebhook(deps.webhooks)(idOf(request)), TE.map(() => ({ status: 204, body: undefined }))));
+
+/** One entry point per route, dispatching on the method (the host already filtered methods). */
+export const webhookItemHandler = (deps: WebhookHandlerDeps): HttpHandler => {
+  const byMethod: Record<string, HttpHandler> = {
+    GET: getWebhookHandler(deps),
+    PUT: replaceWebhookHandler(deps),
+    PATCH: patchWebhookHandler(deps),
+    DELETE: deleteWebhookHandler(deps),
+  };
+  return async (request, context) => {
+    const handler = byMethod[request.method.toUpperCase()];
+    return handler === undefined ? json(405, { error: 'MethodNotAllowed', message: `${request.method} is not allowed here` }) : handler(request, context);
+  };
+};
+
+export const webhookCollectionHandler = (deps: WebhookHandlerDeps): HttpHandler => {
+  const create = createWebhookHandler(deps);
+  const list = listWebhooksHandler(deps);
+  return async (request, context) => (request.method.toUpperCase() === 'POST' ? create(request, context) : list(request, context));
+};

@@ -1,0 +1,17 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { HttpRequest } from '@azure/functions';
+import * as E from 'fp-ts/Either';
+import type { AppError } from '../../domain/errors';
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Constant-time: both sides are hashed first, so neither the content nor the length leaks through timing. */
+export const sameSecret = (given: string, expected: string): boolean => timingSafeEqual(digest(given), digest(expected));
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/** Checks `Authorization: Bearer <key>`; the same answer for a missing, malformed or wrong key. */
+export const requireBearer = (request: HttpRequest, key: string): E.Either<AppError, void> => {
+  const token = BEARER.exec(request.headers.get('authorization') ?? '')?.[1];
+  return token !== undefined && sameSecret(token, key) ? E.right(undefined) : E.left({ kind: 'Unauthorized', message: 'A valid bearer key is required (Authorization: Bearer <key>)' });
+};

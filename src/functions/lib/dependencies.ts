@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { storageHealthProbes } from '../../adapters/tables/healthProbes';
+import { tableEventStore } from '../../adapters/tables/tableEventStore';
+import { ensuredTable } from '../../adapters/tables/tables';
+import { tableWebhookStore } from '../../adapters/tables/tableWebhookStore';
+import { type Config, getConfig } from '../../config';
+import type { EventId } from '../../domain/events';
+import { ULID_RANDOM_BYTES, ulid } from '../../domain/ids';
+import { type Clock, systemClock } from '../../ports/clock';
+import type { EventStore } from '../../ports/eventStore';
+import type { HealthProbe } from '../../ports/healthProbe';
+import type { RandomBytes } from '../../ports/random';
+import type { WebhookStore } from '../../ports/webhookStore';
+
+/** Everything the HTTP functions use, built once per process from the settings. */
+export type Dependencies = {
+  readonly config: Config;
+  readonly webhooks: WebhookStore;
+  readonly events: EventStore;
+  readonly healthProbes: readonly HealthProbe[];
+  readonly clock: Clock;
+  readonly randomBytes: RandomBytes;
+  readonly newEventId: () => EventId;
+};
+
+let cached: Dependencies | undefined;
+
+/** Builds the adapters on first use; no I/O happens here (tables are created on first access). */
+export const getDependencies = (): Dependencies => {
+  if (cached === undefined) {
+    const config = getConfig();
+    const connectionString = config.AzureWebJobsStorage;
+    cached = {
+      config,
+      webhooks: tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE })),
+      events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE })),
+      healthProbes: storageHealthProbes(connectionString),
+      clock: systemClock,
+      randomBytes: (size) => randomBytes(size),
+      newEventId: () => ulid(Date.now(), randomBytes(ULID_RANDOM_BYTES)) as EventId,
+    };
+  }
+  return cached;
+};

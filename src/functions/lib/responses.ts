@@ -1,0 +1,37 @@
+import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { AppError } from '../../domain/errors';
+
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({ status, jsonBody: body, headers });
+
+/** The body of every error answer: the kind, a sentence, and one line per problem when there are several. */
+export type ErrorBody = { error: AppError['kind']; message: string; details?: readonly string[] };
+
+const body = (error: AppError): ErrorBody =>
+  error.kind === 'Invalid' && error.details.length > 0 ? { error: error.kind, message: error.message, details: error.details } : { error: error.kind, message: error.message };
+
+/** The one place where use-case errors become HTTP statuses. */
+export const errorResponse = (error: AppError, context?: InvocationContext): HttpResponseInit => {
+  switch (error.kind) {
+    case 'Invalid':
+      return json(400, body(error));
+    case 'Unauthorized':
+      return json(401, body(error), { 'www-authenticate': 'Bearer' });
+    case 'NotFound':
+      return json(404, body(error));
+    case 'Conflict':
+      return json(409, body(error));
+    case 'TooLarge':
+      return json(413, body(error));
+    case 'Transient':
+      context?.warn(error.message);
+      // Storage details stay in the log; the caller only needs to know to come back.
+      return json(503, { error: error.kind, message: 'Storage is unavailable; try again later' }, { 'retry-after': '5' });
+    case 'Permanent':
+      context?.error(error.message);
+      return json(500, { error: error.kind, message: 'The request failed; see the function log' });
+    default: {
+      const unreachable: never = error;
+      return unreachable;
+    }
+  }
+};

@@ -1,0 +1,9 @@
+import { app } from '@azure/functions';
+import { webhookCollectionHandler, webhookItemHandler } from './handlers/webhookHandlers';
+import { getDependencies } from './lib/dependencies';
+
+const deps = getDependencies();
+const handlerDeps = { ...deps, adminApiKey: deps.config.ADMIN_API_KEY };
+
+app.http('webhooks', { route: 'webhooks', methods: ['GET', 'POST'], authLevel: 'anonymous', handler: webhookCollectionHandler(handlerDeps) });
+app.http('webhook', { route: 'webhooks/{id}', methods: ['GET', 'PUT', 'PATCH', 'DELETE'], authLevel: 'anonymous', handler: webhookItemHandler(handlerDeps) });
