@@ -52,7 +52,8 @@ export const statusBody = (stored: StoredInstance, history?: HistoryEvent[]): Re
   output: parseJsonText(stored.instance.output),
   createdTime: stored.instance.createdTime,
   lastUpdatedTime: stored.instance.lastUpdatedTime,
-  ...(history ? { historyEvents: history } : {}),
+  // Azure's API names it historyEvents; durable-functions' status reads `history`.
+  ...(history ? { historyEvents: history, history } : {}),
 });
 
 /** Azure's HTTP API: 202 while it runs, 200 once completed, 400 when it failed or was terminated. */
