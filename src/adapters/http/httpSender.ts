@@ -1,0 +1,18 @@
+import type * as T from 'fp-ts/Task';
+import type { AttemptResult } from '../../domain/outcome';
+
+/** One POST to a webhook endpoint. */
+export type OutgoingRequest = {
+  readonly url: string;
+  /** Sent as given: the caller merges the webhook's own headers with the signature headers. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+};
+
+/**
+ * The port the delivery use case sends through. It never fails: whatever the receiver does
+ * (refuses, resets, hangs, answers 500 or a gigabyte) comes back as an AttemptResult.
+ */
+export type HttpSender = {
+  readonly send: (request: OutgoingRequest) => T.Task<AttemptResult>;
+};
