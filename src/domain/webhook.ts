@@ -123,7 +123,7 @@ export const SECRET_PREFIX = 'whsec_';
 export const WebhookSecret = patternString<'WebhookSecret'>('a signing secret (whsec_ + base64)', /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/);
 export type WebhookSecret = t.TypeOf<typeof WebhookSecret>;
 
-export const IsoTimestamp = refinedString<'IsoTimestamp'>('an ISO 8601 timestamp', (s) => !Number.isNaN(Date.parse(s)));
+export const IsoTimestamp = checkedString('an ISO 8601 timestamp', (s) => !Number.isNaN(Date.parse(s)));
 
 export const Webhook = t.type(
   {

@@ -1,11 +1,10 @@
-import type { HttpHandler } from '@azure/functions';
 import type { HealthProbe } from '../../ports/healthProbe';
 import { checkHealth } from '../../usecases/checkHealth';
-import { json } from '../lib/responses';
+import { type Handler, json } from '../lib/responses';
 
 /** GET /api/health: 200 when every storage service answers, 503 naming those that do not. */
 export const healthHandler =
-  (probes: readonly HealthProbe[]): HttpHandler =>
+  (probes: readonly HealthProbe[]): Handler =>
   async () => {
     const report = await checkHealth(probes);
     return report.status === 'ok'

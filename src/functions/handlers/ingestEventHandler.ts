@@ -1,16 +1,15 @@
-import type { HttpHandler } from '@azure/functions';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import { type IngestEventDeps, ingestEvent } from '../../usecases/ingestEvent';
 import { requireBearer } from '../lib/auth';
 import { readJsonBody } from '../lib/body';
-import { errorResponse, json } from '../lib/responses';
+import { errorResponse, type Handler, json } from '../lib/responses';
 
 export type IngestEventHandlerDeps = IngestEventDeps & { readonly ingestApiKey: string; readonly maxEventBodyBytes: number };
 
 /** POST /api/events: key, size, JSON, then the use case; 202 {"id"} once the event is stored. */
 export const ingestEventHandler =
-  (deps: IngestEventHandlerDeps): HttpHandler =>
+  (deps: IngestEventHandlerDeps): Handler =>
   async (request, context) =>
     pipe(
       TE.fromEither(requireBearer(request, deps.ingestApiKey)),

@@ -1,4 +1,4 @@
-import type { HttpHandler, HttpRequest } from '@azure/functions';
+import type { HttpRequest } from '@azure/functions';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../../domain/errors';
@@ -14,7 +14,7 @@ import { patchWebhook } from '../../usecases/patchWebhook';
 import { replaceWebhook } from '../../usecases/replaceWebhook';
 import { requireBearer } from '../lib/auth';
 import { readJsonBody } from '../lib/body';
-import { errorResponse, json } from '../lib/responses';
+import { errorResponse, type Handler, json } from '../lib/responses';
 
 /** A registry body is a few URLs and maps; anything near this size is a mistake or an attack. */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
@@ -30,7 +30,7 @@ type Answer = { status: number; body: unknown };
 
 /** Key check, then the operation; errors go through the one mapping. */
 const admin =
-  (deps: WebhookHandlerDeps, operation: (request: HttpRequest) => TE.TaskEither<AppError, Answer>): HttpHandler =>
+  (deps: WebhookHandlerDeps, operation: (request: HttpRequest) => TE.TaskEither<AppError, Answer>): Handler =>
   async (request, context) =>
     pipe(
       TE.fromEither(requireBearer(request, deps.adminApiKey)),
@@ -46,7 +46,7 @@ const idOf = (request: HttpRequest): string => request.params.id ?? '';
 const view = (status: number) => (webhook: Webhook): Answer => ({ status, body: toView(webhook) });
 
 /** POST /api/webhooks: 201 with the webhook and its secret (the only answer that shows it). */
-export const createWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler =>
+export const createWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
   admin(deps, (request) =>
     pipe(
       body(request),
@@ -56,7 +56,7 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler =>
   );
 
 /** GET /api/webhooks?limit=&continuationToken= */
-export const listWebhooksHandler = (deps: WebhookHandlerDeps): HttpHandler =>
+export const listWebhooksHandler = (deps: WebhookHandlerDeps): Handler =>
   admin(deps, (request) =>
     pipe(
       listWebhooks(deps.webhooks)(Object.fromEntries(request.query.entries())),
@@ -64,9 +64,9 @@ export const listWebhooksHandler = (deps: WebhookHandlerDeps): HttpHandler =>
     ),
   );
 
-export const getWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler => admin(deps, (request) => pipe(getWebhook(deps.webhooks)(idOf(request)), TE.map(view(200))));
+export const getWebhookHandler = (deps: WebhookHandlerDeps): Handler => admin(deps, (request) => pipe(getWebhook(deps.webhooks)(idOf(request)), TE.map(view(200))));
 
-export const replaceWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler =>
+export const replaceWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
   admin(deps, (request) =>
     pipe(
       body(request),
@@ -75,7 +75,7 @@ export const replaceWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler =>
     ),
   );
 
-export const patchWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler =>
+export const patchWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
   admin(deps, (request) =>
     pipe(
       body(request),
@@ -84,12 +84,12 @@ export const patchWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler =>
     ),
   );
 
-export const deleteWebhookHandler = (deps: WebhookHandlerDeps): HttpHandler =>
+export const deleteWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
   admin(deps, (request) => pipe(deleteWebhook(deps.webhooks)(idOf(request)), TE.map(() => ({ status: 204, body: undefined }))));
 
 /** One entry point per route, dispatching on the method (the host already filtered methods). */
-export const webhookItemHandler = (deps: WebhookHandlerDeps): HttpHandler => {
-  const byMethod: Record<string, HttpHandler> = {
+export const webhookItemHandler = (deps: WebhookHandlerDeps): Handler => {
+  const byMethod: Record<string, Handler> = {
     GET: getWebhookHandler(deps),
     PUT: replaceWebhookHandler(deps),
     PATCH: patchWebhookHandler(deps),
@@ -101,7 +101,7 @@ export const webhookItemHandler = (deps: WebhookHandlerDeps): HttpHandler => {
   };
 };
 
-export const webhookCollectionHandler = (deps: WebhookHandlerDeps): HttpHandler => {
+export const webhookCollectionHandler = (deps: WebhookHandlerDeps): Handler => {
   const create = createWebhookHandler(deps);
   const list = listWebhooksHandler(deps);
   return async (request, context) => (request.method.toUpperCase() === 'POST' ? create(request, context) : list(request, context));

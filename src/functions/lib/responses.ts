@@ -1,5 +1,8 @@
-import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { AppError } from '../../domain/errors';
+
+/** An HTTP handler that answers a plain response init (easier to inspect in tests than HttpHandler's union). */
+export type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({ status, jsonBody: body, headers });
 
