@@ -19,7 +19,7 @@ import { type EnsuredTable, queryUpTo } from './tables';
  */
 
 export const PARTITION_KEY = 'webhooks';
-const MAIN_PREFIX = 'webhook|';
+export const MAIN_PREFIX = 'webhook|';
 /** `}` follows `|` in ASCII: `[prefix, end)` is exactly the rows under the prefix. */
 const MAIN_END = 'webhook}';
 const indexPrefix = (subscription: Subscription): string => `sub|${subscription}|`;

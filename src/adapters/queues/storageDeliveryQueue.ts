@@ -1,0 +1,57 @@
+import { QueueClient } from '@azure/storage-queue';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import { MAX_QUEUE_VISIBILITY_DELAY_SECONDS } from '../../domain/backoff';
+import type { DeliveryMessage, PoisonEntry } from '../../domain/delivery';
+import type { AppError } from '../../domain/errors';
+import type { DeliveryQueue } from '../../ports/deliveryQueue';
+import { storageError } from '../tables/storageErrors';
+
+/** Never expire: the default of 7 days would silently drop a poisoned delivery nobody redrove yet. */
+const NEVER_EXPIRES = -1;
+
+/** A queue client that creates its queue on first use (again after a failure). */
+export type EnsuredQueue = { readonly client: QueueClient; ready(): Promise<QueueClient> };
+
+export const ensuredQueue = (options: { connectionString: string; queueName: string }): EnsuredQueue => {
+  // Few, short SDK retries: a caller learns quickly that storage is down (and answers 503 or retries later).
+  const client = new QueueClient(options.connectionString, options.queueName, { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } });
+  let creating: Promise<QueueClient> | undefined;
+  return {
+    client,
+    ready: () => {
+      creating ??= client.createIfNotExists().then(
+        () => client,
+        (e: unknown) => {
+          creating = undefined;
+          throw e;
+        },
+      );
+      return creating;
+    },
+  };
+};
+
+/** The Functions host reads queue messages as base64 text (its default messageEncoding). */
+export const encodeMessage = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
+
+export const poisonQueueName = (queueName: string): string => `${queueName}-poison`;
+
+export const storageDeliveryQueue = (options: { connectionString: string; queueName: string }): DeliveryQueue & { readonly deliveries: EnsuredQueue; readonly poisonQueue: EnsuredQueue } => {
+  const deliveries = ensuredQueue(options);
+  const poisonQueue = ensuredQueue({ connectionString: options.connectionString, queueName: poisonQueueName(options.queueName) });
+  const sendAll = (queue: EnsuredQueue, values: readonly unknown[], delaySeconds: number, what: string): TE.TaskEither<AppError, void> =>
+    pipe(
+      TE.tryCatch(async () => {
+        const client = await queue.ready();
+        const visibilityTimeout = Math.min(Math.max(0, Math.ceil(delaySeconds)), MAX_QUEUE_VISIBILITY_DELAY_SECONDS);
+        await Promise.all(values.map((v) => client.sendMessage(encodeMessage(v), { visibilityTimeout, messageTimeToLive: NEVER_EXPIRES })));
+      }, storageError(what)),
+    );
+  return {
+    deliveries,
+    poisonQueue,
+    enqueue: (messages: readonly DeliveryMessage[], opts?: { delaySeconds?: number }) => sendAll(deliveries, messages, opts?.delaySeconds ?? 0, 'enqueue deliveries'),
+    poison: (entries: readonly PoisonEntry[]) => sendAll(poisonQueue, entries, 0, 'set deliveries aside in the poison queue'),
+  };
+};

@@ -1,0 +1,100 @@
+import { odata, type TableEntity, type TransactionAction } from '@azure/data-tables';
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import * as t from 'io-ts';
+import { AttemptResult } from '../../domain/outcome';
+import type { AttemptDecision, AttemptLog, AttemptLogEntry } from '../../ports/attemptLog';
+import { storageError } from './storageErrors';
+import { type EnsuredTable, queryUpTo } from './tables';
+
+/*
+ * Layout: every attempt is a row in the event's partition (`event|<eventId>`), so the attempts of
+ * one queue message (one event) are written in one transaction. Attempts that were not a first-try
+ * success are also written to the webhook's partition (`webhook|<id>`, newest first), so ops can see
+ * a webhook's trouble without scanning; successes, the bulk, cost nothing extra.
+ */
+
+const MAX_TRANSACTION_ROWS = 100;
+const MAX_EXCERPT_CHARS = 1024;
+/** Newest first in a webhook partition: row keys sort ascending. */
+const invertedTime = (iso: string): string => String(9_999_999_999_999 - Date.parse(iso)).padStart(13, '0');
+
+const eventPartition = (eventId: string): string => `event|${eventId}`;
+const webhookPartition = (webhookId: string): string => `webhook|${webhookId}`;
+
+type AttemptRow = TableEntity<{ eventId: string; deliveryId: string; webhookId: string; attempt: number; at: string; decision: string; result: string; nextAttemptAt: string }>;
+
+const trimResult = (result: AttemptResult | undefined): string => {
+  if (result === undefined) return '';
+  return JSON.stringify(result.kind === 'Response' ? { ...result, excerpt: result.excerpt.slice(0, MAX_EXCERPT_CHARS) } : result);
+};
+
+const rowOf = (entry: AttemptLogEntry, partitionKey: string, rowKey: string): AttemptRow => ({
+  partitionKey,
+  rowKey,
+  eventId: entry.eventId,
+  deliveryId: entry.deliveryId,
+  webhookId: entry.webhookId,
+  attempt: entry.attempt,
+  at: entry.at,
+  decision: entry.decision,
+  result: trimResult(entry.result),
+  nextAttemptAt: entry.nextAttemptAt ?? '',
+});
+
+const isProblem = (entry: AttemptLogEntry): boolean => !(entry.decision === 'Delivered' && entry.attempt === 1);
+
+const AttemptDecisionCodec = t.keyof({ Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null });
+const StoredRow = t.type({ eventId: t.string, deliveryId: t.string, webhookId: t.string, attempt: t.number, at: t.string, decision: AttemptDecisionCodec, result: t.string, nextAttemptAt: t.string });
+
+const parseResult = (text: string): AttemptResult | undefined => {
+  if (text === '') return undefined;
+  try {
+    const decoded = AttemptResult.decode(JSON.parse(text));
+    return E.isRight(decoded) ? decoded.right : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Rows are read back like any input; one this code did not write is skipped. */
+const fromRows = (rows: readonly unknown[]): AttemptLogEntry[] =>
+  rows.flatMap((row) => {
+    const decoded = StoredRow.decode(row);
+    if (E.isLeft(decoded)) return [];
+    const r = decoded.right;
+    const result = parseResult(r.result);
+    return [{ eventId: r.eventId, deliveryId: r.deliveryId, webhookId: r.webhookId, attempt: r.attempt, at: r.at, decision: r.decision as AttemptDecision, ...(result ? { result } : {}), ...(r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt } : {}) }];
+  });
+
+const chunks = <A>(items: readonly A[], size: number): A[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
+  record: (entries) =>
+    TE.tryCatch(async () => {
+      if (entries.length === 0) return;
+      const client = await table.ready();
+      const byPartition = new Map<string, AttemptRow[]>();
+      const add = (row: AttemptRow): void => void byPartition.set(row.partitionKey, [...(byPartition.get(row.partitionKey) ?? []), row]);
+      for (const entry of entries) {
+        const attemptKey = `${entry.deliveryId}|${String(entry.attempt).padStart(3, '0')}`;
+        add(rowOf(entry, eventPartition(entry.eventId), attemptKey));
+        if (isProblem(entry)) add(rowOf(entry, webhookPartition(entry.webhookId), `${invertedTime(entry.at)}|${attemptKey}`));
+      }
+      // Upserts: a message run twice (after a crash) rewrites the same rows instead of failing.
+      await Promise.all(
+        [...byPartition.values()].flatMap((rows) => chunks(rows, MAX_TRANSACTION_ROWS)).map((rows) => client.submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace']))),
+      );
+    }, storageError('write the attempt log')),
+  forEvent: (eventId) =>
+    pipe(
+      TE.tryCatch(async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${eventPartition(eventId)}`, max: 100_000 }), storageError('read the attempt log')),
+      TE.map((rows) => fromRows(rows).sort((a, b) => a.at.localeCompare(b.at))),
+    ),
+  problemsForWebhook: ({ webhookId, limit }) =>
+    pipe(
+      TE.tryCatch(async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${webhookPartition(webhookId)}`, max: limit }), storageError('read the attempt log')),
+      TE.map(fromRows),
+    ),
+});

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import * as t from 'io-ts';
+import { PublicEventName } from './catalogue';
+import { EventId } from './events';
+import { AttemptResult, PoisonReason } from './outcome';
+import { NonEmptyString } from './strings';
+import { WebhookId } from './webhook';
+
+/*
+ * What travels through the deliveries queue (DESIGN.md section 6): one message carries several
+ * deliveries of one event, so a queue round trip is paid per batch, not per delivery. A delivery
+ * that fails is re-enqueued alone, carrying the attempts so far. Webhook secrets never travel in
+ * messages: the worker reads the webhook when it sends.
+ */
+
+/** Messages carry at most ~48 KB of JSON (64 KB after base64); keep a margin for the envelope. */
+export const MAX_MESSAGE_JSON_BYTES = 45 * 1024;
+export const MESSAGE_VERSION = 1;
+
+/** The `webhook-id` header: the same for every attempt of one delivery, so receivers drop repeats. */
+export const DeliveryId = t.refinement(NonEmptyString, (s) => /^msg_[0-9a-f]{32}$/.test(s), 'DeliveryId');
+export type DeliveryId = t.TypeOf<typeof DeliveryId>;
+
+/** Deterministic: an activity that runs twice enqueues the same ids, and receivers drop the repeat. */
+export const deliveryIdFor = (input: { eventId: string; publicEventName: string; webhookId: string }): DeliveryId =>
+  `msg_${createHash('sha256').update(`${input.eventId}\n${input.publicEventName}\n${input.webhookId}`).digest('hex').slice(0, 32)}` as DeliveryId;
+
+export const DeliveryBody = t.type({ name: PublicEventName, payload: t.record(t.string, t.string) }, 'DeliveryBody');
+export type DeliveryBody = t.TypeOf<typeof DeliveryBody>;
+
+/** One attempt as the delivery remembers it (and the poison entry reports it). */
+export const AttemptRecord = t.type({ at: t.string, result: AttemptResult }, 'AttemptRecord');
+export type AttemptRecord = t.TypeOf<typeof AttemptRecord>;
+
+export const DeliveryItem = t.type(
+  {
+    deliveryId: DeliveryId,
+    webhookId: WebhookId,
+    body: DeliveryBody,
+    attempts: t.array(AttemptRecord),
+  },
+  'DeliveryItem',
+);
+export type DeliveryItem = t.TypeOf<typeof DeliveryItem>;
+
+export const DeliveryMessage = t.type(
+  {
+    v: t.literal(MESSAGE_VERSION),
+    eventId: EventId,
+    items: t.array(DeliveryItem),
+  },
+  'DeliveryMessage',
+);
+export type DeliveryMessage = t.TypeOf<typeof DeliveryMessage>;
+
+/** What `deliveries-poison` holds for a delivery we gave up on (the host adds raw messages of its own). */
+export const PoisonEntry = t.type(
+  {
+    kind: t.literal('undeliverable'),
+    v: t.literal(MESSAGE_VERSION),
+    eventId: t.string,
+    deliveryId: t.string,
+    webhookId: t.string,
+    body: t.unknown,
+    attempts: t.array(AttemptRecord),
+    reason: t.union([PoisonReason, t.type({ kind: t.literal('UnreadableMessage'), message: t.string })]),
+    poisonedAt: t.string,
+  },
+  'PoisonEntry',
+);
+export type PoisonEntry = t.TypeOf<typeof PoisonEntry>;
+
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+/**
+ * Packs the deliveries of one event into as few messages as fit: at most `maxItems` each (the
+ * worker sends one message's deliveries concurrently) and at most MAX_MESSAGE_JSON_BYTES of JSON.
+ * An item too big for any message still gets one of its own: ingest bounds event sizes, so that
+ * cannot happen with a valid configuration, and the queue refusing it is then reported loudly.
+ */
+export const packMessages = (eventId: EventId, items: readonly DeliveryItem[], maxItems: number): DeliveryMessage[] => {
+  const messages: DeliveryMessage[] = [];
+  const envelope = jsonBytes({ v: MESSAGE_VERSION, eventId, items: [] });
+  let current: DeliveryItem[] = [];
+  let size = envelope;
+  for (const item of items) {
+    const itemSize = jsonBytes(item) + 1;
+    if (current.length > 0 && (current.length >= maxItems || size + itemSize > MAX_MESSAGE_JSON_BYTES)) {
+      messages.push({ v: MESSAGE_VERSION, eventId, items: current });
+      current = [];
+      size = envelope;
+    }
+    current.push(item);
+    size += itemSize;
+  }
+  if (current.length > 0) messages.push({ v: MESSAGE_VERSION, eventId, items: current });
+  return messages;
+};

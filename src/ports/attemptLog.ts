@@ -1,0 +1,28 @@
+import type * as TE from 'fp-ts/TaskEither';
+import type { AppError } from '../domain/errors';
+import type { AttemptResult } from '../domain/outcome';
+
+/** What became of a delivery after one attempt (or why no attempt was made). */
+export type AttemptDecision = 'Delivered' | 'RetryLater' | 'WebhookDisabledByGone' | 'Poisoned' | 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook';
+
+export type AttemptLogEntry = {
+  readonly eventId: string;
+  readonly deliveryId: string;
+  readonly webhookId: string;
+  /** 1 for the first attempt; 0 when the delivery was skipped without an attempt. */
+  readonly attempt: number;
+  readonly at: string;
+  readonly result?: AttemptResult;
+  readonly decision: AttemptDecision;
+  /** When the next attempt is due, for RetryLater. */
+  readonly nextAttemptAt?: string;
+};
+
+export type AttemptLog = {
+  /** Writes entries cheaply: one transaction per partition and 100 rows. */
+  record(entries: readonly AttemptLogEntry[]): TE.TaskEither<AppError, void>;
+  /** Every entry of one event, oldest first. */
+  forEvent(eventId: string): TE.TaskEither<AppError, AttemptLogEntry[]>;
+  /** Recent entries of one webhook that were not delivered at the first try, newest first. */
+  problemsForWebhook(query: { webhookId: string; limit: number }): TE.TaskEither<AppError, AttemptLogEntry[]>;
+};

@@ -1,0 +1,153 @@
+import * as A from 'fp-ts/Array';
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import * as T from 'fp-ts/Task';
+import * as TE from 'fp-ts/TaskEither';
+import type { HttpSender } from '../adapters/http/httpSender';
+import type { RetryPolicy } from '../domain/backoff';
+import { type AttemptRecord, type DeliveryItem, type DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
+import type { AppError } from '../domain/errors';
+import { decide } from '../domain/outcome';
+import { signatureHeaders } from '../domain/signature';
+import type { Webhook } from '../domain/webhook';
+import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
+import type { Clock } from '../ports/clock';
+import type { DeliveryQueue } from '../ports/deliveryQueue';
+import type { WebhookLookup } from '../ports/webhookLookup';
+import type { WebhookStore } from '../ports/webhookStore';
+
+export const USER_AGENT = 'webhook-dispatcher/0.1';
+
+export type DeliverDeps = {
+  readonly lookup: WebhookLookup;
+  readonly webhooks: Pick<WebhookStore, 'update'>;
+  readonly sender: HttpSender;
+  readonly queue: DeliveryQueue;
+  readonly attemptLog: AttemptLog;
+  readonly clock: Clock;
+  readonly policy: RetryPolicy;
+  readonly random?: () => number;
+  /** Reports what cannot change the outcome (an attempt log that failed to write). */
+  readonly warn: (message: string) => void;
+};
+
+/** What one delivery came to; the effects are applied together after every POST of the message. */
+type ItemResult = {
+  readonly log: AttemptLogEntry;
+  readonly retry?: { readonly item: DeliveryItem; readonly delaySeconds: number };
+  readonly poison?: PoisonEntry;
+  readonly disable?: string;
+};
+
+export type DeliverySummary = { readonly delivered: number; readonly retried: number; readonly poisoned: number; readonly gone: number; readonly skipped: number };
+
+const skipped = (message: DeliveryMessage, item: DeliveryItem, at: string, decision: 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook'): ItemResult => ({
+  log: { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: 0, at, decision },
+});
+
+/** One signed POST and what to do next (DESIGN.md section 5 for the headers). */
+const attempt =
+  (deps: DeliverDeps, message: DeliveryMessage) =>
+  (item: DeliveryItem, webhook: Webhook): T.Task<ItemResult> => {
+    const started = deps.clock.now();
+    const body = JSON.stringify(item.body);
+    const headers = {
+      ...webhook.headers,
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      ...signatureHeaders({ secrets: webhook.secret, id: item.deliveryId, timestampSeconds: Math.floor(started.getTime() / 1000), body }),
+    };
+    return pipe(
+      deps.sender.send({ url: webhook.url, headers, body }),
+      T.map((result): ItemResult => {
+        const now = deps.clock.now();
+        const attemptNumber = item.attempts.length + 1;
+        const record: AttemptRecord = { at: started.toISOString(), result };
+        const base = { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: attemptNumber, at: record.at, result };
+        const decision = decide({ result, attempt: attemptNumber, policy: deps.policy, now, random: deps.random });
+        switch (decision.kind) {
+          case 'Delivered':
+            return { log: { ...base, decision: 'Delivered' } };
+          case 'RetryLater':
+            return {
+              log: { ...base, decision: 'RetryLater', nextAttemptAt: new Date(now.getTime() + decision.delaySeconds * 1000).toISOString() },
+              retry: { item: { ...item, attempts: [...item.attempts, record] }, delaySeconds: decision.delaySeconds },
+            };
+          case 'DisableWebhook':
+            return { log: { ...base, decision: 'WebhookDisabledByGone' }, disable: item.webhookId };
+          case 'Poison':
+            return {
+              log: { ...base, decision: 'Poisoned' },
+              poison: {
+                kind: 'undeliverable',
+                v: MESSAGE_VERSION,
+                eventId: message.eventId,
+                deliveryId: item.deliveryId,
+                webhookId: item.webhookId,
+                body: item.body,
+                attempts: [...item.attempts, record],
+                reason: decision.reason,
+                poisonedAt: now.toISOString(),
+              },
+            };
+        }
+      }),
+    );
+  };
+
+const all = (tasks: readonly TE.TaskEither<AppError, unknown>[]): TE.TaskEither<AppError, readonly unknown[]> => pipe([...tasks], A.sequence(TE.ApplicativePar));
+
+/** The stores a message's results must reach before the message may complete. */
+const consequences = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], results: readonly ItemResult[]): TE.TaskEither<AppError, unknown>[] => {
+  const poison = results.flatMap((r) => (r.poison ? [r.poison] : []));
+  const disableAt = deps.clock.now().toISOString() as Webhook['updatedAt'];
+  return [
+    ...results.flatMap((r) => (r.retry ? [deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, items: [r.retry.item] }], { delaySeconds: r.retry.delaySeconds })] : [])),
+    ...(poison.length > 0 ? [deps.queue.poison(poison)] : []),
+    ...results.flatMap((r) => (r.disable ? [deps.webhooks.update(r.disable as Webhook['id'], (w) => E.right({ ...w, disabled: true, updatedAt: disableAt }))] : [])),
+  ];
+};
+
+/**
+ * Delivers every item of one queue message concurrently, then applies the consequences: retries
+ * re-enqueued alone with their backoff, poison entries set aside, 410s disabling their webhook.
+ * Fails (Transient) only when a consequence could not be stored: the host then runs the whole
+ * message again, and receivers drop the repeats by `webhook-id`. The attempt log is best effort.
+ */
+export const deliverMessage =
+  (deps: DeliverDeps) =>
+  (message: DeliveryMessage): TE.TaskEither<AppError, DeliverySummary> =>
+    pipe(
+      deps.lookup([...new Set(message.items.map((i) => i.webhookId))]),
+      TE.chain((webhooks) =>
+        TE.fromTask(
+          pipe(
+            message.items.map((item): T.Task<ItemResult> => {
+              const webhook = webhooks.get(item.webhookId);
+              const at = deps.clock.now().toISOString();
+              if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
+              if (webhook.disabled) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
+              return attempt(deps, message)(item, webhook);
+            }),
+            A.sequence(T.ApplicativePar),
+          ),
+        ),
+      ),
+      TE.chainFirst((results) => all(consequences(deps, message.eventId, results))),
+      TE.chainFirst((results) =>
+        pipe(
+          deps.attemptLog.record(results.map((r) => r.log)),
+          TE.orElse((e): TE.TaskEither<AppError, void> => {
+            deps.warn(`attempt log not written for event ${message.eventId}: ${e.message}`);
+            return TE.right(undefined);
+          }),
+        ),
+      ),
+      TE.map((results) => ({
+        delivered: results.filter((r) => r.log.decision === 'Delivered').length,
+        retried: results.filter((r) => r.retry).length,
+        poisoned: results.filter((r) => r.poison).length,
+        gone: results.filter((r) => r.disable).length,
+        skipped: results.filter((r) => r.log.attempt === 0).length,
+      })),
+    );

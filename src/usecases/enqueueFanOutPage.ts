@@ -1,0 +1,70 @@
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import { decodePayload, planForEvent } from '../domain/catalogue';
+import { type DeliveryItem, deliveryIdFor, packMessages } from '../domain/delivery';
+import { type AppError, permanent } from '../domain/errors';
+import type { EventId } from '../domain/events';
+import { deliveriesFor } from '../domain/mapping';
+import type { DeliveryQueue } from '../ports/deliveryQueue';
+import type { EventStore } from '../ports/eventStore';
+import type { WebhookStore } from '../ports/webhookStore';
+
+export type FanOutPageDeps = {
+  readonly events: Pick<EventStore, 'get'>;
+  readonly webhooks: Pick<WebhookStore, 'pageSubscribedTo'>;
+  readonly queue: DeliveryQueue;
+  readonly pageSize: number;
+  readonly maxDeliveriesPerMessage: number;
+};
+
+/** Where the fan-out of one event stands: which plan of the event, and where in its webhooks. */
+export type FanOutCursor = { readonly eventId: EventId; readonly planIndex: number; readonly continuationToken?: string };
+
+export type FanOutPageResult = {
+  readonly deliveries: number;
+  readonly messages: number;
+  /** The next page, or undefined when the event is fully fanned out. */
+  readonly next?: FanOutCursor;
+};
+
+/**
+ * One step of the fan-out: reads one page of the webhooks subscribed to the current plan's public
+ * event, and enqueues the deliveries they match, packed several to a message. Idempotent enough:
+ * delivery ids are deterministic, so a step that runs twice enqueues repeats receivers drop.
+ */
+export const enqueueFanOutPage =
+  (deps: FanOutPageDeps) =>
+  (cursor: FanOutCursor): TE.TaskEither<AppError, FanOutPageResult> =>
+    pipe(
+      deps.events.get(cursor.eventId),
+      TE.chainEitherK((stored) =>
+        pipe(
+          decodePayload(stored.name, stored.payload),
+          E.mapLeft(() => permanent(`Stored event ${cursor.eventId} no longer matches its codec`)),
+        ),
+      ),
+      TE.chain((event) => {
+        const plans = planForEvent(event);
+        const plan = plans[cursor.planIndex];
+        if (plan === undefined) return TE.right({ deliveries: 0, messages: 0 });
+        const nextPlan = (): FanOutCursor | undefined => (cursor.planIndex + 1 < plans.length ? { eventId: cursor.eventId, planIndex: cursor.planIndex + 1 } : undefined);
+        return pipe(
+          deps.webhooks.pageSubscribedTo({ eventName: plan.publicEventName, continuationToken: cursor.continuationToken, pageSize: deps.pageSize }),
+          TE.chain((page) => {
+            const items: DeliveryItem[] = deliveriesFor(plan, page.items).map((d) => ({
+              deliveryId: deliveryIdFor({ eventId: cursor.eventId, publicEventName: d.body.name, webhookId: d.webhook.id }),
+              webhookId: d.webhook.id,
+              body: { name: d.body.name, payload: { ...d.body.payload } },
+              attempts: [],
+            }));
+            const messages = packMessages(cursor.eventId, items, deps.maxDeliveriesPerMessage);
+            const next = page.continuationToken !== undefined ? { ...cursor, continuationToken: page.continuationToken } : nextPlan();
+            return pipe(
+              messages.length > 0 ? deps.queue.enqueue(messages) : TE.right(undefined),
+              TE.map((): FanOutPageResult => ({ deliveries: items.length, messages: messages.length, ...(next ? { next } : {}) })),
+            );
+          }),
+        );
+      }),
+    );
