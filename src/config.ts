@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
 import { formatValidationErrors } from './domain/decodeErrors';
+import { DELIVERY_DEFAULTS, DELIVERY_SETTINGS } from './domain/deliverySettings';
 import { NonEmptyString, patternString, refinedString } from './domain/strings';
 
 /*
@@ -49,6 +50,12 @@ export const SETTINGS = {
   EVENTS_TABLE: TableName,
   DELIVERIES_QUEUE: QueueName,
   ALLOW_PRIVATE_DESTINATIONS: BooleanFromString,
+  ATTEMPTS_TABLE: TableName,
+  /** Webhooks read per fan-out step (one activity); a table query returns at most 1000. */
+  FANOUT_PAGE_SIZE: IntegerFromString({ min: 1, max: 1000 }),
+  /** Deliveries carried by one queue message and sent concurrently by one worker invocation. */
+  MAX_DELIVERIES_PER_MESSAGE: IntegerFromString({ min: 1, max: 100 }),
+  ...DELIVERY_SETTINGS,
 };
 
 /** Settings with a safe default; the others (storage, keys) must be set. */
@@ -58,6 +65,10 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   EVENTS_TABLE: 'events',
   DELIVERIES_QUEUE: 'deliveries',
   ALLOW_PRIVATE_DESTINATIONS: 'false',
+  ATTEMPTS_TABLE: 'attempts',
+  FANOUT_PAGE_SIZE: '200',
+  MAX_DELIVERIES_PER_MESSAGE: '50',
+  ...DELIVERY_DEFAULTS,
 };
 
 export const Config = t.type(SETTINGS, 'Config');

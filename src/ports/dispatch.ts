@@ -7,3 +7,16 @@ import type { EventId } from '../domain/events';
  * instance id is the event id): ingest calls it again when a client repeats a post.
  */
 export type StartDispatch = (eventId: EventId) => TE.TaskEither<AppError, void>;
+
+export type DispatchState = {
+  /** NotStarted: no orchestration exists for the event (yet). */
+  readonly status: 'NotStarted' | 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew' | 'Suspended' | 'Unknown';
+  /** Deliveries enqueued so far, and webhook pages read. */
+  readonly deliveries?: number;
+  readonly pages?: number;
+  readonly error?: string;
+  readonly lastUpdatedAt?: string;
+};
+
+/** Where the fan-out of one event stands. */
+export type ReadDispatch = (eventId: EventId) => TE.TaskEither<AppError, DispatchState>;

@@ -1,0 +1,62 @@
+import type { DurableClient } from 'durable-functions';
+import * as E from 'fp-ts/Either';
+import * as TE from 'fp-ts/TaskEither';
+import * as t from 'io-ts';
+import { transient } from '../../domain/errors';
+import type { EventId } from '../../domain/events';
+import type { DispatchState, ReadDispatch, StartDispatch } from '../../ports/dispatch';
+
+/** The input of the fan-out orchestration: where it starts. */
+export type FanOutStart = { readonly eventId: EventId; readonly planIndex: 0 };
+
+const isNotFound = (e: unknown): boolean => e instanceof Error && /HTTP 404/.test(e.message);
+const isAlreadyRunning = (e: unknown): boolean => e instanceof Error && /\b409\b|already exists|already running/i.test(e.message);
+
+/**
+ * Starts the fan-out orchestration with the event id as instance id, once: an instance that exists
+ * in any state (running, completed, failed) is left alone, so a repeated post never dispatches
+ * twice. Two posts racing past the status check meet the host's refusal to start a running id.
+ */
+export const durableStartDispatch =
+  (client: DurableClient, orchestratorName: string): StartDispatch =>
+  (eventId) =>
+    TE.tryCatch(
+      async () => {
+        const existing = await client.getStatus(eventId).catch((e: unknown) => {
+          if (isNotFound(e)) return undefined;
+          throw e;
+        });
+        if (existing !== undefined) return;
+        const input: FanOutStart = { eventId, planIndex: 0 };
+        await client.startNew(orchestratorName, { instanceId: eventId, input }).catch((e: unknown) => {
+          if (!isAlreadyRunning(e)) throw e;
+        });
+      },
+      (e) => transient(`Could not start the dispatch of event ${eventId}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`),
+    );
+
+const Progress = t.partial({ deliveries: t.number, pages: t.number });
+const STATUSES: readonly DispatchState['status'][] = ['Pending', 'Running', 'Completed', 'Failed', 'Terminated', 'ContinuedAsNew', 'Suspended'];
+
+/** The orchestration's status, output and custom status, as a DispatchState. */
+export const durableReadDispatch =
+  (client: DurableClient): ReadDispatch =>
+  (eventId) =>
+    TE.tryCatch(
+      async (): Promise<DispatchState> => {
+        const status = await client.getStatus(eventId).catch((e: unknown) => {
+          if (isNotFound(e)) return undefined;
+          throw e;
+        });
+        if (status === undefined) return { status: 'NotStarted' };
+        const runtime = String(status.runtimeStatus);
+        const progress = Progress.decode(status.runtimeStatus === 'Completed' ? status.output : status.customStatus);
+        return {
+          status: STATUSES.find((s) => s === runtime) ?? 'Unknown',
+          ...(E.isRight(progress) ? progress.right : {}),
+          ...(status.runtimeStatus === 'Failed' ? { error: typeof status.output === 'string' ? status.output : JSON.stringify(status.output) } : {}),
+          lastUpdatedAt: new Date(status.lastUpdatedTime).toISOString(),
+        };
+      },
+      (e) => transient(`Could not read the dispatch of event ${eventId}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`),
+    );

@@ -1,0 +1,49 @@
+import { createUndiciHttpSender } from '../../adapters/http/undiciHttpSender';
+import { storageDeliveryQueue } from '../../adapters/queues/storageDeliveryQueue';
+import { tableAttemptLog } from '../../adapters/tables/tableAttemptLog';
+import { ensuredTable } from '../../adapters/tables/tables';
+import { tableWebhookLookup } from '../../adapters/tables/tableWebhookLookup';
+import { retryPolicyOf } from '../../domain/deliverySettings';
+import type { AttemptLog } from '../../ports/attemptLog';
+import type { WebhookLookup } from '../../ports/webhookLookup';
+import type { DeliverDeps } from '../../usecases/deliverMessage';
+import type { FanOutPageDeps } from '../../usecases/enqueueFanOutPage';
+import { type Dependencies, getDependencies } from './dependencies';
+
+export type DeliveryDependencies = Dependencies & {
+  readonly queue: ReturnType<typeof storageDeliveryQueue>;
+  readonly attemptLog: AttemptLog;
+  readonly lookup: WebhookLookup;
+  readonly fanOut: FanOutPageDeps;
+  readonly deliver: (warn: (message: string) => void) => DeliverDeps;
+};
+
+let cached: DeliveryDependencies | undefined;
+
+/** The fan-out and delivery adapters, built once per process on top of the HTTP ones. */
+export const getDeliveryDependencies = (): DeliveryDependencies => {
+  if (cached === undefined) {
+    const base = getDependencies();
+    const { config } = base;
+    const connectionString = config.AzureWebJobsStorage;
+    const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE });
+    const attemptLog = tableAttemptLog(ensuredTable({ connectionString, tableName: config.ATTEMPTS_TABLE }));
+    const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }));
+    const sender = createUndiciHttpSender({
+      timeoutMs: config.DELIVERY_TIMEOUT_MS,
+      maxResponseBytes: config.MAX_RESPONSE_BYTES,
+      maxConnectionsPerOrigin: config.MAX_CONNECTIONS_PER_ORIGIN,
+      allowPrivateDestinations: config.ALLOW_PRIVATE_DESTINATIONS,
+    });
+    const policy = retryPolicyOf(config);
+    cached = {
+      ...base,
+      queue,
+      attemptLog,
+      lookup,
+      fanOut: { events: base.events, webhooks: base.webhooks, queue, pageSize: config.FANOUT_PAGE_SIZE, maxDeliveriesPerMessage: config.MAX_DELIVERIES_PER_MESSAGE },
+      deliver: (warn) => ({ lookup, webhooks: base.webhooks, sender, queue, attemptLog, clock: base.clock, policy, warn }),
+    };
+  }
+  return cached;
+};

@@ -1,0 +1,101 @@
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import type { AppError } from '../domain/errors';
+import type { EventId } from '../domain/events';
+import type { AttemptResult } from '../domain/outcome';
+import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
+import type { DispatchState, ReadDispatch } from '../ports/dispatch';
+import type { EventStore } from '../ports/eventStore';
+
+export type DeliveryState = 'delivered' | 'retrying' | 'poisoned' | 'gone' | 'skipped';
+
+export type DeliveryView = {
+  readonly deliveryId: string;
+  readonly webhookId: string;
+  readonly state: DeliveryState;
+  readonly attempts: number;
+  readonly lastAttemptAt: string;
+  readonly lastResult?: { readonly status: number } | { readonly error: string };
+  readonly nextAttemptAt?: string;
+};
+
+export type EventStatusView = {
+  readonly id: EventId;
+  readonly name: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly receivedAt: string;
+  readonly dispatch: DispatchState;
+  /** Counts by state; `pending` = enqueued deliveries without an attempt yet. */
+  readonly summary: Readonly<Record<DeliveryState | 'pending', number>>;
+  readonly deliveries: readonly DeliveryView[];
+};
+
+const STATE_OF: Record<AttemptLogEntry['decision'], DeliveryState> = {
+  Delivered: 'delivered',
+  RetryLater: 'retrying',
+  Poisoned: 'poisoned',
+  WebhookDisabledByGone: 'gone',
+  SkippedDisabledWebhook: 'skipped',
+  SkippedDeletedWebhook: 'skipped',
+};
+
+const resultView = (result: AttemptResult | undefined): DeliveryView['lastResult'] =>
+  result === undefined ? undefined : result.kind === 'Response' ? { status: result.status } : { error: result.error };
+
+/** The newest entry of each delivery says where it stands (a repeat after a crash may add more). */
+export const deliveryViews = (entries: readonly AttemptLogEntry[]): DeliveryView[] => {
+  const byDelivery = new Map<string, AttemptLogEntry[]>();
+  for (const entry of entries) byDelivery.set(entry.deliveryId, [...(byDelivery.get(entry.deliveryId) ?? []), entry]);
+  return [...byDelivery.values()].map((list) => {
+    const sorted = [...list].sort((a, b) => a.attempt - b.attempt || a.at.localeCompare(b.at));
+    // Once delivered, a later repeat of the same message does not make it less delivered.
+    const last = sorted.find((e) => e.decision === 'Delivered') ?? (sorted[sorted.length - 1] as AttemptLogEntry);
+    const lastResult = resultView(last.result);
+    return {
+      deliveryId: last.deliveryId,
+      webhookId: last.webhookId,
+      state: STATE_OF[last.decision],
+      attempts: Math.max(...sorted.map((e) => e.attempt)),
+      lastAttemptAt: last.at,
+      ...(lastResult ? { lastResult } : {}),
+      ...(last.decision === 'RetryLater' && last.nextAttemptAt ? { nextAttemptAt: last.nextAttemptAt } : {}),
+    };
+  });
+};
+
+export type GetEventStatusDeps = {
+  readonly events: Pick<EventStore, 'get'>;
+  readonly attemptLog: Pick<AttemptLog, 'forEvent'>;
+  readonly readDispatch: ReadDispatch;
+};
+
+/** The event, its fan-out and where each of its deliveries stands. */
+export const getEventStatus =
+  (deps: GetEventStatusDeps) =>
+  (id: EventId): TE.TaskEither<AppError, EventStatusView> =>
+    pipe(
+      TE.Do,
+      TE.apS('event', deps.events.get(id)),
+      TE.apS('dispatch', deps.readDispatch(id)),
+      TE.apS('entries', deps.attemptLog.forEvent(id)),
+      TE.map(({ event, dispatch, entries }) => {
+        const deliveries = deliveryViews(entries);
+        const count = (state: DeliveryState): number => deliveries.filter((d) => d.state === state).length;
+        return {
+          id: event.id,
+          name: event.name,
+          payload: event.payload,
+          receivedAt: event.receivedAt,
+          dispatch,
+          summary: {
+            delivered: count('delivered'),
+            retrying: count('retrying'),
+            poisoned: count('poisoned'),
+            gone: count('gone'),
+            skipped: count('skipped'),
+            pending: Math.max(0, (dispatch.deliveries ?? 0) - deliveries.length),
+          },
+          deliveries,
+        };
+      }),
+    );
