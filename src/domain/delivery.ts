@@ -32,6 +32,32 @@ export type DeliveryBody = t.TypeOf<typeof DeliveryBody>;
 export const AttemptRecord = t.type({ at: t.string, result: AttemptResult }, 'AttemptRecord');
 export type AttemptRecord = t.TypeOf<typeof AttemptRecord>;
 
+/*
+ * A message carries every attempt of its delivery (up to 51 with the longest schedule), and must
+ * stay under the queue's 64 KB: an attempt carries only the start of what the receiver said (the
+ * attempt log keeps more). Without this, a receiver answering a few KB of binary (3 bytes per
+ * replaced character) pushed its retries over the limit after 3 attempts.
+ */
+export const MAX_CARRIED_EXCERPT_CHARS = 100;
+export const MAX_CARRIED_TEXT_CHARS = 100;
+/** A valid Retry-After is at most 29 characters (an IMF-fixdate). */
+export const MAX_CARRIED_RETRY_AFTER_CHARS = 40;
+
+/** The attempt as a queue message or a poison entry carries it. */
+export const carriedRecord = (record: AttemptRecord): AttemptRecord => {
+  const { result } = record;
+  if (result.kind === 'NetworkError') return { at: record.at, result: { ...result, message: result.message.slice(0, MAX_CARRIED_TEXT_CHARS) } };
+  return {
+    at: record.at,
+    result: {
+      ...result,
+      excerpt: result.excerpt.slice(0, MAX_CARRIED_EXCERPT_CHARS),
+      ...(result.retryAfter === undefined ? {} : { retryAfter: result.retryAfter.slice(0, MAX_CARRIED_RETRY_AFTER_CHARS) }),
+      ...(result.location === undefined ? {} : { location: result.location.slice(0, MAX_CARRIED_TEXT_CHARS) }),
+    },
+  };
+};
+
 export const DeliveryItem = t.type(
   {
     deliveryId: DeliveryId,

@@ -5,11 +5,11 @@ import * as T from 'fp-ts/Task';
 import * as TE from 'fp-ts/TaskEither';
 import type { HttpSender } from '../adapters/http/httpSender';
 import type { RetryPolicy } from '../domain/backoff';
-import { type AttemptRecord, type DeliveryItem, type DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
+import { type AttemptRecord, carriedRecord, type DeliveryItem, type DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
 import type { AppError } from '../domain/errors';
 import { decide } from '../domain/outcome';
 import { signatureHeaders } from '../domain/signature';
-import type { Webhook } from '../domain/webhook';
+import { isReservedHeaderName, type Webhook } from '../domain/webhook';
 import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
@@ -51,18 +51,22 @@ const attempt =
   (item: DeliveryItem, webhook: Webhook): T.Task<ItemResult> => {
     const started = deps.clock.now();
     const body = JSON.stringify(item.body);
-    const headers = {
-      ...webhook.headers,
+    const own: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
       ...signatureHeaders({ secrets: webhook.secret, id: item.deliveryId, timestampSeconds: Math.floor(started.getTime() / 1000), body }),
     };
+    // Header names ignore case: a webhook header spelled `Content-Type` or `Webhook-Signature` would be
+    // sent beside ours, not instead of it. The registry refuses them; rows written earlier may not have.
+    const added = Object.entries(webhook.headers).filter(([name]) => !isReservedHeaderName(name) && !(name.toLowerCase() in own));
+    const headers = { ...Object.fromEntries(added), ...own };
     return pipe(
       deps.sender.send({ url: webhook.url, headers, body }),
       T.map((result): ItemResult => {
         const now = deps.clock.now();
         const attemptNumber = item.attempts.length + 1;
         const record: AttemptRecord = { at: started.toISOString(), result };
+        const carried = [...item.attempts, carriedRecord(record)];
         const base = { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: attemptNumber, at: record.at, result };
         const decision = decide({ result, attempt: attemptNumber, policy: deps.policy, now, random: deps.random });
         switch (decision.kind) {
@@ -71,7 +75,7 @@ const attempt =
           case 'RetryLater':
             return {
               log: { ...base, decision: 'RetryLater', nextAttemptAt: new Date(now.getTime() + decision.delaySeconds * 1000).toISOString() },
-              retry: { item: { ...item, attempts: [...item.attempts, record] }, delaySeconds: decision.delaySeconds },
+              retry: { item: { ...item, attempts: carried }, delaySeconds: decision.delaySeconds },
             };
           case 'DisableWebhook':
             return { log: { ...base, decision: 'WebhookDisabledByGone' }, disable: item.webhookId };
@@ -85,7 +89,7 @@ const attempt =
                 deliveryId: item.deliveryId,
                 webhookId: item.webhookId,
                 body: item.body,
-                attempts: [...item.attempts, record],
+                attempts: carried,
                 reason: decision.reason,
                 poisonedAt: now.toISOString(),
               },
@@ -104,7 +108,17 @@ const consequences = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], re
   return [
     ...results.flatMap((r) => (r.retry ? [deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, items: [r.retry.item] }], { delaySeconds: r.retry.delaySeconds })] : [])),
     ...(poison.length > 0 ? [deps.queue.poison(poison)] : []),
-    ...results.flatMap((r) => (r.disable ? [deps.webhooks.update(r.disable as Webhook['id'], (w) => E.right({ ...w, disabled: true, updatedAt: disableAt }))] : [])),
+    ...results.flatMap((r) =>
+      r.disable
+        ? [
+            pipe(
+              deps.webhooks.update(r.disable as Webhook['id'], (w) => E.right({ ...w, disabled: true, updatedAt: disableAt })),
+              // Deleted meanwhile: nothing is left to disable, and failing would re-send the whole message.
+              TE.orElse((e) => (e.kind === 'NotFound' ? TE.right(undefined) : TE.left(e))),
+            ),
+          ]
+        : [],
+    ),
   ];
 };
 
