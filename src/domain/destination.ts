@@ -114,3 +114,23 @@ export const classifyAddress = (address: string): AddressClass => {
 };
 
 export const isPublicAddress = (address: string): boolean => classifyAddress(address).kind === 'Public';
+
+/**
+ * Why a webhook URL names a destination that is not public, judged from the URL text alone: an IP
+ * literal (in any form the URL parser normalizes, e.g. `0x7f.1` or `[::ffff:127.0.0.1]`) or
+ * `localhost` (and `*.localhost`, RFC 6761). Other DNS names are checked again when they are
+ * resolved at send time (src/adapters/http/destinationGuard.ts). Undefined when nothing is wrong.
+ */
+export const notPublicUrlHost = (url: string): string | undefined => {
+  let hostname: string;
+  try {
+    hostname = new URL(url).hostname.toLowerCase();
+  } catch {
+    return undefined; // not a URL at all: the URL codec reports that
+  }
+  const bare = hostname.replace(/\.$/, '');
+  if (bare === 'localhost' || bare.endsWith('.localhost')) return 'localhost (loopback)';
+  const address = bare.startsWith('[') && bare.endsWith(']') ? bare.slice(1, -1) : bare;
+  const classified = classifyAddress(address);
+  return classified.kind === 'NotPublic' ? classified.range : undefined;
+};

@@ -3,7 +3,7 @@ import { webhookCollectionHandler, webhookItemHandler } from './handlers/webhook
 import { getDependencies } from './lib/dependencies';
 
 const deps = getDependencies();
-const handlerDeps = { ...deps, adminApiKey: deps.config.ADMIN_API_KEY };
+const handlerDeps = { ...deps, adminApiKey: deps.config.ADMIN_API_KEY, allowPrivateDestinations: deps.config.ALLOW_PRIVATE_DESTINATIONS };
 
 app.http('webhooks', { route: 'webhooks', methods: ['GET', 'POST'], authLevel: 'anonymous', handler: webhookCollectionHandler(handlerDeps) });
 app.http('webhook', { route: 'webhooks/{id}', methods: ['GET', 'PUT', 'PATCH', 'DELETE'], authLevel: 'anonymous', handler: webhookItemHandler(handlerDeps) });

@@ -1,3 +1,4 @@
+import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
@@ -6,9 +7,16 @@ import { normalizeSubscriptions, type Webhook, type WebhookId, WebhookInput, typ
 import type { Clock } from '../ports/clock';
 import type { RandomBytes } from '../ports/random';
 import type { WebhookStore } from '../ports/webhookStore';
+import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 
-export type CreateWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock; readonly randomBytes: RandomBytes };
+export type CreateWebhookDeps = {
+  readonly webhooks: WebhookStore;
+  readonly clock: Clock;
+  readonly randomBytes: RandomBytes;
+  /** ALLOW_PRIVATE_DESTINATIONS; absent = refuse URLs on IP literals that are not public and on localhost. */
+  readonly allowPrivateDestinations?: boolean;
+};
 
 /** A decoded create/replace body with its defaults applied. */
 export const fromInput = (input: WebhookInput): Pick<Webhook, 'url' | 'subscriptions' | 'attributes' | 'headers' | 'disabled'> => ({
@@ -24,7 +32,7 @@ export const createWebhook =
   (deps: CreateWebhookDeps) =>
   (body: unknown): TE.TaskEither<AppError, Webhook> =>
     pipe(
-      TE.fromEither(decodeOrInvalid(WebhookInput, body, { what: 'The webhook' })),
+      TE.fromEither(pipe(decodeOrInvalid(WebhookInput, body, { what: 'The webhook' }), E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The webhook' })))),
       TE.chain((input) => {
         const now = deps.clock.now();
         const webhook: Webhook = {

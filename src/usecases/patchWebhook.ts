@@ -6,10 +6,11 @@ import { applyPatch, type Webhook, WebhookInput, WebhookPatch } from '../domain/
 import type { Clock } from '../ports/clock';
 import type { WebhookStore } from '../ports/webhookStore';
 import { fromInput } from './createWebhook';
+import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 import { decodeWebhookId } from './getWebhook';
 
-export type PatchWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock };
+export type PatchWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean };
 
 /**
  * PATCH with JSON merge patch semantics. The merged webhook is validated again, so limits (number
@@ -29,6 +30,7 @@ export const patchWebhook =
         deps.webhooks.update(id, (current) =>
           pipe(
             decodeOrInvalid(WebhookInput, applyPatch(current, patch), { what: 'The patched webhook' }),
+            E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The patched webhook' })),
             E.map((input) => ({ ...current, ...fromInput(input), updatedAt: deps.clock.now().toISOString() }) as Webhook),
           ),
         ),

@@ -6,10 +6,11 @@ import { type Webhook, WebhookInput } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { WebhookStore } from '../ports/webhookStore';
 import { fromInput } from './createWebhook';
+import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 import { decodeWebhookId } from './getWebhook';
 
-export type ReplaceWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock };
+export type ReplaceWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean };
 
 /** PUT: the body replaces every field but the id, the secret and the creation time. */
 export const replaceWebhook =
@@ -19,7 +20,13 @@ export const replaceWebhook =
       TE.fromEither(
         pipe(
           decodeWebhookId(request.id),
-          E.chain((id) => pipe(decodeOrInvalid(WebhookInput, request.body, { what: 'The webhook' }), E.map((input) => ({ id, input })))),
+          E.chain((id) =>
+            pipe(
+              decodeOrInvalid(WebhookInput, request.body, { what: 'The webhook' }),
+              E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The webhook' })),
+              E.map((input) => ({ id, input })),
+            ),
+          ),
         ),
       ),
       TE.chain(({ id, input }) =>

@@ -24,6 +24,8 @@ export type WebhookHandlerDeps = {
   readonly clock: Clock;
   readonly randomBytes: RandomBytes;
   readonly adminApiKey: string;
+  /** ALLOW_PRIVATE_DESTINATIONS: URLs on private IP literals and localhost are refused unless true. */
+  readonly allowPrivateDestinations?: boolean;
 };
 
 type Answer = { status: number; body: unknown };
