@@ -51,6 +51,8 @@ export const SETTINGS = {
   DELIVERIES_QUEUE: QueueName,
   ALLOW_PRIVATE_DESTINATIONS: BooleanFromString,
   ATTEMPTS_TABLE: TableName,
+  /** host.json names the task hub `%DURABLE_TASK_HUB%`: apps (or test runs) sharing storage keep apart by it. */
+  DURABLE_TASK_HUB: patternString<'TaskHubName'>('a task hub name (a letter, then 2-44 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,44}$/),
   /** Webhooks read per fan-out step (one activity); a table query returns at most 1000. */
   FANOUT_PAGE_SIZE: IntegerFromString({ min: 1, max: 1000 }),
   /** Deliveries carried by one queue message and sent concurrently by one worker invocation. */
@@ -66,6 +68,7 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   DELIVERIES_QUEUE: 'deliveries',
   ALLOW_PRIVATE_DESTINATIONS: 'false',
   ATTEMPTS_TABLE: 'attempts',
+  DURABLE_TASK_HUB: 'WebhookDispatcher',
   FANOUT_PAGE_SIZE: '200',
   MAX_DELIVERIES_PER_MESSAGE: '50',
   ...DELIVERY_DEFAULTS,

@@ -43,6 +43,10 @@ export const spawnHost = async (options: {
       AzureWebJobsStorage: storageConnectionString(),
       LOCAL_HOST_LOG_FORMAT: 'json',
       LOCAL_HOST_LOG_LEVEL: 'debug',
+      // Hosts of different test files share one Azurite: a task hub of their own keeps their
+      // orchestrations apart (apps name it `%DURABLE_TASK_HUB%` in host.json). A test that restarts
+      // a host on the same hub passes it explicitly.
+      DURABLE_TASK_HUB: `testhub${port}`,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,7 @@ import { formatValidationErrors } from '../domain/decodeErrors';
 import { EventId } from '../domain/events';
 import { deliverMessage } from '../usecases/deliverMessage';
 import { enqueueFanOutPage, type FanOutCursor, type FanOutPageResult } from '../usecases/enqueueFanOutPage';
+import { recordFanOutPage, traceLine } from '../telemetry/telemetry';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
 
 export const FAN_OUT_ORCHESTRATOR = 'fanOutEvent';
@@ -41,6 +42,7 @@ export const fanOutOrchestrator: df.OrchestrationHandler = function* (context: d
     deliveries += result.deliveries;
     pages += 1;
     context.df.setCustomStatus({ deliveries, pages });
+    if (!context.df.isReplaying) context.log(traceLine('fanout.progress', { eventId: state.eventId, deliveries, pages, done: result.next === undefined }));
     if (result.next === undefined) return { eventId: state.eventId, deliveries, pages };
     cursor = result.next;
   }
@@ -50,10 +52,12 @@ export const fanOutOrchestrator: df.OrchestrationHandler = function* (context: d
 
 df.app.orchestration(FAN_OUT_ORCHESTRATOR, fanOutOrchestrator);
 
-export const enqueuePageActivity = async (input: unknown): Promise<FanOutPageResult> => {
+export const enqueuePageActivity = async (input: unknown, context: InvocationContext): Promise<FanOutPageResult> => {
   const cursor = decodeOrThrow(Cursor, input, 'The fan-out cursor');
   const result = await enqueueFanOutPage(deps.fanOut)(cursor)();
-  if (E.isLeft(result)) throw new Error(`${result.left.kind}: ${result.left.message}`);
+  if (E.isLeft(result)) throw new Error(`${result.left.kind} (event ${cursor.eventId}): ${result.left.message}`);
+  const { deliveries, messages, next } = result.right;
+  context.log(recordFanOutPage({ eventId: cursor.eventId, planIndex: cursor.planIndex, deliveries, messages, more: next !== undefined }));
   return result.right;
 };
 
@@ -76,18 +80,18 @@ export const deliverHandler = async (message: unknown, context: InvocationContex
   const decoded = DeliveryMessage.decode(message);
   if (E.isLeft(decoded)) {
     const reason = formatValidationErrors(decoded.left).slice(0, 5).join('; ');
-    context.warn(`Unreadable delivery message set aside: ${reason}`);
+    context.warn(traceLine('delivery.unreadable', { reason }));
     const poisoned = await deps.queue.poison([unreadable(message, reason, deps.clock.now())])();
     if (E.isLeft(poisoned)) throw new Error(poisoned.left.message);
     return;
   }
-  const result = await deliverMessage(deps.deliver((m) => context.warn(m)))(decoded.right)();
+  const result = await deliverMessage(deps.deliver({ log: (line) => context.log(line), warn: (m) => context.warn(m) }))(decoded.right)();
   if (E.isLeft(result)) {
     // Throwing hands the message back to the queue: the host retries it, then poisons it.
     throw new Error(`Delivery of event ${decoded.right.eventId} could not record its outcome: ${result.left.message}`);
   }
   const s = result.right;
-  context.log(`event ${decoded.right.eventId}: ${s.delivered} delivered, ${s.retried} to retry, ${s.poisoned} poisoned, ${s.gone} gone, ${s.skipped} skipped`);
+  context.log(traceLine('delivery.message', { eventId: decoded.right.eventId, ...s }));
 };
 
 app.storageQueue('deliver', { queueName: '%DELIVERIES_QUEUE%', connection: 'AzureWebJobsStorage', handler: deliverHandler });

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import { canonicalJson } from '../domain/canonicalJson';
-import { decodePayload, EVENT_NAMES, isEventName, type KnownEvent } from '../domain/catalogue';
+import { decodePayload, EVENT_NAMES, type EventName, isEventName, type KnownEvent } from '../domain/catalogue';
 import { formatValidationErrors } from '../domain/decodeErrors';
 import { type AppError, conflict, invalid } from '../domain/errors';
 import { type EventId, IncomingEventEnvelope } from '../domain/events';
@@ -19,7 +19,7 @@ export type IngestEventDeps = {
   readonly startDispatch?: StartDispatch;
 };
 
-export type IngestResult = { readonly id: EventId; readonly repeated: boolean };
+export type IngestResult = { readonly id: EventId; readonly name: EventName; readonly repeated: boolean };
 
 const MAX_ECHOED_NAME_LENGTH = 64;
 
@@ -60,9 +60,9 @@ export const ingestEvent =
         return pipe(
           deps.events.add(stored),
           TE.chain((added): TE.TaskEither<AppError, IngestResult> => {
-            if (added.kind === 'Added') return TE.right({ id: stored.id, repeated: false });
+            if (added.kind === 'Added') return TE.right({ id: stored.id, name: stored.name, repeated: false });
             return sameEvent(added.existing, stored)
-              ? TE.right({ id: stored.id, repeated: true })
+              ? TE.right({ id: stored.id, name: stored.name, repeated: true })
               : TE.left(conflict(`An event with id "${stored.id}" was already received with a different name or payload`));
           }),
         );

@@ -3,6 +3,7 @@ import * as TE from 'fp-ts/TaskEither';
 import { type IngestEventDeps, ingestEvent } from '../../usecases/ingestEvent';
 import { requireBearer } from '../lib/auth';
 import { readJsonBody } from '../lib/body';
+import { recordAcceptedEvent } from '../../telemetry/telemetry';
 import { errorResponse, type Handler, json } from '../lib/responses';
 
 export type IngestEventHandlerDeps = IngestEventDeps & { readonly ingestApiKey: string; readonly maxEventBodyBytes: number };
@@ -17,7 +18,10 @@ export const ingestEventHandler =
       TE.chain(ingestEvent(deps)),
       TE.match(
         (error) => errorResponse(error, context),
-        (result) => json(202, { id: result.id }),
+        (result) => {
+          context.log(recordAcceptedEvent({ id: result.id, name: result.name, repeated: result.repeated }));
+          return json(202, { id: result.id });
+        },
       ),
     )();
 

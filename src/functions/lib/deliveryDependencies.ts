@@ -8,6 +8,7 @@ import type { AttemptLog } from '../../ports/attemptLog';
 import type { WebhookLookup } from '../../ports/webhookLookup';
 import type { DeliverDeps } from '../../usecases/deliverMessage';
 import type { FanOutPageDeps } from '../../usecases/enqueueFanOutPage';
+import { observedAttemptLog, recordDeliveryAttempt } from '../../telemetry/telemetry';
 import { type Dependencies, getDependencies } from './dependencies';
 
 export type DeliveryDependencies = Dependencies & {
@@ -15,7 +16,8 @@ export type DeliveryDependencies = Dependencies & {
   readonly attemptLog: AttemptLog;
   readonly lookup: WebhookLookup;
   readonly fanOut: FanOutPageDeps;
-  readonly deliver: (warn: (message: string) => void) => DeliverDeps;
+  /** The delivery use case's ports; `log` receives one trace line per attempt, `warn` what went wrong on the side. */
+  readonly deliver: (logs: { log: (line: string) => void; warn: (message: string) => void }) => DeliverDeps;
 };
 
 let cached: DeliveryDependencies | undefined;
@@ -42,7 +44,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
       attemptLog,
       lookup,
       fanOut: { events: base.events, webhooks: base.webhooks, queue, pageSize: config.FANOUT_PAGE_SIZE, maxDeliveriesPerMessage: config.MAX_DELIVERIES_PER_MESSAGE },
-      deliver: (warn) => ({ lookup, webhooks: base.webhooks, sender, queue, attemptLog, clock: base.clock, policy, warn }),
+      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn }),
     };
   }
   return cached;

@@ -18,7 +18,7 @@ const setup = (options: { startDispatch?: (id: EventId) => TE.TaskEither<AppErro
 describe('ingestEvent', () => {
   it('stores a valid event with a generated id, and answers that id', async () => {
     const { events, ingest } = setup();
-    expect(await ingest({ name: 'ping:all' })()).toEqual(E.right({ id: 'generated-1', repeated: false }));
+    expect(await ingest({ name: 'ping:all' })()).toEqual(E.right({ id: 'generated-1', name: 'ping:all', repeated: false }));
     expect(events.rows.get('generated-1')).toEqual({ id: 'generated-1', name: 'ping:all', payload: {}, receivedAt: '2024-05-01T10:00:00.000Z', status: 'accepted' });
   });
 
@@ -33,7 +33,7 @@ describe('ingestEvent', () => {
     const event = { id: 'evt-1', name: 'profile:completed', payload: { fiscalCode: FISCAL_CODE, servicePreferencesMode: 'AUTO' } };
     await ingest(event)();
     const again = await ingest({ payload: { servicePreferencesMode: 'AUTO', fiscalCode: FISCAL_CODE }, name: 'profile:completed', id: 'evt-1' })();
-    expect(again).toEqual(E.right({ id: 'evt-1', repeated: true }));
+    expect(again).toEqual(E.right({ id: 'evt-1', name: 'profile:completed', repeated: true }));
     expect(events.rows.size).toBe(1);
   });
 
