@@ -1,0 +1,147 @@
+import { TableClient } from '@azure/data-tables';
+import * as E from 'fp-ts/Either';
+import type * as TE from 'fp-ts/TaskEither';
+import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
+import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
+import { aWebhook } from '../../../domain/__tests__/fixtures';
+import type { AttemptResult } from '../../../domain/outcome';
+import type { AttemptLogEntry } from '../../../ports/attemptLog';
+import { tableAttemptLog } from '../tableAttemptLog';
+import { ensuredTable } from '../tables';
+import { tableWebhookLookup } from '../tableWebhookLookup';
+import { tableWebhookStore } from '../tableWebhookStore';
+
+/*
+ * The attempt log and the webhook lookup on Azurite: what is written comes back, in the order the
+ * port promises, at the cost it promises (batched), and unreadable rows or dead storage are handled.
+ */
+
+const suffix = `${process.pid}${Date.now() % 100000}`;
+const connectionString = storageConnectionString();
+
+const run = async <A>(task: TE.TaskEither<unknown, A>): Promise<A> => {
+  const result = await task();
+  if (E.isLeft(result)) throw new Error(`expected success, got ${JSON.stringify(result.left)}`);
+  return result.right;
+};
+
+const ok = (status: number, excerpt = ''): AttemptResult => ({ kind: 'Response', status, latencyMs: 4, excerpt, bodyRead: 'Complete' });
+const at = (ms: number): string => new Date(Date.UTC(2024, 4, 1) + ms).toISOString();
+
+describe('table attempt log (Azurite)', () => {
+  const tableName = `attempts${suffix}`;
+  const log = tableAttemptLog(ensuredTable({ connectionString, tableName }));
+  const raw = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+  afterAll(async () => {
+    await raw.deleteTable();
+  });
+
+  const entry = (eventId: string, deliveryId: string, attempt: number, decision: AttemptLogEntry['decision'], extra: Partial<AttemptLogEntry> = {}): AttemptLogEntry => ({
+    eventId,
+    deliveryId,
+    webhookId: `wh-${deliveryId}`,
+    attempt,
+    at: at(attempt * 1000),
+    decision,
+    ...extra,
+  });
+
+  it('writes every entry to its event, and only the troubles to the webhook', async () => {
+    const entries = [
+      entry('evt-1', 'd1', 1, 'Delivered', { result: ok(200) }),
+      entry('evt-1', 'd2', 1, 'RetryLater', { result: ok(503, 'busy'), nextAttemptAt: at(6000) }),
+      entry('evt-1', 'd3', 0, 'SkippedDisabledWebhook'),
+      entry('evt-1', 'd4', 1, 'Poisoned', { result: { kind: 'NetworkError', error: 'DestinationNotAllowed', message: 'loopback', latencyMs: 0 } }),
+    ];
+    await run(log.record(entries));
+    // Oldest first (the skip, at attempt 0, is the oldest here).
+    expect(await run(log.forEvent('evt-1'))).toEqual([entries[2], entries[0], entries[1], entries[3]]);
+    expect(await run(log.problemsForWebhook({ webhookId: 'wh-d1', limit: 10 }))).toEqual([]);
+    expect(await run(log.problemsForWebhook({ webhookId: 'wh-d2', limit: 10 }))).toEqual([entries[1]]);
+    expect(await run(log.problemsForWebhook({ webhookId: 'wh-d3', limit: 10 }))).toEqual([entries[2]]);
+    expect(await run(log.forEvent('evt-unknown'))).toEqual([]);
+  });
+
+  it("a webhook's troubles come newest first, up to the limit; a later success counts as trouble too", async () => {
+    const tries = [1, 2, 3].map((n) => entry('evt-2', 'dx', n, n < 3 ? 'RetryLater' : 'Delivered', { webhookId: 'wh-many', result: ok(n < 3 ? 500 : 200) }));
+    await run(log.record(tries));
+    expect((await run(log.problemsForWebhook({ webhookId: 'wh-many', limit: 10 }))).map((e) => e.attempt)).toEqual([3, 2, 1]);
+    expect((await run(log.problemsForWebhook({ webhookId: 'wh-many', limit: 2 }))).map((e) => e.attempt)).toEqual([3, 2]);
+  });
+
+  it('a message run twice rewrites the same rows instead of failing or doubling them', async () => {
+    const first = entry('evt-3', 'dup', 1, 'RetryLater', { result: ok(503) });
+    await run(log.record([first]));
+    await run(log.record([{ ...first, result: ok(502) }]));
+    expect(await run(log.forEvent('evt-3'))).toEqual([{ ...first, result: ok(502) }]);
+  });
+
+  it('writes more than one transaction holds (100 rows), several partitions in one call', async () => {
+    const many = Array.from({ length: 230 }, (_, i) => entry('evt-4', `m${String(i).padStart(3, '0')}`, 1, i % 2 === 0 ? 'Delivered' : 'RetryLater', { webhookId: `wh-${i % 3}`, at: at(i) }));
+    await run(log.record([...many, entry('evt-5', 'other', 1, 'Delivered')]));
+    expect(await run(log.forEvent('evt-4'))).toEqual(many);
+    expect(await run(log.forEvent('evt-5'))).toHaveLength(1);
+    expect((await run(log.problemsForWebhook({ webhookId: 'wh-1', limit: 1000 }))).length).toBe(many.filter((e, i) => i % 3 === 1 && e.decision !== 'Delivered').length);
+  });
+
+  it('keeps at most 1 KB of a response excerpt; nothing to write costs nothing', async () => {
+    const long = entry('evt-6', 'long', 1, 'RetryLater', { result: ok(500, 'z'.repeat(4096)) });
+    await run(log.record([long]));
+    const [back] = await run(log.forEvent('evt-6'));
+    expect(back?.result).toEqual(ok(500, 'z'.repeat(1024)));
+    await run(log.record([]));
+  });
+
+  it('skips rows it did not write, and results it cannot read', async () => {
+    await raw.upsertEntity({ partitionKey: 'event|evt-7', rowKey: 'junk', hello: 'world' });
+    await raw.upsertEntity({ partitionKey: 'event|evt-7', rowKey: 'bad-result', eventId: 'evt-7', deliveryId: 'b', webhookId: 'w', attempt: 1, at: at(0), decision: 'Delivered', result: '{not json', nextAttemptAt: '' });
+    await raw.upsertEntity({ partitionKey: 'event|evt-7', rowKey: 'bad-decision', eventId: 'evt-7', deliveryId: 'c', webhookId: 'w', attempt: 1, at: at(0), decision: 'Exploded', result: '', nextAttemptAt: '' });
+    expect(await run(log.forEvent('evt-7'))).toEqual([{ eventId: 'evt-7', deliveryId: 'b', webhookId: 'w', attempt: 1, at: at(0), decision: 'Delivered' }]);
+  });
+
+  it('storage that does not answer is Transient', async () => {
+    const down = tableAttemptLog(ensuredTable({ connectionString: connectionStringFor(await freePorts()), tableName }));
+    expect(await down.record([entry('evt-8', 'd', 1, 'Delivered')])()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
+    expect(await down.forEvent('evt-8')()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
+  });
+});
+
+describe('table webhook lookup (Azurite)', () => {
+  const tableName = `lookup${suffix}`;
+  const table = ensuredTable({ connectionString, tableName });
+  const store = tableWebhookStore(table);
+  const lookup = tableWebhookLookup(table);
+  const raw = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+  afterAll(async () => {
+    await raw.deleteTable();
+  });
+
+  it('finds many webhooks at once (more than one query holds), leaving out unknown and deleted ones', async () => {
+    const webhooks = Array.from({ length: 31 }, (_, i) => aWebhook({ subscriptions: ['ping'], attributes: { name: `wh${i}` }, disabled: i % 5 === 0 }));
+    for (const w of webhooks) await run(store.create(w));
+    const deleted = webhooks[3];
+    await run(store.delete(deleted?.id as never));
+    const unknown = aWebhook().id;
+    const found = await run(lookup([...webhooks.map((w) => w.id), unknown]));
+    expect(found.size).toBe(30);
+    for (const w of webhooks) if (w !== deleted) expect(found.get(w.id)).toEqual(w);
+    expect(found.has(deleted?.id ?? '')).toBe(false);
+    expect(found.has(unknown)).toBe(false);
+    expect((await run(lookup([]))).size).toBe(0);
+  });
+
+  it('leaves out a main row marked deleted (a delete in progress) and one that does not decode', async () => {
+    const half = aWebhook();
+    const broken = aWebhook();
+    await run(store.create(half));
+    await run(store.create(broken));
+    await raw.updateEntity({ partitionKey: 'webhooks', rowKey: `webhook|${half.id}`, deleted: true }, 'Merge');
+    await raw.updateEntity({ partitionKey: 'webhooks', rowKey: `webhook|${broken.id}`, url: 'not a url' }, 'Merge');
+    expect((await run(lookup([half.id, broken.id]))).size).toBe(0);
+  });
+
+  it('storage that does not answer is Transient', async () => {
+    const down = tableWebhookLookup(ensuredTable({ connectionString: connectionStringFor(await freePorts()), tableName }));
+    expect(await down([aWebhook().id])()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
+  });
+});
