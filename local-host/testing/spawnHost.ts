@@ -1,9 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { freePort } from '../azurite';
 
 /** The compiled CLI: `npm test` builds before it runs jest. */
 export const CLI_PATH = path.resolve(__dirname, '..', '..', 'dist', 'local-host', 'cli.js');
+
+/**
+ * Hosts of different test files share one Azurite: a task hub per test file (Jest loads this module
+ * afresh for each file) keeps their orchestrations apart, while hosts of one file (a restart, two
+ * competing hosts) share theirs. Apps name the hub `%DURABLE_TASK_HUB%` in host.json.
+ */
+const FILE_TASK_HUB = `testhub${randomBytes(6).toString('hex')}`;
 
 export type LogLine = { level: string; category: string; message: string; [field: string]: unknown };
 
@@ -43,10 +51,7 @@ export const spawnHost = async (options: {
       AzureWebJobsStorage: storageConnectionString(),
       LOCAL_HOST_LOG_FORMAT: 'json',
       LOCAL_HOST_LOG_LEVEL: 'debug',
-      // Hosts of different test files share one Azurite: a task hub of their own keeps their
-      // orchestrations apart (apps name it `%DURABLE_TASK_HUB%` in host.json). A test that restarts
-      // a host on the same hub passes it explicitly.
-      DURABLE_TASK_HUB: `testhub${port}`,
+      DURABLE_TASK_HUB: FILE_TASK_HUB,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
