@@ -21,4 +21,9 @@ export type EventStore = {
   add(event: StoredEvent): TE.TaskEither<AppError, AddEventResult>;
   /** NotFound when no event has this id. */
   get(id: EventId): TE.TaskEither<AppError, StoredEvent>;
+  /**
+   * Events received at or after `receivedAfter`, newest first, at most `limit`. A scan (the table
+   * has no time index): for the ops console, bounded by `scanMax` rows read.
+   */
+  list(query: { limit: number; receivedAfter: string; scanMax: number }): TE.TaskEither<AppError, StoredEvent[]>;
 };

@@ -21,6 +21,11 @@ export const memoryEventStore = (): MemoryEventStore => {
       const found = rows.get(id);
       return found === undefined ? TE.left(notFound(`No event with id "${id}"`)) : TE.right(found);
     },
+    list: ({ limit, receivedAfter, scanMax }) => {
+      if (store.failWith !== undefined) return TE.left(store.failWith);
+      const recent = [...rows.values()].slice(0, scanMax).filter((e) => e.receivedAt >= receivedAfter);
+      return TE.right(recent.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit));
+    },
   };
   return store;
 };

@@ -1,4 +1,4 @@
-import type { TableClient, TableEntity } from '@azure/data-tables';
+import { odata, type TableClient, type TableEntity } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
@@ -9,7 +9,7 @@ import { type AppError, notFound, permanent } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
 import type { AddEventResult, EventStore, StoredEvent } from '../../ports/eventStore';
 import { statusOf, storageError } from './storageErrors';
-import type { EnsuredTable } from './tables';
+import { type EnsuredTable, queryUpTo } from './tables';
 
 /*
  * One row per event: PartitionKey = event id, RowKey = "event". The payload JSON is split over
@@ -92,6 +92,15 @@ export const tableEventStore = (table: EnsuredTable): EventStore => {
       pipe(
         TE.tryCatch(async () => read(await table.ready(), id), storageError('read an event')),
         TE.chainEitherK((x) => x),
+      ),
+    list: ({ limit, receivedAfter, scanMax }) =>
+      pipe(
+        TE.tryCatch(
+          async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`RowKey eq ${EVENT_ROW_KEY} and receivedAt ge ${receivedAfter}`, max: scanMax }),
+          storageError('list events'),
+        ),
+        TE.chainEitherK((rows) => E.traverseArray(fromRow)(rows)),
+        TE.map((events) => [...events].sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit)),
       ),
   };
 };

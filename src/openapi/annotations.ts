@@ -1,0 +1,103 @@
+import * as t from 'io-ts';
+import { PUBLIC_EVENT_NAMES } from '../domain/catalogue';
+import { DeliveryId } from '../domain/delivery';
+import { EVENT_ID_PATTERN, EventId } from '../domain/events';
+import { FISCAL_CODE_PATTERN, FiscalCode } from '../domain/fiscalCode';
+import { NonEmptyString } from '../domain/strings';
+import {
+  AttributeName,
+  Attributes,
+  AttributeValue,
+  HeaderName,
+  Headers,
+  HeaderValue,
+  IsoTimestamp,
+  MAX_ATTRIBUTE_VALUE_LENGTH,
+  MAX_ATTRIBUTES,
+  MAX_HEADER_VALUE_LENGTH,
+  MAX_HEADERS,
+  MAX_SUBSCRIPTIONS,
+  MAX_URL_LENGTH,
+  Subscription,
+  Subscriptions,
+  WebhookId,
+  WebhookInput,
+  WebhookPatch,
+  WebhookSecret,
+  WebhookUrl,
+  WILDCARD,
+} from '../domain/webhook';
+import { type Annotations, type JsonSchema, toJsonSchema } from './jsonSchema';
+
+/*
+ * Schemas of the hand-written codecs, keyed by codec name. Each pattern here is checked against the
+ * codec by src/openapi/__tests__/annotations.test.ts (values the pattern accepts and refuses must be
+ * accepted and refused by the codec), so an annotation cannot quietly disagree with its codec.
+ */
+
+/** Patterns of codecs that do not export theirs (webhook.ts keeps them private). */
+export const ATTRIBUTE_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,63}$';
+export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$";
+export const HEADER_VALUE_PATTERN = `^[\\t\\x20-\\x7E]{0,${MAX_HEADER_VALUE_LENGTH}}$`;
+export const WEBHOOK_ID_PATTERN = '^[0-9A-HJKMNP-TV-Z]{26}$';
+export const WEBHOOK_SECRET_PATTERN = '^whsec_[A-Za-z0-9+/]{32,}={0,2}$';
+export const DELIVERY_ID_PATTERN = '^msg_[0-9a-f]{32}$';
+
+const attributeName: JsonSchema = { type: 'string', pattern: ATTRIBUTE_NAME_PATTERN };
+const attributeValue: JsonSchema = { type: 'string', maxLength: MAX_ATTRIBUTE_VALUE_LENGTH };
+const headerName: JsonSchema = {
+  type: 'string',
+  pattern: HEADER_NAME_PATTERN,
+  description: 'An HTTP token; not hop-by-hop, proxy-*, host, content-*, expect or webhook-* (the dispatcher sets those)',
+};
+const headerValue: JsonSchema = { type: 'string', pattern: HEADER_VALUE_PATTERN };
+const orNull = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
+
+const base: Annotations = {
+  [NonEmptyString.name]: { type: 'string', minLength: 1 },
+  [FiscalCode.name]: { type: 'string', pattern: FISCAL_CODE_PATTERN.source, examples: ['AAABBB00A00A000B'] },
+  [EventId.name]: { type: 'string', pattern: EVENT_ID_PATTERN.source },
+  [WebhookUrl.name]: { type: 'string', format: 'uri', maxLength: MAX_URL_LENGTH, description: 'Absolute http or https URL, without credentials or fragment' },
+  [Subscription.name]: { type: 'string', enum: [...PUBLIC_EVENT_NAMES, WILDCARD] },
+  [Subscriptions.name]: (inner) => ({ ...inner, minItems: 1, maxItems: MAX_SUBSCRIPTIONS }),
+  [AttributeName.name]: attributeName,
+  [AttributeValue.name]: attributeValue,
+  [`an object of ${AttributeValue.name}`]: { type: 'object', propertyNames: attributeName, additionalProperties: attributeValue },
+  [Attributes.name]: (inner) => ({ ...inner, maxProperties: MAX_ATTRIBUTES }),
+  [HeaderName.name]: headerName,
+  [HeaderValue.name]: headerValue,
+  [`an object of ${HeaderValue.name}`]: { type: 'object', propertyNames: headerName, additionalProperties: headerValue },
+  [`an object of at most ${MAX_HEADERS} headers`]: (inner) => ({ ...inner, maxProperties: MAX_HEADERS }),
+  [Headers.name]: (inner) => ({ ...inner, description: 'Header names must differ by more than case' }),
+  [`an object of (${AttributeValue.name} | null)`]: { type: 'object', propertyNames: attributeName, additionalProperties: orNull(attributeValue) },
+  [`an object of (${HeaderValue.name} | null)`]: { type: 'object', propertyNames: headerName, additionalProperties: orNull(headerValue) },
+  [WebhookId.name]: { type: 'string', pattern: WEBHOOK_ID_PATTERN, description: 'A ULID' },
+  [WebhookSecret.name]: { type: 'string', pattern: WEBHOOK_SECRET_PATTERN },
+  [IsoTimestamp.name]: { type: 'string', format: 'date-time' },
+  [DeliveryId.name]: { type: 'string', pattern: DELIVERY_ID_PATTERN, description: 'The webhook-id header of the delivery' },
+};
+
+/*
+ * WebhookInput and WebhookPatch refuse unknown fields through a wrapper that hides the codec it
+ * wraps: these mirrors describe them, and the annotation test checks each mirror's fields and
+ * required fields against the real codec's behaviour.
+ */
+export const WebhookInputMirror = t.intersection([t.type({ url: WebhookUrl, subscriptions: Subscriptions }), t.partial({ attributes: Attributes, headers: Headers, disabled: t.boolean })]);
+export const WebhookPatchMirror = t.partial({
+    url: WebhookUrl,
+    subscriptions: Subscriptions,
+    attributes: t.record(t.string, t.union([t.string, t.null]), `an object of (${AttributeValue.name} | null)`),
+    headers: t.record(t.string, t.union([t.string, t.null]), `an object of (${HeaderValue.name} | null)`),
+    disabled: t.boolean,
+});
+
+export const ANNOTATIONS: Annotations = {
+  ...base,
+  // Both refuse unknown fields (a typo is an error, not a no-op).
+  [WebhookInput.name]: { ...toJsonSchema(WebhookInputMirror, base), additionalProperties: false },
+  [WebhookPatch.name]: {
+    ...toJsonSchema(WebhookPatchMirror, base),
+    additionalProperties: false,
+    description: 'JSON merge patch: inside attributes and headers, a string sets one entry and null removes it',
+  },
+};

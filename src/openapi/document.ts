@@ -1,0 +1,370 @@
+import * as E from 'fp-ts/Either';
+import * as t from 'io-ts';
+import { Webhook, WebhookInput, WebhookPatch } from '../domain/webhook';
+import { DEFAULT_ATTEMPTS_LIMIT, MAX_ATTEMPTS_LIMIT } from '../functions/handlers/opsHandlers';
+import { decodeIncomingEvent } from '../usecases/ingestEvent';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../usecases/listWebhooks';
+import { DEFAULT_EVENTS_LIMIT, DEFAULT_EVENTS_SINCE_HOURS, MAX_EVENTS_LIMIT, MAX_EVENTS_SINCE_HOURS } from '../usecases/listRecentEvents';
+import { ANNOTATIONS } from './annotations';
+import { type JsonSchema, toJsonSchema } from './jsonSchema';
+import {
+  AttemptList,
+  ErrorBody,
+  EventAccepted,
+  EventList,
+  EventStatusView,
+  HealthReport,
+  IncomingEvent,
+  PoisonList,
+  RedriveReport,
+  RedriveRequest,
+  WebhookPage,
+  WebhookView,
+} from './wire';
+import * as X from './examples';
+
+/*
+ * The OpenAPI 3.1 document of every HTTP route. Schemas are generated from the codecs the handlers
+ * decode with (requests) and the wire codecs of their answers (responses); every example is decoded
+ * by the same codec in src/openapi/__tests__/document.test.ts, and the HTTP test checks that each
+ * route the app registers is documented here.
+ */
+
+type Security = 'admin' | 'ingest' | 'none';
+
+/** A named codec published under components/schemas, referenced by name. */
+const COMPONENTS = {
+  ErrorBody,
+  IncomingEvent,
+  EventAccepted,
+  EventStatusView,
+  EventList,
+  Webhook,
+  WebhookView,
+  WebhookPage,
+  WebhookInput,
+  WebhookPatch,
+  AttemptList,
+  PoisonList,
+  RedriveRequest,
+  RedriveReport,
+  HealthReport,
+} as const satisfies Record<string, t.Decoder<unknown, unknown>>;
+export type ComponentName = keyof typeof COMPONENTS;
+
+export type JsonResponse = { readonly description: string; readonly schema: ComponentName; readonly examples: Readonly<Record<string, unknown>> };
+export type OtherResponse = { readonly description: string; readonly contentType: string };
+
+export type Operation = {
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly security: Security;
+  readonly parameters?: readonly JsonSchema[];
+  /** The request body, decoded by `decode`: the decoder the handler itself uses. */
+  readonly request?: { readonly schema: ComponentName; readonly decode: (body: unknown) => E.Either<unknown, unknown>; readonly examples: Readonly<Record<string, unknown>> };
+  readonly responses: Readonly<Record<string, JsonResponse | OtherResponse | { readonly description: string }>>;
+};
+
+const idParam = (what: string): JsonSchema => ({ name: 'id', in: 'path', required: true, description: `The ${what} id`, schema: { type: 'string' } });
+const intQuery = (o: { name: string; min: number; max: number; fallback: number; description: string }): JsonSchema => ({
+  name: o.name,
+  in: 'query',
+  required: false,
+  description: o.description,
+  schema: { type: 'string', pattern: '^[0-9]+$', description: `An integer from ${o.min} to ${o.max} (default ${o.fallback})` },
+});
+
+const error = (description: string, examples: Record<string, unknown>): JsonResponse => ({ description, schema: 'ErrorBody', examples });
+const unauthorized = error('No `Authorization: Bearer`, or a wrong key', { unauthorized: X.unauthorized });
+const unavailable = error('Storage cannot answer now; try again (Retry-After)', { unavailable: X.unavailable });
+const notFound = (what: string) => error(`No ${what} with that id`, { notFound: { error: 'NotFound', message: `No ${what} with id "01J0Z7X3V1F6Q8R2T4W6Y8A0C9"` } });
+const invalid = (examples: Record<string, unknown>) => error('A bad body, field or query parameter; `details` names each problem', examples);
+const tooLarge = error('The body is over the size limit', { tooLarge: X.tooLarge });
+
+const decodeWith =
+  (codec: t.Decoder<unknown, unknown>) =>
+  (body: unknown): E.Either<unknown, unknown> =>
+    codec.decode(body);
+
+export const OPERATIONS: readonly Operation[] = [
+  {
+    method: 'post',
+    path: '/api/events',
+    operationId: 'ingestEvent',
+    summary: 'Ingest an event (idempotent by id)',
+    tag: 'events',
+    security: 'ingest',
+    request: { schema: 'IncomingEvent', decode: decodeIncomingEvent, examples: X.incomingEvents },
+    responses: {
+      202: { description: 'Stored durably; the fan-out starts', schema: 'EventAccepted', examples: { accepted: { id: '01J0Z7X3V1F6Q8R2T4W6Y8A0C2' } } },
+      400: invalid({ badField: X.invalidEvent }),
+      401: unauthorized,
+      409: error('The id was already received with another event', { conflict: { error: 'Conflict', message: 'Event "profile-42-completed" was already received with a different name or payload' } }),
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/events',
+    operationId: 'listEvents',
+    summary: 'The newest events (a bounded scan, for the ops console)',
+    tag: 'events',
+    security: 'admin',
+    parameters: [
+      intQuery({ name: 'limit', min: 1, max: MAX_EVENTS_LIMIT, fallback: DEFAULT_EVENTS_LIMIT, description: 'At most this many events, newest first' }),
+      intQuery({ name: 'sinceHours', min: 1, max: MAX_EVENTS_SINCE_HOURS, fallback: DEFAULT_EVENTS_SINCE_HOURS, description: 'Only events received in the last hours' }),
+    ],
+    responses: {
+      200: { description: 'Newest first', schema: 'EventList', examples: { events: X.eventList } },
+      400: invalid({ badLimit: X.badLimit }),
+      401: unauthorized,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/events/{id}',
+    operationId: 'getEventStatus',
+    summary: 'An event, its fan-out and the state of each delivery',
+    tag: 'events',
+    security: 'admin',
+    parameters: [idParam('event')],
+    responses: {
+      200: { description: 'The event and its deliveries', schema: 'EventStatusView', examples: { delivering: X.eventStatus } },
+      401: unauthorized,
+      404: notFound('event'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/webhooks',
+    operationId: 'createWebhook',
+    summary: 'Register a webhook; the answer holds its signing secret (shown only here)',
+    tag: 'webhooks',
+    security: 'admin',
+    request: { schema: 'WebhookInput', decode: decodeWith(WebhookInput), examples: { serviceHook: X.webhookInput } },
+    responses: {
+      201: { description: 'The stored webhook with its secret', schema: 'Webhook', examples: { created: X.webhook } },
+      400: invalid({ badUrl: X.invalidWebhook }),
+      401: unauthorized,
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/webhooks',
+    operationId: 'listWebhooks',
+    summary: 'Registered webhooks, in creation order, a page at a time',
+    tag: 'webhooks',
+    security: 'admin',
+    parameters: [
+      intQuery({ name: 'limit', min: 1, max: MAX_LIST_LIMIT, fallback: DEFAULT_LIST_LIMIT, description: 'Page size' }),
+      { name: 'continuationToken', in: 'query', required: false, description: 'From the previous page', schema: { type: 'string' } },
+    ],
+    responses: {
+      200: { description: 'One page', schema: 'WebhookPage', examples: { page: X.webhookPage } },
+      400: invalid({ badLimit: X.badLimit }),
+      401: unauthorized,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/webhooks/{id}',
+    operationId: 'getWebhook',
+    summary: 'One webhook (without its secret)',
+    tag: 'webhooks',
+    security: 'admin',
+    parameters: [idParam('webhook')],
+    responses: { 200: { description: 'The webhook', schema: 'WebhookView', examples: { webhook: X.webhookView } }, 401: unauthorized, 404: notFound('webhook'), 503: unavailable },
+  },
+  {
+    method: 'put',
+    path: '/api/webhooks/{id}',
+    operationId: 'replaceWebhook',
+    summary: 'Replace every field but id, secret and createdAt (omitted optional fields reset)',
+    tag: 'webhooks',
+    security: 'admin',
+    parameters: [idParam('webhook')],
+    request: { schema: 'WebhookInput', decode: decodeWith(WebhookInput), examples: { serviceHook: X.webhookInput } },
+    responses: {
+      200: { description: 'The webhook', schema: 'WebhookView', examples: { webhook: X.webhookView } },
+      400: invalid({ badUrl: X.invalidWebhook }),
+      401: unauthorized,
+      404: notFound('webhook'),
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'patch',
+    path: '/api/webhooks/{id}',
+    operationId: 'patchWebhook',
+    summary: 'Change some fields (JSON merge patch)',
+    tag: 'webhooks',
+    security: 'admin',
+    parameters: [idParam('webhook')],
+    request: { schema: 'WebhookPatch', decode: decodeWith(WebhookPatch), examples: { disable: { disabled: true }, headers: { headers: { 'X-Tenant': 't1', Authorization: null } } } },
+    responses: {
+      200: { description: 'The webhook', schema: 'WebhookView', examples: { webhook: X.webhookView } },
+      400: invalid({ unknownField: X.unknownField }),
+      401: unauthorized,
+      404: notFound('webhook'),
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/webhooks/{id}',
+    operationId: 'deleteWebhook',
+    summary: 'Delete a webhook',
+    tag: 'webhooks',
+    security: 'admin',
+    parameters: [idParam('webhook')],
+    responses: { 204: { description: 'Deleted' }, 401: unauthorized, 404: notFound('webhook'), 503: unavailable },
+  },
+  {
+    method: 'get',
+    path: '/api/webhooks/{id}/attempts',
+    operationId: 'listWebhookAttempts',
+    summary: 'Recent attempts of a webhook that were not first-try successes, newest first',
+    tag: 'ops',
+    security: 'admin',
+    parameters: [idParam('webhook'), intQuery({ name: 'limit', min: 1, max: MAX_ATTEMPTS_LIMIT, fallback: DEFAULT_ATTEMPTS_LIMIT, description: 'At most this many attempts' })],
+    responses: {
+      200: { description: 'Attempts', schema: 'AttemptList', examples: { attempts: X.attemptList } },
+      400: invalid({ badLimit: X.badLimit }),
+      401: unauthorized,
+      404: notFound('webhook'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/poison',
+    operationId: 'listPoison',
+    summary: 'The oldest poison messages (up to 32), classified',
+    tag: 'ops',
+    security: 'admin',
+    parameters: [intQuery({ name: 'limit', min: 1, max: 32, fallback: 32, description: 'At most this many messages' })],
+    responses: {
+      200: { description: 'Poison messages', schema: 'PoisonList', examples: { poison: X.poisonList } },
+      400: invalid({ badLimit: X.badLimit }),
+      401: unauthorized,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/poison/redrive',
+    operationId: 'redrivePoison',
+    summary: 'Move poisoned deliveries back to the deliveries queue with a fresh attempt count',
+    tag: 'ops',
+    security: 'admin',
+    request: { schema: 'RedriveRequest', decode: decodeWith(RedriveRequest), examples: { all: { all: true }, one: { messageId: '5c3f0c1e-2a7b-4d53-9a3e-1f2b3c4d5e6f' } } },
+    responses: {
+      200: { description: 'What was moved', schema: 'RedriveReport', examples: { report: { redriven: 3, leftUnreadable: 0, found: true, truncated: false } } },
+      400: invalid({ badBody: X.badRedrive }),
+      401: unauthorized,
+      404: notFound('poison message'),
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/health',
+    operationId: 'health',
+    summary: 'Whether the app runs and storage answers',
+    tag: 'ops',
+    security: 'none',
+    responses: {
+      200: { description: 'Up', schema: 'HealthReport', examples: { ok: { status: 'ok', checks: { tables: 'ok', queues: 'ok' } } } },
+      503: { description: 'Storage does not answer', schema: 'HealthReport', examples: { down: { status: 'unavailable', message: 'Not answering: queues', checks: { tables: 'ok', queues: 'down' } } } },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/openapi.json',
+    operationId: 'openApi',
+    summary: 'This document',
+    tag: 'ops',
+    security: 'none',
+    responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },
+  },
+  {
+    method: 'get',
+    path: '/api/console',
+    operationId: 'console',
+    summary: 'The ops console (an HTML page; it asks for the admin key and sends it on its own calls)',
+    tag: 'ops',
+    security: 'none',
+    responses: { 200: { description: 'The page', contentType: 'text/html' } },
+  },
+];
+
+export const componentSchemas = (): Record<ComponentName, JsonSchema> =>
+  Object.fromEntries(Object.entries(COMPONENTS).map(([name, codec]) => [name, toJsonSchema(codec, ANNOTATIONS)])) as Record<ComponentName, JsonSchema>;
+
+export const codecOf = (name: ComponentName): t.Decoder<unknown, unknown> => COMPONENTS[name];
+
+const ref = (name: ComponentName): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const exampleMap = (examples: Readonly<Record<string, unknown>>): JsonSchema => Object.fromEntries(Object.entries(examples).map(([k, value]) => [k, { value }]));
+
+const SECURITY: Record<Security, readonly JsonSchema[]> = { admin: [{ adminKey: [] }], ingest: [{ ingestKey: [] }], none: [] };
+
+const responseObject = (r: Operation['responses'][string]): JsonSchema => {
+  if ('schema' in r) return { description: r.description, content: { 'application/json': { schema: ref(r.schema), examples: exampleMap(r.examples) } } };
+  if ('contentType' in r) return { description: r.description, content: { [r.contentType]: { schema: r.contentType === 'text/html' ? { type: 'string' } : { type: 'object' } } } };
+  return { description: r.description };
+};
+
+const operationObject = (op: Operation): JsonSchema => ({
+  operationId: op.operationId,
+  summary: op.summary,
+  tags: [op.tag],
+  security: SECURITY[op.security],
+  ...(op.parameters ? { parameters: op.parameters } : {}),
+  ...(op.request ? { requestBody: { required: true, content: { 'application/json': { schema: ref(op.request.schema), examples: exampleMap(op.request.examples) } } } } : {}),
+  responses: Object.fromEntries(Object.entries(op.responses).map(([status, r]) => [status, responseObject(r)])),
+});
+
+let cached: JsonSchema | undefined;
+
+/** The whole document, built once (it depends on code only). */
+export const openApiDocument = (): JsonSchema => {
+  if (cached !== undefined) return cached;
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const op of OPERATIONS) paths[op.path] = { ...paths[op.path], [op.method]: operationObject(op) };
+  cached = {
+    openapi: '3.1.0',
+    info: {
+      title: 'Webhook dispatcher',
+      version: '0.1.0',
+      description: 'Ingest domain events, fan them out to registered webhooks, deliver signed requests with retries. See docs/api.md.',
+    },
+    jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
+    servers: [{ url: '/' }],
+    tags: [
+      { name: 'events', description: 'Ingest and event status' },
+      { name: 'webhooks', description: 'The webhook registry' },
+      { name: 'ops', description: 'Attempts, poison, health, this document and the console' },
+    ],
+    paths,
+    components: {
+      schemas: componentSchemas(),
+      securitySchemes: {
+        ingestKey: { type: 'http', scheme: 'bearer', description: 'INGEST_API_KEY: POST /api/events only' },
+        adminKey: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY: the registry, event status and ops routes' },
+      },
+    },
+  };
+  return cached;
+};

@@ -1,0 +1,110 @@
+/*
+ * Examples of the OpenAPI document. Each is decoded by the codec of its request or response in
+ * src/openapi/__tests__/document.test.ts; the ids and secrets are made up but well formed.
+ */
+
+const WEBHOOK_ID = '01J0Z7X3V1F6Q8R2T4W6Y8A0C3';
+const EVENT_ID = '01J0Z7X3V1F6Q8R2T4W6Y8A0C2';
+const DELIVERY_ID = 'msg_3f1c9a0e5b7d4c2a8e6f1b3d5a7c9e0f';
+const AT = '2025-01-15T10:30:00.000Z';
+
+export const unauthorized = { error: 'Unauthorized', message: 'A valid bearer key is required (Authorization: Bearer <key>)' };
+export const unavailable = { error: 'Transient', message: 'Storage is unavailable; try again later' };
+export const tooLarge = { error: 'TooLarge', message: 'The body is larger than 32768 bytes' };
+export const badLimit = { error: 'Invalid', message: 'The query is invalid', details: ['limit: must be an integer from 1 to 100'] };
+export const badRedrive = { error: 'Invalid', message: 'The redrive request is invalid', details: ['(body): must be a body {"all": true} or {"messageId": "<id from GET /api/poison>"}'] };
+export const unknownField = { error: 'Invalid', message: 'The webhook is invalid', details: ['disable: is not a known field (known: url, subscriptions, attributes, headers, disabled)'] };
+export const invalidEvent = { error: 'Invalid', message: 'The event is invalid', details: ['payload.fiscalCode: must be a fiscal code (16 characters, e.g. AAABBB00A00A000B)'] };
+export const invalidWebhook = {
+  error: 'Invalid',
+  message: 'The webhook is invalid',
+  details: ['url: must be an absolute http or https URL, without credentials or fragment, at most 2048 characters'],
+};
+
+export const incomingEvents = {
+  pingAll: { name: 'ping:all' },
+  ping: { name: 'ping', payload: { name: 'wh1' } },
+  profileCompleted: { id: 'profile-42-completed', name: 'profile:completed', payload: { fiscalCode: 'AAABBB00A00A000B', servicePreferencesMode: 'AUTO' } },
+  servicePreferencesChanged: {
+    name: 'profile:service-preferences-changed',
+    payload: { fiscalCode: 'AAABBB00A00A000B', servicePreferencesMode: 'AUTO', oldServicePreferencesMode: 'MANUAL' },
+  },
+  serviceSubscribed: { name: 'service:subscribed', payload: { serviceId: 'svc-1', fiscalCode: 'AAABBB00A00A000B' } },
+};
+
+export const webhookInput = {
+  url: 'https://receiver.example/hooks',
+  subscriptions: ['service:subscribed'],
+  attributes: { serviceId: 'svc-1' },
+  headers: { Authorization: 'Bearer receiver-token' },
+  disabled: false,
+};
+
+export const webhookView = { id: WEBHOOK_ID, ...webhookInput, disabled: false, createdAt: AT, updatedAt: AT };
+export const webhook = { ...webhookView, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6nh4Yh4Kx8o=' };
+export const webhookPage = {
+  items: [webhookView, { id: '01J0Z7X3V1F6Q8R2T4W6Y8A0C4', url: 'https://ops.example/ping', subscriptions: ['ping'], attributes: { name: 'wh1' }, headers: {}, disabled: false, createdAt: AT, updatedAt: AT }],
+  continuationToken: 'eyJuZXh0UGFydGl0aW9uS2V5IjoiMDFKMFo3WDNWMUY2UThSMlQ0VzZZOEEwQzUifQ',
+};
+
+export const eventList = { items: [{ id: EVENT_ID, name: 'ping:all', payload: {}, receivedAt: AT }] };
+
+export const eventStatus = {
+  id: EVENT_ID,
+  name: 'ping:all',
+  payload: {},
+  receivedAt: AT,
+  dispatch: { status: 'Completed', deliveries: 3, pages: 1, lastUpdatedAt: '2025-01-15T10:30:00.400Z' },
+  summary: { delivered: 1, retrying: 1, poisoned: 0, gone: 0, skipped: 0, pending: 1 },
+  deliveries: [
+    { deliveryId: DELIVERY_ID, webhookId: WEBHOOK_ID, state: 'delivered', attempts: 1, lastAttemptAt: '2025-01-15T10:30:01.000Z', lastResult: { status: 200 } },
+    {
+      deliveryId: 'msg_0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+      webhookId: '01J0Z7X3V1F6Q8R2T4W6Y8A0C4',
+      state: 'retrying',
+      attempts: 2,
+      lastAttemptAt: '2025-01-15T10:30:06.000Z',
+      lastResult: { error: 'Timeout' },
+      nextAttemptAt: '2025-01-15T10:35:06.000Z',
+    },
+  ],
+};
+
+export const attemptList = {
+  items: [
+    {
+      eventId: EVENT_ID,
+      deliveryId: DELIVERY_ID,
+      webhookId: WEBHOOK_ID,
+      attempt: 1,
+      at: AT,
+      result: { kind: 'Response', status: 503, latencyMs: 12, excerpt: 'busy', bodyRead: 'Complete', retryAfter: '30' },
+      decision: 'RetryLater',
+      nextAttemptAt: '2025-01-15T10:30:30.000Z',
+    },
+  ],
+};
+
+export const poisonList = {
+  items: [
+    {
+      messageId: '5c3f0c1e-2a7b-4d53-9a3e-1f2b3c4d5e6f',
+      insertedOn: AT,
+      dequeueCount: 0,
+      item: {
+        kind: 'Undeliverable',
+        entry: {
+          kind: 'undeliverable',
+          v: 1,
+          eventId: EVENT_ID,
+          deliveryId: DELIVERY_ID,
+          webhookId: WEBHOOK_ID,
+          body: { name: 'ping', payload: {} },
+          attempts: [{ at: AT, result: { kind: 'Response', status: 400, latencyMs: 8, excerpt: 'bad request', bodyRead: 'Complete' } }],
+          reason: { kind: 'Rejected', status: 400 },
+          poisonedAt: AT,
+        },
+      },
+    },
+  ],
+};

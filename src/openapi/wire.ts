@@ -1,0 +1,125 @@
+import * as E from 'fp-ts/Either';
+import * as t from 'io-ts';
+import { CATALOGUE, EVENT_NAMES, type EventName } from '../domain/catalogue';
+import { DeliveryMessage, PoisonEntry } from '../domain/delivery';
+import type { AppErrorKind } from '../domain/errors';
+import { EventId } from '../domain/events';
+import { AttemptResult } from '../domain/outcome';
+import { IsoTimestamp, Webhook } from '../domain/webhook';
+import type { ErrorBody as ErrorBodyType } from '../functions/lib/responses';
+import type { AttemptDecision, AttemptLogEntry } from '../ports/attemptLog';
+import type { DispatchState as DispatchStateType } from '../ports/dispatch';
+import type { DeliveryView as DeliveryViewType, EventStatusView as EventStatusViewType } from '../usecases/getEventStatus';
+import type { PoisonView as PoisonViewType, RedriveReport as RedriveReportType } from '../usecases/redrivePoison';
+
+/*
+ * Codecs of what the HTTP API answers. Requests are decoded by the domain's codecs; answers are
+ * built from use-case types, so these codecs describe them for the OpenAPI document, the ops CLI
+ * and the tests. Each one is tied to its use-case type below (a compile error if a field changes
+ * type or appears as required), and the HTTP test decodes real answers with them, refusing fields
+ * they do not name.
+ */
+
+const ERROR_KINDS: Record<AppErrorKind, null> = { Invalid: null, Unauthorized: null, NotFound: null, Conflict: null, TooLarge: null, Transient: null, Permanent: null };
+
+export const ErrorBody = t.intersection([t.type({ error: t.keyof(ERROR_KINDS), message: t.string }), t.partial({ details: t.readonlyArray(t.string) })], 'ErrorBody');
+export type ErrorBody = t.TypeOf<typeof ErrorBody>;
+
+export const EventAccepted = t.type({ id: EventId }, 'EventAccepted');
+
+/**
+ * The ingest body, one shape per catalogue event (the handler decodes the envelope, then the payload
+ * by name). A missing payload counts as `{}`, so it may be left out only where `{}` is a valid one.
+ */
+const incomingEventOf = (name: EventName): t.Mixed => {
+  const payload = CATALOGUE[name].payload as t.Mixed;
+  return E.isRight(payload.decode({}))
+    ? t.intersection([t.type({ name: t.literal(name) }), t.partial({ payload, id: EventId })])
+    : t.intersection([t.type({ name: t.literal(name), payload }), t.partial({ id: EventId })]);
+};
+export const IncomingEvent = t.union(EVENT_NAMES.map(incomingEventOf) as [t.Mixed, t.Mixed, ...t.Mixed[]], 'IncomingEvent');
+
+const { secret: _secret, ...viewProps } = Webhook.props;
+export const WebhookView = t.type(viewProps, 'WebhookView');
+export type WebhookView = t.TypeOf<typeof WebhookView>;
+export const WebhookPage = t.intersection([t.type({ items: t.array(WebhookView) }), t.partial({ continuationToken: t.string })], 'WebhookPage');
+
+export const DispatchState = t.intersection(
+  [
+    t.type({ status: t.keyof({ NotStarted: null, Pending: null, Running: null, Completed: null, Failed: null, Terminated: null, ContinuedAsNew: null, Suspended: null, Unknown: null }) }),
+    t.partial({ deliveries: t.number, pages: t.number, error: t.string, lastUpdatedAt: IsoTimestamp }),
+  ],
+  'DispatchState',
+);
+
+const DeliveryState = t.keyof({ delivered: null, retrying: null, poisoned: null, gone: null, skipped: null }, 'DeliveryState');
+
+export const DeliveryView = t.intersection(
+  [
+    t.type({ deliveryId: t.string, webhookId: t.string, state: DeliveryState, attempts: t.number, lastAttemptAt: IsoTimestamp }),
+    t.partial({ lastResult: t.union([t.type({ status: t.number }), t.type({ error: t.string })]), nextAttemptAt: IsoTimestamp }),
+  ],
+  'DeliveryView',
+);
+
+export const EventStatusView = t.type(
+  {
+    id: EventId,
+    name: t.string,
+    payload: t.UnknownRecord,
+    receivedAt: IsoTimestamp,
+    dispatch: DispatchState,
+    summary: t.type({ delivered: t.number, retrying: t.number, poisoned: t.number, gone: t.number, skipped: t.number, pending: t.number }),
+    deliveries: t.readonlyArray(DeliveryView),
+  },
+  'EventStatusView',
+);
+export type EventStatusView = t.TypeOf<typeof EventStatusView>;
+
+export const EventSummary = t.type({ id: EventId, name: t.string, payload: t.UnknownRecord, receivedAt: IsoTimestamp }, 'EventSummary');
+export const EventList = t.type({ items: t.array(EventSummary) }, 'EventList');
+
+const DECISIONS: Record<AttemptDecision, null> = { Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null };
+
+export const AttemptLogEntryView = t.intersection(
+  [
+    t.type({ eventId: t.string, deliveryId: t.string, webhookId: t.string, attempt: t.number, at: IsoTimestamp, decision: t.keyof(DECISIONS) }),
+    t.partial({ result: AttemptResult, nextAttemptAt: IsoTimestamp }),
+  ],
+  'AttemptLogEntry',
+);
+export const AttemptList = t.type({ items: t.array(AttemptLogEntryView) }, 'AttemptList');
+
+const PoisonItem = t.union(
+  [
+    t.type({ kind: t.literal('Undeliverable'), entry: PoisonEntry }),
+    t.type({ kind: t.literal('FailedMessage'), message: DeliveryMessage }),
+    t.type({ kind: t.literal('Unreadable'), excerpt: t.string }),
+  ],
+  'PoisonItem',
+);
+export const PoisonView = t.type({ messageId: t.string, insertedOn: IsoTimestamp, dequeueCount: t.number, item: PoisonItem }, 'PoisonView');
+export const PoisonList = t.type({ items: t.array(PoisonView) }, 'PoisonList');
+
+export const RedriveRequest = t.union([t.exact(t.type({ all: t.literal(true) })), t.exact(t.type({ messageId: t.string }))], 'RedriveRequest');
+export const RedriveReport = t.type({ redriven: t.number, leftUnreadable: t.number, found: t.boolean, truncated: t.boolean }, 'RedriveReport');
+
+const Check = t.keyof({ ok: null, down: null });
+export const HealthReport = t.intersection(
+  [t.type({ status: t.keyof({ ok: null, unavailable: null }), checks: t.record(t.string, Check) }), t.partial({ message: t.string })],
+  'HealthReport',
+);
+
+/* Compile-time ties: a use-case answer must be a value of its codec's type. */
+type Assignable<From, To> = [From] extends [To] ? true : never;
+const ties: [
+  Assignable<ErrorBodyType, ErrorBody>,
+  Assignable<DispatchStateType, t.TypeOf<typeof DispatchState>>,
+  Assignable<DeliveryViewType, t.TypeOf<typeof DeliveryView>>,
+  Assignable<EventStatusViewType, EventStatusView>,
+  Assignable<AttemptLogEntry, t.TypeOf<typeof AttemptLogEntryView>>,
+  Assignable<PoisonViewType, t.TypeOf<typeof PoisonView>>,
+  Assignable<RedriveReportType, t.TypeOf<typeof RedriveReport>>,
+] = [true, true, true, true, true, true, true];
+export const TIED_TYPES = ties.length;
+
