@@ -84,8 +84,20 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * App Service leaves a Key Vault reference it cannot resolve as the setting's literal text (infra/main.bicep
+ * uses them): that text is no secret, so the app must refuse to start rather than accept it as a key.
+ */
+const unresolvedReferences = (config: Config): string[] =>
+  (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY'] as const)
+    .filter((name) => /^@Microsoft\.KeyVault\(/i.test(config[name]))
+    .map((name) => `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`);
+
 /** Rules across settings: one leaked key must not open the other door. */
-const crossChecks = (config: Config): string[] => (config.INGEST_API_KEY === config.ADMIN_API_KEY ? ['ADMIN_API_KEY: must differ from INGEST_API_KEY'] : []);
+const crossChecks = (config: Config): string[] => [
+  ...unresolvedReferences(config),
+  ...(config.INGEST_API_KEY === config.ADMIN_API_KEY ? ['ADMIN_API_KEY: must differ from INGEST_API_KEY'] : []),
+];
 
 /** Decodes the settings from an environment; problems name the setting, never its value. */
 export const decodeConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config> => {
