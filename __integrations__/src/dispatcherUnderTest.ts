@@ -63,7 +63,7 @@ const onEmbeddedHost = async (options: { storageConnectionString: string; storag
   }
   const running = host;
   return {
-    settings: { DISPATCHER_URL: running.baseUrl, INGEST_API_KEY: keys.ingestApiKey, ADMIN_API_KEY: keys.adminApiKey } as ExternalDispatcherSettings,
+    settings: { DISPATCHER_URL: running.baseUrl, INGEST_API_KEY: keys.ingestApiKey, ADMIN_API_KEY: keys.adminApiKey },
     description: `embedded host at ${running.baseUrl} (log: ${running.logFile}), ${options.storageDescription}`,
     stop: async () => {
       await running.stop();

@@ -78,8 +78,6 @@ export const startReceiver = async (options: { name: string; script: ReceiverScr
       () => response.destroy(),
     );
   });
-  // Keep-alive sockets would otherwise hold close() until the dispatcher's pool drops them.
-  server.keepAliveTimeout = 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, options.bindHost, () => resolve());
@@ -93,6 +91,7 @@ export const startReceiver = async (options: { name: string; script: ReceiverScr
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
+        // Idle keep-alive sockets of the dispatcher's pool, and hanging requests, would hold close().
         server.closeAllConnections();
       }),
   };
