@@ -1,0 +1,65 @@
+import type { RunningAzurite } from '../../../local-host/azurite';
+import type { SpawnedHost } from '../../../local-host/testing/spawnHost';
+import { deliveryIdFor } from '../../domain/delivery';
+import { appSettings, approximateCount, eventStatus, ingest, mapLimit, ownAzurite, type Receivers, startApp, startReceivers, waitUntil, createWebhook } from './harness';
+
+/*
+ * SIGKILL in the middle of a fan-out: after a restart every expected delivery arrives (repeats
+ * allowed, told apart by webhook-id), every orchestration completes, and nothing is poisoned.
+ */
+
+const EVENTS = 500;
+const RECEIVERS = ['r0', 'r1', 'r2', 'r3'];
+
+describe('faults: the host is killed while 500 events fan out', () => {
+  let azurite: RunningAzurite;
+  let receivers: Receivers;
+  let host: SpawnedHost | undefined;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    azurite = await ownAzurite();
+    receivers = await startReceivers();
+    env = appSettings({ storage: azurite.connectionString, tag: 'kill' });
+  });
+  afterAll(async () => {
+    await host?.stop('SIGKILL');
+    await receivers?.close();
+    await azurite?.stop();
+  });
+
+  it('delivers every (event, receiver) pair after a restart, with no orchestration stuck and nothing poisoned', async () => {
+    host = await startApp(env);
+    const first = host;
+    const webhookIds = await mapLimit(RECEIVERS, 4, (name) => createWebhook(first.baseUrl, { url: receivers.url(name, 'ok'), name }));
+    // Half ping:all (one delivery per receiver), half a ping addressed to one receiver by name.
+    const events = Array.from({ length: EVENTS }, (_, i) => (i % 2 === 0 ? { id: `kill-${i}`, name: 'ping:all' } : { id: `kill-${i}`, name: 'ping', payload: { name: RECEIVERS[i % RECEIVERS.length] } }));
+    const expected = new Set<string>();
+    events.forEach((e, i) => {
+      const targets = e.name === 'ping:all' ? webhookIds : [webhookIds[i % RECEIVERS.length] as string];
+      for (const webhookId of targets) expected.add(deliveryIdFor({ eventId: e.id, publicEventName: 'ping', webhookId }));
+    });
+    const distinct = (): Set<string> => new Set([...receivers.received.values()].flat());
+
+    // Ingest everything, then kill once part of the deliveries arrived and the fan-out is still going.
+    const statuses = await mapLimit(events, 16, async (e) => (await ingest(first.baseUrl, e)).status);
+    expect(statuses.filter((s) => s !== 202)).toEqual([]);
+    await waitUntil('some deliveries before the kill', () => distinct().size >= 100, { timeoutMs: 60_000, intervalMs: 20 });
+    await host.stop('SIGKILL');
+    const beforeRestart = distinct().size;
+    expect(beforeRestart).toBeLessThan(expected.size);
+
+    host = await startApp(env);
+    const second = host;
+    await waitUntil('every expected delivery', () => [...expected].every((id) => distinct().has(id)), { timeoutMs: 120_000, intervalMs: 200 });
+    expect([...distinct()].filter((id) => !expected.has(id))).toEqual([]);
+
+    const views = await mapLimit(events, 8, (e) => eventStatus(second.baseUrl, e.id));
+    const notCompleted = views.map((v, i) => [events[i]?.id, v?.dispatch.status]).filter(([, s]) => s !== 'Completed');
+    expect(notCompleted).toEqual([]);
+    expect(await approximateCount(azurite.connectionString, `${env.DELIVERIES_QUEUE}-poison`)).toBe(0);
+    // Repeats are allowed (a killed invocation runs again), but each one is a known delivery id.
+    const total = [...receivers.received.values()].flat().length;
+    expect(total).toBeGreaterThanOrEqual(expected.size);
+  }, 200_000);
+});
