@@ -2,58 +2,252 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAzurite } from '../local-host/azurite';
-import { httpPostRate, queueRoundTrip, startCountingReceiver } from './baselines';
+import { type RunningAzurite, startAzurite } from '../local-host/azurite';
+import { type RunningApp, startApp } from './app';
+import { httpPostRate, queueRoundTrip, type Rate, startCountingReceiver } from './baselines';
+import { costOf, PRICE_BOOKS, PRICES_AS_OF } from './pricing';
+import { type CountingProxy, startCountingProxy } from './proxy';
+import { type Receivers, startReceivers } from './receivers';
+import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, measureSteadyLatency, measureThroughput, type ScalePoint, type SteadyLatency, type Throughput } from './scenarios';
+import { seedWebhooks } from './seed';
+import { ms, round } from './stats';
+import { type OpCount, total } from './storageOps';
 
-type Row = { metric: string; result: string; baseline?: string; goal?: string };
+/*
+ * `npm run bench [-- --quick]`: baselines, then the dispatcher end to end (embedded host, Azurite in
+ * memory behind a counting proxy, loopback receivers), each measured in this one run. Progress goes to
+ * stderr; the table to stdout and bench/results/latest.{json,md}.
+ */
 
 const quick = process.argv.includes('--quick');
+/** `--set KEY=VALUE` (repeatable): an app setting for the host, to try a change without editing the product. */
+const argValues = (flag: string): string[] => process.argv.flatMap((a, i) => (a === flag && process.argv[i + 1] !== undefined ? [process.argv[i + 1] as string] : []));
+const settingOverrides = Object.fromEntries(argValues('--set').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+/** `--queues '{"newBatchThreshold":64}'`: host.json extensions.queues overrides, in a temporary app folder. */
+const queueOverrides = argValues('--queues')[0] === undefined ? undefined : (JSON.parse(argValues('--queues')[0] as string) as Record<string, unknown>);
+const experiment = Object.keys(settingOverrides).length > 0 || queueOverrides !== undefined;
 const CONCURRENCY = 16;
+/** Hard stop: a hung phase must not keep the machine busy. */
+const WATCHDOG_MS = quick ? 170_000 : 900_000;
+
+const PLAN = quick
+  ? { queueMessages: 400, posts: 4000, idleSeconds: 3, fanOutEvents: { 1: 40, 10: 20, 100: 10 }, latencySeconds: 5, isolationSeconds: 8, isolationWaitMs: 10_000, scaleSizes: [10, 100, 1000], scaleEvents: 2, drainMs: 45_000 }
+  : { queueMessages: 2000, posts: 30000, idleSeconds: 10, fanOutEvents: { 1: 300, 10: 100, 100: 40 }, latencySeconds: 20, isolationSeconds: 25, isolationWaitMs: 30_000, scaleSizes: [10, 100, 1000, 10000], scaleEvents: 3, drainMs: 120_000 };
+
+type Status = 'pass' | 'miss' | '';
+type Row = { metric: string; result: string; baseline?: string; goal?: string; status?: Status };
 
 const commit = (): string => {
   try {
-    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+    const sha = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+    const dirty = execSync('git status --porcelain -- src local-host host.json', { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${sha} (+ uncommitted changes in src/local-host)` : sha;
   } catch {
     return 'unknown';
   }
 };
 
+const verdict = (ok: boolean | undefined): Status => (ok === undefined ? 'miss' : ok ? 'pass' : 'miss');
+
 const table = (rows: Row[]): string =>
-  ['| metric | result | baseline (same run) | goal |', '|---|---|---|---|', ...rows.map((r) => `| ${r.metric} | ${r.result} | ${r.baseline ?? ''} | ${r.goal ?? ''} |`)].join('\n');
+  ['| metric | result | baseline (same run) | goal | |', '|---|---|---|---|---|', ...rows.map((r) => `| ${r.metric} | ${r.result} | ${r.baseline ?? ''} | ${r.goal ?? ''} | ${r.status ?? ''} |`)].join('\n');
+
+/** Where the transactions of one phase went, per delivery, largest first. */
+const breakdown = (title: string, counts: readonly OpCount[], deliveries: number, top = 14): string => {
+  const byOp = [...counts].sort((a, b) => b.count - a.count).slice(0, top);
+  const perService = (['queue', 'table', 'blob'] as const).map((s) => `${s} ${round(total(counts, (c) => c.service === s) / Math.max(1, deliveries), 3)}`).join(', ');
+  return [
+    `### ${title}: ${total(counts)} transactions for ${deliveries} deliveries (per delivery: ${perService})`,
+    '',
+    '| service | operation | resource | count | per delivery |',
+    '|---|---|---|---|---|',
+    ...byOp.map((c) => `| ${c.service} | ${c.operation} | ${c.resource} | ${c.count} | ${round(c.count / Math.max(1, deliveries), 3)} |`),
+  ].join('\n');
+};
+
+const perMillion = (counts: readonly OpCount[], deliveries: number): Record<string, number> =>
+  Object.fromEntries(PRICE_BOOKS.map((book) => [book.name, round((costOf(counts, book) / Math.max(1, deliveries)) * 1_000_000, 2)]));
 
 const main = async (): Promise<void> => {
   const progress = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
-  progress(`mode ${quick ? 'quick' : 'full'}; starting Azurite in memory`);
-  const azurite = await startAzurite({ inMemory: true });
-  const receiver = await startCountingReceiver();
+  const watchdog = setTimeout(() => {
+    progress(`watchdog: still running after ${WATCHDOG_MS / 1000} s, stopping`);
+    process.exit(2);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+  const stops: (() => Promise<void>)[] = [];
+  const environment = async (): Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }> => {
+    const azurite = await startAzurite({ inMemory: true });
+    stops.unshift(() => azurite.stop());
+    const proxy = await startCountingProxy(azurite.ports);
+    stops.unshift(() => proxy.stop());
+    const app = await startApp({ storageConnectionString: proxy.connectionString, progress, env: settingOverrides, ...(queueOverrides ? { queues: queueOverrides } : {}) });
+    stops.unshift(() => app.stop());
+    return { azurite, proxy, app };
+  };
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.splice(0)) await stop().catch(() => undefined);
+  };
+
+  const started = performance.now();
+  progress(`mode ${quick ? 'quick' : 'full'}; starting Azurite in memory, the counting proxy and the host`);
+  let receivers: Receivers | undefined;
   try {
-    const messages = quick ? 500 : 3000;
-    progress(`queue round trip, ${messages} messages, concurrency ${CONCURRENCY}`);
-    const queue = await queueRoundTrip({ connectionString: azurite.connectionString, messages, concurrency: CONCURRENCY });
-    const posts = quick ? 5000 : 30000;
-    progress(`raw HTTP POST, ${posts} requests, concurrency ${CONCURRENCY}`);
-    const post = await httpPostRate({ url: receiver.url, posts, concurrency: CONCURRENCY });
+    const { azurite, proxy, app } = await environment();
+    receivers = await startReceivers();
+    const env: Env = { app, receivers, proxy, progress };
+
+    progress(`baseline: queue round trip, ${PLAN.queueMessages} messages, concurrency ${CONCURRENCY}`);
+    const queue = await queueRoundTrip({ connectionString: azurite.connectionString, messages: PLAN.queueMessages, concurrency: CONCURRENCY });
+    const queueViaProxy = await queueRoundTrip({ connectionString: proxy.connectionString, messages: Math.round(PLAN.queueMessages / 2), concurrency: CONCURRENCY });
+    progress(`  ${queue.perSecond} msg/s direct, ${queueViaProxy.perSecond} msg/s through the counting proxy`);
+    const plain = await startCountingReceiver();
+    let post: Rate;
+    try {
+      progress(`baseline: raw HTTP POST, ${PLAN.posts} requests, concurrency ${CONCURRENCY}`);
+      post = await httpPostRate({ url: plain.url, posts: PLAN.posts, concurrency: CONCURRENCY });
+    } finally {
+      await plain.close();
+    }
+    progress(`idle: storage transactions for ${PLAN.idleSeconds} s with nothing to do`);
+    const idle = await measureIdle(env, PLAN.idleSeconds);
+
+    const throughput: Throughput[] = [];
+    for (const fanOut of [1, 10, 100] as const) {
+      progress(`throughput: fan-out ${fanOut}, ${PLAN.fanOutEvents[fanOut]} events`);
+      throughput.push(await measureThroughput(env, { fanOut, events: PLAN.fanOutEvents[fanOut], drainTimeoutMs: PLAN.drainMs }));
+      const t = throughput[throughput.length - 1] as Throughput;
+      progress(`  ${t.deliveriesPerSecond} deliveries/s, ${t.eventsPerSecond} events/s, ${t.storage.perDelivery} transactions/delivery`);
+    }
+
+    // The goal's rate: half of "25% of the queue round trip".
+    const latencyRate = Math.max(1, queue.perSecond * 0.125);
+    progress(`latency: ${round(latencyRate, 1)} events/s for ${PLAN.latencySeconds} s, fan-out 1`);
+    const latency: SteadyLatency = await measureSteadyLatency(env, { group: 'lat', ratePerSecond: latencyRate, seconds: PLAN.latencySeconds, drainTimeoutMs: PLAN.drainMs });
+    progress(`  accepted -> delivered p50 ${ms(latency.acceptedToDelivered.p50Ms)}, p99 ${ms(latency.acceptedToDelivered.p99Ms)}`);
+    // Below saturation for sure: half of what fan-out 1 sustained in this run.
+    const lowRate = Math.max(0.5, (throughput[0]?.eventsPerSecond ?? 2) / 2);
+    progress(`latency: ${round(lowRate, 1)} events/s (half the fan-out 1 rate measured) for ${PLAN.latencySeconds} s`);
+    const lowLatency: SteadyLatency = await measureSteadyLatency(env, { group: 'lowlat', ratePerSecond: lowRate, seconds: PLAN.latencySeconds, drainTimeoutMs: PLAN.drainMs });
+    progress(`  accepted -> delivered p50 ${ms(lowLatency.acceptedToDelivered.p50Ms)}, p99 ${ms(lowLatency.acceptedToDelivered.p99Ms)}`);
+
+    // Fan-out 10 at a rate the control run sustains: a tenth of the fan-out 10 delivery rate, as events.
+    const isolationRate = Math.max(0.5, Math.min(latencyRate, (throughput[1]?.eventsPerSecond ?? 2) / 2));
+    progress(`isolation: fan-out 10 at ${round(isolationRate, 1)} events/s for ${PLAN.isolationSeconds} s, healthy then with a hanging and a failing receiver`);
+    const isolation: Isolation = await measureIsolation(env, { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs });
+    await stopAll();
+
+    progress(`scale: a fresh host and Azurite; fan-out time with ${PLAN.scaleSizes.join(', ')} registered webhooks, 5 matching`);
+    const second = await environment();
+    const scale: ScalePoint[] = await measureScale(
+      { ...env, app: second.app, proxy: second.proxy },
+      { sizes: PLAN.scaleSizes, matching: 5, eventsPerSize: PLAN.scaleEvents, deliveryTimeoutMs: 60_000, seed: seedWebhooks({ connectionString: second.azurite.connectionString, tableName: 'webhooks', name: 'fill' }) },
+    );
+    await stopAll();
+
+    const [fo1, fo10, fo100] = throughput as [Throughput, Throughput, Throughput];
+    const q = queue.perSecond;
     const rows: Row[] = [
-      { metric: 'queue round trip (send+receive+delete), msg/s', result: String(queue.perSecond) },
+      { metric: 'queue round trip (send+receive+delete), msg/s', result: `${q} (${queueViaProxy.perSecond} through the counting proxy)` },
       { metric: 'raw HTTP POST to loopback receiver, req/s', result: String(post.perSecond) },
+      { metric: 'idle storage transactions/s (polling)', result: String(idle.transactionsPerSecond) },
+      ...throughput.map((t) => ({
+        metric: `fan-out ${t.fanOut}: deliveries/s (${t.delivered}/${t.deliveriesExpected} delivered, ${t.repeats} repeats)`,
+        result: `${t.deliveriesPerSecond} (${round(t.deliveriesPerSecond / q, 2)}x queue RT)`,
+        baseline: `${q} msg/s`,
+        ...(t.fanOut === 100 ? { goal: '>= 3x queue RT', status: verdict(t.deliveriesPerSecond >= 3 * q && t.delivered === t.deliveriesExpected) } : {}),
+      })),
+      ...throughput.map((t) => ({
+        metric: `fan-out ${t.fanOut}: events/s accepted / fully delivered`,
+        result: `${t.acceptedEventsPerSecond} / ${t.eventsPerSecond} (${round((t.eventsPerSecond / q) * 100, 1)}% of queue RT)`,
+        baseline: `${q} msg/s`,
+        ...(t.fanOut === 1 ? { goal: '>= 25% of queue RT (delivered)', status: verdict(t.eventsPerSecond >= 0.25 * q) } : {}),
+      })),
+      ...throughput.map((t) => ({
+        metric: `fan-out ${t.fanOut}: storage transactions per delivery`,
+        result: String(t.storage.perDelivery),
+        baseline: 'one message per delivery: >= 3',
+        ...(t.fanOut === 100 ? { goal: '<= 1', status: verdict(t.storage.perDelivery <= 1) } : {}),
+      })),
+      ...throughput.map((t) => ({
+        metric: `fan-out ${t.fanOut}: cost per million deliveries, USD (${PRICE_BOOKS.map((b) => b.name).join(' / ')})`,
+        result: Object.values(perMillion(t.storage.counts, t.delivered)).map((v) => `$${v}`).join(' / '),
+      })),
+      { metric: `ingest response at ${latency.ratePerSecond} events/s, p50 / p99`, result: `${ms(latency.ingest.p50Ms)} / ${ms(latency.ingest.p99Ms)}` },
+      {
+        metric: `accepted -> delivered at ${latency.ratePerSecond} events/s (12.5% of queue RT), fan-out 1, p50 / p99`,
+        result: `${ms(latency.acceptedToDelivered.p50Ms)} / ${ms(latency.acceptedToDelivered.p99Ms)} (${latency.delivered}/${latency.accepted})`,
+        goal: 'p99 <= 1 s',
+        status: verdict(latency.missing === 0 && (latency.acceptedToDelivered.p99Ms ?? Infinity) <= 1000),
+      },
+      {
+        metric: `accepted -> delivered at ${lowLatency.ratePerSecond} events/s (half the fan-out 1 rate measured), p50 / p99; ingest p50 / p99`,
+        result: `${ms(lowLatency.acceptedToDelivered.p50Ms)} / ${ms(lowLatency.acceptedToDelivered.p99Ms)} (${lowLatency.delivered}/${lowLatency.accepted}); ${ms(lowLatency.ingest.p50Ms)} / ${ms(lowLatency.ingest.p99Ms)}`,
+      },
+      ...throughput.map((t) => ({ metric: `fan-out ${t.fanOut} at saturation: ingest p50 / p99; accepted -> delivered p50 / p99`, result: `${ms(t.ingest.p50Ms)} / ${ms(t.ingest.p99Ms)}; ${ms(t.acceptedToDeliveredAtSaturation.p50Ms)} / ${ms(t.acceptedToDeliveredAtSaturation.p99Ms)}` })),
+      {
+        metric: `isolation: healthy receivers p50 / p99, all healthy (fan-out ${isolation.fanOut}, ${isolation.ratePerSecond} events/s)`,
+        result: `${ms(isolation.control.healthy.p50Ms)} / ${ms(isolation.control.healthy.p99Ms)} (${isolation.control.healthyDelivered} delivered, ${isolation.control.healthyMissing} missing)`,
+      },
+      {
+        metric: 'isolation: healthy receivers p50 / p99, one hanging + one answering 500',
+        result: `${ms(isolation.faulty.healthy.p50Ms)} / ${ms(isolation.faulty.healthy.p99Ms)} (${isolation.faulty.healthyDelivered} delivered, ${isolation.faulty.healthyMissing} missing after ${isolation.waitAfterPostingMs / 1000} s)`,
+        baseline: `p99 ${ms(isolation.control.healthy.p99Ms)}`,
+        goal: 'p99 raised < 20%',
+        status: verdict(isolation.p99IncreasePercent !== undefined && isolation.p99IncreasePercent < 20 && isolation.faulty.healthyMissing === 0),
+      },
+      ...scale.map((s) => ({
+        metric: `scale: ${s.registered} webhooks subscribed, ${s.matching} matching: accepted -> all delivered, p50 (max)`,
+        result: `${ms(s.fanOut.p50Ms)} (${ms(s.fanOut.maxMs)}); ${s.transactionsPerEvent} transactions/event${s.pages !== undefined ? `, ${s.pages} pages` : ''}`,
+      })),
     ];
     const result = {
       commit: commit(),
       date: new Date().toISOString(),
       mode: quick ? 'quick' : 'full',
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-      baselines: { queueRoundTrip: queue, httpPost: post },
+      durationSeconds: round((performance.now() - started) / 1000, 1),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverage: os.loadavg().map((l) => round(l, 2)) },
+      settings: { note: 'product defaults (src/config.ts) and the repo host.json; LOCAL_HOST_LOG_LEVEL=warning', overrides: { settings: settingOverrides, queues: queueOverrides }, concurrency: CONCURRENCY, plan: PLAN },
+      prices: { asOf: PRICES_AS_OF, books: PRICE_BOOKS },
+      baselines: { queueRoundTrip: queue, queueRoundTripThroughProxy: queueViaProxy, httpPost: post, idle },
+      throughput: throughput.map((t) => ({ ...t, costPerMillionDeliveriesUsd: perMillion(t.storage.counts, t.delivered) })),
+      latency,
+      lowLatency,
+      isolation,
+      scale,
       rows,
     };
+    // An experiment (overrides) is not the product: its results go to experiment*.{json,md}.
+    const name = `${experiment ? 'experiment' : 'latest'}${quick ? '-quick' : ''}`;
     const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
-    const markdown = `# Benchmark results\n\ncommit ${result.commit}, ${result.date}, ${result.mode} mode, ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}\n\n${table(rows)}\n`;
-    writeFileSync(path.join(dir, 'latest.md'), markdown);
+    writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
+    const markdown = [
+      `# Benchmark results (${result.mode} mode${experiment ? `, EXPERIMENT: settings ${JSON.stringify(settingOverrides)}, host.json queues ${JSON.stringify(queueOverrides ?? {})}` : ''})`,
+      '',
+      `commit ${result.commit}, ${result.date}, ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}, load average before the end ${result.machine.loadAverage.join(' ')}; ${result.durationSeconds} s`,
+      '',
+      table(rows),
+      '',
+      `Prices: USD per 10 000 operations as of ${PRICES_AS_OF}, standard GPv2 LRS (sources in bench/pricing.ts): queues $0.004; tables per type write $0.0325, batch $0.0975, read $0.0065, scan/list $0.12, delete free; or tables flat $0.00036.`,
+      '',
+      breakdown('fan-out 100', fo100.storage.counts, fo100.delivered),
+      '',
+      breakdown('fan-out 10', fo10.storage.counts, fo10.delivered),
+      '',
+      breakdown('fan-out 1', fo1.storage.counts, fo1.delivered),
+      '',
+      breakdown(`idle ${idle.seconds} s (per second)`, idle.counts, idle.seconds, 8),
+      '',
+    ].join('\n');
+    writeFileSync(path.join(dir, `${name}.md`), markdown);
     process.stdout.write(markdown);
   } finally {
-    await receiver.close();
-    await azurite.stop();
+    await receivers?.close();
+    await stopAll();
+    clearTimeout(watchdog);
   }
 };
 

@@ -1,0 +1,134 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Agent, request } from 'undici';
+import { freePort } from '../local-host/azurite';
+import { deliveryIdFor } from '../src/domain/delivery';
+
+/*
+ * The dispatcher under test: the embedded host on the repo's own app (host.json and all), in a child
+ * process, with its storage pointed at the counting proxy; and a small client for its HTTP API.
+ */
+
+export const INGEST_API_KEY = 'bench-ingest-key-0123456789';
+export const ADMIN_API_KEY = 'bench-admin-key-0123456789';
+const START_TIMEOUT_MS = 60_000;
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+export type RunningApp = {
+  readonly baseUrl: string;
+  readonly logFile: string;
+  registerWebhook(input: { url: string; name: string }): Promise<string>;
+  /** Posts one `ping` event for the webhooks named `target`; resolves with the HTTP status. */
+  postPing(input: { id: string; target: string }): Promise<number>;
+  eventStatus(id: string): Promise<unknown>;
+  stop(): Promise<void>;
+};
+
+/** The `webhook-id` a delivery of ping event `eventId` to `webhookId` carries (the product's own rule). */
+export const expectedDeliveryId = (eventId: string, webhookId: string): string => deliveryIdFor({ eventId, publicEventName: 'ping', webhookId });
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The app folder: the repo itself, or (to try other queue trigger settings without touching the
+ * product's host.json) a temporary folder with a changed host.json, package.json and a link to dist/.
+ */
+const appDirWith = (queues: Record<string, unknown> | undefined): { dir: string; cleanup: () => void } => {
+  if (queues === undefined) return { dir: REPO_ROOT, cleanup: () => undefined };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-app-'));
+  const hostJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'host.json'), 'utf8')) as { extensions?: { queues?: Record<string, unknown> } };
+  hostJson.extensions = { ...hostJson.extensions, queues: { ...hostJson.extensions?.queues, ...queues } };
+  writeFileSync(path.join(dir, 'host.json'), JSON.stringify(hostJson, null, 2));
+  writeFileSync(path.join(dir, 'package.json'), readFileSync(path.join(REPO_ROOT, 'package.json')));
+  symlinkSync(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), 'dir');
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+};
+
+export const startApp = async (options: {
+  storageConnectionString: string;
+  env?: Record<string, string>;
+  /** Overrides of host.json extensions.queues, for experiments; the product's file is left alone. */
+  queues?: Record<string, unknown>;
+  progress: (m: string) => void;
+}): Promise<RunningApp> => {
+  const port = await freePort();
+  const appDir = appDirWith(options.queues);
+  const logFile = path.join(os.tmpdir(), `bench-host-${process.pid}.log`);
+  const out = openSync(logFile, 'w');
+  const child: ChildProcess = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'local-host', 'cli.js'), '--app', appDir.dir, '--port', String(port)], {
+    env: {
+      ...process.env,
+      AzureWebJobsStorage: options.storageConnectionString,
+      INGEST_API_KEY,
+      ADMIN_API_KEY,
+      ALLOW_PRIVATE_DESTINATIONS: 'true',
+      LOCAL_HOST_LOG_FORMAT: 'json',
+      // Per-invocation lines at "information" would cost the 2 cores more than some of what we measure.
+      LOCAL_HOST_LOG_LEVEL: 'warning',
+      ...options.env,
+    },
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  const kill = (): void => {
+    child.kill('SIGKILL');
+    appDir.cleanup();
+  };
+  process.once('exit', kill);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `the host exited (code ${code ?? 'none'}, signal ${signal ?? 'none'})`;
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  const call = async (method: 'GET' | 'POST', route: string, key: string, body?: unknown): Promise<{ status: number; json: unknown }> => {
+    const res = await request(`${baseUrl}/api/${route}`, {
+      method,
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.body.text();
+    let json: unknown = undefined;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: res.statusCode, json };
+  };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`${exited}; log:\n${readFileSync(logFile, 'utf8').slice(-4000)}`);
+    const ok = await call('GET', 'health', ADMIN_API_KEY).then((r) => r.status === 200, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`the host did not answer /api/health within ${START_TIMEOUT_MS} ms; log in ${logFile}`);
+    await sleep(200);
+  }
+  options.progress(`host up on ${baseUrl} (log ${logFile})`);
+  return {
+    baseUrl,
+    logFile,
+    registerWebhook: async ({ url, name }) => {
+      const r = await call('POST', 'webhooks', ADMIN_API_KEY, { url, subscriptions: ['ping'], attributes: { name } });
+      const id = (r.json as { id?: unknown } | undefined)?.id;
+      if (r.status !== 201 || typeof id !== 'string') throw new Error(`registering a webhook answered ${r.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
+      return id;
+    },
+    postPing: async ({ id, target }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping', payload: { name: target } })).status,
+    eventStatus: async (id) => (await call('GET', `events/${encodeURIComponent(id)}`, ADMIN_API_KEY)).json,
+    stop: async () => {
+      process.removeListener('exit', kill);
+      await agent.close();
+      if (exited !== undefined) return appDir.cleanup();
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(kill, 15_000);
+      await gone;
+      clearTimeout(timer);
+      appDir.cleanup();
+    },
+  };
+};

@@ -1,0 +1,311 @@
+import { randomBytes } from 'node:crypto';
+import { expectedDeliveryId, type RunningApp } from './app';
+import { runConcurrently } from './baselines';
+import type { CountingProxy } from './proxy';
+import type { Receivers } from './receivers';
+import { type Distribution, distribution, round } from './stats';
+import { diffCounts, type OpCount, total } from './storageOps';
+
+/*
+ * The end-to-end measurements. Every event is a `ping` aimed at one group of webhooks (they share the
+ * attribute name=<group>), so each phase reaches only its own webhooks. Event ids are ours, so the
+ * `webhook-id` of every delivery is known in advance and each arrival maps to the post it came from.
+ */
+
+export type Env = { readonly app: RunningApp; readonly receivers: Receivers; readonly proxy: CountingProxy; readonly progress: (m: string) => void };
+
+const POST_CONCURRENCY = 16;
+const REGISTER_CONCURRENCY = 16;
+const runTag = randomBytes(3).toString('hex');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** After the last delivery, the worker still writes the attempt log and deletes the message. */
+const SETTLE_MS = 1500;
+
+export const registerGroup = async (env: Env, input: { group: string; count: number; firstIndex?: number; originOf?: (index: number) => 0 | 1 }): Promise<string[]> => {
+  const ids: string[] = new Array<string>(input.count);
+  const first = input.firstIndex ?? 0;
+  await runConcurrently(input.count, REGISTER_CONCURRENCY, async (i) => {
+    ids[i] = await env.app.registerWebhook({ url: env.receivers.urlFor(input.group, first + i, input.originOf?.(first + i) ?? 0), name: input.group });
+  });
+  return ids;
+};
+
+type Posted = { id: string; sentAt: number; acceptedAt: number; status: number };
+
+const post = async (env: Env, id: string, target: string): Promise<Posted> => {
+  const sentAt = performance.now();
+  const status = await env.app.postPing({ id, target }).catch(() => 0);
+  return { id, sentAt, acceptedAt: performance.now(), status };
+};
+
+/** Arrival - acceptance for each expected (event, webhook) delivery that arrived; `missing` counts the others. */
+const deliveryLatencies = (env: Env, posted: readonly Posted[], webhookIds: readonly string[]): { latencies: number[]; missing: number; lastArrival: number } => {
+  const latencies: number[] = [];
+  let missing = 0;
+  let lastArrival = 0;
+  for (const p of posted) {
+    if (p.status !== 202) continue;
+    for (const w of webhookIds) {
+      const arrival = env.receivers.firstArrival.get(expectedDeliveryId(p.id, w));
+      if (arrival === undefined) missing++;
+      else {
+        latencies.push(arrival.at - p.acceptedAt);
+        lastArrival = Math.max(lastArrival, arrival.at);
+      }
+    }
+  }
+  return { latencies, missing, lastArrival };
+};
+
+export type Throughput = {
+  fanOut: number;
+  events: number;
+  accepted: number;
+  deliveriesExpected: number;
+  delivered: number;
+  repeats: number;
+  acceptedEventsPerSecond: number;
+  /** Events whose every delivery arrived, per second from the first post to the last arrival. */
+  eventsPerSecond: number;
+  deliveriesPerSecond: number;
+  seconds: number;
+  ingest: Distribution;
+  acceptedToDeliveredAtSaturation: Distribution;
+  storage: { transactions: number; perDelivery: number; counts: OpCount[] };
+};
+
+/** Posts `events` events as fast as POST_CONCURRENCY clients can, each to `fanOut` webhooks, and waits for every delivery. */
+export const measureThroughput = async (env: Env, input: { fanOut: number; events: number; drainTimeoutMs: number }): Promise<Throughput> => {
+  const group = `fo${input.fanOut}`;
+  const webhooks = await registerGroup(env, { group, count: input.fanOut });
+  const before = await env.proxy.snapshot();
+  const repeatsBefore = env.receivers.repeats();
+  const posted: Posted[] = [];
+  const started = performance.now();
+  await runConcurrently(input.events, POST_CONCURRENCY, async (i) => {
+    posted.push(await post(env, `${group}-${runTag}-${i}`, group));
+  });
+  const accepted = posted.filter((p) => p.status === 202);
+  const postedFor = (performance.now() - started) / 1000;
+  const expected = accepted.length * input.fanOut;
+  env.progress(`  fan-out ${input.fanOut}: ${accepted.length}/${input.events} events accepted in ${round(postedFor, 2)} s; waiting for ${expected} deliveries`);
+  const complete = await env.receivers.waitFor(() => env.receivers.distinctIn(group) >= expected, input.drainTimeoutMs);
+  if (!complete) env.progress(`  fan-out ${input.fanOut}: only ${env.receivers.distinctIn(group)} of ${expected} deliveries within ${input.drainTimeoutMs} ms`);
+  await sleep(SETTLE_MS);
+  const counts = diffCounts(before, await env.proxy.snapshot());
+  const { latencies, lastArrival } = deliveryLatencies(env, accepted, webhooks);
+  const seconds = (lastArrival - started) / 1000;
+  const completeEvents = accepted.filter((p) => webhooks.every((w) => env.receivers.firstArrival.has(expectedDeliveryId(p.id, w)))).length;
+  const transactions = total(counts);
+  return {
+    fanOut: input.fanOut,
+    events: input.events,
+    accepted: accepted.length,
+    deliveriesExpected: expected,
+    delivered: latencies.length,
+    repeats: env.receivers.repeats() - repeatsBefore,
+    acceptedEventsPerSecond: round(accepted.length / postedFor),
+    eventsPerSecond: round(completeEvents / seconds),
+    deliveriesPerSecond: round(latencies.length / seconds),
+    seconds: round(seconds, 2),
+    ingest: distribution(posted.map((p) => p.acceptedAt - p.sentAt)),
+    acceptedToDeliveredAtSaturation: distribution(latencies),
+    storage: { transactions, perDelivery: round(transactions / Math.max(1, latencies.length), 3), counts },
+  };
+};
+
+/** Posts at a fixed rate (open loop: a slow answer does not delay the next post) for `seconds`. */
+const postAtRate = async (env: Env, input: { prefix: string; target: string; ratePerSecond: number; seconds: number }): Promise<Posted[]> => {
+  const count = Math.max(1, Math.round(input.ratePerSecond * input.seconds));
+  const intervalMs = 1000 / input.ratePerSecond;
+  const started = performance.now();
+  const inFlight: Promise<Posted>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    inFlight.push(post(env, `${input.prefix}-${runTag}-${i}`, input.target));
+  }
+  return Promise.all(inFlight);
+};
+
+export type SteadyLatency = {
+  fanOut: number;
+  ratePerSecond: number;
+  seconds: number;
+  events: number;
+  accepted: number;
+  delivered: number;
+  missing: number;
+  ingest: Distribution;
+  acceptedToDelivered: Distribution;
+  storage: { transactions: number; perDelivery: number; counts: OpCount[] };
+};
+
+/** Accepted -> delivered at a steady offered rate, one webhook per event. */
+export const measureSteadyLatency = async (env: Env, input: { group: string; ratePerSecond: number; seconds: number; drainTimeoutMs: number }): Promise<SteadyLatency> => {
+  const group = input.group;
+  const webhooks = await registerGroup(env, { group, count: 1 });
+  const before = await env.proxy.snapshot();
+  const posted = await postAtRate(env, { prefix: group, target: group, ratePerSecond: input.ratePerSecond, seconds: input.seconds });
+  const accepted = posted.filter((p) => p.status === 202);
+  await env.receivers.waitFor(() => env.receivers.distinctIn(group) >= accepted.length, input.drainTimeoutMs);
+  await sleep(SETTLE_MS);
+  const counts = diffCounts(before, await env.proxy.snapshot());
+  const { latencies, missing } = deliveryLatencies(env, accepted, webhooks);
+  const transactions = total(counts);
+  return {
+    fanOut: 1,
+    ratePerSecond: round(input.ratePerSecond, 2),
+    seconds: input.seconds,
+    events: posted.length,
+    accepted: accepted.length,
+    delivered: latencies.length,
+    missing,
+    ingest: distribution(posted.map((p) => p.acceptedAt - p.sentAt)),
+    acceptedToDelivered: distribution(latencies),
+    storage: { transactions, perDelivery: round(transactions / Math.max(1, latencies.length), 3), counts },
+  };
+};
+
+export type IsolationRun = { label: string; events: number; healthyDelivered: number; healthyMissing: number; healthy: Distribution; faultyAttempts: number };
+
+export type Isolation = {
+  fanOut: number;
+  ratePerSecond: number;
+  seconds: number;
+  waitAfterPostingMs: number;
+  control: IsolationRun;
+  faulty: IsolationRun;
+  /** Healthy p99 with the faulty receivers over healthy p99 without them, minus one, in percent. */
+  p99IncreasePercent?: number;
+};
+
+/**
+ * The same load twice over one group of webhooks: first all healthy, then with one receiver that
+ * hangs (until the dispatcher's timeout) and one that answers 500. Healthy receivers' latencies are
+ * compared; deliveries still missing when the wait ends count as "later than the wait" in the p99.
+ */
+export const measureIsolation = async (env: Env, input: { fanOut: number; ratePerSecond: number; seconds: number; waitAfterPostingMs: number }): Promise<Isolation> => {
+  const group = 'iso';
+  const hangIndex = input.fanOut - 2;
+  const failIndex = input.fanOut - 1;
+  // The faulty two live on another port (origin), as another company's endpoint would.
+  const webhooks = await registerGroup(env, { group, count: input.fanOut, originOf: (i) => (i >= hangIndex ? 1 : 0) });
+  const healthyIds = webhooks.slice(0, hangIndex);
+  const run = async (label: string): Promise<IsolationRun> => {
+    const faultyBefore = env.receivers.arrivalsIn(group);
+    const posted = await postAtRate(env, { prefix: `${group}-${label}`, target: group, ratePerSecond: input.ratePerSecond, seconds: input.seconds });
+    const accepted = posted.filter((p) => p.status === 202);
+    const postingEnded = performance.now();
+    const expectedHealthy = accepted.length * healthyIds.length;
+    const healthyArrived = (): number => deliveryLatencies(env, accepted, healthyIds).latencies.length;
+    // Counting this way is O(events) per check: check every 200 ms only, not at each arrival.
+    let lastCheck = 0;
+    await env.receivers.waitFor(() => {
+      const now = performance.now();
+      if (now - lastCheck < 200) return false;
+      lastCheck = now;
+      return healthyArrived() >= expectedHealthy;
+    }, input.waitAfterPostingMs);
+    const { latencies, missing } = deliveryLatencies(env, accepted, healthyIds);
+    // A delivery that has not arrived yet is at least this late: counted so the p99 cannot look better than it is.
+    const lowerBounds = accepted.flatMap((p) => healthyIds.filter((w) => !env.receivers.firstArrival.has(expectedDeliveryId(p.id, w))).map(() => performance.now() - p.acceptedAt));
+    env.progress(`  isolation ${label}: ${accepted.length} events, ${latencies.length}/${expectedHealthy} healthy deliveries ${Math.round(performance.now() - postingEnded)} ms after posting ended`);
+    return {
+      label,
+      events: accepted.length,
+      healthyDelivered: latencies.length,
+      healthyMissing: missing,
+      healthy: distribution([...latencies, ...lowerBounds]),
+      faultyAttempts: env.receivers.arrivalsIn(group) - faultyBefore - latencies.length,
+    };
+  };
+  const control = await run('control');
+  env.receivers.setBehaviour(`/r/${group}/${hangIndex}`, 'hang');
+  env.receivers.setBehaviour(`/r/${group}/${failIndex}`, 'fail');
+  const faulty = await run('faulty');
+  // Let the held requests go and the retries succeed, so later phases run on a quiet dispatcher.
+  env.receivers.setBehaviour(`/r/${group}/`, 'ok');
+  const c99 = control.healthy.p99Ms;
+  const f99 = faulty.healthy.p99Ms;
+  return {
+    fanOut: input.fanOut,
+    ratePerSecond: round(input.ratePerSecond, 2),
+    seconds: input.seconds,
+    waitAfterPostingMs: input.waitAfterPostingMs,
+    control,
+    faulty,
+    ...(c99 !== undefined && f99 !== undefined && c99 > 0 ? { p99IncreasePercent: round((f99 / c99 - 1) * 100, 1) } : {}),
+  };
+};
+
+export type ScalePoint = {
+  registered: number;
+  matching: number;
+  registrationSeconds: number;
+  fanOut: Distribution;
+  transactionsPerEvent: number;
+  pages?: number;
+};
+
+/**
+ * Fan-out time (accepted -> last of the matching deliveries) as the number of webhooks subscribed to
+ * the event grows, only `matching` of them matching it; the rest are read and skipped.
+ */
+export const measureScale = async (
+  env: Env,
+  input: {
+    sizes: readonly number[];
+    matching: number;
+    eventsPerSize: number;
+    deliveryTimeoutMs: number;
+    /** Registers the webhooks that do not match (fast, straight into storage). */
+    seed: (input: { count: number; firstIndex: number; urlFor: (i: number) => string }) => Promise<void>;
+  },
+): Promise<ScalePoint[]> => {
+  const target = 'scale';
+  const webhooks = await registerGroup(env, { group: target, count: input.matching });
+  let registered = input.matching;
+  const points: ScalePoint[] = [];
+  for (const size of input.sizes) {
+    const adding = Math.max(0, size - registered);
+    const regStarted = performance.now();
+    await input.seed({ count: adding, firstIndex: registered, urlFor: (i) => env.receivers.urlFor('fill', i) });
+    registered += adding;
+    const registrationSeconds = (performance.now() - regStarted) / 1000;
+    env.progress(`  scale: ${registered} webhooks registered (${adding} added in ${round(registrationSeconds, 1)} s); posting ${input.eventsPerSize} events`);
+    const before = await env.proxy.snapshot();
+    const times: number[] = [];
+    let pages: number | undefined;
+    let lastEvent: string | undefined;
+    for (let i = 0; i < input.eventsPerSize; i++) {
+      const p = await post(env, `${target}-${size}-${runTag}-${i}`, target);
+      if (p.status !== 202) continue;
+      const ids = webhooks.map((w) => expectedDeliveryId(p.id, w));
+      const arrived = await env.receivers.waitFor(() => ids.every((d) => env.receivers.firstArrival.has(d)), input.deliveryTimeoutMs);
+      if (!arrived) {
+        env.progress(`  scale: event ${p.id} not fully delivered within ${input.deliveryTimeoutMs} ms`);
+        times.push(input.deliveryTimeoutMs);
+        continue;
+      }
+      times.push(Math.max(...ids.map((d) => (env.receivers.firstArrival.get(d)?.at ?? 0) - p.acceptedAt)));
+      lastEvent = p.id;
+    }
+    await sleep(SETTLE_MS);
+    const counts = diffCounts(before, await env.proxy.snapshot());
+    // Read after the snapshot: the status query is the bench's, not the fan-out's.
+    if (lastEvent !== undefined) pages = ((await env.app.eventStatus(lastEvent)) as { dispatch?: { pages?: number } } | undefined)?.dispatch?.pages;
+    points.push({ registered, matching: input.matching, registrationSeconds: round(registrationSeconds, 1), fanOut: distribution(times), transactionsPerEvent: round(total(counts) / input.eventsPerSize, 1), ...(pages !== undefined ? { pages } : {}) });
+  }
+  return points;
+};
+
+/** Storage transactions per second while nothing happens: the price of polling. */
+export const measureIdle = async (env: Env, seconds: number): Promise<{ seconds: number; transactionsPerSecond: number; counts: OpCount[] }> => {
+  const before = await env.proxy.snapshot();
+  await sleep(seconds * 1000);
+  const counts = diffCounts(before, await env.proxy.snapshot());
+  return { seconds, transactionsPerSecond: round(total(counts) / seconds, 2), counts };
+};
