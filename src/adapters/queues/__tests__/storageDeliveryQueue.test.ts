@@ -4,6 +4,7 @@ import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import { DeliveryMessage, deliveryIdFor, PoisonEntry } from '../../../domain/delivery';
 import type { EventId } from '../../../domain/events';
+import type { WebhookId } from '../../../domain/webhook';
 import { encodeMessage, poisonQueueName, storageDeliveryQueue } from '../storageDeliveryQueue';
 
 /*
@@ -15,13 +16,13 @@ import { encodeMessage, poisonQueueName, storageDeliveryQueue } from '../storage
 const suffix = `${process.pid}${Date.now() % 100000}`;
 const connectionString = storageConnectionString();
 const EVENT_ID = '01J0000000000000000000EVNT' as EventId;
-const WEBHOOK_ID = '01HZZZZZZZZZZZZZZZZZZZ0001';
+const WEBHOOK_ID = '01HZZZZZZZZZZZZZZZZZZZ0001' as WebhookId;
 
 const message: DeliveryMessage = {
   v: 1,
   eventId: EVENT_ID,
   items: [{ deliveryId: deliveryIdFor({ eventId: EVENT_ID, publicEventName: 'ping', webhookId: WEBHOOK_ID }), webhookId: WEBHOOK_ID, body: { name: 'ping', payload: { note: 'è' } }, attempts: [] }],
-} as DeliveryMessage;
+};
 
 const decodeText = (text: string): unknown => JSON.parse(Buffer.from(text, 'base64').toString('utf8'));
 
