@@ -1,0 +1,138 @@
+import * as E from 'fp-ts/Either';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULTS, SETTINGS, decodeConfig } from '../../src/config';
+import { isSecure, memberAt, objectMembers, params, resources, stringLiteral } from './bicepText';
+
+/*
+ * infra/main.bicep against the config codec (src/config.ts): every setting the app decodes is set,
+ * nothing else is (besides the platform's own), and the deployed defaults are the app's defaults.
+ */
+
+const BICEP_PATH = path.join(__dirname, '..', 'main.bicep');
+const bicep = readFileSync(BICEP_PATH, 'utf8');
+
+/** Settings the platform reads, not the app: allowed in the Bicep though the codec does not know them. */
+const PLATFORM_SETTINGS = ['APPLICATIONINSIGHTS_CONNECTION_STRING'];
+
+type SettingName = keyof typeof SETTINGS;
+const codecSettings = Object.keys(SETTINGS) as SettingName[];
+const isCodecSetting = (name: string): name is SettingName => Object.prototype.hasOwnProperty.call(SETTINGS, name);
+
+/** The `properties` members of the Function App's appsettings resource. */
+const appSettingsOf = (text: string) => {
+  const resource = resources(text).find((r) => r.type === 'Microsoft.Web/sites/config' && stringLiteral(memberAt(text, r.open, ['name'])?.raw ?? '') === 'appsettings');
+  if (resource === undefined) throw new Error('no Microsoft.Web/sites/config appsettings resource');
+  const props = memberAt(text, resource.open, ['properties']);
+  if (props === undefined || !props.raw.startsWith('{')) throw new Error('the appsettings resource has no properties object');
+  return objectMembers(text, props.valueStart);
+};
+
+/** What the drift check reports; both lists empty when the Bicep and the codec agree. */
+const settingsDrift = (text: string): { missing: string[]; unknown: string[] } => {
+  const names = appSettingsOf(text).map((m) => m.key);
+  return {
+    missing: codecSettings.filter((name) => !names.includes(name)),
+    unknown: names.filter((name) => !isCodecSetting(name) && !PLATFORM_SETTINGS.includes(name)),
+  };
+};
+
+const setting = (name: string) => {
+  const found = appSettingsOf(bicep).find((m) => m.key === name);
+  if (found === undefined) throw new Error(`${name} is not set`);
+  return found;
+};
+
+describe('infra/main.bicep app settings', () => {
+  it('sets every setting the config codec decodes, and nothing the app and platform do not read', () => {
+    expect(settingsDrift(bicep)).toEqual({ missing: [], unknown: [] });
+  });
+
+  it('sets every required setting without a default', () => {
+    const required = codecSettings.filter((name) => DEFAULTS[name] === undefined);
+    // The codec's own list, not a copy: these three today.
+    expect(required).toEqual(expect.arrayContaining(['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY']));
+    const names = appSettingsOf(bicep).map((m) => m.key);
+    expect(required.filter((name) => !names.includes(name))).toEqual([]);
+  });
+
+  it('reports a setting the Bicep drops and one the codec does not know', () => {
+    const dropped = bicep.replace(/^\s*MAX_RESPONSE_BYTES:.*\n/m, '');
+    expect(dropped).not.toEqual(bicep);
+    expect(settingsDrift(dropped)).toEqual({ missing: ['MAX_RESPONSE_BYTES'], unknown: [] });
+    const added = bicep.replace(/^(\s*)MAX_RESPONSE_BYTES:/m, "$1MAX_RESPONSE_SIZE: '1'\n$1MAX_RESPONSE_BYTES:");
+    expect(settingsDrift(added)).toEqual({ missing: [], unknown: ['MAX_RESPONSE_SIZE'] });
+  });
+
+  it('takes each tunable setting from a parameter whose default is the app default', () => {
+    const declared = params(bicep);
+    const fromParams = appSettingsOf(bicep).filter((m) => declared.some((p) => p.name === m.raw));
+    expect(fromParams.length).toBeGreaterThan(5);
+    for (const member of fromParams) {
+      const param = declared.find((p) => p.name === member.raw);
+      const value = stringLiteral(param?.defaultRaw ?? '');
+      expect({ setting: member.key, param: param?.type, default: value }).toEqual({ setting: member.key, param: 'string', default: isCodecSetting(member.key) ? DEFAULTS[member.key] : 'a codec setting' });
+    }
+    // Every codec setting with a default is tunable this way, except the one production pins.
+    const tunable = codecSettings.filter((name) => DEFAULTS[name] !== undefined && name !== 'ALLOW_PRIVATE_DESTINATIONS');
+    expect(fromParams.map((m) => m.key).sort()).toEqual([...tunable].sort());
+  });
+
+  it('pins ALLOW_PRIVATE_DESTINATIONS to false in production', () => {
+    expect(stringLiteral(setting('ALLOW_PRIVATE_DESTINATIONS').raw)).toBe('false');
+  });
+
+  it('reads both API keys from Key Vault secrets filled from @secure() parameters', () => {
+    const all = resources(bicep);
+    for (const [name, symbol] of [
+      ['INGEST_API_KEY', 'ingestKeySecret'],
+      ['ADMIN_API_KEY', 'adminKeySecret'],
+    ] as const) {
+      expect(setting(name).raw).toBe(`'@Microsoft.KeyVault(SecretUri=\${${symbol}.properties.secretUri})'`);
+      const secret = all.find((r) => r.symbol === symbol);
+      expect(secret?.type).toBe('Microsoft.KeyVault/vaults/secrets');
+      const source = memberAt(bicep, secret?.open ?? -1, ['properties', 'value'])?.raw;
+      const param = params(bicep).find((p) => p.name === source);
+      expect({ name: param?.name, secure: param !== undefined && isSecure(param), hasDefault: param?.defaultRaw !== undefined }).toEqual({ name: source, secure: true, hasDefault: false });
+    }
+  });
+
+  it('gives AzureWebJobsStorage a connection string built from the account key, as the adapters need', () => {
+    expect(setting('AzureWebJobsStorage').raw).toMatch(/^'DefaultEndpointsProtocol=https;AccountName=\$\{storage\.name\};AccountKey=\$\{storage\.listKeys\(\)\.keys\[0\]\.value\};/);
+  });
+
+  it('runs Node 20 on Functions v4 in a Flex Consumption plan on Linux', () => {
+    const all = resources(bicep);
+    const site = all.find((r) => r.type === 'Microsoft.Web/sites');
+    const plan = all.find((r) => r.type === 'Microsoft.Web/serverfarms');
+    const at = (open: number | undefined, keys: string[]) => stringLiteral(memberAt(bicep, open ?? -1, keys)?.raw ?? '');
+    expect({
+      runtime: at(site?.open, ['properties', 'functionAppConfig', 'runtime', 'name']),
+      version: at(site?.open, ['properties', 'functionAppConfig', 'runtime', 'version']),
+      kind: at(site?.open, ['kind']),
+      sku: at(plan?.open, ['sku', 'name']),
+      tier: at(plan?.open, ['sku', 'tier']),
+      linux: memberAt(bicep, plan?.open ?? -1, ['properties', 'reserved'])?.raw.replace(/\s*\/\/.*$/, ''),
+    }).toEqual({ runtime: 'node', version: '20', kind: 'functionapp,linux', sku: 'FC1', tier: 'FlexConsumption', linux: 'true' });
+  });
+
+  it('uses released (not preview) API versions', () => {
+    const all = resources(bicep);
+    expect(all.length).toBeGreaterThanOrEqual(10);
+    expect(all.filter((r) => !/^\d{4}-\d{2}-\d{2}$/.test(r.apiVersion)).map((r) => `${r.type}@${r.apiVersion}`)).toEqual([]);
+  });
+});
+
+describe('a Key Vault reference the platform could not resolve', () => {
+  const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'ingest-key-0123456789', ADMIN_API_KEY: 'admin-key-0123456789ab' };
+  const unresolved = '@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/ingest-api-key)';
+
+  it.each(['INGEST_API_KEY', 'ADMIN_API_KEY', 'AzureWebJobsStorage'])('is refused as %s, naming the setting', (name) => {
+    const decoded = decodeConfig({ ...base, [name]: unresolved });
+    expect(E.isLeft(decoded) && decoded.left.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: is a Key Vault reference the platform could not resolve`))]);
+  });
+
+  it('leaves resolved values alone', () => {
+    expect(E.isRight(decodeConfig(base))).toBe(true);
+  });
+});

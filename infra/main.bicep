@@ -1,0 +1,314 @@
+// The webhook dispatcher in Azure: one Function App (Linux, Node 20, Functions v4) on a Flex Consumption
+// plan, its storage account, Application Insights on a Log Analytics workspace, and a Key Vault for the
+// two API keys. Deploy into an existing resource group:
+//   az deployment group create -g <rg> -f infra/main.bicep -p @infra/main.parameters.json \
+//     -p ingestApiKey=<secret> adminApiKey=<secret>
+//
+// Decisions (the README's "Deploying to Azure" says the same for operators):
+// - Flex Consumption, not Consumption (Y1): Linux Consumption takes no new features or language versions
+//   and is being retired; Flex scales per function (the queue-triggered deliverer scales apart from the HTTP
+//   ingest), runs Durable Functions on Azure Storage, and still scales to zero.
+// - AzureWebJobsStorage is a connection string, not an identity-based connection: the app's own adapters
+//   open tables and queues with TableClient/QueueServiceClient.fromConnectionString and the config codec
+//   requires the setting (src/config.ts). Moving to managed identity needs those adapters to take an
+//   account URL and a credential first. The string is built here from the account key, so it never passes
+//   through a parameter or an output.
+// - The API keys are @secure() parameters written to Key Vault once, and the app settings hold Key Vault
+//   references to them (versionless, so a rotated secret is picked up without redeploying). Nobody with
+//   read access to the app's configuration sees them, and the vault keeps an audit trail. If the platform
+//   cannot resolve a reference it leaves the reference text as the value; the config codec refuses that.
+// Every app setting the code decodes is listed in `appSettings` below; infra/__tests__ checks the list
+// against src/config.ts so the two cannot drift.
+
+@description('Name of the Function App (globally unique: it becomes <name>.azurewebsites.net). Other resource names derive from it.')
+@minLength(2)
+@maxLength(60)
+param appName string
+
+@description('Region of every resource; it must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
+param location string = resourceGroup().location
+
+@description('Bearer key for POST /api/events (at least 16 characters, no spaces, different from adminApiKey).')
+@secure()
+@minLength(16)
+param ingestApiKey string
+
+@description('Bearer key for the registry and ops routes (at least 16 characters, no spaces).')
+@secure()
+@minLength(16)
+param adminApiKey string
+
+@description('Redundancy of the storage account that holds webhooks, events, attempts and the delivery queues.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+])
+param storageSku string = 'Standard_LRS'
+
+@description('Upper bound on Flex Consumption instances; each instance opens up to MAX_CONNECTIONS_PER_ORIGIN sockets per receiver.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Memory of one Flex Consumption instance.')
+@allowed([
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Days Log Analytics keeps logs and traces.')
+@minValue(30)
+@maxValue(730)
+param logRetentionDays int = 30
+
+// App tuning. Each value is the string the app decodes (src/config.ts); the defaults are the app's own.
+@description('MAX_EVENT_BODY_BYTES: largest accepted event body, 2 to 49152 bytes.')
+param maxEventBodyBytes string = '32768'
+
+@description('WEBHOOKS_TABLE: table of registered webhooks.')
+param webhooksTable string = 'webhooks'
+
+@description('EVENTS_TABLE: table of ingested events.')
+param eventsTable string = 'events'
+
+@description('ATTEMPTS_TABLE: table of delivery attempts.')
+param attemptsTable string = 'attempts'
+
+@description('DELIVERIES_QUEUE: queue of pending deliveries (its poison queue is <name>-poison).')
+param deliveriesQueue string = 'deliveries'
+
+@description('FANOUT_PAGE_SIZE: webhooks read per fan-out step, 1 to 1000.')
+param fanoutPageSize string = '200'
+
+@description('MAX_DELIVERIES_PER_MESSAGE: deliveries carried by one queue message, 1 to 100.')
+param maxDeliveriesPerMessage string = '50'
+
+@description('DELIVERY_TIMEOUT_MS: budget of one delivery attempt, 100 to 300000 ms.')
+param deliveryTimeoutMs string = '10000'
+
+@description('RETRY_SCHEDULE_SECONDS: comma-separated delays before each retry.')
+param retryScheduleSeconds string = '5,300,1800,7200,18000,36000,36000'
+
+@description('RETRY_JITTER_RATIO: random spread of each retry delay, 0 to 1.')
+param retryJitterRatio string = '0.2'
+
+@description('MAX_RESPONSE_BYTES: bytes of a receiver response kept in the attempt log, 0 to 32768.')
+param maxResponseBytes string = '4096'
+
+@description('MAX_CONNECTIONS_PER_ORIGIN: sockets one instance opens to one receiver, 1 to 1024.')
+param maxConnectionsPerOrigin string = '32'
+
+@description('DURABLE_TASK_HUB: task hub of the fan-out orchestrations (host.json reads it); apps sharing a storage account need different ones.')
+param durableTaskHub string = 'WebhookDispatcher'
+
+@description('Tags put on every resource.')
+param tags object = {}
+
+var suffix = uniqueString(resourceGroup().id, appName)
+var storageAccountName = take('st${suffix}', 24)
+var keyVaultName = take('kv-${suffix}', 24)
+var deploymentContainerName = 'app-package'
+
+// Built-in role definition ids (the same in every tenant).
+var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
+var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+
+resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: '${appName}-logs'
+  location: location
+  tags: tags
+  properties: {
+    sku: {
+      name: 'PerGB2018'
+    }
+    retentionInDays: logRetentionDays
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: '${appName}-ai'
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
+    IngestionMode: 'LogAnalytics'
+  }
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
+  name: storageAccountName
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: storageSku
+  }
+  properties: {
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    allowBlobPublicAccess: false
+    // The app authenticates with the account key (see the header): shared key access stays on.
+    allowSharedKeyAccess: true
+    defaultToOAuthAuthentication: false
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' = {
+  parent: storage
+  name: 'default'
+}
+
+// Flex Consumption reads the app's zip package from this container.
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+  parent: blobService
+  name: deploymentContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
+  name: keyVaultName
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 7
+  }
+}
+
+resource ingestKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'ingest-api-key'
+  properties: {
+    value: ingestApiKey
+  }
+}
+
+resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'admin-api-key'
+  properties: {
+    value: adminApiKey
+  }
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: '${appName}-plan'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true // Linux
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
+  name: appName
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'SystemAssignedIdentity'
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      // Flex Consumption runs Functions v4 only; the runtime is set here, not with
+      // FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION app settings (Flex refuses those).
+      runtime: {
+        name: 'node'
+        version: '20'
+      }
+    }
+  }
+}
+
+// The app reads its own package from the deployment container, and nothing else of the blob service.
+resource packageReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(deploymentContainer.id, functionApp.id, storageBlobDataOwnerRoleId)
+  scope: deploymentContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwnerRoleId)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource secretsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, functionApp.id, keyVaultSecretsUserRoleId)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUserRoleId)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Every setting of src/config.ts, plus the platform's Application Insights connection. Set after the role
+// assignment so the Key Vault references can resolve when the app first starts.
+resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  dependsOn: [
+    secretsReader
+  ]
+  properties: {
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    AzureWebJobsStorage: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
+    INGEST_API_KEY: '@Microsoft.KeyVault(SecretUri=${ingestKeySecret.properties.secretUri})'
+    ADMIN_API_KEY: '@Microsoft.KeyVault(SecretUri=${adminKeySecret.properties.secretUri})'
+    MAX_EVENT_BODY_BYTES: maxEventBodyBytes
+    WEBHOOKS_TABLE: webhooksTable
+    EVENTS_TABLE: eventsTable
+    DELIVERIES_QUEUE: deliveriesQueue
+    // Production never delivers to loopback, private or link-local addresses (SSRF); not a parameter on purpose.
+    ALLOW_PRIVATE_DESTINATIONS: 'false'
+    ATTEMPTS_TABLE: attemptsTable
+    FANOUT_PAGE_SIZE: fanoutPageSize
+    MAX_DELIVERIES_PER_MESSAGE: maxDeliveriesPerMessage
+    DURABLE_TASK_HUB: durableTaskHub
+    DELIVERY_TIMEOUT_MS: deliveryTimeoutMs
+    RETRY_SCHEDULE_SECONDS: retryScheduleSeconds
+    RETRY_JITTER_RATIO: retryJitterRatio
+    MAX_RESPONSE_BYTES: maxResponseBytes
+    MAX_CONNECTIONS_PER_ORIGIN: maxConnectionsPerOrigin
+  }
+}
+
+output functionAppName string = functionApp.name
+output functionAppUrl string = 'https://${functionApp.properties.defaultHostName}'
+output storageAccountName string = storage.name
+output keyVaultName string = vault.name
+output applicationInsightsName string = appInsights.name
