@@ -6,6 +6,7 @@ import type { AppErrorKind } from '../domain/errors';
 import { EventId } from '../domain/events';
 import { AttemptResult } from '../domain/outcome';
 import { IsoTimestamp, Webhook } from '../domain/webhook';
+import type { WebhookView as WebhookViewType } from '../domain/webhook';
 import type { ErrorBody as ErrorBodyType } from '../functions/lib/responses';
 import type { AttemptDecision, AttemptLogEntry } from '../ports/attemptLog';
 import type { DispatchState as DispatchStateType } from '../ports/dispatch';
@@ -39,9 +40,20 @@ const incomingEventOf = (name: EventName): t.Mixed => {
 };
 export const IncomingEvent = t.union(EVENT_NAMES.map(incomingEventOf) as [t.Mixed, t.Mixed, ...t.Mixed[]], 'IncomingEvent');
 
-const { secret: _secret, ...viewProps } = Webhook.props;
-export const WebhookView = t.type(viewProps, 'WebhookView');
-export type WebhookView = t.TypeOf<typeof WebhookView>;
+/** The fields toView leaves out of every answer but the create (and rotate) one. */
+export const SECRET_FIELDS = ['secret', 'previousSecrets'] as const;
+
+/** A codec without some fields, through the combinators a record codec is built from. */
+const withoutFields = (codec: t.Mixed, fields: readonly string[], name?: string): t.Mixed => {
+  const keep = (props: t.Props): t.Props => Object.fromEntries(Object.entries(props).filter(([k]) => !fields.includes(k)));
+  if (codec instanceof t.InterfaceType) return t.type(keep(codec.props as t.Props), name);
+  if (codec instanceof t.PartialType) return t.partial(keep(codec.props as t.Props), name);
+  if (codec instanceof t.IntersectionType) return t.intersection((codec.types as t.Mixed[]).map((c) => withoutFields(c, fields)) as [t.Mixed, t.Mixed], name);
+  throw new Error(`withoutFields: ${codec.name} is not built from t.type, t.partial and t.intersection`);
+};
+
+export type WebhookView = Omit<Webhook, (typeof SECRET_FIELDS)[number]>;
+export const WebhookView = withoutFields(Webhook, SECRET_FIELDS, 'WebhookView') as t.Type<WebhookView, unknown, unknown>;
 export const WebhookPage = t.intersection([t.type({ items: t.array(WebhookView) }), t.partial({ continuationToken: t.string })], 'WebhookPage');
 
 export const DispatchState = t.intersection(
@@ -114,12 +126,13 @@ export const HealthReport = t.intersection(
 type Assignable<From, To> = [From] extends [To] ? true : never;
 const ties: [
   Assignable<ErrorBodyType, ErrorBody>,
+  Assignable<WebhookViewType, WebhookView>,
   Assignable<DispatchStateType, t.TypeOf<typeof DispatchState>>,
   Assignable<DeliveryViewType, t.TypeOf<typeof DeliveryView>>,
   Assignable<EventStatusViewType, EventStatusView>,
   Assignable<AttemptLogEntry, t.TypeOf<typeof AttemptLogEntryView>>,
   Assignable<PoisonViewType, t.TypeOf<typeof PoisonView>>,
   Assignable<RedriveReportType, t.TypeOf<typeof RedriveReport>>,
-] = [true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true];
 export const TIED_TYPES = ties.length;
 

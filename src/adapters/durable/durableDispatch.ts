@@ -35,7 +35,8 @@ export const durableStartDispatch =
       (e) => transient(`Could not start the dispatch of event ${eventId}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`),
     );
 
-const Progress = t.partial({ deliveries: t.number, pages: t.number });
+// Exact: the orchestration's output carries more (eventId) than the status shows.
+const Progress = t.exact(t.partial({ deliveries: t.number, pages: t.number }));
 const STATUSES: readonly DispatchState['status'][] = ['Pending', 'Running', 'Completed', 'Failed', 'Terminated', 'ContinuedAsNew', 'Suspended'];
 
 /** The orchestration's status, output and custom status, as a DispatchState. */

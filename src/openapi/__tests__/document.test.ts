@@ -3,7 +3,7 @@ import * as t from 'io-ts';
 import { EventId } from '../../domain/events';
 import { FiscalCode } from '../../domain/fiscalCode';
 import { DeliveryId } from '../../domain/delivery';
-import { AttributeName, HeaderName, HeaderValue, WebhookId, WebhookInput, WebhookPatch, WebhookSecret } from '../../domain/webhook';
+import { AttributeName, HeaderName, HeaderValue, Subscription, WebhookId, WebhookInput, WebhookPatch, WebhookSecret } from '../../domain/webhook';
 import { ANNOTATIONS } from '../annotations';
 import { codecOf, type ComponentName, OPERATIONS, openApiDocument } from '../document';
 import { type JsonSchema, MissingAnnotationError, toJsonSchema } from '../jsonSchema';
@@ -121,6 +121,7 @@ describe('annotations agree with their codecs', () => {
     [DeliveryId, ['msg_3f1c9a0e5b7d4c2a8e6f1b3d5a7c9e0f'], ['msg_3F1C9A0E5B7D4C2A8E6F1B3D5A7C9E0F', 'msg_', '']],
     [EventId, ['a', 'evt-1.2:3_x', 'a'.repeat(128)], ['', 'a/b', 'a#b', 'a'.repeat(129)]],
     [FiscalCode, ['AAABBB00A00A000B'], ['AAABBB00A00A000', 'aaabbb00a00a000b']],
+    [Subscription, ['ping', 'service:subscribed', '*', 'service:*', 'a:b:c:d:*'], ['', 'pong', 'service', 'Service:*', 'a:b:c:d:e:*', '**']],
   ];
   it.each(cases.map(([codec, good, bad]) => [codec.name, codec, good, bad] as const))('%s', (_name, codec, good, bad) => {
     const schema = toJsonSchema(codec, ANNOTATIONS);

@@ -1,0 +1,202 @@
+import * as t from 'io-ts';
+import { AttemptList, EventAccepted, EventList, EventStatusView, PoisonList, RedriveReport, WebhookPage, type WebhookView } from '../src/openapi/wire';
+import { type Client, fail } from './client';
+import { percent, type ProgressStream, progress, table, when } from './format';
+
+/** What a command produced: the data (for --json) and its readable form. */
+export type Output = { readonly json: unknown; readonly text: string };
+
+export type CommandContext = { readonly client: Client; readonly stderr: ProgressStream; readonly sleep: (ms: number) => Promise<void>; readonly now: () => number };
+
+type EventStatus = t.TypeOf<typeof EventStatusView>;
+
+const eventText = (s: EventStatus): string => {
+  const d = s.dispatch;
+  const head = [
+    `event     ${s.id}  ${s.name}`,
+    `received  ${when(s.receivedAt)}`,
+    `fan-out   ${d.status}${d.deliveries === undefined ? '' : `, ${d.deliveries} deliveries enqueued`}${d.error === undefined ? '' : ` (${d.error})`}`,
+    `summary   ${Object.entries(s.summary)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')}`,
+  ];
+  if (s.deliveries.length === 0) return [...head, '', 'No delivery has been attempted yet.'].join('\n');
+  const rows = s.deliveries.map((x) => [
+    x.webhookId,
+    x.state,
+    String(x.attempts),
+    x.lastResult === undefined ? '-' : 'status' in x.lastResult ? `HTTP ${x.lastResult.status}` : x.lastResult.error,
+    when(x.lastAttemptAt),
+    when(x.nextAttemptAt),
+  ]);
+  return [...head, '', table(['WEBHOOK', 'STATE', 'ATTEMPTS', 'LAST RESULT', 'LAST ATTEMPT', 'NEXT ATTEMPT'], rows)].join('\n');
+};
+
+const getEvent = (client: Client, id: string): Promise<EventStatus> => client.call({ method: 'GET', path: `/api/events/${encodeURIComponent(id)}`, key: 'admin', codec: EventStatusView, expect: [200] });
+
+export const eventCommand = async (ctx: CommandContext, id: string): Promise<Output> => {
+  const status = await getEvent(ctx.client, id);
+  return { json: status, text: eventText(status) };
+};
+
+const settled = (s: EventStatus): boolean => ['Completed', 'Failed', 'Terminated'].includes(s.dispatch.status) && s.summary.pending === 0 && s.summary.retrying === 0;
+
+/** Sends ping:all; with `wait`, follows its deliveries until none is pending or the time is up. */
+export const pingAllCommand = async (ctx: CommandContext, options: { wait: boolean; timeoutSeconds: number }): Promise<Output> => {
+  const accepted = await ctx.client.call({ method: 'POST', path: '/api/events', key: 'ingest', body: { name: 'ping:all' }, codec: EventAccepted, expect: [202] });
+  if (!options.wait) return { json: accepted, text: `ping:all accepted as event ${accepted.id}\nFollow it with: dispatcher-ops event ${accepted.id}` };
+  const deadline = ctx.now() + options.timeoutSeconds * 1000;
+  const bar = progress(ctx.stderr, 'deliveries');
+  let status = await getEvent(ctx.client, accepted.id);
+  while (!settled(status) && ctx.now() < deadline) {
+    const s = status.summary;
+    bar.update(s.delivered + s.poisoned + s.gone + s.skipped);
+    await ctx.sleep(500);
+    status = await getEvent(ctx.client, accepted.id);
+  }
+  bar.done();
+  const note = settled(status) ? '' : `\n\nStill in progress after ${options.timeoutSeconds} s.`;
+  return { json: status, text: `ping:all accepted as event ${accepted.id}\n\n${eventText(status)}${note}` };
+};
+
+const allWebhooks = async (ctx: CommandContext): Promise<WebhookView[]> => {
+  const items: WebhookView[] = [];
+  let token: string | undefined;
+  do {
+    const query = `limit=100${token === undefined ? '' : `&continuationToken=${encodeURIComponent(token)}`}`;
+    const page = await ctx.client.call({ method: 'GET', path: `/api/webhooks?${query}`, key: 'admin', codec: WebhookPage, expect: [200] });
+    items.push(...page.items);
+    token = page.continuationToken;
+  } while (token !== undefined);
+  return items;
+};
+
+/** What the deliveries of recent events say about one webhook. */
+export type WebhookHealth = {
+  readonly webhook: WebhookView;
+  readonly deliveries: number;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly pending: number;
+  readonly failureRate: number | null;
+  readonly lastAttemptAt?: string;
+  readonly lastProblem?: { readonly at: string; readonly decision: string; readonly result?: string };
+};
+
+/**
+ * Webhooks with their health. The API has no per-webhook counters: the failure rate is derived
+ * from the deliveries of the events received in the window (GET /api/events, then each event's
+ * status), and the last problem from GET /api/webhooks/{id}/attempts, which records only attempts
+ * that were not first-try successes.
+ */
+export const webhooksCommand = async (ctx: CommandContext, options: { events: number; sinceHours: number }): Promise<Output> => {
+  const webhooks = await allWebhooks(ctx);
+  const events = await ctx.client.call({ method: 'GET', path: `/api/events?limit=${options.events}&sinceHours=${options.sinceHours}`, key: 'admin', codec: EventList, expect: [200] });
+  const bar = progress(ctx.stderr, 'reading', events.items.length + webhooks.length);
+  let done = 0;
+  const stats = new Map<string, { deliveries: number; delivered: number; failed: number; pending: number; lastAttemptAt?: string }>();
+  for (const event of events.items) {
+    const status = await getEvent(ctx.client, event.id);
+    for (const d of status.deliveries) {
+      const s = stats.get(d.webhookId) ?? { deliveries: 0, delivered: 0, failed: 0, pending: 0 };
+      s.deliveries++;
+      if (d.state === 'delivered') s.delivered++;
+      else if (d.state === 'poisoned' || d.state === 'gone') s.failed++;
+      else if (d.state === 'retrying') s.pending++;
+      if (s.lastAttemptAt === undefined || d.lastAttemptAt > s.lastAttemptAt) s.lastAttemptAt = d.lastAttemptAt;
+      stats.set(d.webhookId, s);
+    }
+    bar.update(++done);
+  }
+  const health: WebhookHealth[] = [];
+  for (const webhook of webhooks) {
+    const problems = await ctx.client.call({ method: 'GET', path: `/api/webhooks/${webhook.id}/attempts?limit=1`, key: 'admin', codec: AttemptList, expect: [200] });
+    bar.update(++done);
+    const s = stats.get(webhook.id) ?? { deliveries: 0, delivered: 0, failed: 0, pending: 0 };
+    const last = problems.items[0];
+    const finished = s.delivered + s.failed;
+    health.push({
+      webhook,
+      ...s,
+      failureRate: finished === 0 ? null : s.failed / finished,
+      ...(last === undefined
+        ? {}
+        : {
+            lastProblem: {
+              at: last.at,
+              decision: last.decision,
+              ...(last.result === undefined ? {} : { result: last.result.kind === 'Response' ? `HTTP ${last.result.status}` : last.result.error }),
+            },
+          }),
+    });
+  }
+  bar.done();
+  const window = `the last ${events.items.length} events received in the past ${options.sinceHours} h`;
+  const rows = health.map((h) => [
+    h.webhook.id,
+    h.webhook.disabled ? 'disabled' : 'enabled',
+    h.webhook.url,
+    h.webhook.subscriptions.join(','),
+    `${h.delivered}/${h.deliveries}`,
+    h.failureRate === null ? '-' : percent(h.failed, h.failed + h.delivered),
+    when(h.lastAttemptAt),
+    h.lastProblem === undefined ? '-' : `${when(h.lastProblem.at)} ${h.lastProblem.decision}${h.lastProblem.result === undefined ? '' : ` (${h.lastProblem.result})`}`,
+  ]);
+  const text =
+    webhooks.length === 0
+      ? 'No webhook is registered.'
+      : [
+          table(['ID', 'STATE', 'URL', 'EVENTS', 'DELIVERED', 'FAILED', 'LAST ATTEMPT', 'LAST PROBLEM'], rows),
+          '',
+          `DELIVERED, FAILED (poisoned or gone, of finished deliveries) and LAST ATTEMPT come from ${window};`,
+          'the API keeps no per-webhook totals. LAST PROBLEM is the newest attempt that was not a first-try success.',
+        ].join('\n');
+  return { json: { window: { events: events.items.length, sinceHours: options.sinceHours }, webhooks: health }, text };
+};
+
+export const poisonListCommand = async (ctx: CommandContext): Promise<Output> => {
+  const list = await ctx.client.call({ method: 'GET', path: '/api/poison', key: 'admin', codec: PoisonList, expect: [200] });
+  if (list.items.length === 0) return { json: list, text: 'The poison queue is empty.' };
+  const rows = list.items.map((m) => {
+    const item = m.item;
+    switch (item.kind) {
+      case 'Undeliverable': {
+        const r = item.entry.reason;
+        return [m.messageId, when(m.insertedOn), 'undeliverable', item.entry.eventId, item.entry.webhookId, 'status' in r ? `${r.kind} ${r.status}` : 'attempts' in r ? `${r.kind} (${r.attempts})` : r.kind];
+      }
+      case 'FailedMessage':
+        return [m.messageId, when(m.insertedOn), 'failed message', item.message.eventId, `${item.message.items.length} deliveries`, `dequeued ${m.dequeueCount} times`];
+      case 'Unreadable':
+        return [m.messageId, when(m.insertedOn), 'unreadable', '-', '-', item.excerpt.slice(0, 40)];
+    }
+  });
+  const more = list.items.length === 32 ? '\n\nShowing the oldest 32 (the queue service shows no more at once).' : '';
+  return { json: list, text: `${table(['MESSAGE', 'POISONED', 'KIND', 'EVENT', 'WEBHOOK', 'REASON'], rows)}${more}` };
+};
+
+/** One message by id, or all: the API moves at most 5000 per call, so `all` calls until nothing is left. */
+export const poisonRedriveCommand = async (ctx: CommandContext, target: { all: true } | { messageId: string }): Promise<Output> => {
+  if ('messageId' in target) {
+    const report = await ctx.client.call({ method: 'POST', path: '/api/poison/redrive', key: 'admin', body: target, codec: RedriveReport, expect: [200] });
+    const text = report.redriven === 1 ? `Redriven: ${target.messageId}` : `Message ${target.messageId} is unreadable and stays in the poison queue.`;
+    return { json: report, text };
+  }
+  const bar = progress(ctx.stderr, 'redriven');
+  let redriven = 0;
+  let leftUnreadable = 0;
+  let calls = 0;
+  let truncated = true;
+  while (truncated) {
+    const report = await ctx.client.call({ method: 'POST', path: '/api/poison/redrive', key: 'admin', body: { all: true }, codec: RedriveReport, expect: [200] });
+    redriven += report.redriven;
+    leftUnreadable = report.leftUnreadable;
+    truncated = report.truncated && report.redriven > 0;
+    calls++;
+    bar.update(redriven);
+  }
+  bar.done();
+  const unreadable = leftUnreadable === 0 ? '' : `; ${leftUnreadable} unreadable left in the poison queue`;
+  return { json: { redriven, leftUnreadable, calls }, text: `Redriven: ${redriven} message${redriven === 1 ? '' : 's'}${unreadable}` };
+};
+
+export const requireId = (id: string | undefined, what: string): string => id ?? fail({ kind: 'Usage', message: `Missing the ${what}` });

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { type CliError, CliFailure, createClient, fail } from './client';
+import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, webhooksCommand } from './commands';
+
+/* dispatcher-ops: the ops command line of the webhook dispatcher (see README, "Operating"). */
+
+export const USAGE = `Usage: dispatcher-ops <command> [options]
+
+Commands:
+  ping-all [--wait] [--timeout <s>]   send ping:all (ingest key); --wait follows its deliveries (admin key)
+  event <id>                          an event: fan-out, summary and each webhook's delivery state
+  webhooks [--events <n>] [--since-hours <h>]
+                                      webhooks with delivered/failed counts over recent events and last problem
+  poison                              the oldest poison messages
+  poison redrive <messageId>          move one poison message back to the deliveries queue
+  poison redrive --all                move every poison message back
+
+Options:
+  --url <url>          base URL (env DISPATCHER_URL, default http://localhost:7071)
+  --admin-key <key>    admin key (env DISPATCHER_ADMIN_KEY; prefer the variable: flags end up in shell history)
+  --ingest-key <key>   ingest key (env DISPATCHER_INGEST_KEY)
+  --json               print JSON instead of tables
+  --request-timeout <ms>  per request (default 10000)
+  -h, --help
+
+Exit codes: 0 done, 1 the dispatcher refused or answered unexpectedly, 2 the dispatcher cannot be reached,
+3 a key was refused (401), 64 bad usage or missing settings.`;
+
+const EXIT: Record<CliError['kind'], number> = { Refused: 1, BadAnswer: 1, Unreachable: 2, Unauthorized: 3, Usage: 64 };
+
+const positiveInt = (value: string | undefined, name: string, fallback: number): number => {
+  if (value === undefined) return fallback;
+  return /^[0-9]{1,6}$/.test(value) && Number(value) > 0 ? Number(value) : fail({ kind: 'Usage', message: `${name} must be a positive integer` });
+};
+
+export type Io = { readonly stdout: { write(s: string): unknown }; readonly stderr: CommandContext['stderr']; readonly env: NodeJS.ProcessEnv };
+
+export const run = async (argv: readonly string[], io: Io): Promise<number> => {
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: [...argv],
+        allowPositionals: true,
+        options: {
+          url: { type: 'string' },
+          'admin-key': { type: 'string' },
+          'ingest-key': { type: 'string' },
+          json: { type: 'boolean', default: false },
+          wait: { type: 'boolean', default: false },
+          all: { type: 'boolean', default: false },
+          timeout: { type: 'string' },
+          events: { type: 'string' },
+          'since-hours': { type: 'string' },
+          'request-timeout': { type: 'string' },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+      });
+    } catch (e) {
+      return fail({ kind: 'Usage', message: (e as Error).message });
+    }
+    const { values, positionals } = parsed;
+    if (values.help || positionals.length === 0) {
+      io.stdout.write(`${USAGE}\n`);
+      return values.help ? 0 : EXIT.Usage;
+    }
+    const baseUrl = values.url ?? io.env.DISPATCHER_URL ?? 'http://localhost:7071';
+    if (!URL.canParse(baseUrl)) return fail({ kind: 'Usage', message: `Not a URL: ${baseUrl}` });
+    const client = createClient({
+      baseUrl,
+      adminKey: values['admin-key'] ?? io.env.DISPATCHER_ADMIN_KEY,
+      ingestKey: values['ingest-key'] ?? io.env.DISPATCHER_INGEST_KEY,
+      timeoutMs: positiveInt(values['request-timeout'], '--request-timeout', 10_000),
+    });
+    const ctx: CommandContext = { client, stderr: io.stderr, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: Date.now };
+    const [command, ...rest] = positionals;
+    let output: Output;
+    switch (command) {
+      case 'ping-all':
+        output = await pingAllCommand(ctx, { wait: values.wait, timeoutSeconds: positiveInt(values.timeout, '--timeout', 30) });
+        break;
+      case 'event':
+        output = await eventCommand(ctx, requireId(rest[0], 'event id: dispatcher-ops event <id>'));
+        break;
+      case 'webhooks':
+        output = await webhooksCommand(ctx, { events: Math.min(100, positiveInt(values.events, '--events', 50)), sinceHours: Math.min(168, positiveInt(values['since-hours'], '--since-hours', 24)) });
+        break;
+      case 'poison':
+        if (rest[0] === undefined) output = await poisonListCommand(ctx);
+        else if (rest[0] === 'redrive') {
+          if (values.all === (rest[1] !== undefined)) return fail({ kind: 'Usage', message: 'Give either a message id or --all: dispatcher-ops poison redrive <messageId> | --all' });
+          output = await poisonRedriveCommand(ctx, values.all ? { all: true } : { messageId: rest[1] as string });
+        } else return fail({ kind: 'Usage', message: `Unknown poison command "${rest[0]}": try "poison" or "poison redrive"` });
+        break;
+      default:
+        return fail({ kind: 'Usage', message: `Unknown command "${command}"; see dispatcher-ops --help` });
+    }
+    io.stdout.write(values.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof CliFailure)) throw e;
+    io.stderr.write(`dispatcher-ops: ${e.error.message}\n`);
+    return EXIT[e.error.kind];
+  }
+};
+
+if (require.main === module) {
+  run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`dispatcher-ops: unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,114 @@
+import { ADMIN_KEY, type Answer, INGEST_KEY, type Json, type OpsEnvironment, startOpsEnvironment } from '../../../cli/__tests__/opsEnvironment';
+import { OPERATIONS, openApiDocument } from '../document';
+import { validate } from './schemaValidator';
+
+/*
+ * The document against the running app: every route the app registers is documented (and every
+ * documented route exists), and real answers, status and body, are what the document says, with
+ * no field it does not name.
+ */
+
+const doc = openApiDocument();
+
+/** `listEvents: [GET] http://127.0.0.1:1234/api/events` -> GET /api/events, from the host's start-up log. */
+const routesOf = (env: OpsEnvironment): { method: string; path: string }[] =>
+  env.host.logs
+    .map((l) => /^\w+: \[([A-Z,]+)\] https?:\/\/[^/]+(\/api\/\S+)$/.exec(l.message))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .flatMap((m) => (m[1] as string).split(',').map((method) => ({ method: method.toLowerCase(), path: m[2] as string })));
+
+describe('the OpenAPI document and the running app', () => {
+  let env: OpsEnvironment;
+  beforeAll(async () => {
+    env = await startOpsEnvironment('oas');
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  /** Asserts the answer's status is documented for the operation and its body fits that response's schema. */
+  const conforms = (operationId: string, answer: Answer): void => {
+    const op = OPERATIONS.find((o) => o.operationId === operationId);
+    expect(op).toBeDefined();
+    const response = op?.responses[String(answer.status)];
+    expect({ operationId, status: answer.status, documented: response !== undefined }).toEqual({ operationId, status: answer.status, documented: true });
+    if (response !== undefined && 'schema' in response) {
+      expect({ operationId, status: answer.status, errors: validate({ schema: { $ref: `#/components/schemas/${response.schema}` }, value: answer.body, root: doc, closed: true }) }).toEqual({
+        operationId,
+        status: answer.status,
+        errors: [],
+      });
+    } else if (response !== undefined && 'contentType' in response) {
+      expect(answer.contentType).toContain(response.contentType);
+    } else expect(answer.text).toBe('');
+  };
+
+  it('serves the document without a key', async () => {
+    const res = await env.call('GET', 'openapi.json');
+    conforms('openApi', res);
+    expect(res.body).toEqual(JSON.parse(JSON.stringify(doc)));
+  });
+
+  it('documents every route the app registers, and no route it does not', () => {
+    const routes = routesOf(env);
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    const documented = OPERATIONS.map((o) => `${o.method} ${o.path}`).sort();
+    const registered = [...new Set(routes.map((r) => `${r.method} ${r.path}`))].sort();
+    expect(registered.filter((r) => !documented.includes(r))).toEqual([]);
+    expect(documented.filter((d) => !registered.includes(d))).toEqual([]);
+  });
+
+  it('answers as documented through a whole life: registry, ingest, status, attempts, poison, redrive', async () => {
+    const ok = await env.receiver(200);
+    const refusing = await env.receiver(400);
+    conforms('health', await env.call('GET', 'health'));
+    conforms('console', await env.call('GET', 'console'));
+
+    const created = await env.call('POST', 'webhooks', { key: ADMIN_KEY, body: { url: ok.url('/hook'), subscriptions: ['ping'], attributes: { name: 'good' }, headers: { 'X-Tenant': 't1' } } });
+    conforms('createWebhook', created);
+    const goodId = created.body?.id as string;
+    const bad = await env.call('POST', 'webhooks', { key: ADMIN_KEY, body: { url: refusing.url('/hook'), subscriptions: ['*'], attributes: { name: 'bad' } } });
+    conforms('createWebhook', bad);
+    const badId = bad.body?.id as string;
+    conforms('createWebhook', await env.call('POST', 'webhooks', { key: ADMIN_KEY, body: { url: 'ftp://x', subscriptions: ['ping'] } }));
+    conforms('createWebhook', await env.call('POST', 'webhooks', { key: 'wrong-key-0123456789', body: {} }));
+    conforms('listWebhooks', await env.call('GET', 'webhooks?limit=1', { key: ADMIN_KEY }));
+    conforms('listWebhooks', await env.call('GET', 'webhooks?limit=0', { key: ADMIN_KEY }));
+    conforms('getWebhook', await env.call('GET', `webhooks/${goodId}`, { key: ADMIN_KEY }));
+    conforms('getWebhook', await env.call('GET', 'webhooks/01J0Z7X3V1F6Q8R2T4W6Y8A0C9', { key: ADMIN_KEY }));
+    conforms('patchWebhook', await env.call('PATCH', `webhooks/${goodId}`, { key: ADMIN_KEY, body: { headers: { 'X-Tenant': null } } }));
+    conforms('patchWebhook', await env.call('PATCH', `webhooks/${goodId}`, { key: ADMIN_KEY, body: { disable: true } }));
+    conforms('replaceWebhook', await env.call('PUT', `webhooks/${goodId}`, { key: ADMIN_KEY, body: { url: ok.url('/hook'), subscriptions: ['ping'], attributes: { name: 'good' } } }));
+
+    conforms('ingestEvent', await env.call('POST', 'events', { key: INGEST_KEY, body: { name: 'ping', payload: {} } }));
+    conforms('ingestEvent', await env.call('POST', 'events', { key: ADMIN_KEY, body: { name: 'ping:all' } }));
+    const accepted = await env.call('POST', 'events', { key: INGEST_KEY, body: { id: 'oas-ping-all', name: 'ping:all' } });
+    conforms('ingestEvent', accepted);
+    conforms('ingestEvent', await env.call('POST', 'events', { key: INGEST_KEY, body: { id: 'oas-ping-all', name: 'ping', payload: { name: 'x' } } }));
+    await env.settled('oas-ping-all', 2);
+    conforms('getEventStatus', await env.call('GET', 'events/oas-ping-all', { key: ADMIN_KEY }));
+    conforms('getEventStatus', await env.call('GET', 'events/no-such-event', { key: ADMIN_KEY }));
+    const listed = await env.call('GET', 'events?limit=5', { key: ADMIN_KEY });
+    conforms('listEvents', listed);
+    expect((listed.body?.items as Json[]).map((e) => e.id)).toContain('oas-ping-all');
+    conforms('listEvents', await env.call('GET', 'events?limit=1000', { key: ADMIN_KEY }));
+    conforms('listEvents', await env.call('GET', 'events', { key: INGEST_KEY }));
+
+    const attempts = await env.call('GET', `webhooks/${badId}/attempts`, { key: ADMIN_KEY });
+    conforms('listWebhookAttempts', attempts);
+    expect((attempts.body?.items as Json[]).length).toBeGreaterThan(0);
+    conforms('listWebhookAttempts', await env.call('GET', `webhooks/${badId}/attempts?limit=x`, { key: ADMIN_KEY }));
+
+    const poison = await env.call('GET', 'poison', { key: ADMIN_KEY });
+    conforms('listPoison', poison);
+    const messageId = (poison.body?.items as Json[])[0]?.messageId as string;
+    expect(messageId).toBeDefined();
+    conforms('redrivePoison', await env.call('POST', 'poison/redrive', { key: ADMIN_KEY, body: { messageId } }));
+    conforms('redrivePoison', await env.call('POST', 'poison/redrive', { key: ADMIN_KEY, body: { messageId: 'not-there' } }));
+    conforms('redrivePoison', await env.call('POST', 'poison/redrive', { key: ADMIN_KEY, body: { all: false } }));
+    conforms('redrivePoison', await env.call('POST', 'poison/redrive', { key: ADMIN_KEY, body: { all: true } }));
+
+    conforms('deleteWebhook', await env.call('DELETE', `webhooks/${goodId}`, { key: ADMIN_KEY }));
+    conforms('deleteWebhook', await env.call('DELETE', `webhooks/${goodId}`, { key: ADMIN_KEY }));
+  });
+});
