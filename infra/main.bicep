@@ -103,6 +103,12 @@ param maxConnectionsPerOrigin string = '32'
 @description('DURABLE_TASK_HUB: task hub of the fan-out orchestrations (host.json reads it); apps sharing a storage account need different ones.')
 param durableTaskHub string = 'WebhookDispatcher'
 
+@description('VERIFY_ENDPOINTS_DEFAULT: whether a webhook that does not say `verify` must pass endpoint verification.')
+param verifyEndpointsDefault string = 'false'
+
+@description('DISABLED_EVENTS: comma-separated catalogue events this deployment does not emit (empty: none).')
+param disabledEvents string = ''
+
 @description('Tags put on every resource.')
 param tags object = {}
 
@@ -299,6 +305,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     FANOUT_PAGE_SIZE: fanoutPageSize
     MAX_DELIVERIES_PER_MESSAGE: maxDeliveriesPerMessage
     DURABLE_TASK_HUB: durableTaskHub
+    VERIFY_ENDPOINTS_DEFAULT: verifyEndpointsDefault
+    DISABLED_EVENTS: disabledEvents
     DELIVERY_TIMEOUT_MS: deliveryTimeoutMs
     RETRY_SCHEDULE_SECONDS: retryScheduleSeconds
     RETRY_JITTER_RATIO: retryJitterRatio
