@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, decodeConfig } from '../config';
+import { ConfigError, decodeConfig, DEFAULTS, SETTINGS } from '../config';
 
 const INGEST = 'ingest-key-0123456789';
 const ADMIN = 'admin-key-0123456789ab';
@@ -17,15 +17,33 @@ const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
 describe('settings', () => {
   it('decodes the required settings and applies the defaults', () => {
     expect(decodeConfig(minimal)).toEqual(
-      E.right({
-        ...minimal,
-        MAX_EVENT_BODY_BYTES: 32768,
-        WEBHOOKS_TABLE: 'webhooks',
-        EVENTS_TABLE: 'events',
-        DELIVERIES_QUEUE: 'deliveries',
-        ALLOW_PRIVATE_DESTINATIONS: false,
-      }),
+      E.right(
+        expect.objectContaining({
+          ...minimal,
+          MAX_EVENT_BODY_BYTES: 32768,
+          WEBHOOKS_TABLE: 'webhooks',
+          EVENTS_TABLE: 'events',
+          DELIVERIES_QUEUE: 'deliveries',
+          ALLOW_PRIVATE_DESTINATIONS: false,
+          ATTEMPTS_TABLE: 'attempts',
+          DURABLE_TASK_HUB: 'WebhookDispatcher',
+          FANOUT_PAGE_SIZE: 200,
+          MAX_DELIVERIES_PER_MESSAGE: 50,
+          DELIVERY_TIMEOUT_MS: 10_000,
+          RETRY_SCHEDULE_SECONDS: [5, 300, 1800, 7200, 18000, 36000, 36000],
+          RETRY_JITTER_RATIO: 0.2,
+          MAX_RESPONSE_BYTES: 4096,
+          MAX_CONNECTIONS_PER_ORIGIN: 32,
+        }),
+      ),
     );
+  });
+
+  it('has a default for every setting but storage and the two keys', () => {
+    const decoded = decodeConfig(minimal);
+    if (E.isLeft(decoded)) throw decoded.left;
+    expect(Object.keys(SETTINGS).filter((name) => !(name in DEFAULTS)).sort()).toEqual(['ADMIN_API_KEY', 'AzureWebJobsStorage', 'INGEST_API_KEY']);
+    expect(Object.keys(decoded.right).sort()).toEqual(Object.keys(SETTINGS).sort());
   });
 
   it('decodes every value given as a string', () => {
