@@ -16,11 +16,12 @@ export const APP_DIR = path.resolve(__dirname, '..', '..', '..');
 export const INGEST_KEY = 'faults-ingest-key-0123456789';
 export const ADMIN_KEY = 'faults-admin-key-0123456789';
 
-export const waitUntil = async (what: string, check: () => Promise<boolean> | boolean, options: { timeoutMs: number; intervalMs?: number }): Promise<void> => {
+/** Polls `check` until it holds; on timeout the error says what was awaited and, with `state`, where things stood. */
+export const waitUntil = async (what: string, check: () => Promise<boolean> | boolean, options: { timeoutMs: number; intervalMs?: number; state?: () => unknown }): Promise<void> => {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}${options.state ? `; state: ${JSON.stringify(options.state())}` : ''}`);
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
   }
 };
@@ -124,7 +125,7 @@ export const approximateCount = async (connectionString: string, queueName: stri
 };
 
 /** How a receiver answers one request; `ok` records the webhook-id and answers 200. */
-export type Behavior = 'ok' | 'reset' | 'neverEnding' | 'hugeBody' | 'redirect' | 'slowHeaders' | 'error503';
+export type Behavior = 'ok' | 'reset' | 'resetBeforeStatus' | 'neverEnding' | 'hugeBody' | 'redirect' | 'slowHeaders' | 'error503';
 
 export type Receivers = {
   readonly baseUrl: string;
@@ -158,9 +159,12 @@ export const startReceivers = async (): Promise<Receivers> => {
           return;
         }
         case 'reset':
-          // Headers promise a body, then the connection is torn down with a RST.
+          // A 200 that promises a body, then the connection is torn down with a RST.
           res.writeHead(200, { 'content-length': '1000' });
           res.write('partial', () => req.socket.resetAndDestroy());
+          return;
+        case 'resetBeforeStatus':
+          req.socket.resetAndDestroy();
           return;
         case 'neverEnding': {
           res.writeHead(200, { 'content-type': 'text/plain' });
@@ -170,8 +174,8 @@ export const startReceivers = async (): Promise<Receivers> => {
           return;
         }
         case 'hugeBody': {
-          // As fast as the client reads, forever: only the client's cap ends it.
-          res.writeHead(200, { 'content-type': 'application/octet-stream' });
+          // A 500 with a body sent as fast as the client reads, forever: only the client's cap ends it.
+          res.writeHead(500, { 'content-type': 'application/octet-stream' });
           const block = Buffer.alloc(64 * 1024, 0x61);
           const pump = (): void => {
             while (!res.destroyed && res.write(block));
