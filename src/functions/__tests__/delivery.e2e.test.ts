@@ -27,7 +27,7 @@ const INGEST_KEY = 'e2e-ingest-key-0123456789';
 const ADMIN_KEY = 'e2e-admin-key-0123456789';
 const suffix = `${process.pid}${Date.now() % 100000}`;
 
-const settingsFor = (name: string, allowPrivate: boolean) => ({
+const settingsFor = (name: string, allowPrivate: boolean, pageSize: number) => ({
   INGEST_API_KEY: INGEST_KEY,
   ADMIN_API_KEY: ADMIN_KEY,
   WEBHOOKS_TABLE: `${name}webhooks${suffix}`,
@@ -38,7 +38,7 @@ const settingsFor = (name: string, allowPrivate: boolean) => ({
   RETRY_SCHEDULE_SECONDS: '1,1,1',
   RETRY_JITTER_RATIO: '0',
   DELIVERY_TIMEOUT_MS: '1000',
-  FANOUT_PAGE_SIZE: '2',
+  FANOUT_PAGE_SIZE: String(pageSize),
   MAX_DELIVERIES_PER_MESSAGE: '2',
   LOCAL_HOST_DURABLE_MAX_POLLING_INTERVAL_MS: '300',
 });
@@ -74,8 +74,8 @@ const verified = (request: TestServer['requests'][number], secret: string): unkn
   });
 
 /** One host and its storage, with the helpers the tests share. */
-const environment = (name: string, allowPrivate: boolean) => {
-  const settings = settingsFor(name, allowPrivate);
+const environment = (name: string, allowPrivate: boolean, pageSize: number) => {
+  const settings = settingsFor(name, allowPrivate, pageSize);
   const state: { host?: SpawnedHost; poisonQueue?: QueueClient; deliveries?: QueueClient } = {};
   const receivers: TestServer[] = [];
   const poisoned: PoisonSeen[] = [];
@@ -184,7 +184,7 @@ describe('fan-out and delivery through the embedded host', () => {
   });
 
   describe('private destinations allowed (receivers on loopback)', () => {
-    const env = environment('e2e', true);
+    const env = environment('e2e', true, 2);
     beforeAll(async () => {
       await env.start(azurite);
     });
@@ -372,8 +372,8 @@ describe('fan-out and delivery through the embedded host', () => {
     });
   });
 
-  describe('private destinations refused (ALLOW_PRIVATE_DESTINATIONS=false)', () => {
-    const env = environment('e2epriv', false);
+  describe('private destinations refused (ALLOW_PRIVATE_DESTINATIONS=false), one webhook per fan-out page', () => {
+    const env = environment('e2epriv', false, 1);
     beforeAll(async () => {
       await env.start(azurite);
     });
@@ -411,5 +411,20 @@ describe('fan-out and delivery through the embedded host', () => {
       expect(server.connections()).toBe(0);
       expect(server.requests).toEqual([]);
     });
+
+    it('a fan-out longer than one orchestration run (50 pages) continues as new and enqueues every delivery', async () => {
+      const serviceId = uniqueService();
+      const server = await env.receiver(() => 200, '0.0.0.0');
+      const url = `http://${hostname()}:${server.port}/hook`;
+      const ids = new Set<string>();
+      for (let i = 0; i < 53; i++) ids.add((await env.createWebhook(url, { subscriptions: ['service:subscribed'], attributes: { serviceId } })).id);
+      const eventId = await env.postEvent(serviceEvent(serviceId));
+      const view = await env.settled(eventId, 53);
+      expect(view.dispatch).toMatchObject({ status: 'Completed', deliveries: 53 });
+      // One page per webhook, and the store may end each subscription range with an empty page.
+      expect((view.dispatch as Json).pages).toBeGreaterThanOrEqual(53);
+      expect(new Set((view.deliveries as Json[]).map((d) => d.webhookId))).toEqual(ids);
+      expect(server.requests).toEqual([]);
+    }, 120_000);
   });
 });
