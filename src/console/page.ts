@@ -16,8 +16,8 @@ header { display: flex; align-items: center; gap: 16px; padding: 12px 24px; back
 header h1 { font-size: 17px; margin: 0 auto 0 0; font-weight: 600; }
 main { padding: 16px 24px 40px; max-width: 1280px; margin: 0 auto; }
 form#key-form { display: flex; gap: 8px; align-items: center; }
-form#key-form.set input { width: 140px; }
-input { padding: 6px 8px; border: 1px solid #9aa4b5; border-radius: 4px; font: inherit; width: 220px; }
+form#key-form.set input { width: 150px; }
+input { padding: 6px 8px; border: 1px solid #9aa4b5; border-radius: 4px; font: inherit; width: 210px; }
 button { padding: 6px 12px; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 4px; font: inherit; cursor: pointer; }
 button.secondary { background: transparent; color: inherit; border-color: #9aa4b5; }
 button.small { padding: 2px 8px; font-size: 12px; }
@@ -90,6 +90,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>Webhook dispatcher - ops console</title>
 <style>${STYLE}</style>
 </head>

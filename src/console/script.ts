@@ -61,10 +61,11 @@ export const CONSOLE_SCRIPT = String.raw`
     }), 'No webhook is registered.', 6);
   }
 
-  function renderEvents(statuses) {
+  function renderEvents(statuses, labels) {
     fill($('events'), statuses.map(function (e) {
       var chips = el('div', { class: 'chips' }, e.deliveries.map(function (d) {
-        return badge(d.webhookId.slice(-6) + ' ' + d.state + (d.attempts > 1 ? ' x' + d.attempts : ''), STATE_KIND[d.state] || 'muted');
+        var label = labels[d.webhookId] || d.webhookId.slice(-6);
+        return badge(label + ' ' + d.state + (d.attempts > 1 ? ' x' + d.attempts : ''), STATE_KIND[d.state] || 'muted');
       }));
       if (e.summary.pending > 0) chips.appendChild(badge(e.summary.pending + ' pending', 'warn'));
       return el('tr', { 'data-event': e.id }, [
@@ -113,7 +114,9 @@ export const CONSOLE_SCRIPT = String.raw`
       }); });
       return Promise.all(webhooks.map(function (w) { return api('GET', '/api/webhooks/' + w.id + '/attempts?limit=1').then(function (a) { return a.items[0]; }); })).then(function (problems) {
         renderWebhooks(webhooks, stats, problems);
-        renderEvents(statuses);
+        var labels = {};
+        webhooks.forEach(function (w) { labels[w.id] = w.attributes.name || w.id.slice(-6); });
+        renderEvents(statuses, labels);
         renderPoison(r[2].items);
         $('updated').textContent = 'Updated ' + new Date().toISOString().slice(11, 19) + ' UTC';
         return statuses;
@@ -147,6 +150,8 @@ export const CONSOLE_SCRIPT = String.raw`
     $('app').hidden = !has;
     $('forget').hidden = !has;
     $('key-form').classList.toggle('set', has);
+    $('admin-key').placeholder = has ? 'new admin key' : 'admin key';
+    $('ingest-key').placeholder = sessionStorage.getItem(INGEST) ? 'new ingest key' : 'ingest key (for ping:all)';
   }
 
   $('key-form').addEventListener('submit', function (ev) {
