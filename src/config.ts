@@ -4,6 +4,7 @@ import * as t from 'io-ts';
 import { formatValidationErrors } from './domain/decodeErrors';
 import { DELIVERY_DEFAULTS, DELIVERY_SETTINGS } from './domain/deliverySettings';
 import { NonEmptyString, patternString, refinedString } from './domain/strings';
+import { EVENT_NAMES } from './domain/catalogue';
 
 /*
  * Every setting of the app, decoded once from the environment by one codec. To add a setting, add a
@@ -38,6 +39,18 @@ export const BooleanFromString = new t.Type<boolean, string, unknown>(
   String,
 );
 
+/** A comma-separated list of catalogue event names ('' = none), for DISABLED_EVENTS. */
+export const EventNameList = new t.Type<readonly string[], string, unknown>(
+  `a comma-separated list of event names (${EVENT_NAMES.join(', ')})`,
+  (u): u is readonly string[] => Array.isArray(u) && u.every((x) => typeof x === 'string' && (EVENT_NAMES as string[]).includes(x)),
+  (u, c) => {
+    if (typeof u !== 'string') return t.failure(u, c);
+    const names = u.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    return names.every((n) => (EVENT_NAMES as string[]).includes(n)) ? t.success(names) : t.failure(u, c);
+  },
+  (a) => a.join(','),
+);
+
 export const TableName = patternString<'TableName'>('a table name (a letter, then 2-62 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,62}$/);
 export const QueueName = patternString<'QueueName'>('a queue name (3-63 lower-case letters, digits and single hyphens, not at either end)', /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/);
 
@@ -57,6 +70,10 @@ export const SETTINGS = {
   FANOUT_PAGE_SIZE: IntegerFromString({ min: 1, max: 1000 }),
   /** Deliveries carried by one queue message and sent concurrently by one worker invocation. */
   MAX_DELIVERIES_PER_MESSAGE: IntegerFromString({ min: 1, max: 100 }),
+  /** Whether a webhook that does not say `verify` must pass endpoint verification (docs/tenants.md). */
+  VERIFY_ENDPOINTS_DEFAULT: BooleanFromString,
+  /** Events this deployment does not emit, switched off without a deploy (docs/tenants.md). */
+  DISABLED_EVENTS: EventNameList,
   ...DELIVERY_SETTINGS,
 };
 
@@ -71,6 +88,8 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   DURABLE_TASK_HUB: 'WebhookDispatcher',
   FANOUT_PAGE_SIZE: '200',
   MAX_DELIVERIES_PER_MESSAGE: '50',
+  VERIFY_ENDPOINTS_DEFAULT: 'false',
+  DISABLED_EVENTS: '',
   ...DELIVERY_DEFAULTS,
 };
 

@@ -58,13 +58,17 @@ export const carriedRecord = (record: AttemptRecord): AttemptRecord => {
   };
 };
 
-export const DeliveryItem = t.type(
-  {
-    deliveryId: DeliveryId,
-    webhookId: WebhookId,
-    body: DeliveryBody,
-    attempts: t.array(AttemptRecord),
-  },
+export const DeliveryItem = t.intersection(
+  [
+    t.type({
+      deliveryId: DeliveryId,
+      webhookId: WebhookId,
+      body: DeliveryBody,
+      attempts: t.array(AttemptRecord),
+    }),
+    // The owner of the webhook (docs/tenants.md); absent for the admin's webhooks and older messages.
+    t.partial({ tenantId: t.string }),
+  ],
   'DeliveryItem',
 );
 export type DeliveryItem = t.TypeOf<typeof DeliveryItem>;
@@ -80,8 +84,9 @@ export const DeliveryMessage = t.type(
 export type DeliveryMessage = t.TypeOf<typeof DeliveryMessage>;
 
 /** What `deliveries-poison` holds for a delivery we gave up on (the host adds raw messages of its own). */
-export const PoisonEntry = t.type(
-  {
+export const PoisonEntry = t.intersection(
+  [
+    t.type({
     kind: t.literal('undeliverable'),
     v: t.literal(MESSAGE_VERSION),
     eventId: t.string,
@@ -91,7 +96,9 @@ export const PoisonEntry = t.type(
     attempts: t.array(AttemptRecord),
     reason: t.union([PoisonReason, t.type({ kind: t.literal('UnreadableMessage'), message: t.string })]),
     poisonedAt: t.string,
-  },
+    }),
+    t.partial({ tenantId: t.string }),
+  ],
   'PoisonEntry',
 );
 export type PoisonEntry = t.TypeOf<typeof PoisonEntry>;

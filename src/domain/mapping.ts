@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
 import { type DeliveryPlan, PUBLIC_EVENTS, type PublicEventName } from './catalogue';
-import { type Webhook, WILDCARD } from './webhook';
+import { coversEvent, type Webhook } from './webhook';
 
 /*
  * The pure half of the fan-out: for each plan of an event (catalogue.ts), the deliveries one page of
@@ -14,24 +14,29 @@ export type PublicEventBody = { readonly name: PublicEventName; readonly payload
 
 export type Delivery = { readonly webhook: Webhook; readonly body: PublicEventBody };
 
-export const subscribesTo = (webhook: Webhook, eventName: PublicEventName): boolean =>
-  webhook.subscriptions.some((s) => s === eventName || s === WILDCARD);
+export const subscribesTo = (webhook: Webhook, eventName: PublicEventName): boolean => webhook.subscriptions.some((s) => coversEvent(s, eventName));
 
 const has = (record: Readonly<Record<string, string>>, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key);
 
 /**
  * DESIGN.md section 2: the webhook is enabled, subscribes to the event, has every attribute the
  * event requires (non-empty), and every payload field that is also one of its attributes is equal.
+ * A webhook waiting for endpoint verification matches nothing (its lease is checked by the fan-out,
+ * which knows the time).
  */
 export const matches = (eventName: PublicEventName, payload: Readonly<Record<string, string>>, webhook: Webhook): boolean =>
   !webhook.disabled &&
+  webhook.verified !== false &&
   subscribesTo(webhook, eventName) &&
   PUBLIC_EVENTS[eventName].requiredAttributes.every((a) => has(webhook.attributes, a) && webhook.attributes[a] !== '') &&
   Object.entries(payload).every(([field, value]) => !has(webhook.attributes, field) || webhook.attributes[field] === value);
 
-/** The payload without the fields that are the webhook's own attributes (routing data the receiver knows). */
+/**
+ * The payload without the fields that are the webhook's own attributes (routing data the receiver
+ * knows), and, when the webhook lists `fields` (projection), without any field it did not list.
+ */
 export const deliveredPayload = (payload: Readonly<Record<string, string>>, webhook: Webhook): Record<string, string> =>
-  Object.fromEntries(Object.entries(payload).filter(([field]) => !has(webhook.attributes, field)));
+  Object.fromEntries(Object.entries(payload).filter(([field]) => !has(webhook.attributes, field) && (webhook.fields === undefined || webhook.fields.includes(field))));
 
 /**
  * The public payload a plan yields for one webhook: undefined when the webhook lacks an attribute the

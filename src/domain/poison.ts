@@ -51,7 +51,8 @@ export const redriveMessageFor = (item: PoisonItem): DeliveryMessage | undefined
       const webhookId = WebhookId.decode(entry.webhookId);
       const body = DeliveryBody.decode(entry.body);
       if (E.isLeft(eventId) || E.isLeft(deliveryId) || E.isLeft(webhookId) || E.isLeft(body)) return undefined;
-      return { v: MESSAGE_VERSION, eventId: eventId.right, items: [{ deliveryId: deliveryId.right, webhookId: webhookId.right, body: body.right, attempts: [] }] };
+      const tenant = entry.tenantId === undefined ? {} : { tenantId: entry.tenantId };
+      return { v: MESSAGE_VERSION, eventId: eventId.right, items: [{ deliveryId: deliveryId.right, webhookId: webhookId.right, body: body.right, attempts: [], ...tenant }] };
     }
     case 'Unreadable':
       return undefined;

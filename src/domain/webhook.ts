@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { PUBLIC_EVENT_NAMES, PublicEventName } from './catalogue';
-import { checkedString, patternString, refinedString } from './strings';
+import { type Branded, checkedString, patternString, refinedString } from './strings';
 
 /*
  * A registered webhook and the rules its fields obey. Limits are named here so that the docs and the
@@ -33,11 +33,26 @@ export const WebhookUrl = refinedString<'WebhookUrl'>(
 );
 export type WebhookUrl = t.TypeOf<typeof WebhookUrl>;
 
-/** A public event name, or `*` for every public event (present and future). */
-export type Subscription = PublicEventName | typeof WILDCARD;
-const isSubscription = (u: unknown): u is Subscription => u === WILDCARD || PublicEventName.is(u);
+/**
+ * A pattern: a prefix of colon-separated segments then `:*` (`service:*`), matching every public
+ * event under that prefix, present and future (`service:subscribed`, not `services:x`).
+ */
+export type SubscriptionPattern = Branded<string, 'SubscriptionPattern'>;
+const PATTERN = /^[a-z][a-z0-9-]{0,31}(:[a-z][a-z0-9-]{0,31}){0,3}:\*$/;
+export const isSubscriptionPattern = (s: string): s is SubscriptionPattern => PATTERN.test(s);
+/** `service:*` -> `service:`: an event name matches when it starts with this. */
+export const patternPrefix = (pattern: SubscriptionPattern): string => pattern.slice(0, -1);
+/** The patterns an event name falls under, shortest first: `a:b:c` -> `a:*`, `a:b:*`. */
+export const patternsOf = (eventName: string): SubscriptionPattern[] => {
+  const segments = eventName.split(':');
+  return segments.slice(0, -1).map((_, i) => `${segments.slice(0, i + 1).join(':')}:*` as SubscriptionPattern);
+};
+
+/** A public event name, a pattern (`service:*`), or `*` for every public event (present and future). */
+export type Subscription = PublicEventName | SubscriptionPattern | typeof WILDCARD;
+const isSubscription = (u: unknown): u is Subscription => u === WILDCARD || PublicEventName.is(u) || (typeof u === 'string' && isSubscriptionPattern(u));
 export const Subscription = new t.Type<Subscription, string, unknown>(
-  `a public event name (${PUBLIC_EVENT_NAMES.join(', ')}) or ${WILDCARD}`,
+  `a public event name (${PUBLIC_EVENT_NAMES.join(', ')}), a pattern such as service:*, or ${WILDCARD}`,
   isSubscription,
   (u, c) => (isSubscription(u) ? t.success(u) : t.failure(u, c)),
   (a) => a,
@@ -125,25 +140,68 @@ export type WebhookSecret = t.TypeOf<typeof WebhookSecret>;
 
 export const IsoTimestamp = checkedString('an ISO 8601 timestamp', (s) => !Number.isNaN(Date.parse(s)));
 
-export const Webhook = t.type(
-  {
-    id: WebhookId,
-    url: WebhookUrl,
-    subscriptions: Subscriptions,
-    attributes: Attributes,
-    headers: Headers,
-    disabled: t.boolean,
-    secret: WebhookSecret,
-    createdAt: IsoTimestamp,
-    updatedAt: IsoTimestamp,
-  },
+/** The owner of a webhook created with a tenant key (a tenant id, a ULID); absent = the admin's. */
+export const OwnerTenantId = patternString<'TenantId'>('a tenant id', /^[0-9A-HJKMNP-TV-Z]{26}$/);
+
+/** A secret replaced by a rotation, still used to sign (beside the new one) until `expiresAt`. */
+export const PreviousSecret = t.type({ secret: WebhookSecret, expiresAt: IsoTimestamp }, 'PreviousSecret');
+export type PreviousSecret = t.TypeOf<typeof PreviousSecret>;
+
+export const MAX_PROJECTED_FIELDS = 32;
+/** Payload fields a webhook wants (projection): it receives only these. */
+export const ProjectedFields = t.refinement(t.array(AttributeName), (a) => a.length >= 1 && a.length <= MAX_PROJECTED_FIELDS, `a list of 1 to ${MAX_PROJECTED_FIELDS} payload field names`);
+
+export const MIN_LEASE_SECONDS = 60;
+export const MAX_LEASE_SECONDS = 366 * 24 * 3600;
+export const LeaseSeconds = t.refinement(t.number, (n) => Number.isInteger(n) && n >= MIN_LEASE_SECONDS && n <= MAX_LEASE_SECONDS, `a lease in whole seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`);
+
+export const Webhook = t.intersection(
+  [
+    t.type({
+      id: WebhookId,
+      url: WebhookUrl,
+      subscriptions: Subscriptions,
+      attributes: Attributes,
+      headers: Headers,
+      disabled: t.boolean,
+      secret: WebhookSecret,
+      createdAt: IsoTimestamp,
+      updatedAt: IsoTimestamp,
+    }),
+    // Added with tenants (docs/tenants.md); absent on webhooks stored before, with the old meaning.
+    t.partial({
+      tenantId: OwnerTenantId,
+      /** Secrets of a rotation's overlap window. */
+      previousSecrets: t.array(PreviousSecret),
+      /** The lease: after this the webhook receives nothing until renewed. */
+      expiresAt: IsoTimestamp,
+      fields: ProjectedFields,
+      /** false while endpoint verification has not succeeded; absent = no verification asked. */
+      verified: t.boolean,
+      /** The WebSub topic, for subscriptions made through /api/websub (one topic, one callback). */
+      websubTopic: t.string,
+    }),
+  ],
   'Webhook',
 );
 export type Webhook = t.TypeOf<typeof Webhook>;
 
-/** What the registry API shows: everything but the secret, which only the create answer holds. */
-export type WebhookView = Omit<Webhook, 'secret'>;
-export const toView = ({ secret: _secret, ...view }: Webhook): WebhookView => view;
+/** What the registry API shows: everything but the secrets, which only the create (and rotate) answer holds. */
+export type WebhookView = Omit<Webhook, 'secret' | 'previousSecrets'>;
+export const toView = ({ secret: _secret, previousSecrets: _previous, ...view }: Webhook): WebhookView => view;
+
+/**
+ * Whether the webhook receives deliveries now: enabled, verified (when verification was asked),
+ * and its lease (if any) not over.
+ */
+export const isActive = (webhook: Webhook, now: Date): boolean =>
+  !webhook.disabled && webhook.verified !== false && (webhook.expiresAt === undefined || Date.parse(webhook.expiresAt) > now.getTime());
+
+/** The secrets deliveries are signed with now: the current one first, then those still in their overlap. */
+export const signingSecrets = (webhook: Webhook, now: Date): WebhookSecret[] => [
+  webhook.secret,
+  ...(webhook.previousSecrets ?? []).filter((p) => Date.parse(p.expiresAt) > now.getTime()).map((p) => p.secret),
+];
 
 /** Fails on fields a codec does not name, so a typo (`"disable": true`) is an error, not a no-op. */
 export const withoutExtraFields = <C extends t.Mixed>(codec: C, fields: readonly string[], name: string): t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown> =>
@@ -163,11 +221,23 @@ export const withoutExtraFields = <C extends t.Mixed>(codec: C, fields: readonly
     codec.encode,
   );
 
-const WEBHOOK_INPUT_FIELDS = ['url', 'subscriptions', 'attributes', 'headers', 'disabled'] as const;
+const WEBHOOK_INPUT_FIELDS = ['url', 'subscriptions', 'attributes', 'headers', 'disabled', 'fields', 'expiresAt', 'leaseSeconds', 'verify'] as const;
 
 /** The body of a create (POST) or a replace (PUT). */
 export const WebhookInput = withoutExtraFields(
-  t.intersection([t.type({ url: WebhookUrl, subscriptions: Subscriptions }), t.partial({ attributes: Attributes, headers: Headers, disabled: t.boolean })]),
+  t.intersection([
+    t.type({ url: WebhookUrl, subscriptions: Subscriptions }),
+    t.partial({
+      attributes: Attributes,
+      headers: Headers,
+      disabled: t.boolean,
+      fields: ProjectedFields,
+      expiresAt: IsoTimestamp,
+      leaseSeconds: LeaseSeconds,
+      /** Endpoint verification before the webhook receives anything (default: VERIFY_ENDPOINTS_DEFAULT). */
+      verify: t.boolean,
+    }),
+  ]),
   WEBHOOK_INPUT_FIELDS,
   'WebhookInput',
 );
@@ -184,6 +254,11 @@ export const WebhookPatch = withoutExtraFields(
     attributes: checkedRecord(AttributeName, t.union([AttributeValue, t.null])),
     headers: checkedRecord(HeaderName, t.union([HeaderValue, t.null])),
     disabled: t.boolean,
+    fields: t.union([ProjectedFields, t.null]),
+    expiresAt: t.union([IsoTimestamp, t.null]),
+    /** Renews the lease: expiresAt = now + leaseSeconds. */
+    leaseSeconds: LeaseSeconds,
+    verify: t.boolean,
   }),
   WEBHOOK_INPUT_FIELDS,
   'WebhookPatch',
@@ -200,14 +275,38 @@ const mergeEntries = (current: Readonly<Record<string, string>>, patch: Readonly
 };
 
 /** Applies a patch and yields the input to validate again (limits apply to the merged result). */
-export const applyPatch = (current: Webhook, patch: WebhookPatch): WebhookInput => ({
-  url: patch.url ?? current.url,
-  subscriptions: patch.subscriptions ?? current.subscriptions,
-  attributes: mergeEntries(current.attributes, patch.attributes, false),
-  // Header names are case-insensitive: patching `authorization` replaces `Authorization`.
-  headers: mergeEntries(current.headers, patch.headers, true),
-  disabled: patch.disabled ?? current.disabled,
-});
+export const applyPatch = (current: Webhook, patch: WebhookPatch): WebhookInput => {
+  const fields = patch.fields === null ? undefined : (patch.fields ?? current.fields);
+  const expiresAt = patch.expiresAt === null ? undefined : (patch.expiresAt ?? current.expiresAt);
+  return {
+    url: patch.url ?? current.url,
+    subscriptions: patch.subscriptions ?? current.subscriptions,
+    attributes: mergeEntries(current.attributes, patch.attributes, false),
+    // Header names are case-insensitive: patching `authorization` replaces `Authorization`.
+    headers: mergeEntries(current.headers, patch.headers, true),
+    disabled: patch.disabled ?? current.disabled,
+    ...(fields === undefined ? {} : { fields }),
+    // A new lease replaces the stored expiry; without one the expiry stays (or goes, with null).
+    ...(patch.leaseSeconds !== undefined ? { leaseSeconds: patch.leaseSeconds } : expiresAt === undefined ? {} : { expiresAt }),
+    ...(patch.verify === undefined ? {} : { verify: patch.verify }),
+  };
+};
 
 /** Subscriptions without repeats, in the order given. */
 export const normalizeSubscriptions = (subscriptions: readonly Subscription[]): Subscription[] => [...new Set(subscriptions)];
+
+/** True when the subscription covers the event: the name itself, a pattern over it, or `*`. */
+export const coversEvent = (subscription: Subscription, eventName: string): boolean =>
+  subscription === WILDCARD || subscription === eventName || (isSubscriptionPattern(subscription) && eventName.startsWith(patternPrefix(subscription)));
+
+/**
+ * The smallest set of subscriptions that covers the same events: `*` alone if present, and no name
+ * or pattern under another pattern. The fan-out reads one index range per subscription an event
+ * falls under, so a webhook indexed under two covering subscriptions would be met twice.
+ */
+export const minimalCover = (subscriptions: readonly Subscription[]): Subscription[] => {
+  const unique = normalizeSubscriptions(subscriptions);
+  if (unique.includes(WILDCARD)) return [WILDCARD];
+  const patterns = unique.filter(isSubscriptionPattern);
+  return unique.filter((s) => !patterns.some((p) => p !== s && s.startsWith(patternPrefix(p))));
+};

@@ -20,6 +20,7 @@ app.http('ingestEvent', {
       ...deps,
       ingestApiKey: deps.config.INGEST_API_KEY,
       maxEventBodyBytes: deps.config.MAX_EVENT_BODY_BYTES,
+      disabledEvents: new Set(deps.config.DISABLED_EVENTS),
       startDispatch: durableStartDispatch(df.getClient(context), FAN_OUT_ORCHESTRATOR),
     })(request, context),
 });

@@ -11,7 +11,7 @@ app.http('webhookAttempts', {
   route: 'webhooks/{id}/attempts',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: webhookAttemptsHandler({ adminApiKey, webhooks: deps.webhooks, attemptLog: deps.attemptLog }),
+  handler: webhookAttemptsHandler({ adminApiKey, webhooks: deps.webhooks, attemptLog: deps.attemptLog, tenants: deps.tenants }),
 });
 
 app.http('listPoison', { route: 'poison', methods: ['GET'], authLevel: 'anonymous', handler: listPoisonHandler({ adminApiKey, poison }) });

@@ -16,6 +16,8 @@ export type AttemptLogEntry = {
   readonly decision: AttemptDecision;
   /** When the next attempt is due, for RetryLater. */
   readonly nextAttemptAt?: string;
+  /** The owner of the webhook, when a tenant owns it. */
+  readonly tenantId?: string;
 };
 
 export type AttemptLog = {

@@ -15,18 +15,19 @@ export type WebhookStore = {
   create(webhook: Webhook): TE.TaskEither<AppError, Webhook>;
   /** NotFound when no webhook has this id. */
   get(id: WebhookId): TE.TaskEither<AppError, Webhook>;
-  /** Webhooks in id (creation) order. A token the store did not issue is Invalid. */
-  list(page: { limit: number; continuationToken?: string }): TE.TaskEither<AppError, WebhookPage>;
+  /** Webhooks in id (creation) order, only one tenant's when `tenantId` is given. A token the store did not issue is Invalid. */
+  list(page: { limit: number; continuationToken?: string; tenantId?: string }): TE.TaskEither<AppError, WebhookPage>;
   /**
    * Reads the webhook, applies `change` and writes the result if nobody wrote in between
    * (otherwise reads and applies again). NotFound when it does not exist; errors of `change` pass through.
    */
   update(id: WebhookId, change: (current: Webhook) => E.Either<AppError, Webhook>): TE.TaskEither<AppError, Webhook>;
-  /** NotFound when no webhook has this id. */
-  delete(id: WebhookId): TE.TaskEither<AppError, void>;
+  /** NotFound when no webhook has this id, or when `mayDelete` refuses the stored webhook (another tenant's). */
+  delete(id: WebhookId, guard?: { mayDelete: (current: Webhook) => boolean }): TE.TaskEither<AppError, void>;
   /**
-   * What the fan-out reads: the webhooks subscribed to `eventName` or to `*`, enabled and disabled
-   * (matching decides), without scanning the webhooks subscribed to other events.
+   * What the fan-out reads: the webhooks subscribed to `eventName`, to a pattern over it
+   * (`service:*`) or to `*`, enabled and disabled (matching decides), each once, without scanning
+   * the webhooks subscribed to other events.
    */
   pageSubscribedTo(query: { eventName: PublicEventName; continuationToken?: string; pageSize: number }): TE.TaskEither<AppError, WebhookPage>;
 };

@@ -3,6 +3,7 @@ import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
 import { SECRET_BYTES, signingSecret, ULID_RANDOM_BYTES, ulid } from '../domain/ids';
+import { ADMIN, type Principal } from '../domain/tenant';
 import { normalizeSubscriptions, type Webhook, type WebhookId, WebhookInput, type WebhookSecret } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { RandomBytes } from '../ports/random';
@@ -16,31 +17,59 @@ export type CreateWebhookDeps = {
   readonly randomBytes: RandomBytes;
   /** ALLOW_PRIVATE_DESTINATIONS; absent = refuse URLs on IP literals that are not public and on localhost. */
   readonly allowPrivateDestinations?: boolean;
+  /** VERIFY_ENDPOINTS_DEFAULT: whether a webhook that does not say `verify` must pass endpoint verification. */
+  readonly verifyEndpointsDefault?: boolean;
 };
 
-/** A decoded create/replace body with its defaults applied. */
-export const fromInput = (input: WebhookInput): Pick<Webhook, 'url' | 'subscriptions' | 'attributes' | 'headers' | 'disabled'> => ({
-  url: input.url,
-  subscriptions: normalizeSubscriptions(input.subscriptions),
-  attributes: input.attributes ?? {},
-  headers: input.headers ?? {},
-  disabled: input.disabled ?? false,
-});
+/** The fields a create/replace body sets; the optional ones are absent when the body leaves them out. */
+export type InputFields = Pick<Webhook, 'url' | 'subscriptions' | 'attributes' | 'headers' | 'disabled' | 'fields' | 'expiresAt' | 'verified'>;
 
-/** Registers a webhook with a fresh id and signing secret; the answer is the only place the secret shows. */
+/**
+ * A decoded create/replace body with its defaults applied. `leaseSeconds` becomes an expiry from
+ * now. Verification: asked by `verify`, else kept as the webhook had it, else the setting; a
+ * verified webhook stays verified only while its URL stays the same.
+ */
+export const fromInput = (input: WebhookInput, options: { now: Date; previous?: Webhook; verifyDefault?: boolean }): InputFields => {
+  const expiresAt = input.leaseSeconds !== undefined ? new Date(options.now.getTime() + input.leaseSeconds * 1000).toISOString() : input.expiresAt;
+  const previous = options.previous;
+  const verify = input.verify ?? (previous !== undefined ? previous.verified !== undefined : (options.verifyDefault ?? false));
+  const verified = !verify ? undefined : previous !== undefined && previous.verified !== false && previous.url === input.url;
+  return {
+    url: input.url,
+    subscriptions: normalizeSubscriptions(input.subscriptions),
+    attributes: input.attributes ?? {},
+    headers: input.headers ?? {},
+    disabled: input.disabled ?? false,
+    ...(input.fields === undefined ? {} : { fields: input.fields }),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(verified === undefined ? {} : { verified }),
+  };
+};
+
+/** The webhook with the fields of a body: those the body leaves out are reset, as PUT means. */
+export const withInput = (current: Webhook, fields: InputFields, now: Date): Webhook => {
+  const { fields: _f, expiresAt: _e, verified: _v, ...kept } = current;
+  return { ...kept, ...fields, updatedAt: now.toISOString() } as Webhook;
+};
+
+/**
+ * Registers a webhook with a fresh id and signing secret; the answer is the only place the secret
+ * shows. A tenant's webhook belongs to that tenant; the admin's to nobody (no `tenantId`).
+ */
 export const createWebhook =
   (deps: CreateWebhookDeps) =>
-  (body: unknown): TE.TaskEither<AppError, Webhook> =>
+  (body: unknown, principal: Principal = ADMIN): TE.TaskEither<AppError, Webhook> =>
     pipe(
       TE.fromEither(pipe(decodeOrInvalid(WebhookInput, body, { what: 'The webhook' }), E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The webhook' })))),
       TE.chain((input) => {
         const now = deps.clock.now();
         const webhook: Webhook = {
           id: ulid(now.getTime(), deps.randomBytes(ULID_RANDOM_BYTES)) as WebhookId,
-          ...fromInput(input),
+          ...fromInput(input, { now, verifyDefault: deps.verifyEndpointsDefault }),
           secret: signingSecret(deps.randomBytes(SECRET_BYTES)) as WebhookSecret,
           createdAt: now.toISOString(),
           updatedAt: now.toISOString(),
+          ...(principal.kind === 'Tenant' ? { tenantId: principal.tenantId } : {}),
         } as Webhook;
         return deps.webhooks.create(webhook);
       }),

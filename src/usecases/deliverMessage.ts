@@ -9,7 +9,7 @@ import { type AttemptRecord, carriedRecord, type DeliveryItem, type DeliveryMess
 import type { AppError } from '../domain/errors';
 import { decide } from '../domain/outcome';
 import { signatureHeaders } from '../domain/signature';
-import { isReservedHeaderName, type Webhook } from '../domain/webhook';
+import { isActive, isReservedHeaderName, signingSecrets, type Webhook } from '../domain/webhook';
 import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
@@ -41,8 +41,10 @@ type ItemResult = {
 
 export type DeliverySummary = { readonly delivered: number; readonly retried: number; readonly poisoned: number; readonly gone: number; readonly skipped: number };
 
+const tenantOf = (item: DeliveryItem): { tenantId?: string } => (item.tenantId === undefined ? {} : { tenantId: item.tenantId });
+
 const skipped = (message: DeliveryMessage, item: DeliveryItem, at: string, decision: 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook'): ItemResult => ({
-  log: { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: 0, at, decision },
+  log: { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: 0, at, decision, ...tenantOf(item) },
 });
 
 /** One signed POST and what to do next (DESIGN.md section 5 for the headers). */
@@ -54,7 +56,8 @@ const attempt =
     const own: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
-      ...signatureHeaders({ secrets: webhook.secret, id: item.deliveryId, timestampSeconds: Math.floor(started.getTime() / 1000), body }),
+      // During a rotation's overlap both secrets sign: receivers holding either one verify.
+      ...signatureHeaders({ secrets: signingSecrets(webhook, started), id: item.deliveryId, timestampSeconds: Math.floor(started.getTime() / 1000), body }),
     };
     // Header names ignore case: a webhook header spelled `Content-Type` or `Webhook-Signature` would be
     // sent beside ours, not instead of it. The registry refuses them; rows written earlier may not have.
@@ -67,7 +70,7 @@ const attempt =
         const attemptNumber = item.attempts.length + 1;
         const record: AttemptRecord = { at: started.toISOString(), result };
         const carried = [...item.attempts, carriedRecord(record)];
-        const base = { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: attemptNumber, at: record.at, result };
+        const base = { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: attemptNumber, at: record.at, result, ...tenantOf(item) };
         const decision = decide({ result, attempt: attemptNumber, policy: deps.policy, now, random: deps.random });
         switch (decision.kind) {
           case 'Delivered':
@@ -92,6 +95,7 @@ const attempt =
                 attempts: carried,
                 reason: decision.reason,
                 poisonedAt: now.toISOString(),
+                ...tenantOf(item),
               },
             };
         }
@@ -140,7 +144,8 @@ export const deliverMessage =
               const webhook = webhooks.get(item.webhookId);
               const at = deps.clock.now().toISOString();
               if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
-              if (webhook.disabled) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
+              // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
+              if (!isActive(webhook, new Date(at))) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
               return attempt(deps, message)(item, webhook);
             }),
             A.sequence(T.ApplicativePar),

@@ -6,6 +6,8 @@ import { type DeliveryItem, deliveryIdFor, packMessages } from '../domain/delive
 import { type AppError, permanent } from '../domain/errors';
 import type { EventId } from '../domain/events';
 import { deliveriesFor } from '../domain/mapping';
+import { isActive } from '../domain/webhook';
+import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
 import type { EventStore } from '../ports/eventStore';
 import type { WebhookStore } from '../ports/webhookStore';
@@ -16,6 +18,10 @@ export type FanOutPageDeps = {
   readonly queue: DeliveryQueue;
   readonly pageSize: number;
   readonly maxDeliveriesPerMessage: number;
+  /** Leases end by the clock; absent = the system clock. */
+  readonly clock?: Clock;
+  /** DISABLED_EVENTS: public events this deployment does not emit (a plan for one yields nothing). */
+  readonly disabledEvents?: ReadonlySet<string>;
 };
 
 /** Where the fan-out of one event stands: which plan of the event, and where in its webhooks. */
@@ -49,12 +55,22 @@ export const enqueueFanOutPage =
         const plan = plans[cursor.planIndex];
         if (plan === undefined) return TE.right({ deliveries: 0, messages: 0 });
         const nextPlan = (): FanOutCursor | undefined => (cursor.planIndex + 1 < plans.length ? { eventId: cursor.eventId, planIndex: cursor.planIndex + 1 } : undefined);
+        // A disabled public event is not delivered: its plan is skipped without reading webhooks.
+        if (deps.disabledEvents?.has(plan.publicEventName) === true) {
+          const next = nextPlan();
+          return TE.right({ deliveries: 0, messages: 0, ...(next ? { next } : {}) });
+        }
+        const now = (deps.clock ?? { now: () => new Date() }).now();
         return pipe(
           deps.webhooks.pageSubscribedTo({ eventName: plan.publicEventName, continuationToken: cursor.continuationToken, pageSize: deps.pageSize }),
           TE.chain((page) => {
-            const items: DeliveryItem[] = deliveriesFor(plan, page.items).map((d) => ({
+            const items: DeliveryItem[] = deliveriesFor(
+              plan,
+              page.items.filter((w) => isActive(w, now)),
+            ).map((d) => ({
               deliveryId: deliveryIdFor({ eventId: cursor.eventId, publicEventName: d.body.name, webhookId: d.webhook.id }),
               webhookId: d.webhook.id,
+              ...(d.webhook.tenantId === undefined ? {} : { tenantId: d.webhook.tenantId }),
               body: { name: d.body.name, payload: { ...d.body.payload } },
               attempts: [],
             }));

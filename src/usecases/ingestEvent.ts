@@ -17,9 +17,11 @@ export type IngestEventDeps = {
   readonly newEventId: () => EventId;
   /** The fan-out; absent until the orchestrator exists, when ingest only records the event. */
   readonly startDispatch?: StartDispatch;
+  /** DISABLED_EVENTS: accepted and stored (the sender cannot know the toggle), but not dispatched. */
+  readonly disabledEvents?: ReadonlySet<string>;
 };
 
-export type IngestResult = { readonly id: EventId; readonly name: EventName; readonly repeated: boolean };
+export type IngestResult = { readonly id: EventId; readonly name: EventName; readonly repeated: boolean; readonly disabled?: boolean };
 
 const MAX_ECHOED_NAME_LENGTH = 64;
 
@@ -67,5 +69,6 @@ export const ingestEvent =
           }),
         );
       }),
-      TE.chainFirst((result) => (deps.startDispatch === undefined ? TE.right(undefined) : deps.startDispatch(result.id))),
+      TE.map((result) => (deps.disabledEvents?.has(result.name) === true ? { ...result, disabled: true } : result)),
+      TE.chainFirst((result) => (deps.startDispatch === undefined || result.disabled === true ? TE.right(undefined) : deps.startDispatch(result.id))),
     );

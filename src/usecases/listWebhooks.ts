@@ -3,6 +3,7 @@ import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import type { AppError } from '../domain/errors';
 import { refinedString } from '../domain/strings';
+import { ADMIN, type Principal } from '../domain/tenant';
 import type { WebhookPage, WebhookStore } from '../ports/webhookStore';
 import { decodeOrInvalid } from './decode';
 
@@ -14,10 +15,17 @@ const LimitParam = refinedString<'LimitParam'>(`an integer from 1 to ${MAX_LIST_
 /** Query parameters as they arrive: strings, all optional. */
 export const ListWebhooksQuery = t.partial({ limit: LimitParam, continuationToken: t.string }, 'ListWebhooksQuery');
 
+/** The admin lists every webhook; a tenant only its own. */
 export const listWebhooks =
   (webhooks: WebhookStore) =>
-  (query: Record<string, string | undefined>): TE.TaskEither<AppError, WebhookPage> =>
+  (query: Record<string, string | undefined>, principal: Principal = ADMIN): TE.TaskEither<AppError, WebhookPage> =>
     pipe(
       TE.fromEither(decodeOrInvalid(ListWebhooksQuery, query, { what: 'The query' })),
-      TE.chain((q) => webhooks.list({ limit: q.limit === undefined ? DEFAULT_LIST_LIMIT : Number(q.limit), continuationToken: q.continuationToken })),
+      TE.chain((q) =>
+        webhooks.list({
+          limit: q.limit === undefined ? DEFAULT_LIST_LIMIT : Number(q.limit),
+          continuationToken: q.continuationToken,
+          ...(principal.kind === 'Tenant' ? { tenantId: principal.tenantId } : {}),
+        }),
+      ),
     );

@@ -2,23 +2,25 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
+import { ADMIN, type Principal } from '../domain/tenant';
 import { applyPatch, type Webhook, WebhookInput, WebhookPatch } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { WebhookStore } from '../ports/webhookStore';
-import { fromInput } from './createWebhook';
+import { fromInput, withInput } from './createWebhook';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
-import { decodeWebhookId } from './getWebhook';
+import { decodeWebhookId, ownedBy } from './getWebhook';
 
 export type PatchWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean };
 
 /**
  * PATCH with JSON merge patch semantics. The merged webhook is validated again, so limits (number
- * of attributes or headers) hold for the result, not only for the patch.
+ * of attributes or headers) hold for the result, not only for the patch. `leaseSeconds` renews
+ * the lease from now.
  */
 export const patchWebhook =
   (deps: PatchWebhookDeps) =>
-  (request: { id: string; body: unknown }): TE.TaskEither<AppError, Webhook> =>
+  (request: { id: string; body: unknown; principal?: Principal }): TE.TaskEither<AppError, Webhook> =>
     pipe(
       TE.fromEither(
         pipe(
@@ -29,9 +31,13 @@ export const patchWebhook =
       TE.chain(({ id, patch }) =>
         deps.webhooks.update(id, (current) =>
           pipe(
-            decodeOrInvalid(WebhookInput, applyPatch(current, patch), { what: 'The patched webhook' }),
+            ownedBy(request.principal ?? ADMIN)(current),
+            E.chain(() => decodeOrInvalid(WebhookInput, applyPatch(current, patch), { what: 'The patched webhook' })),
             E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The patched webhook' })),
-            E.map((input) => ({ ...current, ...fromInput(input), updatedAt: deps.clock.now().toISOString() }) as Webhook),
+            E.map((input) => {
+              const now = deps.clock.now();
+              return withInput(current, fromInput(input, { now, previous: current }), now);
+            }),
           ),
         ),
       ),

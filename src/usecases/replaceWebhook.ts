@@ -2,20 +2,21 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
+import { ADMIN, type Principal } from '../domain/tenant';
 import { type Webhook, WebhookInput } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { WebhookStore } from '../ports/webhookStore';
-import { fromInput } from './createWebhook';
+import { fromInput, withInput } from './createWebhook';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
-import { decodeWebhookId } from './getWebhook';
+import { decodeWebhookId, ownedBy } from './getWebhook';
 
 export type ReplaceWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean };
 
-/** PUT: the body replaces every field but the id, the secret and the creation time. */
+/** PUT: the body replaces every field but the id, the secrets, the owner and the creation time. */
 export const replaceWebhook =
   (deps: ReplaceWebhookDeps) =>
-  (request: { id: string; body: unknown }): TE.TaskEither<AppError, Webhook> =>
+  (request: { id: string; body: unknown; principal?: Principal }): TE.TaskEither<AppError, Webhook> =>
     pipe(
       TE.fromEither(
         pipe(
@@ -30,6 +31,14 @@ export const replaceWebhook =
         ),
       ),
       TE.chain(({ id, input }) =>
-        deps.webhooks.update(id, (current) => E.right({ ...current, ...fromInput(input), updatedAt: deps.clock.now().toISOString() } as Webhook)),
+        deps.webhooks.update(id, (current) =>
+          pipe(
+            ownedBy(request.principal ?? ADMIN)(current),
+            E.map(() => {
+              const now = deps.clock.now();
+              return withInput(current, fromInput(input, { now, previous: current }), now);
+            }),
+          ),
+        ),
       ),
     );

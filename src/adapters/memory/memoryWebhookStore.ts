@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
 import type { PublicEventName } from '../../domain/catalogue';
 import { type AppError, conflict, invalid, notFound } from '../../domain/errors';
-import { type Webhook, WILDCARD } from '../../domain/webhook';
+import { coversEvent, type Webhook } from '../../domain/webhook';
 import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
 
 /**
@@ -29,10 +29,11 @@ export const memoryWebhookStore = (): MemoryWebhookStore => {
       const found = rows.get(id);
       return found === undefined ? TE.left(notFound(`No webhook with id "${id}"`)) : TE.right(found);
     },
-    list: ({ limit, continuationToken }) => {
+    list: ({ limit, continuationToken, tenantId }) => {
       if (store.failWith !== undefined) return TE.left(store.failWith);
       if (continuationToken !== undefined && !/^[0-9A-Z]{26}$/.test(continuationToken)) return TE.left(invalid('The query is invalid', ['continuationToken: is not a token this API issued']));
-      return TE.right(page([...rows.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), continuationToken, limit));
+      const visible = [...rows.values()].filter((w) => tenantId === undefined || w.tenantId === tenantId);
+      return TE.right(page(visible.sort((a, b) => (a.id < b.id ? -1 : 1)), continuationToken, limit));
     },
     update: (id, change) => {
       if (store.failWith !== undefined) return TE.left(store.failWith);
@@ -42,10 +43,16 @@ export const memoryWebhookStore = (): MemoryWebhookStore => {
       if (E.isRight(changed)) rows.set(id, changed.right);
       return TE.fromEither(changed);
     },
-    delete: (id) => (store.failWith !== undefined ? TE.left(store.failWith) : rows.delete(id) ? TE.right(undefined) : TE.left(notFound(`No webhook with id "${id}"`))),
+    delete: (id, guard) => {
+      if (store.failWith !== undefined) return TE.left(store.failWith);
+      const found = rows.get(id);
+      if (found === undefined || (guard !== undefined && !guard.mayDelete(found))) return TE.left(notFound(`No webhook with id "${id}"`));
+      rows.delete(id);
+      return TE.right(undefined);
+    },
     pageSubscribedTo: ({ eventName, continuationToken, pageSize }: { eventName: PublicEventName; continuationToken?: string; pageSize: number }) => {
       if (store.failWith !== undefined) return TE.left(store.failWith);
-      const subscribed = [...rows.values()].filter((w) => w.subscriptions.includes(eventName) || w.subscriptions.includes(WILDCARD)).sort((a, b) => (a.id < b.id ? -1 : 1));
+      const subscribed = [...rows.values()].filter((w) => w.subscriptions.some((s) => coversEvent(s, eventName))).sort((a, b) => (a.id < b.id ? -1 : 1));
       return TE.right(page(subscribed, continuationToken, pageSize));
     },
   };

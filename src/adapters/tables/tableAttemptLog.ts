@@ -23,7 +23,7 @@ const invertedTime = (iso: string): string => String(9_999_999_999_999 - Date.pa
 const eventPartition = (eventId: string): string => `event|${eventId}`;
 const webhookPartition = (webhookId: string): string => `webhook|${webhookId}`;
 
-type AttemptRow = TableEntity<{ eventId: string; deliveryId: string; webhookId: string; attempt: number; at: string; decision: string; result: string; nextAttemptAt: string }>;
+type AttemptRow = TableEntity<{ eventId: string; deliveryId: string; webhookId: string; attempt: number; at: string; decision: string; result: string; nextAttemptAt: string; tenantId: string }>;
 
 const trimResult = (result: AttemptResult | undefined): string => {
   if (result === undefined) return '';
@@ -41,12 +41,17 @@ const rowOf = (entry: AttemptLogEntry, partitionKey: string, rowKey: string): At
   decision: entry.decision,
   result: trimResult(entry.result),
   nextAttemptAt: entry.nextAttemptAt ?? '',
+  tenantId: entry.tenantId ?? '',
 });
 
 const isProblem = (entry: AttemptLogEntry): boolean => !(entry.decision === 'Delivered' && entry.attempt === 1);
 
 const AttemptDecisionCodec = t.keyof({ Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null });
-const StoredRow = t.type({ eventId: t.string, deliveryId: t.string, webhookId: t.string, attempt: t.number, at: t.string, decision: AttemptDecisionCodec, result: t.string, nextAttemptAt: t.string });
+const StoredRow = t.intersection([
+  t.type({ eventId: t.string, deliveryId: t.string, webhookId: t.string, attempt: t.number, at: t.string, decision: AttemptDecisionCodec, result: t.string, nextAttemptAt: t.string }),
+  // Rows written before tenants lack it.
+  t.partial({ tenantId: t.string }),
+]);
 
 const parseResult = (text: string): AttemptResult | undefined => {
   if (text === '') return undefined;
@@ -65,7 +70,7 @@ const fromRows = (rows: readonly unknown[]): AttemptLogEntry[] =>
     if (E.isLeft(decoded)) return [];
     const r = decoded.right;
     const result = parseResult(r.result);
-    return [{ eventId: r.eventId, deliveryId: r.deliveryId, webhookId: r.webhookId, attempt: r.attempt, at: r.at, decision: r.decision as AttemptDecision, ...(result ? { result } : {}), ...(r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt } : {}) }];
+    return [{ eventId: r.eventId, deliveryId: r.deliveryId, webhookId: r.webhookId, attempt: r.attempt, at: r.at, decision: r.decision as AttemptDecision, ...(result ? { result } : {}), ...(r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt } : {}), ...(r.tenantId ? { tenantId: r.tenantId } : {}) }];
   });
 
 const chunks = <A>(items: readonly A[], size: number): A[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));

@@ -6,13 +6,13 @@ import * as t from 'io-ts';
 import type { PublicEventName } from '../../domain/catalogue';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { type AppError, conflict, invalid, notFound, permanent } from '../../domain/errors';
-import { type Subscription, type Webhook, type WebhookId, Webhook as WebhookCodec, WILDCARD } from '../../domain/webhook';
+import { minimalCover, patternsOf, type Subscription, type Webhook, type WebhookId, Webhook as WebhookCodec, WILDCARD } from '../../domain/webhook';
 import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
 
 /*
- * Layout (docs/architecture-registry.md): one partition holds, per webhook, a main row
+ * Layout (docs/registry-storage.md): one partition holds, per webhook, a main row
  * `webhook|<id>` and one index row `sub|<event or *>|<id>` per subscription, each a full copy of the
  * webhook. Every change of a webhook is one entity-group transaction, so index rows never disagree
  * with the main row, and the fan-out reads a key range per event name instead of the whole table.
@@ -27,9 +27,14 @@ const indexEnd = (subscription: Subscription): string => `sub|${subscription}}`;
 /** Optimistic writes lost to a concurrent writer are tried again this many times in all. */
 const MAX_WRITE_ATTEMPTS = 5;
 
-/** The index rows a webhook needs: a wildcard subscriber sits only under `*`, never twice. */
-export const indexedSubscriptions = (webhook: Webhook): Subscription[] =>
-  webhook.subscriptions.includes(WILDCARD) ? [WILDCARD] : [...new Set(webhook.subscriptions)];
+/**
+ * The index rows a webhook needs: a wildcard subscriber sits only under `*`, a name covered by one
+ * of its patterns only under the pattern, so the fan-out meets it once.
+ */
+export const indexedSubscriptions = (webhook: Webhook): Subscription[] => minimalCover(webhook.subscriptions);
+
+/** The index ranges an event's fan-out reads, in order: `*`, the patterns over the name, the name. */
+export const subscriptionRanges = (eventName: string): Subscription[] => [WILDCARD, ...patternsOf(eventName), eventName as Subscription];
 
 type WebhookRow = TableEntity<{
   webhookId: string;
@@ -43,6 +48,13 @@ type WebhookRow = TableEntity<{
   updatedAt: string;
   /** A main row being deleted (see `delete`): invisible to reads. */
   deleted: boolean;
+  /** Columns added with tenants (docs/tenants.md): '' when unset; JSON text for lists. */
+  tenantId: string;
+  previousSecrets: string;
+  expiresAt: string;
+  fields: string;
+  verified: string;
+  websubTopic: string;
 }>;
 
 const toRow = (webhook: Webhook, rowKey: string, deleted = false): WebhookRow => ({
@@ -58,19 +70,35 @@ const toRow = (webhook: Webhook, rowKey: string, deleted = false): WebhookRow =>
   createdAt: webhook.createdAt,
   updatedAt: webhook.updatedAt,
   deleted,
+  tenantId: webhook.tenantId ?? '',
+  previousSecrets: webhook.previousSecrets === undefined ? '' : JSON.stringify(webhook.previousSecrets),
+  expiresAt: webhook.expiresAt ?? '',
+  fields: webhook.fields === undefined ? '' : JSON.stringify(webhook.fields),
+  verified: webhook.verified === undefined ? '' : String(webhook.verified),
+  websubTopic: webhook.websubTopic ?? '',
 });
 
-const WebhookRowCodec = t.type({
-  webhookId: t.string,
-  url: t.string,
-  subscriptions: t.string,
-  attributes: t.string,
-  headers: t.string,
-  disabled: t.boolean,
-  secret: t.string,
-  createdAt: t.string,
-  updatedAt: t.string,
-});
+const WebhookRowCodec = t.intersection([
+  t.type({
+    webhookId: t.string,
+    url: t.string,
+    subscriptions: t.string,
+    attributes: t.string,
+    headers: t.string,
+    disabled: t.boolean,
+    secret: t.string,
+    createdAt: t.string,
+    updatedAt: t.string,
+  }),
+  // Rows written before tenants lack these columns.
+  t.partial({ tenantId: t.string, previousSecrets: t.string, expiresAt: t.string, fields: t.string, verified: t.string, websubTopic: t.string }),
+]);
+
+/** An optional column: absent or '' means the field is not set. */
+const optional = <A>(text: string | undefined, parse: (s: string) => A): { present: true; value: A } | { present: false } =>
+  text === undefined || text === '' ? { present: false } : { present: true, value: parse(text) };
+const field = <K extends string, A>(key: K, column: { present: true; value: A } | { present: false }): Partial<Record<K, A>> =>
+  (column.present ? { [key]: column.value } : {}) as Partial<Record<K, A>>;
 
 const parseJson = (text: string): unknown => {
   try {
@@ -95,6 +123,12 @@ export const fromRow = (row: unknown): E.Either<AppError, Webhook> =>
         secret: r.secret,
         createdAt: r.createdAt,
         updatedAt: r.updatedAt,
+        ...field('tenantId', optional(r.tenantId, (x) => x)),
+        ...field('previousSecrets', optional(r.previousSecrets, parseJson)),
+        ...field('expiresAt', optional(r.expiresAt, (x) => x)),
+        ...field('fields', optional(r.fields, parseJson)),
+        ...field('verified', optional(r.verified, (x) => x === 'true')),
+        ...field('websubTopic', optional(r.websubTopic, (x) => x)),
       }),
     ),
     E.mapLeft((errors) => permanent(`A stored webhook row is corrupt: ${formatValidationErrors(errors).join('; ')}`)),
@@ -180,12 +214,14 @@ export const tableWebhookStore = (table: EnsuredTable): WebhookStore => {
 
     get: (id) => attempt('read a webhook', async (client) => pipe(await load(client, id), E.map((l) => l.webhook))),
 
-    list: ({ limit, continuationToken }) =>
+    list: ({ limit, continuationToken, tenantId }) =>
       pipe(
         TE.fromEither(decodeToken(ListToken, continuationToken)),
         TE.chain((token) =>
           attempt('list webhooks', async (client) => {
-            const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${MAIN_PREFIX + (token?.after ?? '')} and RowKey lt ${MAIN_END} and deleted eq false`;
+            const range = odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${MAIN_PREFIX + (token?.after ?? '')} and RowKey lt ${MAIN_END} and deleted eq false`;
+            // A tenant's list filters the main rows server-side (docs/tenants.md: the cost of this choice).
+            const filter = tenantId === undefined ? range : `${range} and ${odata`tenantId eq ${tenantId}`}`;
             // One more than asked tells whether another page follows.
             const rows = await queryUpTo<Record<string, unknown>>(client, { filter, max: limit + 1 });
             return pipe(
@@ -218,10 +254,10 @@ export const tableWebhookStore = (table: EnsuredTable): WebhookStore => {
         ),
       ),
 
-    delete: (id) =>
+    delete: (id, guard) =>
       attempt('delete a webhook', (client) =>
         writeLoop(client, id, ({ webhook, etag }) =>
-          E.right({
+          guard !== undefined && !guard.mayDelete(webhook) ? E.left(notFound(`No webhook with id "${id}"`)) : E.right({
             // A transaction cannot delete conditionally, so the etag guard rides on turning the main
             // row into a tombstone, in the same transaction that deletes the index rows; the
             // tombstone goes right after. A crash in between leaves a tombstone reads ignore.
@@ -242,8 +278,8 @@ export const tableWebhookStore = (table: EnsuredTable): WebhookStore => {
         TE.fromEither(decodeToken(SubscribedToken, continuationToken)),
         TE.chain((token) =>
           attempt('read subscribed webhooks', async (client) => {
-            // Two key ranges, `*` then the event's own; the token says where the last page stopped.
-            const ranges: Subscription[] = [WILDCARD, eventName];
+            // Key ranges `*`, the patterns over the name, then the name's own; the token says where the last page stopped.
+            const ranges = subscriptionRanges(eventName);
             const found: { range: number; row: unknown }[] = [];
             for (let range = token?.range ?? 0, after = token?.after ?? ''; range < ranges.length && found.length <= pageSize; range++, after = '') {
               const subscription = ranges[range] as Subscription;

@@ -76,7 +76,7 @@ describe('WebhookInput', () => {
   });
 
   it('refuses unknown subscriptions, an empty list, and names the non-public events as unknown', () => {
-    expect(errorsOf(WebhookInput, { ...validInput, subscriptions: ['ping:all'] })).toEqual(['subscriptions.0: must be a public event name (ping, service:subscribed) or *']);
+    expect(errorsOf(WebhookInput, { ...validInput, subscriptions: ['ping:all'] })).toEqual(['subscriptions.0: must be a public event name (ping, service:subscribed), a pattern such as service:*, or *']);
     expect(errorsOf(WebhookInput, { ...validInput, subscriptions: [] })).toEqual(['subscriptions: must be a list of 1 to 16 subscriptions']);
   });
 
@@ -98,7 +98,7 @@ describe('WebhookInput', () => {
 
   it('refuses unknown fields, reporting other problems too', () => {
     expect(errorsOf(WebhookInput, { ...validInput, url: 'ftp://x', disable: true })).toEqual([
-      'disable: is not a known field (known: url, subscriptions, attributes, headers, disabled)',
+      'disable: is not a known field (known: url, subscriptions, attributes, headers, disabled, fields, expiresAt, leaseSeconds, verify)',
       'url: must be an absolute http or https URL, without credentials or fragment, at most 2048 characters',
     ]);
   });
@@ -119,7 +119,7 @@ describe('WebhookPatch and applyPatch', () => {
   });
   it('refuses null for top-level fields and unknown fields', () => {
     expect(errorsOf(WebhookPatch, { url: null })[0]).toMatch(/^url: must be an absolute http/);
-    expect(errorsOf(WebhookPatch, { secret: 'whsec_x' })).toEqual(['secret: is not a known field (known: url, subscriptions, attributes, headers, disabled)']);
+    expect(errorsOf(WebhookPatch, { secret: 'whsec_x' })).toEqual(['secret: is not a known field (known: url, subscriptions, attributes, headers, disabled, fields, expiresAt, leaseSeconds, verify)']);
   });
 });
 

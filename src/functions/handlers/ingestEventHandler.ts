@@ -20,7 +20,8 @@ export const ingestEventHandler =
         (error) => errorResponse(error, context),
         (result) => {
           context.log(recordAcceptedEvent({ id: result.id, name: result.name, repeated: result.repeated }));
-          return json(202, { id: result.id });
+          // A disabled event (DISABLED_EVENTS) is accepted and stored but not dispatched: the answer says so.
+          return json(202, result.disabled === true ? { id: result.id, disabled: true } : { id: result.id });
         },
       ),
     )();

@@ -7,7 +7,10 @@ import type { AppError } from '../../domain/errors';
 import { notFound } from '../../domain/errors';
 import { WebhookId } from '../../domain/webhook';
 import type { AttemptLog } from '../../ports/attemptLog';
+import type { TenantStore } from '../../ports/tenantStore';
 import type { WebhookStore } from '../../ports/webhookStore';
+import { ownedBy } from '../../usecases/getWebhook';
+import { principalOf } from './webhookHandlers';
 import { decodeOrInvalid } from '../../usecases/decode';
 import { listPoison, type RedriveDeps, redrivePoison, type RedriveSelection } from '../../usecases/redrivePoison';
 import { requireBearer } from '../lib/auth';
@@ -47,16 +50,27 @@ const LimitFromQuery = (max: number, fallback: number) =>
 const limitOf = (request: HttpRequest, max: number, fallback: number): E.Either<AppError, number> =>
   decodeOrInvalid(LimitFromQuery(max, fallback), request.query.get('limit'), { what: 'The query', prefix: 'limit' });
 
-/** GET /api/webhooks/{id}/attempts: the webhook's recent attempts that were not first-try successes. */
-export const webhookAttemptsHandler = (deps: { adminApiKey: string; webhooks: Pick<WebhookStore, 'get'>; attemptLog: Pick<AttemptLog, 'problemsForWebhook'> }): Handler =>
-  admin(deps.adminApiKey, (request) =>
+/**
+ * GET /api/webhooks/{id}/attempts: the webhook's recent attempts that were not first-try successes.
+ * With tenants, a tenant key reads its own webhooks' attempts; another tenant's id is a 404.
+ */
+export const webhookAttemptsHandler = (deps: { adminApiKey: string; webhooks: Pick<WebhookStore, 'get'>; attemptLog: Pick<AttemptLog, 'problemsForWebhook'>; tenants?: Pick<TenantStore, 'findByKeyHash'> }): Handler =>
+  async (request, context) =>
     pipe(
-      TE.fromEither(pipe(WebhookId.decode(request.params.id), E.mapLeft(() => notFound(`No webhook with id "${String(request.params.id).slice(0, 64)}"`)))),
-      TE.chain((id) => pipe(deps.webhooks.get(id), TE.map(() => id))),
+      principalOf(deps)(request),
+      TE.chain((principal) =>
+        pipe(
+          TE.fromEither(pipe(WebhookId.decode(request.params.id), E.mapLeft(() => notFound(`No webhook with id "${String(request.params.id).slice(0, 64)}"`)))),
+          TE.chain((id) => pipe(deps.webhooks.get(id), TE.chainEitherK(ownedBy(principal)), TE.map(() => id))),
       TE.chain((id) => pipe(TE.fromEither(limitOf(request, MAX_ATTEMPTS_LIMIT, DEFAULT_ATTEMPTS_LIMIT)), TE.chain((limit) => deps.attemptLog.problemsForWebhook({ webhookId: id, limit })))),
-      TE.map((attempts) => ({ status: 200, body: { items: attempts } })),
-    ),
-  );
+          TE.map((attempts) => ({ items: attempts })),
+        ),
+      ),
+      TE.match(
+        (error) => errorResponse(error, context),
+        (body) => json(200, body),
+      ),
+    )();
 
 /** GET /api/poison: the oldest poison messages (up to 32), classified, with their message ids. */
 export const listPoisonHandler = (deps: { adminApiKey: string } & Pick<RedriveDeps, 'poison'>): Handler =>

@@ -4,6 +4,7 @@ import { tableAttemptLog } from '../../adapters/tables/tableAttemptLog';
 import { ensuredTable } from '../../adapters/tables/tables';
 import { tableWebhookLookup } from '../../adapters/tables/tableWebhookLookup';
 import { retryPolicyOf } from '../../domain/deliverySettings';
+import type { HttpSender } from '../../adapters/http/httpSender';
 import type { AttemptLog } from '../../ports/attemptLog';
 import type { WebhookLookup } from '../../ports/webhookLookup';
 import type { DeliverDeps } from '../../usecases/deliverMessage';
@@ -15,6 +16,8 @@ export type DeliveryDependencies = Dependencies & {
   readonly queue: ReturnType<typeof storageDeliveryQueue>;
   readonly attemptLog: AttemptLog;
   readonly lookup: WebhookLookup;
+  /** The undici sender deliveries use; endpoint and WebSub verification use it too (same SSRF guard). */
+  readonly sender: HttpSender;
   readonly fanOut: FanOutPageDeps;
   /** The delivery use case's ports; `log` receives one trace line per attempt, `warn` what went wrong on the side. */
   readonly deliver: (logs: { log: (line: string) => void; warn: (message: string) => void }) => DeliverDeps;
@@ -43,7 +46,16 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
       queue,
       attemptLog,
       lookup,
-      fanOut: { events: base.events, webhooks: base.webhooks, queue, pageSize: config.FANOUT_PAGE_SIZE, maxDeliveriesPerMessage: config.MAX_DELIVERIES_PER_MESSAGE },
+      sender,
+      fanOut: {
+        events: base.events,
+        webhooks: base.webhooks,
+        queue,
+        pageSize: config.FANOUT_PAGE_SIZE,
+        maxDeliveriesPerMessage: config.MAX_DELIVERIES_PER_MESSAGE,
+        clock: base.clock,
+        disabledEvents: new Set(config.DISABLED_EVENTS),
+      },
       deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn }),
     };
   }

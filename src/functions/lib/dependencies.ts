@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { storageHealthProbes } from '../../adapters/tables/healthProbes';
 import { tableEventStore } from '../../adapters/tables/tableEventStore';
 import { ensuredTable } from '../../adapters/tables/tables';
+import { tableTenantStore } from '../../adapters/tables/tableTenantStore';
 import { tableWebhookStore } from '../../adapters/tables/tableWebhookStore';
 import { type Config, getConfig } from '../../config';
 import type { EventId } from '../../domain/events';
@@ -10,12 +11,15 @@ import { type Clock, systemClock } from '../../ports/clock';
 import type { EventStore } from '../../ports/eventStore';
 import type { HealthProbe } from '../../ports/healthProbe';
 import type { RandomBytes } from '../../ports/random';
+import type { TenantStore } from '../../ports/tenantStore';
 import type { WebhookStore } from '../../ports/webhookStore';
 
 /** Everything the HTTP functions use, built once per process from the settings. */
 export type Dependencies = {
   readonly config: Config;
   readonly webhooks: WebhookStore;
+  /** Tenants share the registry table (their own partition): docs/tenants.md. */
+  readonly tenants: TenantStore;
   readonly events: EventStore;
   readonly healthProbes: readonly HealthProbe[];
   readonly clock: Clock;
@@ -33,6 +37,7 @@ export const getDependencies = (): Dependencies => {
     cached = {
       config,
       webhooks: tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE })),
+      tenants: tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE })),
       events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE })),
       healthProbes: storageHealthProbes(connectionString),
       clock: systemClock,

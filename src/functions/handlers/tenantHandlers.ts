@@ -1,0 +1,146 @@
+import type { HttpRequest } from '@azure/functions';
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import type { HttpSender } from '../../adapters/http/httpSender';
+import type { AppError } from '../../domain/errors';
+import { tenantView } from '../../domain/tenant';
+import { toView } from '../../domain/webhook';
+import type { TenantStore } from '../../ports/tenantStore';
+import type { Clock } from '../../ports/clock';
+import type { RandomBytes } from '../../ports/random';
+import type { WebhookStore } from '../../ports/webhookStore';
+import { getTenant, revokeTenantKey, rotateTenantKey } from '../../usecases/changeTenantKey';
+import { createTenant } from '../../usecases/createTenant';
+import { listWebhooks } from '../../usecases/listWebhooks';
+import { rotateWebhookSecret } from '../../usecases/rotateWebhookSecret';
+import { verifyWebhook } from '../../usecases/verifyEndpoint';
+import { requireBearer } from '../lib/auth';
+import { readJsonBody } from '../lib/body';
+import { errorResponse, type Handler, json } from '../lib/responses';
+import { principalOf } from './webhookHandlers';
+
+const MAX_SMALL_BODY_BYTES = 4 * 1024;
+
+export type TenantHandlerDeps = {
+  readonly adminApiKey: string;
+  readonly tenants: TenantStore;
+  readonly webhooks: WebhookStore;
+  readonly clock: Clock;
+  readonly randomBytes: RandomBytes;
+  readonly sender: HttpSender;
+};
+
+type Answer = { status: number; body: unknown };
+
+const answer = (run: TE.TaskEither<AppError, Answer>, context: Parameters<Handler>[1]) =>
+  pipe(
+    run,
+    TE.match(
+      (error) => errorResponse(error, context),
+      (a) => json(a.status, a.body),
+    ),
+  )();
+
+/** Tenant management is the admin's alone: a tenant key gets 401 here like any other wrong key. */
+const adminOnly =
+  (deps: TenantHandlerDeps, operation: (request: HttpRequest) => TE.TaskEither<AppError, Answer>): Handler =>
+  async (request, context) =>
+    answer(
+      pipe(
+        TE.fromEither(requireBearer(request, deps.adminApiKey)),
+        TE.chain(() => operation(request)),
+      ),
+      context,
+    );
+
+const jsonBody = (request: HttpRequest): TE.TaskEither<AppError, unknown> => () => readJsonBody(request, MAX_SMALL_BODY_BYTES);
+
+/** A JSON body that may be absent (`{}` then): rotating with the default overlap needs no body. */
+const optionalBody = (request: HttpRequest): TE.TaskEither<AppError, unknown> => async () => {
+  const read = await readJsonBody(request, MAX_SMALL_BODY_BYTES);
+  return E.isLeft(read) && read.left.kind === 'Invalid' && read.left.details[0]?.startsWith('(body): is required') === true ? E.right({}) : read;
+};
+
+/** POST /api/tenants: 201 with the tenant and its API key (shown only here and on rotation). */
+export const createTenantHandler = (deps: TenantHandlerDeps): Handler =>
+  adminOnly(deps, (request) =>
+    pipe(
+      jsonBody(request),
+      TE.chain(createTenant(deps)),
+      TE.map(({ tenant, apiKey }) => ({ status: 201, body: { ...tenantView(tenant), apiKey } })),
+    ),
+  );
+
+/** GET /api/tenants?limit=&continuationToken= */
+export const listTenantsHandler = (deps: TenantHandlerDeps): Handler =>
+  adminOnly(deps, (request) => {
+    const limit = request.query.get('limit');
+    const token = request.query.get('continuationToken');
+    const n = limit === null ? 50 : /^[0-9]{1,3}$/.test(limit) ? Number(limit) : NaN;
+    if (!(n >= 1 && n <= 100)) return TE.left({ kind: 'Invalid', message: 'The query is invalid', details: ['limit: must be an integer from 1 to 100'] });
+    return pipe(
+      deps.tenants.list({ limit: n, ...(token === null ? {} : { continuationToken: token }) }),
+      TE.map((page) => ({ status: 200, body: { items: page.items.map(tenantView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } })),
+    );
+  });
+
+/** GET /api/tenants/{id} */
+export const getTenantHandler = (deps: TenantHandlerDeps): Handler =>
+  adminOnly(deps, (request) => pipe(getTenant(deps)(request.params.id ?? ''), TE.map((tenant) => ({ status: 200, body: tenantView(tenant) }))));
+
+/** POST /api/tenants/{id}/rotate-key: 200 with the new key; the old one stops at once. */
+export const rotateTenantKeyHandler = (deps: TenantHandlerDeps): Handler =>
+  adminOnly(deps, (request) =>
+    pipe(
+      rotateTenantKey(deps)(request.params.id ?? ''),
+      TE.map(({ tenant, apiKey }) => ({ status: 200, body: { ...tenantView(tenant), apiKey } })),
+    ),
+  );
+
+/** DELETE /api/tenants/{id}/key: 200 with the tenant, now without a key. */
+export const revokeTenantKeyHandler = (deps: TenantHandlerDeps): Handler =>
+  adminOnly(deps, (request) => pipe(revokeTenantKey(deps)(request.params.id ?? ''), TE.map((tenant) => ({ status: 200, body: tenantView(tenant) }))));
+
+/** GET /api/tenants/{id}/webhooks: the admin's view of one tenant's webhooks. */
+export const tenantWebhooksHandler = (deps: TenantHandlerDeps): Handler =>
+  adminOnly(deps, (request) =>
+    pipe(
+      getTenant(deps)(request.params.id ?? ''),
+      TE.chain((tenant) => listWebhooks(deps.webhooks)(Object.fromEntries(request.query.entries()), { kind: 'Tenant', tenantId: tenant.id })),
+      TE.map((page) => ({ status: 200, body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } })),
+    ),
+  );
+
+/**
+ * POST /api/webhooks/{id}/rotate-secret {"overlapSeconds"?}: 200 with the webhook and its new secret
+ * (shown only here) and when the old one stops signing.
+ */
+export const rotateSecretHandler = (deps: TenantHandlerDeps): Handler => async (request, context) =>
+  answer(
+    pipe(
+      principalOf(deps)(request),
+      TE.chain((principal) =>
+        pipe(
+          optionalBody(request),
+          TE.chain((body) => rotateWebhookSecret(deps)({ id: request.params.id ?? '', body, principal })),
+        ),
+      ),
+      TE.map((webhook) => ({
+        status: 200,
+        body: { ...toView(webhook), secret: webhook.secret, ...(webhook.previousSecrets?.[0] === undefined ? {} : { previousSecretExpiresAt: webhook.previousSecrets[0].expiresAt }) },
+      })),
+    ),
+    context,
+  );
+
+/** POST /api/webhooks/{id}/verify: challenges the endpoint again; 200 {"verified", "detail", "webhook"}. */
+export const verifyWebhookHandler = (deps: TenantHandlerDeps): Handler => async (request, context) =>
+  answer(
+    pipe(
+      principalOf(deps)(request),
+      TE.chain((principal) => verifyWebhook(deps)({ id: request.params.id ?? '', principal })),
+      TE.map((outcome) => ({ status: 200, body: { verified: outcome.verified, detail: outcome.detail, webhook: toView(outcome.webhook) } })),
+    ),
+    context,
+  );

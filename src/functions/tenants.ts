@@ -1,0 +1,30 @@
+import { app } from '@azure/functions';
+import {
+  createTenantHandler,
+  getTenantHandler,
+  listTenantsHandler,
+  revokeTenantKeyHandler,
+  rotateSecretHandler,
+  rotateTenantKeyHandler,
+  tenantWebhooksHandler,
+  verifyWebhookHandler,
+} from './handlers/tenantHandlers';
+import { getDeliveryDependencies } from './lib/deliveryDependencies';
+
+/* Tenants (admin only), and the webhook routes that rotate a secret or re-run endpoint verification. */
+
+const deps = getDeliveryDependencies();
+const handlerDeps = { ...deps, adminApiKey: deps.config.ADMIN_API_KEY };
+
+app.http('tenants', {
+  route: 'tenants',
+  methods: ['GET', 'POST'],
+  authLevel: 'anonymous',
+  handler: (request, context) => (request.method.toUpperCase() === 'POST' ? createTenantHandler(handlerDeps) : listTenantsHandler(handlerDeps))(request, context),
+});
+app.http('tenant', { route: 'tenants/{id}', methods: ['GET'], authLevel: 'anonymous', handler: getTenantHandler(handlerDeps) });
+app.http('tenantRotateKey', { route: 'tenants/{id}/rotate-key', methods: ['POST'], authLevel: 'anonymous', handler: rotateTenantKeyHandler(handlerDeps) });
+app.http('tenantRevokeKey', { route: 'tenants/{id}/key', methods: ['DELETE'], authLevel: 'anonymous', handler: revokeTenantKeyHandler(handlerDeps) });
+app.http('tenantWebhooks', { route: 'tenants/{id}/webhooks', methods: ['GET'], authLevel: 'anonymous', handler: tenantWebhooksHandler(handlerDeps) });
+app.http('webhookRotateSecret', { route: 'webhooks/{id}/rotate-secret', methods: ['POST'], authLevel: 'anonymous', handler: rotateSecretHandler(handlerDeps) });
+app.http('webhookVerify', { route: 'webhooks/{id}/verify', methods: ['POST'], authLevel: 'anonymous', handler: verifyWebhookHandler(handlerDeps) });

@@ -1,0 +1,16 @@
+import type * as TE from 'fp-ts/TaskEither';
+import type { AppError } from '../domain/errors';
+import type { KeyHash, Tenant, TenantId } from '../domain/tenant';
+
+export type TenantPage = { readonly items: readonly Tenant[]; readonly continuationToken?: string };
+
+export type TenantStore = {
+  /** Stores a tenant and, atomically, the lookup row of its key hash. */
+  create(tenant: Tenant): TE.TaskEither<AppError, Tenant>;
+  get(id: TenantId): TE.TaskEither<AppError, Tenant>;
+  list(page: { limit: number; continuationToken?: string }): TE.TaskEither<AppError, TenantPage>;
+  /** Replaces the key (or removes it, with null): the old key stops working in the same transaction. */
+  setKey(id: TenantId, key: { keyHash: KeyHash; keyCreatedAt: string } | null): TE.TaskEither<AppError, Tenant>;
+  /** The tenant holding the key with this hash; undefined when no tenant does (one point read). */
+  findByKeyHash(hash: KeyHash): TE.TaskEither<AppError, TenantId | undefined>;
+};
