@@ -49,6 +49,12 @@ describe('POST /api/events', () => {
     expect(notJson.status).toBe(400);
   });
 
+  test('answers 413 for a body over the size limit', async () => {
+    // Larger than any limit the dispatcher accepts: a queue message holds at most 64 KB.
+    const huge = { name: 'ping', payload: { name: 'x'.repeat(100 * 1024) } };
+    expect((await scenario.client.request({ method: 'POST', path: '/api/events', key: keys().ingest, body: huge })).status).toBe(413);
+  });
+
   test('answers 202 with the id it was given, or a new one', async () => {
     const id = scenario.unique('given');
     expect(await scenario.client.postEvent({ id, name: 'service:subscribed', payload: { serviceId: scenario.unique('nobody'), fiscalCode: randomFiscalCode() } })).toEqual({ id });
