@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Three targets from one build (see __integrations__/README.md, "docker compose"):
+# Two images from one build stage (see __integrations__/README.md, "docker compose"):
 #   app    the function app on the official Azure Functions Node image
 #   agent  the integration test agent, pointed at the app by environment variables
 # Not exercised on machines without a Docker engine (ours and CI run the embedded mode).
