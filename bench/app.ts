@@ -42,6 +42,8 @@ const appDirWith = (queues: Record<string, unknown> | undefined): { dir: string;
   hostJson.extensions = { ...hostJson.extensions, queues: { ...hostJson.extensions?.queues, ...queues } };
   writeFileSync(path.join(dir, 'host.json'), JSON.stringify(hostJson, null, 2));
   writeFileSync(path.join(dir, 'package.json'), readFileSync(path.join(REPO_ROOT, 'package.json')));
+  // The host reads binding expressions (%DELIVERIES_QUEUE%) from it when the environment lacks them.
+  writeFileSync(path.join(dir, 'local.settings.json.example'), readFileSync(path.join(REPO_ROOT, 'local.settings.json.example')));
   symlinkSync(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), 'dir');
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 };

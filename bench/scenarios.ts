@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expectedDeliveryId, type RunningApp } from './app';
 import { runConcurrently } from './baselines';
+import { cpuMsPer, cpuSnapshot } from './cpu';
 import type { CountingProxy } from './proxy';
 import type { Receivers } from './receivers';
 import { type Distribution, distribution, round } from './stats';
@@ -73,6 +74,8 @@ export type Throughput = {
   ingest: Distribution;
   acceptedToDeliveredAtSaturation: Distribution;
   storage: { transactions: number; perDelivery: number; counts: OpCount[] };
+  /** CPU milliseconds per delivery, per process (host, azurite, proxy, bench). */
+  cpuMsPerDelivery: Record<string, number>;
 };
 
 /** Posts `events` events as fast as POST_CONCURRENCY clients can, each to `fanOut` webhooks, and waits for every delivery. */
@@ -80,6 +83,7 @@ export const measureThroughput = async (env: Env, input: { fanOut: number; event
   const group = `fo${input.fanOut}`;
   const webhooks = await registerGroup(env, { group, count: input.fanOut });
   const before = await env.proxy.snapshot();
+  const cpuBefore = cpuSnapshot();
   const repeatsBefore = env.receivers.repeats();
   const posted: Posted[] = [];
   const started = performance.now();
@@ -92,6 +96,7 @@ export const measureThroughput = async (env: Env, input: { fanOut: number; event
   env.progress(`  fan-out ${input.fanOut}: ${accepted.length}/${input.events} events accepted in ${round(postedFor, 2)} s; waiting for ${expected} deliveries`);
   const complete = await env.receivers.waitFor(() => env.receivers.distinctIn(group) >= expected, input.drainTimeoutMs);
   if (!complete) env.progress(`  fan-out ${input.fanOut}: only ${env.receivers.distinctIn(group)} of ${expected} deliveries within ${input.drainTimeoutMs} ms`);
+  const cpuAfter = cpuSnapshot();
   await sleep(SETTLE_MS);
   const counts = diffCounts(before, await env.proxy.snapshot());
   const { latencies, lastArrival } = deliveryLatencies(env, accepted, webhooks);
@@ -112,6 +117,7 @@ export const measureThroughput = async (env: Env, input: { fanOut: number; event
     ingest: distribution(posted.map((p) => p.acceptedAt - p.sentAt)),
     acceptedToDeliveredAtSaturation: distribution(latencies),
     storage: { transactions, perDelivery: round(transactions / Math.max(1, latencies.length), 3), counts },
+    cpuMsPerDelivery: cpuMsPer(cpuBefore, cpuAfter, latencies.length),
   };
 };
 
@@ -265,15 +271,17 @@ export const measureScale = async (
     seed: (input: { count: number; firstIndex: number; urlFor: (i: number) => string }) => Promise<void>;
   },
 ): Promise<ScalePoint[]> => {
-  const target = 'scale';
-  const webhooks = await registerGroup(env, { group: target, count: input.matching });
-  let registered = input.matching;
+  let registered = 0;
   const points: ScalePoint[] = [];
   for (const size of input.sizes) {
-    const adding = Math.max(0, size - registered);
+    const adding = Math.max(0, size - registered - input.matching);
     const regStarted = performance.now();
     await input.seed({ count: adding, firstIndex: registered, urlFor: (i) => env.receivers.urlFor('fill', i) });
-    registered += adding;
+    // The matching ones are registered last: ids grow with time, so they sit on the last page and
+    // their arrival marks the end of the whole scan. Earlier sizes' matching webhooks now only fill.
+    const target = `scale${size}`;
+    const webhooks = await registerGroup(env, { group: target, count: input.matching });
+    registered += adding + input.matching;
     const registrationSeconds = (performance.now() - regStarted) / 1000;
     env.progress(`  scale: ${registered} webhooks registered (${adding} added in ${round(registrationSeconds, 1)} s); posting ${input.eventsPerSize} events`);
     const before = await env.proxy.snapshot();
@@ -281,7 +289,7 @@ export const measureScale = async (
     let pages: number | undefined;
     let lastEvent: string | undefined;
     for (let i = 0; i < input.eventsPerSize; i++) {
-      const p = await post(env, `${target}-${size}-${runTag}-${i}`, target);
+      const p = await post(env, `${target}-${runTag}-${i}`, target);
       if (p.status !== 202) continue;
       const ids = webhooks.map((w) => expectedDeliveryId(p.id, w));
       const arrived = await env.receivers.waitFor(() => ids.every((d) => env.receivers.firstArrival.has(d)), input.deliveryTimeoutMs);
