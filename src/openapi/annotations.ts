@@ -5,6 +5,8 @@ import { DeliveryId } from '../domain/delivery';
 import { EVENT_ID_PATTERN, EventId } from '../domain/events';
 import { FISCAL_CODE_PATTERN, FiscalCode } from '../domain/fiscalCode';
 import { NonEmptyString } from '../domain/strings';
+import { MAX_TENANT_NAME_LENGTH, TenantInput, TenantName } from '../domain/tenant';
+import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
 import {
   AttributeName,
   Attributes,
@@ -79,6 +81,7 @@ const base: Annotations = {
   [`an object of (${AttributeValue.name} | null)`]: { type: 'object', propertyNames: attributeName, additionalProperties: orNull(attributeValue) },
   [`an object of (${HeaderValue.name} | null)`]: { type: 'object', propertyNames: headerName, additionalProperties: orNull(headerValue) },
   [WebhookId.name]: { type: 'string', pattern: WEBHOOK_ID_PATTERN, description: 'A ULID' },
+  [TenantName.name]: { type: 'string', minLength: 1, maxLength: MAX_TENANT_NAME_LENGTH, description: 'Visible characters' },
   'a tenant id': { type: 'string', pattern: WEBHOOK_ID_PATTERN, description: 'The owning tenant (a ULID); absent for the admin' },
   [WebhookSecret.name]: { type: 'string', pattern: WEBHOOK_SECRET_PATTERN },
   [IsoTimestamp.name]: { type: 'string', format: 'date-time' },
@@ -99,7 +102,9 @@ export const wrappedCodec = (outer: t.Decoder<unknown, unknown>): t.Mixed => {
 
 export const ANNOTATIONS: Annotations = {
   ...base,
-  // Both refuse unknown fields (a typo is an error, not a no-op).
+  // These refuse unknown fields (a typo is an error, not a no-op).
+  [TenantInput.name]: { ...toJsonSchema(wrappedCodec(TenantInput), base), additionalProperties: false },
+  [RotateSecretInput.name]: { ...toJsonSchema(wrappedCodec(RotateSecretInput), base), additionalProperties: false },
   [WebhookInput.name]: { ...toJsonSchema(wrappedCodec(WebhookInput), base), additionalProperties: false },
   [WebhookPatch.name]: {
     ...toJsonSchema(wrappedCodec(WebhookPatch), base),

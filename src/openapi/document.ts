@@ -7,8 +7,16 @@ import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../usecases/listWebhooks';
 import { DEFAULT_EVENTS_LIMIT, DEFAULT_EVENTS_SINCE_HOURS, MAX_EVENTS_LIMIT, MAX_EVENTS_SINCE_HOURS } from '../usecases/listRecentEvents';
 import { ANNOTATIONS } from './annotations';
 import { type JsonSchema, toJsonSchema } from './jsonSchema';
+import { TenantInput } from '../domain/tenant';
+import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
 import {
   AttemptList,
+  CreatedWebhook,
+  RotatedWebhook,
+  TenantPage,
+  TenantView,
+  TenantWithKey,
+  VerificationOutcome,
   ErrorBody,
   EventAccepted,
   EventList,
@@ -30,7 +38,8 @@ import * as X from './examples';
  * route the app registers is documented here.
  */
 
-type Security = 'admin' | 'ingest' | 'none';
+/** `registry`: the admin key, or a tenant's key for that tenant's own webhooks. */
+type Security = 'admin' | 'registry' | 'ingest' | 'none';
 
 /** A named codec published under components/schemas, referenced by name. */
 const COMPONENTS = {
@@ -49,6 +58,14 @@ const COMPONENTS = {
   RedriveRequest,
   RedriveReport,
   HealthReport,
+  CreatedWebhook,
+  RotatedWebhook,
+  RotateSecretInput,
+  VerificationOutcome,
+  TenantInput,
+  TenantView,
+  TenantWithKey,
+  TenantPage,
 } as const satisfies Record<string, t.Decoder<unknown, unknown>>;
 export type ComponentName = keyof typeof COMPONENTS;
 
@@ -146,10 +163,10 @@ export const OPERATIONS: readonly Operation[] = [
     operationId: 'createWebhook',
     summary: 'Register a webhook; the answer holds its signing secret (shown only here)',
     tag: 'webhooks',
-    security: 'admin',
+    security: 'registry',
     request: { schema: 'WebhookInput', decode: decodeWith(WebhookInput), examples: { serviceHook: X.webhookInput } },
     responses: {
-      201: { description: 'The stored webhook with its secret', schema: 'Webhook', examples: { created: X.webhook } },
+      201: { description: 'The stored webhook with its secret (and the verification outcome, when one was asked)', schema: 'CreatedWebhook', examples: { created: X.webhook } },
       400: invalid({ badUrl: X.invalidWebhook }),
       401: unauthorized,
       413: tooLarge,
@@ -162,7 +179,7 @@ export const OPERATIONS: readonly Operation[] = [
     operationId: 'listWebhooks',
     summary: 'Registered webhooks, in creation order, a page at a time',
     tag: 'webhooks',
-    security: 'admin',
+    security: 'registry',
     parameters: [
       intQuery({ name: 'limit', min: 1, max: MAX_LIST_LIMIT, fallback: DEFAULT_LIST_LIMIT, description: 'Page size' }),
       { name: 'continuationToken', in: 'query', required: false, description: 'From the previous page', schema: { type: 'string' } },
@@ -180,7 +197,7 @@ export const OPERATIONS: readonly Operation[] = [
     operationId: 'getWebhook',
     summary: 'One webhook (without its secret)',
     tag: 'webhooks',
-    security: 'admin',
+    security: 'registry',
     parameters: [idParam('webhook')],
     responses: { 200: { description: 'The webhook', schema: 'WebhookView', examples: { webhook: X.webhookView } }, 401: unauthorized, 404: notFound('webhook'), 503: unavailable },
   },
@@ -190,7 +207,7 @@ export const OPERATIONS: readonly Operation[] = [
     operationId: 'replaceWebhook',
     summary: 'Replace every field but id, secret and createdAt (omitted optional fields reset)',
     tag: 'webhooks',
-    security: 'admin',
+    security: 'registry',
     parameters: [idParam('webhook')],
     request: { schema: 'WebhookInput', decode: decodeWith(WebhookInput), examples: { serviceHook: X.webhookInput } },
     responses: {
@@ -208,7 +225,7 @@ export const OPERATIONS: readonly Operation[] = [
     operationId: 'patchWebhook',
     summary: 'Change some fields (JSON merge patch)',
     tag: 'webhooks',
-    security: 'admin',
+    security: 'registry',
     parameters: [idParam('webhook')],
     request: { schema: 'WebhookPatch', decode: decodeWith(WebhookPatch), examples: { disable: { disabled: true }, headers: { headers: { 'X-Tenant': 't1', Authorization: null } } } },
     responses: {
@@ -226,9 +243,126 @@ export const OPERATIONS: readonly Operation[] = [
     operationId: 'deleteWebhook',
     summary: 'Delete a webhook',
     tag: 'webhooks',
-    security: 'admin',
+    security: 'registry',
     parameters: [idParam('webhook')],
     responses: { 204: { description: 'Deleted' }, 401: unauthorized, 404: notFound('webhook'), 503: unavailable },
+  },
+  {
+    method: 'post',
+    path: '/api/webhooks/{id}/rotate-secret',
+    operationId: 'rotateWebhookSecret',
+    summary: 'A new signing secret; the old one keeps signing (beside it) for overlapSeconds (default a day)',
+    tag: 'webhooks',
+    security: 'registry',
+    parameters: [idParam('webhook')],
+    request: { schema: 'RotateSecretInput', decode: decodeWith(RotateSecretInput), examples: { default: {}, overlap: { overlapSeconds: 3600 } } },
+    responses: {
+      200: { description: 'The webhook with its new secret (shown only here)', schema: 'RotatedWebhook', examples: { rotated: X.rotatedWebhook } },
+      400: invalid({ badOverlap: X.badOverlap }),
+      401: unauthorized,
+      404: notFound('webhook'),
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/webhooks/{id}/verify',
+    operationId: 'verifyWebhook',
+    summary: 'Challenge the endpoint again (endpoint verification)',
+    tag: 'webhooks',
+    security: 'registry',
+    parameters: [idParam('webhook')],
+    responses: {
+      200: { description: 'Whether the endpoint answered the challenge', schema: 'VerificationOutcome', examples: { verified: X.verification } },
+      401: unauthorized,
+      404: notFound('webhook'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/tenants',
+    operationId: 'createTenant',
+    summary: 'Create a tenant; the answer holds its API key (shown only here and on rotation)',
+    tag: 'tenants',
+    security: 'admin',
+    request: { schema: 'TenantInput', decode: decodeWith(TenantInput), examples: { tenant: { name: 'Payments team' } } },
+    responses: {
+      201: { description: 'The tenant and its key', schema: 'TenantWithKey', examples: { created: X.tenantWithKey } },
+      400: invalid({ unknownField: X.badTenant }),
+      401: unauthorized,
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/tenants',
+    operationId: 'listTenants',
+    summary: 'Tenants, a page at a time',
+    tag: 'tenants',
+    security: 'admin',
+    parameters: [
+      intQuery({ name: 'limit', min: 1, max: 100, fallback: 50, description: 'Page size' }),
+      { name: 'continuationToken', in: 'query', required: false, description: 'From the previous page', schema: { type: 'string' } },
+    ],
+    responses: {
+      200: { description: 'One page', schema: 'TenantPage', examples: { page: { items: [X.tenantView] } } },
+      400: invalid({ badLimit: X.badLimit }),
+      401: unauthorized,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/tenants/{id}',
+    operationId: 'getTenant',
+    summary: 'One tenant (never its key)',
+    tag: 'tenants',
+    security: 'admin',
+    parameters: [idParam('tenant')],
+    responses: { 200: { description: 'The tenant', schema: 'TenantView', examples: { tenant: X.tenantView } }, 401: unauthorized, 404: notFound('tenant'), 503: unavailable },
+  },
+  {
+    method: 'post',
+    path: '/api/tenants/{id}/rotate-key',
+    operationId: 'rotateTenantKey',
+    summary: 'A new key for the tenant; the old one stops at once',
+    tag: 'tenants',
+    security: 'admin',
+    parameters: [idParam('tenant')],
+    responses: { 200: { description: 'The tenant and its new key', schema: 'TenantWithKey', examples: { rotated: X.tenantWithKey } }, 401: unauthorized, 404: notFound('tenant'), 503: unavailable },
+  },
+  {
+    method: 'delete',
+    path: '/api/tenants/{id}/key',
+    operationId: 'revokeTenantKey',
+    summary: "Revoke the tenant's key (the tenant and its webhooks stay)",
+    tag: 'tenants',
+    security: 'admin',
+    parameters: [idParam('tenant')],
+    responses: { 200: { description: 'The tenant, now without a key', schema: 'TenantView', examples: { revoked: X.revokedTenant } }, 401: unauthorized, 404: notFound('tenant'), 503: unavailable },
+  },
+  {
+    method: 'get',
+    path: '/api/tenants/{id}/webhooks',
+    operationId: 'listTenantWebhooks',
+    summary: "One tenant's webhooks (the admin's view)",
+    tag: 'tenants',
+    security: 'admin',
+    parameters: [
+      idParam('tenant'),
+      intQuery({ name: 'limit', min: 1, max: MAX_LIST_LIMIT, fallback: DEFAULT_LIST_LIMIT, description: 'Page size' }),
+      { name: 'continuationToken', in: 'query', required: false, description: 'From the previous page', schema: { type: 'string' } },
+    ],
+    responses: {
+      200: { description: 'One page', schema: 'WebhookPage', examples: { page: X.webhookPage } },
+      400: invalid({ badLimit: X.badLimit }),
+      401: unauthorized,
+      404: notFound('tenant'),
+      503: unavailable,
+    },
   },
   {
     method: 'get',
@@ -236,7 +370,7 @@ export const OPERATIONS: readonly Operation[] = [
     operationId: 'listWebhookAttempts',
     summary: 'Recent attempts of a webhook that were not first-try successes, newest first',
     tag: 'ops',
-    security: 'admin',
+    security: 'registry',
     parameters: [idParam('webhook'), intQuery({ name: 'limit', min: 1, max: MAX_ATTEMPTS_LIMIT, fallback: DEFAULT_ATTEMPTS_LIMIT, description: 'At most this many attempts' })],
     responses: {
       200: { description: 'Attempts', schema: 'AttemptList', examples: { attempts: X.attemptList } },
@@ -318,7 +452,7 @@ export const codecOf = (name: ComponentName): t.Decoder<unknown, unknown> => COM
 const ref = (name: ComponentName): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const exampleMap = (examples: Readonly<Record<string, unknown>>): JsonSchema => Object.fromEntries(Object.entries(examples).map(([k, value]) => [k, { value }]));
 
-const SECURITY: Record<Security, readonly JsonSchema[]> = { admin: [{ adminKey: [] }], ingest: [{ ingestKey: [] }], none: [] };
+const SECURITY: Record<Security, readonly JsonSchema[]> = { admin: [{ adminKey: [] }], registry: [{ adminKey: [] }, { tenantKey: [] }], ingest: [{ ingestKey: [] }], none: [] };
 
 const responseObject = (r: Operation['responses'][string]): JsonSchema => {
   if ('schema' in r) return { description: r.description, content: { 'application/json': { schema: ref(r.schema), examples: exampleMap(r.examples) } } };
@@ -355,6 +489,7 @@ export const openApiDocument = (): JsonSchema => {
     tags: [
       { name: 'events', description: 'Ingest and event status' },
       { name: 'webhooks', description: 'The webhook registry' },
+      { name: 'tenants', description: 'Tenants and their keys (admin only)' },
       { name: 'ops', description: 'Attempts, poison, health, this document and the console' },
     ],
     paths,
@@ -362,7 +497,8 @@ export const openApiDocument = (): JsonSchema => {
       schemas: componentSchemas(),
       securitySchemes: {
         ingestKey: { type: 'http', scheme: 'bearer', description: 'INGEST_API_KEY: POST /api/events only' },
-        adminKey: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY: the registry, event status and ops routes' },
+        adminKey: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY: every route but ingest' },
+        tenantKey: { type: 'http', scheme: 'bearer', description: "A tenant's key (whtk_...): that tenant's own webhooks only (registry routes and attempts)" },
       },
     },
   };

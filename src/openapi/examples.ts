@@ -108,3 +108,13 @@ export const poisonList = {
     },
   ],
 };
+
+export const rotatedWebhook = { ...webhookView, secret: 'whsec_Q2hhbmdlZFNlY3JldEZvclRoZUV4YW1wbGUwMDAwMDA=', previousSecretExpiresAt: '2025-01-16T10:30:00.000Z' };
+export const verification = { verified: true, detail: 'the endpoint echoed the challenge', webhook: webhookView };
+export const badOverlap = { error: 'Invalid', message: 'The rotation is invalid', details: ['overlapSeconds: must be whole seconds from 0 to 2592000'] };
+
+const TENANT_ID = '01J0Z7X3V1F6Q8R2T4W6Y8A0C7';
+export const tenantView = { id: TENANT_ID, name: 'Payments team', hasKey: true, keyCreatedAt: AT, createdAt: AT };
+export const revokedTenant = { id: TENANT_ID, name: 'Payments team', hasKey: false, createdAt: AT };
+export const tenantWithKey = { ...tenantView, apiKey: 'whtk_3q2-7wEXAMPLEKEYnotrealAAAAAAAAAAAAAAAAAAAA' };
+export const badTenant = { error: 'Invalid', message: 'The tenant is invalid', details: ['title: is not a known field (known: name)'] };

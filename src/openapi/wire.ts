@@ -5,7 +5,8 @@ import { DeliveryMessage, PoisonEntry } from '../domain/delivery';
 import type { AppErrorKind } from '../domain/errors';
 import { EventId } from '../domain/events';
 import { AttemptResult } from '../domain/outcome';
-import { IsoTimestamp, Webhook } from '../domain/webhook';
+import { type TenantView as TenantViewType, TenantId } from '../domain/tenant';
+import { IsoTimestamp, Webhook, WebhookSecret } from '../domain/webhook';
 import type { WebhookView as WebhookViewType } from '../domain/webhook';
 import type { ErrorBody as ErrorBodyType } from '../functions/lib/responses';
 import type { AttemptDecision, AttemptLogEntry } from '../ports/attemptLog';
@@ -122,17 +123,26 @@ export const HealthReport = t.intersection(
   'HealthReport',
 );
 
+export const CreatedWebhook = t.intersection([Webhook, t.partial({ verification: t.type({ detail: t.string }) })], 'CreatedWebhook');
+export const RotatedWebhook = t.intersection([WebhookView, t.type({ secret: WebhookSecret }), t.partial({ previousSecretExpiresAt: IsoTimestamp })], 'RotatedWebhook');
+export const VerificationOutcome = t.type({ verified: t.boolean, detail: t.string, webhook: WebhookView }, 'VerificationOutcome');
+
+export const TenantView = t.intersection([t.type({ id: TenantId, name: t.string, hasKey: t.boolean, createdAt: IsoTimestamp }), t.partial({ keyCreatedAt: IsoTimestamp })], 'TenantView');
+export const TenantWithKey = t.intersection([TenantView, t.type({ apiKey: t.string })], 'TenantWithKey');
+export const TenantPage = t.intersection([t.type({ items: t.array(TenantView) }), t.partial({ continuationToken: t.string })], 'TenantPage');
+
 /* Compile-time ties: a use-case answer must be a value of its codec's type. */
 type Assignable<From, To> = [From] extends [To] ? true : never;
 const ties: [
   Assignable<ErrorBodyType, ErrorBody>,
   Assignable<WebhookViewType, WebhookView>,
+  Assignable<TenantViewType, t.TypeOf<typeof TenantView>>,
   Assignable<DispatchStateType, t.TypeOf<typeof DispatchState>>,
   Assignable<DeliveryViewType, t.TypeOf<typeof DeliveryView>>,
   Assignable<EventStatusViewType, EventStatusView>,
   Assignable<AttemptLogEntry, t.TypeOf<typeof AttemptLogEntryView>>,
   Assignable<PoisonViewType, t.TypeOf<typeof PoisonView>>,
   Assignable<RedriveReportType, t.TypeOf<typeof RedriveReport>>,
-] = [true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true];
 export const TIED_TYPES = ties.length;
 

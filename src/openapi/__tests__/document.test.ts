@@ -4,6 +4,8 @@ import { EventId } from '../../domain/events';
 import { FiscalCode } from '../../domain/fiscalCode';
 import { DeliveryId } from '../../domain/delivery';
 import { AttributeName, HeaderName, HeaderValue, Subscription, WebhookId, WebhookInput, WebhookPatch, WebhookSecret } from '../../domain/webhook';
+import { TenantInput } from '../../domain/tenant';
+import { RotateSecretInput } from '../../usecases/rotateWebhookSecret';
 import { ANNOTATIONS } from '../annotations';
 import { codecOf, type ComponentName, OPERATIONS, openApiDocument } from '../document';
 import { type JsonSchema, MissingAnnotationError, toJsonSchema } from '../jsonSchema';
@@ -26,16 +28,19 @@ const responseExamples: (Example & { status: string })[] = OPERATIONS.flatMap((o
 const allExamples: Example[] = [...requestExamples, ...responseExamples];
 
 describe('the OpenAPI document', () => {
-  it('is OpenAPI 3.1 with two bearer schemes, and every operation says which key it needs', () => {
+  it('is OpenAPI 3.1 with bearer schemes (ingest, admin, tenant), and every operation says which key it needs', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect((doc.components as JsonSchema).securitySchemes).toEqual({
       ingestKey: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
       adminKey: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      tenantKey: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
     });
     const paths = doc.paths as Record<string, Record<string, JsonSchema>>;
-    for (const op of OPERATIONS) expect(paths[op.path]?.[op.method]?.security).toEqual(op.security === 'none' ? [] : [{ [`${op.security}Key`]: [] }]);
+    const expected = { none: [], ingest: [{ ingestKey: [] }], admin: [{ adminKey: [] }], registry: [{ adminKey: [] }, { tenantKey: [] }] };
+    for (const op of OPERATIONS) expect(paths[op.path]?.[op.method]?.security).toEqual(expected[op.security]);
     expect(paths['/api/events']?.post?.security).toEqual([{ ingestKey: [] }]);
-    expect(paths['/api/webhooks']?.get?.security).toEqual([{ adminKey: [] }]);
+    expect(paths['/api/webhooks']?.get?.security).toEqual([{ adminKey: [] }, { tenantKey: [] }]);
+    expect(paths['/api/tenants']?.post?.security).toEqual([{ adminKey: [] }]);
   });
 
   it('has unique operation ids, and every referenced schema exists', () => {
@@ -96,10 +101,12 @@ describe('schemas generated from codecs', () => {
     expect(() => toJsonSchema(t.type({ x: opaque }), {})).toThrow(new MissingAnnotationError('a mystery string'));
   });
 
-  it('describe the webhook bodies with exactly the fields their codecs know', () => {
+  it('describe the bodies that refuse unknown fields with exactly the fields their codecs know', () => {
     for (const [codec, name] of [
       [WebhookInput, 'WebhookInput'],
       [WebhookPatch, 'WebhookPatch'],
+      [TenantInput, 'TenantInput'],
+      [RotateSecretInput, 'RotateSecretInput'],
     ] as const) {
       const decoded = codec.decode({ zzUnknownField: 1 });
       const message = E.isLeft(decoded) ? (decoded.left.map((e) => e.message).find((m) => m?.startsWith('is not a known field')) ?? '') : '';

@@ -111,4 +111,36 @@ describe('the OpenAPI document and the running app', () => {
     conforms('deleteWebhook', await env.call('DELETE', `webhooks/${goodId}`, { key: ADMIN_KEY }));
     conforms('deleteWebhook', await env.call('DELETE', `webhooks/${goodId}`, { key: ADMIN_KEY }));
   });
+
+  it('answers as documented on the tenant routes, secret rotation and endpoint verification', async () => {
+    const ok = await env.receiver(200);
+    const created = await env.call('POST', 'tenants', { key: ADMIN_KEY, body: { name: 'Payments team' } });
+    conforms('createTenant', created);
+    const tenantId = created.body?.id as string;
+    conforms('createTenant', await env.call('POST', 'tenants', { key: ADMIN_KEY, body: { title: 'x' } }));
+    conforms('createTenant', await env.call('POST', 'tenants', { key: INGEST_KEY, body: { name: 'x' } }));
+    conforms('listTenants', await env.call('GET', 'tenants?limit=10', { key: ADMIN_KEY }));
+    conforms('listTenants', await env.call('GET', 'tenants?limit=0', { key: ADMIN_KEY }));
+    conforms('getTenant', await env.call('GET', `tenants/${tenantId}`, { key: ADMIN_KEY }));
+    conforms('getTenant', await env.call('GET', 'tenants/01J0Z7X3V1F6Q8R2T4W6Y8A0C9', { key: ADMIN_KEY }));
+    const rotated = await env.call('POST', `tenants/${tenantId}/rotate-key`, { key: ADMIN_KEY });
+    conforms('rotateTenantKey', rotated);
+
+    const tenantKey = rotated.body?.apiKey as string;
+    const own = await env.call('POST', 'webhooks', { key: tenantKey, body: { url: ok.url('/tenant'), subscriptions: ['ping'], attributes: { name: 'tenant-hook' } } });
+    conforms('createWebhook', own);
+    const ownId = own.body?.id as string;
+    conforms('listWebhooks', await env.call('GET', 'webhooks', { key: tenantKey }));
+    conforms('listTenantWebhooks', await env.call('GET', `tenants/${tenantId}/webhooks`, { key: ADMIN_KEY }));
+    conforms('listTenantWebhooks', await env.call('GET', 'tenants/01J0Z7X3V1F6Q8R2T4W6Y8A0C9/webhooks', { key: ADMIN_KEY }));
+    conforms('rotateWebhookSecret', await env.call('POST', `webhooks/${ownId}/rotate-secret`, { key: tenantKey }));
+    conforms('rotateWebhookSecret', await env.call('POST', `webhooks/${ownId}/rotate-secret`, { key: ADMIN_KEY, body: { overlapSeconds: 60 } }));
+    conforms('rotateWebhookSecret', await env.call('POST', `webhooks/${ownId}/rotate-secret`, { key: ADMIN_KEY, body: { overlapSeconds: -1 } }));
+    conforms('verifyWebhook', await env.call('POST', `webhooks/${ownId}/verify`, { key: tenantKey }));
+    conforms('verifyWebhook', await env.call('POST', 'webhooks/01J0Z7X3V1F6Q8R2T4W6Y8A0C9/verify', { key: ADMIN_KEY }));
+    conforms('listWebhookAttempts', await env.call('GET', `webhooks/${ownId}/attempts`, { key: tenantKey }));
+
+    conforms('revokeTenantKey', await env.call('DELETE', `tenants/${tenantId}/key`, { key: ADMIN_KEY }));
+    conforms('listWebhooks', await env.call('GET', 'webhooks', { key: tenantKey }));
+  });
 });
