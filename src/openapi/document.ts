@@ -81,7 +81,13 @@ export type Operation = {
   readonly security: Security;
   readonly parameters?: readonly JsonSchema[];
   /** The request body, decoded by `decode`: the decoder the handler itself uses. */
-  readonly request?: { readonly schema: ComponentName; readonly decode: (body: unknown) => E.Either<unknown, unknown>; readonly examples: Readonly<Record<string, unknown>> };
+  readonly request?: {
+    readonly schema: ComponentName;
+    readonly decode: (body: unknown) => E.Either<unknown, unknown>;
+    readonly examples: Readonly<Record<string, unknown>>;
+    /** application/json unless said (a form body is described as the object of its fields). */
+    readonly contentType?: 'application/json' | 'application/x-www-form-urlencoded';
+  };
   readonly responses: Readonly<Record<string, JsonResponse | OtherResponse | { readonly description: string }>>;
 };
 
@@ -466,7 +472,9 @@ const operationObject = (op: Operation): JsonSchema => ({
   tags: [op.tag],
   security: SECURITY[op.security],
   ...(op.parameters ? { parameters: op.parameters } : {}),
-  ...(op.request ? { requestBody: { required: true, content: { 'application/json': { schema: ref(op.request.schema), examples: exampleMap(op.request.examples) } } } } : {}),
+  ...(op.request
+    ? { requestBody: { required: true, content: { [op.request.contentType ?? 'application/json']: { schema: ref(op.request.schema), examples: exampleMap(op.request.examples) } } } }
+    : {}),
   responses: Object.fromEntries(Object.entries(op.responses).map(([status, r]) => [status, responseObject(r)])),
 });
 
