@@ -10,6 +10,7 @@ import type { AppError } from '../domain/errors';
 import { decide } from '../domain/outcome';
 import { signatureHeaders } from '../domain/signature';
 import { isActive, isReservedHeaderName, signingSecrets, type Webhook } from '../domain/webhook';
+import { hubSignature } from '../domain/websub';
 import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
@@ -58,6 +59,7 @@ const attempt =
       'user-agent': USER_AGENT,
       // During a rotation's overlap both secrets sign: receivers holding either one verify.
       ...signatureHeaders({ secrets: signingSecrets(webhook, started), id: item.deliveryId, timestampSeconds: Math.floor(started.getTime() / 1000), body }),
+      ...(webhook.websubTopic === undefined ? {} : { 'x-hub-signature': hubSignature(webhook.secret, body) }),
     };
     // Header names ignore case: a webhook header spelled `Content-Type` or `Webhook-Signature` would be
     // sent beside ours, not instead of it. The registry refuses them; rows written earlier may not have.

@@ -1,9 +1,10 @@
 import type * as T from 'fp-ts/Task';
 import type { AttemptResult } from '../../domain/outcome';
 
-/** One POST to a webhook endpoint. */
+/** One POST to a webhook endpoint (or a GET, for WebSub intent verification; its body is not sent). */
 export type OutgoingRequest = {
   readonly url: string;
+  readonly method?: 'POST' | 'GET';
   /** Sent as given: the caller merges the webhook's own headers with the signature headers. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;

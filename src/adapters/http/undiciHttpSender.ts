@@ -105,9 +105,9 @@ export const createUndiciHttpSender = (settings: UndiciHttpSenderSettings): Clos
         const response = await agent.request({
           origin: target.origin,
           path: target.path,
-          method: 'POST',
+          method: request.method ?? 'POST',
           headers: { ...request.headers },
-          body: request.body,
+          body: request.method === 'GET' ? null : request.body,
           signal: controller.signal,
         });
         const retryAfter = firstHeader(response.headers['retry-after']);

@@ -193,7 +193,7 @@ describe('delivery with tenants, leases, rotation and toggles', () => {
     let cursor: Parameters<ReturnType<typeof enqueueFanOutPage>>[0] | undefined = { eventId: EVENT, planIndex: 0 };
     let deliveries = 0;
     while (cursor !== undefined) {
-      const step = await right(enqueueFanOutPage(deps)(cursor));
+      const step: Awaited<ReturnType<ReturnType<ReturnType<typeof enqueueFanOutPage>>>> extends E.Either<unknown, infer R> ? R : never = await right(enqueueFanOutPage(deps)(cursor));
       deliveries += step.deliveries;
       cursor = step.next;
     }
