@@ -97,7 +97,8 @@ export const createQueueClients = (): QueueClients => {
       if (existing !== undefined) return existing;
       let service = services.get(connectionString);
       if (service === undefined) {
-        service = QueueServiceClient.fromConnectionString(connectionString);
+        // Few, short SDK retries: the host's own polling retries, and an outage must not stall start-up.
+        service = QueueServiceClient.fromConnectionString(connectionString, { retryOptions: { maxTries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } });
         services.set(connectionString, service);
       }
       const client = service.getQueueClient(queueName);

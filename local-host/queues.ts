@@ -254,12 +254,32 @@ const createListener = (args: { ctx: HostContext; fn: RegisteredFunction; client
   return {
     queueName,
     start: async () => {
+      const describe = `${name}: queueTrigger on "${queueName}" (batchSize ${options.batchSize}, newBatchThreshold ${options.newBatchThreshold}, maxPollingInterval ${options.maxPollingIntervalMs} ms, maxDequeueCount ${options.maxDequeueCount}, encoding ${options.messageEncoding})`;
       try {
         queue = await clients.get(connectionString, queueName);
       } catch (e) {
-        throw new BindingConfigError(`${where}: cannot create or reach queue "${queueName}": ${errorText(e)}`);
+        // Storage refusing the request (a bad name, bad credentials) is a configuration error; no
+        // answer at all is an outage, which the Azure host rides out: keep trying in the background.
+        if (typeof (e as { statusCode?: unknown }).statusCode === 'number') {
+          throw new BindingConfigError(`${where}: cannot create or reach queue "${queueName}": ${errorText(e)}`);
+        }
+        ctx.log.log('warning', 'host', `${name}: queue "${queueName}" is not reachable yet (${errorText(e)}); retrying in the background`);
+        loopDone = (async () => {
+          const retry = createPollingBackoff({ minMs: MIN_POLLING_INTERVAL_MS, maxMs: options.maxPollingIntervalMs });
+          while (!stopping && queue === undefined) {
+            try {
+              queue = await clients.get(connectionString, queueName);
+            } catch {
+              await sleep(retry.next());
+            }
+          }
+          if (queue === undefined) return;
+          ctx.log.log('information', 'host', describe);
+          await poll(queue);
+        })();
+        return;
       }
-      ctx.log.log('information', 'host', `${name}: queueTrigger on "${queueName}" (batchSize ${options.batchSize}, newBatchThreshold ${options.newBatchThreshold}, maxPollingInterval ${options.maxPollingIntervalMs} ms, maxDequeueCount ${options.maxDequeueCount}, encoding ${options.messageEncoding})`);
+      ctx.log.log('information', 'host', describe);
       loopDone = poll(queue);
     },
     stop: async () => {

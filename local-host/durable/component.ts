@@ -301,11 +301,35 @@ export const createDurableComponent = (ctx: HostContext): HostComponent => {
   return {
     name: 'durable',
     start: async () => {
-      await Promise.all([store.init(), control.createIfNotExists(), workItems.createIfNotExists()]);
-      // Instances whose wake-up was lost (a crash between a write and its message) resume here.
-      const active = await store.list(`runtimeStatus eq 'Pending' or runtimeStatus eq 'Running'`);
-      await Promise.all(active.map((r) => wake(r.instanceId)));
-      log('information', `Durable task hub '${settings.hubName}' (table ${settings.tableName}, queues ${settings.controlQueue}, ${settings.workItemQueue}); ${active.length} instances to resume`);
+      const boot = async (): Promise<void> => {
+        await Promise.all([store.init(), control.createIfNotExists(), workItems.createIfNotExists()]);
+        // Instances whose wake-up was lost (a crash between a write and its message) resume here.
+        const active = await store.list(`runtimeStatus eq 'Pending' or runtimeStatus eq 'Running'`);
+        await Promise.all(active.map((r) => wake(r.instanceId)));
+        log('information', `Durable task hub '${settings.hubName}' (table ${settings.tableName}, queues ${settings.controlQueue}, ${settings.workItemQueue}); ${active.length} instances to resume`);
+      };
+      try {
+        await boot();
+      } catch (e) {
+        // Storage refusing a request is a configuration error; no answer is an outage, which the
+        // host rides out (as Azure's does): keep trying in the background, then start the loops.
+        if (typeof (e as { statusCode?: unknown }).statusCode === 'number') throw e;
+        log('warning', `Durable storage is not reachable yet (${e instanceof Error ? e.message : String(e)}); retrying in the background`);
+        loops = [
+          (async () => {
+            for (let delayMs = 250; !stopping; delayMs = Math.min(delayMs * 2, settings.maxPollingIntervalMs)) {
+              try {
+                await boot();
+                await Promise.all([controlLoop(), workLoop()]);
+                return;
+              } catch {
+                await new Promise((resolve) => setTimeout(resolve, delayMs));
+              }
+            }
+          })(),
+        ];
+        return;
+      }
       loops = [controlLoop(), workLoop()];
     },
     stop: async () => {
