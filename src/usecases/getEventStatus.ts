@@ -13,6 +13,7 @@ export type DeliveryView = {
   readonly deliveryId: string;
   readonly webhookId: string;
   readonly state: DeliveryState;
+  /** Attempts made in all (a redrive's attempts add to those before it). */
   readonly attempts: number;
   readonly lastAttemptAt: string;
   readonly lastResult?: { readonly status: number } | { readonly error: string };
@@ -47,7 +48,8 @@ export const deliveryViews = (entries: readonly AttemptLogEntry[]): DeliveryView
   const byDelivery = new Map<string, AttemptLogEntry[]>();
   for (const entry of entries) byDelivery.set(entry.deliveryId, [...(byDelivery.get(entry.deliveryId) ?? []), entry]);
   return [...byDelivery.values()].map((list) => {
-    const sorted = [...list].sort((a, b) => a.attempt - b.attempt || a.at.localeCompare(b.at));
+    // In time order: a redrive counts attempts from 1 again, after the attempts that poisoned it.
+    const sorted = [...list].sort((a, b) => a.at.localeCompare(b.at) || a.attempt - b.attempt);
     // Once delivered, a later repeat of the same message does not make it less delivered.
     const last = sorted.find((e) => e.decision === 'Delivered') ?? (sorted[sorted.length - 1] as AttemptLogEntry);
     const lastResult = resultView(last.result);
@@ -55,7 +57,7 @@ export const deliveryViews = (entries: readonly AttemptLogEntry[]): DeliveryView
       deliveryId: last.deliveryId,
       webhookId: last.webhookId,
       state: STATE_OF[last.decision],
-      attempts: Math.max(...sorted.map((e) => e.attempt)),
+      attempts: sorted.filter((e) => e.attempt > 0).length,
       lastAttemptAt: last.at,
       ...(lastResult ? { lastResult } : {}),
       ...(last.decision === 'RetryLater' && last.nextAttemptAt ? { nextAttemptAt: last.nextAttemptAt } : {}),

@@ -12,9 +12,9 @@ export const memoryAttemptLog = (): MemoryAttemptLog => {
     entries: [],
     record: (entries) => {
       if (log.failWith !== undefined) return TE.left(log.failWith);
-      // Like the table's upserts: a repeated (delivery, attempt) replaces the entry written before.
+      // Like the table's upserts: a repeated (delivery, attempt, time) replaces the entry written before.
       for (const entry of entries) {
-        const index = log.entries.findIndex((e) => e.deliveryId === entry.deliveryId && e.attempt === entry.attempt);
+        const index = log.entries.findIndex((e) => e.deliveryId === entry.deliveryId && e.attempt === entry.attempt && e.at === entry.at);
         if (index >= 0) log.entries.splice(index, 1, entry);
         else log.entries.push(entry);
       }

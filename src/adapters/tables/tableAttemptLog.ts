@@ -83,7 +83,9 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
       const byPartition = new Map<string, AttemptRow[]>();
       const add = (row: AttemptRow): void => void byPartition.set(row.partitionKey, [...(byPartition.get(row.partitionKey) ?? []), row]);
       for (const entry of entries) {
-        const attemptKey = `${entry.deliveryId}|${String(entry.attempt).padStart(3, '0')}`;
+        // The time is part of the key: a redrive starts counting attempts again, and must not
+        // overwrite the attempts that put the delivery in the poison queue.
+        const attemptKey = `${entry.deliveryId}|${String(entry.attempt).padStart(3, '0')}|${entry.at}`;
         add(rowOf(entry, eventPartition(entry.eventId), attemptKey));
         if (isProblem(entry)) add(rowOf(entry, webhookPartition(entry.webhookId), `${invertedTime(entry.at)}|${attemptKey}`));
       }

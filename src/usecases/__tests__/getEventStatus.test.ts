@@ -68,6 +68,20 @@ describe('getEventStatus', () => {
     expect(views).toEqual([expect.objectContaining({ deliveryId: 'a', state: 'delivered', attempts: 3, lastResult: { status: 200 } })]);
   });
 
+  it('after a redrive, the new attempts (counted from 1 again) follow the ones that poisoned the delivery', async () => {
+    const log = memoryAttemptLog();
+    const poisoned = [entry('a', 1, 'RetryLater', { result: status(500), at: at(1) }), entry('a', 2, 'Poisoned', { result: status(500), at: at(2) })];
+    await log.record(poisoned)();
+    await log.record([entry('a', 1, 'RetryLater', { result: status(503), at: at(30) })])();
+    const entries = await log.forEvent(EVENT_ID)();
+    if (E.isLeft(entries)) throw new Error('unexpected');
+    expect(entries.right).toHaveLength(3);
+    expect(deliveryViews(entries.right)).toEqual([expect.objectContaining({ state: 'retrying', attempts: 3, lastResult: { status: 503 } })]);
+    await log.record([entry('a', 2, 'Delivered', { result: status(200), at: at(40) })])();
+    const after = await log.forEvent(EVENT_ID)();
+    expect(E.isRight(after) && deliveryViews(after.right)).toEqual([expect.objectContaining({ state: 'delivered', attempts: 4 })]);
+  });
+
   it('before any attempt: every enqueued delivery is pending', async () => {
     const s = setup({ status: 'Running', deliveries: 3, pages: 1 });
     expect(await s.run()).toEqual(E.right(expect.objectContaining({ summary: { delivered: 0, retrying: 0, poisoned: 0, gone: 0, skipped: 0, pending: 3 }, deliveries: [] })));

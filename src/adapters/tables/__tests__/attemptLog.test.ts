@@ -76,6 +76,14 @@ describe('table attempt log (Azurite)', () => {
     expect(await run(log.forEvent('evt-3'))).toEqual([{ ...first, result: ok(502) }]);
   });
 
+  it('a redrive (attempts counted from 1 again, later) keeps the attempts that came before it', async () => {
+    const poisoned = entry('evt-5', 'redriven', 1, 'Poisoned', { result: ok(400) });
+    const again = entry('evt-5', 'redriven', 1, 'Delivered', { result: ok(200), at: at(9000) });
+    await run(log.record([poisoned]));
+    await run(log.record([again]));
+    expect(await run(log.forEvent('evt-5'))).toEqual([poisoned, again]);
+  });
+
   it('writes more than one transaction holds (100 rows), several partitions in one call', async () => {
     const many = Array.from({ length: 230 }, (_, i) => entry('evt-4', `m${String(i).padStart(3, '0')}`, 1, i % 2 === 0 ? 'Delivered' : 'RetryLater', { webhookId: `wh-${i % 3}`, at: at(i) }));
     await run(log.record([...many, entry('evt-5', 'other', 1, 'Delivered')]));
