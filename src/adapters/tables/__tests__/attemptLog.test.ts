@@ -77,11 +77,11 @@ describe('table attempt log (Azurite)', () => {
   });
 
   it('a redrive (attempts counted from 1 again, later) keeps the attempts that came before it', async () => {
-    const poisoned = entry('evt-5', 'redriven', 1, 'Poisoned', { result: ok(400) });
-    const again = entry('evt-5', 'redriven', 1, 'Delivered', { result: ok(200), at: at(9000) });
+    const poisoned = entry('evt-redrive', 'redriven', 1, 'Poisoned', { result: ok(400) });
+    const again = entry('evt-redrive', 'redriven', 1, 'Delivered', { result: ok(200), at: at(9000) });
     await run(log.record([poisoned]));
     await run(log.record([again]));
-    expect(await run(log.forEvent('evt-5'))).toEqual([poisoned, again]);
+    expect(await run(log.forEvent('evt-redrive'))).toEqual([poisoned, again]);
   });
 
   it('writes more than one transaction holds (100 rows), several partitions in one call', async () => {
