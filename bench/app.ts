@@ -57,7 +57,7 @@ export const startApp = async (options: {
 }): Promise<RunningApp> => {
   const port = await freePort();
   const appDir = appDirWith(options.queues);
-  const logFile = path.join(os.tmpdir(), `bench-host-${process.pid}.log`);
+  const logFile = path.join(os.tmpdir(), `bench-host-${process.pid}-${port}.log`);
   const out = openSync(logFile, 'w');
   const child: ChildProcess = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'local-host', 'cli.js'), '--app', appDir.dir, '--port', String(port)], {
     env: {
