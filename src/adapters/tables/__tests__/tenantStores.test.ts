@@ -1,0 +1,98 @@
+import { TableClient } from '@azure/data-tables';
+import * as E from 'fp-ts/Either';
+import type * as TE from 'fp-ts/TaskEither';
+import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
+import { aWebhook } from '../../../domain/__tests__/fixtures';
+import { hashKey, type KeyHash, type Tenant, type TenantId } from '../../../domain/tenant';
+import type { Subscription, WebhookSecret } from '../../../domain/webhook';
+import { ensuredTable } from '../tables';
+import { tableTenantStore } from '../tableTenantStore';
+import { tableWebhookStore } from '../tableWebhookStore';
+
+const suffix = `${process.pid}${Date.now() % 100000}`;
+const run = async <A>(task: TE.TaskEither<unknown, A>): Promise<A> => {
+  const result = await task();
+  if (E.isLeft(result)) throw new Error(`expected success, got ${JSON.stringify(result.left)}`);
+  return result.right;
+};
+const failure = async <A>(task: TE.TaskEither<unknown, A>): Promise<unknown> => {
+  const result = await task();
+  if (E.isRight(result)) throw new Error('expected a failure');
+  return result.left;
+};
+
+describe('tenant and webhook tables with tenants (Azurite)', () => {
+  const tableName = `tnstore${suffix}`;
+  const connectionString = storageConnectionString();
+  const table = ensuredTable({ connectionString, tableName });
+  const tenants = tableTenantStore(table);
+  const webhooks = tableWebhookStore(table);
+  const raw = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+  afterAll(async () => {
+    await raw.deleteTable();
+  });
+
+  it('tenants: the key row is the only way in; rotation and revocation replace it atomically; lists page', async () => {
+    const tenant: Tenant = { id: '01HTENANT00000000000000001' as TenantId, name: 'A', keyHash: hashKey('whtk_one'), keyCreatedAt: '2024-01-01T00:00:00.000Z', createdAt: '2024-01-01T00:00:00.000Z' };
+    await run(tenants.create(tenant));
+    await run(tenants.create({ ...tenant, id: '01HTENANT00000000000000002' as TenantId, keyHash: hashKey('whtk_two') }));
+    expect(await failure(tenants.create(tenant))).toMatchObject({ kind: 'Conflict' });
+    expect(await run(tenants.findByKeyHash(hashKey('whtk_one')))).toBe(tenant.id);
+    expect(await run(tenants.findByKeyHash(hashKey('whtk_nope')))).toBeUndefined();
+    await run(tenants.setKey(tenant.id, { keyHash: hashKey('whtk_three') as KeyHash, keyCreatedAt: '2024-02-01T00:00:00.000Z' }));
+    expect(await run(tenants.findByKeyHash(hashKey('whtk_one')))).toBeUndefined();
+    expect(await run(tenants.findByKeyHash(hashKey('whtk_three')))).toBe(tenant.id);
+    expect(await run(tenants.setKey(tenant.id, null))).toMatchObject({ keyHash: null, keyCreatedAt: null });
+    expect(await run(tenants.findByKeyHash(hashKey('whtk_three')))).toBeUndefined();
+    expect(await failure(tenants.setKey('01HTENANT0000000000000000X' as TenantId, null))).toMatchObject({ kind: 'NotFound' });
+    const first = await run(tenants.list({ limit: 1 }));
+    expect(first.items.map((t) => t.id)).toEqual([tenant.id]);
+    const second = await run(tenants.list({ limit: 1, continuationToken: first.continuationToken }));
+    expect(second.items.map((t) => t.id)).toEqual(['01HTENANT00000000000000002']);
+    expect(second.continuationToken).toBeUndefined();
+    expect(await failure(tenants.list({ limit: 1, continuationToken: 'junk' }))).toMatchObject({ kind: 'Invalid' });
+  });
+
+  it('webhooks keep the new fields, a tenant lists only its own, and a guarded delete refuses another owner', async () => {
+    const owned = aWebhook({
+      tenantId: '01HTENANT00000000000000001' as never,
+      previousSecrets: [{ secret: 'whsec_b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xk' as WebhookSecret, expiresAt: '2030-01-01T00:00:00.000Z' }],
+      expiresAt: '2030-01-01T00:00:00.000Z',
+      fields: ['fiscalCode'],
+      verified: false,
+      websubTopic: 'ping?name=x',
+    });
+    const adminOwned = aWebhook();
+    await run(webhooks.create(owned));
+    await run(webhooks.create(adminOwned));
+    expect(await run(webhooks.get(owned.id))).toEqual(owned);
+    expect(await run(webhooks.get(adminOwned.id))).toEqual(adminOwned);
+    expect((await run(webhooks.list({ limit: 10, tenantId: owned.tenantId }))).items.map((w) => w.id)).toEqual([owned.id]);
+    expect((await run(webhooks.list({ limit: 10, tenantId: '01HTENANT00000000000000002' }))).items).toEqual([]);
+    expect((await run(webhooks.list({ limit: 10 }))).items).toHaveLength(2);
+    expect(await failure(webhooks.delete(owned.id, { mayDelete: (w) => w.tenantId === undefined }))).toMatchObject({ kind: 'NotFound' });
+    await run(webhooks.delete(owned.id, { mayDelete: (w) => w.tenantId === owned.tenantId }));
+    await run(webhooks.delete(adminOwned.id));
+  });
+
+  it('patterns: index rows hold the minimal cover, and the fan-out reads *, the patterns and the name, meeting each webhook once', async () => {
+    const pattern = aWebhook({ subscriptions: ['service:*', 'service:subscribed'] as Subscription[] });
+    const exact = aWebhook({ subscriptions: ['service:subscribed'] });
+    const all = aWebhook({ subscriptions: ['*'] });
+    const ping = aWebhook({ subscriptions: ['ping'] });
+    for (const w of [pattern, exact, all, ping]) await run(webhooks.create(w));
+    const keys: string[] = [];
+    for await (const e of raw.listEntities({ queryOptions: { filter: `PartitionKey eq 'webhooks'` } })) keys.push(e.rowKey ?? '');
+    expect(keys.filter((k) => k.endsWith(pattern.id))).toEqual([`sub|service:*|${pattern.id}`, `webhook|${pattern.id}`]);
+    for (const pageSize of [1, 2, 10]) {
+      const ids: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await run(webhooks.pageSubscribedTo({ eventName: 'service:subscribed', continuationToken: token, pageSize }));
+        ids.push(...page.items.map((w) => w.id));
+        token = page.continuationToken;
+      } while (token !== undefined);
+      expect(ids).toEqual([all.id, pattern.id, exact.id]);
+    }
+  });
+});
