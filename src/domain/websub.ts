@@ -16,8 +16,8 @@ export const DEFAULT_WEBSUB_LEASE_SECONDS = 10 * 24 * 3600;
 export const MIN_HUB_SECRET_BYTES = 24;
 export const MAX_HUB_SECRET_BYTES = 199;
 
-const LeaseSecondsText = checkedString(`a whole number of seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`, (s) => /^[0-9]{1,9}$/.test(s) && Number(s) >= MIN_LEASE_SECONDS && Number(s) <= MAX_LEASE_SECONDS);
-const HubSecret = checkedString(`${MIN_HUB_SECRET_BYTES} to ${MAX_HUB_SECRET_BYTES} bytes`, (s) => Buffer.byteLength(s, 'utf8') >= MIN_HUB_SECRET_BYTES && Buffer.byteLength(s, 'utf8') <= MAX_HUB_SECRET_BYTES);
+export const LeaseSecondsText = checkedString(`a whole number of seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`, (s) => /^[0-9]{1,9}$/.test(s) && Number(s) >= MIN_LEASE_SECONDS && Number(s) <= MAX_LEASE_SECONDS);
+export const HubSecret = checkedString(`${MIN_HUB_SECRET_BYTES} to ${MAX_HUB_SECRET_BYTES} bytes`, (s) => Buffer.byteLength(s, 'utf8') >= MIN_HUB_SECRET_BYTES && Buffer.byteLength(s, 'utf8') <= MAX_HUB_SECRET_BYTES);
 
 /**
  * A topic: a subscription (`ping`, `service:*`, `*`) and, after `?`, the webhook attributes that

@@ -7,6 +7,8 @@ import { FISCAL_CODE_PATTERN, FiscalCode } from '../domain/fiscalCode';
 import { NonEmptyString } from '../domain/strings';
 import { MAX_TENANT_NAME_LENGTH, TenantInput, TenantName } from '../domain/tenant';
 import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
+import { HubSecret, LeaseSecondsText, MAX_HUB_SECRET_BYTES, MIN_HUB_SECRET_BYTES, TopicText } from '../domain/websub';
+import { MAX_LEASE_SECONDS, MIN_LEASE_SECONDS } from '../domain/webhook';
 import {
   AttributeName,
   Attributes,
@@ -86,6 +88,9 @@ const base: Annotations = {
   [WebhookSecret.name]: { type: 'string', pattern: WEBHOOK_SECRET_PATTERN },
   [IsoTimestamp.name]: { type: 'string', format: 'date-time' },
   [DeliveryId.name]: { type: 'string', pattern: DELIVERY_ID_PATTERN, description: 'The webhook-id header of the delivery' },
+  [TopicText.name]: { type: 'string', maxLength: 1024, description: 'A public event name, a pattern (service:*) or *, then optionally ?attribute=value&... routing attributes (ping?name=wh1)' },
+  [LeaseSecondsText.name]: { type: 'string', pattern: '^[0-9]{1,9}$', description: `Whole seconds, ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}` },
+  [HubSecret.name]: { type: 'string', description: `${MIN_HUB_SECRET_BYTES} to ${MAX_HUB_SECRET_BYTES} bytes; deliveries are signed with it (X-Hub-Signature)` },
 };
 
 /**

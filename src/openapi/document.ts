@@ -30,6 +30,7 @@ import {
   WebhookView,
 } from './wire';
 import * as X from './examples';
+import { WebSubRequest } from '../domain/websub';
 
 /*
  * The OpenAPI 3.1 document of every HTTP route. Schemas are generated from the codecs the handlers
@@ -66,6 +67,7 @@ const COMPONENTS = {
   TenantView,
   TenantWithKey,
   TenantPage,
+  WebSubRequest,
 } as const satisfies Record<string, t.Decoder<unknown, unknown>>;
 export type ComponentName = keyof typeof COMPONENTS;
 
@@ -414,6 +416,28 @@ export const OPERATIONS: readonly Operation[] = [
       400: invalid({ badBody: X.badRedrive }),
       401: unauthorized,
       404: notFound('poison message'),
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/websub',
+    operationId: 'websub',
+    summary: 'WebSub subscribe or unsubscribe (form POST); intent is verified by a GET to the callback with hub.challenge',
+    tag: 'webhooks',
+    security: 'registry',
+    request: {
+      schema: 'WebSubRequest',
+      decode: decodeWith(WebSubRequest),
+      contentType: 'application/x-www-form-urlencoded',
+      examples: { subscribe: { 'hub.mode': 'subscribe', 'hub.topic': 'ping?name=wh1', 'hub.callback': 'https://subscriber.example/callback', 'hub.lease_seconds': '86400', 'hub.secret': 'a-subscriber-secret-of-24-bytes-or-more' } },
+    },
+    responses: {
+      202: { description: 'Accepted; the callback gets the intent verification next' },
+      400: invalid({ badField: { error: 'Invalid', message: 'The subscription request is invalid', details: ['hub.callback: must be an absolute http or https URL'] } }),
+      401: unauthorized,
+      404: notFound('subscription'),
       413: tooLarge,
       503: unavailable,
     },
