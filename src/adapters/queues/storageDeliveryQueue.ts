@@ -6,6 +6,7 @@ import type { DeliveryMessage, PoisonEntry } from '../../domain/delivery';
 import type { AppError } from '../../domain/errors';
 import type { DeliveryQueue } from '../../ports/deliveryQueue';
 import { storageError } from '../tables/storageErrors';
+import { onceUntilFailure } from '../onceUntilFailure';
 
 /** Never expire: the default of 7 days would silently drop a poisoned delivery nobody redrove yet. */
 const NEVER_EXPIRES = -1;
@@ -16,19 +17,12 @@ export type EnsuredQueue = { readonly client: QueueClient; ready(): Promise<Queu
 export const ensuredQueue = (options: { connectionString: string; queueName: string }): EnsuredQueue => {
   // Few, short SDK retries: a caller learns quickly that storage is down (and answers 503 or retries later).
   const client = new QueueClient(options.connectionString, options.queueName, { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } });
-  let creating: Promise<QueueClient> | undefined;
   return {
     client,
-    ready: () => {
-      creating ??= client.createIfNotExists().then(
-        () => client,
-        (e: unknown) => {
-          creating = undefined;
-          throw e;
-        },
-      );
-      return creating;
-    },
+    ready: onceUntilFailure(async () => {
+      await client.createIfNotExists();
+      return client;
+    }),
   };
 };
 

@@ -1,5 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import { STORAGE_CLIENT_OPTIONS } from './storageErrors';
+import { onceUntilFailure } from '../onceUntilFailure';
 
 /** A table client that creates its table on first use (once per process, again after a failure). */
 export type EnsuredTable = { readonly client: TableClient; ready(): Promise<TableClient> };
@@ -15,20 +16,13 @@ export const ensuredTable = (options: { connectionString: string; tableName: str
     ...STORAGE_CLIENT_OPTIONS,
     allowInsecureConnection: isPlainHttp(options.connectionString, 'Table'),
   });
-  let creating: Promise<TableClient> | undefined;
+  // createTable answers success when the table already exists.
   return {
     client,
-    ready: () => {
-      // createTable answers success when the table already exists.
-      creating ??= client.createTable().then(
-        () => client,
-        (e: unknown) => {
-          creating = undefined;
-          throw e;
-        },
-      );
-      return creating;
-    },
+    ready: onceUntilFailure(async () => {
+      await client.createTable();
+      return client;
+    }),
   };
 };
 
