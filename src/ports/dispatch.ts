@@ -4,9 +4,10 @@ import type { EventId } from '../domain/events';
 
 /**
  * Starts the fan-out of a stored event. Must be idempotent per event id (the orchestration
- * instance id is the event id): ingest calls it again when a client repeats a post.
+ * instance id is the event id): ingest calls it again when a client repeats a post. `repeated`
+ * says whether the event was stored before this post: a first post has no orchestration yet.
  */
-export type StartDispatch = (eventId: EventId) => TE.TaskEither<AppError, void>;
+export type StartDispatch = (eventId: EventId, event: { readonly repeated: boolean }) => TE.TaskEither<AppError, void>;
 
 export type DispatchState = {
   /** NotStarted: no orchestration exists for the event (yet). */

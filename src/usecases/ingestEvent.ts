@@ -70,5 +70,5 @@ export const ingestEvent =
         );
       }),
       TE.map((result) => (deps.disabledEvents?.has(result.name) === true ? { ...result, disabled: true } : result)),
-      TE.chainFirst((result) => (deps.startDispatch === undefined || result.disabled === true ? TE.right(undefined) : deps.startDispatch(result.id))),
+      TE.chainFirst((result) => (deps.startDispatch === undefined || result.disabled === true ? TE.right(undefined) : deps.startDispatch(result.id, { repeated: result.repeated }))),
     );

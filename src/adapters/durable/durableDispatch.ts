@@ -13,19 +13,23 @@ const isNotFound = (e: unknown): boolean => e instanceof Error && /HTTP 404/.tes
 const isAlreadyRunning = (e: unknown): boolean => e instanceof Error && /\b409\b|already exists|already running/i.test(e.message);
 
 /**
- * Starts the fan-out orchestration with the event id as instance id, once: an instance that exists
- * in any state (running, completed, failed) is left alone, so a repeated post never dispatches
- * twice. Two posts racing past the status check meet the host's refusal to start a running id.
+ * Starts the fan-out orchestration with the event id as instance id, once: for a repeated post, an
+ * instance that exists in any state (running, completed, failed) is left alone, so it never
+ * dispatches twice. Two posts racing past the status check meet the refusal to start a running id.
  */
 export const durableStartDispatch =
   (client: DurableClient, orchestratorName: string): StartDispatch =>
-  (eventId) =>
+  (eventId, event) =>
     TE.tryCatch(
       async () => {
-        const existing = await client.getStatus(eventId).catch((e: unknown) => {
-          if (isNotFound(e)) return undefined;
-          throw e;
-        });
+        // A first post has no orchestration yet: the status check (a round trip to the durable
+        // store) is for repeats, which must not dispatch a completed event again.
+        const existing = event.repeated
+          ? await client.getStatus(eventId).catch((e: unknown) => {
+              if (isNotFound(e)) return undefined;
+              throw e;
+            })
+          : undefined;
         if (existing !== undefined) return;
         const input: FanOutStart = { eventId, planIndex: 0 };
         await client.startNew(orchestratorName, { instanceId: eventId, input }).catch((e: unknown) => {

@@ -8,7 +8,7 @@ import { ingestEvent } from '../ingestEvent';
 const FISCAL_CODE = 'AAABBB00A00A000B';
 const clock = { now: () => new Date('2024-05-01T10:00:00.000Z') };
 
-const setup = (options: { startDispatch?: (id: EventId) => TE.TaskEither<AppError, void> } = {}) => {
+const setup = (options: { startDispatch?: (id: EventId, event: { repeated: boolean }) => TE.TaskEither<AppError, void> } = {}) => {
   const events = memoryEventStore();
   let n = 0;
   const ingest = ingestEvent({ events, clock, newEventId: () => `generated-${++n}` as EventId, startDispatch: options.startDispatch });
@@ -68,8 +68,8 @@ describe('ingestEvent', () => {
     const started: string[] = [];
     let fail = false;
     const { events, ingest } = setup({
-      startDispatch: (id) => {
-        started.push(`${id}:${events.rows.has(id) ? 'stored' : 'missing'}`);
+      startDispatch: (id, event) => {
+        started.push(`${id}:${events.rows.has(id) ? 'stored' : 'missing'}:${event.repeated ? 'repeat' : 'first'}`);
         return fail ? TE.left({ kind: 'Transient', message: 'orchestrator down' }) : TE.right(undefined);
       },
     });
@@ -77,6 +77,6 @@ describe('ingestEvent', () => {
     await ingest({ id: 'e1', name: 'ping:all' })();
     fail = true;
     expect(await ingest({ id: 'e2', name: 'ping:all' })()).toEqual(E.left({ kind: 'Transient', message: 'orchestrator down' }));
-    expect(started).toEqual(['e1:stored', 'e1:stored', 'e2:stored']);
+    expect(started).toEqual(['e1:stored:first', 'e1:stored:repeat', 'e2:stored:first']);
   });
 });
