@@ -119,7 +119,7 @@ describe('instance store (Azurite)', () => {
     await expect(store.commit({ stored: read, instance: held.instance, commit: { history: [], historyExecutionId: 'e1', historyStart: 0, deleteRowKeys: [] } })).rejects.toBeInstanceOf(ConflictError);
     const committed = await store.commit({ stored: held, instance: { ...held.instance, lockOwner: 'worker-a', lockedUntil: Date.now() - 1 }, commit: { history: [startEvent.event], historyExecutionId: 'e1', historyStart: 0, deleteRowKeys: ['i-start-e1'] } });
     expect(await store.inbox(id)).toEqual([]);
-    expect(await store.history(id, 'e1')).toEqual([startEvent.event]);
+    expect(await store.history(id, { executionId: 'e1', historyCount: 1 })).toEqual([startEvent.event]);
     const taken = await store.lease(committed, 'worker-b', Date.now() + 60_000);
     expect(taken.instance.lockOwner).toBe('worker-b');
   });
@@ -131,7 +131,7 @@ describe('instance store (Azurite)', () => {
     for (const row of rows) await store.deliver(id, row);
     const read = (await store.get(id))!;
     await store.commit({ stored: read, instance: { ...read.instance, historyCount: 250 }, commit: { history: Array.from({ length: 250 }, (_, i) => ({ EventType: 4, EventId: i, Timestamp: now })), historyExecutionId: 'e1', historyStart: 0, deleteRowKeys: ['i-start-e1', ...rows.map((r) => r.rowKey)] } });
-    expect((await store.history(id, 'e1')).map((e) => e.EventId)).toEqual(Array.from({ length: 250 }, (_, i) => i));
+    expect((await store.history(id, { executionId: 'e1', historyCount: 250 })).map((e) => e.EventId)).toEqual(Array.from({ length: 250 }, (_, i) => i));
     expect(await store.inbox(id)).toEqual([]);
     expect(await store.purge(id)).toBe(1);
     expect(await store.get(id)).toBeUndefined();

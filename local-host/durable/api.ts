@@ -168,7 +168,7 @@ export const createDurableApi = (deps: ApiDeps): RawHttpHandler => {
       if (method === 'GET') {
         const stored = await store.get(id);
         if (stored === undefined) return error(res, 404, 'NotFound', `No instance with ID '${id}' found.`);
-        const history = url.searchParams.get('showHistory') === 'true' ? readableHistory(await store.history(id, stored.instance.executionId)) : undefined;
+        const history = url.searchParams.get('showHistory') === 'true' ? readableHistory(await store.history(id, stored.instance)) : undefined;
         return send(res, statusCode(stored.instance.runtimeStatus), statusBody(stored, history));
       }
       if (method === 'DELETE') {

@@ -155,7 +155,7 @@ export const runEpisode = async (deps: EpisodeDeps, instanceId: string): Promise
     return 'idle';
   }
   const now = deps.now();
-  const history = stored.instance.historyCount > 0 ? await store.history(instanceId, stored.instance.executionId) : [];
+  const history = await store.history(instanceId, stored.instance);
   const index = indexHistory(history);
   const { accepted, drop, deferred } = classify(inbox, index, stored.instance, now);
   if (accepted.length === 0) {

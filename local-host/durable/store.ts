@@ -191,8 +191,13 @@ export const createInstanceStore = (options: { connectionString: string; tableNa
       }
     },
 
-    history: async (instanceId: string, executionId: string): Promise<HistoryEvent[]> =>
-      (await listRows(instanceId, `h-${executionId}-`, `h-${executionId}.`)).map(parseEvent),
+    /**
+     * The committed history of the instance's current execution: its first `historyCount` rows. Rows
+     * past them were written by a commit that never reached the instance row (a crash between its
+     * transactions); counting them would take their results for applied and drop the real ones.
+     */
+    history: async (instanceId: string, committed: { executionId: string; historyCount: number }): Promise<HistoryEvent[]> =>
+      committed.historyCount <= 0 ? [] : (await listRows(instanceId, historyRowKey(committed.executionId, 0), historyRowKey(committed.executionId, committed.historyCount))).map(parseEvent),
 
     inbox: async (instanceId: string): Promise<InboxRow[]> =>
       (await listRows(instanceId, 'i-', 'i.')).map((row) => ({ rowKey: row.rowKey ?? '', executionId: typeof row.executionId === 'string' ? row.executionId : '', event: parseEvent(row) })),
