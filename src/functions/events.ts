@@ -1,6 +1,8 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
-import { durableStartDispatch } from '../adapters/durable/durableDispatch';
+import { durableContinueFanOut } from '../adapters/durable/durableDispatch';
+import { recordFanOutPage } from '../telemetry/telemetry';
+import { dispatchEvent } from '../usecases/dispatchEvent';
 import { FAN_OUT_ORCHESTRATOR } from './dispatch';
 import { eventStatusHandler } from './handlers/eventStatusHandler';
 import { ingestEventHandler } from './handlers/ingestEventHandler';
@@ -21,7 +23,12 @@ app.http('ingestEvent', {
       ingestApiKey: deps.config.INGEST_API_KEY,
       maxEventBodyBytes: deps.config.MAX_EVENT_BODY_BYTES,
       disabledEvents: new Set(deps.config.DISABLED_EVENTS),
-      startDispatch: durableStartDispatch(df.getClient(context), FAN_OUT_ORCHESTRATOR),
+      startDispatch: dispatchEvent({
+        events: deps.events,
+        fanOut: deps.fanOut,
+        continueFanOut: durableContinueFanOut(df.getClient(context), FAN_OUT_ORCHESTRATOR),
+        onPage: (cursor, page) => context.log(recordFanOutPage({ eventId: cursor.eventId, planIndex: cursor.planIndex, deliveries: page.deliveries, messages: page.messages, more: page.next !== undefined })),
+      }),
     })(request, context),
 });
 

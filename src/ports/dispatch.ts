@@ -21,3 +21,12 @@ export type DispatchState = {
 
 /** Where the fan-out of one event stands. */
 export type ReadDispatch = (eventId: EventId) => TE.TaskEither<AppError, DispatchState>;
+
+/** Where a fan-out stands: which plan of the event, and where in its webhooks. */
+export type FanOutCursor = { readonly eventId: EventId; readonly planIndex: number; readonly continuationToken?: string };
+
+/**
+ * Starts the fan-out orchestration for the pages after the first, with what those pages enqueued
+ * so far; idempotent per event id (`repeated` posts check that no instance exists first).
+ */
+export type ContinueFanOut = (input: { cursor: FanOutCursor; deliveries: number; pages: number; repeated: boolean }) => TE.TaskEither<AppError, void>;

@@ -3,7 +3,15 @@ import type { EventName } from '../domain/catalogue';
 import type { AppError } from '../domain/errors';
 import type { EventId } from '../domain/events';
 
-export type EventStatus = 'accepted';
+/** `dispatched`: the first page of its deliveries is enqueued (and the orchestration, if any, started). */
+export type EventStatus = 'accepted' | 'dispatched';
+
+/** What ingest did with the event's first page of webhooks. */
+export type FirstPage = {
+  readonly deliveries: number;
+  /** True when more pages followed, handed to the fan-out orchestration. */
+  readonly orchestrated: boolean;
+};
 
 /** An incoming event as ingest keeps it until the fan-out has handled it. */
 export type StoredEvent = {
@@ -12,6 +20,7 @@ export type StoredEvent = {
   readonly payload: Readonly<Record<string, unknown>>;
   readonly receivedAt: string;
   readonly status: EventStatus;
+  readonly firstPage?: FirstPage;
 };
 
 export type AddEventResult = { readonly kind: 'Added' } | { readonly kind: 'AlreadyExists'; readonly existing: StoredEvent };
@@ -21,6 +30,8 @@ export type EventStore = {
   add(event: StoredEvent): TE.TaskEither<AppError, AddEventResult>;
   /** NotFound when no event has this id. */
   get(id: EventId): TE.TaskEither<AppError, StoredEvent>;
+  /** Records that the event's first page is enqueued. */
+  markDispatched(id: EventId, firstPage: FirstPage): TE.TaskEither<AppError, void>;
   /**
    * Events received at or after `receivedAfter`, newest first, at most `limit`. A scan (the table
    * has no time index): for the ops console, bounded by `scanMax` rows read.

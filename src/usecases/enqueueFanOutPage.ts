@@ -4,11 +4,11 @@ import * as TE from 'fp-ts/TaskEither';
 import { decodePayload, planForEvent } from '../domain/catalogue';
 import { type DeliveryItem, deliveryIdFor, packMessages } from '../domain/delivery';
 import { type AppError, permanent } from '../domain/errors';
-import type { EventId } from '../domain/events';
 import { deliveriesFor } from '../domain/mapping';
 import { isActive } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
+import type { FanOutCursor } from '../ports/dispatch';
 import type { EventStore } from '../ports/eventStore';
 import type { WebhookStore } from '../ports/webhookStore';
 
@@ -24,8 +24,7 @@ export type FanOutPageDeps = {
   readonly disabledEvents?: ReadonlySet<string>;
 };
 
-/** Where the fan-out of one event stands: which plan of the event, and where in its webhooks. */
-export type FanOutCursor = { readonly eventId: EventId; readonly planIndex: number; readonly continuationToken?: string };
+export type { FanOutCursor };
 
 export type FanOutPageResult = {
   readonly deliveries: number;

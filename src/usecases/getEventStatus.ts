@@ -5,7 +5,7 @@ import type { EventId } from '../domain/events';
 import type { AttemptResult } from '../domain/outcome';
 import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
 import type { DispatchState, ReadDispatch } from '../ports/dispatch';
-import type { EventStore } from '../ports/eventStore';
+import type { EventStore, StoredEvent } from '../ports/eventStore';
 
 export type DeliveryState = 'delivered' | 'retrying' | 'poisoned' | 'gone' | 'skipped';
 
@@ -65,6 +65,16 @@ export const deliveryViews = (entries: readonly AttemptLogEntry[]): DeliveryView
   });
 };
 
+/**
+ * Ingest enqueues the first page itself (usecases/dispatchEvent.ts): an event whose webhooks fit in
+ * it has no orchestration, and is dispatched once marked so. The orchestration, when there is one,
+ * starts from the first page's counts.
+ */
+export const dispatchOf = (event: StoredEvent, orchestration: DispatchState): DispatchState => {
+  if (orchestration.status !== 'NotStarted' || event.firstPage === undefined) return orchestration;
+  return event.firstPage.orchestrated ? { status: 'Pending', deliveries: event.firstPage.deliveries, pages: 1 } : { status: 'Completed', deliveries: event.firstPage.deliveries, pages: 1 };
+};
+
 export type GetEventStatusDeps = {
   readonly events: Pick<EventStore, 'get'>;
   readonly attemptLog: Pick<AttemptLog, 'forEvent'>;
@@ -80,7 +90,8 @@ export const getEventStatus =
       TE.apS('event', deps.events.get(id)),
       TE.apS('dispatch', deps.readDispatch(id)),
       TE.apS('entries', deps.attemptLog.forEvent(id)),
-      TE.map(({ event, dispatch, entries }) => {
+      TE.map(({ event, dispatch: orchestration, entries }) => {
+        const dispatch = dispatchOf(event, orchestration);
         const deliveries = deliveryViews(entries);
         const count = (state: DeliveryState): number => deliveries.filter((d) => d.state === state).length;
         return {

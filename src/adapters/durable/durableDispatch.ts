@@ -3,40 +3,40 @@ import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { transient } from '../../domain/errors';
-import type { EventId } from '../../domain/events';
-import type { DispatchState, ReadDispatch, StartDispatch } from '../../ports/dispatch';
+import type { ContinueFanOut, DispatchState, FanOutCursor, ReadDispatch } from '../../ports/dispatch';
 
-/** The input of the fan-out orchestration: where it starts. */
-export type FanOutStart = { readonly eventId: EventId; readonly planIndex: 0 };
+/** The input of the fan-out orchestration: where it starts, and what the pages before it enqueued. */
+export type FanOutStart = FanOutCursor & { readonly deliveries: number; readonly pages: number };
 
 const isNotFound = (e: unknown): boolean => e instanceof Error && /HTTP 404/.test(e.message);
 const isAlreadyRunning = (e: unknown): boolean => e instanceof Error && /\b409\b|already exists|already running/i.test(e.message);
 
 /**
- * Starts the fan-out orchestration with the event id as instance id, once: for a repeated post, an
- * instance that exists in any state (running, completed, failed) is left alone, so it never
- * dispatches twice. Two posts racing past the status check meet the refusal to start a running id.
+ * Starts the fan-out orchestration (instance id = event id) for the pages after the first, once:
+ * for a repeated post, an instance that exists in any state (running, completed, failed) is left
+ * alone, so it never dispatches twice. Two posts racing past the status check meet the refusal to
+ * start a running id.
  */
-export const durableStartDispatch =
-  (client: DurableClient, orchestratorName: string): StartDispatch =>
-  (eventId, event) =>
+export const durableContinueFanOut =
+  (client: DurableClient, orchestratorName: string): ContinueFanOut =>
+  ({ cursor, deliveries, pages, repeated }) =>
     TE.tryCatch(
       async () => {
         // A first post has no orchestration yet: the status check (a round trip to the durable
         // store) is for repeats, which must not dispatch a completed event again.
-        const existing = event.repeated
-          ? await client.getStatus(eventId).catch((e: unknown) => {
+        const existing = repeated
+          ? await client.getStatus(cursor.eventId).catch((e: unknown) => {
               if (isNotFound(e)) return undefined;
               throw e;
             })
           : undefined;
         if (existing !== undefined) return;
-        const input: FanOutStart = { eventId, planIndex: 0 };
-        await client.startNew(orchestratorName, { instanceId: eventId, input }).catch((e: unknown) => {
+        const input: FanOutStart = { ...cursor, deliveries, pages };
+        await client.startNew(orchestratorName, { instanceId: cursor.eventId, input }).catch((e: unknown) => {
           if (!isAlreadyRunning(e)) throw e;
         });
       },
-      (e) => transient(`Could not start the dispatch of event ${eventId}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`),
+      (e) => transient(`Could not start the fan-out of event ${cursor.eventId}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`),
     );
 
 // Exact: the orchestration's output carries more (eventId) than the status shows.

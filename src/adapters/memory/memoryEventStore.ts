@@ -21,6 +21,13 @@ export const memoryEventStore = (): MemoryEventStore => {
       const found = rows.get(id);
       return found === undefined ? TE.left(notFound(`No event with id "${id}"`)) : TE.right(found);
     },
+    markDispatched: (id, firstPage) => {
+      if (store.failWith !== undefined) return TE.left(store.failWith);
+      const found = rows.get(id);
+      if (found === undefined) return TE.left(notFound(`No event with id "${id}"`));
+      rows.set(id, { ...found, status: 'dispatched', firstPage });
+      return TE.right(undefined);
+    },
     list: ({ limit, receivedAfter, scanMax }) => {
       if (store.failWith !== undefined) return TE.left(store.failWith);
       const recent = [...rows.values()].slice(0, scanMax).filter((e) => e.receivedAt >= receivedAfter);

@@ -39,7 +39,10 @@ const toRow = (event: StoredEvent): TableEntity<Record<string, unknown>> => {
   };
 };
 
-const EventRow = t.type({ partitionKey: t.string, name: t.string, receivedAt: t.string, status: t.literal('accepted'), payloadChunks: t.number });
+const EventRow = t.intersection([
+  t.type({ partitionKey: t.string, name: t.string, receivedAt: t.string, status: t.keyof({ accepted: null, dispatched: null }), payloadChunks: t.number }),
+  t.partial({ firstPageDeliveries: t.number, orchestrated: t.boolean }),
+]);
 
 export const fromRow = (row: Record<string, unknown>): E.Either<AppError, StoredEvent> => {
   const corrupt = (why: string): AppError => permanent(`A stored event row is corrupt: ${why}`);
@@ -57,7 +60,16 @@ export const fromRow = (row: Record<string, unknown>): E.Either<AppError, Stored
       return pipe(
         decodePayload(r.name, payload),
         E.mapLeft((errors) => corrupt(formatValidationErrors(errors, 'payload').join('; '))),
-        E.map((event): StoredEvent => ({ id: r.partitionKey as EventId, name: event.name, payload: event.payload, receivedAt: r.receivedAt, status: r.status })),
+        E.map(
+          (event): StoredEvent => ({
+            id: r.partitionKey as EventId,
+            name: event.name,
+            payload: event.payload,
+            receivedAt: r.receivedAt,
+            status: r.status,
+            ...(r.status === 'dispatched' ? { firstPage: { deliveries: r.firstPageDeliveries ?? 0, orchestrated: r.orchestrated ?? false } } : {}),
+          }),
+        ),
       );
     }),
   );
@@ -93,6 +105,11 @@ export const tableEventStore = (table: EnsuredTable): EventStore => {
         TE.tryCatch(async () => read(await table.ready(), id), storageError('read an event')),
         TE.chainEitherK((x) => x),
       ),
+    markDispatched: (id, firstPage) =>
+      TE.tryCatch(async () => {
+        const client = await table.ready();
+        await client.updateEntity({ partitionKey: id, rowKey: EVENT_ROW_KEY, status: 'dispatched', firstPageDeliveries: firstPage.deliveries, orchestrated: firstPage.orchestrated }, 'Merge');
+      }, storageError('mark an event dispatched')),
     list: ({ limit, receivedAfter, scanMax }) =>
       pipe(
         TE.tryCatch(

@@ -7,7 +7,7 @@ import type { EventId } from '../../domain/events';
 import type { AttemptResult } from '../../domain/outcome';
 import type { AttemptLogEntry } from '../../ports/attemptLog';
 import type { DispatchState } from '../../ports/dispatch';
-import { deliveryViews, getEventStatus } from '../getEventStatus';
+import { deliveryViews, dispatchOf, getEventStatus } from '../getEventStatus';
 
 const EVENT_ID = '01J0000000000000000000EVNT' as EventId;
 const status = (code: number): AttemptResult => ({ kind: 'Response', status: code, latencyMs: 3, excerpt: '', bodyRead: 'Complete' });
@@ -99,5 +99,13 @@ describe('getEventStatus', () => {
     const dispatch = setup();
     dispatch.failDispatch();
     expect(await dispatch.run()).toEqual(E.left(transient('durable down')));
+  });
+
+  it('an event dispatched by ingest alone is Completed with its first page; one handed on reports its orchestration', () => {
+    const event = { id: EVENT_ID, name: 'ping:all' as const, payload: {}, receivedAt: at(0), status: 'dispatched' as const };
+    expect(dispatchOf({ ...event, firstPage: { deliveries: 4, orchestrated: false } }, { status: 'NotStarted' })).toEqual({ status: 'Completed', deliveries: 4, pages: 1 });
+    expect(dispatchOf({ ...event, firstPage: { deliveries: 4, orchestrated: true } }, { status: 'NotStarted' })).toEqual({ status: 'Pending', deliveries: 4, pages: 1 });
+    expect(dispatchOf({ ...event, firstPage: { deliveries: 4, orchestrated: true } }, { status: 'Running', deliveries: 9, pages: 3 })).toEqual({ status: 'Running', deliveries: 9, pages: 3 });
+    expect(dispatchOf({ ...event, status: 'accepted' }, { status: 'NotStarted' })).toEqual({ status: 'NotStarted' });
   });
 });
