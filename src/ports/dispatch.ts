@@ -1,13 +1,15 @@
 import type * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
 import type { EventId } from '../domain/events';
+import type { StoredEvent } from './eventStore';
 
 /**
  * Starts the fan-out of a stored event. Must be idempotent per event id (the orchestration
  * instance id is the event id): ingest calls it again when a client repeats a post. `repeated`
- * says whether the event was stored before this post: a first post has no orchestration yet.
+ * says whether the event was stored before this post: a first post has no orchestration yet, and
+ * hands over the event it just stored (no need to read it back).
  */
-export type StartDispatch = (eventId: EventId, event: { readonly repeated: boolean }) => TE.TaskEither<AppError, void>;
+export type StartDispatch = (eventId: EventId, post: { readonly repeated: true } | { readonly repeated: false; readonly event: StoredEvent }) => TE.TaskEither<AppError, void>;
 
 export type DispatchState = {
   /** NotStarted: no orchestration exists for the event (yet). */

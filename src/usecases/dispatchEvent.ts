@@ -21,14 +21,15 @@ export type DispatchEventDeps = {
  */
 export const dispatchEvent =
   (deps: DispatchEventDeps): StartDispatch =>
-  (eventId, { repeated }) =>
+  (eventId, post) =>
     pipe(
-      repeated ? pipe(deps.events.get(eventId), TE.map((stored) => stored.status === 'dispatched')) : TE.right(false),
-      TE.chain((done) => {
-        if (done) return TE.right(undefined);
+      post.repeated ? deps.events.get(eventId) : TE.right(post.event),
+      TE.chain((event) => {
+        if (event.status === 'dispatched') return TE.right(undefined);
+        const { repeated } = post;
         const first: FanOutCursor = { eventId, planIndex: 0 };
         return pipe(
-          enqueueFanOutPage(deps.fanOut)(first),
+          enqueueFanOutPage(deps.fanOut)(first, event),
           TE.chainFirst((page) => TE.fromIO(() => deps.onPage?.(first, page))),
           TE.chainFirst((page) => (page.next === undefined ? TE.right(undefined) : deps.continueFanOut({ cursor: page.next, deliveries: page.deliveries, pages: 1, repeated }))),
           TE.chain((page) => deps.events.markDispatched(eventId, { deliveries: page.deliveries, orchestrated: page.next !== undefined })),

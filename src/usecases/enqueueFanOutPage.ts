@@ -9,7 +9,7 @@ import { isActive } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
 import type { FanOutCursor } from '../ports/dispatch';
-import type { EventStore } from '../ports/eventStore';
+import type { EventStore, StoredEvent } from '../ports/eventStore';
 import type { WebhookStore } from '../ports/webhookStore';
 
 export type FanOutPageDeps = {
@@ -40,9 +40,10 @@ export type FanOutPageResult = {
  */
 export const enqueueFanOutPage =
   (deps: FanOutPageDeps) =>
-  (cursor: FanOutCursor): TE.TaskEither<AppError, FanOutPageResult> =>
+  (cursor: FanOutCursor, known?: StoredEvent): TE.TaskEither<AppError, FanOutPageResult> =>
     pipe(
-      deps.events.get(cursor.eventId),
+      // Ingest hands over the event it just stored; the orchestration's activities read it.
+      known !== undefined && known.id === cursor.eventId ? TE.right(known) : deps.events.get(cursor.eventId),
       TE.chainEitherK((stored) =>
         pipe(
           decodePayload(stored.name, stored.payload),

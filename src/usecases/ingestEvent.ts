@@ -67,8 +67,12 @@ export const ingestEvent =
               ? TE.right({ id: stored.id, name: stored.name, repeated: true })
               : TE.left(conflict(`An event with id "${stored.id}" was already received with a different name or payload`));
           }),
+          TE.map((result) => (deps.disabledEvents?.has(result.name) === true ? { ...result, disabled: true } : result)),
+          TE.chainFirst((result) =>
+            deps.startDispatch === undefined || result.disabled === true
+              ? TE.right(undefined)
+              : deps.startDispatch(result.id, result.repeated ? { repeated: true } : { repeated: false, event: stored }),
+          ),
         );
       }),
-      TE.map((result) => (deps.disabledEvents?.has(result.name) === true ? { ...result, disabled: true } : result)),
-      TE.chainFirst((result) => (deps.startDispatch === undefined || result.disabled === true ? TE.right(undefined) : deps.startDispatch(result.id, { repeated: result.repeated }))),
     );
