@@ -59,7 +59,7 @@ export const startApp = async (options: {
   const appDir = appDirWith(options.queues);
   const logFile = path.join(os.tmpdir(), `bench-host-${process.pid}-${port}.log`);
   const out = openSync(logFile, 'w');
-  const child: ChildProcess = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'local-host', 'cli.js'), '--app', appDir.dir, '--port', String(port)], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(REPO_ROOT, 'dist', 'local-host', 'cli.js'), '--app', appDir.dir, '--port', String(port)], {
     env: {
       ...process.env,
       AzureWebJobsStorage: options.storageConnectionString,
