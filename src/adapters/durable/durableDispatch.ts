@@ -1,4 +1,4 @@
-import type { DurableClient } from 'durable-functions';
+import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
@@ -9,6 +9,12 @@ import type { ContinueFanOut, DispatchState, FanOutCursor, ReadDispatch } from '
 export type FanOutStart = FanOutCursor & { readonly deliveries: number; readonly pages: number };
 
 const isNotFound = (e: unknown): boolean => e instanceof Error && /HTTP 404/.test(e.message);
+/** The instance's status, or undefined when none exists (the client throws on the API's 404). */
+const statusOrUndefined = (client: DurableClient, instanceId: string): Promise<DurableOrchestrationStatus | undefined> =>
+  client.getStatus(instanceId).catch((e: unknown) => {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  });
 const isAlreadyRunning = (e: unknown): boolean => e instanceof Error && /\b409\b|already exists|already running/i.test(e.message);
 
 /**
@@ -24,12 +30,7 @@ export const durableContinueFanOut =
       async () => {
         // A first post has no orchestration yet: the status check (a round trip to the durable
         // store) is for repeats, which must not dispatch a completed event again.
-        const existing = repeated
-          ? await client.getStatus(cursor.eventId).catch((e: unknown) => {
-              if (isNotFound(e)) return undefined;
-              throw e;
-            })
-          : undefined;
+        const existing = repeated ? await statusOrUndefined(client, cursor.eventId) : undefined;
         if (existing !== undefined) return;
         const input: FanOutStart = { ...cursor, deliveries, pages };
         await client.startNew(orchestratorName, { instanceId: cursor.eventId, input }).catch((e: unknown) => {
@@ -49,10 +50,7 @@ export const durableReadDispatch =
   (eventId) =>
     TE.tryCatch(
       async (): Promise<DispatchState> => {
-        const status = await client.getStatus(eventId).catch((e: unknown) => {
-          if (isNotFound(e)) return undefined;
-          throw e;
-        });
+        const status = await statusOrUndefined(client, eventId);
         if (status === undefined) return { status: 'NotStarted' };
         const runtime = String(status.runtimeStatus);
         const progress = Progress.decode(status.runtimeStatus === 'Completed' ? status.output : status.customStatus);
