@@ -6,7 +6,7 @@ import { DEFAULT_PORTS, isListening, type RunningAzurite, startAzurite } from '.
 import type { HostJson } from './core/component';
 import { AppLoadError } from './core/loadApp';
 import { createLogger, parseLogLevel } from './core/logger';
-import { startHost } from './host';
+import { type RunningHost, startHost } from './host';
 import { loadLocalSettings, SettingsFileError } from './settings';
 
 const DEVELOPMENT_STORAGE = 'UseDevelopmentStorage=true';
@@ -48,6 +48,30 @@ const main = async (): Promise<void> => {
     format: process.env.LOCAL_HOST_LOG_FORMAT === 'json' ? 'json' : 'text',
     minLevel: parseLogLevel(process.env.LOCAL_HOST_LOG_LEVEL),
   });
+  // Signals are handled from the first moment: the HTTP listener answers before the queue and
+  // durable components have started, so a SIGTERM may arrive while startup is still under way.
+  let azurite: RunningAzurite | undefined;
+  let host: RunningHost | undefined;
+  let stopRequested: string | undefined;
+  const stopEverything = async (signal: string): Promise<void> => {
+    logger.log('information', 'host', `${signal} received: finishing work in flight, then stopping`);
+    await host?.stop();
+    await azurite?.stop();
+    logger.log('information', 'host', 'Stopped');
+    process.exit(0);
+  };
+  const onSignal = (signal: string): void => {
+    if (stopRequested !== undefined) {
+      logger.log('warning', 'host', `${signal} again: exiting now`);
+      process.exit(130);
+    }
+    stopRequested = signal;
+    // During startup the stop waits until startup has finished (below), so nothing is left half-started.
+    if (host !== undefined) void stopEverything(signal);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
   let settings;
   try {
     settings = loadLocalSettings(appDir);
@@ -61,7 +85,6 @@ const main = async (): Promise<void> => {
 
   const storage = process.env.AzureWebJobsStorage;
   if (storage === undefined || storage === '') return fail('the setting AzureWebJobsStorage is missing (set it, or use local.settings.json)');
-  let azurite: RunningAzurite | undefined;
   let connectionString = storage;
   if (storage.trim() === DEVELOPMENT_STORAGE) {
     const listening = await Promise.all(Object.values(DEFAULT_PORTS).map((p) => isListening(p)));
@@ -77,8 +100,8 @@ const main = async (): Promise<void> => {
     }
     connectionString = azurite?.connectionString ?? storage;
   }
+  if (stopRequested !== undefined) return stopEverything(stopRequested);
 
-  let host;
   try {
     host = await startHost({ appDir, port, storageConnectionString: connectionString, hostJson: readHostJson(appDir), logger });
   } catch (e) {
@@ -87,25 +110,7 @@ const main = async (): Promise<void> => {
     return fail(e instanceof AppLoadError ? e.message : `failed to start: ${(e as Error).stack ?? String(e)}`);
   }
   logger.log('information', 'host', `Host started: ${host.functionNames.length} functions, listening on ${host.baseUrl}`);
-
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      logger.log('warning', 'host', `${signal} again: exiting now`);
-      process.exit(130);
-    }
-    stopping = true;
-    logger.log('information', 'host', `${signal} received: finishing work in flight, then stopping`);
-    void host
-      .stop()
-      .then(() => azurite?.stop())
-      .then(() => {
-        logger.log('information', 'host', 'Stopped');
-        process.exit(0);
-      });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  if (stopRequested !== undefined) await stopEverything(stopRequested);
 };
 
 main().catch((e: unknown) => fail((e as Error).stack ?? String(e)));

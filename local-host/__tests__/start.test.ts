@@ -58,4 +58,35 @@ describe('npm start (development storage)', () => {
       expect(stillListening).toEqual([false, false, false]);
     }
   }, 90_000);
+
+  it('stops cleanly on a SIGTERM that arrives while it is still starting', async () => {
+    const azuriteWasRunning = (await Promise.all(Object.values(DEFAULT_PORTS).map((p) => isListening(p)))).every(Boolean);
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true', LOCAL_HOST_LOG_FORMAT: 'text' };
+    for (const name of ['INGEST_API_KEY', 'ADMIN_API_KEY', 'DURABLE_TASK_HUB']) delete env[name];
+    child = spawn(process.execPath, [CLI_PATH, '--app', repoRoot, '--port', String(port), '--in-memory'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let signalled = false;
+    const onOutput = (c: Buffer): void => {
+      output += c.toString();
+      // The first line the host prints is the settings notice or the storage line: startup is under way.
+      if (!signalled && /Started Azurite|Using the storage emulator|local\.settings\.json/.test(output)) {
+        signalled = true;
+        child?.kill('SIGTERM');
+      }
+    };
+    child.stdout?.on('data', onOutput);
+    child.stderr?.on('data', onOutput);
+    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
+
+    expect(await exited).toBe(0);
+    expect(signalled).toBe(true);
+    expect(output).toContain('SIGTERM received');
+    expect(output).toContain('Stopped');
+    expect(await isListening(port)).toBe(false);
+    if (!azuriteWasRunning) {
+      const stillListening = await Promise.all(Object.values(DEFAULT_PORTS).map((p) => isListening(p)));
+      expect(stillListening).toEqual([false, false, false]);
+    }
+  }, 90_000);
 });
