@@ -42,12 +42,6 @@ const PATTERN = /^[a-z][a-z0-9-]{0,31}(:[a-z][a-z0-9-]{0,31}){0,3}:\*$/;
 export const isSubscriptionPattern = (s: string): s is SubscriptionPattern => PATTERN.test(s);
 /** `service:*` -> `service:`: an event name matches when it starts with this. */
 export const patternPrefix = (pattern: SubscriptionPattern): string => pattern.slice(0, -1);
-/** The patterns an event name falls under, shortest first: `a:b:c` -> `a:*`, `a:b:*`. */
-export const patternsOf = (eventName: string): SubscriptionPattern[] => {
-  const segments = eventName.split(':');
-  return segments.slice(0, -1).map((_, i) => `${segments.slice(0, i + 1).join(':')}:*` as SubscriptionPattern);
-};
-
 /** A public event name, a pattern (`service:*`), or `*` for every public event (present and future). */
 export type Subscription = PublicEventName | SubscriptionPattern | typeof WILDCARD;
 const isSubscription = (u: unknown): u is Subscription => u === WILDCARD || PublicEventName.is(u) || (typeof u === 'string' && isSubscriptionPattern(u));
@@ -298,15 +292,3 @@ export const normalizeSubscriptions = (subscriptions: readonly Subscription[]): 
 /** True when the subscription covers the event: the name itself, a pattern over it, or `*`. */
 export const coversEvent = (subscription: Subscription, eventName: string): boolean =>
   subscription === WILDCARD || subscription === eventName || (isSubscriptionPattern(subscription) && eventName.startsWith(patternPrefix(subscription)));
-
-/**
- * The smallest set of subscriptions that covers the same events: `*` alone if present, and no name
- * or pattern under another pattern. The fan-out reads one index range per subscription an event
- * falls under, so a webhook indexed under two covering subscriptions would be met twice.
- */
-export const minimalCover = (subscriptions: readonly Subscription[]): Subscription[] => {
-  const unique = normalizeSubscriptions(subscriptions);
-  if (unique.includes(WILDCARD)) return [WILDCARD];
-  const patterns = unique.filter(isSubscriptionPattern);
-  return unique.filter((s) => !patterns.some((p) => p !== s && s.startsWith(patternPrefix(p))));
-};

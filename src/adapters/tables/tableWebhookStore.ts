@@ -3,38 +3,47 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
-import type { PublicEventName } from '../../domain/catalogue';
+import { PUBLIC_EVENT_NAMES, type PublicEventName } from '../../domain/catalogue';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { type AppError, conflict, invalid, notFound, permanent } from '../../domain/errors';
-import { minimalCover, patternsOf, type Subscription, type Webhook, type WebhookId, Webhook as WebhookCodec, WILDCARD } from '../../domain/webhook';
+import { coversEvent, type Webhook, type WebhookId, Webhook as WebhookCodec } from '../../domain/webhook';
 import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
+import { onceUntilFailure } from '../onceUntilFailure';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
 
 /*
  * Layout (docs/registry-storage.md): one partition holds, per webhook, a main row
- * `webhook|<id>` and one index row `sub|<event or *>|<id>` per subscription, each a full copy of the
- * webhook. Every change of a webhook is one entity-group transaction, so index rows never disagree
- * with the main row, and the fan-out reads a key range per event name instead of the whole table.
+ * `webhook|<id>` and one index row `sub|<public event>|<id>` per public event its subscriptions
+ * cover (`*` and patterns are expanded over the catalogue), each a full copy of the webhook. Every
+ * change of a webhook is one entity-group transaction, so index rows never disagree with the main
+ * row, and the fan-out of one event is one key range: one query per page.
  */
 
 export const PARTITION_KEY = 'webhooks';
 export const MAIN_PREFIX = 'webhook|';
 /** `}` follows `|` in ASCII: `[prefix, end)` is exactly the rows under the prefix. */
 const MAIN_END = 'webhook}';
-const indexPrefix = (subscription: Subscription): string => `sub|${subscription}|`;
-const indexEnd = (subscription: Subscription): string => `sub|${subscription}}`;
+const INDEX_START = 'sub|';
+const INDEX_END = 'sub}';
+const indexPrefix = (eventName: string): string => `sub|${eventName}|`;
+const indexEnd = (eventName: string): string => `sub|${eventName}}`;
+/** The row that says which public events the index rows were written for. */
+export const INDEX_META_KEY = 'meta|index';
 /** Optimistic writes lost to a concurrent writer are tried again this many times in all. */
 const MAX_WRITE_ATTEMPTS = 5;
+/** Passes of the index check: each fixes what it finds; a pass that finds nothing ends it. */
+const MAX_REINDEX_PASSES = 3;
 
-/**
- * The index rows a webhook needs: a wildcard subscriber sits only under `*`, a name covered by one
- * of its patterns only under the pattern, so the fan-out meets it once.
- */
-export const indexedSubscriptions = (webhook: Webhook): Subscription[] => minimalCover(webhook.subscriptions);
+/** The public events whose fan-out must meet this webhook: one index row each. */
+export const indexedEvents = (webhook: Webhook, publicEvents: readonly string[]): string[] =>
+  publicEvents.filter((name) => webhook.subscriptions.some((s) => coversEvent(s, name)));
 
-/** The index ranges an event's fan-out reads, in order: `*`, the patterns over the name, the name. */
-export const subscriptionRanges = (eventName: string): Subscription[] => [WILDCARD, ...patternsOf(eventName), eventName as Subscription];
+/** `sub|<event>|<id>` into its parts; undefined for any other key. */
+const parseIndexKey = (rowKey: string): { eventName: string; id: string } | undefined => {
+  const [head, eventName, id, ...rest] = rowKey.split('|');
+  return head === 'sub' && eventName !== undefined && id !== undefined && rest.length === 0 ? { eventName, id } : undefined;
+};
 
 type WebhookRow = TableEntity<{
   webhookId: string;
@@ -134,11 +143,11 @@ export const fromRow = (row: unknown): E.Either<AppError, Webhook> =>
     E.mapLeft((errors) => permanent(`A stored webhook row is corrupt: ${formatValidationErrors(errors).join('; ')}`)),
   );
 
-const indexRows = (webhook: Webhook): WebhookRow[] => indexedSubscriptions(webhook).map((s) => toRow(webhook, indexPrefix(s) + webhook.id));
+const indexRows = (webhook: Webhook, publicEvents: readonly string[]): WebhookRow[] => indexedEvents(webhook, publicEvents).map((e) => toRow(webhook, indexPrefix(e) + webhook.id));
 
 /** Continuation tokens: base64url JSON, checked on the way back in. */
 const ListToken = t.type({ after: t.string });
-const SubscribedToken = t.type({ range: t.number, after: t.string });
+const SubscribedToken = t.type({ after: t.string });
 const encodeToken = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 const decodeToken = <A>(codec: t.Decoder<unknown, A>, token: string | undefined): E.Either<AppError, A | undefined> => {
   if (token === undefined) return E.right(undefined);
@@ -152,7 +161,15 @@ type Loaded = { readonly webhook: Webhook; readonly etag: string };
 
 const isRetryableWriteConflict = (e: unknown): boolean => statusOf(e) === 412 || statusOf(e) === 409 || statusOf(e) === 404;
 
-export const tableWebhookStore = (table: EnsuredTable): WebhookStore => {
+export type TableWebhookStoreOptions = {
+  /** The public events index rows are written for; the catalogue's unless a test says otherwise. */
+  readonly publicEvents?: readonly string[];
+};
+
+export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStoreOptions = {}): WebhookStore => {
+  const publicEvents = [...(options.publicEvents ?? PUBLIC_EVENT_NAMES)].sort();
+  const catalogueText = JSON.stringify(publicEvents);
+
   const attempt = <A>(what: string, run: (client: TableClient) => Promise<E.Either<AppError, A>>): TE.TaskEither<AppError, A> =>
     pipe(
       TE.tryCatch(async () => run(await table.ready()), storageError(what)),
@@ -195,8 +212,80 @@ export const tableWebhookStore = (table: EnsuredTable): WebhookStore => {
     }
   };
 
-  const subscribedRange = (subscription: Subscription, after: string): string =>
-    odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${indexPrefix(subscription) + after} and RowKey lt ${indexEnd(subscription)}`;
+  const subscribedRange = (eventName: string, after: string): string =>
+    odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${indexPrefix(eventName) + after} and RowKey lt ${indexEnd(eventName)}`;
+
+  const keysIn = async (client: TableClient, from: string, to: string): Promise<TableEntityResult<Record<string, unknown>>[]> => {
+    const rows: TableEntityResult<Record<string, unknown>>[] = [];
+    const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${from} and RowKey lt ${to}`;
+    for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) rows.push(row);
+    return rows;
+  };
+
+  /**
+   * One pass over the index: every live webhook gets exactly the rows of the public events it covers
+   * now, and rows of missing webhooks go. Index rows are read before main rows: a webhook created in
+   * between has its main row seen and its index rows rewritten (harmless), never deleted as orphans.
+   * Returns how many webhooks or rows it had to fix.
+   */
+  const reindexPass = async (client: TableClient): Promise<number> => {
+    const existing = new Map<string, Set<string>>();
+    for (const row of await keysIn(client, INDEX_START, INDEX_END)) {
+      const key = parseIndexKey(row.rowKey ?? '');
+      if (key !== undefined) existing.set(key.id, (existing.get(key.id) ?? new Set()).add(key.eventName));
+    }
+    let fixed = 0;
+    const live = new Set<string>();
+    for (const row of await keysIn(client, MAIN_PREFIX, MAIN_END)) {
+      if (row.deleted === true) continue;
+      // A corrupt main row keeps its index rows: reads report it, the index check does not guess.
+      live.add((row.rowKey ?? '').slice(MAIN_PREFIX.length));
+      const decoded = fromRow(row);
+      if (E.isLeft(decoded)) continue;
+      const webhook = decoded.right;
+      const want = indexedEvents(webhook, publicEvents);
+      const have = existing.get(webhook.id) ?? new Set<string>();
+      if (want.length === have.size && want.every((e) => have.has(e))) continue;
+      fixed++;
+      // Guarded by the main row's etag like any change; a lost race is left to the next pass.
+      const actions: TransactionAction[] = [
+        ['update', toRow(webhook, MAIN_PREFIX + webhook.id), 'Replace', { etag: row.etag }],
+        ...[...have].filter((e) => !want.includes(e)).map((e): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey: indexPrefix(e) + webhook.id }]),
+        ...indexRows(webhook, publicEvents).map((r): TransactionAction => ['upsert', r, 'Replace']),
+      ];
+      await client.submitTransaction(actions).catch((e: unknown) => {
+        if (!isRetryableWriteConflict(e)) throw e;
+      });
+    }
+    for (const [id, events] of existing) {
+      if (live.has(id)) continue;
+      for (const eventName of events) {
+        fixed++;
+        await client.deleteEntity(PARTITION_KEY, indexPrefix(eventName) + id).catch((e: unknown) => {
+          if (statusOf(e) !== 404) throw e;
+        });
+      }
+    }
+    return fixed;
+  };
+
+  /**
+   * The index matches the catalogue it was written for (the meta row). When a deploy changes the
+   * public events, `*` and pattern subscribers need rows for the new ones: the first fan-out of the
+   * process rebuilds them before it reads. Once per process; again after a failure.
+   */
+  const indexReady = onceUntilFailure(async (): Promise<void> => {
+    const client = await table.ready();
+    const meta = await client.getEntity<{ publicEvents: string }>(PARTITION_KEY, INDEX_META_KEY).catch((e: unknown) => {
+      if (statusOf(e) === 404) return undefined;
+      throw e;
+    });
+    if (meta?.publicEvents === catalogueText) return;
+    for (let pass = 1; (await reindexPass(client)) > 0; pass++) {
+      if (pass >= MAX_REINDEX_PASSES) throw new Error(`the webhook index was still changing after ${pass} passes`);
+    }
+    await client.upsertEntity({ partitionKey: PARTITION_KEY, rowKey: INDEX_META_KEY, publicEvents: catalogueText }, 'Replace');
+  });
 
   const decodeRows = (rows: readonly unknown[]): E.Either<AppError, Webhook[]> => pipe(rows.map(fromRow), E.sequenceArray, E.map((a) => [...a]));
 
@@ -204,7 +293,7 @@ export const tableWebhookStore = (table: EnsuredTable): WebhookStore => {
     create: (webhook) =>
       attempt('create a webhook', async (client) => {
         try {
-          await client.submitTransaction([['create', toRow(webhook, MAIN_PREFIX + webhook.id)], ...indexRows(webhook).map((r): TransactionAction => ['create', r])]);
+          await client.submitTransaction([['create', toRow(webhook, MAIN_PREFIX + webhook.id)], ...indexRows(webhook, publicEvents).map((r): TransactionAction => ['create', r])]);
           return E.right(webhook);
         } catch (e) {
           if (statusOf(e) === 409) return E.left(conflict(`A webhook with id "${webhook.id}" exists`));
@@ -241,12 +330,12 @@ export const tableWebhookStore = (table: EnsuredTable): WebhookStore => {
           pipe(
             change(current),
             E.map((next) => {
-              const kept = new Set(indexedSubscriptions(next));
-              const removed = indexedSubscriptions(current).filter((s) => !kept.has(s));
+              const kept = new Set(indexedEvents(next, publicEvents));
+              const removed = indexedEvents(current, publicEvents).filter((e) => !kept.has(e));
               const actions: TransactionAction[] = [
                 ['update', toRow(next, MAIN_PREFIX + id), 'Replace', { etag }],
-                ...removed.map((s): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey: indexPrefix(s) + id }]),
-                ...indexRows(next).map((r): TransactionAction => ['upsert', r, 'Replace']),
+                ...removed.map((e): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey: indexPrefix(e) + id }]),
+                ...indexRows(next, publicEvents).map((r): TransactionAction => ['upsert', r, 'Replace']),
               ];
               return { actions, result: async () => next };
             }),
@@ -263,7 +352,7 @@ export const tableWebhookStore = (table: EnsuredTable): WebhookStore => {
             // tombstone goes right after. A crash in between leaves a tombstone reads ignore.
             actions: [
               ['update', toRow(webhook, MAIN_PREFIX + id, true), 'Replace', { etag }] as TransactionAction,
-              ...indexedSubscriptions(webhook).map((s): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey: indexPrefix(s) + id }]),
+              ...indexedEvents(webhook, publicEvents).map((e): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey: indexPrefix(e) + id }]),
             ],
             result: async (response) => {
               const tombstoneEtag = response.subResponses[0]?.etag;
@@ -278,23 +367,14 @@ export const tableWebhookStore = (table: EnsuredTable): WebhookStore => {
         TE.fromEither(decodeToken(SubscribedToken, continuationToken)),
         TE.chain((token) =>
           attempt('read subscribed webhooks', async (client) => {
-            // Key ranges `*`, the patterns over the name, then the name's own; the token says where the last page stopped.
-            const ranges = subscriptionRanges(eventName);
-            const found: { range: number; row: unknown }[] = [];
-            for (let range = token?.range ?? 0, after = token?.after ?? ''; range < ranges.length && found.length <= pageSize; range++, after = '') {
-              const subscription = ranges[range] as Subscription;
-              const rows = await queryUpTo<Record<string, unknown>>(client, { filter: subscribedRange(subscription, after), max: pageSize + 1 - found.length });
-              found.push(...rows.map((row) => ({ range, row })));
-            }
-            const pageRows = found.slice(0, pageSize);
+            await indexReady();
+            // One key range per event; one more row than the page tells whether another page follows.
+            const rows = await queryUpTo<Record<string, unknown>>(client, { filter: subscribedRange(eventName, token?.after ?? ''), max: pageSize + 1 });
             return pipe(
-              decodeRows(pageRows.map((f) => f.row)),
+              decodeRows(rows.slice(0, pageSize)),
               E.map((items): WebhookPage => {
                 const last = items[items.length - 1];
-                const lastRange = pageRows[pageRows.length - 1]?.range;
-                return found.length > pageSize && last !== undefined && lastRange !== undefined
-                  ? { items, continuationToken: encodeToken({ range: lastRange, after: last.id }) }
-                  : { items };
+                return rows.length > pageSize && last !== undefined ? { items, continuationToken: encodeToken({ after: last.id }) } : { items };
               }),
             );
           }),

@@ -4,13 +4,13 @@ import type * as TE from 'fp-ts/TaskEither';
 import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import type { EventId } from '../../../domain/events';
-import type { PublicEventName } from '../../../domain/catalogue';
-import type { Webhook, WebhookId } from '../../../domain/webhook';
+import { PUBLIC_EVENT_NAMES, type PublicEventName } from '../../../domain/catalogue';
+import type { Subscription, Webhook, WebhookId } from '../../../domain/webhook';
 import type { WebhookStore } from '../../../ports/webhookStore';
 import { aWebhook } from '../../../domain/__tests__/fixtures';
 import { PAYLOAD_CHUNK_CHARS, tableEventStore } from '../tableEventStore';
 import { ensuredTable } from '../tables';
-import { PARTITION_KEY, tableWebhookStore } from '../tableWebhookStore';
+import { INDEX_META_KEY, indexedEvents, PARTITION_KEY, tableWebhookStore } from '../tableWebhookStore';
 
 const suffix = `${process.pid}${Date.now() % 100000}`;
 
@@ -41,21 +41,34 @@ describe('table webhook store (Azurite)', () => {
   const rowKeys = async (): Promise<string[]> => {
     const keys: string[] = [];
     for await (const e of raw.listEntities()) keys.push(e.rowKey ?? '');
-    return keys.sort();
+    return keys.filter((k) => k !== INDEX_META_KEY).sort();
   };
 
   afterAll(async () => {
     await raw.deleteTable();
   });
 
-  it('keeps one main row and one index row per subscription through create, replace and delete', async () => {
+  it('indexes a webhook under every public event its subscriptions cover, once each', () => {
+    const events = ['ping', 'service:subscribed', 'service:cancelled'];
+    expect(indexedEvents(aWebhook({ subscriptions: ['*', 'ping'] }), events)).toEqual(events);
+    expect(indexedEvents(aWebhook({ subscriptions: ['service:*' as Subscription, 'service:subscribed'] }), events)).toEqual(['service:subscribed', 'service:cancelled']);
+    expect(indexedEvents(aWebhook({ subscriptions: ['ping'] }), events)).toEqual(['ping']);
+    expect(indexedEvents(aWebhook({ subscriptions: ['other:*' as Subscription] }), events)).toEqual([]);
+  });
+
+  it('a change of a `*` subscriber fits one entity-group transaction (100 rows) with the catalogue as it is', () => {
+    // The main row, the rows of the old subscriptions deleted, the rows of the new ones written.
+    expect(1 + 2 * PUBLIC_EVENT_NAMES.length).toBeLessThanOrEqual(100);
+  });
+
+  it('keeps one main row and one index row per covered event through create, replace and delete', async () => {
     const w = aWebhook({ subscriptions: ['ping', 'service:subscribed'] });
     await run(store.create(w));
     expect(await rowKeys()).toEqual([`sub|ping|${w.id}`, `sub|service:subscribed|${w.id}`, `webhook|${w.id}`]);
     expect(await run(store.get(w.id))).toEqual(w);
 
     await run(store.update(w.id, (c) => E.right({ ...c, subscriptions: ['*'] })));
-    expect(await rowKeys()).toEqual([`sub|*|${w.id}`, `webhook|${w.id}`]);
+    expect(await rowKeys()).toEqual([`sub|ping|${w.id}`, `sub|service:subscribed|${w.id}`, `webhook|${w.id}`]);
 
     const back = await run(store.update(w.id, (c) => E.right({ ...c, subscriptions: ['ping'], disabled: true })));
     expect(await rowKeys()).toEqual([`sub|ping|${w.id}`, `webhook|${w.id}`]);
@@ -121,6 +134,49 @@ describe('table webhook store (Azurite)', () => {
     expect(await store.list({ limit: 5, continuationToken: 'garbage' })()).toEqual(E.left(expect.objectContaining({ kind: 'Invalid' })));
     expect(await store.pageSubscribedTo({ eventName: 'ping', pageSize: 5, continuationToken: 'e30' })()).toEqual(E.left(expect.objectContaining({ kind: 'Invalid' })));
     for (const w of all) await run(store.delete(w.id));
+  });
+
+  it('rebuilds the index when the public events change, on the first fan-out of a process', async () => {
+    const reindexTable = `${tableName}re`;
+    const open = (publicEvents: string[]): WebhookStore => tableWebhookStore(ensuredTable({ connectionString, tableName: reindexTable }), { publicEvents });
+    const rawRe = TableClient.fromConnectionString(connectionString, reindexTable, { allowInsecureConnection: true });
+    const keysOf = async (): Promise<string[]> => {
+      const keys: string[] = [];
+      for await (const e of rawRe.listEntities()) keys.push(e.rowKey ?? '');
+      return keys.filter((k) => k.startsWith('sub|')).sort();
+    };
+    try {
+      // Written by a deploy whose catalogue had only `ping`.
+      const before = open(['ping']);
+      const everything = aWebhook({ subscriptions: ['*'] });
+      const services = aWebhook({ subscriptions: ['service:*' as Subscription] });
+      const pinger = aWebhook({ subscriptions: ['ping'] });
+      for (const w of [everything, services, pinger]) await run(before.create(w));
+      expect((await run(before.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).items.map((w) => w.id).sort()).toEqual([everything.id, pinger.id].sort());
+      // Rows a crash or an older layout can leave: an index row of a webhook that is gone, a `*` row.
+      await rawRe.createEntity({ partitionKey: PARTITION_KEY, rowKey: 'sub|ping|01HGONEGONEGONEGONEGONEGONE' });
+      await rawRe.createEntity({ partitionKey: PARTITION_KEY, rowKey: `sub|*|${everything.id}` });
+
+      // The next deploy adds `service:subscribed`: its first fan-out finds the wildcard and the pattern subscriber.
+      const after = open(['ping', 'service:subscribed']);
+      const service = await allSubscribed(after, 'service:subscribed', 10);
+      expect(service.ids.sort()).toEqual([everything.id, services.id].sort());
+      expect(await keysOf()).toEqual(
+        [`sub|ping|${everything.id}`, `sub|ping|${pinger.id}`, `sub|service:subscribed|${everything.id}`, `sub|service:subscribed|${services.id}`].sort(),
+      );
+      expect(await run(after.get(everything.id))).toEqual(everything);
+
+      // Same catalogue in another process: one read of the meta row, no second rebuild.
+      await rawRe.createEntity({ partitionKey: PARTITION_KEY, rowKey: 'sub|service:subscribed|01HLATELATELATELATELATELATE' });
+      await run(open(['ping', 'service:subscribed']).pageSubscribedTo({ eventName: 'ping', pageSize: 10 }));
+      expect(await keysOf()).toContain('sub|service:subscribed|01HLATELATELATELATELATELATE');
+
+      // A deploy that drops `ping` drops its rows.
+      await run(open(['service:subscribed']).pageSubscribedTo({ eventName: 'service:subscribed', pageSize: 10 }));
+      expect(await keysOf()).toEqual([`sub|service:subscribed|${everything.id}`, `sub|service:subscribed|${services.id}`].sort());
+    } finally {
+      await rawRe.deleteTable();
+    }
   });
 
   it('reports a corrupt row as Permanent instead of trusting it', async () => {

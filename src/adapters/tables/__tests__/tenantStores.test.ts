@@ -75,7 +75,7 @@ describe('tenant and webhook tables with tenants (Azurite)', () => {
     await run(webhooks.delete(adminOwned.id));
   });
 
-  it('patterns: index rows hold the minimal cover, and the fan-out reads *, the patterns and the name, meeting each webhook once', async () => {
+  it('patterns: a webhook has one index row per event it covers, and the fan-out meets each webhook once', async () => {
     const pattern = aWebhook({ subscriptions: ['service:*', 'service:subscribed'] as Subscription[] });
     const exact = aWebhook({ subscriptions: ['service:subscribed'] });
     const all = aWebhook({ subscriptions: ['*'] });
@@ -83,7 +83,7 @@ describe('tenant and webhook tables with tenants (Azurite)', () => {
     for (const w of [pattern, exact, all, ping]) await run(webhooks.create(w));
     const keys: string[] = [];
     for await (const e of raw.listEntities({ queryOptions: { filter: `PartitionKey eq 'webhooks'` } })) keys.push(e.rowKey ?? '');
-    expect(keys.filter((k) => k.endsWith(pattern.id))).toEqual([`sub|service:*|${pattern.id}`, `webhook|${pattern.id}`]);
+    expect(keys.filter((k) => k.endsWith(pattern.id))).toEqual([`sub|service:subscribed|${pattern.id}`, `webhook|${pattern.id}`]);
     for (const pageSize of [1, 2, 10]) {
       const ids: string[] = [];
       let token: string | undefined;
@@ -92,7 +92,8 @@ describe('tenant and webhook tables with tenants (Azurite)', () => {
         ids.push(...page.items.map((w) => w.id));
         token = page.continuationToken;
       } while (token !== undefined);
-      expect(ids).toEqual([all.id, pattern.id, exact.id]);
+      expect(ids).toHaveLength(3);
+      expect([...ids].sort()).toEqual([all.id, pattern.id, exact.id].sort());
     }
   });
 });
