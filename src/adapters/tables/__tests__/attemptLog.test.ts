@@ -6,6 +6,7 @@ import { storageConnectionString } from '../../../../local-host/testing/spawnHos
 import { aWebhook } from '../../../domain/__tests__/fixtures';
 import type { AttemptResult } from '../../../domain/outcome';
 import type { AttemptLogEntry } from '../../../ports/attemptLog';
+import type { Webhook } from '../../../domain/webhook';
 import { tableAttemptLog } from '../tableAttemptLog';
 import { ensuredTable } from '../tables';
 import { tableWebhookLookup } from '../tableWebhookLookup';
@@ -136,6 +137,11 @@ describe('table webhook lookup (Azurite)', () => {
     expect(found.has(deleted?.id ?? '')).toBe(false);
     expect(found.has(unknown)).toBe(false);
     expect((await run(lookup([]))).size).toBe(0);
+    // One id is a point read: same answers.
+    const one = webhooks[1] as Webhook;
+    expect([...(await run(lookup([one.id])))]).toEqual([[one.id, one]]);
+    expect((await run(lookup([unknown]))).size).toBe(0);
+    expect((await run(lookup([deleted?.id as never]))).size).toBe(0);
   });
 
   it('leaves out a main row marked deleted (a delete in progress) and one that does not decode', async () => {
@@ -146,6 +152,8 @@ describe('table webhook lookup (Azurite)', () => {
     await raw.updateEntity({ partitionKey: 'webhooks', rowKey: `webhook|${half.id}`, deleted: true }, 'Merge');
     await raw.updateEntity({ partitionKey: 'webhooks', rowKey: `webhook|${broken.id}`, url: 'not a url' }, 'Merge');
     expect((await run(lookup([half.id, broken.id]))).size).toBe(0);
+    expect((await run(lookup([half.id]))).size).toBe(0);
+    expect((await run(lookup([broken.id]))).size).toBe(0);
   });
 
   it('storage that does not answer is Transient', async () => {
