@@ -32,7 +32,7 @@ const ISOLATION_EVENTS_PER_SECOND = 3;
 const WATCHDOG_MS = quick ? 170_000 : 900_000;
 
 const PLAN = quick
-  ? { queueMessages: 400, posts: 4000, idleSeconds: 3, fanOutEvents: { 1: 30, 10: 20, 100: 10 }, latencySeconds: 5, isolationSeconds: 8, isolationWaitMs: 10_000, scaleSizes: [10, 100, 1000], scaleEvents: 2, drainMs: 45_000 }
+  ? { queueMessages: 400, posts: 4000, idleSeconds: 3, fanOutEvents: { 1: 120, 10: 30, 100: 10 }, latencySeconds: 5, isolationSeconds: 15, isolationWaitMs: 10_000, scaleSizes: [10, 100, 1000], scaleEvents: 2, drainMs: 45_000 }
   : { queueMessages: 1000, posts: 20000, idleSeconds: 10, fanOutEvents: { 1: 200, 10: 80, 100: 40 }, latencySeconds: 15, isolationSeconds: 20, isolationWaitMs: 25_000, scaleSizes: [10, 100, 1000, 10000], scaleEvents: 2, drainMs: 120_000 };
 
 type Status = 'pass' | 'miss' | '';
