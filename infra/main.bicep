@@ -100,6 +100,12 @@ param maxResponseBytes string = '4096'
 @description('MAX_CONNECTIONS_PER_ORIGIN: sockets one instance opens to one receiver, 1 to 1024.')
 param maxConnectionsPerOrigin string = '32'
 
+@description('CIRCUIT_BREAKER_TIMEOUTS: timeouts in a row after which one instance pauses requests to a receiver origin, 0 (off) to 1000.')
+param circuitBreakerTimeouts string = '3'
+
+@description('CIRCUIT_BREAKER_COOLDOWN_MS: how long a paused origin gets no requests before one probe, 100 to 3600000 ms.')
+param circuitBreakerCooldownMs string = '30000'
+
 @description('DURABLE_TASK_HUB: task hub of the fan-out orchestrations (host.json reads it); apps sharing a storage account need different ones.')
 param durableTaskHub string = 'WebhookDispatcher'
 
@@ -312,6 +318,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     RETRY_JITTER_RATIO: retryJitterRatio
     MAX_RESPONSE_BYTES: maxResponseBytes
     MAX_CONNECTIONS_PER_ORIGIN: maxConnectionsPerOrigin
+    CIRCUIT_BREAKER_TIMEOUTS: circuitBreakerTimeouts
+    CIRCUIT_BREAKER_COOLDOWN_MS: circuitBreakerCooldownMs
   }
 }
 

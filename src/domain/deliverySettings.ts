@@ -12,6 +12,9 @@ export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 4096;
 /** Bounds the sockets one slow receiver can hold; further requests to it wait for a free one. */
 export const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN = 32;
+/** Timeouts in a row after which an origin is paused (src/adapters/http/timeoutBreaker.ts); 0 = never. */
+export const DEFAULT_CIRCUIT_BREAKER_TIMEOUTS = 3;
+export const DEFAULT_CIRCUIT_BREAKER_COOLDOWN_MS = 30_000;
 
 const integerFromString = (min: number, max: number): t.Type<number, string, unknown> =>
   new t.Type<number, string, unknown>(
@@ -60,6 +63,8 @@ export const DELIVERY_SETTINGS = {
   /** Table Storage keeps at most 64 KB per string property; a response excerpt needs far less. */
   MAX_RESPONSE_BYTES: integerFromString(0, 32 * 1024),
   MAX_CONNECTIONS_PER_ORIGIN: integerFromString(1, 1024),
+  CIRCUIT_BREAKER_TIMEOUTS: integerFromString(0, 1000),
+  CIRCUIT_BREAKER_COOLDOWN_MS: integerFromString(100, 3_600_000),
 };
 
 export const DELIVERY_DEFAULTS: Record<keyof typeof DELIVERY_SETTINGS, string> = {
@@ -68,6 +73,8 @@ export const DELIVERY_DEFAULTS: Record<keyof typeof DELIVERY_SETTINGS, string> =
   RETRY_JITTER_RATIO: String(DEFAULT_RETRY_JITTER_RATIO),
   MAX_RESPONSE_BYTES: String(DEFAULT_MAX_RESPONSE_BYTES),
   MAX_CONNECTIONS_PER_ORIGIN: String(DEFAULT_MAX_CONNECTIONS_PER_ORIGIN),
+  CIRCUIT_BREAKER_TIMEOUTS: String(DEFAULT_CIRCUIT_BREAKER_TIMEOUTS),
+  CIRCUIT_BREAKER_COOLDOWN_MS: String(DEFAULT_CIRCUIT_BREAKER_COOLDOWN_MS),
 };
 
 export const DeliverySettings = t.type(DELIVERY_SETTINGS, 'DeliverySettings');

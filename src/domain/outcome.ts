@@ -22,6 +22,8 @@ export const NetworkErrorKind = t.keyof({
   Tls: null,
   /** Refused by us before connecting: the address is private, loopback, link-local... (SSRF guard). */
   DestinationNotAllowed: null,
+  /** Not sent: the receiver's last requests timed out, and its origin is paused (src/adapters/http/timeoutBreaker.ts). */
+  CircuitOpen: null,
   /** Not an absolute http(s) URL we can send to. */
   InvalidUrl: null,
   /** The request itself cannot be sent (a header name or value HTTP does not allow). */
@@ -124,6 +126,7 @@ const classifyNetworkError = ({ error, message }: NetworkErrorAttempt): Outcome 
     case 'DnsFailure':
     case 'Unreachable':
     case 'Tls':
+    case 'CircuitOpen':
     case 'Other':
       return { kind: 'Retry' };
     // Nothing about these changes by waiting: the same request would be refused again.

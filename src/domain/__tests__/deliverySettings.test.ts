@@ -14,6 +14,8 @@ describe('DeliverySettings', () => {
         RETRY_JITTER_RATIO: 0.2,
         MAX_RESPONSE_BYTES: 4096,
         MAX_CONNECTIONS_PER_ORIGIN: 32,
+        CIRCUIT_BREAKER_TIMEOUTS: 3,
+        CIRCUIT_BREAKER_COOLDOWN_MS: 30000,
       }),
     );
   });

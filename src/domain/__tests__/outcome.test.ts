@@ -113,6 +113,7 @@ describe('classifyAttempt: network errors', () => {
     ['DnsFailure', { kind: 'Retry' }],
     ['Unreachable', { kind: 'Retry' }],
     ['Tls', { kind: 'Retry' }],
+    ['CircuitOpen', { kind: 'Retry' }],
     ['Other', { kind: 'Retry' }],
     ['DestinationNotAllowed', { kind: 'Permanent', reason: { kind: 'DestinationNotAllowed', message: 'DestinationNotAllowed happened' } }],
     ['InvalidUrl', { kind: 'Permanent', reason: { kind: 'InvalidUrl', message: 'InvalidUrl happened' } }],
@@ -124,7 +125,7 @@ describe('classifyAttempt: network errors', () => {
   it('covers every kind the codec knows', () => {
     // A new kind added to the codec without a row above would fail here.
     expect(Object.keys(NetworkErrorKind.keys).sort()).toEqual(
-      ['ConnectionRefused', 'ConnectionReset', 'DestinationNotAllowed', 'DnsFailure', 'InvalidRequest', 'InvalidUrl', 'Other', 'Timeout', 'Tls', 'Unreachable'],
+      ['CircuitOpen', 'ConnectionRefused', 'ConnectionReset', 'DestinationNotAllowed', 'DnsFailure', 'InvalidRequest', 'InvalidUrl', 'Other', 'Timeout', 'Tls', 'Unreachable'],
     );
   });
 });

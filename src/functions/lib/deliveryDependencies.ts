@@ -1,3 +1,4 @@
+import { withTimeoutBreaker } from '../../adapters/http/timeoutBreaker';
 import { createUndiciHttpSender } from '../../adapters/http/undiciHttpSender';
 import { storageDeliveryQueue } from '../../adapters/queues/storageDeliveryQueue';
 import { tableAttemptLog } from '../../adapters/tables/tableAttemptLog';
@@ -40,6 +41,8 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
       maxConnectionsPerOrigin: config.MAX_CONNECTIONS_PER_ORIGIN,
       allowPrivateDestinations: config.ALLOW_PRIVATE_DESTINATIONS,
     });
+    // Deliveries only: endpoint and WebSub verification always send (one request, a person waiting).
+    const deliverySender = withTimeoutBreaker(sender, { threshold: config.CIRCUIT_BREAKER_TIMEOUTS, cooldownMs: config.CIRCUIT_BREAKER_COOLDOWN_MS });
     const policy = retryPolicyOf(config);
     cached = {
       ...base,
@@ -56,7 +59,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
         clock: base.clock,
         disabledEvents: new Set(config.DISABLED_EVENTS),
       },
-      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn }),
+      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn }),
     };
   }
   return cached;
