@@ -13,4 +13,6 @@ export type TenantStore = {
   setKey(id: TenantId, key: { keyHash: KeyHash; keyCreatedAt: string } | null): TE.TaskEither<AppError, Tenant>;
   /** The tenant holding the key with this hash; undefined when no tenant does (one point read). */
   findByKeyHash(hash: KeyHash): TE.TaskEither<AppError, TenantId | undefined>;
+  /** Removes the tenant and every key row naming it: no key of it works afterwards. NotFound when there is no such tenant. */
+  delete(id: TenantId): TE.TaskEither<AppError, void>;
 };

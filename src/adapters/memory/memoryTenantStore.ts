@@ -33,6 +33,7 @@ export const memoryTenantStore = (): MemoryTenantStore => {
       return TE.right(next);
     },
     findByKeyHash: (hash) => (store.failWith ? TE.left(store.failWith) : TE.right([...rows.values()].find((t) => t.keyHash === hash)?.id as TenantId | undefined)),
+    delete: (id) => (store.failWith ? TE.left(store.failWith) : rows.delete(id) ? TE.right(undefined) : TE.left(notFound(`No tenant with id "${id}"`))),
   };
   return store;
 };

@@ -21,6 +21,7 @@ export const TENANT_PARTITION = 'tenants';
 const TENANT_PREFIX = 'tenant|';
 const TENANT_END = 'tenant}';
 const KEY_PREFIX = 'key|';
+const KEY_END = 'key}';
 const MAX_WRITE_ATTEMPTS = 5;
 
 const RowCodec = t.type({ tenantId: t.string, name: t.string, keyHash: t.string, keyCreatedAt: t.string, createdAt: t.string });
@@ -142,6 +143,39 @@ export const tableTenantStore = (table: EnsuredTable): TenantStore => {
         } catch (e) {
           if (statusOf(e) === 404) return E.right(undefined);
           throw e;
+        }
+      }),
+
+    delete: (id) =>
+      attempt('delete a tenant', async (client) => {
+        for (let i = 1; ; i++) {
+          const loaded = await load(client, id);
+          if (E.isLeft(loaded)) return loaded;
+          const { tenant } = loaded.right;
+          const actions: TransactionAction[] = [
+            ['delete', { partitionKey: TENANT_PARTITION, rowKey: TENANT_PREFIX + id }],
+            ...(tenant.keyHash === null ? [] : [['delete', { partitionKey: TENANT_PARTITION, rowKey: KEY_PREFIX + tenant.keyHash }] as TransactionAction]),
+          ];
+          try {
+            await client.submitTransaction(actions);
+          } catch (e) {
+            // 404: a rotation or another delete changed the rows since the read; read again.
+            if (statusOf(e) !== 404 || i >= MAX_WRITE_ATTEMPTS) throw e;
+            continue;
+          }
+          // A transactional delete takes no etag, so a rotation that committed between the read and
+          // the delete may have left a key row naming the tenant. Once the tenant row is gone no
+          // rotation can commit (it replaces that row with its etag), so one sweep now is final.
+          const filter = odata`PartitionKey eq ${TENANT_PARTITION} and RowKey gt ${KEY_PREFIX} and RowKey lt ${KEY_END} and tenantId eq ${id}`;
+          for await (const { rowKey } of client.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) {
+            if (rowKey === undefined) continue;
+            try {
+              await client.deleteEntity(TENANT_PARTITION, rowKey);
+            } catch (e) {
+              if (statusOf(e) !== 404) throw e;
+            }
+          }
+          return E.right(undefined);
         }
       }),
   };

@@ -1,0 +1,100 @@
+import { TableClient, type TransactionAction } from '@azure/data-tables';
+import * as E from 'fp-ts/Either';
+import type * as TE from 'fp-ts/TaskEither';
+import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
+import { hashKey, type Tenant, type TenantId } from '../../../domain/tenant';
+import { type EnsuredTable, ensuredTable } from '../tables';
+import { TENANT_PARTITION, tableTenantStore } from '../tableTenantStore';
+
+const suffix = `${process.pid}${Date.now() % 100000}`;
+const run = async <A>(task: TE.TaskEither<unknown, A>): Promise<A> => {
+  const result = await task();
+  if (E.isLeft(result)) throw new Error(`expected success, got ${JSON.stringify(result.left)}`);
+  return result.right;
+};
+const failure = async <A>(task: TE.TaskEither<unknown, A>): Promise<unknown> => {
+  const result = await task();
+  if (E.isRight(result)) throw new Error('expected a failure');
+  return result.left;
+};
+
+describe('deleting a tenant in the registry table (Azurite)', () => {
+  const tableName = `tndelete${suffix}`;
+  const connectionString = storageConnectionString();
+  const tenants = tableTenantStore(ensuredTable({ connectionString, tableName }));
+  const raw = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+  afterAll(async () => {
+    await raw.deleteTable();
+  });
+
+  const tenant = (n: number, key: string | null): Tenant => ({
+    id: `01HTENANTDE${String(n).padStart(15, '0')}` as TenantId,
+    name: `tenant ${n}`,
+    keyHash: key === null ? null : hashKey(key),
+    keyCreatedAt: key === null ? null : '2024-01-01T00:00:00.000Z',
+    createdAt: '2024-01-01T00:00:00.000Z',
+  });
+  /** Every row of the tenants partition that names the tenant (its own row or a key row). */
+  const rowsNaming = async (id: string): Promise<string[]> => {
+    const keys: string[] = [];
+    for await (const e of raw.listEntities<{ tenantId: string }>({ queryOptions: { filter: `PartitionKey eq '${TENANT_PARTITION}'` } })) if (e.tenantId === id) keys.push(e.rowKey ?? '');
+    return keys;
+  };
+
+  it('removes the tenant row and its key row together; the tenant no longer reads or lists; a second delete is NotFound', async () => {
+    const gone = tenant(1, 'whtk_gone');
+    const kept = tenant(2, 'whtk_kept');
+    await run(tenants.create(gone));
+    await run(tenants.create(kept));
+    expect(await rowsNaming(gone.id)).toHaveLength(2);
+
+    await run(tenants.delete(gone.id));
+    expect(await rowsNaming(gone.id)).toEqual([]);
+    expect(await run(tenants.findByKeyHash(hashKey('whtk_gone')))).toBeUndefined();
+    expect(await failure(tenants.get(gone.id))).toMatchObject({ kind: 'NotFound' });
+    expect((await run(tenants.list({ limit: 10 }))).items.map((t) => t.id)).toEqual([kept.id]);
+    expect(await run(tenants.findByKeyHash(hashKey('whtk_kept')))).toBe(kept.id);
+    expect(await failure(tenants.delete(gone.id))).toEqual({ kind: 'NotFound', message: `No tenant with id "${gone.id}"` });
+  });
+
+  it('deletes a keyless tenant, and sweeps a key row naming it that its tenant row does not (left by a rotation racing the delete)', async () => {
+    const revoked = tenant(3, null);
+    await run(tenants.create(revoked));
+    await raw.createEntity({ partitionKey: TENANT_PARTITION, rowKey: `key|${hashKey('whtk_raced')}`, tenantId: revoked.id });
+    expect(await run(tenants.findByKeyHash(hashKey('whtk_raced')))).toBe(revoked.id);
+
+    await run(tenants.delete(revoked.id));
+    expect(await run(tenants.findByKeyHash(hashKey('whtk_raced')))).toBeUndefined();
+    expect(await rowsNaming(revoked.id)).toEqual([]);
+  });
+
+  it('a rotation that commits between the read and the write of a delete leaves no key that opens the deleted tenant', async () => {
+    for (const [n, oldKey] of [[10, null], [11, 'whtk_old']] as const) {
+      const racing = tenant(n, oldKey);
+      await run(tenants.create(racing));
+      const newKey = hashKey(`whtk_new${n}`);
+      // The delete's first transaction waits for a rotation to commit: the interleaving a transactional delete cannot guard by etag.
+      let rotated = false;
+      const interposed: EnsuredTable = {
+        client: raw,
+        ready: async () =>
+          new Proxy(raw, {
+            get: (target, prop, receiver) =>
+              prop !== 'submitTransaction'
+                ? Reflect.get(target, prop, receiver)
+                : async (actions: TransactionAction[]) => {
+                    if (!rotated) {
+                      rotated = true;
+                      await run(tenants.setKey(racing.id, { keyHash: newKey, keyCreatedAt: '2024-02-01T00:00:00.000Z' }));
+                    }
+                    return target.submitTransaction(actions);
+                  },
+          }),
+      };
+      await run(tableTenantStore(interposed).delete(racing.id));
+      expect(rotated).toBe(true);
+      expect(await run(tenants.findByKeyHash(newKey))).toBeUndefined();
+      expect(await rowsNaming(racing.id)).toEqual([]);
+    }
+  });
+});
