@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import {
   createTenantHandler,
+  deleteTenantHandler,
   getTenantHandler,
   listTenantsHandler,
   revokeTenantKeyHandler,
@@ -22,7 +23,12 @@ app.http('tenants', {
   authLevel: 'anonymous',
   handler: (request, context) => (request.method.toUpperCase() === 'POST' ? createTenantHandler(handlerDeps) : listTenantsHandler(handlerDeps))(request, context),
 });
-app.http('tenant', { route: 'tenants/{id}', methods: ['GET'], authLevel: 'anonymous', handler: getTenantHandler(handlerDeps) });
+app.http('tenant', {
+  route: 'tenants/{id}',
+  methods: ['GET', 'DELETE'],
+  authLevel: 'anonymous',
+  handler: (request, context) => (request.method.toUpperCase() === 'DELETE' ? deleteTenantHandler(handlerDeps) : getTenantHandler(handlerDeps))(request, context),
+});
 app.http('tenantRotateKey', { route: 'tenants/{id}/rotate-key', methods: ['POST'], authLevel: 'anonymous', handler: rotateTenantKeyHandler(handlerDeps) });
 app.http('tenantRevokeKey', { route: 'tenants/{id}/key', methods: ['DELETE'], authLevel: 'anonymous', handler: revokeTenantKeyHandler(handlerDeps) });
 app.http('tenantWebhooks', { route: 'tenants/{id}/webhooks', methods: ['GET'], authLevel: 'anonymous', handler: tenantWebhooksHandler(handlerDeps) });

@@ -333,6 +333,24 @@ export const OPERATIONS: readonly Operation[] = [
     responses: { 200: { description: 'The tenant', schema: 'TenantView', examples: { tenant: X.tenantView } }, 401: unauthorized, 404: notFound('tenant'), 503: unavailable },
   },
   {
+    method: 'delete',
+    path: '/api/tenants/{id}',
+    operationId: 'deleteTenant',
+    summary: 'Delete a tenant that owns no webhooks; every key of it stops working',
+    tag: 'tenants',
+    security: 'admin',
+    parameters: [idParam('tenant')],
+    responses: {
+      204: { description: 'Deleted' },
+      401: unauthorized,
+      404: notFound('tenant'),
+      409: error('The tenant still owns webhooks; delete them first', {
+        ownsWebhooks: { error: 'Conflict', message: 'Tenant "01J0Z7X3V1F6Q8R2T4W6Y8A0C9" still owns 2 webhooks; delete them first (GET /api/tenants/01J0Z7X3V1F6Q8R2T4W6Y8A0C9/webhooks lists them)' },
+      }),
+      503: unavailable,
+    },
+  },
+  {
     method: 'post',
     path: '/api/tenants/{id}/rotate-key',
     operationId: 'rotateTenantKey',

@@ -276,6 +276,27 @@ describe('tenants, keys, secrets and subscriber-controlled delivery through the 
     });
   });
 
+  it('deleting a tenant: 401 but for the admin, 409 while it owns webhooks, then 204; its key opens nothing and it no longer lists', async () => {
+    const tenant = await newTenant('project D');
+    const hook = await newWebhook(tenant.key, { url: `${base}/d`, subscriptions: ['ping'], attributes: { name: 'd1' } });
+    for (const key of [tenant.key, tenantA.key, INGEST_KEY, undefined]) expect((await call('DELETE', `tenants/${tenant.id}`, { key })).status).toBe(401);
+    const refused = await call('DELETE', `tenants/${tenant.id}`, { key: ADMIN_KEY });
+    expect(refused).toMatchObject({ status: 409, body: { error: 'Conflict', message: expect.stringContaining('still owns 1 webhook;') } });
+    // A refusal changes nothing: the key still works and the webhook is still the tenant's.
+    expect(((await call('GET', 'webhooks', { key: tenant.key })).body?.items as Json[]).map((w) => w.id)).toEqual([hook.id]);
+
+    expect((await call('DELETE', `webhooks/${hook.id as string}`, { key: ADMIN_KEY })).status).toBe(204);
+    expect(await call('DELETE', `tenants/${tenant.id}`, { key: ADMIN_KEY })).toEqual({ status: 204, body: undefined });
+    expect((await call('GET', 'webhooks', { key: tenant.key })).status).toBe(401);
+    expect((await call('POST', 'webhooks', { key: tenant.key, body: { url: `${base}/d`, subscriptions: ['ping'] } })).status).toBe(401);
+    expect((await call('GET', `tenants/${tenant.id}`, { key: ADMIN_KEY })).status).toBe(404);
+    expect(((await call('GET', 'tenants', { key: ADMIN_KEY })).body?.items as Json[]).map((t) => t.id)).not.toContain(tenant.id);
+    expect((await call('DELETE', `tenants/${tenant.id}`, { key: ADMIN_KEY })).status).toBe(404);
+    expect((await call('DELETE', 'tenants/not-a-tenant', { key: ADMIN_KEY })).status).toBe(404);
+    // The other tenants are untouched.
+    expect((await call('GET', 'webhooks', { key: tenantA.key })).status).toBe(200);
+  });
+
   it('no secret or key appears in any log line or in any answer not meant to show it', () => {
     expect(secrets.size).toBeGreaterThanOrEqual(8);
     const logText = `${JSON.stringify(host.logs)}\n${host.rawOutput.join('\n')}`;

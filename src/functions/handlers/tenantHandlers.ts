@@ -12,6 +12,7 @@ import type { RandomBytes } from '../../ports/random';
 import type { WebhookStore } from '../../ports/webhookStore';
 import { getTenant, revokeTenantKey, rotateTenantKey } from '../../usecases/changeTenantKey';
 import { createTenant } from '../../usecases/createTenant';
+import { deleteTenant } from '../../usecases/deleteTenant';
 import { listWebhooks } from '../../usecases/listWebhooks';
 import { rotateWebhookSecret } from '../../usecases/rotateWebhookSecret';
 import { verifyWebhook } from '../../usecases/verifyEndpoint';
@@ -38,7 +39,7 @@ const answer = (run: TE.TaskEither<AppError, Answer>, context: Parameters<Handle
     run,
     TE.match(
       (error) => errorResponse(error, context),
-      (a) => json(a.status, a.body),
+      (a) => (a.status === 204 ? { status: 204 } : json(a.status, a.body)),
     ),
   )();
 
@@ -97,6 +98,10 @@ export const rotateTenantKeyHandler = (deps: TenantHandlerDeps): Handler =>
       TE.map(({ tenant, apiKey }) => ({ status: 200, body: { ...tenantView(tenant), apiKey } })),
     ),
   );
+
+/** DELETE /api/tenants/{id}: 204; 409 while the tenant owns webhooks (the use case says why, and what a concurrent create does). */
+export const deleteTenantHandler = (deps: TenantHandlerDeps): Handler =>
+  adminOnly(deps, (request) => pipe(deleteTenant(deps)(request.params.id ?? ''), TE.map(() => ({ status: 204, body: undefined }))));
 
 /** DELETE /api/tenants/{id}/key: 200 with the tenant, now without a key. */
 export const revokeTenantKeyHandler = (deps: TenantHandlerDeps): Handler =>

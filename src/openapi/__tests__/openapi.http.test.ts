@@ -142,5 +142,10 @@ describe('the OpenAPI document and the running app', () => {
 
     conforms('revokeTenantKey', await env.call('DELETE', `tenants/${tenantId}/key`, { key: ADMIN_KEY }));
     conforms('listWebhooks', await env.call('GET', 'webhooks', { key: tenantKey }));
+    conforms('deleteTenant', await env.call('DELETE', `tenants/${tenantId}`, { key: ADMIN_KEY }));
+    conforms('deleteWebhook', await env.call('DELETE', `webhooks/${ownId}`, { key: ADMIN_KEY }));
+    conforms('deleteTenant', await env.call('DELETE', `tenants/${tenantId}`, { key: INGEST_KEY }));
+    conforms('deleteTenant', await env.call('DELETE', `tenants/${tenantId}`, { key: ADMIN_KEY }));
+    conforms('deleteTenant', await env.call('DELETE', `tenants/${tenantId}`, { key: ADMIN_KEY }));
   });
 });
