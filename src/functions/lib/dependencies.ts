@@ -1,3 +1,4 @@
+import { app } from '@azure/functions';
 import { randomBytes } from 'node:crypto';
 import { storageHealthProbes } from '../../adapters/tables/healthProbes';
 import { tableEventStore } from '../../adapters/tables/tableEventStore';
@@ -13,6 +14,7 @@ import type { HealthProbe } from '../../ports/healthProbe';
 import type { RandomBytes } from '../../ports/random';
 import type { TenantStore } from '../../ports/tenantStore';
 import type { WebhookStore } from '../../ports/webhookStore';
+import { startAzureMonitor } from '../../telemetry/azureMonitor';
 
 /** Everything the HTTP functions use, built once per process from the settings. */
 export type Dependencies = {
@@ -33,6 +35,8 @@ let cached: Dependencies | undefined;
 export const getDependencies = (): Dependencies => {
   if (cached === undefined) {
     const config = getConfig();
+    // Metrics to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set; a failure only warns.
+    startAzureMonitor(process.env, { onShutdown: (shutdown) => app.hook.appTerminate(shutdown) });
     const connectionString = config.AzureWebJobsStorage;
     cached = {
       config,
