@@ -31,7 +31,10 @@ export type Dependencies = {
 
 let cached: Dependencies | undefined;
 
-/** Builds the adapters on first use; no I/O happens here (tables are created on first access). */
+/**
+ * Builds the adapters on first use; no storage I/O happens here (tables are created on first access).
+ * With APPLICATIONINSIGHTS_CONNECTION_STRING set, the metrics exporter starts here, once.
+ */
 export const getDependencies = (): Dependencies => {
   if (cached === undefined) {
     const config = getConfig();
