@@ -20,73 +20,73 @@ const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs: n
   }
 };
 
+const azuriteListening = async (): Promise<boolean[]> => Promise.all(Object.values(DEFAULT_PORTS).map((p) => isListening(p)));
+
 describe('npm start (development storage)', () => {
   let child: ChildProcess | undefined;
   afterAll(() => {
     child?.kill('SIGKILL');
   });
 
-  it('starts Azurite itself, answers health with 200, and stops cleanly on SIGTERM', async () => {
-    const azuriteWasRunning = (await Promise.all(Object.values(DEFAULT_PORTS).map((p) => isListening(p)))).every(Boolean);
+  /** `npm start`'s command on a free port; `onOutput` sees the output as it grows. */
+  const start = async (onOutput?: (output: string) => void) => {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true', LOCAL_HOST_LOG_FORMAT: 'text' };
     // The test run's own settings must not leak in: the app reads the example's values, as on a fresh clone.
     for (const name of ['INGEST_API_KEY', 'ADMIN_API_KEY', 'DURABLE_TASK_HUB']) delete env[name];
-    child = spawn(process.execPath, [CLI_PATH, '--app', repoRoot, '--port', String(port), '--in-memory'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = spawn(process.execPath, [CLI_PATH, '--app', repoRoot, '--port', String(port), '--in-memory'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = started;
     let output = '';
-    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
+    const collect = (c: Buffer): void => {
+      output += c.toString();
+      onOutput?.(output);
+    };
+    started.stdout.on('data', collect);
+    started.stderr.on('data', collect);
+    const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
+    return { port, exited, output: () => output, kill: (signal: NodeJS.Signals) => started.kill(signal) };
+  };
 
+  const expectAzuriteStopped = async (wasRunning: boolean): Promise<void> => {
+    if (!wasRunning) expect(await azuriteListening()).toEqual([false, false, false]);
+  };
+
+  it('starts Azurite itself, answers health with 200, and stops cleanly on SIGTERM', async () => {
+    const azuriteWasRunning = (await azuriteListening()).every(Boolean);
+    const host = await start();
     await waitFor('GET /api/health to answer 200', async () => {
       try {
-        return (await fetch(`http://127.0.0.1:${port}/api/health`)).status === 200;
+        return (await fetch(`http://127.0.0.1:${host.port}/api/health`)).status === 200;
       } catch {
         return false;
       }
     }, 60_000).catch((e: Error) => {
-      throw new Error(`${e.message}\n${output}`);
+      throw new Error(`${e.message}\n${host.output()}`);
     });
-    if (!azuriteWasRunning) expect(output).toContain('Started Azurite');
-    if (!existsSync(path.join(repoRoot, 'local.settings.json'))) expect(output).toContain('using local.settings.json.example');
+    if (!azuriteWasRunning) expect(host.output()).toContain('Started Azurite');
+    if (!existsSync(path.join(repoRoot, 'local.settings.json'))) expect(host.output()).toContain('using local.settings.json.example');
 
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(output).toContain('Stopped');
-    if (!azuriteWasRunning) {
-      const stillListening = await Promise.all(Object.values(DEFAULT_PORTS).map((p) => isListening(p)));
-      expect(stillListening).toEqual([false, false, false]);
-    }
+    host.kill('SIGTERM');
+    expect(await host.exited).toBe(0);
+    expect(host.output()).toContain('Stopped');
+    await expectAzuriteStopped(azuriteWasRunning);
   }, 90_000);
 
   it('stops cleanly on a SIGTERM that arrives while it is still starting', async () => {
-    const azuriteWasRunning = (await Promise.all(Object.values(DEFAULT_PORTS).map((p) => isListening(p)))).every(Boolean);
-    const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true', LOCAL_HOST_LOG_FORMAT: 'text' };
-    for (const name of ['INGEST_API_KEY', 'ADMIN_API_KEY', 'DURABLE_TASK_HUB']) delete env[name];
-    child = spawn(process.execPath, [CLI_PATH, '--app', repoRoot, '--port', String(port), '--in-memory'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
+    const azuriteWasRunning = (await azuriteListening()).every(Boolean);
     let signalled = false;
-    const onOutput = (c: Buffer): void => {
-      output += c.toString();
+    const host = await start((output) => {
       // The first line the host prints is the settings notice or the storage line: startup is under way.
       if (!signalled && /Started Azurite|Using the storage emulator|local\.settings\.json/.test(output)) {
         signalled = true;
         child?.kill('SIGTERM');
       }
-    };
-    child.stdout?.on('data', onOutput);
-    child.stderr?.on('data', onOutput);
-    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
-
-    expect(await exited).toBe(0);
+    });
+    expect(await host.exited).toBe(0);
     expect(signalled).toBe(true);
-    expect(output).toContain('SIGTERM received');
-    expect(output).toContain('Stopped');
-    expect(await isListening(port)).toBe(false);
-    if (!azuriteWasRunning) {
-      const stillListening = await Promise.all(Object.values(DEFAULT_PORTS).map((p) => isListening(p)));
-      expect(stillListening).toEqual([false, false, false]);
-    }
+    expect(host.output()).toContain('SIGTERM received');
+    expect(host.output()).toContain('Stopped');
+    expect(await isListening(host.port)).toBe(false);
+    await expectAzuriteStopped(azuriteWasRunning);
   }, 90_000);
 });

@@ -14,13 +14,21 @@ import {
  * PUBLIC_EVENTS; adding an incoming event or a mapping is one entry in CATALOGUE.
  */
 
-/** Public events: delivered to webhooks, with the webhook attributes each one requires. */
+/**
+ * Public events: delivered to webhooks, with the webhook attributes each one requires. The routing
+ * attribute (one of the required ones) keys the registry's index: an event whose payload names its
+ * value reads only the webhooks with that value (docs/registry-storage.md).
+ */
 export const PUBLIC_EVENTS = {
-  ping: { payload: PingPayload, requiredAttributes: ['name'] },
-  'service:subscribed': { payload: ServiceSubscribedPayload, requiredAttributes: ['serviceId'] },
-} as const satisfies Record<string, { payload: t.Decoder<unknown, Record<string, string>>; requiredAttributes: readonly string[] }>;
+  ping: { payload: PingPayload, requiredAttributes: ['name'], routingAttribute: 'name' },
+  'service:subscribed': { payload: ServiceSubscribedPayload, requiredAttributes: ['serviceId'], routingAttribute: 'serviceId' },
+} as const satisfies Record<string, { payload: t.Decoder<unknown, Record<string, string>>; requiredAttributes: readonly string[]; routingAttribute?: string }>;
 
 export type PublicEventName = keyof typeof PUBLIC_EVENTS;
+
+/** The attribute a public event's subscribers are indexed by, if it has one. */
+export const routingAttributeOf = (name: string): string | undefined =>
+  Object.prototype.hasOwnProperty.call(PUBLIC_EVENTS, name) ? (PUBLIC_EVENTS[name as PublicEventName] as { routingAttribute?: string }).routingAttribute : undefined;
 export const PUBLIC_EVENT_NAMES = Object.keys(PUBLIC_EVENTS) as PublicEventName[];
 export const PublicEventName = t.keyof(
   Object.fromEntries(PUBLIC_EVENT_NAMES.map((n) => [n, null])) as Record<PublicEventName, null>,

@@ -29,5 +29,14 @@ export type WebhookStore = {
    * (`service:*`) or to `*`, enabled and disabled (matching decides), each once, without scanning
    * the webhooks subscribed to other events.
    */
-  pageSubscribedTo(query: { eventName: PublicEventName; continuationToken?: string; pageSize: number }): TE.TaskEither<AppError, WebhookPage>;
+  pageSubscribedTo(query: {
+    eventName: PublicEventName;
+    /**
+     * The value of the event's routing attribute (catalogue.ts) the webhooks must have; absent, any
+     * value. Either way only webhooks that have the attribute come back: the event requires it.
+     */
+    routingValue?: string;
+    continuationToken?: string;
+    pageSize: number;
+  }): TE.TaskEither<AppError, WebhookPage>;
 };

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
-import { decodePayload, planForEvent } from '../domain/catalogue';
+import { decodePayload, type DeliveryPlan, planForEvent, routingAttributeOf } from '../domain/catalogue';
 import { type DeliveryItem, deliveryIdFor, packMessages } from '../domain/delivery';
 import { type AppError, permanent } from '../domain/errors';
 import { deliveriesFor } from '../domain/mapping';
@@ -33,6 +33,13 @@ export type FanOutPageResult = {
   readonly next?: FanOutCursor;
 };
 
+/** A plan that names its event's routing value (a `ping` to one name) reads only the webhooks with it. */
+const routingOf = (plan: DeliveryPlan): { routingValue?: string } => {
+  const attribute = routingAttributeOf(plan.publicEventName);
+  const value = attribute === undefined ? undefined : plan.basePayload[attribute];
+  return value === undefined ? {} : { routingValue: value };
+};
+
 /**
  * One step of the fan-out: reads one page of the webhooks subscribed to the current plan's public
  * event, and enqueues the deliveries they match, packed several to a message. Idempotent enough:
@@ -62,7 +69,7 @@ export const enqueueFanOutPage =
         }
         const now = (deps.clock ?? { now: () => new Date() }).now();
         return pipe(
-          deps.webhooks.pageSubscribedTo({ eventName: plan.publicEventName, continuationToken: cursor.continuationToken, pageSize: deps.pageSize }),
+          deps.webhooks.pageSubscribedTo({ eventName: plan.publicEventName, ...routingOf(plan), continuationToken: cursor.continuationToken, pageSize: deps.pageSize }),
           TE.chain((page) => {
             const items: DeliveryItem[] = deliveriesFor(
               plan,

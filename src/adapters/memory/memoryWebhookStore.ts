@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
-import type { PublicEventName } from '../../domain/catalogue';
+import { routingAttributeOf } from '../../domain/catalogue';
 import { type AppError, conflict, invalid, notFound } from '../../domain/errors';
 import { coversEvent, type Webhook } from '../../domain/webhook';
 import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
@@ -50,9 +50,16 @@ export const memoryWebhookStore = (): MemoryWebhookStore => {
       rows.delete(id);
       return TE.right(undefined);
     },
-    pageSubscribedTo: ({ eventName, continuationToken, pageSize }: { eventName: PublicEventName; continuationToken?: string; pageSize: number }) => {
+    pageSubscribedTo: ({ eventName, routingValue, continuationToken, pageSize }) => {
       if (store.failWith !== undefined) return TE.left(store.failWith);
-      const subscribed = [...rows.values()].filter((w) => w.subscriptions.some((s) => coversEvent(s, eventName))).sort((a, b) => (a.id < b.id ? -1 : 1));
+      // As the table store's index: webhooks with the routing attribute, with the value asked for if any.
+      const attribute = routingAttributeOf(eventName);
+      const routed = (w: Webhook): boolean => {
+        if (attribute === undefined) return true;
+        const value = w.attributes[attribute];
+        return value !== undefined && value !== '' && (routingValue === undefined || value === routingValue);
+      };
+      const subscribed = [...rows.values()].filter((w) => w.subscriptions.some((s) => coversEvent(s, eventName)) && routed(w)).sort((a, b) => (a.id < b.id ? -1 : 1));
       return TE.right(page(subscribed, continuationToken, pageSize));
     },
   };

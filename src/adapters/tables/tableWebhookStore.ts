@@ -3,7 +3,8 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
-import { PUBLIC_EVENT_NAMES, type PublicEventName } from '../../domain/catalogue';
+import { createHash } from 'node:crypto';
+import { PUBLIC_EVENT_NAMES, routingAttributeOf } from '../../domain/catalogue';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { type AppError, conflict, invalid, notFound, permanent } from '../../domain/errors';
 import { coversEvent, type Webhook, type WebhookId, Webhook as WebhookCodec } from '../../domain/webhook';
@@ -14,10 +15,11 @@ import { type EnsuredTable, queryUpTo } from './tables';
 
 /*
  * Layout (docs/registry-storage.md): one partition holds, per webhook, a main row
- * `webhook|<id>` and one index row `sub|<public event>|<id>` per public event its subscriptions
- * cover (`*` and patterns are expanded over the catalogue), each a full copy of the webhook. Every
- * change of a webhook is one entity-group transaction, so index rows never disagree with the main
- * row, and the fan-out of one event is one key range: one query per page.
+ * `webhook|<id>` and one index row `sub|<public event>|<routing value>|<id>` per public event its
+ * subscriptions cover (`*` and patterns are expanded over the catalogue), keyed by the webhook's value
+ * of that event's routing attribute, each a full copy of the webhook. Every change of a webhook is
+ * one entity-group transaction, so index rows never disagree with the main row; the fan-out of one
+ * event is one key range (one query per page), narrowed to one routing value when the event names it.
  */
 
 export const PARTITION_KEY = 'webhooks';
@@ -26,24 +28,59 @@ export const MAIN_PREFIX = 'webhook|';
 const MAIN_END = 'webhook}';
 const INDEX_START = 'sub|';
 const INDEX_END = 'sub}';
-const indexPrefix = (eventName: string): string => `sub|${eventName}|`;
-const indexEnd = (eventName: string): string => `sub|${eventName}}`;
-/** The row that says which public events the index rows were written for. */
+/** `}` follows `|`: the rows under a prefix ending in `|` are exactly `[prefix, end)`. */
+const rangeEnd = (prefix: string): string => `${prefix.slice(0, -1)}}`;
+/** The row that says which public events and routing attributes the index rows were written for. */
 export const INDEX_META_KEY = 'meta|index';
+/** Changes when the shape of the index rows changes, so the first fan-out rebuilds them. */
+const INDEX_LAYOUT = 2;
+/** Longer routing values are hashed: a row key holds at most 1 KB, and a value 256 characters. */
+const MAX_PLAIN_ROUTING_KEY = 120;
 /** Optimistic writes lost to a concurrent writer are tried again this many times in all. */
 const MAX_WRITE_ATTEMPTS = 5;
 /** Passes of the index check: each fixes what it finds; a pass that finds nothing ends it. */
 const MAX_REINDEX_PASSES = 3;
 
-/** The public events whose fan-out must meet this webhook: one index row each. */
+/** The public events whose fan-out must meet this webhook. */
 export const indexedEvents = (webhook: Webhook, publicEvents: readonly string[]): string[] =>
   publicEvents.filter((name) => webhook.subscriptions.some((s) => coversEvent(s, name)));
 
-/** `sub|<event>|<id>` into its parts; undefined for any other key. */
-const parseIndexKey = (rowKey: string): { eventName: string; id: string } | undefined => {
-  const [head, eventName, id, ...rest] = rowKey.split('|');
-  return head === 'sub' && eventName !== undefined && id !== undefined && rest.length === 0 ? { eventName, id } : undefined;
+/**
+ * A routing value as a row key segment: percent-encoded (no `|`, `/`, `\`, `#`, `?` or control
+ * characters, which row keys refuse or the ranges rely on), or a SHA-256 when that would be long.
+ * Matching still compares the values themselves, so even a collision could not deliver wrongly.
+ */
+export const routingKey = (value: string): string => {
+  const hashed = (): string => `~${createHash('sha256').update(value, 'utf8').digest('base64url')}`;
+  let plain: string;
+  try {
+    plain = encodeURIComponent(value);
+  } catch {
+    // A lone surrogate has no UTF-8 form to percent-encode.
+    return hashed();
+  }
+  return plain.length <= MAX_PLAIN_ROUTING_KEY ? plain : hashed();
 };
+
+/** Where the rows of an event start: all of them, or those of one routing value. */
+const indexPrefix = (eventName: string, routingValue?: string): string =>
+  routingValue === undefined ? `sub|${eventName}|` : `sub|${eventName}|${routingKey(routingValue)}|`;
+
+/**
+ * The index row keys of a webhook: one per covered public event, under its value of the event's
+ * routing attribute. A webhook without that value gets no row: the event requires the attribute,
+ * so it could never match.
+ */
+export const indexKeys = (webhook: Webhook, publicEvents: readonly string[]): string[] =>
+  indexedEvents(webhook, publicEvents).flatMap((eventName) => {
+    const attribute = routingAttributeOf(eventName);
+    if (attribute === undefined) return [`${indexPrefix(eventName, '')}${webhook.id}`];
+    const value = webhook.attributes[attribute];
+    return value === undefined || value === '' ? [] : [`${indexPrefix(eventName, value)}${webhook.id}`];
+  });
+
+/** The webhook id an index row belongs to: its last segment (ids are ULIDs, without `|`). */
+const idOfIndexKey = (rowKey: string): string => rowKey.slice(rowKey.lastIndexOf('|') + 1);
 
 type WebhookRow = TableEntity<{
   webhookId: string;
@@ -143,11 +180,12 @@ export const fromRow = (row: unknown): E.Either<AppError, Webhook> =>
     E.mapLeft((errors) => permanent(`A stored webhook row is corrupt: ${formatValidationErrors(errors).join('; ')}`)),
   );
 
-const indexRows = (webhook: Webhook, publicEvents: readonly string[]): WebhookRow[] => indexedEvents(webhook, publicEvents).map((e) => toRow(webhook, indexPrefix(e) + webhook.id));
+const indexRows = (webhook: Webhook, publicEvents: readonly string[]): WebhookRow[] => indexKeys(webhook, publicEvents).map((key) => toRow(webhook, key));
+const deleteRow = (rowKey: string): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey }];
 
 /** Continuation tokens: base64url JSON, checked on the way back in. */
 const ListToken = t.type({ after: t.string });
-const SubscribedToken = t.type({ after: t.string });
+const SubscribedToken = t.type({ afterKey: t.string });
 const encodeToken = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 const decodeToken = <A>(codec: t.Decoder<unknown, A>, token: string | undefined): E.Either<AppError, A | undefined> => {
   if (token === undefined) return E.right(undefined);
@@ -168,7 +206,7 @@ export type TableWebhookStoreOptions = {
 
 export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStoreOptions = {}): WebhookStore => {
   const publicEvents = [...(options.publicEvents ?? PUBLIC_EVENT_NAMES)].sort();
-  const catalogueText = JSON.stringify(publicEvents);
+  const catalogueText = JSON.stringify({ layout: INDEX_LAYOUT, events: publicEvents.map((e) => [e, routingAttributeOf(e) ?? null]) });
 
   const attempt = <A>(what: string, run: (client: TableClient) => Promise<E.Either<AppError, A>>): TE.TaskEither<AppError, A> =>
     pipe(
@@ -212,8 +250,8 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
     }
   };
 
-  const subscribedRange = (eventName: string, after: string): string =>
-    odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${indexPrefix(eventName) + after} and RowKey lt ${indexEnd(eventName)}`;
+  const subscribedRange = (prefix: string, after: string | undefined): string =>
+    odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${after ?? prefix} and RowKey lt ${rangeEnd(prefix)}`;
 
   const keysIn = async (client: TableClient, from: string, to: string): Promise<TableEntityResult<Record<string, unknown>>[]> => {
     const rows: TableEntityResult<Record<string, unknown>>[] = [];
@@ -231,8 +269,9 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
   const reindexPass = async (client: TableClient): Promise<number> => {
     const existing = new Map<string, Set<string>>();
     for (const row of await keysIn(client, INDEX_START, INDEX_END)) {
-      const key = parseIndexKey(row.rowKey ?? '');
-      if (key !== undefined) existing.set(key.id, (existing.get(key.id) ?? new Set()).add(key.eventName));
+      const key = row.rowKey ?? '';
+      const id = idOfIndexKey(key);
+      existing.set(id, (existing.get(id) ?? new Set()).add(key));
     }
     let fixed = 0;
     const live = new Set<string>();
@@ -243,25 +282,25 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
       const decoded = fromRow(row);
       if (E.isLeft(decoded)) continue;
       const webhook = decoded.right;
-      const want = indexedEvents(webhook, publicEvents);
+      const want = indexKeys(webhook, publicEvents);
       const have = existing.get(webhook.id) ?? new Set<string>();
-      if (want.length === have.size && want.every((e) => have.has(e))) continue;
+      if (want.length === have.size && want.every((k) => have.has(k))) continue;
       fixed++;
       // Guarded by the main row's etag like any change; a lost race is left to the next pass.
       const actions: TransactionAction[] = [
         ['update', toRow(webhook, MAIN_PREFIX + webhook.id), 'Replace', { etag: row.etag }],
-        ...[...have].filter((e) => !want.includes(e)).map((e): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey: indexPrefix(e) + webhook.id }]),
+        ...[...have].filter((k) => !want.includes(k)).map(deleteRow),
         ...indexRows(webhook, publicEvents).map((r): TransactionAction => ['upsert', r, 'Replace']),
       ];
       await client.submitTransaction(actions).catch((e: unknown) => {
         if (!isRetryableWriteConflict(e)) throw e;
       });
     }
-    for (const [id, events] of existing) {
+    for (const [id, keys] of existing) {
       if (live.has(id)) continue;
-      for (const eventName of events) {
+      for (const key of keys) {
         fixed++;
-        await client.deleteEntity(PARTITION_KEY, indexPrefix(eventName) + id).catch((e: unknown) => {
+        await client.deleteEntity(PARTITION_KEY, key).catch((e: unknown) => {
           if (statusOf(e) !== 404) throw e;
         });
       }
@@ -330,11 +369,11 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
           pipe(
             change(current),
             E.map((next) => {
-              const kept = new Set(indexedEvents(next, publicEvents));
-              const removed = indexedEvents(current, publicEvents).filter((e) => !kept.has(e));
+              const kept = new Set(indexKeys(next, publicEvents));
+              const removed = indexKeys(current, publicEvents).filter((k) => !kept.has(k));
               const actions: TransactionAction[] = [
                 ['update', toRow(next, MAIN_PREFIX + id), 'Replace', { etag }],
-                ...removed.map((e): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey: indexPrefix(e) + id }]),
+                ...removed.map(deleteRow),
                 ...indexRows(next, publicEvents).map((r): TransactionAction => ['upsert', r, 'Replace']),
               ];
               return { actions, result: async () => next };
@@ -352,7 +391,7 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
             // tombstone goes right after. A crash in between leaves a tombstone reads ignore.
             actions: [
               ['update', toRow(webhook, MAIN_PREFIX + id, true), 'Replace', { etag }] as TransactionAction,
-              ...indexedEvents(webhook, publicEvents).map((e): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey: indexPrefix(e) + id }]),
+              ...indexKeys(webhook, publicEvents).map(deleteRow),
             ],
             result: async (response) => {
               const tombstoneEtag = response.subResponses[0]?.etag;
@@ -362,23 +401,30 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
         ),
       ),
 
-    pageSubscribedTo: ({ eventName, continuationToken, pageSize }: { eventName: PublicEventName; continuationToken?: string; pageSize: number }) =>
-      pipe(
+    pageSubscribedTo: ({ eventName, routingValue, continuationToken, pageSize }) => {
+      // Narrowed to one routing value when the event has a routing attribute and the plan names its value.
+      const prefix = indexPrefix(eventName, routingAttributeOf(eventName) === undefined ? undefined : routingValue);
+      return pipe(
         TE.fromEither(decodeToken(SubscribedToken, continuationToken)),
+        TE.chainEitherK((token) =>
+          token === undefined || token.afterKey.startsWith(prefix) ? E.right(token) : E.left(invalid('The query is invalid', ['continuationToken: belongs to another query'])),
+        ),
         TE.chain((token) =>
           attempt('read subscribed webhooks', async (client) => {
             await indexReady();
-            // One key range per event; one more row than the page tells whether another page follows.
-            const rows = await queryUpTo<Record<string, unknown>>(client, { filter: subscribedRange(eventName, token?.after ?? ''), max: pageSize + 1 });
+            // One key range; one more row than the page tells whether another page follows.
+            const rows = await queryUpTo<TableEntityResult<Record<string, unknown>>>(client, { filter: subscribedRange(prefix, token?.afterKey), max: pageSize + 1 });
+            const pageRows = rows.slice(0, pageSize);
             return pipe(
-              decodeRows(rows.slice(0, pageSize)),
+              decodeRows(pageRows),
               E.map((items): WebhookPage => {
-                const last = items[items.length - 1];
-                return rows.length > pageSize && last !== undefined ? { items, continuationToken: encodeToken({ after: last.id }) } : { items };
+                const lastKey = pageRows[pageRows.length - 1]?.rowKey;
+                return rows.length > pageSize && lastKey !== undefined ? { items, continuationToken: encodeToken({ afterKey: lastKey }) } : { items };
               }),
             );
           }),
         ),
-      ),
+      );
+    },
   };
 };

@@ -1,4 +1,3 @@
-import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
 import { memoryTenantStore } from '../../adapters/memory/memoryTenantStore';
 import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
@@ -9,17 +8,7 @@ import type { WebhookId } from '../../domain/webhook';
 import { createTenant } from '../createTenant';
 import { createWebhook } from '../createWebhook';
 import { COUNT_PAGE_SIZE, deleteTenant } from '../deleteTenant';
-
-const right = async <A>(task: TE.TaskEither<unknown, A>): Promise<A> => {
-  const result = await task();
-  if (E.isLeft(result)) throw new Error(`expected success, got ${JSON.stringify(result.left)}`);
-  return result.right;
-};
-const left = async <A>(task: TE.TaskEither<unknown, A>): Promise<unknown> => {
-  const result = await task();
-  if (E.isRight(result)) throw new Error(`expected a failure, got ${JSON.stringify(result.right)}`);
-  return result.left;
-};
+import { expectRight as right, expectLeft as left } from '../../__tests__/taskEither';
 
 const setup = () => {
   const webhooks = memoryWebhookStore();

@@ -92,7 +92,8 @@ describe('enqueueFanOutPage', () => {
     const b = s.add({ subscriptions: ['service:subscribed'], attributes: { serviceId: 'svc-b' } });
     s.store('profile:completed', { fiscalCode: FISCAL_CODE, servicePreferencesMode: 'AUTO' });
     const steps = await s.fanOut();
-    expect(steps).toHaveLength(3);
+    // The webhook without a serviceId is not even read: the index holds only webhooks with the routing attribute.
+    expect(steps).toHaveLength(2);
     expect(s.delivered().map((i) => [i.webhookId, i.body])).toEqual([
       [a.id, { name: 'service:subscribed', payload: { fiscalCode: FISCAL_CODE } }],
       [b.id, { name: 'service:subscribed', payload: { fiscalCode: FISCAL_CODE } }],
@@ -107,7 +108,7 @@ describe('enqueueFanOutPage', () => {
 
   it('a page without matches enqueues nothing and still moves on', async () => {
     const s = setup({ pageSize: 1 });
-    s.add({ attributes: {} });
+    s.add({ attributes: { name: 'off' }, disabled: true });
     const named = s.add({ attributes: { name: 'wh' } });
     s.store('ping:all');
     const steps = await s.fanOut();
@@ -116,6 +117,27 @@ describe('enqueueFanOutPage', () => {
       [1, 1],
     ]);
     expect(s.delivered().map((i) => i.webhookId)).toEqual([named.id]);
+  });
+
+  it('an event that names its routing value reads only the webhooks with that value', async () => {
+    const s = setup({ pageSize: 1 });
+    const queries: unknown[] = [];
+    const page = s.webhooks.pageSubscribedTo;
+    s.deps.webhooks = { pageSubscribedTo: (q) => (queries.push(q), page(q)) } as typeof s.webhooks;
+    s.add({ attributes: { name: 'a' } });
+    const b = s.add({ attributes: { name: 'b' } });
+    s.add({ attributes: { name: 'c' } });
+    s.store('ping', { name: 'b' });
+    expect(await s.fanOut()).toEqual([{ deliveries: 1, messages: 1 }]);
+    expect(s.delivered().map((i) => i.webhookId)).toEqual([b.id]);
+    expect(queries).toEqual([expect.objectContaining({ eventName: 'ping', routingValue: 'b' })]);
+
+    // ping:all names no value: every webhook with a name, one page each.
+    s.queue.sent.length = 0;
+    queries.length = 0;
+    s.store('ping:all');
+    expect(await s.fanOut()).toHaveLength(3);
+    expect(queries.every((q) => (q as { routingValue?: string }).routingValue === undefined)).toBe(true);
   });
 
   it('a plan index past the last plan ends the fan-out', async () => {

@@ -1,6 +1,5 @@
 import * as E from 'fp-ts/Either';
 import * as T from 'fp-ts/Task';
-import type * as TE from 'fp-ts/TaskEither';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import type { OutgoingRequest } from '../../adapters/http/httpSender';
 import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
@@ -27,17 +26,7 @@ import { patchWebhook } from '../patchWebhook';
 import { replaceWebhook } from '../replaceWebhook';
 import { rotateWebhookSecret } from '../rotateWebhookSecret';
 import { verifyWebhook, verifyWebhookEndpoint } from '../verifyEndpoint';
-
-const right = async <A>(task: TE.TaskEither<unknown, A>): Promise<A> => {
-  const result = await task();
-  if (E.isLeft(result)) throw new Error(`expected success, got ${JSON.stringify(result.left)}`);
-  return result.right;
-};
-const left = async <A>(task: TE.TaskEither<unknown, A>): Promise<unknown> => {
-  const result = await task();
-  if (E.isRight(result)) throw new Error(`expected a failure, got ${JSON.stringify(result.right)}`);
-  return result.left;
-};
+import { expectRight as right, expectLeft as left } from '../../__tests__/taskEither';
 
 /** A fixed clock; signatures checked by standardwebhooks need one near the real time (startMs: Date.now()). */
 const setup = (startMs = Date.parse('2024-05-01T10:00:00.000Z')) => {

@@ -1,6 +1,5 @@
 import { TableClient } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
-import type * as TE from 'fp-ts/TaskEither';
 import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import { aWebhook } from '../../../domain/__tests__/fixtures';
@@ -11,6 +10,7 @@ import { tableAttemptLog } from '../tableAttemptLog';
 import { ensuredTable } from '../tables';
 import { tableWebhookLookup } from '../tableWebhookLookup';
 import { tableWebhookStore } from '../tableWebhookStore';
+import { expectRight as run } from '../../../__tests__/taskEither';
 
 /*
  * The attempt log and the webhook lookup on Azurite: what is written comes back, in the order the
@@ -19,12 +19,6 @@ import { tableWebhookStore } from '../tableWebhookStore';
 
 const suffix = `${process.pid}${Date.now() % 100000}`;
 const connectionString = storageConnectionString();
-
-const run = async <A>(task: TE.TaskEither<unknown, A>): Promise<A> => {
-  const result = await task();
-  if (E.isLeft(result)) throw new Error(`expected success, got ${JSON.stringify(result.left)}`);
-  return result.right;
-};
 
 const ok = (status: number, excerpt = ''): AttemptResult => ({ kind: 'Response', status, latencyMs: 4, excerpt, bodyRead: 'Complete' });
 const at = (ms: number): string => new Date(Date.UTC(2024, 4, 1) + ms).toISOString();

@@ -1,6 +1,5 @@
 import { TableClient } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
-import type * as TE from 'fp-ts/TaskEither';
 import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import type { EventId } from '../../../domain/events';
@@ -11,14 +10,9 @@ import { aWebhook } from '../../../domain/__tests__/fixtures';
 import { PAYLOAD_CHUNK_CHARS, tableEventStore } from '../tableEventStore';
 import { ensuredTable } from '../tables';
 import { INDEX_META_KEY, indexedEvents, PARTITION_KEY, tableWebhookStore } from '../tableWebhookStore';
+import { expectRight as run } from '../../../__tests__/taskEither';
 
 const suffix = `${process.pid}${Date.now() % 100000}`;
-
-const run = async <A>(task: TE.TaskEither<unknown, A>): Promise<A> => {
-  const result = await task();
-  if (E.isLeft(result)) throw new Error(`expected success, got ${JSON.stringify(result.left)}`);
-  return result.right;
-};
 
 const allSubscribed = async (store: WebhookStore, eventName: PublicEventName, pageSize: number): Promise<{ ids: string[]; pages: number }> => {
   const ids: string[] = [];
@@ -62,16 +56,20 @@ describe('table webhook store (Azurite)', () => {
   });
 
   it('keeps one main row and one index row per covered event through create, replace and delete', async () => {
-    const w = aWebhook({ subscriptions: ['ping', 'service:subscribed'] });
+    const w = aWebhook({ subscriptions: ['ping', 'service:subscribed'], attributes: { name: 'n1', serviceId: 's1' } });
     await run(store.create(w));
-    expect(await rowKeys()).toEqual([`sub|ping|${w.id}`, `sub|service:subscribed|${w.id}`, `webhook|${w.id}`]);
+    expect(await rowKeys()).toEqual([`sub|ping|n1|${w.id}`, `sub|service:subscribed|s1|${w.id}`, `webhook|${w.id}`]);
     expect(await run(store.get(w.id))).toEqual(w);
 
     await run(store.update(w.id, (c) => E.right({ ...c, subscriptions: ['*'] })));
-    expect(await rowKeys()).toEqual([`sub|ping|${w.id}`, `sub|service:subscribed|${w.id}`, `webhook|${w.id}`]);
+    expect(await rowKeys()).toEqual([`sub|ping|n1|${w.id}`, `sub|service:subscribed|s1|${w.id}`, `webhook|${w.id}`]);
+
+    // Another routing value moves the row; losing the attribute removes it (the event requires it).
+    await run(store.update(w.id, (c) => E.right({ ...c, attributes: { name: 'n2' } })));
+    expect(await rowKeys()).toEqual([`sub|ping|n2|${w.id}`, `webhook|${w.id}`]);
 
     const back = await run(store.update(w.id, (c) => E.right({ ...c, subscriptions: ['ping'], disabled: true })));
-    expect(await rowKeys()).toEqual([`sub|ping|${w.id}`, `webhook|${w.id}`]);
+    expect(await rowKeys()).toEqual([`sub|ping|n2|${w.id}`, `webhook|${w.id}`]);
     expect((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).items).toEqual([back]);
 
     await run(store.delete(w.id));
@@ -97,20 +95,20 @@ describe('table webhook store (Azurite)', () => {
   });
 
   it('hides a tombstone left by a crash between the two steps of a delete, and a delete cleans it up', async () => {
-    const w = aWebhook({ subscriptions: ['ping'] });
+    const w = aWebhook({ subscriptions: ['ping'], attributes: { name: 'tomb' } });
     await run(store.create(w));
     // What a crash after the transaction leaves: the main row marked deleted, no index rows.
     await raw.updateEntity({ partitionKey: PARTITION_KEY, rowKey: `webhook|${w.id}`, deleted: true }, 'Merge');
-    await raw.deleteEntity(PARTITION_KEY, `sub|ping|${w.id}`);
+    await raw.deleteEntity(PARTITION_KEY, `sub|ping|tomb|${w.id}`);
     expect(await store.get(w.id)()).toEqual(E.left(expect.objectContaining({ kind: 'NotFound' })));
     expect((await run(store.list({ limit: 10 }))).items.map((x) => x.id)).not.toContain(w.id);
     await raw.deleteEntity(PARTITION_KEY, `webhook|${w.id}`);
   });
 
   it('lists in pages and pages through the subscribers of one event (`*` included) without the others', async () => {
-    const pingers = Array.from({ length: 5 }, () => aWebhook({ subscriptions: ['ping'] }));
-    const wildcards = Array.from({ length: 3 }, () => aWebhook({ subscriptions: ['*', 'ping'] }));
-    const services = Array.from({ length: 4 }, () => aWebhook({ subscriptions: ['service:subscribed'] }));
+    const pingers = Array.from({ length: 5 }, (_, i) => aWebhook({ subscriptions: ['ping'], attributes: { name: `p${i}` } }));
+    const wildcards = Array.from({ length: 3 }, (_, i) => aWebhook({ subscriptions: ['*', 'ping'], attributes: { name: `w${i}`, serviceId: `svc${i}` } }));
+    const services = Array.from({ length: 4 }, (_, i) => aWebhook({ subscriptions: ['service:subscribed'], attributes: { serviceId: `svc${i}` } }));
     const all: Webhook[] = [...pingers, ...wildcards, ...services];
     for (const w of all) await run(store.create(w));
 
@@ -136,6 +134,42 @@ describe('table webhook store (Azurite)', () => {
     for (const w of all) await run(store.delete(w.id));
   });
 
+  it('reads only the rows of one routing value when the event names it, whatever the value holds', async () => {
+    const odd = 'a|b/c\\d?e#f%g é\u0001 end';
+    const long = 'x'.repeat(256);
+    const surrogate = '\ud800 lone';
+    const named = (name: string, extra: Partial<Webhook> = {}) => aWebhook({ subscriptions: ['ping'], attributes: { name }, ...extra });
+    const webhooks = [named('alpha'), named('alpha', { subscriptions: ['*'] }), named('alphabet'), named(odd), named(long), aWebhook({ subscriptions: ['ping'], attributes: {} }), named(surrogate)];
+    for (const w of webhooks) await run(store.create(w));
+    const [alpha, alphaToo, alphabet, oddOne, longOne, unnamed, surrogateOne] = webhooks as [Webhook, Webhook, Webhook, Webhook, Webhook, Webhook, Webhook];
+    const routed = async (routingValue: string, pageSize = 10): Promise<string[]> => {
+      const ids: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await run(store.pageSubscribedTo({ eventName: 'ping', routingValue, continuationToken: token, pageSize }));
+        ids.push(...page.items.map((w) => w.id));
+        token = page.continuationToken;
+      } while (token !== undefined);
+      return ids.sort();
+    };
+    // A prefix of another value is not that value; pages stay within the value.
+    expect(await routed('alpha', 1)).toEqual([alpha.id, alphaToo.id].sort());
+    expect(await routed('alphabet')).toEqual([alphabet.id]);
+    expect(await routed(odd)).toEqual([oddOne.id]);
+    expect(await routed(long)).toEqual([longOne.id]);
+    expect(await routed(surrogate)).toEqual([surrogateOne.id]);
+    expect(await routed('nobody')).toEqual([]);
+    // Without a value: every webhook that has a name, and only those.
+    expect((await allSubscribed(store, 'ping', 2)).ids.sort()).toEqual([alpha, alphaToo, alphabet, oddOne, longOne, surrogateOne].map((w) => w.id).sort());
+    expect((await rowKeys()).filter((k) => k.endsWith(unnamed.id))).toEqual([`webhook|${unnamed.id}`]);
+    // A token of one value's pages is refused for another value.
+    const first = await run(store.pageSubscribedTo({ eventName: 'ping', routingValue: 'alpha', pageSize: 1 }));
+    expect(await store.pageSubscribedTo({ eventName: 'ping', routingValue: 'alphabet', pageSize: 1, continuationToken: first.continuationToken })()).toEqual(
+      E.left(expect.objectContaining({ kind: 'Invalid' })),
+    );
+    for (const w of webhooks) await run(store.delete(w.id));
+  });
+
   it('rebuilds the index when the public events change, on the first fan-out of a process', async () => {
     const reindexTable = `${tableName}re`;
     const open = (publicEvents: string[]): WebhookStore => tableWebhookStore(ensuredTable({ connectionString, tableName: reindexTable }), { publicEvents });
@@ -148,32 +182,35 @@ describe('table webhook store (Azurite)', () => {
     try {
       // Written by a deploy whose catalogue had only `ping`.
       const before = open(['ping']);
-      const everything = aWebhook({ subscriptions: ['*'] });
-      const services = aWebhook({ subscriptions: ['service:*' as Subscription] });
-      const pinger = aWebhook({ subscriptions: ['ping'] });
+      const attributes = { name: 'n', serviceId: 's' };
+      const everything = aWebhook({ subscriptions: ['*'], attributes });
+      const services = aWebhook({ subscriptions: ['service:*' as Subscription], attributes });
+      const pinger = aWebhook({ subscriptions: ['ping'], attributes });
       for (const w of [everything, services, pinger]) await run(before.create(w));
       expect((await run(before.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).items.map((w) => w.id).sort()).toEqual([everything.id, pinger.id].sort());
-      // Rows a crash or an older layout can leave: an index row of a webhook that is gone, a `*` row.
-      await rawRe.createEntity({ partitionKey: PARTITION_KEY, rowKey: 'sub|ping|01HGONEGONEGONEGONEGONEGONE' });
+      // Rows a crash or an older layout can leave: an index row of a webhook that is gone, a `*` row,
+      // a row without the routing value (the layout before routing values).
+      await rawRe.createEntity({ partitionKey: PARTITION_KEY, rowKey: 'sub|ping|n|01HGONEGONEGONEGONEGONEGONE' });
       await rawRe.createEntity({ partitionKey: PARTITION_KEY, rowKey: `sub|*|${everything.id}` });
+      await rawRe.createEntity({ partitionKey: PARTITION_KEY, rowKey: `sub|ping|${pinger.id}` });
 
       // The next deploy adds `service:subscribed`: its first fan-out finds the wildcard and the pattern subscriber.
       const after = open(['ping', 'service:subscribed']);
       const service = await allSubscribed(after, 'service:subscribed', 10);
       expect(service.ids.sort()).toEqual([everything.id, services.id].sort());
       expect(await keysOf()).toEqual(
-        [`sub|ping|${everything.id}`, `sub|ping|${pinger.id}`, `sub|service:subscribed|${everything.id}`, `sub|service:subscribed|${services.id}`].sort(),
+        [`sub|ping|n|${everything.id}`, `sub|ping|n|${pinger.id}`, `sub|service:subscribed|s|${everything.id}`, `sub|service:subscribed|s|${services.id}`].sort(),
       );
       expect(await run(after.get(everything.id))).toEqual(everything);
 
       // Same catalogue in another process: one read of the meta row, no second rebuild.
-      await rawRe.createEntity({ partitionKey: PARTITION_KEY, rowKey: 'sub|service:subscribed|01HLATELATELATELATELATELATE' });
+      await rawRe.createEntity({ partitionKey: PARTITION_KEY, rowKey: 'sub|service:subscribed|s|01HLATELATELATELATELATELATE' });
       await run(open(['ping', 'service:subscribed']).pageSubscribedTo({ eventName: 'ping', pageSize: 10 }));
-      expect(await keysOf()).toContain('sub|service:subscribed|01HLATELATELATELATELATELATE');
+      expect(await keysOf()).toContain('sub|service:subscribed|s|01HLATELATELATELATELATELATE');
 
       // A deploy that drops `ping` drops its rows.
       await run(open(['service:subscribed']).pageSubscribedTo({ eventName: 'service:subscribed', pageSize: 10 }));
-      expect(await keysOf()).toEqual([`sub|service:subscribed|${everything.id}`, `sub|service:subscribed|${services.id}`].sort());
+      expect(await keysOf()).toEqual([`sub|service:subscribed|s|${everything.id}`, `sub|service:subscribed|s|${services.id}`].sort());
     } finally {
       await rawRe.deleteTable();
     }

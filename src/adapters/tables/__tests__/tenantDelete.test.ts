@@ -1,23 +1,11 @@
 import { TableClient, type TransactionAction } from '@azure/data-tables';
-import * as E from 'fp-ts/Either';
-import type * as TE from 'fp-ts/TaskEither';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import { hashKey, type Tenant, type TenantId } from '../../../domain/tenant';
 import { type EnsuredTable, ensuredTable } from '../tables';
 import { TENANT_PARTITION, tableTenantStore } from '../tableTenantStore';
+import { expectRight as run, expectLeft as failure } from '../../../__tests__/taskEither';
 
 const suffix = `${process.pid}${Date.now() % 100000}`;
-const run = async <A>(task: TE.TaskEither<unknown, A>): Promise<A> => {
-  const result = await task();
-  if (E.isLeft(result)) throw new Error(`expected success, got ${JSON.stringify(result.left)}`);
-  return result.right;
-};
-const failure = async <A>(task: TE.TaskEither<unknown, A>): Promise<unknown> => {
-  const result = await task();
-  if (E.isRight(result)) throw new Error('expected a failure');
-  return result.left;
-};
-
 describe('deleting a tenant in the registry table (Azurite)', () => {
   const tableName = `tndelete${suffix}`;
   const connectionString = storageConnectionString();

@@ -1,6 +1,4 @@
 import { TableClient } from '@azure/data-tables';
-import * as E from 'fp-ts/Either';
-import type * as TE from 'fp-ts/TaskEither';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import { aWebhook } from '../../../domain/__tests__/fixtures';
 import { hashKey, type KeyHash, type Tenant, type TenantId } from '../../../domain/tenant';
@@ -8,19 +6,9 @@ import type { Subscription, WebhookSecret } from '../../../domain/webhook';
 import { ensuredTable } from '../tables';
 import { tableTenantStore } from '../tableTenantStore';
 import { tableWebhookStore } from '../tableWebhookStore';
+import { expectRight as run, expectLeft as failure } from '../../../__tests__/taskEither';
 
 const suffix = `${process.pid}${Date.now() % 100000}`;
-const run = async <A>(task: TE.TaskEither<unknown, A>): Promise<A> => {
-  const result = await task();
-  if (E.isLeft(result)) throw new Error(`expected success, got ${JSON.stringify(result.left)}`);
-  return result.right;
-};
-const failure = async <A>(task: TE.TaskEither<unknown, A>): Promise<unknown> => {
-  const result = await task();
-  if (E.isRight(result)) throw new Error('expected a failure');
-  return result.left;
-};
-
 describe('tenant and webhook tables with tenants (Azurite)', () => {
   const tableName = `tnstore${suffix}`;
   const connectionString = storageConnectionString();
@@ -76,14 +64,15 @@ describe('tenant and webhook tables with tenants (Azurite)', () => {
   });
 
   it('patterns: a webhook has one index row per event it covers, and the fan-out meets each webhook once', async () => {
-    const pattern = aWebhook({ subscriptions: ['service:*', 'service:subscribed'] as Subscription[] });
-    const exact = aWebhook({ subscriptions: ['service:subscribed'] });
-    const all = aWebhook({ subscriptions: ['*'] });
-    const ping = aWebhook({ subscriptions: ['ping'] });
+    const attributes = { serviceId: 'svc', name: 'n' };
+    const pattern = aWebhook({ subscriptions: ['service:*', 'service:subscribed'] as Subscription[], attributes });
+    const exact = aWebhook({ subscriptions: ['service:subscribed'], attributes });
+    const all = aWebhook({ subscriptions: ['*'], attributes });
+    const ping = aWebhook({ subscriptions: ['ping'], attributes });
     for (const w of [pattern, exact, all, ping]) await run(webhooks.create(w));
     const keys: string[] = [];
     for await (const e of raw.listEntities({ queryOptions: { filter: `PartitionKey eq 'webhooks'` } })) keys.push(e.rowKey ?? '');
-    expect(keys.filter((k) => k.endsWith(pattern.id))).toEqual([`sub|service:subscribed|${pattern.id}`, `webhook|${pattern.id}`]);
+    expect(keys.filter((k) => k.endsWith(pattern.id))).toEqual([`sub|service:subscribed|svc|${pattern.id}`, `webhook|${pattern.id}`]);
     for (const pageSize of [1, 2, 10]) {
       const ids: string[] = [];
       let token: string | undefined;
