@@ -253,10 +253,11 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
   const subscribedRange = (prefix: string, after: string | undefined): string =>
     odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${after ?? prefix} and RowKey lt ${rangeEnd(prefix)}`;
 
-  const keysIn = async (client: TableClient, from: string, to: string): Promise<TableEntityResult<Record<string, unknown>>[]> => {
+  /** Every row in `[from, to)`; only the row keys when `keysOnly`. */
+  const rowsIn = async (client: TableClient, from: string, to: string, keysOnly = false): Promise<TableEntityResult<Record<string, unknown>>[]> => {
     const rows: TableEntityResult<Record<string, unknown>>[] = [];
     const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${from} and RowKey lt ${to}`;
-    for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) rows.push(row);
+    for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: keysOnly ? { filter, select: ['RowKey'] } : { filter } })) rows.push(row);
     return rows;
   };
 
@@ -268,14 +269,14 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
    */
   const reindexPass = async (client: TableClient): Promise<number> => {
     const existing = new Map<string, Set<string>>();
-    for (const row of await keysIn(client, INDEX_START, INDEX_END)) {
+    for (const row of await rowsIn(client, INDEX_START, INDEX_END, true)) {
       const key = row.rowKey ?? '';
       const id = idOfIndexKey(key);
       existing.set(id, (existing.get(id) ?? new Set()).add(key));
     }
     let fixed = 0;
     const live = new Set<string>();
-    for (const row of await keysIn(client, MAIN_PREFIX, MAIN_END)) {
+    for (const row of await rowsIn(client, MAIN_PREFIX, MAIN_END)) {
       if (row.deleted === true) continue;
       // A corrupt main row keeps its index rows: reads report it, the index check does not guess.
       live.add((row.rowKey ?? '').slice(MAIN_PREFIX.length));
