@@ -45,9 +45,8 @@ const refuseWhileOwning =
  * transaction with the tenant rows. So: count (a refusal then changes nothing), revoke the key (no
  * request authenticates as the tenant from then on), count again (this sees every create that
  * authenticated earlier and has been written by now: the answer is 409 and the tenant stays, keyless),
- * and only then delete the tenant row. What remains: a create that authenticated before the revoke
- * and is written after the second count (its body still arriving, say) stores a webhook naming the
- * deleted tenant; the admin still sees and deletes it on /api/webhooks.
+ * and only then delete the tenant row. A create that authenticated before the revoke and is written
+ * after the second count reads the tenant again and undoes itself (tenantOwnedCreate.ts).
  */
 export const deleteTenant =
   (deps: DeleteTenantDeps) =>

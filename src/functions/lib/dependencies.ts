@@ -15,6 +15,7 @@ import type { RandomBytes } from '../../ports/random';
 import type { TenantStore } from '../../ports/tenantStore';
 import type { WebhookStore } from '../../ports/webhookStore';
 import { startAzureMonitor } from '../../telemetry/azureMonitor';
+import { tenantOwnedCreate } from '../../usecases/tenantOwnedCreate';
 
 /** Everything the HTTP functions use, built once per process from the settings. */
 export type Dependencies = {
@@ -41,10 +42,11 @@ export const getDependencies = (): Dependencies => {
     // Metrics to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set; a failure only warns.
     startAzureMonitor(process.env, { onShutdown: (shutdown) => app.hook.appTerminate(shutdown) });
     const connectionString = config.AzureWebJobsStorage;
+    const tenants = tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }));
     cached = {
       config,
-      webhooks: tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE })),
-      tenants: tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE })),
+      webhooks: tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE })), tenants),
+      tenants,
       events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE })),
       healthProbes: storageHealthProbes(connectionString),
       clock: systemClock,
