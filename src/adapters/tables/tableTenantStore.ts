@@ -130,7 +130,8 @@ export const tableTenantStore = (table: EnsuredTable): TenantStore => {
             await client.submitTransaction(actions);
             return E.right(next);
           } catch (e) {
-            if (statusOf(e) !== 412 || i >= MAX_WRITE_ATTEMPTS) throw e;
+            // 412: changed since the read; 404: deleted since (the next read says NotFound), or its old key row went.
+            if ((statusOf(e) !== 412 && statusOf(e) !== 404) || i >= MAX_WRITE_ATTEMPTS) throw e;
           }
         }
       }),

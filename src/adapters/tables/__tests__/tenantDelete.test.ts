@@ -1,4 +1,5 @@
 import { TableClient, type TransactionAction } from '@azure/data-tables';
+import * as E from 'fp-ts/Either';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import { hashKey, type Tenant, type TenantId } from '../../../domain/tenant';
 import { type EnsuredTable, ensuredTable } from '../tables';
@@ -81,6 +82,37 @@ describe('deleting a tenant in the registry table (Azurite)', () => {
       };
       await run(tableTenantStore(interposed).delete(racing.id));
       expect(rotated).toBe(true);
+      expect(await run(tenants.findByKeyHash(newKey))).toBeUndefined();
+      expect(await rowsNaming(racing.id)).toEqual([]);
+    }
+  });
+
+  it('a rotation whose tenant is deleted between its read and its write answers NotFound and leaves no key', async () => {
+    for (const [n, oldKey] of [[12, null], [13, 'whtk_old13']] as const) {
+      const racing = tenant(n, oldKey);
+      await run(tenants.create(racing));
+      const newKey = hashKey(`whtk_new${n}`);
+      let deleted = false;
+      const interposed: EnsuredTable = {
+        client: raw,
+        ready: async () =>
+          new Proxy(raw, {
+            get: (target, prop, receiver) =>
+              prop !== 'submitTransaction'
+                ? Reflect.get(target, prop, receiver)
+                : async (actions: TransactionAction[]) => {
+                    if (!deleted) {
+                      deleted = true;
+                      await run(tenants.delete(racing.id));
+                    }
+                    return target.submitTransaction(actions);
+                  },
+          }),
+      };
+      expect(await tableTenantStore(interposed).setKey(racing.id, { keyHash: newKey, keyCreatedAt: '2024-02-01T00:00:00.000Z' })()).toEqual(
+        E.left(expect.objectContaining({ kind: 'NotFound' })),
+      );
+      expect(deleted).toBe(true);
       expect(await run(tenants.findByKeyHash(newKey))).toBeUndefined();
       expect(await rowsNaming(racing.id)).toEqual([]);
     }
