@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
 import { type DeliveryPlan, PUBLIC_EVENTS, type PublicEventName } from './catalogue';
-import { coversEvent, type Webhook } from './webhook';
+import { canReceive, coversEvent, type Webhook } from './webhook';
 
 /*
  * The pure half of the fan-out: for each plan of an event (catalogue.ts), the deliveries one page of
@@ -25,8 +25,7 @@ const has = (record: Readonly<Record<string, string>>, key: string): boolean => 
  * which knows the time).
  */
 export const matches = (eventName: PublicEventName, payload: Readonly<Record<string, string>>, webhook: Webhook): boolean =>
-  !webhook.disabled &&
-  webhook.verified !== false &&
+  canReceive(webhook) &&
   subscribesTo(webhook, eventName) &&
   PUBLIC_EVENTS[eventName].requiredAttributes.every((a) => has(webhook.attributes, a) && webhook.attributes[a] !== '') &&
   Object.entries(payload).every(([field, value]) => !has(webhook.attributes, field) || webhook.attributes[field] === value);

@@ -184,12 +184,12 @@ export type Webhook = t.TypeOf<typeof Webhook>;
 export type WebhookView = Omit<Webhook, 'secret' | 'previousSecrets'>;
 export const toView = ({ secret: _secret, previousSecrets: _previous, ...view }: Webhook): WebhookView => view;
 
-/**
- * Whether the webhook receives deliveries now: enabled, verified (when verification was asked),
- * and its lease (if any) not over.
- */
+/** Whether the webhook may receive anything, whatever the time: enabled, and verified when verification was asked. */
+export const canReceive = (webhook: Webhook): boolean => !webhook.disabled && webhook.verified !== false;
+
+/** Whether the webhook receives deliveries now: it can receive, and its lease (if any) is not over. */
 export const isActive = (webhook: Webhook, now: Date): boolean =>
-  !webhook.disabled && webhook.verified !== false && (webhook.expiresAt === undefined || Date.parse(webhook.expiresAt) > now.getTime());
+  canReceive(webhook) && (webhook.expiresAt === undefined || Date.parse(webhook.expiresAt) > now.getTime());
 
 /** The secrets deliveries are signed with now: the current one first, then those still in their overlap. */
 export const signingSecrets = (webhook: Webhook, now: Date): WebhookSecret[] => [

@@ -26,8 +26,9 @@ export type WebhookStore = {
   delete(id: WebhookId, guard?: { mayDelete: (current: Webhook) => boolean }): TE.TaskEither<AppError, void>;
   /**
    * What the fan-out reads: the webhooks subscribed to `eventName`, to a pattern over it
-   * (`service:*`) or to `*`, enabled and disabled (matching decides), each once, without scanning
-   * the webhooks subscribed to other events.
+   * (`service:*`) or to `*`, each once, without scanning the webhooks subscribed to other events.
+   * Disabled and unverified webhooks are left out; leases are not (they end by the clock: the
+   * fan-out checks them).
    */
   pageSubscribedTo(query: {
     eventName: PublicEventName;

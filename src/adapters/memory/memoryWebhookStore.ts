@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
 import { routingAttributeOf } from '../../domain/catalogue';
 import { type AppError, conflict, invalid, notFound } from '../../domain/errors';
-import { coversEvent, type Webhook } from '../../domain/webhook';
+import { canReceive, coversEvent, type Webhook } from '../../domain/webhook';
 import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
 
 /**
@@ -59,7 +59,7 @@ export const memoryWebhookStore = (): MemoryWebhookStore => {
         const value = w.attributes[attribute];
         return value !== undefined && value !== '' && (routingValue === undefined || value === routingValue);
       };
-      const subscribed = [...rows.values()].filter((w) => w.subscriptions.some((s) => coversEvent(s, eventName)) && routed(w)).sort((a, b) => (a.id < b.id ? -1 : 1));
+      const subscribed = [...rows.values()].filter((w) => canReceive(w) && w.subscriptions.some((s) => coversEvent(s, eventName)) && routed(w)).sort((a, b) => (a.id < b.id ? -1 : 1));
       return TE.right(page(subscribed, continuationToken, pageSize));
     },
   };

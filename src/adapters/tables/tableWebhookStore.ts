@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { PUBLIC_EVENT_NAMES, routingAttributeOf } from '../../domain/catalogue';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { type AppError, conflict, invalid, notFound, permanent } from '../../domain/errors';
-import { coversEvent, type Webhook, type WebhookId, Webhook as WebhookCodec } from '../../domain/webhook';
+import { canReceive, coversEvent, type Webhook, type WebhookId, Webhook as WebhookCodec } from '../../domain/webhook';
 import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
 import { onceUntilFailure } from '../onceUntilFailure';
 import { statusOf, storageError } from './storageErrors';
@@ -32,8 +32,8 @@ const INDEX_END = 'sub}';
 const rangeEnd = (prefix: string): string => `${prefix.slice(0, -1)}}`;
 /** The row that says which public events and routing attributes the index rows were written for. */
 export const INDEX_META_KEY = 'meta|index';
-/** Changes when the shape of the index rows changes, so the first fan-out rebuilds them. */
-const INDEX_LAYOUT = 2;
+/** Changes when what the index rows hold changes, so the first fan-out rebuilds them. */
+const INDEX_LAYOUT = 3;
 /** Longer routing values are hashed: a row key holds at most 1 KB, and a value 256 characters. */
 const MAX_PLAIN_ROUTING_KEY = 120;
 /** Optimistic writes lost to a concurrent writer are tried again this many times in all. */
@@ -68,11 +68,12 @@ const indexPrefix = (eventName: string, routingValue?: string): string =>
 
 /**
  * The index row keys of a webhook: one per covered public event, under its value of the event's
- * routing attribute. A webhook without that value gets no row: the event requires the attribute,
- * so it could never match.
+ * routing attribute. A webhook without that value gets no row (the event requires the attribute,
+ * so it could never match), nor does a disabled or not yet verified one: webhooks disabled by a 410
+ * pile up, and the fan-out should not page through them. Enabling or verifying writes the rows.
  */
 export const indexKeys = (webhook: Webhook, publicEvents: readonly string[]): string[] =>
-  indexedEvents(webhook, publicEvents).flatMap((eventName) => {
+  !canReceive(webhook) ? [] : indexedEvents(webhook, publicEvents).flatMap((eventName) => {
     const attribute = routingAttributeOf(eventName);
     if (attribute === undefined) return [`${indexPrefix(eventName, '')}${webhook.id}`];
     const value = webhook.attributes[attribute];

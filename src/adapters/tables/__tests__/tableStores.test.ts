@@ -68,9 +68,19 @@ describe('table webhook store (Azurite)', () => {
     await run(store.update(w.id, (c) => E.right({ ...c, attributes: { name: 'n2' } })));
     expect(await rowKeys()).toEqual([`sub|ping|n2|${w.id}`, `webhook|${w.id}`]);
 
-    const back = await run(store.update(w.id, (c) => E.right({ ...c, subscriptions: ['ping'], disabled: true })));
+    const back = await run(store.update(w.id, (c) => E.right({ ...c, subscriptions: ['ping'] })));
     expect(await rowKeys()).toEqual([`sub|ping|n2|${w.id}`, `webhook|${w.id}`]);
     expect((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).items).toEqual([back]);
+
+    // Disabled, or waiting for endpoint verification: no index rows, so the fan-out does not read it.
+    await run(store.update(w.id, (c) => E.right({ ...c, disabled: true })));
+    expect(await rowKeys()).toEqual([`webhook|${w.id}`]);
+    await run(store.update(w.id, (c) => E.right({ ...c, disabled: false, verified: false })));
+    expect(await rowKeys()).toEqual([`webhook|${w.id}`]);
+    expect((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).items).toEqual([]);
+    const verified = await run(store.update(w.id, (c) => E.right({ ...c, verified: true })));
+    expect(await rowKeys()).toEqual([`sub|ping|n2|${w.id}`, `webhook|${w.id}`]);
+    expect((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).items).toEqual([verified]);
 
     await run(store.delete(w.id));
     expect(await rowKeys()).toEqual([]);
