@@ -22,6 +22,8 @@ export type RunningApp = {
   registerWebhook(input: { url: string; name: string }): Promise<string>;
   /** Posts one `ping` event for the webhooks named `target`; resolves with the HTTP status. */
   postPing(input: { id: string; target: string }): Promise<number>;
+  /** `ping:all`: one `ping` to every webhook with a name. */
+  postPingAll(input: { id: string }): Promise<number>;
   eventStatus(id: string): Promise<unknown>;
   stop(): Promise<void>;
 };
@@ -120,6 +122,7 @@ export const startApp = async (options: {
       return id;
     },
     postPing: async ({ id, target }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping', payload: { name: target } })).status,
+    postPingAll: async ({ id }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping:all' })).status,
     eventStatus: async (id) => (await call('GET', `events/${encodeURIComponent(id)}`, ADMIN_API_KEY)).json,
     stop: async () => {
       process.removeListener('exit', kill);

@@ -212,9 +212,19 @@ const main = async (): Promise<void> => {
         status: verdict(isolation.p99IncreasePercent !== undefined && isolation.p99IncreasePercent < 20 && isolation.faulty.healthyMissing === 0),
       },
       ...scale.map((s) => ({
-        metric: `scale: ${s.registered} webhooks subscribed, ${s.matching} matching (on the last page): accepted -> all delivered, p50 (max)`,
+        metric: `scale: ${s.registered} webhooks subscribed, a ping to the ${s.matching} with one name (registered last): accepted -> all delivered, p50 (max)`,
         result: `${ms(s.fanOut.p50Ms)} (${ms(s.fanOut.maxMs)}); ${s.transactionsPerEvent} transactions/event${s.pages !== undefined ? `, ${s.pages} pages` : ''}`,
       })),
+      ...scale.flatMap((s) =>
+        s.everyone === undefined
+          ? []
+          : [
+              {
+                metric: `scale: ping:all to all ${s.registered} webhooks: accepted -> last delivered, deliveries/s`,
+                result: `${s.everyone.seconds} s, ${round(s.everyone.delivered / Math.max(0.001, s.everyone.seconds), 1)}/s (${s.everyone.delivered}/${s.everyone.deliveries} delivered); ${s.everyone.transactionsPerDelivery} transactions/delivery${s.everyone.pages !== undefined ? `, ${s.everyone.pages} pages` : ''}`,
+              },
+            ],
+      ),
     ];
     const result = {
       commit: commit(),

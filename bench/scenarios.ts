@@ -254,6 +254,36 @@ export type ScalePoint = {
   fanOut: Distribution;
   transactionsPerEvent: number;
   pages?: number;
+  /** One `ping:all` to every registered webhook (all have a name): the whole fan-out, through the orchestration past one page. */
+  everyone?: { deliveries: number; delivered: number; seconds: number; transactionsPerDelivery: number; pages?: number };
+};
+
+/**
+ * One `ping:all` reaching every registered webhook: accepted -> the last first arrival. Counted by
+ * new arrivals (the seeded webhooks' ids are not known here); nothing else is in flight meanwhile.
+ */
+const pingEveryone = async (env: Env, input: { id: string; deliveries: number; deliveryTimeoutMs: number }): Promise<ScalePoint['everyone']> => {
+  const arrivedBefore = env.receivers.firstArrival.size;
+  const before = await env.proxy.snapshot();
+  const sentAt = performance.now();
+  const status = await env.app.postPingAll({ id: input.id }).catch(() => 0);
+  if (status !== 202) return undefined;
+  const arrived = () => env.receivers.firstArrival.size - arrivedBefore;
+  await env.receivers.waitFor(() => arrived() >= input.deliveries, input.deliveryTimeoutMs);
+  let lastAt = sentAt;
+  for (const a of env.receivers.firstArrival.values()) lastAt = Math.max(lastAt, a.at);
+  const delivered = arrived();
+  await sleep(SETTLE_MS);
+  const counts = diffCounts(before, await env.proxy.snapshot());
+  const pages = ((await env.app.eventStatus(input.id)) as { dispatch?: { pages?: number } } | undefined)?.dispatch?.pages;
+  env.progress(`  scale: ping:all to ${input.deliveries} webhooks: ${delivered} delivered in ${round((lastAt - sentAt) / 1000, 2)} s`);
+  return {
+    deliveries: input.deliveries,
+    delivered,
+    seconds: round((lastAt - sentAt) / 1000, 2),
+    transactionsPerDelivery: round(total(counts) / Math.max(1, delivered), 3),
+    ...(pages !== undefined ? { pages } : {}),
+  };
 };
 
 /**
@@ -305,7 +335,16 @@ export const measureScale = async (
     const counts = diffCounts(before, await env.proxy.snapshot());
     // Read after the snapshot: the status query is the bench's, not the fan-out's.
     if (lastEvent !== undefined) pages = ((await env.app.eventStatus(lastEvent)) as { dispatch?: { pages?: number } } | undefined)?.dispatch?.pages;
-    points.push({ registered, matching: input.matching, registrationSeconds: round(registrationSeconds, 1), fanOut: distribution(times), transactionsPerEvent: round(total(counts) / input.eventsPerSize, 1), ...(pages !== undefined ? { pages } : {}) });
+    const everyone = await pingEveryone(env, { id: `everyone${size}-${runTag}`, deliveries: registered, deliveryTimeoutMs: input.deliveryTimeoutMs });
+    points.push({
+      registered,
+      matching: input.matching,
+      registrationSeconds: round(registrationSeconds, 1),
+      fanOut: distribution(times),
+      transactionsPerEvent: round(total(counts) / input.eventsPerSize, 1),
+      ...(pages !== undefined ? { pages } : {}),
+      ...(everyone !== undefined ? { everyone } : {}),
+    });
   }
   return points;
 };
