@@ -6,14 +6,14 @@ import { DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/de
 import { formatValidationErrors } from '../domain/decodeErrors';
 import { EventId } from '../domain/events';
 import { deliverMessage } from '../usecases/deliverMessage';
-import { enqueueFanOutPage, type FanOutCursor, type FanOutPageResult } from '../usecases/enqueueFanOutPage';
+import { enqueueFanOutPages, type FanOutCursor, type FanOutStepResult } from '../usecases/enqueueFanOutPage';
 import { recordFanOutPage, traceLine } from '../telemetry/telemetry';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
 
 export const FAN_OUT_ORCHESTRATOR = 'fanOutEvent';
 export const ENQUEUE_PAGE_ACTIVITY = 'enqueueFanOutPage';
-/** Pages per orchestration run before continueAsNew, so the history of a huge fan-out stays bounded. */
-const PAGES_PER_RUN = 50;
+/** Activities per orchestration run before continueAsNew, so the history of a huge fan-out stays bounded. */
+const STEPS_PER_RUN = 50;
 /** A page that fails (storage down) is retried by the orchestration: 2 s, then doubling, 6 tries. */
 const PAGE_RETRY = Object.assign(new df.RetryOptions(2_000, 6), { backoffCoefficient: 2 });
 
@@ -30,17 +30,19 @@ const decodeOrThrow = <A>(codec: t.Decoder<unknown, A>, value: unknown, what: st
 
 /**
  * One instance per event (instance id = event id): pages through the matching webhooks, one
- * activity per page, each enqueuing that page's deliveries. Pure replayable code: no I/O, no clock.
+ * activity per FANOUT_PAGES_PER_STEP pages, each enqueuing its pages' deliveries. Pure replayable
+ * code: no I/O, no clock.
  */
 export const fanOutOrchestrator: df.OrchestrationHandler = function* (context: df.OrchestrationContext) {
   const state = decodeOrThrow(FanOutState, context.df.getInput(), 'The fan-out input');
   let cursor: FanOutCursor = { eventId: state.eventId, planIndex: state.planIndex, ...(state.continuationToken ? { continuationToken: state.continuationToken } : {}) };
   let deliveries = state.deliveries ?? 0;
   let pages = state.pages ?? 0;
-  for (let run = 0; run < PAGES_PER_RUN; run++) {
-    const result = (yield context.df.callActivityWithRetry(ENQUEUE_PAGE_ACTIVITY, PAGE_RETRY, cursor)) as FanOutPageResult;
+  for (let run = 0; run < STEPS_PER_RUN; run++) {
+    const result = (yield context.df.callActivityWithRetry(ENQUEUE_PAGE_ACTIVITY, PAGE_RETRY, cursor)) as FanOutStepResult;
     deliveries += result.deliveries;
-    pages += 1;
+    // Histories written before steps of several pages hold results without `pages`: one page each.
+    pages += result.pages ?? 1;
     context.df.setCustomStatus({ deliveries, pages });
     if (!context.df.isReplaying) context.log(traceLine('fanout.progress', { eventId: state.eventId, deliveries, pages, done: result.next === undefined }));
     if (result.next === undefined) return { eventId: state.eventId, deliveries, pages };
@@ -52,9 +54,9 @@ export const fanOutOrchestrator: df.OrchestrationHandler = function* (context: d
 
 df.app.orchestration(FAN_OUT_ORCHESTRATOR, fanOutOrchestrator);
 
-export const enqueuePageActivity = async (input: unknown, context: InvocationContext): Promise<FanOutPageResult> => {
+export const enqueuePageActivity = async (input: unknown, context: InvocationContext): Promise<FanOutStepResult> => {
   const cursor = decodeOrThrow(Cursor, input, 'The fan-out cursor');
-  const result = await enqueueFanOutPage(deps.fanOut)(cursor)();
+  const result = await enqueueFanOutPages(deps.fanOut)(cursor, deps.config.FANOUT_PAGES_PER_STEP)();
   if (E.isLeft(result)) throw new Error(`${result.left.kind} (event ${cursor.eventId}): ${result.left.message}`);
   const { deliveries, messages, next } = result.right;
   context.log(recordFanOutPage({ eventId: cursor.eventId, planIndex: cursor.planIndex, deliveries, messages, more: next !== undefined }));
