@@ -79,11 +79,11 @@ param attemptsTable string = 'attempts'
 @description('DELIVERIES_QUEUE: queue of pending deliveries (its poison queue is <name>-poison).')
 param deliveriesQueue string = 'deliveries'
 
-@description('FANOUT_PAGE_SIZE: webhooks read per fan-out page, 1 to 1000.')
+@description('FANOUT_PAGE_SIZE: webhooks ingest reads and enqueues before it answers (the first page), 1 to 1000.')
 param fanoutPageSize string = '200'
 
-@description('FANOUT_PAGES_PER_STEP: pages one orchestration activity enqueues before handing back, 1 to 20.')
-param fanoutPagesPerStep string = '5'
+@description('FANOUT_STEP_SIZE: webhooks per page of the fan-out orchestration (one table query), 1 to 1000.')
+param fanoutStepSize string = '1000'
 
 @description('MAX_DELIVERIES_PER_MESSAGE: deliveries carried by one queue message, 1 to 100.')
 param maxDeliveriesPerMessage string = '50'
@@ -312,7 +312,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     ALLOW_PRIVATE_DESTINATIONS: 'false'
     ATTEMPTS_TABLE: attemptsTable
     FANOUT_PAGE_SIZE: fanoutPageSize
-    FANOUT_PAGES_PER_STEP: fanoutPagesPerStep
+    FANOUT_STEP_SIZE: fanoutStepSize
     MAX_DELIVERIES_PER_MESSAGE: maxDeliveriesPerMessage
     DURABLE_TASK_HUB: durableTaskHub
     VERIFY_ENDPOINTS_DEFAULT: verifyEndpointsDefault

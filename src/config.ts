@@ -66,10 +66,10 @@ export const SETTINGS = {
   ATTEMPTS_TABLE: TableName,
   /** host.json names the task hub `%DURABLE_TASK_HUB%`: apps (or test runs) sharing storage keep apart by it. */
   DURABLE_TASK_HUB: patternString<'TaskHubName'>('a task hub name (a letter, then 2-44 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,44}$/),
-  /** Webhooks read per fan-out step (one activity); a table query returns at most 1000. */
+  /** Webhooks ingest reads and enqueues before it answers 202 (the first page of the fan-out). */
   FANOUT_PAGE_SIZE: IntegerFromString({ min: 1, max: 1000 }),
-  /** Pages one orchestration activity reads and enqueues before it hands back (fewer round trips for big fan-outs). */
-  FANOUT_PAGES_PER_STEP: IntegerFromString({ min: 1, max: 20 }),
+  /** Webhooks per page of the orchestration (one activity, one table query: at most 1000). */
+  FANOUT_STEP_SIZE: IntegerFromString({ min: 1, max: 1000 }),
   /** Deliveries carried by one queue message and sent concurrently by one worker invocation. */
   MAX_DELIVERIES_PER_MESSAGE: IntegerFromString({ min: 1, max: 100 }),
   /** Whether a webhook that does not say `verify` must pass endpoint verification (docs/tenants.md). */
@@ -89,7 +89,7 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   ATTEMPTS_TABLE: 'attempts',
   DURABLE_TASK_HUB: 'WebhookDispatcher',
   FANOUT_PAGE_SIZE: '200',
-  FANOUT_PAGES_PER_STEP: '5',
+  FANOUT_STEP_SIZE: '1000',
   MAX_DELIVERIES_PER_MESSAGE: '50',
   VERIFY_ENDPOINTS_DEFAULT: 'false',
   DISABLED_EVENTS: '',

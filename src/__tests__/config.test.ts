@@ -28,7 +28,7 @@ describe('settings', () => {
           ATTEMPTS_TABLE: 'attempts',
           DURABLE_TASK_HUB: 'WebhookDispatcher',
           FANOUT_PAGE_SIZE: 200,
-          FANOUT_PAGES_PER_STEP: 5,
+          FANOUT_STEP_SIZE: 1000,
           MAX_DELIVERIES_PER_MESSAGE: 50,
           DELIVERY_TIMEOUT_MS: 10_000,
           RETRY_SCHEDULE_SECONDS: [5, 300, 1800, 7200, 18000, 36000, 36000],

@@ -6,7 +6,7 @@ import { DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/de
 import { formatValidationErrors } from '../domain/decodeErrors';
 import { EventId } from '../domain/events';
 import { deliverMessage } from '../usecases/deliverMessage';
-import { enqueueFanOutPages, type FanOutCursor, type FanOutStepResult } from '../usecases/enqueueFanOutPage';
+import { enqueueFanOutPage, type FanOutCursor, type FanOutPageResult } from '../usecases/enqueueFanOutPage';
 import { recordFanOutPage, traceLine } from '../telemetry/telemetry';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
 
@@ -30,8 +30,8 @@ const decodeOrThrow = <A>(codec: t.Decoder<unknown, A>, value: unknown, what: st
 
 /**
  * One instance per event (instance id = event id): pages through the matching webhooks, one
- * activity per FANOUT_PAGES_PER_STEP pages, each enqueuing its pages' deliveries. Pure replayable
- * code: no I/O, no clock.
+ * activity per page of FANOUT_STEP_SIZE webhooks, each enqueuing its page's deliveries. Pure
+ * replayable code: no I/O, no clock.
  */
 export const fanOutOrchestrator: df.OrchestrationHandler = function* (context: df.OrchestrationContext) {
   const state = decodeOrThrow(FanOutState, context.df.getInput(), 'The fan-out input');
@@ -39,10 +39,9 @@ export const fanOutOrchestrator: df.OrchestrationHandler = function* (context: d
   let deliveries = state.deliveries ?? 0;
   let pages = state.pages ?? 0;
   for (let run = 0; run < STEPS_PER_RUN; run++) {
-    const result = (yield context.df.callActivityWithRetry(ENQUEUE_PAGE_ACTIVITY, PAGE_RETRY, cursor)) as FanOutStepResult;
+    const result = (yield context.df.callActivityWithRetry(ENQUEUE_PAGE_ACTIVITY, PAGE_RETRY, cursor)) as FanOutPageResult;
     deliveries += result.deliveries;
-    // Histories written before steps of several pages hold results without `pages`: one page each.
-    pages += result.pages ?? 1;
+    pages += 1;
     context.df.setCustomStatus({ deliveries, pages });
     if (!context.df.isReplaying) context.log(traceLine('fanout.progress', { eventId: state.eventId, deliveries, pages, done: result.next === undefined }));
     if (result.next === undefined) return { eventId: state.eventId, deliveries, pages };
@@ -54,9 +53,12 @@ export const fanOutOrchestrator: df.OrchestrationHandler = function* (context: d
 
 df.app.orchestration(FAN_OUT_ORCHESTRATOR, fanOutOrchestrator);
 
-export const enqueuePageActivity = async (input: unknown, context: InvocationContext): Promise<FanOutStepResult> => {
+/** Ingest's first page is FANOUT_PAGE_SIZE (it answers the sender); the orchestration's pages are larger. */
+const stepDeps = { ...deps.fanOut, pageSize: deps.config.FANOUT_STEP_SIZE };
+
+export const enqueuePageActivity = async (input: unknown, context: InvocationContext): Promise<FanOutPageResult> => {
   const cursor = decodeOrThrow(Cursor, input, 'The fan-out cursor');
-  const result = await enqueueFanOutPages(deps.fanOut)(cursor, deps.config.FANOUT_PAGES_PER_STEP)();
+  const result = await enqueueFanOutPage(stepDeps)(cursor)();
   if (E.isLeft(result)) throw new Error(`${result.left.kind} (event ${cursor.eventId}): ${result.left.message}`);
   const { deliveries, messages, next } = result.right;
   context.log(recordFanOutPage({ eventId: cursor.eventId, planIndex: cursor.planIndex, deliveries, messages, more: next !== undefined }));

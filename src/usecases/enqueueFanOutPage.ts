@@ -91,25 +91,3 @@ export const enqueueFanOutPage =
         );
       }),
     );
-
-export type FanOutStepResult = FanOutPageResult & { readonly pages: number };
-
-/**
- * Up to `maxPages` pages in one go: one activity of the orchestration, so a long fan-out spends one
- * orchestration round trip (two queue hops and a history write) per `maxPages` pages instead of per
- * page. A step that runs twice enqueues its pages again: repeats receivers drop by `webhook-id`.
- */
-export const enqueueFanOutPages =
-  (deps: FanOutPageDeps) =>
-  (cursor: FanOutCursor, maxPages: number): TE.TaskEither<AppError, FanOutStepResult> => {
-    const step = (at: FanOutCursor, sum: { deliveries: number; messages: number; pages: number }): TE.TaskEither<AppError, FanOutStepResult> =>
-      pipe(
-        enqueueFanOutPage(deps)(at),
-        TE.chain((page) => {
-          const total = { deliveries: sum.deliveries + page.deliveries, messages: sum.messages + page.messages, pages: sum.pages + 1 };
-          if (page.next !== undefined && total.pages < maxPages) return step(page.next, total);
-          return TE.right(page.next === undefined ? total : { ...total, next: page.next });
-        }),
-      );
-    return step(cursor, { deliveries: 0, messages: 0, pages: 0 });
-  };

@@ -39,8 +39,8 @@ const settingsFor = (name: string, allowPrivate: boolean, pageSize: number) => (
   RETRY_JITTER_RATIO: '0',
   DELIVERY_TIMEOUT_MS: '1000',
   FANOUT_PAGE_SIZE: String(pageSize),
-  // One page per orchestration step, so a few dozen webhooks take the orchestration past one run.
-  FANOUT_PAGES_PER_STEP: '1',
+  // Orchestration pages as small as ingest's, so a few dozen webhooks take it past one run.
+  FANOUT_STEP_SIZE: String(pageSize),
   MAX_DELIVERIES_PER_MESSAGE: '2',
   LOCAL_HOST_DURABLE_MAX_POLLING_INTERVAL_MS: '300',
 });

@@ -8,7 +8,7 @@ import { DeliveryMessage, deliveryIdFor } from '../../domain/delivery';
 import { transient } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
 import type { Webhook } from '../../domain/webhook';
-import { enqueueFanOutPage, enqueueFanOutPages, type FanOutCursor, type FanOutPageResult } from '../enqueueFanOutPage';
+import { enqueueFanOutPage, type FanOutCursor, type FanOutPageResult } from '../enqueueFanOutPage';
 
 const EVENT_ID = '01J0000000000000000000EVNT' as EventId;
 
@@ -139,17 +139,6 @@ describe('enqueueFanOutPage', () => {
     s.store('ping:all');
     expect(await s.fanOut()).toHaveLength(3);
     expect(queries.every((q) => (q as { routingValue?: string }).routingValue === undefined)).toBe(true);
-  });
-
-  it('a step of several pages enqueues them all and hands back where it stopped', async () => {
-    const s = setup({ pageSize: 2 });
-    const webhooks = Array.from({ length: 7 }, (_, i) => s.add({ attributes: { name: `wh${i}` } }));
-    s.store('ping:all');
-    const first = await enqueueFanOutPages(s.deps)({ eventId: EVENT_ID, planIndex: 0 }, 3)();
-    expect(first).toEqual(E.right({ deliveries: 6, messages: 3, pages: 3, next: expect.objectContaining({ eventId: EVENT_ID, planIndex: 0, continuationToken: expect.any(String) }) }));
-    const next = E.isRight(first) ? first.right.next : undefined;
-    expect(await enqueueFanOutPages(s.deps)(next as FanOutCursor, 3)()).toEqual(E.right({ deliveries: 1, messages: 1, pages: 1 }));
-    expect(s.delivered().map((i) => i.webhookId).sort()).toEqual(webhooks.map((w) => w.id).sort());
   });
 
   it('a plan index past the last plan ends the fan-out', async () => {
