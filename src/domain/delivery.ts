@@ -73,12 +73,22 @@ export const DeliveryItem = t.intersection(
 );
 export type DeliveryItem = t.TypeOf<typeof DeliveryItem>;
 
-export const DeliveryMessage = t.type(
-  {
-    v: t.literal(MESSAGE_VERSION),
-    eventId: EventId,
-    items: t.array(DeliveryItem),
-  },
+/**
+ * Where the worker finds the message's webhooks in one read: the storage keys of the first and last
+ * of them in the fan-out page they came from (opaque here; the webhook lookup adapter checks them).
+ */
+export const LookupRange = t.type({ from: t.string, to: t.string });
+export type LookupRange = t.TypeOf<typeof LookupRange>;
+
+export const DeliveryMessage = t.intersection(
+  [
+    t.type({
+      v: t.literal(MESSAGE_VERSION),
+      eventId: EventId,
+      items: t.array(DeliveryItem),
+    }),
+    t.partial({ lookupRange: LookupRange }),
+  ],
   'DeliveryMessage',
 );
 export type DeliveryMessage = t.TypeOf<typeof DeliveryMessage>;

@@ -6,6 +6,8 @@ import type { Webhook, WebhookId } from '../domain/webhook';
 
 export type WebhookPage = {
   readonly items: readonly Webhook[];
+  /** The items' storage keys, in the same order, where the store has them (for WebhookLookup ranges). */
+  readonly keys?: readonly string[];
   /** Present when more items follow; opaque to callers. */
   readonly continuationToken?: string;
 };

@@ -138,7 +138,7 @@ export const deliverMessage =
   (deps: DeliverDeps) =>
   (message: DeliveryMessage): TE.TaskEither<AppError, DeliverySummary> =>
     pipe(
-      deps.lookup([...new Set(message.items.map((i) => i.webhookId))]),
+      deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupRange),
       TE.chain((webhooks) =>
         TE.fromTask(
           pipe(

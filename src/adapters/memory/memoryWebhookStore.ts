@@ -60,7 +60,9 @@ export const memoryWebhookStore = (): MemoryWebhookStore => {
         return value !== undefined && value !== '' && (routingValue === undefined || value === routingValue);
       };
       const subscribed = [...rows.values()].filter((w) => canReceive(w) && w.subscriptions.some((s) => coversEvent(s, eventName)) && routed(w)).sort((a, b) => (a.id < b.id ? -1 : 1));
-      return TE.right(page(subscribed, continuationToken, pageSize));
+      // Keys as the table store gives them, in the same order: here the ids.
+      const found = page(subscribed, continuationToken, pageSize);
+      return TE.right({ ...found, keys: found.items.map((w) => w.id) });
     },
   };
   return store;

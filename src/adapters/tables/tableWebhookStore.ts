@@ -26,7 +26,7 @@ export const PARTITION_KEY = 'webhooks';
 export const MAIN_PREFIX = 'webhook|';
 /** `}` follows `|` in ASCII: `[prefix, end)` is exactly the rows under the prefix. */
 const MAIN_END = 'webhook}';
-const INDEX_START = 'sub|';
+export const INDEX_START = 'sub|';
 const INDEX_END = 'sub}';
 /** `}` follows `|`: the rows under a prefix ending in `|` are exactly `[prefix, end)`. */
 const rangeEnd = (prefix: string): string => `${prefix.slice(0, -1)}}`;
@@ -421,7 +421,8 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
               decodeRows(pageRows),
               E.map((items): WebhookPage => {
                 const lastKey = pageRows[pageRows.length - 1]?.rowKey;
-                return rows.length > pageSize && lastKey !== undefined ? { items, continuationToken: encodeToken({ afterKey: lastKey }) } : { items };
+                const keys = pageRows.map((r) => r.rowKey ?? '');
+                return rows.length > pageSize && lastKey !== undefined ? { items, keys, continuationToken: encodeToken({ afterKey: lastKey }) } : { items, keys };
               }),
             );
           }),

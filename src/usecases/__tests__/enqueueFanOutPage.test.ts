@@ -141,6 +141,15 @@ describe('enqueueFanOutPage', () => {
     expect(queries.every((q) => (q as { routingValue?: string }).routingValue === undefined)).toBe(true);
   });
 
+  it('a message of several deliveries says where its webhooks sit in the page: the first and last key', async () => {
+    const s = setup({ pageSize: 10, maxDeliveriesPerMessage: 2 });
+    const webhooks = Array.from({ length: 5 }, (_, i) => s.add({ attributes: { name: `wh${i}` } }));
+    s.store('ping:all');
+    await s.fanOut();
+    const ids = webhooks.map((w) => w.id).sort();
+    expect(s.queue.sent.map((m) => m.message.lookupRange)).toEqual([{ from: ids[0], to: ids[1] }, { from: ids[2], to: ids[3] }, undefined]);
+  });
+
   it('a plan index past the last plan ends the fan-out', async () => {
     const s = setup();
     s.add({ attributes: { name: 'wh' } });

@@ -138,6 +138,30 @@ describe('table webhook lookup (Azurite)', () => {
     expect((await run(lookup([deleted?.id as never]))).size).toBe(0);
   });
 
+  it('reads a message\'s webhooks in the key range the fan-out gave, and what changed since from the main rows', async () => {
+    const webhooks = Array.from({ length: 6 }, (_, i) => aWebhook({ subscriptions: ['ping'], attributes: { name: `range${i}` } }));
+    for (const w of webhooks) await run(store.create(w));
+    const page = await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 1000 }));
+    const keyOf = new Map(page.items.map((w, i) => [w.id, page.keys?.[i] ?? '']));
+    const [a, b, c, d, e] = webhooks as [Webhook, Webhook, Webhook, Webhook, Webhook];
+    const keys = [a, b, c, d, e].map((w) => keyOf.get(w.id) ?? '').sort();
+    const range = { from: keys[0] as string, to: keys[4] as string };
+    expect(range.from.startsWith('sub|ping|')).toBe(true);
+
+    // Since the fan-out: c disabled (its index row went), d renamed (its row moved), e deleted.
+    const disabled = await run(store.update(c.id, (w) => E.right({ ...w, disabled: true })));
+    const renamed = await run(store.update(d.id, (w) => E.right({ ...w, attributes: { name: 'zzz-renamed' } })));
+    await run(store.delete(e.id));
+    const found = await run(lookup([a.id, b.id, c.id, d.id, e.id], range));
+    expect(found).toEqual(new Map([[a.id, a], [b.id, b], [c.id, disabled], [d.id, renamed]]));
+
+    // A range that is not one event's index rows is ignored: the ids are read all the same.
+    for (const junk of [{ from: 'webhook|', to: 'webhook}' }, { from: 'sub|ping|', to: 'sub|service:subscribed|' }, { from: range.to, to: range.from }]) {
+      expect([...(await run(lookup([a.id, b.id], junk))).keys()].sort()).toEqual([a.id, b.id].sort());
+    }
+    for (const w of [a, b, c, d]) await run(store.delete(w.id));
+  });
+
   it('leaves out a main row marked deleted (a delete in progress) and one that does not decode', async () => {
     const half = aWebhook();
     const broken = aWebhook();
