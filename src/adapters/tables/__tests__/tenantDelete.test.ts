@@ -57,31 +57,42 @@ describe('deleting a tenant in the registry table (Azurite)', () => {
     expect(await rowsNaming(revoked.id)).toEqual([]);
   });
 
+  /**
+   * The table as a store sees it, with `meanwhile` run once just before the store's first
+   * transaction: a concurrent writer committing between the store's read and its write.
+   */
+  const beforeFirstTransaction = (meanwhile: () => Promise<void>): { table: EnsuredTable; ran: () => boolean } => {
+    let ran = false;
+    const table: EnsuredTable = {
+      client: raw,
+      ready: async () =>
+        new Proxy(raw, {
+          get: (target, prop, receiver) =>
+            prop !== 'submitTransaction'
+              ? Reflect.get(target, prop, receiver)
+              : async (actions: TransactionAction[]) => {
+                  if (!ran) {
+                    ran = true;
+                    await meanwhile();
+                  }
+                  return target.submitTransaction(actions);
+                },
+        }),
+    };
+    return { table, ran: () => ran };
+  };
+
   it('a rotation that commits between the read and the write of a delete leaves no key that opens the deleted tenant', async () => {
     for (const [n, oldKey] of [[10, null], [11, 'whtk_old']] as const) {
       const racing = tenant(n, oldKey);
       await run(tenants.create(racing));
       const newKey = hashKey(`whtk_new${n}`);
       // The delete's first transaction waits for a rotation to commit: the interleaving a transactional delete cannot guard by etag.
-      let rotated = false;
-      const interposed: EnsuredTable = {
-        client: raw,
-        ready: async () =>
-          new Proxy(raw, {
-            get: (target, prop, receiver) =>
-              prop !== 'submitTransaction'
-                ? Reflect.get(target, prop, receiver)
-                : async (actions: TransactionAction[]) => {
-                    if (!rotated) {
-                      rotated = true;
-                      await run(tenants.setKey(racing.id, { keyHash: newKey, keyCreatedAt: '2024-02-01T00:00:00.000Z' }));
-                    }
-                    return target.submitTransaction(actions);
-                  },
-          }),
-      };
-      await run(tableTenantStore(interposed).delete(racing.id));
-      expect(rotated).toBe(true);
+      const rotation = beforeFirstTransaction(async () => {
+        await run(tenants.setKey(racing.id, { keyHash: newKey, keyCreatedAt: '2024-02-01T00:00:00.000Z' }));
+      });
+      await run(tableTenantStore(rotation.table).delete(racing.id));
+      expect(rotation.ran()).toBe(true);
       expect(await run(tenants.findByKeyHash(newKey))).toBeUndefined();
       expect(await rowsNaming(racing.id)).toEqual([]);
     }
@@ -92,27 +103,13 @@ describe('deleting a tenant in the registry table (Azurite)', () => {
       const racing = tenant(n, oldKey);
       await run(tenants.create(racing));
       const newKey = hashKey(`whtk_new${n}`);
-      let deleted = false;
-      const interposed: EnsuredTable = {
-        client: raw,
-        ready: async () =>
-          new Proxy(raw, {
-            get: (target, prop, receiver) =>
-              prop !== 'submitTransaction'
-                ? Reflect.get(target, prop, receiver)
-                : async (actions: TransactionAction[]) => {
-                    if (!deleted) {
-                      deleted = true;
-                      await run(tenants.delete(racing.id));
-                    }
-                    return target.submitTransaction(actions);
-                  },
-          }),
-      };
-      expect(await tableTenantStore(interposed).setKey(racing.id, { keyHash: newKey, keyCreatedAt: '2024-02-01T00:00:00.000Z' })()).toEqual(
+      const deletion = beforeFirstTransaction(async () => {
+        await run(tenants.delete(racing.id));
+      });
+      expect(await tableTenantStore(deletion.table).setKey(racing.id, { keyHash: newKey, keyCreatedAt: '2024-02-01T00:00:00.000Z' })()).toEqual(
         E.left(expect.objectContaining({ kind: 'NotFound' })),
       );
-      expect(deleted).toBe(true);
+      expect(deletion.ran()).toBe(true);
       expect(await run(tenants.findByKeyHash(newKey))).toBeUndefined();
       expect(await rowsNaming(racing.id)).toEqual([]);
     }
