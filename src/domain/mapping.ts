@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
-import { type DeliveryPlan, PUBLIC_EVENTS, type PublicEventName } from './catalogue';
+import { type DeliveryPlan, PUBLIC_EVENTS, type PublicEventName, routingAttributeOf } from './catalogue';
 import { canReceive, coversEvent, type Webhook } from './webhook';
 
 /*
@@ -15,6 +15,18 @@ export type PublicEventBody = { readonly name: PublicEventName; readonly payload
 export type Delivery = { readonly webhook: Webhook; readonly body: PublicEventBody };
 
 export const subscribesTo = (webhook: Webhook, eventName: PublicEventName): boolean => webhook.subscriptions.some((s) => coversEvent(s, eventName));
+
+/**
+ * Where the fan-out's index holds a webhook for an event: its value of the event's routing attribute
+ * ('' when the event has none), or undefined when it lacks that value, which the event requires, so
+ * it could never match.
+ */
+export const routingSlot = (eventName: string, webhook: Webhook): string | undefined => {
+  const attribute = routingAttributeOf(eventName);
+  if (attribute === undefined) return '';
+  const value = webhook.attributes[attribute];
+  return value === undefined || value === '' ? undefined : value;
+};
 
 const has = (record: Readonly<Record<string, string>>, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key);
 

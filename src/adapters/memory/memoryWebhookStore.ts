@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
 import { routingAttributeOf } from '../../domain/catalogue';
 import { type AppError, conflict, invalid, notFound } from '../../domain/errors';
+import { routingSlot } from '../../domain/mapping';
 import { canReceive, coversEvent, type Webhook } from '../../domain/webhook';
 import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
 
@@ -52,12 +53,11 @@ export const memoryWebhookStore = (): MemoryWebhookStore => {
     },
     pageSubscribedTo: ({ eventName, routingValue, continuationToken, pageSize }) => {
       if (store.failWith !== undefined) return TE.left(store.failWith);
-      // As the table store's index: webhooks with the routing attribute, with the value asked for if any.
-      const attribute = routingAttributeOf(eventName);
+      // As the table store's index: webhooks with a routing slot, the value asked for if the event has one.
+      const narrowed = routingValue !== undefined && routingAttributeOf(eventName) !== undefined;
       const routed = (w: Webhook): boolean => {
-        if (attribute === undefined) return true;
-        const value = w.attributes[attribute];
-        return value !== undefined && value !== '' && (routingValue === undefined || value === routingValue);
+        const slot = routingSlot(eventName, w);
+        return slot !== undefined && (!narrowed || slot === routingValue);
       };
       const subscribed = [...rows.values()].filter((w) => canReceive(w) && w.subscriptions.some((s) => coversEvent(s, eventName)) && routed(w)).sort((a, b) => (a.id < b.id ? -1 : 1));
       // Keys as the table store gives them, in the same order: here the ids.

@@ -6,6 +6,7 @@ import * as t from 'io-ts';
 import { createHash } from 'node:crypto';
 import { PUBLIC_EVENT_NAMES, routingAttributeOf } from '../../domain/catalogue';
 import { formatValidationErrors } from '../../domain/decodeErrors';
+import { routingSlot } from '../../domain/mapping';
 import { type AppError, conflict, invalid, notFound, permanent } from '../../domain/errors';
 import { canReceive, coversEvent, type Webhook, type WebhookId, Webhook as WebhookCodec } from '../../domain/webhook';
 import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
@@ -74,10 +75,8 @@ const indexPrefix = (eventName: string, routingValue?: string): string =>
  */
 export const indexKeys = (webhook: Webhook, publicEvents: readonly string[]): string[] =>
   !canReceive(webhook) ? [] : indexedEvents(webhook, publicEvents).flatMap((eventName) => {
-    const attribute = routingAttributeOf(eventName);
-    if (attribute === undefined) return [`${indexPrefix(eventName, '')}${webhook.id}`];
-    const value = webhook.attributes[attribute];
-    return value === undefined || value === '' ? [] : [`${indexPrefix(eventName, value)}${webhook.id}`];
+    const slot = routingSlot(eventName, webhook);
+    return slot === undefined ? [] : [`${indexPrefix(eventName, slot)}${webhook.id}`];
   });
 
 /** The webhook id an index row belongs to: its last segment (ids are ULIDs, without `|`). */
