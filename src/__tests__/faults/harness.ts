@@ -124,13 +124,18 @@ export const approximateCount = async (connectionString: string, queueName: stri
   return (await queue.getProperties()).approximateMessagesCount ?? 0;
 };
 
-/** How a receiver answers one request; `ok` records the webhook-id and answers 200. */
-export type Behavior = 'ok' | 'reset' | 'resetBeforeStatus' | 'neverEnding' | 'hugeBody' | 'redirect' | 'slowHeaders' | 'error503';
+/**
+ * How a receiver answers one request; `ok` records the webhook-id and answers 200, `slowOk` records
+ * it on arrival and answers 200 after SLOW_OK_MS (so deliveries in flight outlast a short window).
+ */
+export type Behavior = 'ok' | 'slowOk' | 'reset' | 'resetBeforeStatus' | 'neverEnding' | 'hugeBody' | 'redirect' | 'slowHeaders' | 'error503';
+
+export const SLOW_OK_MS = 500;
 
 export type Receivers = {
   readonly baseUrl: string;
   url(name: string, behavior: Behavior): string;
-  /** webhook-ids received by `ok` paths, by receiver name (repeats kept). */
+  /** webhook-ids received by `ok` and `slowOk` paths, by receiver name (repeats kept). */
   readonly received: Map<string, string[]>;
   /** Requests seen per receiver name, whatever the behavior. */
   readonly requests: Map<string, number>;
@@ -156,6 +161,14 @@ export const startReceivers = async (): Promise<Receivers> => {
           const id = String(req.headers['webhook-id']);
           received.set(name, [...(received.get(name) ?? []), id]);
           res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+          return;
+        }
+        case 'slowOk': {
+          const id = String(req.headers['webhook-id']);
+          received.set(name, [...(received.get(name) ?? []), id]);
+          const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), SLOW_OK_MS);
+          timers.add(timer);
+          res.on('close', () => clearTimeout(timer));
           return;
         }
         case 'reset':
