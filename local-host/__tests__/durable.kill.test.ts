@@ -46,8 +46,9 @@ describe('local host: durable orchestrations survive SIGKILL', () => {
   it(`completes a fan-out of ${ACTIVITIES} activities after the host is killed in the middle`, async () => {
     const instanceId = `kill-${randomUUID()}`;
     host = await spawnHost({ appDir, env });
-    const started = await fetch(`${host.baseUrl}/api/start/fanOut/${instanceId}`, { method: 'POST', body: JSON.stringify({ n: ACTIVITIES, delayMs: 40 }) });
+    const started = await fetch(`${host.baseUrl}/api/start/fanOut/${instanceId}`, { method: 'POST', body: JSON.stringify({ n: ACTIVITIES, delayMs: 100 }) });
     expect(started.status).toBe(202);
+    // 8 activities at a time, 100 ms each: the 200 need 2.5 s, so the kill after 30 lands mid-way.
     await waitUntil('some activities to run', () => runsIn(runLog).length >= 30, 30_000);
     await host.stop('SIGKILL');
     const runsBeforeKill = runsIn(runLog).length;
