@@ -1,4 +1,5 @@
 import { TableClient } from '@azure/data-tables';
+import { asciiRequestBodies } from './asciiRequestBodies';
 import { STORAGE_CLIENT_OPTIONS } from './storageErrors';
 import { onceUntilFailure } from '../onceUntilFailure';
 
@@ -15,6 +16,7 @@ export const ensuredTable = (options: { connectionString: string; tableName: str
   const client = TableClient.fromConnectionString(options.connectionString, options.tableName, {
     ...STORAGE_CLIENT_OPTIONS,
     allowInsecureConnection: isPlainHttp(options.connectionString, 'Table'),
+    additionalPolicies: [asciiRequestBodies],
   });
   // createTable answers success when the table already exists.
   return {
