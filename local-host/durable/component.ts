@@ -4,9 +4,10 @@ import type { HostComponent, HostContext } from '../core/component';
 import { functionsWithTrigger } from '../core/invoke';
 import type { RegisteredFunction } from '../core/types';
 import { createDurableApi, DURABLE_PREFIX } from './api';
+import { asciiJson } from './asciiWire';
 import { ConflictError, type Outbox, runEpisode } from './episode';
 import { EventType } from './history';
-import { ControlMessage, decodeJson, MAX_INLINE_INPUT_CHARS, MAX_TIMER_DELAY_SECONDS, WorkItem } from './messages';
+import { ControlMessage, decodeJson, MAX_INLINE_MESSAGE_CHARS, MAX_TIMER_DELAY_SECONDS, WorkItem } from './messages';
 import { durableSettings } from './settings';
 import { createInstanceStore } from './store';
 
@@ -57,7 +58,7 @@ export const createDurableComponent = (ctx: HostContext): HostComponent => {
   };
 
   const wake = async (instanceId: string): Promise<void> => {
-    await control.sendMessage(JSON.stringify({ kind: 'wake', instanceId } satisfies ControlMessage));
+    await control.sendMessage(asciiJson(JSON.stringify({ kind: 'wake', instanceId } satisfies ControlMessage)));
     controlWake.poke?.();
   };
 
@@ -65,11 +66,11 @@ export const createDurableComponent = (ctx: HostContext): HostComponent => {
     await Promise.all([
       ...outbox.workItems.map(async (w) => {
         const item: WorkItem = { instanceId: w.instanceId, executionId: w.executionId, taskId: w.taskId, name: w.name };
-        if (w.input !== undefined && w.input.length > MAX_INLINE_INPUT_CHARS) {
-          item.inputRow = `p-${w.executionId}-${w.taskId}`;
-          await store.putPayload(w.instanceId, item.inputRow, w.input);
-        } else if (w.input !== undefined) item.input = w.input;
-        await workItems.sendMessage(JSON.stringify(item));
+        const inline = asciiJson(JSON.stringify({ ...item, input: w.input }));
+        if (w.input === undefined || inline.length <= MAX_INLINE_MESSAGE_CHARS) return workItems.sendMessage(inline);
+        const inputRow = `p-${w.executionId}-${w.taskId}`;
+        await store.putPayload(w.instanceId, inputRow, w.input);
+        return workItems.sendMessage(asciiJson(JSON.stringify({ ...item, inputRow } satisfies WorkItem)));
       }),
       ...outbox.timers.map((tm) => sendTimer({ kind: 'timer', ...tm })),
     ]);
@@ -78,7 +79,7 @@ export const createDurableComponent = (ctx: HostContext): HostComponent => {
 
   const sendTimer = async (timer: Extract<ControlMessage, { kind: 'timer' }>): Promise<void> => {
     const delaySeconds = Math.min(MAX_TIMER_DELAY_SECONDS, Math.max(0, Math.ceil((Date.parse(timer.fireAt) - Date.now()) / 1000)));
-    await control.sendMessage(JSON.stringify(timer), { visibilityTimeout: delaySeconds });
+    await control.sendMessage(asciiJson(JSON.stringify(timer)), { visibilityTimeout: delaySeconds });
   };
 
   const episodeDeps = {

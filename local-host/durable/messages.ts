@@ -14,8 +14,11 @@ export const WorkItem = t.intersection([
 ]);
 export type WorkItem = t.TypeOf<typeof WorkItem>;
 
-/** A queue message holds 64 KiB; leave room for the envelope. */
-export const MAX_INLINE_INPUT_CHARS = 40_000;
+/**
+ * A queue message holds 64 KiB; leave room for the envelope. Counted on the message text as sent
+ * (JSON in ASCII), where a quote takes two characters and a non-ASCII code unit six.
+ */
+export const MAX_INLINE_MESSAGE_CHARS = 40_000;
 
 /** Queue visibility delays are limited to 7 days: longer timers are re-sent until due. */
 export const MAX_TIMER_DELAY_SECONDS = 6 * 24 * 3600;

@@ -1,5 +1,6 @@
 import { type TableEntity, type TableEntityResult, TableClient, type TransactionAction, RestError } from '@azure/data-tables';
 import * as t from 'io-ts';
+import { asciiTableBodies } from './asciiWire';
 import { HistoryEvent } from './history';
 
 export const RuntimeStatus = t.keyof({ Pending: null, Running: null, Completed: null, Failed: null, Terminated: null, ContinuedAsNew: null });
@@ -83,7 +84,7 @@ export type Commit = { history: HistoryEvent[]; historyExecutionId: string; hist
  * instance, so that a commit is a few entity group transactions guarded by the instance row's ETag.
  */
 export const createInstanceStore = (options: { connectionString: string; tableName: string }) => {
-  const table = TableClient.fromConnectionString(options.connectionString, options.tableName, { allowInsecureConnection: true });
+  const table = TableClient.fromConnectionString(options.connectionString, options.tableName, { allowInsecureConnection: true, additionalPolicies: [asciiTableBodies] });
 
   const toInstanceEntity = (instanceId: string, instance: Instance): TableEntity => {
     const entity: Record<string, unknown> = { partitionKey: instanceId, rowKey: INSTANCE_ROW };
