@@ -126,16 +126,17 @@ export const approximateCount = async (connectionString: string, queueName: stri
 
 /**
  * How a receiver answers one request; `ok` records the webhook-id and answers 200, `slowOk` records
- * it on arrival and answers 200 after SLOW_OK_MS (so deliveries in flight outlast a short window).
+ * it on arrival and answers 200 after SLOW_OK_MS (so deliveries in flight outlast a short window),
+ * `failFirst` answers 503 to the first request of each webhook-id and acts as `ok` after that.
  */
-export type Behavior = 'ok' | 'slowOk' | 'reset' | 'resetBeforeStatus' | 'neverEnding' | 'hugeBody' | 'redirect' | 'slowHeaders' | 'error503';
+export type Behavior = 'ok' | 'slowOk' | 'failFirst' | 'reset' | 'resetBeforeStatus' | 'neverEnding' | 'hugeBody' | 'redirect' | 'slowHeaders' | 'error503';
 
 export const SLOW_OK_MS = 500;
 
 export type Receivers = {
   readonly baseUrl: string;
   url(name: string, behavior: Behavior): string;
-  /** webhook-ids received by `ok` and `slowOk` paths, by receiver name (repeats kept). */
+  /** webhook-ids received by `ok`, `slowOk` and (second tries of) `failFirst` paths, by receiver name (repeats kept). */
   readonly received: Map<string, string[]>;
   /** Requests seen per receiver name, whatever the behavior. */
   readonly requests: Map<string, number>;
@@ -149,6 +150,7 @@ export type Receivers = {
 export const startReceivers = async (): Promise<Receivers> => {
   const received = new Map<string, string[]>();
   const requests = new Map<string, number>();
+  const refused = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     const [, behavior, name = ''] = (req.url ?? '').split('/');
@@ -159,6 +161,17 @@ export const startReceivers = async (): Promise<Receivers> => {
       switch (behavior as Behavior) {
         case 'ok': {
           const id = String(req.headers['webhook-id']);
+          received.set(name, [...(received.get(name) ?? []), id]);
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+          return;
+        }
+        case 'failFirst': {
+          const id = String(req.headers['webhook-id']);
+          if (!refused.has(id)) {
+            refused.add(id);
+            res.writeHead(503, { 'content-type': 'text/plain' }).end('not yet');
+            return;
+          }
           received.set(name, [...(received.get(name) ?? []), id]);
           res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
           return;
