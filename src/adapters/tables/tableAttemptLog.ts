@@ -89,9 +89,16 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
         add(rowOf(entry, eventPartition(entry.eventId), attemptKey));
         if (isProblem(entry)) add(rowOf(entry, webhookPartition(entry.webhookId), `${invertedTime(entry.at)}|${attemptKey}`));
       }
-      // Upserts: a message run twice (after a crash) rewrites the same rows instead of failing.
+      // Upserts: a message run twice (after a crash) rewrites the same rows instead of failing. A
+      // lone row goes as a plain upsert: one write, cheaper than a one-row transaction in CPU and
+      // in price (Azure bills a transaction as a batch operation).
       await Promise.all(
-        [...byPartition.values()].flatMap((rows) => chunks(rows, MAX_TRANSACTION_ROWS)).map((rows) => client.submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace']))),
+        [...byPartition.values()]
+          .flatMap((rows) => chunks(rows, MAX_TRANSACTION_ROWS))
+          .map(async (rows) => {
+            if (rows.length === 1) await client.upsertEntity(rows[0] as (typeof rows)[number], 'Replace');
+            else await client.submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace']));
+          }),
       );
     }, storageError('write the attempt log')),
   forEvent: (eventId) =>
