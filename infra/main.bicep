@@ -1,4 +1,4 @@
-// The webhook dispatcher in Azure: one Function App (Linux, Node 20, Functions v4) on a Flex Consumption
+// The webhook dispatcher in Azure: one Function App (Linux, Node 22, Functions v4) on a Flex Consumption
 // plan, its storage account, Application Insights on a Log Analytics workspace, and a Key Vault for the
 // two API keys. Deploy into an existing resource group:
 //   az deployment group create -g <rg> -f infra/main.bicep -p @infra/main.parameters.json \
@@ -262,9 +262,11 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
       }
       // Flex Consumption runs Functions v4 only; the runtime is set here, not with
       // FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION app settings (Flex refuses those).
+      // Node 20 reached its end of life on 2026-04-30; CI tests the app on 20 (the minimum,
+      // package.json engines) and on 22, which runs here.
       runtime: {
         name: 'node'
-        version: '20'
+        version: '22'
       }
     }
   }

@@ -101,7 +101,7 @@ describe('infra/main.bicep app settings', () => {
     expect(setting('AzureWebJobsStorage').raw).toMatch(/^'DefaultEndpointsProtocol=https;AccountName=\$\{storage\.name\};AccountKey=\$\{storage\.listKeys\(\)\.keys\[0\]\.value\};/);
   });
 
-  it('runs Node 20 on Functions v4 in a Flex Consumption plan on Linux', () => {
+  it('runs Node 22 on Functions v4 in a Flex Consumption plan on Linux', () => {
     const all = resources(bicep);
     const site = all.find((r) => r.type === 'Microsoft.Web/sites');
     const plan = all.find((r) => r.type === 'Microsoft.Web/serverfarms');
@@ -113,7 +113,7 @@ describe('infra/main.bicep app settings', () => {
       sku: at(plan?.open, ['sku', 'name']),
       tier: at(plan?.open, ['sku', 'tier']),
       linux: memberAt(bicep, plan?.open ?? -1, ['properties', 'reserved'])?.raw.replace(/\s*\/\/.*$/, ''),
-    }).toEqual({ runtime: 'node', version: '20', kind: 'functionapp,linux', sku: 'FC1', tier: 'FlexConsumption', linux: 'true' });
+    }).toEqual({ runtime: 'node', version: '22', kind: 'functionapp,linux', sku: 'FC1', tier: 'FlexConsumption', linux: 'true' });
   });
 
   it('uses released (not preview) API versions', () => {

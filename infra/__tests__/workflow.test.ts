@@ -11,7 +11,7 @@ const ROOT = path.join(__dirname, '..', '..');
 const WORKFLOW_PATH = path.join(ROOT, '.github', 'workflows', 'ci.yml');
 
 type Step = { readonly name?: string; readonly uses?: string; readonly run?: string; readonly with?: Record<string, unknown> };
-type Job = { readonly 'runs-on'?: string; readonly container?: string; readonly needs?: string | string[]; readonly if?: string; readonly steps: Step[]; readonly env?: Record<string, string> };
+type Job = { readonly 'runs-on'?: string; readonly container?: string; readonly strategy?: { readonly matrix?: Record<string, unknown> }; readonly needs?: string | string[]; readonly if?: string; readonly steps: Step[]; readonly env?: Record<string, string> };
 type Workflow = { readonly on: Record<string, unknown>; readonly jobs: Record<string, Job> };
 
 const parseWorkflow = (text: string): Workflow => {
@@ -49,11 +49,12 @@ describe('.github/workflows/ci.yml', () => {
     expect(() => parseWorkflow('on: push\non: pull_request\n')).toThrow();
   });
 
-  it('installs Node 20 and runs npm ci, lint, typecheck and the README test command, in that order', () => {
+  it('tests on Node 20 and 22 and runs npm ci, lint, typecheck and the README test command, in that order', () => {
     const test = job('test');
     const setupNode = test.steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
-    expect(String(setupNode?.with?.['node-version'])).toBe('20');
-    expect(test.container).toMatch(/^node:20-/);
+    expect(test.strategy?.matrix?.node).toEqual([20, 22]);
+    expect(String(setupNode?.with?.['node-version'])).toBe('${{ matrix.node }}');
+    expect(test.container).toBe('node:${{ matrix.node }}-bookworm');
 
     expect(readmeCommands()).toContain('npm test');
     const commands = runs(test);
@@ -63,6 +64,14 @@ describe('.github/workflows/ci.yml', () => {
 
     const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(['lint', 'typecheck', 'test'].filter((s) => scripts[s] === undefined)).toEqual([]);
+  });
+
+  it('packages the deployment with the Node major that infra/main.bicep runs', () => {
+    const runtime = /runtime:\s*\{\s*name:\s*'node'\s*version:\s*'(\d+)'/.exec(readFileSync(path.join(ROOT, 'infra', 'main.bicep'), 'utf8'))?.[1];
+    const setupNode = job('deploy').steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
+    expect(runtime).toBeDefined();
+    expect(String(setupNode?.with?.['node-version'])).toBe(runtime);
+    expect(job('test').strategy?.matrix?.node).toContain(Number(runtime));
   });
 
   it('installs Debian chromium before the tests run', () => {
