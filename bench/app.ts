@@ -86,6 +86,7 @@ export const startApp = async (options: {
     exited = `the host exited (code ${code ?? 'none'}, signal ${signal ?? 'none'})`;
   });
   const baseUrl = `http://127.0.0.1:${port}`;
+  let stopped = false;
   const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
   const call = async (method: 'GET' | 'POST', route: string, key: string, body?: unknown): Promise<{ status: number; json: unknown }> => {
     const res = await request(`${baseUrl}/api/${route}`, {
@@ -125,6 +126,8 @@ export const startApp = async (options: {
     postPingAll: async ({ id }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping:all' })).status,
     eventStatus: async (id) => (await call('GET', `events/${encodeURIComponent(id)}`, ADMIN_API_KEY)).json,
     stop: async () => {
+      if (stopped) return;
+      stopped = true;
       process.removeListener('exit', kill);
       await agent.close();
       if (exited !== undefined) return appDir.cleanup();

@@ -139,6 +139,16 @@ const main = async (): Promise<void> => {
     const isolationRate = ISOLATION_EVENTS_PER_SECOND;
     progress(`isolation: fan-out 10 at ${round(isolationRate, 1)} events/s for ${PLAN.isolationSeconds} s, healthy then with a hanging and a failing receiver`);
     const isolation: Isolation = await measureIsolation(env, { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs });
+
+    // The counting proxy costs CPU on the same two cores (about 12% of a one-webhook event's): fan-out
+    // 1 again with a host that talks to Azurite directly, as the product would. Its rate is the one
+    // the goal is judged on; the counts and CPU shares above come from the run through the proxy.
+    await app.stop();
+    const direct = await startApp({ storageConnectionString: azurite.connectionString, progress, env: settingOverrides, ...(queueOverrides ? { queues: queueOverrides } : {}) });
+    stops.unshift(() => direct.stop());
+    progress(`throughput: fan-out 1, ${PLAN.fanOutEvents[1]} events, host straight to Azurite (no counting proxy)`);
+    const fo1Direct = await measureThroughput({ ...env, app: direct }, { fanOut: 1, events: PLAN.fanOutEvents[1], drainTimeoutMs: PLAN.drainMs, group: 'fo1direct' });
+    progress(`  ${fo1Direct.eventsPerSecond} events/s`);
     await stopAll();
     // The machine is shared: the yardstick again, on the same Azurite load as at the start (nothing else running).
     const queueAfterAzurite = await startAzurite({ inMemory: true });
@@ -172,8 +182,14 @@ const main = async (): Promise<void> => {
         metric: `fan-out ${t.fanOut}: events/s accepted / fully delivered`,
         result: `${t.acceptedEventsPerSecond} / ${t.eventsPerSecond} (${round((t.eventsPerSecond / q) * 100, 1)}% of queue RT)`,
         baseline: `${q} msg/s`,
-        ...(t.fanOut === 1 ? { goal: '>= 25% of queue RT (delivered)', status: verdict(t.eventsPerSecond >= 0.25 * q) } : {}),
       })),
+      {
+        metric: `fan-out 1, host straight to Azurite (no counting proxy): events/s accepted / fully delivered (${fo1Direct.delivered}/${fo1Direct.deliveriesExpected} delivered)`,
+        result: `${fo1Direct.acceptedEventsPerSecond} / ${fo1Direct.eventsPerSecond} (${round((fo1Direct.eventsPerSecond / q) * 100, 1)}% of queue RT)`,
+        baseline: `${q} msg/s`,
+        goal: '>= 25% of queue RT (delivered)',
+        status: verdict(fo1Direct.eventsPerSecond >= 0.25 * q && fo1Direct.delivered === fo1Direct.deliveriesExpected),
+      },
       ...throughput.map((t) => ({
         metric: `fan-out ${t.fanOut}: storage transactions per delivery`,
         result: String(t.storage.perDelivery),
@@ -236,6 +252,8 @@ const main = async (): Promise<void> => {
       prices: { asOf: PRICES_AS_OF, books: PRICE_BOOKS },
       baselines: { queueRoundTrip: queue, queueRoundTripAfter: queueAfter, queueRoundTripMean: q, queueRoundTripThroughProxy: queueViaProxy, httpPost: post, idle },
       throughput: throughput.map((t) => ({ ...t, costPerMillionDeliveriesUsd: perMillion(t.storage.counts, t.delivered) })),
+      // Rates only: this host bypassed the counting proxy, so its storage counts are empty.
+      throughputFanOut1Direct: { ...fo1Direct, storage: undefined },
       latency,
       lowLatency,
       isolation,

@@ -79,8 +79,8 @@ export type Throughput = {
 };
 
 /** Posts `events` events as fast as POST_CONCURRENCY clients can, each to `fanOut` webhooks, and waits for every delivery. */
-export const measureThroughput = async (env: Env, input: { fanOut: number; events: number; drainTimeoutMs: number }): Promise<Throughput> => {
-  const group = `fo${input.fanOut}`;
+export const measureThroughput = async (env: Env, input: { fanOut: number; events: number; drainTimeoutMs: number; group?: string }): Promise<Throughput> => {
+  const group = input.group ?? `fo${input.fanOut}`;
   const webhooks = await registerGroup(env, { group, count: input.fanOut });
   const before = await env.proxy.snapshot();
   const cpuBefore = cpuSnapshot();
@@ -193,6 +193,9 @@ export type Isolation = {
  * hangs (until the dispatcher's timeout) and one that answers 500. Healthy receivers' latencies are
  * compared; deliveries still missing when the wait ends count as "later than the wait" in the p99.
  */
+/** Healthy deliveries slower than this are listed in the progress output of the isolation runs. */
+const SLOW_DELIVERY_MS = 2_000;
+
 export const measureIsolation = async (env: Env, input: { fanOut: number; ratePerSecond: number; seconds: number; waitAfterPostingMs: number }): Promise<Isolation> => {
   const group = 'iso';
   const hangIndex = input.fanOut - 2;
@@ -219,6 +222,16 @@ export const measureIsolation = async (env: Env, input: { fanOut: number; ratePe
     // A delivery that has not arrived yet is at least this late: counted so the p99 cannot look better than it is.
     const lowerBounds = accepted.flatMap((p) => healthyIds.filter((w) => !env.receivers.firstArrival.has(expectedDeliveryId(p.id, w))).map(() => performance.now() - p.acceptedAt));
     env.progress(`  isolation ${label}: ${accepted.length} events, ${latencies.length}/${expectedHealthy} healthy deliveries ${Math.round(performance.now() - postingEnded)} ms after posting ended`);
+    // The outliers, named: which event (by its order in the run) and when it was accepted.
+    const started = accepted[0]?.acceptedAt ?? 0;
+    const slow = accepted.flatMap((p, i) =>
+      healthyIds.flatMap((w) => {
+        const arrival = env.receivers.firstArrival.get(expectedDeliveryId(p.id, w));
+        const ms = (arrival?.at ?? performance.now()) - p.acceptedAt;
+        return ms > SLOW_DELIVERY_MS ? [`event ${i} (accepted at +${Math.round(p.acceptedAt - started)} ms): ${Math.round(ms)} ms${arrival === undefined ? ' (not arrived)' : ''}`] : [];
+      }),
+    );
+    if (slow.length > 0) env.progress(`  isolation ${label}: ${slow.length} healthy deliveries over ${SLOW_DELIVERY_MS} ms; ${[...new Set(slow)].slice(0, 5).join('; ')}`);
     return {
       label,
       events: accepted.length,
