@@ -193,6 +193,10 @@ export type Isolation = {
  * hangs (until the dispatcher's timeout) and one that answers 500. Healthy receivers' latencies are
  * compared; deliveries still missing when the wait ends count as "later than the wait" in the p99.
  */
+/** How late the latest of an event's deliveries to `webhookIds` came (or is, if still missing). */
+const slowestOf = (env: Env, p: Posted, webhookIds: readonly string[]): number =>
+  Math.max(...webhookIds.map((w) => (env.receivers.firstArrival.get(expectedDeliveryId(p.id, w))?.at ?? performance.now()) - p.acceptedAt));
+
 /** Healthy deliveries slower than this are listed in the progress output of the isolation runs. */
 const SLOW_DELIVERY_MS = 2_000;
 
@@ -231,7 +235,12 @@ export const measureIsolation = async (env: Env, input: { fanOut: number; ratePe
         return ms > SLOW_DELIVERY_MS ? [`event ${i} (accepted at +${Math.round(p.acceptedAt - started)} ms): ${Math.round(ms)} ms${arrival === undefined ? ' (not arrived)' : ''}`] : [];
       }),
     );
-    if (slow.length > 0) env.progress(`  isolation ${label}: ${slow.length} healthy deliveries over ${SLOW_DELIVERY_MS} ms; ${[...new Set(slow)].slice(0, 5).join('; ')}`);
+    if (slow.length > 0) {
+      env.progress(`  isolation ${label}: ${slow.length} healthy deliveries over ${SLOW_DELIVERY_MS} ms; ${[...new Set(slow)].slice(0, 5).join('; ')}`);
+      // The slowest event as the dispatcher saw it: received, dispatch state and attempt times.
+      const slowest = accepted.reduce((worst, p) => (slowestOf(env, p, healthyIds) > slowestOf(env, worst, healthyIds) ? p : worst));
+      env.progress(`  isolation ${label}: event ${slowest.id} accepted at ${new Date(performance.timeOrigin + slowest.acceptedAt).toISOString()}: ${JSON.stringify(await env.app.eventStatus(slowest.id))}`);
+    }
     return {
       label,
       events: accepted.length,
