@@ -36,7 +36,7 @@ const RoutingValues = t.refinement(
 
 /** `{"serviceId": ["svc-1"], "name": ["orders"]}`; repeats are dropped, the order is kept. */
 export const RoutingGrants = new t.Type<RoutingGrants, RoutingGrants, unknown>(
-  'RoutingGrants',
+  `an object from routing attributes (${ROUTING_ATTRIBUTES.join(', ')}) to lists of values`,
   (u): u is RoutingGrants => t.UnknownRecord.is(u) && Object.entries(u).every(([k, v]) => RoutingAttribute.is(k) && RoutingValues.is(v)),
   (u, c) => {
     const decoded = checkedRecord(RoutingAttribute, RoutingValues).validate(u, c);

@@ -88,7 +88,7 @@ export const setTenantRouting =
       TE.fromEither(
         pipe(
           decodeTenantId(request.id),
-          E.chain((id) => pipe(decodeOrInvalid(RoutingGrants, request.body, { what: 'The routing grants' }), E.map((routing) => ({ id, routing })))),
+          E.chain((id) => pipe(decodeOrInvalid(RoutingGrants, request.body, { what: 'The routing' }), E.map((routing) => ({ id, routing })))),
         ),
       ),
       TE.chain(({ id, routing }) => deps.tenants.setRouting(id, routing)),
