@@ -115,11 +115,13 @@ export const grantsCache = (deps: GrantsDeps & { readonly tenants: Pick<TenantSt
       deps.tenants.list({ limit: TENANT_PAGE, ...(token === undefined ? {} : { continuationToken: token }) }),
       TE.chain((p) => (p.continuationToken === undefined ? TE.right([...acc, ...p.items]) : page(p.continuationToken, [...acc, ...p.items]))),
     );
-  const load: TE.TaskEither<AppError, ReadonlyMap<string, RoutingGrants | undefined>> = pipe(
-    page(undefined, []),
-    TE.chain(A.traverse(TE.ApplicativeSeq)(ensureGrants(deps))),
-    TE.map((tenants) => new Map(tenants.map((t) => [t.id as string, t.routing]))),
-  );
+  // Built per load: a port may read when the task is built, not only when it runs.
+  const load = (): Promise<E.Either<AppError, ReadonlyMap<string, RoutingGrants | undefined>>> =>
+    pipe(
+      page(undefined, []),
+      TE.chain(A.traverse(TE.ApplicativeSeq)(ensureGrants(deps))),
+      TE.map((tenants): ReadonlyMap<string, RoutingGrants | undefined> => new Map(tenants.map((t) => [t.id as string, t.routing]))),
+    )();
 
   const fresh = (): ReadonlyMap<string, RoutingGrants | undefined> | undefined =>
     loaded !== undefined && deps.clock.now().getTime() - loaded.at < deps.ttlSeconds * 1000 ? loaded.grants : undefined;
