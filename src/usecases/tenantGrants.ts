@@ -1,4 +1,3 @@
-import * as A from 'fp-ts/Array';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
@@ -16,7 +15,7 @@ import { decodeOrInvalid } from './decode';
 /* Routing grants: initialisation of tenants stored before them, the admin's replace, and the fan-out's cached view. */
 
 export type GrantsDeps = {
-  readonly tenants: Pick<TenantStore, 'get' | 'setRouting'>;
+  readonly tenants: Pick<TenantStore, 'get' | 'setRouting' | 'list'>;
   readonly webhooks: Pick<WebhookStore, 'list'>;
   /** One line per initialised tenant: its id and counts, never the values. */
   readonly log: (line: string) => void;
@@ -36,27 +35,58 @@ const webhooksOf = (webhooks: GrantsDeps['webhooks'], tenantId: TenantId): TE.Ta
   return step(undefined, []);
 };
 
+const TENANT_PAGE = 1000;
+
+/** Every tenant, one query per 1000 (they share one partition). */
+const allTenants = (tenants: Pick<TenantStore, 'list'>): TE.TaskEither<AppError, Tenant[]> => {
+  const step = (token: string | undefined, acc: Tenant[]): TE.TaskEither<AppError, Tenant[]> =>
+    pipe(
+      tenants.list({ limit: TENANT_PAGE, ...(token === undefined ? {} : { continuationToken: token }) }),
+      TE.chain((p) => (p.continuationToken === undefined ? TE.right([...acc, ...p.items]) : step(p.continuationToken, [...acc, ...p.items]))),
+    );
+  return step(undefined, []);
+};
+
+/** The other tenants that hold any of these values (a value two projects route on before grants is worth a look). */
+const sharedWith = (routing: RoutingGrants, tenantId: string, others: readonly Tenant[]): { values: number; tenants: string[] } => {
+  const holders = new Set<string>();
+  let values = 0;
+  for (const [attribute, list] of Object.entries(routing))
+    for (const value of list) {
+      const by = others.filter((o) => o.id !== tenantId && o.routing?.[attribute]?.includes(value) === true).map((o) => o.id as string);
+      if (by.length > 0) values += 1;
+      by.forEach((id) => holders.add(id));
+    }
+  return { values, tenants: [...holders] };
+};
+
 /**
  * Migration: a tenant stored before grants (no `routing`) gets the values its webhooks use, written
  * once (ETag-guarded; a concurrent initialisation elsewhere wins and is kept). Its webhooks keep
- * receiving what they received, and nothing else: no silent leak, no silent stop.
+ * receiving what they received, and nothing else: no silent stop. One log line per tenant, with
+ * counts and, when other tenants hold some of the same values, their ids: a registration that
+ * leaked before grants is named, not silently carried on. `others` are the tenants known so far
+ * (read when not given).
  */
 export const ensureGrants =
   (deps: GrantsDeps) =>
-  (tenant: Tenant): TE.TaskEither<AppError, Tenant> =>
+  (tenant: Tenant, others?: readonly Tenant[]): TE.TaskEither<AppError, Tenant> =>
     tenant.routing !== undefined
       ? TE.right(tenant)
       : pipe(
-          webhooksOf(deps.webhooks, tenant.id),
-          TE.chain((webhooks) => {
+          TE.Do,
+          TE.apS('webhooks', webhooksOf(deps.webhooks, tenant.id)),
+          TE.apS('others', others === undefined ? allTenants(deps.tenants) : TE.right([...others])),
+          TE.chain(({ webhooks, others: known }) => {
             const routing = grantsFromAttributes(webhooks.map((w) => w.attributes));
             return pipe(
               deps.tenants.setRouting(tenant.id, routing, { onlyIfUnset: true }),
               TE.chainFirstIOK((stored) => () => {
-                if (stored.routing === routing) {
-                  const counts = Object.entries(routing).map(([attribute, values]) => `${attribute}: ${values.length}`);
-                  deps.log(`tenant ${tenant.id}: routing grants initialised from ${webhooks.length} webhooks (${counts.length === 0 ? 'no routing values' : counts.join(', ')})`);
-                }
+                if (stored.routing !== routing) return;
+                const counts = Object.entries(routing).map(([attribute, values]) => `${attribute}: ${values.length}`);
+                const shared = sharedWith(routing, tenant.id, known);
+                const note = shared.values === 0 ? '' : `; ${shared.values} of these values are also granted to tenant(s) ${shared.tenants.join(', ')}: review with GET /api/tenants/{id}`;
+                deps.log(`tenant ${tenant.id}: routing grants initialised from ${webhooks.length} webhooks (${counts.length === 0 ? 'no routing values' : counts.join(', ')})${note}`);
               }),
             );
           }),
@@ -97,29 +127,34 @@ export const setTenantRouting =
 
 export type GrantsCache = { readonly grantsOf: TenantGrants; readonly invalidate: () => void };
 
-const TENANT_PAGE = 1000;
-
 /**
  * Every tenant's grants, loaded by paging the tenant partition (one query per 1000 tenants) and
  * kept `ttlSeconds`: that is how long a grant change made on another instance takes to reach this
  * one's fan-out (docs/tenants.md). Concurrent callers share one load; a failed load is not kept.
  */
-export const grantsCache = (deps: GrantsDeps & { readonly tenants: Pick<TenantStore, 'list'>; readonly clock: Clock; readonly ttlSeconds: number }): GrantsCache => {
+export const grantsCache = (deps: GrantsDeps & { readonly clock: Clock; readonly ttlSeconds: number }): GrantsCache => {
   let loaded: { at: number; grants: ReadonlyMap<string, RoutingGrants | undefined> } | undefined;
   let loading: { generation: number; result: Promise<E.Either<AppError, ReadonlyMap<string, RoutingGrants | undefined>>> } | undefined;
   // A write on this instance bumps the generation: a load that began before it is not kept.
   let generation = 0;
 
-  const page = (token: string | undefined, acc: Tenant[]): TE.TaskEither<AppError, Tenant[]> =>
-    pipe(
-      deps.tenants.list({ limit: TENANT_PAGE, ...(token === undefined ? {} : { continuationToken: token }) }),
-      TE.chain((p) => (p.continuationToken === undefined ? TE.right([...acc, ...p.items]) : page(p.continuationToken, [...acc, ...p.items]))),
-    );
+  // Tenants initialised in this load are compared with those before them, already initialised.
+  const ensureAll =
+    (tenants: readonly Tenant[]): TE.TaskEither<AppError, Tenant[]> =>
+    async () => {
+      const current = [...tenants];
+      for (let i = 0; i < current.length; i++) {
+        const ensured = await ensureGrants(deps)(current[i] as Tenant, current)();
+        if (E.isLeft(ensured)) return ensured;
+        current[i] = ensured.right;
+      }
+      return E.right(current);
+    };
   // Built per load: a port may read when the task is built, not only when it runs.
   const load = (): Promise<E.Either<AppError, ReadonlyMap<string, RoutingGrants | undefined>>> =>
     pipe(
-      page(undefined, []),
-      TE.chain(A.traverse(TE.ApplicativeSeq)(ensureGrants(deps))),
+      allTenants(deps.tenants),
+      TE.chain(ensureAll),
       TE.map((tenants): ReadonlyMap<string, RoutingGrants | undefined> => new Map(tenants.map((t) => [t.id as string, t.routing]))),
     )();
 

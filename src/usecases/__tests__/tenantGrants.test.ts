@@ -154,16 +154,36 @@ describe('grants at delivery planning', () => {
 describe('initialisation and the cache', () => {
   it('a tenant stored before grants gets the values its webhooks use, once, with one line of counts', async () => {
     const s = setup();
+    const C = 'CCCCCCCCCCCCCCCCCCCCCCCCCC' as TenantId;
     s.tenants.rows.set(A, aTenant(A));
+    s.tenants.rows.set(C, aTenant(C, { serviceId: ['s2'] }));
     for (const attributes of [{ serviceId: 's1' }, { serviceId: 's2', name: 'n' }, { serviceId: 's1' }] as Record<string, string>[]) await right(s.webhooks.create(aWebhook({ tenantId: A, attributes })));
     await right(s.webhooks.create(aWebhook({ tenantId: B, attributes: { serviceId: 'other' } })));
     const tenant = await right(ensureGrants(s.grantsDeps)(aTenant(A)));
     expect(tenant.routing).toEqual({ serviceId: ['s1', 's2'], name: ['n'] });
-    expect(s.lines).toEqual([`tenant ${A}: routing grants initialised from 3 webhooks (serviceId: 2, name: 1)`]);
+    // Another tenant already holds s2: the line names it (ids and counts, never the values).
+    expect(s.lines).toEqual([`tenant ${A}: routing grants initialised from 3 webhooks (serviceId: 2, name: 1); 1 of these values are also granted to tenant(s) ${C}: review with GET /api/tenants/{id}`]);
     // Another instance got there first: its grants stand, and no second line.
     s.tenants.rows.set(B, aTenant(B, { serviceId: [] }));
     expect((await right(ensureGrants(s.grantsDeps)(aTenant(B)))).routing).toEqual({ serviceId: [] });
     expect(s.lines).toHaveLength(1);
+  });
+
+  it('the first cache load after an upgrade initialises every tenant, and names the tenants that routed on the same value', async () => {
+    const s = setup();
+    s.tenants.rows.set(A, aTenant(A));
+    s.tenants.rows.set(B, aTenant(B));
+    await right(s.webhooks.create(aWebhook({ tenantId: A, attributes: { serviceId: 'svc-b' } })));
+    await right(s.webhooks.create(aWebhook({ tenantId: B, attributes: { serviceId: 'svc-b', name: 'n' } })));
+    const cache = grantsCache({ ...s.grantsDeps, clock: s.clock, ttlSeconds: 5 });
+    expect(await right(cache.grantsOf(B))).toEqual({ serviceId: ['svc-b'], name: ['n'] });
+    expect(s.lines).toEqual([
+      `tenant ${A}: routing grants initialised from 1 webhooks (serviceId: 1)`,
+      `tenant ${B}: routing grants initialised from 1 webhooks (name: 1, serviceId: 1); 1 of these values are also granted to tenant(s) ${A}: review with GET /api/tenants/{id}`,
+    ]);
+    s.clock.advance(5000);
+    await right(cache.grantsOf(A));
+    expect(s.lines).toHaveLength(2);
   });
 
   it('new tenants hold what they are given (nothing by default); PUT replaces and drops the cache', async () => {
