@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { AttemptList, EventAccepted, EventList, EventStatusView, PoisonList, RedriveReport, WebhookPage, type WebhookView } from '../src/openapi/wire';
+import { AttemptList, EventAccepted, EventList, EventStatusView, PoisonList, RedriveReport, TenantView, WebhookPage, type WebhookView } from '../src/openapi/wire';
 import { type Client, fail } from './client';
 import { percent, type ProgressStream, progress, table, when } from './format';
 
@@ -197,6 +197,25 @@ export const poisonRedriveCommand = async (ctx: CommandContext, target: { all: t
   bar.done();
   const unreadable = leftUnreadable === 0 ? '' : `; ${leftUnreadable} unreadable left in the poison queue`;
   return { json: { redriven, leftUnreadable, calls }, text: `Redriven: ${redriven} message${redriven === 1 ? '' : 's'}${unreadable}` };
+};
+
+/** `--grant serviceId=svc-1,svc-2` (repeatable) as the routing object; an attribute given with nothing after `=` holds nothing. */
+export const parseGrants = (grants: readonly string[]): Record<string, string[]> => {
+  const routing: Record<string, string[]> = {};
+  for (const grant of grants) {
+    const at = grant.indexOf('=');
+    if (at <= 0) return fail({ kind: 'Usage', message: `--grant takes attribute=value,value (got "${grant.slice(0, 64)}")` });
+    const attribute = grant.slice(0, at);
+    routing[attribute] = [...(routing[attribute] ?? []), ...grant.slice(at + 1).split(',').filter((v) => v !== '')];
+  }
+  return routing;
+};
+
+/** Replaces a tenant's routing grants (PUT /api/tenants/{id}/routing): what its webhooks may route on. */
+export const tenantRoutingCommand = async (ctx: CommandContext, id: string, grants: readonly string[]): Promise<Output> => {
+  const tenant = await ctx.client.call({ method: 'PUT', path: `/api/tenants/${encodeURIComponent(id)}/routing`, key: 'admin', body: parseGrants(grants), codec: TenantView, expect: [200] });
+  const rows = Object.entries(tenant.routing ?? {}).map(([attribute, values]) => [attribute, String(values.length), values.join(', ') || '-']);
+  return { json: tenant, text: `Routing grants of tenant ${tenant.id} (${tenant.name}) replaced:\n${rows.length === 0 ? 'none' : table(['ATTRIBUTE', 'VALUES', 'GRANTED'], rows)}` };
 };
 
 export const requireId = (id: string | undefined, what: string): string => id ?? fail({ kind: 'Usage', message: `Missing the ${what}` });

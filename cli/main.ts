@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { type CliError, CliFailure, createClient, fail } from './client';
-import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, webhooksCommand } from './commands';
+import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, tenantRoutingCommand, webhooksCommand } from './commands';
 
 /* dispatcher-ops: the ops command line of the webhook dispatcher (see README, "Operating"). */
 
@@ -15,6 +15,8 @@ Commands:
   poison                              the oldest poison messages
   poison redrive <messageId>          move one poison message back to the deliveries queue
   poison redrive --all                move every poison message back
+  tenant routing <id> [--grant <attribute>=<v1>,<v2> ...]
+                                      replace a tenant's routing grants (no --grant: it holds nothing)
 
 Options:
   --url <url>          base URL (env DISPATCHER_URL, default http://localhost:7071)
@@ -54,6 +56,7 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
           events: { type: 'string' },
           'since-hours': { type: 'string' },
           'request-timeout': { type: 'string' },
+          grant: { type: 'string', multiple: true },
           help: { type: 'boolean', short: 'h', default: false },
         },
       });
@@ -92,6 +95,10 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
           if (values.all === (rest[1] !== undefined)) return fail({ kind: 'Usage', message: 'Give either a message id or --all: dispatcher-ops poison redrive <messageId> | --all' });
           output = await poisonRedriveCommand(ctx, values.all ? { all: true } : { messageId: rest[1] as string });
         } else return fail({ kind: 'Usage', message: `Unknown poison command "${rest[0]}": try "poison" or "poison redrive"` });
+        break;
+      case 'tenant':
+        if (rest[0] !== 'routing') return fail({ kind: 'Usage', message: `Unknown tenant command "${rest[0] ?? ''}": try "tenant routing <id> --grant serviceId=a,b"` });
+        output = await tenantRoutingCommand(ctx, requireId(rest[1], 'tenant id: dispatcher-ops tenant routing <id> --grant serviceId=a,b'), values.grant ?? []);
         break;
       default:
         return fail({ kind: 'Usage', message: `Unknown command "${command}"; see dispatcher-ops --help` });

@@ -118,6 +118,9 @@ param verifyEndpointsDefault string = 'false'
 @description('DISABLED_EVENTS: comma-separated catalogue events this deployment does not emit (empty: none).')
 param disabledEvents string = ''
 
+@description('TENANT_GRANTS_CACHE_SECONDS: how long an instance keeps tenants\' routing grants (0-300); the bound for a grant change to reach every instance.')
+param tenantGrantsCacheSeconds string = '5'
+
 @description('Tags put on every resource.')
 param tags object = {}
 
@@ -319,6 +322,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     DURABLE_TASK_HUB: durableTaskHub
     VERIFY_ENDPOINTS_DEFAULT: verifyEndpointsDefault
     DISABLED_EVENTS: disabledEvents
+    TENANT_GRANTS_CACHE_SECONDS: tenantGrantsCacheSeconds
     DELIVERY_TIMEOUT_MS: deliveryTimeoutMs
     RETRY_SCHEDULE_SECONDS: retryScheduleSeconds
     RETRY_JITTER_RATIO: retryJitterRatio

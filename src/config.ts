@@ -76,6 +76,8 @@ export const SETTINGS = {
   VERIFY_ENDPOINTS_DEFAULT: BooleanFromString,
   /** Events this deployment does not emit, switched off without a deploy (docs/tenants.md). */
   DISABLED_EVENTS: EventNameList,
+  /** How long an instance's fan-out keeps tenants' routing grants: the bound for a change made elsewhere (docs/tenants.md). */
+  TENANT_GRANTS_CACHE_SECONDS: IntegerFromString({ min: 0, max: 300 }),
   ...DELIVERY_SETTINGS,
 };
 
@@ -93,6 +95,7 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   MAX_DELIVERIES_PER_MESSAGE: '50',
   VERIFY_ENDPOINTS_DEFAULT: 'false',
   DISABLED_EVENTS: '',
+  TENANT_GRANTS_CACHE_SECONDS: '5',
   ...DELIVERY_DEFAULTS,
 };
 

@@ -133,6 +133,20 @@ describe('dispatcher-ops against the embedded host', () => {
     expect((await runCli(['poison', 'redrive'], keys)).code).toBe(64);
   });
 
+  it('tenant routing replaces the grants; a bad attribute exits 1 with the API message, a bad --grant 64', async () => {
+    const created = await env.call('POST', 'tenants', { key: ADMIN_KEY, body: { name: 'cli tenant' } });
+    const id = created.body?.id as string;
+    const run = await runCli(['tenant', 'routing', id, '--grant', 'serviceId=svc-1,svc-2', '--grant', 'name=orders'], keys);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain(`Routing grants of tenant ${id} (cli tenant) replaced:`);
+    expect(run.stdout).toMatch(/serviceId\s+2\s+svc-1, svc-2/);
+    expect((await env.call('GET', `tenants/${id}`, { key: ADMIN_KEY })).body?.routing).toEqual({ serviceId: ['svc-1', 'svc-2'], name: ['orders'] });
+    expect(await runCli(['tenant', 'routing', id, '--grant', 'color=red'], keys)).toMatchObject({ code: 1, stderr: expect.stringContaining('color: must be a routing attribute (name, serviceId)') });
+    expect(await runCli(['tenant', 'routing', id, '--grant', 'serviceId'], keys)).toMatchObject({ code: 64, stderr: expect.stringContaining('--grant takes attribute=value,value') });
+    expect((await env.call('GET', `tenants/${id}`, { key: ADMIN_KEY })).body?.routing).toEqual({ serviceId: ['svc-1', 'svc-2'], name: ['orders'] });
+    expect(JSON.parse((await runCli(['tenant', 'routing', id, '--json'], keys)).stdout)).toMatchObject({ id, routing: {} });
+  });
+
   it('a wrong key: one line naming the key, exit 3', async () => {
     const run = await runCli(['poison'], { ...keys, DISPATCHER_ADMIN_KEY: 'wrong-admin-key-0123456789' });
     expect(run).toMatchObject({ code: 3, stdout: '', stderr: 'dispatcher-ops: The dispatcher refused the admin key (401): check DISPATCHER_ADMIN_KEY or --admin-key\n' });

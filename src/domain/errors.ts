@@ -6,6 +6,8 @@ export type AppError =
   /** The input breaks a rule; `details` holds one readable message per problem. */
   | { readonly kind: 'Invalid'; readonly message: string; readonly details: readonly string[] }
   | { readonly kind: 'Unauthorized'; readonly message: string }
+  /** The caller is known but may not do this (a tenant naming a routing value it holds no grant for). */
+  | { readonly kind: 'Forbidden'; readonly message: string }
   | { readonly kind: 'NotFound'; readonly message: string }
   /** The request contradicts what is stored (an event id reused with another body). */
   | { readonly kind: 'Conflict'; readonly message: string }
@@ -18,6 +20,7 @@ export type AppError =
 export type AppErrorKind = AppError['kind'];
 
 export const invalid = (message: string, details: readonly string[] = []): AppError => ({ kind: 'Invalid', message, details });
+export const forbidden = (message: string): AppError => ({ kind: 'Forbidden', message });
 export const notFound = (message: string): AppError => ({ kind: 'NotFound', message });
 export const conflict = (message: string): AppError => ({ kind: 'Conflict', message });
 export const transient = (message: string): AppError => ({ kind: 'Transient', message });

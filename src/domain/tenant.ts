@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import * as t from 'io-ts';
 import { withoutExtraFields } from './webhook';
 import { checkedString, patternString } from './strings';
+import { RoutingGrants } from './routingGrants';
 
 /*
  * Tenants: the integrated projects that share one dispatcher. Each holds one API key that manages
@@ -23,30 +24,42 @@ export type KeyHash = t.TypeOf<typeof KeyHash>;
 
 export const TenantName = checkedString(`a name of 1 to ${MAX_TENANT_NAME_LENGTH} visible characters`, (s) => s.length >= 1 && s.length <= MAX_TENANT_NAME_LENGTH && [...s].every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f));
 
-export const Tenant = t.type(
-  {
-    id: TenantId,
-    name: TenantName,
-    /** Absent while the tenant has no key (revoked). */
-    keyHash: t.union([KeyHash, t.null]),
-    keyCreatedAt: t.union([t.string, t.null]),
-    createdAt: t.string,
-  },
+export const Tenant = t.intersection(
+  [
+    t.type({
+      id: TenantId,
+      name: TenantName,
+      /** Absent while the tenant has no key (revoked). */
+      keyHash: t.union([KeyHash, t.null]),
+      keyCreatedAt: t.union([t.string, t.null]),
+      createdAt: t.string,
+    }),
+    // Absent on tenants stored before routing grants: the first read initialises them (usecases/tenantGrants.ts).
+    t.partial({ routing: RoutingGrants }),
+  ],
   'Tenant',
 );
 export type Tenant = t.TypeOf<typeof Tenant>;
 
 /** What the tenant API shows: never the hash (it would let anyone test guesses offline). */
-export type TenantView = { readonly id: TenantId; readonly name: string; readonly hasKey: boolean; readonly keyCreatedAt?: string; readonly createdAt: string };
+export type TenantView = {
+  readonly id: TenantId;
+  readonly name: string;
+  readonly hasKey: boolean;
+  readonly keyCreatedAt?: string;
+  readonly createdAt: string;
+  readonly routing?: RoutingGrants;
+};
 export const tenantView = (tenant: Tenant): TenantView => ({
   id: tenant.id,
   name: tenant.name,
   hasKey: tenant.keyHash !== null,
   ...(tenant.keyCreatedAt === null ? {} : { keyCreatedAt: tenant.keyCreatedAt }),
   createdAt: tenant.createdAt,
+  ...(tenant.routing === undefined ? {} : { routing: tenant.routing }),
 });
 
-export const TenantInput = withoutExtraFields(t.type({ name: TenantName }), ['name'], 'TenantInput');
+export const TenantInput = withoutExtraFields(t.intersection([t.type({ name: TenantName }), t.partial({ routing: RoutingGrants })]), ['name', 'routing'], 'TenantInput');
 export type TenantInput = t.TypeOf<typeof TenantInput>;
 
 /** A fresh tenant key from random bytes (the caller supplies them, so tests can fix them). */

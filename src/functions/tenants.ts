@@ -7,6 +7,7 @@ import {
   revokeTenantKeyHandler,
   rotateSecretHandler,
   rotateTenantKeyHandler,
+  setTenantRoutingHandler,
   tenantWebhooksHandler,
   verifyWebhookHandler,
 } from './handlers/tenantHandlers';
@@ -15,7 +16,7 @@ import { getDeliveryDependencies } from './lib/deliveryDependencies';
 /* Tenants (admin only), and the webhook routes that rotate a secret or re-run endpoint verification. */
 
 const deps = getDeliveryDependencies();
-const handlerDeps = { ...deps, adminApiKey: deps.config.ADMIN_API_KEY };
+const handlerDeps = { ...deps, adminApiKey: deps.config.ADMIN_API_KEY, log: (line: string) => console.log(line) };
 
 app.http('tenants', {
   route: 'tenants',
@@ -29,6 +30,7 @@ app.http('tenant', {
   authLevel: 'anonymous',
   handler: (request, context) => (request.method.toUpperCase() === 'DELETE' ? deleteTenantHandler(handlerDeps) : getTenantHandler(handlerDeps))(request, context),
 });
+app.http('tenantRouting', { route: 'tenants/{id}/routing', methods: ['PUT'], authLevel: 'anonymous', handler: setTenantRoutingHandler(handlerDeps) });
 app.http('tenantRotateKey', { route: 'tenants/{id}/rotate-key', methods: ['POST'], authLevel: 'anonymous', handler: rotateTenantKeyHandler(handlerDeps) });
 app.http('tenantRevokeKey', { route: 'tenants/{id}/key', methods: ['DELETE'], authLevel: 'anonymous', handler: revokeTenantKeyHandler(handlerDeps) });
 app.http('tenantWebhooks', { route: 'tenants/{id}/webhooks', methods: ['GET'], authLevel: 'anonymous', handler: tenantWebhooksHandler(handlerDeps) });

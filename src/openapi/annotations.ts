@@ -5,6 +5,7 @@ import { DeliveryId } from '../domain/delivery';
 import { EVENT_ID_PATTERN, EventId } from '../domain/events';
 import { FISCAL_CODE_PATTERN, FiscalCode } from '../domain/fiscalCode';
 import { NonEmptyString } from '../domain/strings';
+import { MAX_ROUTING_GRANTS_CHARS, MAX_ROUTING_VALUES_PER_ATTRIBUTE, ROUTING_ATTRIBUTES, RoutingGrants } from '../domain/routingGrants';
 import { MAX_TENANT_NAME_LENGTH, TenantInput, TenantName } from '../domain/tenant';
 import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
 import { HubSecret, LeaseSecondsText, MAX_HUB_SECRET_BYTES, MIN_HUB_SECRET_BYTES, TopicText } from '../domain/websub';
@@ -90,6 +91,12 @@ const base: Annotations = {
   [DeliveryId.name]: { type: 'string', pattern: DELIVERY_ID_PATTERN, description: 'The webhook-id header of the delivery' },
   [TopicText.name]: { type: 'string', maxLength: 1024, description: 'A public event name, a pattern (service:*) or *, then optionally ?attribute=value&... routing attributes (ping?name=wh1)' },
   [LeaseSecondsText.name]: { type: 'string', pattern: '^[0-9]{1,9}$', description: `Whole seconds, ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}` },
+  [RoutingGrants.name]: {
+    type: 'object',
+    propertyNames: { type: 'string', enum: [...ROUTING_ATTRIBUTES] },
+    additionalProperties: { type: 'array', maxItems: MAX_ROUTING_VALUES_PER_ATTRIBUTE, items: { type: 'string', minLength: 1, maxLength: MAX_ATTRIBUTE_VALUE_LENGTH } },
+    description: `Routing grants: for each routing attribute of the catalogue, the values the tenant may route on (at most ${MAX_ROUTING_VALUES_PER_ATTRIBUTE} per attribute, ${MAX_ROUTING_GRANTS_CHARS} characters of JSON in all; repeats are dropped)`,
+  },
   [HubSecret.name]: { type: 'string', description: `${MIN_HUB_SECRET_BYTES} to ${MAX_HUB_SECRET_BYTES} bytes; deliveries are signed with it (X-Hub-Signature)` },
 };
 

@@ -8,6 +8,7 @@ import { DEFAULT_EVENTS_LIMIT, DEFAULT_EVENTS_SINCE_HOURS, MAX_EVENTS_LIMIT, MAX
 import { ANNOTATIONS } from './annotations';
 import { type JsonSchema, toJsonSchema } from './jsonSchema';
 import { TenantInput } from '../domain/tenant';
+import { RoutingGrants } from '../domain/routingGrants';
 import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
 import {
   AttemptList,
@@ -67,6 +68,7 @@ const COMPONENTS = {
   TenantView,
   TenantWithKey,
   TenantPage,
+  RoutingGrants,
   WebSubRequest,
 } as const satisfies Record<string, t.Decoder<unknown, unknown>>;
 export type ComponentName = keyof typeof COMPONENTS;
@@ -108,6 +110,7 @@ const unavailable = error('Storage cannot answer now; try again (Retry-After)', 
 const notFound = (what: string) => error(`No ${what} with that id`, { notFound: { error: 'NotFound', message: `No ${what} with id "01J0Z7X3V1F6Q8R2T4W6Y8A0C9"` } });
 const invalid = (examples: Record<string, unknown>) => error('A bad body, field or query parameter; `details` names each problem', examples);
 const tooLarge = error('The body is over the size limit', { tooLarge: X.tooLarge });
+const forbidden = error('A tenant key named a routing value its tenant holds no grant for, or turned endpoint verification off; nothing was stored', { forbiddenValue: X.forbiddenValue });
 
 const decodeWith =
   (codec: t.Decoder<unknown, unknown>) =>
@@ -177,6 +180,7 @@ export const OPERATIONS: readonly Operation[] = [
       201: { description: 'The stored webhook with its secret (and the verification outcome, when one was asked)', schema: 'CreatedWebhook', examples: { created: X.webhook } },
       400: invalid({ badUrl: X.invalidWebhook }),
       401: unauthorized,
+      403: forbidden,
       413: tooLarge,
       503: unavailable,
     },
@@ -222,6 +226,7 @@ export const OPERATIONS: readonly Operation[] = [
       200: { description: 'The webhook', schema: 'WebhookView', examples: { webhook: X.webhookView } },
       400: invalid({ badUrl: X.invalidWebhook }),
       401: unauthorized,
+      403: forbidden,
       404: notFound('webhook'),
       413: tooLarge,
       503: unavailable,
@@ -240,6 +245,7 @@ export const OPERATIONS: readonly Operation[] = [
       200: { description: 'The webhook', schema: 'WebhookView', examples: { webhook: X.webhookView } },
       400: invalid({ unknownField: X.unknownField }),
       401: unauthorized,
+      403: forbidden,
       404: notFound('webhook'),
       413: tooLarge,
       503: unavailable,
@@ -295,7 +301,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Create a tenant; the answer holds its API key (shown only here and on rotation)',
     tag: 'tenants',
     security: 'admin',
-    request: { schema: 'TenantInput', decode: decodeWith(TenantInput), examples: { tenant: { name: 'Payments team' } } },
+    request: { schema: 'TenantInput', decode: decodeWith(TenantInput), examples: { tenant: { name: 'Payments team' }, withRouting: { name: 'Payments team', routing: X.routingGrants } } },
     responses: {
       201: { description: 'The tenant and its key', schema: 'TenantWithKey', examples: { created: X.tenantWithKey } },
       400: invalid({ unknownField: X.badTenant }),
@@ -347,6 +353,24 @@ export const OPERATIONS: readonly Operation[] = [
       409: error('The tenant still owns webhooks; delete them first', {
         ownsWebhooks: { error: 'Conflict', message: 'Tenant "01J0Z7X3V1F6Q8R2T4W6Y8A0C9" still owns 2 webhooks; delete them first (GET /api/tenants/01J0Z7X3V1F6Q8R2T4W6Y8A0C9/webhooks lists them)' },
       }),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'put',
+    path: '/api/tenants/{id}/routing',
+    operationId: 'setTenantRouting',
+    summary: "Replace the tenant's routing grants: the values its webhooks may route on (docs/tenants.md)",
+    tag: 'tenants',
+    security: 'admin',
+    parameters: [idParam('tenant')],
+    request: { schema: 'RoutingGrants', decode: decodeWith(RoutingGrants), examples: { grants: X.routingGrants } },
+    responses: {
+      200: { description: 'The tenant with its new grants', schema: 'TenantView', examples: { tenant: X.tenantView } },
+      400: invalid({ unknownAttribute: X.badRouting }),
+      401: unauthorized,
+      404: notFound('tenant'),
+      413: tooLarge,
       503: unavailable,
     },
   },
@@ -455,6 +479,7 @@ export const OPERATIONS: readonly Operation[] = [
       202: { description: 'Accepted; the callback gets the intent verification next' },
       400: invalid({ badField: { error: 'Invalid', message: 'The subscription request is invalid', details: ['hub.callback: must be an absolute http or https URL'] } }),
       401: unauthorized,
+      403: forbidden,
       404: notFound('subscription'),
       413: tooLarge,
       503: unavailable,

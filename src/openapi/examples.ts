@@ -114,7 +114,13 @@ export const verification = { verified: true, detail: 'the endpoint echoed the c
 export const badOverlap = { error: 'Invalid', message: 'The rotation is invalid', details: ['overlapSeconds: must be whole seconds from 0 to 2592000'] };
 
 const TENANT_ID = '01J0Z7X3V1F6Q8R2T4W6Y8A0C7';
-export const tenantView = { id: TENANT_ID, name: 'Payments team', hasKey: true, keyCreatedAt: AT, createdAt: AT };
+export const tenantView = { id: TENANT_ID, name: 'Payments team', hasKey: true, keyCreatedAt: AT, createdAt: AT, routing: { serviceId: ['svc-1'], name: ['orders'] } };
 export const revokedTenant = { id: TENANT_ID, name: 'Payments team', hasKey: false, createdAt: AT };
 export const tenantWithKey = { ...tenantView, apiKey: 'whtk_3q2-7wEXAMPLEKEYnotrealAAAAAAAAAAAAAAAAAAAA' };
-export const badTenant = { error: 'Invalid', message: 'The tenant is invalid', details: ['title: is not a known field (known: name)'] };
+export const badTenant = { error: 'Invalid', message: 'The tenant is invalid', details: ['title: is not a known field (known: name, routing)'] };
+export const routingGrants = { serviceId: ['svc-1', 'svc-2'], name: ['orders'] };
+export const badRouting = { error: 'Invalid', message: 'The routing is invalid', details: ['color: must be a routing attribute (name, serviceId)'] };
+export const forbiddenValue = {
+  error: 'Forbidden',
+  message: 'The tenant holds no routing grant for serviceId "svc-9"; nothing was stored (the admin grants values with PUT /api/tenants/{id}/routing)',
+};

@@ -5,6 +5,7 @@ import { DeliveryMessage, PoisonEntry } from '../domain/delivery';
 import type { AppErrorKind } from '../domain/errors';
 import { EventId } from '../domain/events';
 import { AttemptResult } from '../domain/outcome';
+import { RoutingGrants } from '../domain/routingGrants';
 import { type TenantView as TenantViewType, TenantId } from '../domain/tenant';
 import { IsoTimestamp, Webhook, WebhookSecret } from '../domain/webhook';
 import type { WebhookView as WebhookViewType } from '../domain/webhook';
@@ -22,7 +23,7 @@ import type { PoisonView as PoisonViewType, RedriveReport as RedriveReportType }
  * they do not name.
  */
 
-const ERROR_KINDS: Record<AppErrorKind, null> = { Invalid: null, Unauthorized: null, NotFound: null, Conflict: null, TooLarge: null, Transient: null, Permanent: null };
+const ERROR_KINDS: Record<AppErrorKind, null> = { Invalid: null, Unauthorized: null, Forbidden: null, NotFound: null, Conflict: null, TooLarge: null, Transient: null, Permanent: null };
 
 export const ErrorBody = t.intersection([t.type({ error: t.keyof(ERROR_KINDS), message: t.string }), t.partial({ details: t.readonlyArray(t.string) })], 'ErrorBody');
 export type ErrorBody = t.TypeOf<typeof ErrorBody>;
@@ -127,7 +128,7 @@ export const CreatedWebhook = t.intersection([Webhook, t.partial({ verification:
 export const RotatedWebhook = t.intersection([WebhookView, t.type({ secret: WebhookSecret }), t.partial({ previousSecretExpiresAt: IsoTimestamp })], 'RotatedWebhook');
 export const VerificationOutcome = t.type({ verified: t.boolean, detail: t.string, webhook: WebhookView }, 'VerificationOutcome');
 
-export const TenantView = t.intersection([t.type({ id: TenantId, name: t.string, hasKey: t.boolean, createdAt: IsoTimestamp }), t.partial({ keyCreatedAt: IsoTimestamp })], 'TenantView');
+export const TenantView = t.intersection([t.type({ id: TenantId, name: t.string, hasKey: t.boolean, createdAt: IsoTimestamp }), t.partial({ keyCreatedAt: IsoTimestamp, routing: RoutingGrants })], 'TenantView');
 export const TenantWithKey = t.intersection([TenantView, t.type({ apiKey: t.string })], 'TenantWithKey');
 export const TenantPage = t.intersection([t.type({ items: t.array(TenantView) }), t.partial({ continuationToken: t.string })], 'TenantPage');
 

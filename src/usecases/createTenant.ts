@@ -28,7 +28,8 @@ export const createTenant =
       TE.chain((input) => {
         const now = deps.clock.now();
         const { apiKey, keyHash, keyCreatedAt } = newKey(deps);
-        const tenant: Tenant = { id: ulid(now.getTime(), deps.randomBytes(ULID_RANDOM_BYTES)) as TenantId, name: input.name, keyHash, keyCreatedAt, createdAt: now.toISOString() };
+        // A new tenant holds only the routing values it is given (none by default).
+        const tenant: Tenant = { id: ulid(now.getTime(), deps.randomBytes(ULID_RANDOM_BYTES)) as TenantId, name: input.name, keyHash, keyCreatedAt, createdAt: now.toISOString(), routing: input.routing ?? {} };
         return pipe(
           deps.tenants.create(tenant),
           TE.map((stored) => ({ tenant: stored, apiKey })),

@@ -10,8 +10,9 @@ import type { RandomBytes } from '../ports/random';
 import type { WebhookStore } from '../ports/webhookStore';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
+import { checkTenantInput, grantsForWrite, type TenantRulesDeps, verificationRequired } from './tenantRules';
 
-export type CreateWebhookDeps = {
+export type CreateWebhookDeps = TenantRulesDeps & {
   readonly webhooks: WebhookStore;
   readonly clock: Clock;
   readonly randomBytes: RandomBytes;
@@ -29,10 +30,11 @@ export type InputFields = Pick<Webhook, 'url' | 'subscriptions' | 'attributes' |
  * now. Verification: asked by `verify`, else kept as the webhook had it, else the setting; a
  * verified webhook stays verified only while its URL stays the same.
  */
-export const fromInput = (input: WebhookInput, options: { now: Date; previous?: Webhook; verifyDefault?: boolean }): InputFields => {
+export const fromInput = (input: WebhookInput, options: { now: Date; previous?: Webhook; verifyDefault?: boolean; verificationRequired?: boolean }): InputFields => {
   const expiresAt = input.leaseSeconds !== undefined ? new Date(options.now.getTime() + input.leaseSeconds * 1000).toISOString() : input.expiresAt;
   const previous = options.previous;
-  const verify = input.verify ?? (previous !== undefined ? previous.verified !== undefined : (options.verifyDefault ?? false));
+  // A tenant under VERIFY_ENDPOINTS_DEFAULT=true is always verified (a URL change challenges the new URL).
+  const verify = options.verificationRequired === true || (input.verify ?? (previous !== undefined ? previous.verified !== undefined : (options.verifyDefault ?? false)));
   const verified = !verify ? undefined : previous !== undefined && previous.verified !== false && previous.url === input.url;
   return {
     url: input.url,
@@ -61,11 +63,17 @@ export const createWebhook =
   (body: unknown, principal: Principal = ADMIN): TE.TaskEither<AppError, Webhook> =>
     pipe(
       TE.fromEither(pipe(decodeOrInvalid(WebhookInput, body, { what: 'The webhook' }), E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The webhook' })))),
+      TE.chain((input) =>
+        pipe(
+          grantsForWrite(deps, principal),
+          TE.chainEitherK((grants) => checkTenantInput({ deps, principal, grants })(input)),
+        ),
+      ),
       TE.chain((input) => {
         const now = deps.clock.now();
         const webhook: Webhook = {
           id: ulid(now.getTime(), deps.randomBytes(ULID_RANDOM_BYTES)) as WebhookId,
-          ...fromInput(input, { now, verifyDefault: deps.verifyEndpointsDefault }),
+          ...fromInput(input, { now, verifyDefault: deps.verifyEndpointsDefault, verificationRequired: verificationRequired(deps, principal) }),
           secret: signingSecret(deps.randomBytes(SECRET_BYTES)) as WebhookSecret,
           createdAt: now.toISOString(),
           updatedAt: now.toISOString(),

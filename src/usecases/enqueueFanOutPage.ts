@@ -5,10 +5,12 @@ import { decodePayload, type DeliveryPlan, planForEvent, routingAttributeOf } fr
 import { type DeliveryItem, deliveryIdFor, type DeliveryMessage, packMessages } from '../domain/delivery';
 import { type AppError, permanent } from '../domain/errors';
 import { deliveriesFor } from '../domain/mapping';
-import { isActive } from '../domain/webhook';
+import { holds, type RoutingGrants } from '../domain/routingGrants';
+import { isActive, type Webhook } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
 import type { FanOutCursor } from '../ports/dispatch';
+import type { TenantGrants } from '../ports/tenantGrants';
 import type { EventStore, StoredEvent } from '../ports/eventStore';
 import type { WebhookPage, WebhookStore } from '../ports/webhookStore';
 
@@ -22,6 +24,8 @@ export type FanOutPageDeps = {
   readonly clock?: Clock;
   /** DISABLED_EVENTS: public events this deployment does not emit (a plan for one yields nothing). */
   readonly disabledEvents?: ReadonlySet<string>;
+  /** Each tenant's routing grants now (cached for TENANT_GRANTS_CACHE_SECONDS); read only for pages holding tenant webhooks. */
+  readonly grantsOf: TenantGrants;
 };
 
 export type { FanOutCursor };
@@ -57,6 +61,26 @@ const routingOf = (plan: DeliveryPlan): { routingValue?: string } => {
 };
 
 /**
+ * Routing grants at delivery planning (docs/tenants.md): a tenant-owned webhook is kept only when
+ * its tenant holds its value of the plan's routing attribute, the value the event matches it on
+ * (a targeted event's, or the webhook's own for `ping:all` and the AUTO fan-outs). Admin webhooks,
+ * and every webhook for an event without a routing attribute, pass.
+ */
+const grantedOnly = (grantsOf: TenantGrants, plan: DeliveryPlan, webhooks: readonly Webhook[]): TE.TaskEither<AppError, Webhook[]> => {
+  const attribute = routingAttributeOf(plan.publicEventName);
+  const tenantIds = [...new Set(webhooks.flatMap((w) => (w.tenantId === undefined ? [] : [w.tenantId as string])))];
+  if (attribute === undefined || tenantIds.length === 0) return TE.right([...webhooks]);
+  return pipe(
+    tenantIds.map((id) => pipe(grantsOf(id), TE.map((grants) => [id, grants] as const))),
+    TE.sequenceSeqArray,
+    TE.map((entries) => {
+      const grantsBy = new Map<string, RoutingGrants | undefined>(entries);
+      return webhooks.filter((w) => w.tenantId === undefined || holds(grantsBy.get(w.tenantId), attribute, w.attributes[attribute] ?? ''));
+    }),
+  );
+};
+
+/**
  * One step of the fan-out: reads one page of the webhooks subscribed to the current plan's public
  * event, and enqueues the deliveries they match, packed several to a message. Idempotent enough:
  * delivery ids are deterministic, so a step that runs twice enqueues repeats receivers drop.
@@ -86,11 +110,9 @@ export const enqueueFanOutPage =
         const now = (deps.clock ?? { now: () => new Date() }).now();
         return pipe(
           deps.webhooks.pageSubscribedTo({ eventName: plan.publicEventName, ...routingOf(plan), continuationToken: cursor.continuationToken, pageSize: deps.pageSize }),
-          TE.chain((page) => {
-            const items: DeliveryItem[] = deliveriesFor(
-              plan,
-              page.items.filter((w) => isActive(w, now)),
-            ).map((d) => ({
+          TE.chain((page) => pipe(grantedOnly(deps.grantsOf, plan, page.items.filter((w) => isActive(w, now))), TE.map((webhooks) => ({ page, webhooks })))),
+          TE.chain(({ page, webhooks }) => {
+            const items: DeliveryItem[] = deliveriesFor(plan, webhooks).map((d) => ({
               deliveryId: deliveryIdFor({ eventId: cursor.eventId, publicEventName: d.body.name, webhookId: d.webhook.id }),
               webhookId: d.webhook.id,
               ...(d.webhook.tenantId === undefined ? {} : { tenantId: d.webhook.tenantId }),

@@ -10,8 +10,9 @@ import { fromInput, withInput } from './createWebhook';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 import { decodeWebhookId, ownedBy } from './getWebhook';
+import { checkTenantInput, grantsForWrite, type TenantRulesDeps, verificationRequired } from './tenantRules';
 
-export type PatchWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean };
+export type PatchWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean };
 
 /**
  * PATCH with JSON merge patch semantics. The merged webhook is validated again, so limits (number
@@ -28,17 +29,24 @@ export const patchWebhook =
           E.chain((id) => pipe(decodeOrInvalid(WebhookPatch, request.body, { what: 'The patch' }), E.map((patch) => ({ id, patch })))),
         ),
       ),
-      TE.chain(({ id, patch }) =>
-        deps.webhooks.update(id, (current) =>
-          pipe(
-            ownedBy(request.principal ?? ADMIN)(current),
-            E.chain(() => decodeOrInvalid(WebhookInput, applyPatch(current, patch), { what: 'The patched webhook' })),
-            E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The patched webhook' })),
-            E.map((input) => {
-              const now = deps.clock.now();
-              return withInput(current, fromInput(input, { now, previous: current }), now);
-            }),
+      TE.chain(({ id, patch }) => {
+        const principal = request.principal ?? ADMIN;
+        return pipe(
+          grantsForWrite(deps, principal),
+          TE.chain((grants) =>
+            deps.webhooks.update(id, (current) =>
+              pipe(
+                ownedBy(principal)(current),
+                E.chain(() => decodeOrInvalid(WebhookInput, applyPatch(current, patch), { what: 'The patched webhook' })),
+                E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The patched webhook' })),
+                E.chain(checkTenantInput({ deps, principal, grants, previous: current })),
+                E.map((input) => {
+                  const now = deps.clock.now();
+                  return withInput(current, fromInput(input, { now, previous: current, verificationRequired: verificationRequired(deps, principal) }), now);
+                }),
+              ),
+            ),
           ),
-        ),
-      ),
+        );
+      }),
     );

@@ -10,8 +10,9 @@ import { fromInput, withInput } from './createWebhook';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 import { decodeWebhookId, ownedBy } from './getWebhook';
+import { checkTenantInput, grantsForWrite, type TenantRulesDeps, verificationRequired } from './tenantRules';
 
-export type ReplaceWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean };
+export type ReplaceWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean };
 
 /** PUT: the body replaces every field but the id, the secrets, the owner and the creation time. */
 export const replaceWebhook =
@@ -30,15 +31,22 @@ export const replaceWebhook =
           ),
         ),
       ),
-      TE.chain(({ id, input }) =>
-        deps.webhooks.update(id, (current) =>
-          pipe(
-            ownedBy(request.principal ?? ADMIN)(current),
-            E.map(() => {
-              const now = deps.clock.now();
-              return withInput(current, fromInput(input, { now, previous: current }), now);
-            }),
+      TE.chain(({ id, input }) => {
+        const principal = request.principal ?? ADMIN;
+        return pipe(
+          grantsForWrite(deps, principal),
+          TE.chain((grants) =>
+            deps.webhooks.update(id, (current) =>
+              pipe(
+                ownedBy(principal)(current),
+                E.chain(() => checkTenantInput({ deps, principal, grants, previous: current })(input)),
+                E.map(() => {
+                  const now = deps.clock.now();
+                  return withInput(current, fromInput(input, { now, previous: current, verificationRequired: verificationRequired(deps, principal) }), now);
+                }),
+              ),
+            ),
           ),
-        ),
-      ),
+        );
+      }),
     );

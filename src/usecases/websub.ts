@@ -5,15 +5,16 @@ import type { HttpSender } from '../adapters/http/httpSender';
 import { type AppError, notFound } from '../domain/errors';
 import { SECRET_BYTES, signingSecret, ULID_RANDOM_BYTES, ulid } from '../domain/ids';
 import type { Principal } from '../domain/tenant';
-import { SECRET_PREFIX, type Webhook, type WebhookId, type WebhookSecret } from '../domain/webhook';
+import { SECRET_PREFIX, type Webhook, type WebhookId, type WebhookInput, type WebhookSecret } from '../domain/webhook';
 import { DEFAULT_WEBSUB_LEASE_SECONDS, parseTopic, type Topic, WebSubRequest, type WebSubVerification } from '../domain/websub';
 import type { Clock } from '../ports/clock';
 import type { RandomBytes } from '../ports/random';
 import type { WebhookStore } from '../ports/webhookStore';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
+import { checkTenantInput, grantsForWrite, type TenantRulesDeps } from './tenantRules';
 
-export type WebSubDeps = {
+export type WebSubDeps = Pick<TenantRulesDeps, 'grantsOf'> & {
   readonly webhooks: WebhookStore;
   readonly clock: Clock;
   readonly randomBytes: RandomBytes;
@@ -58,14 +59,23 @@ export const requestWebSub =
         const callback = form['hub.callback'];
         const leaseSeconds = form['hub.lease_seconds'] === undefined ? DEFAULT_WEBSUB_LEASE_SECONDS : Number(form['hub.lease_seconds']);
         const hubSecret = form['hub.secret'];
+        const parsed = parseTopic(topic) as Topic; // the codec checked it
+        // A topic's routing values (`?serviceId=`) obey the tenant's grants; leaving needs none.
+        const granted: TE.TaskEither<AppError, unknown> =
+          form['hub.mode'] === 'unsubscribe'
+            ? TE.right(undefined)
+            : pipe(
+                grantsForWrite(deps, request.principal),
+                TE.chainEitherK((grants) => checkTenantInput({ deps: {}, principal: request.principal, grants })({ url: callback, subscriptions: [parsed.subscription], attributes: parsed.attributes } as WebhookInput)),
+              );
         return pipe(
-          findSubscription(deps, { principal: request.principal, callback, topic }),
+          granted,
+          TE.chain(() => findSubscription(deps, { principal: request.principal, callback, topic })),
           TE.chain((existing): TE.TaskEither<AppError, Webhook> => {
             if (form['hub.mode'] === 'unsubscribe') return existing === undefined ? TE.left(notFound('No subscription for this callback and topic')) : TE.right(existing);
             if (existing !== undefined)
               return hubSecret === undefined ? TE.right(existing) : deps.webhooks.update(existing.id, (current) => E.right({ ...current, secret: secretFrom(hubSecret), updatedAt: deps.clock.now().toISOString() }));
             const now = deps.clock.now();
-            const parsed = parseTopic(topic) as Topic; // the codec checked it
             return deps.webhooks.create({
               id: ulid(now.getTime(), deps.randomBytes(ULID_RANDOM_BYTES)) as WebhookId,
               url: callback,

@@ -32,6 +32,15 @@ export const memoryTenantStore = (): MemoryTenantStore => {
       rows.set(id, next);
       return TE.right(next);
     },
+    setRouting: (id, routing, options) => {
+      if (store.failWith) return TE.left(store.failWith);
+      const found = rows.get(id);
+      if (found === undefined) return TE.left(notFound(`No tenant with id "${id}"`));
+      if (options?.onlyIfUnset === true && found.routing !== undefined) return TE.right(found);
+      const next: Tenant = { ...found, routing };
+      rows.set(id, next);
+      return TE.right(next);
+    },
     findByKeyHash: (hash) => (store.failWith ? TE.left(store.failWith) : TE.right([...rows.values()].find((t) => t.keyHash === hash)?.id as TenantId | undefined)),
     delete: (id) => (store.failWith ? TE.left(store.failWith) : rows.delete(id) ? TE.right(undefined) : TE.left(notFound(`No tenant with id "${id}"`))),
   };

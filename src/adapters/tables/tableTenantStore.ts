@@ -5,6 +5,7 @@ import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { type AppError, conflict, invalid, notFound, permanent } from '../../domain/errors';
+import type { RoutingGrants } from '../../domain/routingGrants';
 import { type KeyHash, Tenant, type TenantId } from '../../domain/tenant';
 import type { TenantPage, TenantStore } from '../../ports/tenantStore';
 import { statusOf, storageError } from './storageErrors';
@@ -26,6 +27,30 @@ const MAX_WRITE_ATTEMPTS = 5;
 
 const RowCodec = t.type({ tenantId: t.string, name: t.string, keyHash: t.string, keyCreatedAt: t.string, createdAt: t.string });
 
+/*
+ * Routing grants are JSON in `routing0`, `routing1`, ...: a string property holds at most 64 KiB
+ * (32 K UTF-16 characters) and MAX_ROUTING_GRANTS_CHARS fits in nine such parts, well inside the
+ * 1 MiB entity. No `routing0` = a tenant stored before grants (not yet migrated).
+ */
+const ROUTING_PART_CHARS = 30_000;
+const routingColumns = (routing: RoutingGrants | undefined): Record<string, string> => {
+  if (routing === undefined) return {};
+  const json = JSON.stringify(routing);
+  const columns: Record<string, string> = {};
+  for (let i = 0; i * ROUTING_PART_CHARS < json.length || i === 0; i++) columns[`routing${i}`] = json.slice(i * ROUTING_PART_CHARS, (i + 1) * ROUTING_PART_CHARS);
+  return columns;
+};
+const routingFromRow = (row: Record<string, unknown>): unknown => {
+  if (typeof row.routing0 !== 'string') return undefined;
+  let json = '';
+  for (let i = 0; typeof row[`routing${i}`] === 'string'; i++) json += row[`routing${i}`] as string;
+  try {
+    return JSON.parse(json);
+  } catch {
+    return json; // not an object: the codec reports the row corrupt
+  }
+};
+
 const toRow = (tenant: Tenant) => ({
   partitionKey: TENANT_PARTITION,
   rowKey: TENANT_PREFIX + tenant.id,
@@ -34,13 +59,17 @@ const toRow = (tenant: Tenant) => ({
   keyHash: tenant.keyHash ?? '',
   keyCreatedAt: tenant.keyCreatedAt ?? '',
   createdAt: tenant.createdAt,
+  ...routingColumns(tenant.routing),
 });
 const keyRow = (hash: string, tenantId: string) => ({ partitionKey: TENANT_PARTITION, rowKey: KEY_PREFIX + hash, tenantId });
 
 export const tenantFromRow = (row: unknown): E.Either<AppError, Tenant> =>
   pipe(
     RowCodec.decode(row),
-    E.chain((r) => Tenant.decode({ id: r.tenantId, name: r.name, keyHash: r.keyHash === '' ? null : r.keyHash, keyCreatedAt: r.keyCreatedAt === '' ? null : r.keyCreatedAt, createdAt: r.createdAt })),
+    E.chain((r) => {
+      const routing = routingFromRow(row as Record<string, unknown>);
+      return Tenant.decode({ id: r.tenantId, name: r.name, keyHash: r.keyHash === '' ? null : r.keyHash, keyCreatedAt: r.keyCreatedAt === '' ? null : r.keyCreatedAt, createdAt: r.createdAt, ...(routing === undefined ? {} : { routing }) });
+    }),
     E.mapLeft((errors) => permanent(`A stored tenant row is corrupt: ${formatValidationErrors(errors).join('; ')}`)),
   );
 
@@ -131,6 +160,24 @@ export const tableTenantStore = (table: EnsuredTable): TenantStore => {
             return E.right(next);
           } catch (e) {
             // 412: changed since the read; 404: deleted since (the next read says NotFound), or its old key row went.
+            if ((statusOf(e) !== 412 && statusOf(e) !== 404) || i >= MAX_WRITE_ATTEMPTS) throw e;
+          }
+        }
+      }),
+
+    setRouting: (id, routing, options) =>
+      attempt('change tenant routing grants', async (client) => {
+        for (let i = 1; ; i++) {
+          const loaded = await load(client, id);
+          if (E.isLeft(loaded)) return loaded;
+          const { tenant, etag } = loaded.right;
+          if (options?.onlyIfUnset === true && tenant.routing !== undefined) return E.right(tenant);
+          const next: Tenant = { ...tenant, routing };
+          try {
+            await client.updateEntity(toRow(next), 'Replace', { etag });
+            return E.right(next);
+          } catch (e) {
+            // 412: changed since the read (a key change, or another instance's migration): read again.
             if ((statusOf(e) !== 412 && statusOf(e) !== 404) || i >= MAX_WRITE_ATTEMPTS) throw e;
           }
         }

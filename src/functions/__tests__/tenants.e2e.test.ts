@@ -99,7 +99,9 @@ describe('tenants, keys, secrets and subscriber-controlled delivery through the 
     return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as Json) };
   };
   const newTenant = async (name: string): Promise<{ id: string; key: string }> => {
-    const created = await call('POST', 'tenants', { key: ADMIN_KEY, body: { name }, showsSecret: true });
+    // Grants for every routing value the tenants of this file use (routing grants: grants.e2e.test.ts).
+    const routing = { name: ['a1', 'rot', 'v-ok', 'v-no', 'ws1', 'other', 'd1'], serviceId: ['s'] };
+    const created = await call('POST', 'tenants', { key: ADMIN_KEY, body: { name, routing }, showsSecret: true });
     expect(created).toMatchObject({ status: 201, body: { name, hasKey: true, apiKey: expect.stringMatching(/^whtk_/) } });
     expect(created.body).not.toHaveProperty('keyHash');
     secrets.add(created.body?.apiKey as string);

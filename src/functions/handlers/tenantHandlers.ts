@@ -12,6 +12,7 @@ import type { RandomBytes } from '../../ports/random';
 import type { WebhookStore } from '../../ports/webhookStore';
 import { getTenant, revokeTenantKey, rotateTenantKey } from '../../usecases/changeTenantKey';
 import { createTenant } from '../../usecases/createTenant';
+import { type GrantsCache, getTenantWithGrants, setTenantRouting } from '../../usecases/tenantGrants';
 import { deleteTenant } from '../../usecases/deleteTenant';
 import { listWebhooks } from '../../usecases/listWebhooks';
 import { rotateWebhookSecret } from '../../usecases/rotateWebhookSecret';
@@ -22,6 +23,8 @@ import { errorResponse, type Handler, json } from '../lib/responses';
 import { principalOf } from './webhookHandlers';
 
 const MAX_SMALL_BODY_BYTES = 4 * 1024;
+/** Routing grants: up to MAX_ROUTING_GRANTS_CHARS of JSON, with room for escapes and spacing. */
+const MAX_ROUTING_BODY_BYTES = 1024 * 1024;
 
 export type TenantHandlerDeps = {
   readonly adminApiKey: string;
@@ -30,6 +33,10 @@ export type TenantHandlerDeps = {
   readonly clock: Clock;
   readonly randomBytes: RandomBytes;
   readonly sender: HttpSender;
+  /** Grant writes drop this instance's cached grants at once; other instances follow within its TTL. */
+  readonly grants?: Pick<GrantsCache, 'invalidate'>;
+  /** Where a tenant stored before grants gets its initial grants logged (counts only). */
+  readonly log?: (line: string) => void;
 };
 
 type Answer = { status: number; body: unknown };
@@ -55,7 +62,8 @@ const adminOnly =
       context,
     );
 
-const jsonBody = (request: HttpRequest): TE.TaskEither<AppError, unknown> => () => readJsonBody(request, MAX_SMALL_BODY_BYTES);
+const jsonBody = (request: HttpRequest, limitBytes = MAX_SMALL_BODY_BYTES): TE.TaskEither<AppError, unknown> => () => readJsonBody(request, limitBytes);
+const grantsDeps = (deps: TenantHandlerDeps) => ({ tenants: deps.tenants, webhooks: deps.webhooks, log: deps.log ?? (() => undefined) });
 
 /** A JSON body that may be absent (`{}` then): rotating with the default overlap needs no body. */
 const optionalBody = (request: HttpRequest): TE.TaskEither<AppError, unknown> => async () => {
@@ -67,7 +75,7 @@ const optionalBody = (request: HttpRequest): TE.TaskEither<AppError, unknown> =>
 export const createTenantHandler = (deps: TenantHandlerDeps): Handler =>
   adminOnly(deps, (request) =>
     pipe(
-      jsonBody(request),
+      jsonBody(request, MAX_ROUTING_BODY_BYTES),
       TE.chain(createTenant(deps)),
       TE.map(({ tenant, apiKey }) => ({ status: 201, body: { ...tenantView(tenant), apiKey } })),
     ),
@@ -88,7 +96,17 @@ export const listTenantsHandler = (deps: TenantHandlerDeps): Handler =>
 
 /** GET /api/tenants/{id} */
 export const getTenantHandler = (deps: TenantHandlerDeps): Handler =>
-  adminOnly(deps, (request) => pipe(getTenant(deps)(request.params.id ?? ''), TE.map((tenant) => ({ status: 200, body: tenantView(tenant) }))));
+  adminOnly(deps, (request) => pipe(getTenantWithGrants(grantsDeps(deps))(request.params.id ?? ''), TE.map((tenant) => ({ status: 200, body: tenantView(tenant) }))));
+
+/** PUT /api/tenants/{id}/routing: replaces the tenant's routing grants; 200 with the tenant. */
+export const setTenantRoutingHandler = (deps: TenantHandlerDeps): Handler =>
+  adminOnly(deps, (request) =>
+    pipe(
+      jsonBody(request, MAX_ROUTING_BODY_BYTES),
+      TE.chain((body) => setTenantRouting({ tenants: deps.tenants, onChange: () => deps.grants?.invalidate() })({ id: request.params.id ?? '', body })),
+      TE.map((tenant) => ({ status: 200, body: tenantView(tenant) })),
+    ),
+  );
 
 /** POST /api/tenants/{id}/rotate-key: 200 with the new key; the old one stops at once. */
 export const rotateTenantKeyHandler = (deps: TenantHandlerDeps): Handler =>

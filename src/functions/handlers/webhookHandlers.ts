@@ -7,6 +7,7 @@ import { toView, type Webhook } from '../../domain/webhook';
 import type { HttpSender } from '../../adapters/http/httpSender';
 import type { Clock } from '../../ports/clock';
 import type { RandomBytes } from '../../ports/random';
+import type { TenantGrants } from '../../ports/tenantGrants';
 import type { TenantStore } from '../../ports/tenantStore';
 import type { WebhookStore } from '../../ports/webhookStore';
 import { createWebhook } from '../../usecases/createWebhook';
@@ -37,6 +38,8 @@ export type WebhookHandlerDeps = {
   readonly verifyEndpointsDefault?: boolean;
   /** Sends endpoint verification requests; without it a webhook needing verification waits for POST .../verify. */
   readonly sender?: HttpSender;
+  /** A tenant's routing grants, read now: its writes may carry only values it holds (docs/tenants.md). */
+  readonly grantsOf?: TenantGrants;
 };
 
 type Answer = { status: number; body: unknown };
@@ -109,7 +112,9 @@ export const replaceWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
     pipe(
       body(request),
       TE.chain((b) => replaceWebhook(deps)({ id: idOf(request), body: b, principal })),
-      TE.map(view(200)),
+      // A new URL of a webhook under verification is challenged now; it receives nothing before.
+      TE.chain(verifiedNow(deps)),
+      TE.map(({ webhook }) => view(200)(webhook)),
     ),
   );
 
@@ -118,7 +123,8 @@ export const patchWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
     pipe(
       body(request),
       TE.chain((b) => patchWebhook(deps)({ id: idOf(request), body: b, principal })),
-      TE.map(view(200)),
+      TE.chain(verifiedNow(deps)),
+      TE.map(({ webhook }) => view(200)(webhook)),
     ),
   );
 

@@ -10,6 +10,8 @@ import type { AttemptLog } from '../../ports/attemptLog';
 import type { WebhookLookup } from '../../ports/webhookLookup';
 import type { DeliverDeps } from '../../usecases/deliverMessage';
 import type { FanOutPageDeps } from '../../usecases/enqueueFanOutPage';
+import { currentGrants, type GrantsCache, grantsCache } from '../../usecases/tenantGrants';
+import type { TenantGrants } from '../../ports/tenantGrants';
 import { observedAttemptLog, recordDeliveryAttempt } from '../../telemetry/telemetry';
 import { type Dependencies, getDependencies } from './dependencies';
 
@@ -20,6 +22,10 @@ export type DeliveryDependencies = Dependencies & {
   /** The undici sender deliveries use; endpoint and WebSub verification use it too (same SSRF guard). */
   readonly sender: HttpSender;
   readonly fanOut: FanOutPageDeps;
+  /** Every tenant's routing grants, cached for the fan-out; the tenant routes' writes invalidate it. */
+  readonly grants: GrantsCache;
+  /** A tenant's grants read now, for registration checks. */
+  readonly grantsOf: TenantGrants;
   /** The delivery use case's ports; `log` receives one trace line per attempt, `warn` what went wrong on the side. */
   readonly deliver: (logs: { log: (line: string) => void; warn: (message: string) => void }) => DeliverDeps;
 };
@@ -44,12 +50,17 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     // Deliveries only: endpoint and WebSub verification always send (one request, a person waiting).
     const deliverySender = withTimeoutBreaker(sender, { threshold: config.CIRCUIT_BREAKER_TIMEOUTS, cooldownMs: config.CIRCUIT_BREAKER_COOLDOWN_MS });
     const policy = retryPolicyOf(config);
+    // Tenants stored before grants are initialised on first read; one line each, counts only.
+    const grantsDeps = { tenants: base.tenants, webhooks: base.webhooks, log: (line: string) => console.log(line) };
+    const grants = grantsCache({ ...grantsDeps, clock: base.clock, ttlSeconds: config.TENANT_GRANTS_CACHE_SECONDS });
     cached = {
       ...base,
       queue,
       attemptLog,
       lookup,
       sender,
+      grants,
+      grantsOf: currentGrants(grantsDeps),
       fanOut: {
         events: base.events,
         webhooks: base.webhooks,
@@ -58,6 +69,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
         maxDeliveriesPerMessage: config.MAX_DELIVERIES_PER_MESSAGE,
         clock: base.clock,
         disabledEvents: new Set(config.DISABLED_EVENTS),
+        grantsOf: grants.grantsOf,
       },
       deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn }),
     };

@@ -19,6 +19,8 @@ export const errorResponse = (error: AppError, context?: InvocationContext): Htt
       return json(400, body(error));
     case 'Unauthorized':
       return json(401, body(error), { 'www-authenticate': 'Bearer' });
+    case 'Forbidden':
+      return json(403, body(error));
     case 'NotFound':
       return json(404, body(error));
     case 'Conflict':

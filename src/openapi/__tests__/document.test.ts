@@ -73,7 +73,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('error examples carry the kind of their status', () => {
-    const KIND: Record<string, string> = { 400: 'Invalid', 401: 'Unauthorized', 404: 'NotFound', 409: 'Conflict', 413: 'TooLarge', 503: 'Transient' };
+    const KIND: Record<string, string> = { 400: 'Invalid', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 413: 'TooLarge', 503: 'Transient' };
     const errors = responseExamples.filter((e) => e.schema === 'ErrorBody');
     expect(errors.length).toBeGreaterThan(10);
     for (const e of errors) expect({ where: e.where, kind: (e.value as { error: string }).error }).toEqual({ where: e.where, kind: KIND[e.status] });

@@ -14,7 +14,9 @@ const setup = () => {
   const webhooks = memoryWebhookStore();
   const tenants = memoryTenantStore();
   let seed = 0;
-  const deps = { webhooks, tenants, clock: { now: () => new Date('2024-05-01T10:00:00.000Z') }, randomBytes: (size: number) => new Uint8Array(size).fill(++seed % 256) };
+  // Every tenant here holds the value its webhooks use (grants: tenantGrants.test.ts).
+  const grantsOf = () => TE.right({ name: ['wh1'] });
+  const deps = { webhooks, tenants, clock: { now: () => new Date('2024-05-01T10:00:00.000Z') }, randomBytes: (size: number) => new Uint8Array(size).fill(++seed % 256), grantsOf };
   return { webhooks, tenants, deps };
 };
 const body = { url: 'https://receiver.example/hook', subscriptions: ['ping'], attributes: { name: 'wh1' } };

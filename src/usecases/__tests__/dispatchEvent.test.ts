@@ -25,7 +25,7 @@ const setup = (webhookCount: number) => {
   let continueFails = false;
   const dispatch = dispatchEvent({
     events,
-    fanOut: { events, webhooks, queue, pageSize: 3, maxDeliveriesPerMessage: 50 },
+    fanOut: { events, webhooks, queue, pageSize: 3, maxDeliveriesPerMessage: 50, grantsOf: () => TE.right(undefined) },
     continueFanOut: (input) => {
       if (continueFails) return TE.left(transient('durable store down'));
       continued.push(input);

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/Either';
+import * as TE from 'fp-ts/TaskEither';
 import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
 import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
 import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
@@ -16,7 +17,8 @@ const setup = (options: { pageSize?: number; maxDeliveriesPerMessage?: number } 
   const events = memoryEventStore();
   const webhooks = memoryWebhookStore();
   const queue = memoryDeliveryQueue();
-  const deps = { events, webhooks, queue, pageSize: options.pageSize ?? 2, maxDeliveriesPerMessage: options.maxDeliveriesPerMessage ?? 50 };
+  // Admin webhooks only here: routing grants are tested in tenantGrants.test.ts.
+  const deps = { events, webhooks, queue, pageSize: options.pageSize ?? 2, maxDeliveriesPerMessage: options.maxDeliveriesPerMessage ?? 50, grantsOf: () => TE.right(undefined) };
   const store = (name: EventName, payload: Record<string, unknown> = {}): void =>
     void events.rows.set(EVENT_ID, { id: EVENT_ID, name, payload, receivedAt: '2024-01-01T00:00:00.000Z', status: 'accepted' });
   const add = (overrides: Partial<Webhook> = {}): Webhook => {

@@ -1,3 +1,4 @@
+import * as TE from 'fp-ts/TaskEither';
 import { memoryTenantStore } from '../../adapters/memory/memoryTenantStore';
 import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
 import { transient } from '../../domain/errors';
@@ -13,7 +14,9 @@ const setup = () => {
   const tenants = memoryTenantStore();
   let seed = 0;
   const base = { tenants, clock: { now: () => new Date('2024-05-01T10:00:00.000Z') }, randomBytes: (size: number) => new Uint8Array(size).fill(++seed % 256) };
-  const create = (principal: Principal) => createWebhook({ ...base, webhooks: tenantOwnedCreate(stored, tenants) })(body, principal);
+  // The tenant holds the value (grants: tenantGrants.test.ts), so only the race decides.
+  const grantsOf = () => TE.right({ name: ['wh1'] });
+  const create = (principal: Principal) => createWebhook({ ...base, webhooks: tenantOwnedCreate(stored, tenants), grantsOf })(body, principal);
   return { stored, tenants, base, create };
 };
 const body = { url: 'https://receiver.example/hook', subscriptions: ['ping'], attributes: { name: 'wh1' } };

@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/Either';
 import * as T from 'fp-ts/Task';
+import * as TE from 'fp-ts/TaskEither';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import type { OutgoingRequest } from '../../adapters/http/httpSender';
 import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
@@ -36,7 +37,9 @@ const setup = (startMs = Date.parse('2024-05-01T10:00:00.000Z')) => {
   let seed = 0;
   const clock = { now: () => new Date(time), advance: (ms: number) => void (time += ms) };
   const randomBytes = (size: number) => new Uint8Array(size).fill(++seed % 256);
-  return { webhooks, tenants, clock, deps: { webhooks, tenants, clock, randomBytes } };
+  // Every tenant here holds the values the tests route on (grants are tested in tenantGrants.test.ts).
+  const grantsOf = () => TE.right({ name: ['wh1'], serviceId: ['svc'] });
+  return { webhooks, tenants, clock, deps: { webhooks, tenants, clock, randomBytes, grantsOf } };
 };
 
 const body = { url: 'https://receiver.example/hook', subscriptions: ['ping'], attributes: { name: 'wh1' } };
@@ -203,7 +206,7 @@ describe('delivery with tenants, leases, rotation and toggles', () => {
     add({ verified: false });
     const pattern = add({ subscriptions: ['service:*' as never] });
     events.rows.set(EVENT, { id: EVENT, name: 'profile:completed', payload: { fiscalCode: FISCAL_CODE, servicePreferencesMode: 'AUTO' }, receivedAt: 'x', status: 'accepted' });
-    const deps = { events, webhooks: s.webhooks, queue, pageSize: 10, maxDeliveriesPerMessage: 50, clock: s.clock };
+    const deps = { events, webhooks: s.webhooks, queue, pageSize: 10, maxDeliveriesPerMessage: 50, clock: s.clock, grantsOf: s.deps.grantsOf };
     expect(await fanOutAll(deps)).toBe(2);
     const items = queue.sent.flatMap((m) => m.message.items);
     expect(items.map((i) => i.webhookId).sort()).toEqual([live.id, pattern.id].sort());

@@ -85,4 +85,21 @@ describe('tenant and webhook tables with tenants (Azurite)', () => {
       expect([...ids].sort()).toEqual([all.id, pattern.id, exact.id].sort());
     }
   });
+  it('routing grants: large grants survive the row split into parts; key changes keep them; onlyIfUnset keeps existing ones', async () => {
+    const id = '01HTENANT00000000000000009' as TenantId;
+    await run(tenants.create({ id, name: 'G', keyHash: hashKey('whtk_grants'), keyCreatedAt: '2024-01-01T00:00:00.000Z', createdAt: '2024-01-01T00:00:00.000Z' }));
+    expect((await run(tenants.get(id))).routing).toBeUndefined();
+    // About 200 000 characters of JSON: more than three 64 KiB string properties.
+    const routing = { serviceId: Array.from({ length: 1000 }, (_, i) => `svc-${i}-${'é'.repeat(90)}`), name: Array.from({ length: 1000 }, (_, i) => `n${i}`.padEnd(90, 'x')) };
+    expect(await run(tenants.setRouting(id, routing))).toMatchObject({ routing });
+    expect((await run(tenants.get(id))).routing).toEqual(routing);
+    await run(tenants.setKey(id, { keyHash: hashKey('whtk_grants2') as KeyHash, keyCreatedAt: '2024-02-01T00:00:00.000Z' }));
+    expect((await run(tenants.get(id))).routing).toEqual(routing);
+    expect((await run(tenants.setRouting(id, {}, { onlyIfUnset: true }))).routing).toEqual(routing);
+    await run(tenants.setRouting(id, { name: ['one'] }));
+    const row = await raw.getEntity<Record<string, unknown>>('tenants', `tenant|${id}`);
+    expect(Object.keys(row).filter((k) => k.startsWith('routing'))).toEqual(['routing0']);
+    expect((await run(tenants.list({ limit: 100 }))).items.find((t) => t.id === id)?.routing).toEqual({ name: ['one'] });
+    expect(await failure(tenants.setRouting('01HTENANT0000000000000000X' as TenantId, {}))).toMatchObject({ kind: 'NotFound' });
+  });
 });
