@@ -6,7 +6,7 @@ import type { AppErrorKind } from '../domain/errors';
 import { EventId } from '../domain/events';
 import { AttemptResult } from '../domain/outcome';
 import { type TenantView as TenantViewType, TenantId } from '../domain/tenant';
-import { IsoTimestamp, Webhook, WebhookSecret } from '../domain/webhook';
+import { HeaderName, IsoTimestamp, Webhook, WebhookSecret } from '../domain/webhook';
 import type { WebhookView as WebhookViewType } from '../domain/webhook';
 import type { ErrorBody as ErrorBodyType } from '../functions/lib/responses';
 import type { AttemptDecision, AttemptLogEntry } from '../ports/attemptLog';
@@ -53,8 +53,9 @@ const withoutFields = (codec: t.Mixed, fields: readonly string[], name?: string)
   throw new Error(`withoutFields: ${codec.name} is not built from t.type, t.partial and t.intersection`);
 };
 
-export type WebhookView = Omit<Webhook, (typeof SECRET_FIELDS)[number]>;
-export const WebhookView = withoutFields(Webhook, SECRET_FIELDS, 'WebhookView') as t.Type<WebhookView, unknown, unknown>;
+export type WebhookView = WebhookViewType;
+/** Header values are write-only: answers name the headers (`headerNames`), never their values. */
+export const WebhookView = t.intersection([withoutFields(Webhook, [...SECRET_FIELDS, 'headers']), t.type({ headerNames: t.array(HeaderName) })], 'WebhookView') as t.Type<WebhookView, unknown, unknown>;
 export const WebhookPage = t.intersection([t.type({ items: t.array(WebhookView) }), t.partial({ continuationToken: t.string })], 'WebhookPage');
 
 export const DispatchState = t.intersection(
@@ -123,7 +124,7 @@ export const HealthReport = t.intersection(
   'HealthReport',
 );
 
-export const CreatedWebhook = t.intersection([Webhook, t.partial({ verification: t.type({ detail: t.string }) })], 'CreatedWebhook');
+export const CreatedWebhook = t.intersection([WebhookView, t.type({ secret: WebhookSecret }), t.partial({ verification: t.type({ detail: t.string }) })], 'CreatedWebhook');
 export const RotatedWebhook = t.intersection([WebhookView, t.type({ secret: WebhookSecret }), t.partial({ previousSecretExpiresAt: IsoTimestamp })], 'RotatedWebhook');
 export const VerificationOutcome = t.type({ verified: t.boolean, detail: t.string, webhook: WebhookView }, 'VerificationOutcome');
 

@@ -10,7 +10,7 @@ import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
 import type { FanOutCursor } from '../ports/dispatch';
 import type { EventStore, StoredEvent } from '../ports/eventStore';
-import type { WebhookPage, WebhookStore } from '../ports/webhookStore';
+import type { SubscribedPage, WebhookStore } from '../ports/webhookStore';
 
 export type FanOutPageDeps = {
   readonly events: Pick<EventStore, 'get'>;
@@ -38,7 +38,7 @@ export type FanOutPageResult = {
  * and last): the worker reads them in one key range instead of by id (an `or` over row keys is a
  * partition scan, whose cost grows with the registry). The page is in key order and so are messages.
  */
-const withLookupRanges = (messages: readonly DeliveryMessage[], page: WebhookPage): DeliveryMessage[] => {
+const withLookupRanges = (messages: readonly DeliveryMessage[], page: SubscribedPage): DeliveryMessage[] => {
   if (page.keys === undefined) return [...messages];
   const keyOf = new Map(page.items.map((w, i) => [w.id as string, page.keys?.[i]]));
   return messages.map((message) => {

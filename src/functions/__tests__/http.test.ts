@@ -8,8 +8,8 @@ import { type SpawnedHost, spawnHost } from '../../../local-host/testing/spawnHo
  */
 
 const appDir = path.resolve(__dirname, '..', '..', '..');
-const INGEST_KEY = 'test-ingest-key-0123456789';
-const ADMIN_KEY = 'test-admin-key-0123456789';
+const INGEST_KEY = 'test-ingest-key-0123456789-abcdefghijklmnop';
+const ADMIN_KEY = 'test-admin-key-0123456789-abcdefghijklmnop';
 const suffix = `${process.pid}${Date.now() % 100000}`;
 const settings = {
   INGEST_API_KEY: INGEST_KEY,
@@ -76,7 +76,7 @@ describe('HTTP APIs through the embedded host', () => {
     });
 
     it('401 without a key, with a wrong key, with the admin key', async () => {
-      for (const key of [undefined, 'wrong-key-0123456789', ADMIN_KEY]) {
+      for (const key of [undefined, 'wrong-key-0123456789-abcdefghijklmnop', ADMIN_KEY]) {
         const res = await call('POST', 'events', { key, body: { name: 'ping:all' } });
         expect(res.status).toBe(401);
         expect(res.headers.get('www-authenticate')).toBe('Bearer');
