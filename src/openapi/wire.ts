@@ -41,6 +41,9 @@ const incomingEventOf = (name: EventName): t.Mixed => {
 };
 export const IncomingEvent = t.union(EVENT_NAMES.map(incomingEventOf) as [t.Mixed, t.Mixed, ...t.Mixed[]], 'IncomingEvent');
 
+/** The codec name of `headerNames` in answers, documented in annotations.ts. */
+export const HEADER_NAMES = 'the names of the headers';
+
 /** The fields toView leaves out of every answer but the create (and rotate) one. */
 export const SECRET_FIELDS = ['secret', 'previousSecrets'] as const;
 
@@ -55,7 +58,7 @@ const withoutFields = (codec: t.Mixed, fields: readonly string[], name?: string)
 
 export type WebhookView = WebhookViewType;
 /** Header values are write-only: answers name the headers (`headerNames`), never their values. */
-export const WebhookView = t.intersection([withoutFields(Webhook, [...SECRET_FIELDS, 'headers']), t.type({ headerNames: t.array(HeaderName) })], 'WebhookView') as t.Type<WebhookView, unknown, unknown>;
+export const WebhookView = t.intersection([withoutFields(Webhook, [...SECRET_FIELDS, 'headers']), t.type({ headerNames: t.array(HeaderName, HEADER_NAMES) })], 'WebhookView') as t.Type<WebhookView, unknown, unknown>;
 export const WebhookPage = t.intersection([t.type({ items: t.array(WebhookView) }), t.partial({ continuationToken: t.string })], 'WebhookPage');
 
 export const DispatchState = t.intersection(
