@@ -207,7 +207,7 @@ describe('rows written before encryption (Azurite)', () => {
     for (const row of await rowsOf(webhook.id)) {
       const { etag: _etag, timestamp: _ts, secretVersion: _v, secretKeyId: _k, ...columns } = row;
       const plain = { ...columns, secret: webhook.secret, previousSecrets: webhook.previousSecrets === undefined ? '' : JSON.stringify(webhook.previousSecrets) };
-      await raw.upsertEntity({ ...plain, partitionKey: row.partitionKey, rowKey: row.rowKey }, 'Replace');
+      await raw.upsertEntity({ ...plain, partitionKey: row.partitionKey ?? '', rowKey: row.rowKey ?? '' }, 'Replace');
     }
   };
 
