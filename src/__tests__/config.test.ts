@@ -90,6 +90,10 @@ describe('settings', () => {
     const decoded = decodeConfig({ ...minimal, INGEST_API_KEY: 'tiny-secret' });
     expect(E.isLeft(decoded) && decoded.left.message).toContain('INGEST_API_KEY');
     expect(E.isLeft(decoded) && decoded.left.message).not.toContain('tiny-secret');
+    const shortKey = `k1:${Buffer.alloc(31, 7).toString('base64')}`;
+    const badKey = decodeConfig({ ...minimal, SECRETS_KEY: shortKey, SECRETS_KEYS_PREVIOUS: `${shortKey},x` });
+    expect(E.isLeft(badKey) && badKey.left.problems.map((p) => p.split(':')[0])).toEqual(['SECRETS_KEY', 'SECRETS_KEYS_PREVIOUS']);
+    expect(E.isLeft(badKey) && badKey.left.message).not.toContain(shortKey.slice(3));
   });
 
   it('refuses the same key for ingest and admin', () => {

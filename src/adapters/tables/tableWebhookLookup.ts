@@ -1,7 +1,9 @@
 import { odata } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import type { LookupRange } from '../../domain/delivery';
+import type { AppError } from '../../domain/errors';
 import type { Keyring } from '../../domain/secretBox';
 import type { Webhook } from '../../domain/webhook';
 import type { WebhookLookup } from '../../ports/webhookLookup';
@@ -88,52 +90,57 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
   const readMain = fromMainRow(options.keyring);
   const parallelReads = options.maxParallelReads ?? DEFAULT_MAX_PARALLEL_READS;
   return (ids, range) =>
-    TE.tryCatch(async () => {
-      const client = await table.ready();
-      const found = new Map<string, Webhook>();
-      const wanted = new Set(ids);
-      /** A main row read: kept (and its secrets cached) when it decodes; thrown when its secret does not open. */
-      const keep = (row: Record<string, unknown>): void => {
-        if (row.deleted === true) return;
-        const webhook = readMain(row);
-        if (E.isLeft(webhook)) {
-          if (webhook.left.secretUnopened) throw new Error(webhook.left.error.message);
-          return;
+    pipe(
+      TE.tryCatch(async (): Promise<E.Either<AppError, ReadonlyMap<string, Webhook>>> => {
+        const client = await table.ready();
+        const found = new Map<string, Webhook>();
+        const wanted = new Set(ids);
+        // A secret that does not open is a settings problem (a key missing), not a missing webhook.
+        let unopened: AppError | undefined;
+        /** A main row read: kept (and its secrets cached) when it decodes; remembered when its secret does not open. */
+        const keep = (row: Record<string, unknown>): void => {
+          if (row.deleted === true) return;
+          const webhook = readMain(row);
+          if (E.isLeft(webhook)) {
+            if (webhook.left.secretUnopened) unopened = webhook.left.error;
+            return;
+          }
+          cache.set(webhook.right);
+          found.set(webhook.right.id, withoutVersion(webhook.right));
+        };
+        const pointRead = async (id: string): Promise<void> => {
+          const row = await client.getEntity<Record<string, unknown>>(PARTITION_KEY, MAIN_PREFIX + id).catch((e: unknown) => {
+            if (statusOf(e) === 404) return undefined;
+            throw e;
+          });
+          if (row !== undefined) keep(row);
+        };
+        const fromRange = ids.length > 1 ? usableRange(range) : undefined;
+        const missed: string[] = [];
+        if (fromRange !== undefined) {
+          const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${fromRange.from} and RowKey le ${fromRange.to}`;
+          for (const row of await queryUpTo<Record<string, unknown>>(client, { filter, max: MAX_RANGE_ROWS })) {
+            const indexed = fromIndexRow(row);
+            if (E.isLeft(indexed) || !wanted.has(indexed.right.webhook.id) || found.has(indexed.right.webhook.id)) continue;
+            const secrets = cache.get(indexed.right.webhook.id, indexed.right.secretVersion);
+            if (secrets === undefined) missed.push(indexed.right.webhook.id);
+            else found.set(indexed.right.webhook.id, { ...indexed.right.webhook, ...secrets });
+          }
         }
-        cache.set(webhook.right);
-        found.set(webhook.right.id, withoutVersion(webhook.right));
-      };
-      const pointRead = async (id: string): Promise<void> => {
-        const row = await client.getEntity<Record<string, unknown>>(PARTITION_KEY, MAIN_PREFIX + id).catch((e: unknown) => {
-          if (statusOf(e) === 404) return undefined;
-          throw e;
-        });
-        if (row !== undefined) keep(row);
-      };
-      const fromRange = ids.length > 1 ? usableRange(range) : undefined;
-      const missed: string[] = [];
-      if (fromRange !== undefined) {
-        const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${fromRange.from} and RowKey le ${fromRange.to}`;
-        for (const row of await queryUpTo<Record<string, unknown>>(client, { filter, max: MAX_RANGE_ROWS })) {
-          const indexed = fromIndexRow(row);
-          if (E.isLeft(indexed) || !wanted.has(indexed.right.webhook.id) || found.has(indexed.right.webhook.id)) continue;
-          const secrets = cache.get(indexed.right.webhook.id, indexed.right.secretVersion);
-          if (secrets === undefined) missed.push(indexed.right.webhook.id);
-          else found.set(indexed.right.webhook.id, { ...indexed.right.webhook, ...secrets });
-        }
-      }
-      // Cache misses: the main row by a point read each (cheap, and no partition scan), a few at a time.
-      await inParallel([...new Set(missed)], parallelReads, pointRead);
-      const rest = ids.filter((id) => !found.has(id) && !missed.includes(id));
-      const batches = Array.from({ length: Math.ceil(rest.length / IDS_PER_QUERY) }, (_, i) => rest.slice(i * IDS_PER_QUERY, (i + 1) * IDS_PER_QUERY));
-      await Promise.all(
-        batches.map(async (batch) => {
-          const [only] = batch;
-          // One id (most messages at fan-out 1): a point read, billed as a read rather than a query.
-          if (batch.length === 1 && only !== undefined) return pointRead(only);
-          for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: filterFor(batch) } })) keep(row);
-        }),
-      );
-      return found as ReadonlyMap<string, Webhook>;
-    }, storageError('read webhooks'));
+        // Cache misses: the main row by a point read each (cheap, and no partition scan), a few at a time.
+        await inParallel([...new Set(missed)], parallelReads, pointRead);
+        const rest = ids.filter((id) => !found.has(id) && !missed.includes(id));
+        const batches = Array.from({ length: Math.ceil(rest.length / IDS_PER_QUERY) }, (_, i) => rest.slice(i * IDS_PER_QUERY, (i + 1) * IDS_PER_QUERY));
+        await Promise.all(
+          batches.map(async (batch) => {
+            const [only] = batch;
+            // One id (most messages at fan-out 1): a point read, billed as a read rather than a query.
+            if (batch.length === 1 && only !== undefined) return pointRead(only);
+            for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: filterFor(batch) } })) keep(row);
+          }),
+        );
+        return unopened === undefined ? E.right(found) : E.left(unopened);
+      }, storageError('read webhooks')),
+      TE.chainEitherK((x) => x),
+    );
 };
