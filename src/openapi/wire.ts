@@ -13,6 +13,7 @@ import type { AttemptDecision, AttemptLogEntry } from '../ports/attemptLog';
 import type { DispatchState as DispatchStateType } from '../ports/dispatch';
 import type { DeliveryView as DeliveryViewType, EventStatusView as EventStatusViewType } from '../usecases/getEventStatus';
 import type { PoisonView as PoisonViewType, RedriveReport as RedriveReportType } from '../usecases/redrivePoison';
+import type { ResealReport as ResealReportType } from '../usecases/resealSecrets';
 
 /*
  * Codecs of what the HTTP API answers. Requests are decoded by the domain's codecs; answers are
@@ -120,6 +121,7 @@ export const PoisonList = t.type({ items: t.array(PoisonView) }, 'PoisonList');
 
 export const RedriveRequest = t.union([t.exact(t.type({ all: t.literal(true) })), t.exact(t.type({ messageId: t.string }))], 'RedriveRequest');
 export const RedriveReport = t.type({ redriven: t.number, leftUnreadable: t.number, found: t.boolean, truncated: t.boolean }, 'RedriveReport');
+export const ResealReport = t.type({ resealed: t.number, more: t.boolean }, 'ResealReport');
 
 const Check = t.keyof({ ok: null, down: null });
 export const HealthReport = t.intersection(
@@ -147,6 +149,7 @@ const ties: [
   Assignable<AttemptLogEntry, t.TypeOf<typeof AttemptLogEntryView>>,
   Assignable<PoisonViewType, t.TypeOf<typeof PoisonView>>,
   Assignable<RedriveReportType, t.TypeOf<typeof RedriveReport>>,
-] = [true, true, true, true, true, true, true, true, true];
+  Assignable<ResealReportType, t.TypeOf<typeof ResealReport>>,
+] = [true, true, true, true, true, true, true, true, true, true];
 export const TIED_TYPES = ties.length;
 

@@ -27,7 +27,7 @@ import { type EnsuredTable, queryUpTo } from './tables';
 export const PARTITION_KEY = 'webhooks';
 export const MAIN_PREFIX = 'webhook|';
 /** `}` follows `|` in ASCII: `[prefix, end)` is exactly the rows under the prefix. */
-const MAIN_END = 'webhook}';
+export const MAIN_END = 'webhook}';
 export const INDEX_START = 'sub|';
 const INDEX_END = 'sub}';
 /** `}` follows `|`: the rows under a prefix ending in `|` are exactly `[prefix, end)`. */

@@ -8,8 +8,10 @@ import { keyring, type SecretsKey } from '../../../domain/secretBox';
 import { signatureHeaders } from '../../../domain/signature';
 import { signingSecrets, type Webhook, type WebhookSecret } from '../../../domain/webhook';
 import type { WebhookLookup } from '../../../ports/webhookLookup';
+import { resealSecrets } from '../../../usecases/resealSecrets';
 import { rotateWebhookSecret } from '../../../usecases/rotateWebhookSecret';
 import { type EnsuredTable, ensuredTable } from '../tables';
+import { tableStaleSecrets } from '../tableStaleSecrets';
 import { tableWebhookLookup } from '../tableWebhookLookup';
 import { INDEX_META_KEY, tableWebhookStore } from '../tableWebhookStore';
 
@@ -240,5 +242,30 @@ describe('rows written before encryption (Azurite)', () => {
     expect(bRows.find((r) => r.rowKey === `webhook|${b.id}`)).toMatchObject({ secret: expect.stringMatching(/^enc:v1:test:/), previousSecrets: expect.stringMatching(/^enc:v1:test:/) });
     for (const row of bRows.filter((r) => r.rowKey?.startsWith('sub|') === true)) expect(row).not.toHaveProperty('secret');
     expect(await run(fresh.get(b.id))).toEqual(b);
+  });
+});
+
+describe('re-encrypting every row after a SECRETS_KEY rotation (Azurite)', () => {
+  const { table, raw, rowsOf } = tableFor('reseal');
+  afterAll(async () => {
+    await raw.deleteTable();
+  });
+
+  it('rewrites exactly the rows not under the current key, then finds none', async () => {
+    const before = tableWebhookStore(table, { keyring: keyring(k1) });
+    const webhooks = await Promise.all([0, 1, 2].map((i) => run(before.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `reseal${i}` } })))));
+    const rotated = keyring(k2, [k1]);
+    const after = tableWebhookStore(table, { keyring: rotated });
+    // One already moved by an ordinary write.
+    await run(after.update((webhooks[0] as Webhook).id, (w) => E.right(w)));
+    const stale = tableStaleSecrets(table, k2.id);
+    expect(await run(stale({ limit: 1 }))).toEqual({ ids: [webhooks[1]?.id], more: true });
+
+    expect(await run(resealSecrets({ webhooks: after, staleSecrets: stale })())).toEqual({ resealed: 2, more: false });
+    for (const w of webhooks) expect((await rowsOf(w.id)).find((r) => r.rowKey === `webhook|${w.id}`)?.secretKeyId).toBe('k2');
+    expect(await run(stale({ limit: 10 }))).toEqual({ ids: [], more: false });
+    // The secrets themselves did not change, and now open without the old key.
+    const onlyNew = tableWebhookStore(table, { keyring: keyring(k2) });
+    for (const w of webhooks) expect(await run(onlyNew.get(w.id))).toEqual(w);
   });
 });
