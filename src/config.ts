@@ -119,11 +119,18 @@ export class ConfigError extends Error {
  * App Service leaves a Key Vault reference it cannot resolve as the setting's literal text (infra/main.bicep
  * uses them): that text is no secret, so the app must refuse to start rather than accept it as a key.
  */
-const isKeyVaultReference = (value: string | undefined): boolean => value !== undefined && /^@Microsoft\.KeyVault\(/i.test(value);
-const unresolvedReference = (name: string): string =>
-  `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`;
 const unresolvedReferences = (config: Config): string[] =>
-  (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY'] as const).filter((name) => isKeyVaultReference(config[name])).map(unresolvedReference);
+  (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY'] as const)
+    .filter((name) => /^@Microsoft\.KeyVault\(/i.test(config[name]))
+    .map((name) => `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`);
+
+/** The secrets keys do not decode from a reference's text: their problem says what the text is instead. */
+const SECRETS_KEY_SETTINGS = ['SECRETS_KEY', 'SECRETS_KEYS_PREVIOUS'] as const;
+const withUnresolvedSecretsKeys = (problems: readonly string[], input: Readonly<Record<string, string | undefined>>): string[] =>
+  problems.map((p) => {
+    const name = SECRETS_KEY_SETTINGS.find((n) => p.startsWith(`${n}:`) && /^@Microsoft\.KeyVault\(/i.test(input[n] ?? ''));
+    return name === undefined ? p : `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`;
+  });
 
 /** Rules across settings: one leaked key must not open the other door. */
 const crossChecks = (config: Config): string[] => [
@@ -163,11 +170,7 @@ export const decodeConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Conf
   }
   return pipe(
     Config.decode(input),
-    // The secrets keys do not decode from a reference's text: say what the text is instead.
-    E.mapLeft((errors) => new ConfigError(formatValidationErrors(errors).map((p) => {
-      const name = (['SECRETS_KEY', 'SECRETS_KEYS_PREVIOUS'] as const).find((n) => p.startsWith(`${n}:`) && isKeyVaultReference(input[n]));
-      return name === undefined ? p : unresolvedReference(name);
-    }))),
+    E.mapLeft((errors) => new ConfigError(withUnresolvedSecretsKeys(formatValidationErrors(errors), input))),
     E.chain((config) => {
       const problems = [...crossChecks(config), ...exampleKeyChecks(input, env)];
       return problems.length === 0 ? E.right(config) : E.left(new ConfigError(problems));
