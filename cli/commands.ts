@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { AttemptList, EventAccepted, EventList, EventStatusView, PoisonList, RedriveReport, WebhookPage, type WebhookView } from '../src/openapi/wire';
+import { AttemptList, EventAccepted, EventList, EventStatusView, PoisonList, RedriveReport, ResealReport, WebhookPage, type WebhookView } from '../src/openapi/wire';
 import { type Client, fail } from './client';
 import { percent, type ProgressStream, progress, table, when } from './format';
 
@@ -197,6 +197,24 @@ export const poisonRedriveCommand = async (ctx: CommandContext, target: { all: t
   bar.done();
   const unreadable = leftUnreadable === 0 ? '' : `; ${leftUnreadable} unreadable left in the poison queue`;
   return { json: { redriven, leftUnreadable, calls }, text: `Redriven: ${redriven} message${redriven === 1 ? '' : 's'}${unreadable}` };
+};
+
+/** After a SECRETS_KEY rotation (docs/secrets.md): calls the reseal route until no webhook is left under an older key. */
+export const secretsResealCommand = async (ctx: CommandContext): Promise<Output> => {
+  const bar = progress(ctx.stderr, 're-encrypted');
+  let resealed = 0;
+  let calls = 0;
+  let more = true;
+  while (more) {
+    const report = await ctx.client.call({ method: 'POST', path: '/api/secrets/reseal', key: 'admin', codec: ResealReport, expect: [200] });
+    resealed += report.resealed;
+    // A call that moved nothing and still says more would loop for ever: stop and say so.
+    more = report.more && report.resealed > 0;
+    calls++;
+    bar.update(resealed);
+  }
+  bar.done();
+  return { json: { resealed, calls }, text: `Re-encrypted under the current SECRETS_KEY: ${resealed} webhook${resealed === 1 ? '' : 's'}` };
 };
 
 export const requireId = (id: string | undefined, what: string): string => id ?? fail({ kind: 'Usage', message: `Missing the ${what}` });

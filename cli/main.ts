@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { type CliError, CliFailure, createClient, fail } from './client';
-import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, webhooksCommand } from './commands';
+import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, secretsResealCommand, webhooksCommand } from './commands';
 
 /* dispatcher-ops: the ops command line of the webhook dispatcher (see README, "Operating"). */
 
@@ -15,6 +15,7 @@ Commands:
   poison                              the oldest poison messages
   poison redrive <messageId>          move one poison message back to the deliveries queue
   poison redrive --all                move every poison message back
+  secrets reseal                      after a SECRETS_KEY rotation, re-encrypt every webhook still under an older key
 
 Options:
   --url <url>          base URL (env DISPATCHER_URL, default http://localhost:7071)
@@ -92,6 +93,10 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
           if (values.all === (rest[1] !== undefined)) return fail({ kind: 'Usage', message: 'Give either a message id or --all: dispatcher-ops poison redrive <messageId> | --all' });
           output = await poisonRedriveCommand(ctx, values.all ? { all: true } : { messageId: rest[1] as string });
         } else return fail({ kind: 'Usage', message: `Unknown poison command "${rest[0]}": try "poison" or "poison redrive"` });
+        break;
+      case 'secrets':
+        if (rest[0] !== 'reseal') return fail({ kind: 'Usage', message: 'Try "dispatcher-ops secrets reseal"' });
+        output = await secretsResealCommand(ctx);
         break;
       default:
         return fail({ kind: 'Usage', message: `Unknown command "${command}"; see dispatcher-ops --help` });
