@@ -11,8 +11,10 @@ import { deliveryIdFor } from '../src/domain/delivery';
  * process, with its storage pointed at the counting proxy; and a small client for its HTTP API.
  */
 
-export const INGEST_API_KEY = 'bench-ingest-key-0123456789';
-export const ADMIN_API_KEY = 'bench-admin-key-0123456789';
+export const INGEST_API_KEY = 'bench-ingest-key-0123456789-abcdefghij';
+export const ADMIN_API_KEY = 'bench-admin-key-0123456789-abcdefghijk';
+/** Seals webhook secrets at rest; seed.ts writes rows under it straight to storage. Not an example key. */
+export const SECRETS_KEY = 'bench:YmVuY2gtc2VjcmV0cy1rZXktMzItYnl0ZXMtbG9uZyE=';
 const START_TIMEOUT_MS = 60_000;
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -67,6 +69,7 @@ export const startApp = async (options: {
       AzureWebJobsStorage: options.storageConnectionString,
       INGEST_API_KEY,
       ADMIN_API_KEY,
+      SECRETS_KEY,
       ALLOW_PRIVATE_DESTINATIONS: 'true',
       LOCAL_HOST_LOG_FORMAT: 'json',
       // Per-invocation lines at "information" would cost the 2 cores more than some of what we measure.

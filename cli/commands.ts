@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { AttemptList, EventAccepted, EventList, EventStatusView, PoisonList, RedriveReport, TenantView, WebhookPage, type WebhookView } from '../src/openapi/wire';
+import { AttemptList, EventAccepted, EventList, EventStatusView, PoisonList, RedriveReport, ResealReport, TenantView, WebhookPage, type WebhookView } from '../src/openapi/wire';
 import { type Client, fail } from './client';
 import { percent, type ProgressStream, progress, table, when } from './format';
 
@@ -216,6 +216,24 @@ export const tenantRoutingCommand = async (ctx: CommandContext, id: string, gran
   const tenant = await ctx.client.call({ method: 'PUT', path: `/api/tenants/${encodeURIComponent(id)}/routing`, key: 'admin', body: parseGrants(grants), codec: TenantView, expect: [200] });
   const rows = Object.entries(tenant.routing ?? {}).map(([attribute, values]) => [attribute, String(values.length), values.join(', ') || '-']);
   return { json: tenant, text: `Routing grants of tenant ${tenant.id} (${tenant.name}) replaced:\n${rows.length === 0 ? 'none' : table(['ATTRIBUTE', 'VALUES', 'GRANTED'], rows)}` };
+};
+
+/** After a SECRETS_KEY rotation (docs/secrets.md): calls the reseal route until no webhook is left under an older key. */
+export const secretsResealCommand = async (ctx: CommandContext): Promise<Output> => {
+  const bar = progress(ctx.stderr, 're-encrypted');
+  let resealed = 0;
+  let calls = 0;
+  let more = true;
+  while (more) {
+    const report = await ctx.client.call({ method: 'POST', path: '/api/secrets/reseal', key: 'admin', codec: ResealReport, expect: [200] });
+    resealed += report.resealed;
+    // A call that moved nothing and still says more would loop for ever: stop and say so.
+    more = report.more && report.resealed > 0;
+    calls++;
+    bar.update(resealed);
+  }
+  bar.done();
+  return { json: { resealed, calls }, text: `Re-encrypted under the current SECRETS_KEY: ${resealed} webhook${resealed === 1 ? '' : 's'}` };
 };
 
 export const requireId = (id: string | undefined, what: string): string => id ?? fail({ kind: 'Usage', message: `Missing the ${what}` });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { type CliError, CliFailure, createClient, fail } from './client';
-import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, tenantRoutingCommand, webhooksCommand } from './commands';
+import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, secretsResealCommand, tenantRoutingCommand, webhooksCommand } from './commands';
 
 /* dispatcher-ops: the ops command line of the webhook dispatcher (see README, "Operating"). */
 
@@ -17,6 +17,7 @@ Commands:
   poison redrive --all                move every poison message back
   tenant routing <id> [--grant <attribute>=<v1>,<v2> ...]
                                       replace a tenant's routing grants (no --grant: it holds nothing)
+  secrets reseal                      after a SECRETS_KEY rotation, re-encrypt every webhook still under an older key
 
 Options:
   --url <url>          base URL (env DISPATCHER_URL, default http://localhost:7071)
@@ -99,6 +100,10 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
       case 'tenant':
         if (rest[0] !== 'routing') return fail({ kind: 'Usage', message: `Unknown tenant command "${rest[0] ?? ''}": try "tenant routing <id> --grant serviceId=a,b"` });
         output = await tenantRoutingCommand(ctx, requireId(rest[1], 'tenant id: dispatcher-ops tenant routing <id> --grant serviceId=a,b'), values.grant ?? []);
+        break;
+      case 'secrets':
+        if (rest[0] !== 'reseal') return fail({ kind: 'Usage', message: 'Try "dispatcher-ops secrets reseal"' });
+        output = await secretsResealCommand(ctx);
         break;
       default:
         return fail({ kind: 'Usage', message: `Unknown command "${command}"; see dispatcher-ops --help` });

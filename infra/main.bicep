@@ -28,15 +28,24 @@ param appName string
 @description('Region of every resource; it must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
 param location string = resourceGroup().location
 
-@description('Bearer key for POST /api/events (at least 16 characters, no spaces, different from adminApiKey).')
+@description('Bearer key for POST /api/events (at least 32 characters, no spaces, different from adminApiKey).')
 @secure()
-@minLength(16)
+@minLength(32)
 param ingestApiKey string
 
-@description('Bearer key for the registry and ops routes (at least 16 characters, no spaces).')
+@description('Bearer key for the registry and ops routes (at least 32 characters, no spaces).')
 @secure()
-@minLength(16)
+@minLength(32)
 param adminApiKey string
+
+@description('Key that seals webhook signing secrets at rest: <keyId>:<base64 of 32 random bytes> (docs/secrets.md).')
+@secure()
+@minLength(46)
+param secretsKey string
+
+@description('Older secrets keys kept during a rotation, comma-separated, same form; empty when none (docs/secrets.md).')
+@secure()
+param secretsKeysPrevious string = ''
 
 @description('Redundancy of the storage account that holds webhooks, events, attempts and the delivery queues.')
 @allowed([
@@ -221,6 +230,23 @@ resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   }
 }
 
+resource secretsKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'secrets-key'
+  properties: {
+    value: secretsKey
+  }
+}
+
+// Only during a rotation: an empty list needs no secret.
+resource secretsKeysPreviousSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(secretsKeysPrevious)) {
+  parent: vault
+  name: 'secrets-keys-previous'
+  properties: {
+    value: secretsKeysPrevious
+  }
+}
+
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: '${appName}-plan'
   location: location
@@ -309,6 +335,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     AzureWebJobsStorage: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
     INGEST_API_KEY: '@Microsoft.KeyVault(SecretUri=${ingestKeySecret.properties.secretUri})'
     ADMIN_API_KEY: '@Microsoft.KeyVault(SecretUri=${adminKeySecret.properties.secretUri})'
+    SECRETS_KEY: '@Microsoft.KeyVault(SecretUri=${secretsKeySecret.properties.secretUri})'
+    SECRETS_KEYS_PREVIOUS: empty(secretsKeysPrevious) ? '' : '@Microsoft.KeyVault(SecretUri=${secretsKeysPreviousSecret.properties.secretUri})'
+    // Example keys are refused in Azure whatever this says (WEBSITE_INSTANCE_ID); pinned all the same.
+    DEVELOPMENT_MODE: 'false'
     MAX_EVENT_BODY_BYTES: maxEventBodyBytes
     WEBHOOKS_TABLE: webhooksTable
     EVENTS_TABLE: eventsTable

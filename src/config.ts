@@ -5,6 +5,7 @@ import { formatValidationErrors } from './domain/decodeErrors';
 import { DELIVERY_DEFAULTS, DELIVERY_SETTINGS } from './domain/deliverySettings';
 import { NonEmptyString, patternString, refinedString } from './domain/strings';
 import { EVENT_NAMES } from './domain/catalogue';
+import { SecretsKey, SecretsKeyList } from './domain/secretBox';
 
 /*
  * Every setting of the app, decoded once from the environment by one codec. To add a setting, add a
@@ -12,7 +13,7 @@ import { EVENT_NAMES } from './domain/catalogue';
  * local.settings.json.example and the README.
  */
 
-export const MIN_API_KEY_LENGTH = 16;
+export const MIN_API_KEY_LENGTH = 32;
 /** Queue messages hold at most 64 KB encoded (about 48 KB of JSON), and events travel in them. */
 export const MAX_EVENT_BODY_BYTES_LIMIT = 48 * 1024;
 
@@ -78,6 +79,12 @@ export const SETTINGS = {
   DISABLED_EVENTS: EventNameList,
   /** How long an instance's fan-out keeps tenants' routing grants: the bound for a change made elsewhere (docs/tenants.md). */
   TENANT_GRANTS_CACHE_SECONDS: IntegerFromString({ min: 0, max: 300 }),
+  /** Encrypts webhook signing secrets at rest: `<keyId>:<base64 of 32 bytes>` (docs/secrets.md). */
+  SECRETS_KEY: SecretsKey,
+  /** Older keys, comma-separated, kept only to decrypt rows written before a rotation. */
+  SECRETS_KEYS_PREVIOUS: SecretsKeyList,
+  /** true only on the local host and the compose stack: lets the example keys in (never in Azure). */
+  DEVELOPMENT_MODE: BooleanFromString,
   ...DELIVERY_SETTINGS,
 };
 
@@ -96,6 +103,8 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   VERIFY_ENDPOINTS_DEFAULT: 'false',
   DISABLED_EVENTS: '',
   TENANT_GRANTS_CACHE_SECONDS: '5',
+  SECRETS_KEYS_PREVIOUS: '',
+  DEVELOPMENT_MODE: 'false',
   ...DELIVERY_DEFAULTS,
 };
 
@@ -118,11 +127,42 @@ const unresolvedReferences = (config: Config): string[] =>
     .filter((name) => /^@Microsoft\.KeyVault\(/i.test(config[name]))
     .map((name) => `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`);
 
+/** The secrets keys do not decode from a reference's text: their problem says what the text is instead. */
+const SECRETS_KEY_SETTINGS = ['SECRETS_KEY', 'SECRETS_KEYS_PREVIOUS'] as const;
+const withUnresolvedSecretsKeys = (problems: readonly string[], input: Readonly<Record<string, string | undefined>>): string[] =>
+  problems.map((p) => {
+    const name = SECRETS_KEY_SETTINGS.find((n) => p.startsWith(`${n}:`) && /^@Microsoft\.KeyVault\(/i.test(input[n] ?? ''));
+    return name === undefined ? p : `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`;
+  });
+
 /** Rules across settings: one leaked key must not open the other door. */
 const crossChecks = (config: Config): string[] => [
   ...unresolvedReferences(config),
   ...(config.INGEST_API_KEY === config.ADMIN_API_KEY ? ['ADMIN_API_KEY: must differ from INGEST_API_KEY'] : []),
 ];
+
+/**
+ * The keys written in local.settings.json.example and docker-compose.yml: public, so they open
+ * nothing outside the local host and the compose stack (a test keeps this list and the files in step).
+ */
+export const EXAMPLE_KEYS: Readonly<Record<'INGEST_API_KEY' | 'ADMIN_API_KEY' | 'SECRETS_KEY', readonly string[]>> = {
+  INGEST_API_KEY: ['dev-only-ingest-key-change-me-0123456789', 'compose-ingest-key-change-me-0123456789'],
+  ADMIN_API_KEY: ['dev-only-admin-key-change-me-0123456789', 'compose-admin-key-change-me-0123456789'],
+  SECRETS_KEY: ['dev:6Caa8Gqu9Z7UFtX5qLsFKu3oqOYoxJZU1FX9dGR4/Us=', 'compose:fNc4rs7X5Bb8wS4u3oSoL3qRPvKMGcigaXmcW/6EPVI='],
+};
+
+/**
+ * An example key is refused unless DEVELOPMENT_MODE=true, and always on Azure (it sets
+ * WEBSITE_INSTANCE_ID on every instance), so a copied dev settings file cannot slip through there.
+ */
+const exampleKeyChecks = (input: Readonly<Record<string, string | undefined>>, env: NodeJS.ProcessEnv): string[] => {
+  const onAzure = env.WEBSITE_INSTANCE_ID !== undefined && env.WEBSITE_INSTANCE_ID !== '';
+  if (input.DEVELOPMENT_MODE === 'true' && !onAzure) return [];
+  const why = onAzure ? 'the app runs in Azure (WEBSITE_INSTANCE_ID is set)' : 'DEVELOPMENT_MODE is not "true"';
+  return (Object.keys(EXAMPLE_KEYS) as (keyof typeof EXAMPLE_KEYS)[])
+    .filter((name) => EXAMPLE_KEYS[name].includes((input[name] ?? '').trim()))
+    .map((name) => `${name}: is a published example key, refused because ${why}; set a key of your own`);
+};
 
 /** Decodes the settings from an environment; problems name the setting, never its value. */
 export const decodeConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config> => {
@@ -133,9 +173,9 @@ export const decodeConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Conf
   }
   return pipe(
     Config.decode(input),
-    E.mapLeft((errors) => new ConfigError(formatValidationErrors(errors))),
+    E.mapLeft((errors) => new ConfigError(withUnresolvedSecretsKeys(formatValidationErrors(errors), input))),
     E.chain((config) => {
-      const problems = crossChecks(config);
+      const problems = [...crossChecks(config), ...exampleKeyChecks(input, env)];
       return problems.length === 0 ? E.right(config) : E.left(new ConfigError(problems));
     }),
   );

@@ -8,9 +8,9 @@ import * as t from 'io-ts';
 
 const StringRecord = t.record(t.string, t.string);
 
-/** A webhook as the registry shows it (GET, PATCH, PUT); extra fields are allowed. */
+/** A webhook as the registry shows it (GET, PATCH, PUT); extra fields are allowed. Header values are write-only: only their names come back. */
 export const WebhookView = t.type(
-  { id: t.string, url: t.string, subscriptions: t.array(t.string), attributes: StringRecord, headers: StringRecord, disabled: t.boolean },
+  { id: t.string, url: t.string, subscriptions: t.array(t.string), attributes: StringRecord, headerNames: t.array(t.string), disabled: t.boolean },
   'WebhookView',
 );
 export type WebhookView = t.TypeOf<typeof WebhookView>;

@@ -11,7 +11,8 @@ import { expectQuietFor, waitFor } from './waitFor';
  */
 
 /** A registered webhook and the receiver behind its URL. */
-export type Endpoint = { readonly name: string; readonly receiver: Receiver; readonly webhook: RegisteredWebhook };
+/** `webhook.headers`: the custom headers the scenario registered (answers show only their names). */
+export type Endpoint = { readonly name: string; readonly receiver: Receiver; readonly webhook: RegisteredWebhook & { readonly headers: Readonly<Record<string, string>> } };
 
 /** `count` deliveries of `body` to `endpoint`, each taking `attempts` requests (1 unless retried). */
 export type ExpectedDelivery = { readonly endpoint: Endpoint; readonly body: DeliveredBody; readonly count?: number; readonly attempts?: number };
@@ -105,7 +106,7 @@ export const createScenario = (): Scenario => {
       const receiver = await startReceiver({ name, script: script ?? always(answer(204)), bindHost: settings.RECEIVER_BIND_HOST, publicHost: settings.RECEIVER_HOST });
       receivers.push(receiver);
       const webhook = await client.createWebhook({ ...input, url: receiver.url });
-      const endpoint = { name, receiver, webhook };
+      const endpoint = { name, receiver, webhook: { ...webhook, headers: input.headers ?? {} } };
       endpoints.push(endpoint);
       return endpoint;
     },

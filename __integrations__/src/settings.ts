@@ -38,8 +38,8 @@ export const Milliseconds = (min: number, max: number) =>
     return n >= min && n <= max ? n : undefined;
   });
 
-/** The dispatcher refuses keys shorter than 16 characters; the same rule here fails earlier and clearer. */
-export const ApiKey = described('a key of at least 16 characters without spaces', (s) => (s.length >= 16 && !/\s/.test(s) ? s : undefined));
+/** The dispatcher refuses keys shorter than 32 characters; the same rule here fails earlier and clearer. */
+export const ApiKey = described('a key of at least 32 characters without spaces', (s) => (s.length >= 32 && !/\s/.test(s) ? s : undefined));
 
 export const HostName = described('a host name or IP address', (s) => (/^[A-Za-z0-9.:[\]-]{1,253}$/.test(s) ? s : undefined));
 

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { TableClient } from '@azure/data-tables';
 import { freePort } from '../../local-host/azurite';
+import { storageConnectionString } from '../../local-host/testing/spawnHost';
 import { ADMIN_KEY, eventually, INGEST_KEY, type Json, type OpsEnvironment, startOpsEnvironment } from './opsEnvironment';
 
 /*
@@ -145,6 +147,22 @@ describe('dispatcher-ops against the embedded host', () => {
     expect(await runCli(['tenant', 'routing', id, '--grant', 'serviceId'], keys)).toMatchObject({ code: 64, stderr: expect.stringContaining('--grant takes attribute=value,value') });
     expect((await env.call('GET', `tenants/${id}`, { key: ADMIN_KEY })).body?.routing).toEqual({ serviceId: ['svc-1', 'svc-2'], name: ['orders'] });
     expect(JSON.parse((await runCli(['tenant', 'routing', id, '--json'], keys)).stdout)).toMatchObject({ id, routing: {} });
+  });
+
+  it('secrets reseal re-encrypts what is not under the current SECRETS_KEY, then finds nothing left', async () => {
+    const ok = await env.receiver(200);
+    const legacy = await env.createWebhook({ url: ok.url('/legacy'), subscriptions: ['ping'], attributes: { name: 'legacy' } });
+    // As a row written before encryption holds it: the secret in plain text, no key id.
+    const raw = TableClient.fromConnectionString(storageConnectionString(), env.settings.WEBHOOKS_TABLE, { allowInsecureConnection: true });
+    const rowKey = `webhook|${legacy.id as string}`;
+    await raw.updateEntity({ partitionKey: 'webhooks', rowKey, secret: legacy.secret as string, secretKeyId: '' }, 'Merge');
+
+    const run = await runCli(['secrets', 'reseal', '--json'], keys);
+    expect({ code: run.code, report: JSON.parse(run.stdout) as unknown }).toEqual({ code: 0, report: { resealed: 1, calls: 1 } });
+    expect((await raw.getEntity<{ secret: string }>('webhooks', rowKey)).secret).toMatch(/^enc:v1:/);
+    expect(JSON.parse((await runCli(['secrets', 'reseal', '--json'], keys)).stdout)).toEqual({ resealed: 0, calls: 1 });
+    expect((await runCli(['secrets', 'reseal'], keys)).stdout).toBe('Re-encrypted under the current SECRETS_KEY: 0 webhooks\n');
+    expect((await runCli(['secrets'], keys)).code).toBe(64);
   });
 
   it('a wrong key: one line naming the key, exit 3', async () => {

@@ -9,8 +9,8 @@ import { startServer, type TestServer } from '../../src/adapters/http/__tests__/
  */
 
 export const APP_DIR = path.resolve(__dirname, '..', '..');
-export const INGEST_KEY = 'ops-ingest-key-0123456789';
-export const ADMIN_KEY = 'ops-admin-key-0123456789';
+export const INGEST_KEY = 'ops-ingest-key-0123456789-abcdefghijklmnop';
+export const ADMIN_KEY = 'ops-admin-key-0123456789-abcdefghijklmnop';
 
 export type Json = Record<string, unknown>;
 export type Answer = { status: number; body: Json | undefined; text: string; contentType: string | null };

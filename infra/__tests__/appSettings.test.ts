@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS, SETTINGS, decodeConfig } from '../../src/config';
+import { TEST_SECRETS_KEY } from '../../src/domain/__tests__/fixtures';
 import { isSecure, memberAt, objectMembers, params, resources, stringLiteral } from './bicepText';
 
 /*
@@ -73,20 +74,28 @@ describe('infra/main.bicep app settings', () => {
       const value = stringLiteral(param?.defaultRaw ?? '');
       expect({ setting: member.key, param: param?.type, default: value }).toEqual({ setting: member.key, param: 'string', default: isCodecSetting(member.key) ? DEFAULTS[member.key] : 'a codec setting' });
     }
-    // Every codec setting with a default is tunable this way, except the one production pins.
-    const tunable = codecSettings.filter((name) => DEFAULTS[name] !== undefined && name !== 'ALLOW_PRIVATE_DESTINATIONS');
+    // Every codec setting with a default is tunable this way, except those production pins and the old secrets keys (Key Vault).
+    const tunable = codecSettings.filter((name) => DEFAULTS[name] !== undefined && !['ALLOW_PRIVATE_DESTINATIONS', 'DEVELOPMENT_MODE', 'SECRETS_KEYS_PREVIOUS'].includes(name));
     expect(fromParams.map((m) => m.key).sort()).toEqual([...tunable].sort());
   });
 
-  it('pins ALLOW_PRIVATE_DESTINATIONS to false in production', () => {
+  it('pins ALLOW_PRIVATE_DESTINATIONS and DEVELOPMENT_MODE to false in production', () => {
     expect(stringLiteral(setting('ALLOW_PRIVATE_DESTINATIONS').raw)).toBe('false');
+    expect(stringLiteral(setting('DEVELOPMENT_MODE').raw)).toBe('false');
   });
 
-  it('reads both API keys from Key Vault secrets filled from @secure() parameters', () => {
+  it('reads the older secrets keys from a Key Vault secret only when some are given', () => {
+    expect(setting('SECRETS_KEYS_PREVIOUS').raw).toBe("empty(secretsKeysPrevious) ? '' : '@Microsoft.KeyVault(SecretUri=${secretsKeysPreviousSecret.properties.secretUri})'");
+    const param = params(bicep).find((p) => p.name === 'secretsKeysPrevious');
+    expect(param !== undefined && isSecure(param)).toBe(true);
+  });
+
+  it('reads both API keys and the secrets key from Key Vault secrets filled from @secure() parameters', () => {
     const all = resources(bicep);
     for (const [name, symbol] of [
       ['INGEST_API_KEY', 'ingestKeySecret'],
       ['ADMIN_API_KEY', 'adminKeySecret'],
+      ['SECRETS_KEY', 'secretsKeySecret'],
     ] as const) {
       expect(setting(name).raw).toBe(`'@Microsoft.KeyVault(SecretUri=\${${symbol}.properties.secretUri})'`);
       const secret = all.find((r) => r.symbol === symbol);
@@ -124,10 +133,10 @@ describe('infra/main.bicep app settings', () => {
 });
 
 describe('a Key Vault reference the platform could not resolve', () => {
-  const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'ingest-key-0123456789', ADMIN_API_KEY: 'admin-key-0123456789ab' };
+  const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'ingest-key-0123456789-abcdefghijklmnop', ADMIN_API_KEY: 'admin-key-0123456789ab-abcdefghijklmnop', SECRETS_KEY: TEST_SECRETS_KEY };
   const unresolved = '@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/ingest-api-key)';
 
-  it.each(['INGEST_API_KEY', 'ADMIN_API_KEY', 'AzureWebJobsStorage'])('is refused as %s, naming the setting', (name) => {
+  it.each(['INGEST_API_KEY', 'ADMIN_API_KEY', 'AzureWebJobsStorage', 'SECRETS_KEY', 'SECRETS_KEYS_PREVIOUS'])('is refused as %s, naming the setting', (name) => {
     const decoded = decodeConfig({ ...base, [name]: unresolved });
     expect(E.isLeft(decoded) && decoded.left.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: is a Key Vault reference the platform could not resolve`))]);
   });

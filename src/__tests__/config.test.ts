@@ -1,11 +1,12 @@
 import * as E from 'fp-ts/Either';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, decodeConfig, DEFAULTS, SETTINGS } from '../config';
+import { ConfigError, decodeConfig, DEFAULTS, EXAMPLE_KEYS, SETTINGS } from '../config';
+import { TEST_SECRETS_KEY } from '../domain/__tests__/fixtures';
 
-const INGEST = 'ingest-key-0123456789';
-const ADMIN = 'admin-key-0123456789ab';
-const minimal = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: INGEST, ADMIN_API_KEY: ADMIN };
+const INGEST = 'ingest-key-0123456789-abcdefghijklmnop';
+const ADMIN = 'admin-key-0123456789ab-abcdefghijklmnop';
+const minimal = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: INGEST, ADMIN_API_KEY: ADMIN, SECRETS_KEY: TEST_SECRETS_KEY };
 
 const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
   const decoded = decodeConfig(env);
@@ -19,7 +20,11 @@ describe('settings', () => {
     expect(decodeConfig(minimal)).toEqual(
       E.right(
         expect.objectContaining({
-          ...minimal,
+          INGEST_API_KEY: INGEST,
+          ADMIN_API_KEY: ADMIN,
+          SECRETS_KEY: { id: 'test', key: Buffer.alloc(32, 1) },
+          SECRETS_KEYS_PREVIOUS: [],
+          DEVELOPMENT_MODE: false,
           MAX_EVENT_BODY_BYTES: 32768,
           WEBHOOKS_TABLE: 'webhooks',
           EVENTS_TABLE: 'events',
@@ -40,10 +45,10 @@ describe('settings', () => {
     );
   });
 
-  it('has a default for every setting but storage and the two keys', () => {
+  it('has a default for every setting but storage and the three keys', () => {
     const decoded = decodeConfig(minimal);
     if (E.isLeft(decoded)) throw decoded.left;
-    expect(Object.keys(SETTINGS).filter((name) => !(name in DEFAULTS)).sort()).toEqual(['ADMIN_API_KEY', 'AzureWebJobsStorage', 'INGEST_API_KEY']);
+    expect(Object.keys(SETTINGS).filter((name) => !(name in DEFAULTS)).sort()).toEqual(['ADMIN_API_KEY', 'AzureWebJobsStorage', 'INGEST_API_KEY', 'SECRETS_KEY']);
     expect(Object.keys(decoded.right).sort()).toEqual(Object.keys(SETTINGS).sort());
   });
 
@@ -55,14 +60,21 @@ describe('settings', () => {
   it('names every missing setting', () => {
     expect(problems({})).toEqual([
       'AzureWebJobsStorage: is required (a non-empty string)',
-      'INGEST_API_KEY: is required (a secret of at least 16 characters, without spaces)',
-      'ADMIN_API_KEY: is required (a secret of at least 16 characters, without spaces)',
+      'INGEST_API_KEY: is required (a secret of at least 32 characters, without spaces)',
+      'ADMIN_API_KEY: is required (a secret of at least 32 characters, without spaces)',
+      'SECRETS_KEY: is required (<key id>:<base64 of 32 random bytes> (key id: 1-32 letters, digits, _ or -))',
     ]);
   });
 
   it.each([
-    ['INGEST_API_KEY', 'short', 'INGEST_API_KEY: must be a secret of at least 16 characters, without spaces'],
-    ['ADMIN_API_KEY', 'has spaces in it, long enough', 'ADMIN_API_KEY: must be a secret of at least 16 characters, without spaces'],
+    ['INGEST_API_KEY', 'short', 'INGEST_API_KEY: must be a secret of at least 32 characters, without spaces'],
+    // 31 characters: refused outright, DEVELOPMENT_MODE or not.
+    ['INGEST_API_KEY', 'a'.repeat(31), 'INGEST_API_KEY: must be a secret of at least 32 characters, without spaces'],
+    ['ADMIN_API_KEY', 'has spaces in it, long enough to pass the length rule', 'ADMIN_API_KEY: must be a secret of at least 32 characters, without spaces'],
+    ['SECRETS_KEY', `k1:${Buffer.alloc(16, 2).toString('base64')}`, 'SECRETS_KEY: must be <key id>:<base64 of 32 random bytes> (key id: 1-32 letters, digits, _ or -)'],
+    ['SECRETS_KEY', Buffer.alloc(32, 2).toString('base64'), 'SECRETS_KEY: must be <key id>:<base64 of 32 random bytes> (key id: 1-32 letters, digits, _ or -)'],
+    ['SECRETS_KEYS_PREVIOUS', `${TEST_SECRETS_KEY},old`, 'SECRETS_KEYS_PREVIOUS: must be a comma-separated list of <key id>:<base64 of 32 random bytes> (key id: 1-32 letters, digits, _ or -)'],
+    ['DEVELOPMENT_MODE', 'yes', 'DEVELOPMENT_MODE: must be "true" or "false"'],
     ['MAX_EVENT_BODY_BYTES', '12kb', 'MAX_EVENT_BODY_BYTES: must be an integer from 2 to 49152'],
     ['MAX_EVENT_BODY_BYTES', '100000', 'MAX_EVENT_BODY_BYTES: must be an integer from 2 to 49152'],
     ['WEBHOOKS_TABLE', 'web-hooks', 'WEBHOOKS_TABLE: must be a table name (a letter, then 2-62 letters or digits)'],
@@ -78,6 +90,10 @@ describe('settings', () => {
     const decoded = decodeConfig({ ...minimal, INGEST_API_KEY: 'tiny-secret' });
     expect(E.isLeft(decoded) && decoded.left.message).toContain('INGEST_API_KEY');
     expect(E.isLeft(decoded) && decoded.left.message).not.toContain('tiny-secret');
+    const shortKey = `k1:${Buffer.alloc(31, 7).toString('base64')}`;
+    const badKey = decodeConfig({ ...minimal, SECRETS_KEY: shortKey, SECRETS_KEYS_PREVIOUS: `${shortKey},x` });
+    expect(E.isLeft(badKey) && badKey.left.problems.map((p) => p.split(':')[0])).toEqual(['SECRETS_KEY', 'SECRETS_KEYS_PREVIOUS']);
+    expect(E.isLeft(badKey) && badKey.left.message).not.toContain(shortKey.slice(3));
   });
 
   it('refuses the same key for ingest and admin', () => {
@@ -90,5 +106,55 @@ describe('settings', () => {
     expect(E.isRight(decoded)).toBe(true);
     if (E.isRight(decoded)) for (const name of Object.keys(decoded.right)) expect(Object.keys(example.Values)).toContain(name);
     expect(example.Values.FUNCTIONS_WORKER_RUNTIME).toBe('node');
+  });
+});
+
+describe('example keys (local.settings.json.example, docker-compose.yml)', () => {
+  const root = path.join(__dirname, '..', '..');
+  const example = (JSON.parse(readFileSync(path.join(root, 'local.settings.json.example'), 'utf8')) as { Values: Record<string, string> }).Values;
+  const compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+  const composeDefault = (name: string): string | undefined => new RegExp(`${name}: \\$\\{${name}:-([^}]+)\\}`).exec(compose)?.[1];
+  const withExampleKeys = { ...minimal, INGEST_API_KEY: example.INGEST_API_KEY, ADMIN_API_KEY: example.ADMIN_API_KEY, SECRETS_KEY: example.SECRETS_KEY };
+
+  it('lists in code every key the example files carry, so none of them slips through', () => {
+    for (const name of ['INGEST_API_KEY', 'ADMIN_API_KEY', 'SECRETS_KEY'] as const) {
+      expect(EXAMPLE_KEYS[name]).toContain(example[name]);
+      expect(EXAMPLE_KEYS[name]).toContain(composeDefault(name));
+    }
+    expect(example.DEVELOPMENT_MODE).toBe('true');
+    expect(compose).toMatch(/DEVELOPMENT_MODE: "true"/);
+  });
+
+  it('refuses every example key without DEVELOPMENT_MODE=true, naming each setting and echoing no value', () => {
+    const decoded = decodeConfig({ ...withExampleKeys, DEVELOPMENT_MODE: 'false' });
+    const found = E.isLeft(decoded) ? decoded.left.problems : [];
+    expect(found).toEqual([
+      'INGEST_API_KEY: is a published example key, refused because DEVELOPMENT_MODE is not "true"; set a key of your own',
+      'ADMIN_API_KEY: is a published example key, refused because DEVELOPMENT_MODE is not "true"; set a key of your own',
+      'SECRETS_KEY: is a published example key, refused because DEVELOPMENT_MODE is not "true"; set a key of your own',
+    ]);
+    const message = E.isLeft(decoded) ? decoded.left.message : '';
+    for (const value of Object.values(withExampleKeys)) if (value !== minimal.AzureWebJobsStorage) expect(message).not.toContain(value);
+  });
+
+  it('refuses the compose keys the same way', () => {
+    const composeKeys = { ...minimal, INGEST_API_KEY: composeDefault('INGEST_API_KEY'), ADMIN_API_KEY: composeDefault('ADMIN_API_KEY'), SECRETS_KEY: composeDefault('SECRETS_KEY') };
+    expect(problems(composeKeys)).toHaveLength(3);
+  });
+
+  it('accepts them with DEVELOPMENT_MODE=true (the local host and the compose stack)', () => {
+    expect(decodeConfig({ ...withExampleKeys, DEVELOPMENT_MODE: 'true' })).toEqual(E.right(expect.objectContaining({ DEVELOPMENT_MODE: true })));
+  });
+
+  it('refuses them in Azure (WEBSITE_INSTANCE_ID set) even with DEVELOPMENT_MODE=true', () => {
+    expect(problems({ ...withExampleKeys, DEVELOPMENT_MODE: 'true', WEBSITE_INSTANCE_ID: 'a1b2c3' })).toEqual([
+      'INGEST_API_KEY: is a published example key, refused because the app runs in Azure (WEBSITE_INSTANCE_ID is set); set a key of your own',
+      'ADMIN_API_KEY: is a published example key, refused because the app runs in Azure (WEBSITE_INSTANCE_ID is set); set a key of your own',
+      'SECRETS_KEY: is a published example key, refused because the app runs in Azure (WEBSITE_INSTANCE_ID is set); set a key of your own',
+    ]);
+  });
+
+  it('lets keys of your own run in Azure', () => {
+    expect(E.isRight(decodeConfig({ ...minimal, WEBSITE_INSTANCE_ID: 'a1b2c3' }))).toBe(true);
   });
 });

@@ -149,7 +149,8 @@ export const MIN_LEASE_SECONDS = 60;
 export const MAX_LEASE_SECONDS = 366 * 24 * 3600;
 export const LeaseSeconds = t.refinement(t.number, (n) => Number.isInteger(n) && n >= MIN_LEASE_SECONDS && n <= MAX_LEASE_SECONDS, `a lease in whole seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`);
 
-export const Webhook = t.intersection(
+/** A webhook as the fan-out reads it from the registry's index rows, which carry no secrets. */
+export const WebhookWithoutSecrets = t.intersection(
   [
     t.type({
       id: WebhookId,
@@ -158,15 +159,12 @@ export const Webhook = t.intersection(
       attributes: Attributes,
       headers: Headers,
       disabled: t.boolean,
-      secret: WebhookSecret,
       createdAt: IsoTimestamp,
       updatedAt: IsoTimestamp,
     }),
     // Added with tenants (docs/tenants.md); absent on webhooks stored before, with the old meaning.
     t.partial({
       tenantId: OwnerTenantId,
-      /** Secrets of a rotation's overlap window. */
-      previousSecrets: t.array(PreviousSecret),
       /** The lease: after this the webhook receives nothing until renewed. */
       expiresAt: IsoTimestamp,
       fields: ProjectedFields,
@@ -176,19 +174,34 @@ export const Webhook = t.intersection(
       websubTopic: t.string,
     }),
   ],
+  'WebhookWithoutSecrets',
+);
+export type WebhookWithoutSecrets = t.TypeOf<typeof WebhookWithoutSecrets>;
+
+export const Webhook = t.intersection(
+  [
+    WebhookWithoutSecrets,
+    t.type({ secret: WebhookSecret }),
+    /** Secrets of a rotation's overlap window. */
+    t.partial({ previousSecrets: t.array(PreviousSecret) }),
+  ],
   'Webhook',
 );
 export type Webhook = t.TypeOf<typeof Webhook>;
 
-/** What the registry API shows: everything but the secrets, which only the create (and rotate) answer holds. */
-export type WebhookView = Omit<Webhook, 'secret' | 'previousSecrets'>;
-export const toView = ({ secret: _secret, previousSecrets: _previous, ...view }: Webhook): WebhookView => view;
+/**
+ * What the registry API shows: everything but the secrets, which only the create (and rotate) answer
+ * holds, and the names of the webhook's headers without their values (often a receiver's credential:
+ * write-only, docs/api.md).
+ */
+export type WebhookView = Omit<Webhook, 'secret' | 'previousSecrets' | 'headers'> & { readonly headerNames: string[] };
+export const toView = ({ secret: _secret, previousSecrets: _previous, headers, ...view }: Webhook): WebhookView => ({ ...view, headerNames: Object.keys(headers) });
 
 /** Whether the webhook may receive anything, whatever the time: enabled, and verified when verification was asked. */
-export const canReceive = (webhook: Webhook): boolean => !webhook.disabled && webhook.verified !== false;
+export const canReceive = (webhook: WebhookWithoutSecrets): boolean => !webhook.disabled && webhook.verified !== false;
 
 /** Whether the webhook receives deliveries now: it can receive, and its lease (if any) is not over. */
-export const isActive = (webhook: Webhook, now: Date): boolean =>
+export const isActive = (webhook: WebhookWithoutSecrets, now: Date): boolean =>
   canReceive(webhook) && (webhook.expiresAt === undefined || Date.parse(webhook.expiresAt) > now.getTime());
 
 /** The secrets deliveries are signed with now: the current one first, then those still in their overlap. */

@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import { webhookCollectionHandler, webhookItemHandler } from './handlers/webhookHandlers';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
+import { noStore } from './lib/responses';
 
 const deps = getDeliveryDependencies();
 const handlerDeps = {
@@ -10,5 +11,5 @@ const handlerDeps = {
   verifyEndpointsDefault: deps.config.VERIFY_ENDPOINTS_DEFAULT,
 };
 
-app.http('webhooks', { route: 'webhooks', methods: ['GET', 'POST'], authLevel: 'anonymous', handler: webhookCollectionHandler(handlerDeps) });
-app.http('webhook', { route: 'webhooks/{id}', methods: ['GET', 'PUT', 'PATCH', 'DELETE'], authLevel: 'anonymous', handler: webhookItemHandler(handlerDeps) });
+app.http('webhooks', { route: 'webhooks', methods: ['GET', 'POST'], authLevel: 'anonymous', handler: noStore(webhookCollectionHandler(handlerDeps)) });
+app.http('webhook', { route: 'webhooks/{id}', methods: ['GET', 'PUT', 'PATCH', 'DELETE'], authLevel: 'anonymous', handler: noStore(webhookItemHandler(handlerDeps)) });

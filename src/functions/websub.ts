@@ -6,6 +6,7 @@ import { storageError } from '../adapters/tables/storageErrors';
 import { websubQueueName } from '../domain/websub';
 import { websubHandler, websubVerificationHandler } from './handlers/websubHandlers';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
+import { noStore } from './lib/responses';
 
 /* WebSub subscribe/unsubscribe (docs/tenants.md), and the queue-triggered intent verification. */
 
@@ -16,7 +17,8 @@ app.http('websub', {
   route: 'websub',
   methods: ['POST'],
   authLevel: 'anonymous',
-  handler: websubHandler({
+  // hub.secret travels in the request; the answer carries none, but a rule with exceptions gets forgotten.
+  handler: noStore(websubHandler({
     ...deps,
     adminApiKey: deps.config.ADMIN_API_KEY,
     allowPrivateDestinations: deps.config.ALLOW_PRIVATE_DESTINATIONS,
@@ -26,7 +28,7 @@ app.http('websub', {
           await (await queue.ready()).sendMessage(encodeMessage(job));
         }, storageError('queue a WebSub verification')),
       ),
-  }),
+  })),
 });
 
 app.storageQueue('websubVerify', { queueName: '%DELIVERIES_QUEUE%-websub', connection: 'AzureWebJobsStorage', handler: websubVerificationHandler(deps) });

@@ -9,6 +9,7 @@ import { MAX_ROUTING_GRANTS_CHARS, MAX_ROUTING_VALUES_PER_ATTRIBUTE, ROUTING_ATT
 import { MAX_TENANT_NAME_LENGTH, TenantInput, TenantName } from '../domain/tenant';
 import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
 import { HubSecret, LeaseSecondsText, MAX_HUB_SECRET_BYTES, MIN_HUB_SECRET_BYTES, TopicText } from '../domain/websub';
+import { HEADER_NAMES } from './wire';
 import { MAX_LEASE_SECONDS, MIN_LEASE_SECONDS } from '../domain/webhook';
 import {
   AttributeName,
@@ -81,6 +82,8 @@ const base: Annotations = {
   [`an object of ${HeaderValue.name}`]: { type: 'object', propertyNames: headerName, additionalProperties: headerValue },
   [`an object of at most ${MAX_HEADERS} headers`]: (inner) => ({ ...inner, maxProperties: MAX_HEADERS }),
   [Headers.name]: (inner) => ({ ...inner, description: 'Header names must differ by more than case' }),
+  // Answers name a webhook's headers without their values (write-only: often a receiver's credential).
+  [HEADER_NAMES]: { type: 'array', items: headerName, description: 'The names of the custom headers sent with each delivery; their values are write-only and never shown' },
   [`an object of (${AttributeValue.name} | null)`]: { type: 'object', propertyNames: attributeName, additionalProperties: orNull(attributeValue) },
   [`an object of (${HeaderValue.name} | null)`]: { type: 'object', propertyNames: headerName, additionalProperties: orNull(headerValue) },
   [WebhookId.name]: { type: 'string', pattern: WEBHOOK_ID_PATTERN, description: 'A ULID' },

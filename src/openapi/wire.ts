@@ -7,13 +7,14 @@ import { EventId } from '../domain/events';
 import { AttemptResult } from '../domain/outcome';
 import { RoutingGrants } from '../domain/routingGrants';
 import { type TenantView as TenantViewType, TenantId } from '../domain/tenant';
-import { IsoTimestamp, Webhook, WebhookSecret } from '../domain/webhook';
+import { HeaderName, IsoTimestamp, Webhook, WebhookSecret } from '../domain/webhook';
 import type { WebhookView as WebhookViewType } from '../domain/webhook';
 import type { ErrorBody as ErrorBodyType } from '../functions/lib/responses';
 import type { AttemptDecision, AttemptLogEntry } from '../ports/attemptLog';
 import type { DispatchState as DispatchStateType } from '../ports/dispatch';
 import type { DeliveryView as DeliveryViewType, EventStatusView as EventStatusViewType } from '../usecases/getEventStatus';
 import type { PoisonView as PoisonViewType, RedriveReport as RedriveReportType } from '../usecases/redrivePoison';
+import type { ResealReport as ResealReportType } from '../usecases/resealSecrets';
 
 /*
  * Codecs of what the HTTP API answers. Requests are decoded by the domain's codecs; answers are
@@ -42,6 +43,9 @@ const incomingEventOf = (name: EventName): t.Mixed => {
 };
 export const IncomingEvent = t.union(EVENT_NAMES.map(incomingEventOf) as [t.Mixed, t.Mixed, ...t.Mixed[]], 'IncomingEvent');
 
+/** The codec name of `headerNames` in answers, documented in annotations.ts. */
+export const HEADER_NAMES = 'the names of the headers';
+
 /** The fields toView leaves out of every answer but the create (and rotate) one. */
 export const SECRET_FIELDS = ['secret', 'previousSecrets'] as const;
 
@@ -54,8 +58,9 @@ const withoutFields = (codec: t.Mixed, fields: readonly string[], name?: string)
   throw new Error(`withoutFields: ${codec.name} is not built from t.type, t.partial and t.intersection`);
 };
 
-export type WebhookView = Omit<Webhook, (typeof SECRET_FIELDS)[number]>;
-export const WebhookView = withoutFields(Webhook, SECRET_FIELDS, 'WebhookView') as t.Type<WebhookView, unknown, unknown>;
+export type WebhookView = WebhookViewType;
+/** Header values are write-only: answers name the headers (`headerNames`), never their values. */
+export const WebhookView = t.intersection([withoutFields(Webhook, [...SECRET_FIELDS, 'headers']), t.type({ headerNames: t.array(HeaderName, HEADER_NAMES) })], 'WebhookView') as t.Type<WebhookView, unknown, unknown>;
 export const WebhookPage = t.intersection([t.type({ items: t.array(WebhookView) }), t.partial({ continuationToken: t.string })], 'WebhookPage');
 
 export const DispatchState = t.intersection(
@@ -117,6 +122,7 @@ export const PoisonList = t.type({ items: t.array(PoisonView) }, 'PoisonList');
 
 export const RedriveRequest = t.union([t.exact(t.type({ all: t.literal(true) })), t.exact(t.type({ messageId: t.string }))], 'RedriveRequest');
 export const RedriveReport = t.type({ redriven: t.number, leftUnreadable: t.number, found: t.boolean, truncated: t.boolean }, 'RedriveReport');
+export const ResealReport = t.type({ resealed: t.number, more: t.boolean }, 'ResealReport');
 
 const Check = t.keyof({ ok: null, down: null });
 export const HealthReport = t.intersection(
@@ -124,7 +130,7 @@ export const HealthReport = t.intersection(
   'HealthReport',
 );
 
-export const CreatedWebhook = t.intersection([Webhook, t.partial({ verification: t.type({ detail: t.string }) })], 'CreatedWebhook');
+export const CreatedWebhook = t.intersection([WebhookView, t.type({ secret: WebhookSecret }), t.partial({ verification: t.type({ detail: t.string }) })], 'CreatedWebhook');
 export const RotatedWebhook = t.intersection([WebhookView, t.type({ secret: WebhookSecret }), t.partial({ previousSecretExpiresAt: IsoTimestamp })], 'RotatedWebhook');
 export const VerificationOutcome = t.type({ verified: t.boolean, detail: t.string, webhook: WebhookView }, 'VerificationOutcome');
 
@@ -144,6 +150,7 @@ const ties: [
   Assignable<AttemptLogEntry, t.TypeOf<typeof AttemptLogEntryView>>,
   Assignable<PoisonViewType, t.TypeOf<typeof PoisonView>>,
   Assignable<RedriveReportType, t.TypeOf<typeof RedriveReport>>,
-] = [true, true, true, true, true, true, true, true, true];
+  Assignable<ResealReportType, t.TypeOf<typeof ResealReport>>,
+] = [true, true, true, true, true, true, true, true, true, true];
 export const TIED_TYPES = ties.length;
 

@@ -2,7 +2,7 @@ import type * as E from 'fp-ts/Either';
 import type * as TE from 'fp-ts/TaskEither';
 import type { PublicEventName } from '../domain/catalogue';
 import type { AppError } from '../domain/errors';
-import type { Webhook, WebhookId } from '../domain/webhook';
+import type { Webhook, WebhookId, WebhookWithoutSecrets } from '../domain/webhook';
 
 export type WebhookPage = {
   readonly items: readonly Webhook[];
@@ -11,6 +11,9 @@ export type WebhookPage = {
   /** Present when more items follow; opaque to callers. */
   readonly continuationToken?: string;
 };
+
+/** A page of the fan-out: webhooks as the index holds them, without their secrets (docs/secrets.md). */
+export type SubscribedPage = Omit<WebhookPage, 'items'> & { readonly items: readonly WebhookWithoutSecrets[] };
 
 export type WebhookStore = {
   /** Stores a new webhook (ids are fresh ULIDs; a clash is a Conflict). */
@@ -41,5 +44,5 @@ export type WebhookStore = {
     routingValue?: string;
     continuationToken?: string;
     pageSize: number;
-  }): TE.TaskEither<AppError, WebhookPage>;
+  }): TE.TaskEither<AppError, SubscribedPage>;
 };

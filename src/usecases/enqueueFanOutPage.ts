@@ -6,13 +6,13 @@ import { type DeliveryItem, deliveryIdFor, type DeliveryMessage, packMessages } 
 import { type AppError, permanent } from '../domain/errors';
 import { deliveriesFor } from '../domain/mapping';
 import { holds, type RoutingGrants } from '../domain/routingGrants';
-import { isActive, type Webhook } from '../domain/webhook';
+import { isActive, type WebhookWithoutSecrets } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
 import type { FanOutCursor } from '../ports/dispatch';
 import type { TenantGrants } from '../ports/tenantGrants';
 import type { EventStore, StoredEvent } from '../ports/eventStore';
-import type { WebhookPage, WebhookStore } from '../ports/webhookStore';
+import type { SubscribedPage, WebhookStore } from '../ports/webhookStore';
 
 export type FanOutPageDeps = {
   readonly events: Pick<EventStore, 'get'>;
@@ -42,7 +42,7 @@ export type FanOutPageResult = {
  * and last): the worker reads them in one key range instead of by id (an `or` over row keys is a
  * partition scan, whose cost grows with the registry). The page is in key order and so are messages.
  */
-const withLookupRanges = (messages: readonly DeliveryMessage[], page: WebhookPage): DeliveryMessage[] => {
+const withLookupRanges = (messages: readonly DeliveryMessage[], page: SubscribedPage): DeliveryMessage[] => {
   if (page.keys === undefined) return [...messages];
   const keyOf = new Map(page.items.map((w, i) => [w.id as string, page.keys?.[i]]));
   return messages.map((message) => {
@@ -66,7 +66,7 @@ const routingOf = (plan: DeliveryPlan): { routingValue?: string } => {
  * (a targeted event's, or the webhook's own for `ping:all` and the AUTO fan-outs). Admin webhooks,
  * and every webhook for an event without a routing attribute, pass.
  */
-const grantedOnly = (grantsOf: TenantGrants, plan: DeliveryPlan, webhooks: readonly Webhook[]): TE.TaskEither<AppError, Webhook[]> => {
+const grantedOnly = <W extends WebhookWithoutSecrets>(grantsOf: TenantGrants, plan: DeliveryPlan, webhooks: readonly W[]): TE.TaskEither<AppError, W[]> => {
   const attribute = routingAttributeOf(plan.publicEventName);
   const tenantIds = [...new Set(webhooks.flatMap((w) => (w.tenantId === undefined ? [] : [w.tenantId as string])))];
   if (attribute === undefined || tenantIds.length === 0) return TE.right([...webhooks]);

@@ -131,14 +131,14 @@ describe('settings', () => {
     const external = decodeExternalDispatcherSettings({ DISPATCHER_URL: 'http://app:80/api', INGEST_API_KEY: 'short' });
     const message = E.isLeft(external) ? external.left.message : '';
     expect(message).toMatch(/DISPATCHER_URL: must be an http\(s\) URL without a trailing path/);
-    expect(message).toMatch(/INGEST_API_KEY: must be a key of at least 16 characters/);
+    expect(message).toMatch(/INGEST_API_KEY: must be a key of at least 32 characters/);
     expect(message).toMatch(/ADMIN_API_KEY/);
     expect(message).not.toContain('short');
   });
 
   test('accept an external dispatcher', () => {
-    expect(decodeExternalDispatcherSettings({ DISPATCHER_URL: 'http://app:80/', INGEST_API_KEY: 'i'.repeat(16), ADMIN_API_KEY: 'a'.repeat(16) })).toEqual(
-      E.right({ DISPATCHER_URL: 'http://app', INGEST_API_KEY: 'i'.repeat(16), ADMIN_API_KEY: 'a'.repeat(16) }),
+    expect(decodeExternalDispatcherSettings({ DISPATCHER_URL: 'http://app:80/', INGEST_API_KEY: 'i'.repeat(32), ADMIN_API_KEY: 'a'.repeat(32) })).toEqual(
+      E.right({ DISPATCHER_URL: 'http://app', INGEST_API_KEY: 'i'.repeat(32), ADMIN_API_KEY: 'a'.repeat(32) }),
     );
   });
 });

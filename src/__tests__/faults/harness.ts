@@ -13,8 +13,8 @@ import { type SpawnedHost, spawnHost } from '../../../local-host/testing/spawnHo
  */
 
 export const APP_DIR = path.resolve(__dirname, '..', '..', '..');
-export const INGEST_KEY = 'faults-ingest-key-0123456789';
-export const ADMIN_KEY = 'faults-admin-key-0123456789';
+export const INGEST_KEY = 'faults-ingest-key-0123456789-abcdefghijklmnop';
+export const ADMIN_KEY = 'faults-admin-key-0123456789-abcdefghijklmnop';
 
 /** Polls `check` until it holds; on timeout the error says what was awaited and, with `state`, where things stood. */
 export const waitUntil = async (what: string, check: () => Promise<boolean> | boolean, options: { timeoutMs: number; intervalMs?: number; state?: () => unknown }): Promise<void> => {

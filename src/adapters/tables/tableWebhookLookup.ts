@@ -1,12 +1,15 @@
 import { odata } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import type { LookupRange } from '../../domain/delivery';
+import type { AppError } from '../../domain/errors';
+import type { Keyring } from '../../domain/secretBox';
 import type { Webhook } from '../../domain/webhook';
 import type { WebhookLookup } from '../../ports/webhookLookup';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
-import { fromRow, INDEX_START, MAIN_PREFIX, PARTITION_KEY } from './tableWebhookStore';
+import { fromIndexRow, fromMainRow, INDEX_START, MAIN_PREFIX, PARTITION_KEY, type StoredWebhook, withoutVersion } from './tableWebhookStore';
 
 /** Table queries allow 15 comparisons in a filter: the partition key plus 14 row keys. */
 const IDS_PER_QUERY = 14;
@@ -27,49 +30,117 @@ const usableRange = (range: LookupRange | undefined): LookupRange | undefined =>
   return eventOf(range.from) !== undefined && eventOf(range.from) === eventOf(range.to) ? range : undefined;
 };
 
+/** Secrets of the webhooks this process delivered to lately, by id, with the version they belong to. */
+type CachedSecrets = { readonly version: string; readonly secrets: Pick<Webhook, 'secret' | 'previousSecrets'> };
+
+/** A bounded map: past `max` entries the oldest goes, so a registry of any size costs bounded memory. */
+const boundedCache = (max: number) => {
+  const entries = new Map<string, CachedSecrets>();
+  return {
+    get: (id: string, version: string): CachedSecrets['secrets'] | undefined => {
+      const hit = entries.get(id);
+      return hit !== undefined && version !== '' && hit.version === version ? hit.secrets : undefined;
+    },
+    set: (webhook: StoredWebhook): void => {
+      // Rows written before encryption have no version: nothing could ever match it.
+      if (webhook.secretVersion === '') return;
+      entries.delete(webhook.id);
+      entries.set(webhook.id, { version: webhook.secretVersion, secrets: { secret: webhook.secret, ...(webhook.previousSecrets === undefined ? {} : { previousSecrets: webhook.previousSecrets }) } });
+      if (entries.size > max) entries.delete(entries.keys().next().value as string);
+    },
+  };
+};
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+const inParallel = async <A>(items: readonly A[], limit: number, work: (item: A) => Promise<void>): Promise<void> => {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++] as A);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+};
+
+export type TableWebhookLookupOptions = {
+  /** SECRETS_KEY and SECRETS_KEYS_PREVIOUS, to open the secrets of main rows. */
+  readonly keyring: Keyring;
+  /** Webhooks whose secrets stay in memory (default 10 000). */
+  readonly maxCachedSecrets?: number;
+  /** Main-row point reads in flight at once for one message (default 16). */
+  readonly maxParallelReads?: number;
+};
+
+const DEFAULT_MAX_CACHED_SECRETS = 10_000;
+const DEFAULT_MAX_PARALLEL_READS = 16;
+
 /**
  * Reads the webhooks of a message. With a range from the fan-out, one query reads the index rows
- * between the first and last of them (index rows are full copies, written in the same transaction
- * as the main row, so they are as current); the ids not found there (changed, disabled or deleted
- * since) are read from their main rows. Without one: a point read per id when there is one id, else
- * one query per 14 ids (`or` over row keys, which the service answers by scanning the partition:
- * fine for retries, not for every message of a large registry). Deleted or unreadable rows are
- * left out.
+ * between the first and last of them (written in the same transaction as the main row, so as
+ * current); index rows carry no secrets (docs/secrets.md), only the version of those in the main
+ * row, so the secrets come from this process's cache when the version matches and from a point
+ * read of the main row otherwise (a changed version means a rotation, so it is never missed).
+ * Ids not found in the range (changed, disabled or deleted since) and messages without a range read
+ * main rows: a point read per id when there is one id, else one query per 14 ids (`or` over row
+ * keys, which the service answers by scanning the partition: fine for retries, not for every
+ * message of a large registry). Deleted or corrupt rows are left out; a secret that does not open
+ * (a key missing from the settings) fails the read, so the message is retried and then poisoned,
+ * never silently skipped.
  */
-export const tableWebhookLookup = (table: EnsuredTable): WebhookLookup => (ids, range) =>
-  TE.tryCatch(async () => {
-    const client = await table.ready();
-    const found = new Map<string, Webhook>();
-    const wanted = new Set(ids);
-    const fromRange = ids.length > 1 ? usableRange(range) : undefined;
-    if (fromRange !== undefined) {
-      const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${fromRange.from} and RowKey le ${fromRange.to}`;
-      for (const row of await queryUpTo<Record<string, unknown>>(client, { filter, max: MAX_RANGE_ROWS })) {
-        const webhook = fromRow(row);
-        if (E.isRight(webhook) && wanted.has(webhook.right.id)) found.set(webhook.right.id, webhook.right);
-      }
-    }
-    const rest = ids.filter((id) => !found.has(id));
-    const batches = Array.from({ length: Math.ceil(rest.length / IDS_PER_QUERY) }, (_, i) => rest.slice(i * IDS_PER_QUERY, (i + 1) * IDS_PER_QUERY));
-    await Promise.all(
-      batches.map(async (batch) => {
-        const [only] = batch;
-        if (batch.length === 1 && only !== undefined) {
-          // One id (most messages at fan-out 1): a point read, billed as a read rather than a query.
-          const row = await client.getEntity<Record<string, unknown>>(PARTITION_KEY, MAIN_PREFIX + only).catch((e: unknown) => {
+export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLookupOptions): WebhookLookup => {
+  const cache = boundedCache(options.maxCachedSecrets ?? DEFAULT_MAX_CACHED_SECRETS);
+  const readMain = fromMainRow(options.keyring);
+  const parallelReads = options.maxParallelReads ?? DEFAULT_MAX_PARALLEL_READS;
+  return (ids, range) =>
+    pipe(
+      TE.tryCatch(async (): Promise<E.Either<AppError, ReadonlyMap<string, Webhook>>> => {
+        const client = await table.ready();
+        const found = new Map<string, Webhook>();
+        const wanted = new Set(ids);
+        // A secret that does not open is a settings problem (a key missing), not a missing webhook.
+        let unopened: AppError | undefined;
+        /** A main row read: kept (and its secrets cached) when it decodes; remembered when its secret does not open. */
+        const keep = (row: Record<string, unknown>): void => {
+          if (row.deleted === true) return;
+          const webhook = readMain(row);
+          if (E.isLeft(webhook)) {
+            if (webhook.left.secretUnopened) unopened = webhook.left.error;
+            return;
+          }
+          cache.set(webhook.right);
+          found.set(webhook.right.id, withoutVersion(webhook.right));
+        };
+        const pointRead = async (id: string): Promise<void> => {
+          const row = await client.getEntity<Record<string, unknown>>(PARTITION_KEY, MAIN_PREFIX + id).catch((e: unknown) => {
             if (statusOf(e) === 404) return undefined;
             throw e;
           });
-          const webhook = row === undefined || row.deleted === true ? undefined : fromRow(row);
-          if (webhook !== undefined && E.isRight(webhook)) found.set(webhook.right.id, webhook.right);
-          return;
+          if (row !== undefined) keep(row);
+        };
+        const fromRange = ids.length > 1 ? usableRange(range) : undefined;
+        const missed: string[] = [];
+        if (fromRange !== undefined) {
+          const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${fromRange.from} and RowKey le ${fromRange.to}`;
+          for (const row of await queryUpTo<Record<string, unknown>>(client, { filter, max: MAX_RANGE_ROWS })) {
+            const indexed = fromIndexRow(row);
+            if (E.isLeft(indexed) || !wanted.has(indexed.right.webhook.id) || found.has(indexed.right.webhook.id)) continue;
+            const secrets = cache.get(indexed.right.webhook.id, indexed.right.secretVersion);
+            if (secrets === undefined) missed.push(indexed.right.webhook.id);
+            else found.set(indexed.right.webhook.id, { ...indexed.right.webhook, ...secrets });
+          }
         }
-        for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: filterFor(batch) } })) {
-          if (row.deleted === true) continue;
-          const webhook = fromRow(row);
-          if (E.isRight(webhook)) found.set(webhook.right.id, webhook.right);
-        }
-      }),
+        // Cache misses: the main row by a point read each (cheap, and no partition scan), a few at a time.
+        await inParallel([...new Set(missed)], parallelReads, pointRead);
+        const rest = ids.filter((id) => !found.has(id) && !missed.includes(id));
+        const batches = Array.from({ length: Math.ceil(rest.length / IDS_PER_QUERY) }, (_, i) => rest.slice(i * IDS_PER_QUERY, (i + 1) * IDS_PER_QUERY));
+        await Promise.all(
+          batches.map(async (batch) => {
+            const [only] = batch;
+            // One id (most messages at fan-out 1): a point read, billed as a read rather than a query.
+            if (batch.length === 1 && only !== undefined) return pointRead(only);
+            for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: filterFor(batch) } })) keep(row);
+          }),
+        );
+        return unopened === undefined ? E.right(found) : E.left(unopened);
+      }, storageError('read webhooks')),
+      TE.chainEitherK((x) => x),
     );
-    return found as ReadonlyMap<string, Webhook>;
-  }, storageError('read webhooks'));
+};

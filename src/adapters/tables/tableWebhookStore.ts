@@ -3,13 +3,14 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { PUBLIC_EVENT_NAMES, routingAttributeOf } from '../../domain/catalogue';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { routingSlot } from '../../domain/mapping';
 import { type AppError, conflict, invalid, notFound, permanent } from '../../domain/errors';
-import { canReceive, coversEvent, type Webhook, type WebhookId, Webhook as WebhookCodec } from '../../domain/webhook';
-import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
+import { type Keyring, keyIdOf, open, seal } from '../../domain/secretBox';
+import { canReceive, coversEvent, type Webhook, type WebhookId, Webhook as WebhookCodec, WebhookWithoutSecrets } from '../../domain/webhook';
+import type { SubscribedPage, WebhookPage, WebhookStore } from '../../ports/webhookStore';
 import { onceUntilFailure } from '../onceUntilFailure';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
@@ -26,15 +27,17 @@ import { type EnsuredTable, queryUpTo } from './tables';
 export const PARTITION_KEY = 'webhooks';
 export const MAIN_PREFIX = 'webhook|';
 /** `}` follows `|` in ASCII: `[prefix, end)` is exactly the rows under the prefix. */
-const MAIN_END = 'webhook}';
+export const MAIN_END = 'webhook}';
 export const INDEX_START = 'sub|';
 const INDEX_END = 'sub}';
 /** `}` follows `|`: the rows under a prefix ending in `|` are exactly `[prefix, end)`. */
 const rangeEnd = (prefix: string): string => `${prefix.slice(0, -1)}}`;
 /** The row that says which public events and routing attributes the index rows were written for. */
 export const INDEX_META_KEY = 'meta|index';
-/** Changes when what the index rows hold changes, so the first fan-out rebuilds them. */
-const INDEX_LAYOUT = 3;
+/** Changes when what the index rows hold changes, so the first fan-out rebuilds them (4: no secrets in index rows). */
+const INDEX_LAYOUT = 4;
+/** Random bytes of a row's secretVersion: enough that two writes never share one. */
+const SECRET_VERSION_BYTES = 12;
 /** Longer routing values are hashed: a row key holds at most 1 KB, and a value 256 characters. */
 const MAX_PLAIN_ROUTING_KEY = 120;
 /** Optimistic writes lost to a concurrent writer are tried again this many times in all. */
@@ -89,21 +92,24 @@ type WebhookRow = TableEntity<{
   attributes: string;
   headers: string;
   disabled: boolean;
-  secret: string;
   createdAt: string;
   updatedAt: string;
   /** A main row being deleted (see `delete`): invisible to reads. */
   deleted: boolean;
   /** Columns added with tenants (docs/tenants.md): '' when unset; JSON text for lists. */
   tenantId: string;
-  previousSecrets: string;
   expiresAt: string;
   fields: string;
   verified: string;
   websubTopic: string;
+  /** New with every write of the webhook, main and index rows alike: the worker's secret cache key. */
+  secretVersion: string;
 }>;
 
-const toRow = (webhook: Webhook, rowKey: string, deleted = false): WebhookRow => ({
+/** Main rows only (docs/secrets.md): the sealed secrets and the key id they are sealed under. */
+type SecretColumns = { secret: string; previousSecrets: string; secretKeyId: string };
+
+const commonColumns = (webhook: Webhook, rowKey: string, secretVersion: string, deleted = false): WebhookRow => ({
   partitionKey: PARTITION_KEY,
   rowKey,
   webhookId: webhook.id,
@@ -112,17 +118,35 @@ const toRow = (webhook: Webhook, rowKey: string, deleted = false): WebhookRow =>
   attributes: JSON.stringify(webhook.attributes),
   headers: JSON.stringify(webhook.headers),
   disabled: webhook.disabled,
-  secret: webhook.secret,
   createdAt: webhook.createdAt,
   updatedAt: webhook.updatedAt,
   deleted,
   tenantId: webhook.tenantId ?? '',
-  previousSecrets: webhook.previousSecrets === undefined ? '' : JSON.stringify(webhook.previousSecrets),
   expiresAt: webhook.expiresAt ?? '',
   fields: webhook.fields === undefined ? '' : JSON.stringify(webhook.fields),
   verified: webhook.verified === undefined ? '' : String(webhook.verified),
   websubTopic: webhook.websubTopic ?? '',
+  secretVersion,
 });
+
+const secretContext = (webhook: Pick<Webhook, 'id'>, field: 'secret' | 'previousSecrets') => ({ webhookId: webhook.id, field });
+
+const sealSecrets = (ring: Keyring, webhook: Webhook): SecretColumns => ({
+  secret: seal(ring, webhook.secret, secretContext(webhook, 'secret')),
+  previousSecrets: webhook.previousSecrets === undefined ? '' : seal(ring, JSON.stringify(webhook.previousSecrets), secretContext(webhook, 'previousSecrets')),
+  secretKeyId: ring.current.id,
+});
+
+/** The rows of one write of a webhook: one version shared by the main row and its index rows. */
+type WrittenRows = { readonly main: (deleted?: boolean) => WebhookRow & SecretColumns; readonly index: (rowKey: string) => WebhookRow };
+const rowsOf = (ring: Keyring, webhook: Webhook): WrittenRows => {
+  const version = randomBytes(SECRET_VERSION_BYTES).toString('base64url');
+  const secrets = sealSecrets(ring, webhook);
+  return {
+    main: (deleted = false) => ({ ...commonColumns(webhook, MAIN_PREFIX + webhook.id, version, deleted), ...secrets }),
+    index: (rowKey) => commonColumns(webhook, rowKey, version),
+  };
+};
 
 const WebhookRowCodec = t.intersection([
   t.type({
@@ -132,13 +156,13 @@ const WebhookRowCodec = t.intersection([
     attributes: t.string,
     headers: t.string,
     disabled: t.boolean,
-    secret: t.string,
     createdAt: t.string,
     updatedAt: t.string,
   }),
-  // Rows written before tenants lack these columns.
-  t.partial({ tenantId: t.string, previousSecrets: t.string, expiresAt: t.string, fields: t.string, verified: t.string, websubTopic: t.string }),
+  // Rows written before tenants lack these columns; before encryption, secretVersion.
+  t.partial({ tenantId: t.string, expiresAt: t.string, fields: t.string, verified: t.string, websubTopic: t.string, secretVersion: t.string }),
 ]);
+const SecretColumnsCodec = t.intersection([t.type({ secret: t.string }), t.partial({ previousSecrets: t.string })]);
 
 /** An optional column: absent or '' means the field is not set. */
 const optional = <A>(text: string | undefined, parse: (s: string) => A): { present: true; value: A } | { present: false } =>
@@ -154,33 +178,77 @@ const parseJson = (text: string): unknown => {
   }
 };
 
-/** Rows are decoded like any input: a row this code did not write is reported, not trusted. */
-export const fromRow = (row: unknown): E.Either<AppError, Webhook> =>
+const corrupt = (errors: t.Errors): AppError => permanent(`A stored webhook row is corrupt: ${formatValidationErrors(errors).join('; ')}`);
+
+const columnsOf = (r: t.TypeOf<typeof WebhookRowCodec>): Record<string, unknown> => ({
+  id: r.webhookId,
+  url: r.url,
+  subscriptions: parseJson(r.subscriptions),
+  attributes: parseJson(r.attributes),
+  headers: parseJson(r.headers),
+  disabled: r.disabled,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+  ...field('tenantId', optional(r.tenantId, (x) => x)),
+  ...field('expiresAt', optional(r.expiresAt, (x) => x)),
+  ...field('fields', optional(r.fields, parseJson)),
+  ...field('verified', optional(r.verified, (x) => x === 'true')),
+  ...field('websubTopic', optional(r.websubTopic, (x) => x)),
+});
+
+/** An index row: the webhook without its secrets, and the version of the secrets its main row holds ('' before encryption). */
+export const fromIndexRow = (row: unknown): E.Either<AppError, { webhook: WebhookWithoutSecrets; secretVersion: string }> =>
   pipe(
     WebhookRowCodec.decode(row),
-    E.chain((r) =>
-      WebhookCodec.decode({
-        id: r.webhookId,
-        url: r.url,
-        subscriptions: parseJson(r.subscriptions),
-        attributes: parseJson(r.attributes),
-        headers: parseJson(r.headers),
-        disabled: r.disabled,
-        secret: r.secret,
-        createdAt: r.createdAt,
-        updatedAt: r.updatedAt,
-        ...field('tenantId', optional(r.tenantId, (x) => x)),
-        ...field('previousSecrets', optional(r.previousSecrets, parseJson)),
-        ...field('expiresAt', optional(r.expiresAt, (x) => x)),
-        ...field('fields', optional(r.fields, parseJson)),
-        ...field('verified', optional(r.verified, (x) => x === 'true')),
-        ...field('websubTopic', optional(r.websubTopic, (x) => x)),
-      }),
-    ),
-    E.mapLeft((errors) => permanent(`A stored webhook row is corrupt: ${formatValidationErrors(errors).join('; ')}`)),
+    E.chain((r) => pipe(WebhookWithoutSecrets.decode(columnsOf(r)), E.map((webhook) => ({ webhook, secretVersion: r.secretVersion ?? '' })))),
+    E.mapLeft(corrupt),
   );
 
-const indexRows = (webhook: Webhook, publicEvents: readonly string[]): WebhookRow[] => indexKeys(webhook, publicEvents).map((key) => toRow(webhook, key));
+/** Why a main row did not read: corrupt, or a secret that does not open (a missing or wrong key: loud, never skipped). */
+export type MainRowError = { readonly error: AppError; readonly secretUnopened: boolean };
+export type StoredWebhook = Webhook & { readonly secretVersion: string };
+
+const openColumn = (ring: Keyring, stored: string, context: { webhookId: string; field: 'secret' | 'previousSecrets' }): E.Either<MainRowError, string> =>
+  pipe(
+    open(ring, stored, context),
+    E.mapLeft((why) => ({ error: permanent(`The ${context.field} of stored webhook ${context.webhookId} ${why}`), secretUnopened: true })),
+  );
+const corruptRow = (errors: t.Errors): MainRowError => ({ error: corrupt(errors), secretUnopened: false });
+
+/**
+ * A main row, secrets opened. Rows are decoded like any input: a row this code did not write is
+ * reported, not trusted. A secret stored before encryption (plain `whsec_`) reads as it is; the
+ * next write seals it.
+ */
+export const fromMainRow =
+  (ring: Keyring) =>
+  (row: unknown): E.Either<MainRowError, StoredWebhook> =>
+    pipe(
+      E.Do,
+      E.bind('r', () => pipe(WebhookRowCodec.decode(row), E.mapLeft(corruptRow))),
+      E.bind('s', () => pipe(SecretColumnsCodec.decode(row), E.mapLeft(corruptRow))),
+      E.bind('secret', ({ r, s }) => openColumn(ring, s.secret, { webhookId: r.webhookId, field: 'secret' })),
+      E.bind('previous', ({ r, s }): E.Either<MainRowError, { previousSecrets?: unknown }> =>
+        s.previousSecrets === undefined || s.previousSecrets === ''
+          ? E.right({})
+          : pipe(
+              // Before encryption the column held the JSON itself; open() passes such text through.
+              openColumn(ring, s.previousSecrets, { webhookId: r.webhookId, field: 'previousSecrets' }),
+              E.map((text) => ({ previousSecrets: parseJson(text) })),
+            ),
+      ),
+      E.chain(({ r, secret, previous }) =>
+        pipe(
+          WebhookCodec.decode({ ...columnsOf(r), secret, ...previous }),
+          E.mapLeft(corruptRow),
+          E.map((webhook): StoredWebhook => ({ ...webhook, secretVersion: r.secretVersion ?? '' })),
+        ),
+      ),
+    );
+
+/** The webhook alone, without the version the adapters use among themselves. */
+export const withoutVersion = ({ secretVersion: _version, ...webhook }: StoredWebhook): Webhook => webhook;
+
 const deleteRow = (rowKey: string): TransactionAction => ['delete', { partitionKey: PARTITION_KEY, rowKey }];
 
 /** Continuation tokens: base64url JSON, checked on the way back in. */
@@ -200,11 +268,16 @@ type Loaded = { readonly webhook: Webhook; readonly etag: string };
 const isRetryableWriteConflict = (e: unknown): boolean => statusOf(e) === 412 || statusOf(e) === 409 || statusOf(e) === 404;
 
 export type TableWebhookStoreOptions = {
+  /** SECRETS_KEY and SECRETS_KEYS_PREVIOUS: seals secrets on every write, opens rows under any of them. */
+  readonly keyring: Keyring;
   /** The public events index rows are written for; the catalogue's unless a test says otherwise. */
   readonly publicEvents?: readonly string[];
 };
 
-export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStoreOptions = {}): WebhookStore => {
+export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStoreOptions): WebhookStore => {
+  const ring = options.keyring;
+  const fromRow = (row: unknown): E.Either<AppError, Webhook> => pipe(fromMainRow(ring)(row), E.bimap((e) => e.error, withoutVersion));
+  const indexRows = (webhook: Webhook, rows: WrittenRows): WebhookRow[] => indexKeys(webhook, publicEvents).map(rows.index);
   const publicEvents = [...(options.publicEvents ?? PUBLIC_EVENT_NAMES)].sort();
   const catalogueText = JSON.stringify({ layout: INDEX_LAYOUT, events: publicEvents.map((e) => [e, routingAttributeOf(e) ?? null]) });
 
@@ -253,11 +326,11 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
   const subscribedRange = (prefix: string, after: string | undefined): string =>
     odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${after ?? prefix} and RowKey lt ${rangeEnd(prefix)}`;
 
-  /** Every row in `[from, to)`; only the row keys when `keysOnly`. */
-  const rowsIn = async (client: TableClient, from: string, to: string, keysOnly = false): Promise<TableEntityResult<Record<string, unknown>>[]> => {
+  /** Every row in `[from, to)`; only the columns in `select` when given. */
+  const rowsIn = async (client: TableClient, from: string, to: string, select?: string[]): Promise<TableEntityResult<Record<string, unknown>>[]> => {
     const rows: TableEntityResult<Record<string, unknown>>[] = [];
     const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${from} and RowKey lt ${to}`;
-    for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: keysOnly ? { filter, select: ['RowKey'] } : { filter } })) rows.push(row);
+    for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: select === undefined ? { filter } : { filter, select } })) rows.push(row);
     return rows;
   };
 
@@ -269,10 +342,13 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
    */
   const reindexPass = async (client: TableClient): Promise<number> => {
     const existing = new Map<string, Set<string>>();
-    for (const row of await rowsIn(client, INDEX_START, INDEX_END, true)) {
+    // Index rows written before encryption carry a secret and no secretVersion: their webhook is rewritten.
+    const unsealedIndex = new Set<string>();
+    for (const row of await rowsIn(client, INDEX_START, INDEX_END, ['RowKey', 'secretVersion'])) {
       const key = row.rowKey ?? '';
       const id = idOfIndexKey(key);
       existing.set(id, (existing.get(id) ?? new Set()).add(key));
+      if (typeof row.secretVersion !== 'string' || row.secretVersion === '') unsealedIndex.add(id);
     }
     let fixed = 0;
     const live = new Set<string>();
@@ -285,13 +361,16 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
       const webhook = decoded.right;
       const want = indexKeys(webhook, publicEvents);
       const have = existing.get(webhook.id) ?? new Set<string>();
-      if (want.length === have.size && want.every((k) => have.has(k))) continue;
+      // A secret stored in plain text or under an older key is sealed under SECRETS_KEY by the same rewrite.
+      const sealedNow = typeof row.secret === 'string' && keyIdOf(row.secret) === ring.current.id;
+      if (want.length === have.size && want.every((k) => have.has(k)) && sealedNow && !unsealedIndex.has(webhook.id)) continue;
       fixed++;
+      const rows = rowsOf(ring, webhook);
       // Guarded by the main row's etag like any change; a lost race is left to the next pass.
       const actions: TransactionAction[] = [
-        ['update', toRow(webhook, MAIN_PREFIX + webhook.id), 'Replace', { etag: row.etag }],
+        ['update', rows.main(), 'Replace', { etag: row.etag }],
         ...[...have].filter((k) => !want.includes(k)).map(deleteRow),
-        ...indexRows(webhook, publicEvents).map((r): TransactionAction => ['upsert', r, 'Replace']),
+        ...indexRows(webhook, rows).map((r): TransactionAction => ['upsert', r, 'Replace']),
       ];
       await client.submitTransaction(actions).catch((e: unknown) => {
         if (!isRetryableWriteConflict(e)) throw e;
@@ -328,12 +407,15 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
   });
 
   const decodeRows = (rows: readonly unknown[]): E.Either<AppError, Webhook[]> => pipe(rows.map(fromRow), E.sequenceArray, E.map((a) => [...a]));
+  const decodeIndexRows = (rows: readonly unknown[]): E.Either<AppError, WebhookWithoutSecrets[]> =>
+    pipe(rows.map(fromIndexRow), E.sequenceArray, E.map((a) => a.map((x) => x.webhook)));
 
   return {
     create: (webhook) =>
       attempt('create a webhook', async (client) => {
         try {
-          await client.submitTransaction([['create', toRow(webhook, MAIN_PREFIX + webhook.id)], ...indexRows(webhook, publicEvents).map((r): TransactionAction => ['create', r])]);
+          const rows = rowsOf(ring, webhook);
+          await client.submitTransaction([['create', rows.main()], ...indexRows(webhook, rows).map((r): TransactionAction => ['create', r])]);
           return E.right(webhook);
         } catch (e) {
           if (statusOf(e) === 409) return E.left(conflict(`A webhook with id "${webhook.id}" exists`));
@@ -372,10 +454,12 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
             E.map((next) => {
               const kept = new Set(indexKeys(next, publicEvents));
               const removed = indexKeys(current, publicEvents).filter((k) => !kept.has(k));
+              // Every write seals the secrets under SECRETS_KEY: rows migrate to the current key as they change.
+              const rows = rowsOf(ring, next);
               const actions: TransactionAction[] = [
-                ['update', toRow(next, MAIN_PREFIX + id), 'Replace', { etag }],
+                ['update', rows.main(), 'Replace', { etag }],
                 ...removed.map(deleteRow),
-                ...indexRows(next, publicEvents).map((r): TransactionAction => ['upsert', r, 'Replace']),
+                ...indexRows(next, rows).map((r): TransactionAction => ['upsert', r, 'Replace']),
               ];
               return { actions, result: async () => next };
             }),
@@ -391,7 +475,7 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
             // row into a tombstone, in the same transaction that deletes the index rows; the
             // tombstone goes right after. A crash in between leaves a tombstone reads ignore.
             actions: [
-              ['update', toRow(webhook, MAIN_PREFIX + id, true), 'Replace', { etag }] as TransactionAction,
+              ['update', rowsOf(ring, webhook).main(true), 'Replace', { etag }] as TransactionAction,
               ...indexKeys(webhook, publicEvents).map(deleteRow),
             ],
             result: async (response) => {
@@ -402,7 +486,7 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
         ),
       ),
 
-    pageSubscribedTo: ({ eventName, routingValue, continuationToken, pageSize }) => {
+    pageSubscribedTo: ({ eventName, routingValue, continuationToken, pageSize }): TE.TaskEither<AppError, SubscribedPage> => {
       // Narrowed to one routing value when the event has a routing attribute and the plan names its value.
       const prefix = indexPrefix(eventName, routingAttributeOf(eventName) === undefined ? undefined : routingValue);
       return pipe(
@@ -417,8 +501,8 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
             const rows = await queryUpTo<TableEntityResult<Record<string, unknown>>>(client, { filter: subscribedRange(prefix, token?.afterKey), max: pageSize + 1 });
             const pageRows = rows.slice(0, pageSize);
             return pipe(
-              decodeRows(pageRows),
-              E.map((items): WebhookPage => {
+              decodeIndexRows(pageRows),
+              E.map((items): SubscribedPage => {
                 const lastKey = pageRows[pageRows.length - 1]?.rowKey;
                 const keys = pageRows.map((r) => r.rowKey ?? '');
                 return rows.length > pageSize && lastKey !== undefined ? { items, keys, continuationToken: encodeToken({ afterKey: lastKey }) } : { items, keys };

@@ -10,7 +10,7 @@ import { type SpawnedHost, spawnHost } from '../../../local-host/testing/spawnHo
 import { startServer, type TestServer } from '../../adapters/http/__tests__/testServer';
 import { ensuredTable } from '../../adapters/tables/tables';
 import { tableWebhookStore } from '../../adapters/tables/tableWebhookStore';
-import { aWebhook, FISCAL_CODE } from '../../domain/__tests__/fixtures';
+import { aWebhook, FISCAL_CODE, TEST_SECRETS_KEY, testKeyring } from '../../domain/__tests__/fixtures';
 import { isPublicAddress } from '../../domain/destination';
 import type { Webhook } from '../../domain/webhook';
 
@@ -23,13 +23,15 @@ import type { Webhook } from '../../domain/webhook';
  */
 
 const appDir = path.resolve(__dirname, '..', '..', '..');
-const INGEST_KEY = 'e2e-ingest-key-0123456789';
-const ADMIN_KEY = 'e2e-admin-key-0123456789';
+const INGEST_KEY = 'e2e-ingest-key-0123456789-abcdefghijklmnop';
+const ADMIN_KEY = 'e2e-admin-key-0123456789-abcdefghijklmnop';
 const suffix = `${process.pid}${Date.now() % 100000}`;
 
 const settingsFor = (name: string, allowPrivate: boolean, pageSize: number) => ({
   INGEST_API_KEY: INGEST_KEY,
   ADMIN_API_KEY: ADMIN_KEY,
+  // The test writes a row itself (tableWebhookStore below): under the key the host reads it with.
+  SECRETS_KEY: TEST_SECRETS_KEY,
   WEBHOOKS_TABLE: `${name}webhooks${suffix}`,
   EVENTS_TABLE: `${name}events${suffix}`,
   ATTEMPTS_TABLE: `${name}attempts${suffix}`,
@@ -396,7 +398,7 @@ describe('fan-out and delivery through the embedded host', () => {
       // An IP literal the registry now refuses, stored while private destinations were allowed.
       expect((await env.call('POST', 'webhooks', { key: ADMIN_KEY, body: { url: server.url(), subscriptions: ['*'] } })).status).toBe(400);
       const stored = aWebhook({ url: `http://127.0.0.1:${server.port}/hook` as Webhook['url'], subscriptions: ['service:subscribed'], attributes: { serviceId } });
-      const store = tableWebhookStore(ensuredTable({ connectionString: azurite.connectionString, tableName: env.settings.WEBHOOKS_TABLE }));
+      const store = tableWebhookStore(ensuredTable({ connectionString: azurite.connectionString, tableName: env.settings.WEBHOOKS_TABLE }), { keyring: testKeyring });
       expect(E.isRight(await store.create(stored)())).toBe(true);
 
       const eventId = await env.postEvent(serviceEvent(serviceId));

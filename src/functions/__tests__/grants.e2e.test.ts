@@ -13,8 +13,8 @@ import { type SpawnedHost, spawnHost, storageConnectionString } from '../../../l
  */
 
 const appDir = path.resolve(__dirname, '..', '..', '..');
-const INGEST_KEY = 'grants-ingest-key-0123456789';
-const ADMIN_KEY = 'grants-admin-key-0123456789';
+const INGEST_KEY = 'grants-ingest-key-0123456789abcdefghijkl';
+const ADMIN_KEY = 'grants-admin-key-0123456789abcdefghijklm';
 const FISCAL_CODE = 'AAABBB00A00A000B';
 const CACHE_SECONDS = 1;
 const suffix = `${process.pid}${Date.now() % 100000}`;

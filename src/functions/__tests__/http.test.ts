@@ -8,8 +8,8 @@ import { type SpawnedHost, spawnHost } from '../../../local-host/testing/spawnHo
  */
 
 const appDir = path.resolve(__dirname, '..', '..', '..');
-const INGEST_KEY = 'test-ingest-key-0123456789';
-const ADMIN_KEY = 'test-admin-key-0123456789';
+const INGEST_KEY = 'test-ingest-key-0123456789-abcdefghijklmnop';
+const ADMIN_KEY = 'test-admin-key-0123456789-abcdefghijklmnop';
 const suffix = `${process.pid}${Date.now() % 100000}`;
 const settings = {
   INGEST_API_KEY: INGEST_KEY,
@@ -76,7 +76,7 @@ describe('HTTP APIs through the embedded host', () => {
     });
 
     it('401 without a key, with a wrong key, with the admin key', async () => {
-      for (const key of [undefined, 'wrong-key-0123456789', ADMIN_KEY]) {
+      for (const key of [undefined, 'wrong-key-0123456789-abcdefghijklmnop', ADMIN_KEY]) {
         const res = await call('POST', 'events', { key, body: { name: 'ping:all' } });
         expect(res.status).toBe(401);
         expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -97,8 +97,10 @@ describe('HTTP APIs through the embedded host', () => {
       });
       expect(created.status).toBe(201);
       const id = created.body?.id as string;
-      expect(created.body).toMatchObject({ url: 'https://receiver.example/hooks', subscriptions: ['ping'], attributes: { name: 'wh1' }, disabled: false });
+      expect(created.body).toMatchObject({ url: 'https://receiver.example/hooks', subscriptions: ['ping'], attributes: { name: 'wh1' }, headerNames: ['Authorization'], disabled: false });
       expect(created.body?.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+      // Header values are write-only: no answer holds one, the create answer included.
+      expect(JSON.stringify(created.body)).not.toContain('receiver-token');
 
       const read = await call('GET', `webhooks/${id}`, { key: ADMIN_KEY });
       expect(read.status).toBe(200);
@@ -114,11 +116,18 @@ describe('HTTP APIs through the embedded host', () => {
       expect(rest.body?.continuationToken).toBeUndefined();
 
       const replaced = await call('PUT', `webhooks/${id}`, { key: ADMIN_KEY, body: { url: 'https://receiver.example/v2', subscriptions: ['service:subscribed'], attributes: { serviceId: 'svc-1' } } });
-      expect(replaced).toMatchObject({ status: 200, body: { id, url: 'https://receiver.example/v2', subscriptions: ['service:subscribed'], attributes: { serviceId: 'svc-1' }, headers: {}, createdAt: created.body?.createdAt } });
+      expect(replaced).toMatchObject({ status: 200, body: { id, url: 'https://receiver.example/v2', subscriptions: ['service:subscribed'], attributes: { serviceId: 'svc-1' }, headerNames: [], createdAt: created.body?.createdAt } });
       expect(replaced.body).not.toHaveProperty('secret');
 
-      const patched = await call('PATCH', `webhooks/${id}`, { key: ADMIN_KEY, body: { disabled: true, headers: { 'X-Tenant': 't1' } } });
-      expect(patched).toMatchObject({ status: 200, body: { disabled: true, headers: { 'X-Tenant': 't1' }, url: 'https://receiver.example/v2' } });
+      const patched = await call('PATCH', `webhooks/${id}`, { key: ADMIN_KEY, body: { disabled: true, headers: { 'X-Tenant': 't1', 'X-Api-Key': 'receiver-api-key' } } });
+      expect(patched).toMatchObject({ status: 200, body: { disabled: true, headerNames: ['X-Tenant', 'X-Api-Key'], url: 'https://receiver.example/v2' } });
+      // PATCH merges by name: one header removed, the other kept.
+      const merged = await call('PATCH', `webhooks/${id}`, { key: ADMIN_KEY, body: { headers: { 'x-tenant': null } } });
+      expect(merged.body?.headerNames).toEqual(['X-Api-Key']);
+      for (const answer of [patched, merged, await call('GET', `webhooks/${id}`, { key: ADMIN_KEY }), await call('GET', 'webhooks', { key: ADMIN_KEY })]) {
+        expect(JSON.stringify(answer.body)).not.toContain('receiver-api-key');
+        expect(JSON.stringify(answer.body)).not.toContain('"headers"');
+      }
 
       expect(await call('DELETE', `webhooks/${id}`, { key: ADMIN_KEY })).toMatchObject({ status: 204, body: undefined });
       expect(await call('GET', `webhooks/${id}`, { key: ADMIN_KEY })).toMatchObject({ status: 404, body: { error: 'NotFound' } });
@@ -152,6 +161,38 @@ describe('HTTP APIs through the embedded host', () => {
       expect((await call('POST', 'webhooks', { key: ADMIN_KEY, raw: 'x'.repeat(70 * 1024) })).status).toBe(413);
     });
   });
+
+  describe('Cache-Control: no-store', () => {
+    it('on every answer of the registry, tenant and WebSub routes (they carry secrets and keys), errors included', async () => {
+      const created = await call('POST', 'webhooks', { key: ADMIN_KEY, body: { url: 'https://receiver.example/cache', subscriptions: ['ping'], attributes: { name: 'cache' } } });
+      const id = created.body?.id as string;
+      const tenant = await call('POST', 'tenants', { key: ADMIN_KEY, body: { name: `cache-${suffix}` } });
+      const tenantId = tenant.body?.id as string;
+      expect({ webhook: created.status, tenant: tenant.status, secret: typeof created.body?.secret, apiKey: typeof tenant.body?.apiKey }).toEqual({ webhook: 201, tenant: 201, secret: 'string', apiKey: 'string' });
+      const answers: [string, Answer][] = [
+        ['POST webhooks', created],
+        ['GET webhooks', await call('GET', 'webhooks', { key: ADMIN_KEY })],
+        ['GET webhooks/{id}', await call('GET', `webhooks/${id}`, { key: ADMIN_KEY })],
+        ['PUT webhooks/{id}', await call('PUT', `webhooks/${id}`, { key: ADMIN_KEY, body: { url: 'https://receiver.example/cache2', subscriptions: ['ping'], attributes: { name: 'cache' } } })],
+        ['PATCH webhooks/{id}', await call('PATCH', `webhooks/${id}`, { key: ADMIN_KEY, body: { disabled: false } })],
+        ['POST webhooks/{id}/rotate-secret', await call('POST', `webhooks/${id}/rotate-secret`, { key: ADMIN_KEY, body: {} })],
+        ['POST webhooks/{id}/verify', await call('POST', `webhooks/${id}/verify`, { key: ADMIN_KEY })],
+        ['POST tenants', tenant],
+        ['GET tenants', await call('GET', 'tenants', { key: ADMIN_KEY })],
+        ['GET tenants/{id}', await call('GET', `tenants/${tenantId}`, { key: ADMIN_KEY })],
+        ['POST tenants/{id}/rotate-key', await call('POST', `tenants/${tenantId}/rotate-key`, { key: ADMIN_KEY })],
+        ['GET tenants/{id}/webhooks', await call('GET', `tenants/${tenantId}/webhooks`, { key: ADMIN_KEY })],
+        ['DELETE tenants/{id}/key', await call('DELETE', `tenants/${tenantId}/key`, { key: ADMIN_KEY })],
+        ['DELETE tenants/{id}', await call('DELETE', `tenants/${tenantId}`, { key: ADMIN_KEY })],
+        ['POST websub (400)', await call('POST', 'websub', { key: ADMIN_KEY, raw: 'hub.mode=nonsense' })],
+        ['GET webhooks (401)', await call('GET', 'webhooks')],
+        ['DELETE webhooks/{id}', await call('DELETE', `webhooks/${id}`, { key: ADMIN_KEY })],
+      ];
+      expect(answers.map(([route, a]) => [route, a.headers.get('cache-control')])).toEqual(answers.map(([route]) => [route, 'no-store']));
+      // Routes without secrets keep their caching as it was.
+      expect((await call('GET', 'health')).headers.get('cache-control')).toBeNull();
+    });
+  });
 });
 
 describe('HTTP APIs with storage down', () => {
@@ -182,7 +223,7 @@ describe('HTTP APIs with storage down', () => {
 describe('start-up with bad settings', () => {
   it('the host refuses to start, naming the setting and not its value', async () => {
     const attempt = spawnHost({ appDir, env: { ...settings, INGEST_API_KEY: 'short-secret', ADMIN_API_KEY: ADMIN_KEY }, startTimeoutMs: 20_000 });
-    await expect(attempt).rejects.toThrow(/INGEST_API_KEY: must be a secret of at least 16 characters/);
+    await expect(attempt).rejects.toThrow(/INGEST_API_KEY: must be a secret of at least 32 characters/);
     await expect(attempt).rejects.not.toThrow(/short-secret/);
   });
 });

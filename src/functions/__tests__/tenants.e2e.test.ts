@@ -13,8 +13,8 @@ import { type SpawnedHost, spawnHost } from '../../../local-host/testing/spawnHo
  */
 
 const appDir = path.resolve(__dirname, '..', '..', '..');
-const INGEST_KEY = 'tenants-ingest-key-0123456789';
-const ADMIN_KEY = 'tenants-admin-key-0123456789';
+const INGEST_KEY = 'tenants-ingest-key-0123456789-abcdefghijklmnop';
+const ADMIN_KEY = 'tenants-admin-key-0123456789-abcdefghijklmnop';
 const suffix = `${process.pid}${Date.now() % 100000}`;
 const settings = {
   INGEST_API_KEY: INGEST_KEY,

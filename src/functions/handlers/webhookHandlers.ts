@@ -92,7 +92,7 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
       body(request),
       TE.chain((b) => createWebhook(deps)(b, principal)),
       TE.chain(verifiedNow(deps)),
-      TE.map(({ webhook, detail }) => ({ status: 201, body: detail === undefined ? webhook : { ...webhook, verification: { detail } } })),
+      TE.map(({ webhook, detail }) => ({ status: 201, body: { ...toView(webhook), secret: webhook.secret, ...(detail === undefined ? {} : { verification: { detail } }) } })),
     ),
   );
 

@@ -40,7 +40,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     const connectionString = config.AzureWebJobsStorage;
     const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE });
     const attemptLog = tableAttemptLog(ensuredTable({ connectionString, tableName: config.ATTEMPTS_TABLE }));
-    const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }));
+    const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }), { keyring: base.keyring });
     const sender = createUndiciHttpSender({
       timeoutMs: config.DELIVERY_TIMEOUT_MS,
       maxResponseBytes: config.MAX_RESPONSE_BYTES,

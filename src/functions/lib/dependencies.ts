@@ -8,6 +8,7 @@ import { tableWebhookStore } from '../../adapters/tables/tableWebhookStore';
 import { type Config, getConfig } from '../../config';
 import type { EventId } from '../../domain/events';
 import { ULID_RANDOM_BYTES, ulid } from '../../domain/ids';
+import { type Keyring, keyring } from '../../domain/secretBox';
 import { type Clock, systemClock } from '../../ports/clock';
 import type { EventStore } from '../../ports/eventStore';
 import type { HealthProbe } from '../../ports/healthProbe';
@@ -28,6 +29,8 @@ export type Dependencies = {
   readonly clock: Clock;
   readonly randomBytes: RandomBytes;
   readonly newEventId: () => EventId;
+  /** SECRETS_KEY (seals) and SECRETS_KEYS_PREVIOUS (open older rows): webhook secrets at rest. */
+  readonly keyring: Keyring;
 };
 
 let cached: Dependencies | undefined;
@@ -42,16 +45,18 @@ export const getDependencies = (): Dependencies => {
     // Metrics to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set; a failure only warns.
     startAzureMonitor(process.env, { onShutdown: (shutdown) => app.hook.appTerminate(shutdown) });
     const connectionString = config.AzureWebJobsStorage;
+    const secretsKeyring = keyring(config.SECRETS_KEY, config.SECRETS_KEYS_PREVIOUS);
     const tenants = tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }));
     cached = {
       config,
-      webhooks: tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE })), tenants),
+      webhooks: tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }), { keyring: secretsKeyring }), tenants),
       tenants,
       events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE })),
       healthProbes: storageHealthProbes(connectionString),
       clock: systemClock,
       randomBytes: (size) => randomBytes(size),
       newEventId: () => ulid(Date.now(), randomBytes(ULID_RANDOM_BYTES)) as EventId,
+      keyring: secretsKeyring,
     };
   }
   return cached;

@@ -6,6 +6,19 @@ export type Handler = (request: HttpRequest, context: InvocationContext) => Prom
 
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({ status, jsonBody: body, headers });
 
+/**
+ * For routes whose answers may carry a secret or a key (a signing secret, a tenant key): no browser,
+ * proxy or CDN keeps a copy. Every answer of such a route, errors included, so none is forgotten.
+ */
+export const noStore =
+  (handler: Handler): Handler =>
+  async (request, context) => {
+    const response = await handler(request, context);
+    const headers = new Headers(response.headers);
+    headers.set('cache-control', 'no-store');
+    return { ...response, headers: Object.fromEntries(headers) };
+  };
+
 /** The body of every error answer: the kind, a sentence, and one line per problem when there are several. */
 export type ErrorBody = { error: AppError['kind']; message: string; details?: readonly string[] };
 

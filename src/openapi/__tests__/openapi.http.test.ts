@@ -108,6 +108,9 @@ describe('the OpenAPI document and the running app', () => {
     conforms('redrivePoison', await env.call('POST', 'poison/redrive', { key: ADMIN_KEY, body: { all: false } }));
     conforms('redrivePoison', await env.call('POST', 'poison/redrive', { key: ADMIN_KEY, body: { all: true } }));
 
+    conforms('resealSecrets', await env.call('POST', 'secrets/reseal', { key: ADMIN_KEY }));
+    conforms('resealSecrets', await env.call('POST', 'secrets/reseal', { key: INGEST_KEY }));
+
     conforms('deleteWebhook', await env.call('DELETE', `webhooks/${goodId}`, { key: ADMIN_KEY }));
     conforms('deleteWebhook', await env.call('DELETE', `webhooks/${goodId}`, { key: ADMIN_KEY }));
   });

@@ -7,8 +7,8 @@ import { type LogLine, type SpawnedHost, spawnHost } from '../../../local-host/t
 
 const appDir = path.resolve(__dirname, '..', '..', '..');
 const suffix = `${process.pid}${Date.now() % 100000}`;
-const ADMIN_KEY = 'telemetry-admin-key-0123456789';
-const INGEST_KEY = 'telemetry-ingest-key-0123456789';
+const ADMIN_KEY = 'telemetry-admin-key-0123456789-abcdefghijklmnop';
+const INGEST_KEY = 'telemetry-ingest-key-0123456789-abcdefghijklmnop';
 
 const fieldsOf = (line: LogLine, name: string): Record<string, unknown> | undefined =>
   line.message.startsWith(`${name} `) ? (JSON.parse(line.message.slice(name.length + 1)) as Record<string, unknown>) : undefined;

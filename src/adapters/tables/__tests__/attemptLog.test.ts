@@ -2,7 +2,7 @@ import { TableClient } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
 import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
-import { aWebhook } from '../../../domain/__tests__/fixtures';
+import { aWebhook, testKeyring } from '../../../domain/__tests__/fixtures';
 import type { AttemptResult } from '../../../domain/outcome';
 import type { AttemptLogEntry } from '../../../ports/attemptLog';
 import type { Webhook } from '../../../domain/webhook';
@@ -112,8 +112,8 @@ describe('table attempt log (Azurite)', () => {
 describe('table webhook lookup (Azurite)', () => {
   const tableName = `lookup${suffix}`;
   const table = ensuredTable({ connectionString, tableName });
-  const store = tableWebhookStore(table);
-  const lookup = tableWebhookLookup(table);
+  const store = tableWebhookStore(table, { keyring: testKeyring });
+  const lookup = tableWebhookLookup(table, { keyring: testKeyring });
   const raw = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
   afterAll(async () => {
     await raw.deleteTable();
@@ -175,7 +175,7 @@ describe('table webhook lookup (Azurite)', () => {
   });
 
   it('storage that does not answer is Transient', async () => {
-    const down = tableWebhookLookup(ensuredTable({ connectionString: connectionStringFor(await freePorts()), tableName }));
+    const down = tableWebhookLookup(ensuredTable({ connectionString: connectionStringFor(await freePorts()), tableName }), { keyring: testKeyring });
     expect(await down([aWebhook().id])()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
   });
 });

@@ -6,7 +6,7 @@ import type { EventId } from '../../../domain/events';
 import { PUBLIC_EVENT_NAMES, type PublicEventName } from '../../../domain/catalogue';
 import type { Subscription, Webhook, WebhookId } from '../../../domain/webhook';
 import type { WebhookStore } from '../../../ports/webhookStore';
-import { aWebhook } from '../../../domain/__tests__/fixtures';
+import { aWebhook, testKeyring, withoutSecrets } from '../../../domain/__tests__/fixtures';
 import { PAYLOAD_CHUNK_CHARS, tableEventStore } from '../tableEventStore';
 import { ensuredTable } from '../tables';
 import { INDEX_META_KEY, indexedEvents, PARTITION_KEY, tableWebhookStore } from '../tableWebhookStore';
@@ -30,7 +30,7 @@ const allSubscribed = async (store: WebhookStore, eventName: PublicEventName, pa
 describe('table webhook store (Azurite)', () => {
   const tableName = `whstore${suffix}`;
   const connectionString = storageConnectionString();
-  const store = tableWebhookStore(ensuredTable({ connectionString, tableName }));
+  const store = tableWebhookStore(ensuredTable({ connectionString, tableName }), { keyring: testKeyring });
   const raw = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
   const rowKeys = async (): Promise<string[]> => {
     const keys: string[] = [];
@@ -70,7 +70,7 @@ describe('table webhook store (Azurite)', () => {
 
     const back = await run(store.update(w.id, (c) => E.right({ ...c, subscriptions: ['ping'] })));
     expect(await rowKeys()).toEqual([`sub|ping|n2|${w.id}`, `webhook|${w.id}`]);
-    expect((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).items).toEqual([back]);
+    expect((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).items).toEqual([withoutSecrets(back)]);
 
     // Disabled, or waiting for endpoint verification: no index rows, so the fan-out does not read it.
     await run(store.update(w.id, (c) => E.right({ ...c, disabled: true })));
@@ -80,7 +80,7 @@ describe('table webhook store (Azurite)', () => {
     expect((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).items).toEqual([]);
     const verified = await run(store.update(w.id, (c) => E.right({ ...c, verified: true })));
     expect(await rowKeys()).toEqual([`sub|ping|n2|${w.id}`, `webhook|${w.id}`]);
-    expect((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).items).toEqual([verified]);
+    expect((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).items).toEqual([withoutSecrets(verified)]);
 
     await run(store.delete(w.id));
     expect(await rowKeys()).toEqual([]);
@@ -182,7 +182,7 @@ describe('table webhook store (Azurite)', () => {
 
   it('rebuilds the index when the public events change, on the first fan-out of a process', async () => {
     const reindexTable = `${tableName}re`;
-    const open = (publicEvents: string[]): WebhookStore => tableWebhookStore(ensuredTable({ connectionString, tableName: reindexTable }), { publicEvents });
+    const open = (publicEvents: string[]): WebhookStore => tableWebhookStore(ensuredTable({ connectionString, tableName: reindexTable }), { publicEvents, keyring: testKeyring });
     const rawRe = TableClient.fromConnectionString(connectionString, reindexTable, { allowInsecureConnection: true });
     const keysOf = async (): Promise<string[]> => {
       const keys: string[] = [];

@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
-import { aWebhook } from '../../../domain/__tests__/fixtures';
+import { aWebhook, testKeyring } from '../../../domain/__tests__/fixtures';
 import { hashKey, type KeyHash, type Tenant, type TenantId } from '../../../domain/tenant';
 import type { Subscription, WebhookSecret } from '../../../domain/webhook';
 import { ensuredTable } from '../tables';
@@ -14,7 +14,7 @@ describe('tenant and webhook tables with tenants (Azurite)', () => {
   const connectionString = storageConnectionString();
   const table = ensuredTable({ connectionString, tableName });
   const tenants = tableTenantStore(table);
-  const webhooks = tableWebhookStore(table);
+  const webhooks = tableWebhookStore(table, { keyring: testKeyring });
   const raw = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
   afterAll(async () => {
     await raw.deleteTable();
