@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { PUBLIC_EVENT_NAMES, PublicEventName } from './catalogue';
+import { DisabledReason, FailingStreak } from './endpointHealth';
 import { type Branded, checkedString, patternString, refinedString } from './strings';
 
 /*
@@ -172,6 +173,10 @@ export const WebhookWithoutSecrets = t.intersection(
       verified: t.boolean,
       /** The WebSub topic, for subscriptions made through /api/websub (one topic, one callback). */
       websubTopic: t.string,
+      /** Set when the dispatcher disabled the webhook (docs/delivery.md, "Endpoint health"). */
+      disabledReason: DisabledReason,
+      /** The current streak of failed attempts, if one runs. */
+      failing: FailingStreak,
     }),
   ],
   'WebhookWithoutSecrets',

@@ -7,6 +7,9 @@ import type { HttpSender } from '../adapters/http/httpSender';
 import type { RetryPolicy } from '../domain/backoff';
 import { type AttemptRecord, carriedRecord, type DeliveryItem, type DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
 import type { AppError } from '../domain/errors';
+import type { StatsObservation, StatsOutcome } from '../domain/deliveryStats';
+import { applyHealthChange, type AutoDisablePolicy, healthChange, type HealthObservation } from '../domain/endpointHealth';
+import type { OpsEvent } from '../domain/opsEvents';
 import { decide } from '../domain/outcome';
 import { signatureHeaders } from '../domain/signature';
 import { isActive, isReservedHeaderName, signingSecrets, type Webhook } from '../domain/webhook';
@@ -14,6 +17,8 @@ import { hubSignature } from '../domain/websub';
 import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
+import type { DeliveryStats } from '../ports/deliveryStats';
+import type { PublishOpsEvent } from '../ports/opsEvents';
 import type { WebhookLookup } from '../ports/webhookLookup';
 import type { WebhookStore } from '../ports/webhookStore';
 
@@ -30,6 +35,12 @@ export type DeliverDeps = {
   readonly random?: () => number;
   /** Reports what cannot change the outcome (an attempt log that failed to write). */
   readonly warn: (message: string) => void;
+  /** AUTO_DISABLE_AFTER_SECONDS and AUTO_DISABLE_MIN_FAILURES; absent, only a 410 disables. */
+  readonly autoDisable?: AutoDisablePolicy;
+  /** Per-webhook counters for GET /api/webhooks/{id}/stats; best effort, like the attempt log. */
+  readonly stats?: DeliveryStats;
+  /** OPS_WEBHOOK_URL: webhook.disabled and delivery.exhausted; best effort. */
+  readonly publishOpsEvent?: PublishOpsEvent;
 };
 
 /** What one delivery came to; the effects are applied together after every POST of the message. */
@@ -118,7 +129,7 @@ const consequences = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], re
       r.disable
         ? [
             pipe(
-              deps.webhooks.update(r.disable as Webhook['id'], (w) => E.right({ ...w, disabled: true, updatedAt: disableAt })),
+              deps.webhooks.update(r.disable as Webhook['id'], (w) => E.right({ ...applyHealthChange(w, { kind: 'Disable', reason: { kind: 'Gone' } }), updatedAt: disableAt })),
               // Deleted meanwhile: nothing is left to disable, and failing would re-send the whole message.
               TE.orElse((e) => (e.kind === 'NotFound' ? TE.right(undefined) : TE.left(e))),
             ),
@@ -128,11 +139,113 @@ const consequences = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], re
   ];
 };
 
+const STATS_OUTCOMES: Partial<Record<AttemptLogEntry['decision'], StatsOutcome>> = { Delivered: 'Delivered', RetryLater: 'RetryLater', Poisoned: 'Poisoned', WebhookDisabledByGone: 'Gone' };
+
+/** The message's attempts as the stats counters take them (skipped deliveries made none). */
+const statsObservations = (results: readonly ItemResult[]): StatsObservation[] =>
+  results.flatMap(({ log }) => {
+    const outcome = STATS_OUTCOMES[log.decision];
+    return outcome === undefined || log.result === undefined ? [] : [{ webhookId: log.webhookId, at: log.at, outcome, latencyMs: log.result.latencyMs }];
+  });
+
+/** Per webhook of the message: did an attempt succeed, and how many failed (a 410 disables on its own). */
+const healthObservations = (results: readonly ItemResult[]): Map<string, HealthObservation> => {
+  const byWebhook = new Map<string, HealthObservation>();
+  for (const { log } of results) {
+    if (log.decision !== 'Delivered' && log.decision !== 'RetryLater' && log.decision !== 'Poisoned') continue;
+    const seen = byWebhook.get(log.webhookId) ?? { succeeded: false, failures: 0 };
+    byWebhook.set(
+      log.webhookId,
+      log.decision === 'Delivered'
+        ? { ...seen, succeeded: true }
+        : { ...seen, failures: seen.failures + 1, firstFailureAt: seen.firstFailureAt === undefined || log.at < seen.firstFailureAt ? log.at : seen.firstFailureAt },
+    );
+  }
+  return byWebhook;
+};
+
+const bestEffort = (deps: DeliverDeps, what: string) => (task: TE.TaskEither<AppError, unknown>): T.Task<void> =>
+  pipe(
+    task,
+    TE.match(
+      (e) => deps.warn(`${what}: ${e.message}`),
+      () => undefined,
+    ),
+  );
+
+/**
+ * Auto-disable (docs/delivery.md, "Endpoint health"): the webhook row is written only when its
+ * state changes, decided first on the copy the lookup read and again on the row being written.
+ * Returns the webhooks this message disabled.
+ */
+const updateHealth = (deps: DeliverDeps, webhooks: ReadonlyMap<string, Webhook>, results: readonly ItemResult[]): T.Task<Webhook[]> => {
+  const policy = deps.autoDisable;
+  if (policy === undefined || policy.afterSeconds === 0) return T.of([]);
+  const now = deps.clock.now();
+  const writes = [...healthObservations(results)].flatMap(([webhookId, observed]) => {
+    const read = webhooks.get(webhookId);
+    if (read === undefined || healthChange({ current: read, observed, now, policy }) === undefined) return [];
+    let disabled: Webhook | undefined;
+    const write = pipe(
+      deps.webhooks.update(webhookId as Webhook['id'], (current) => {
+        const change = healthChange({ current, observed, now, policy });
+        const next = change === undefined ? current : applyHealthChange(current, change);
+        disabled = change?.kind === 'Disable' ? next : undefined;
+        return E.right(next);
+      }),
+      TE.map(() => (disabled === undefined ? [] : [disabled])),
+      TE.getOrElse((e) => {
+        deps.warn(`endpoint health of webhook ${webhookId} not written: ${e.message}`);
+        return T.of<Webhook[]>([]);
+      }),
+    );
+    return [write];
+  });
+  return pipe(writes, A.sequence(T.ApplicativePar), T.map((lists) => lists.flat()));
+};
+
+const disabledEvent = (webhook: Webhook, at: string): OpsEvent => ({
+  name: 'webhook.disabled',
+  payload: { webhookId: webhook.id, reason: webhook.disabledReason ?? { kind: 'Gone' }, at, ...(webhook.tenantId === undefined ? {} : { tenantId: webhook.tenantId }) },
+});
+
+/** The reason and the counts, never the payload. */
+const exhaustedEvent = (entry: PoisonEntry): OpsEvent => ({
+  name: 'delivery.exhausted',
+  payload: {
+    webhookId: entry.webhookId,
+    eventId: entry.eventId,
+    deliveryId: entry.deliveryId,
+    attempts: entry.attempts.length,
+    reason: entry.reason.kind === 'UnreadableMessage' ? { kind: 'InvalidRequest', message: entry.reason.message } : entry.reason,
+    at: entry.poisonedAt,
+    ...(entry.tenantId === undefined ? {} : { tenantId: entry.tenantId }),
+  },
+});
+
+/** What the ops receiver hears of this message: disabled webhooks and exhausted deliveries. */
+const publishOps = (deps: DeliverDeps, results: readonly ItemResult[], autoDisabled: readonly Webhook[], webhooks: ReadonlyMap<string, Webhook>): T.Task<void> => {
+  const publish = deps.publishOpsEvent;
+  if (publish === undefined) return T.of(undefined);
+  const at = deps.clock.now().toISOString();
+  const gone = results.flatMap((r) => {
+    const w = r.disable === undefined ? undefined : webhooks.get(r.disable);
+    return w === undefined ? [] : [disabledEvent({ ...w, disabledReason: { kind: 'Gone' } }, at)];
+  });
+  const events = [...gone, ...autoDisabled.map((w) => disabledEvent(w, at)), ...results.flatMap((r) => (r.poison ? [exhaustedEvent(r.poison)] : []))];
+  return pipe(
+    events.map((event) => bestEffort(deps, `operational event ${event.name} not sent`)(publish(event))),
+    A.sequence(T.ApplicativePar),
+    T.map(() => undefined),
+  );
+};
+
 /**
  * Delivers every item of one queue message concurrently, then applies the consequences: retries
  * re-enqueued alone with their backoff, poison entries set aside, 410s disabling their webhook.
  * Fails (Transient) only when a consequence could not be stored: the host then runs the whole
- * message again, and receivers drop the repeats by `webhook-id`. The attempt log is best effort.
+ * message again, and receivers drop the repeats by `webhook-id`. The attempt log, the stats
+ * counters, endpoint health and operational events are best effort.
  */
 export const deliverMessage =
   (deps: DeliverDeps) =>
@@ -140,31 +253,37 @@ export const deliverMessage =
     pipe(
       deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupRange),
       TE.chain((webhooks) =>
+        pipe(
+          message.items.map((item): T.Task<ItemResult> => {
+            const webhook = webhooks.get(item.webhookId);
+            const at = deps.clock.now().toISOString();
+            if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
+            // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
+            if (!isActive(webhook, new Date(at))) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
+            return attempt(deps, message)(item, webhook);
+          }),
+          A.sequence(T.ApplicativePar),
+          T.map((results) => ({ webhooks, results })),
+          (task) => TE.fromTask<{ webhooks: ReadonlyMap<string, Webhook>; results: ItemResult[] }, AppError>(task),
+        ),
+      ),
+      TE.chainFirst(({ results }) => all(consequences(deps, message.eventId, results))),
+      TE.chainFirst(({ webhooks, results }) =>
         TE.fromTask(
           pipe(
-            message.items.map((item): T.Task<ItemResult> => {
-              const webhook = webhooks.get(item.webhookId);
-              const at = deps.clock.now().toISOString();
-              if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
-              // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
-              if (!isActive(webhook, new Date(at))) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
-              return attempt(deps, message)(item, webhook);
-            }),
+            [
+              bestEffort(deps, `attempt log not written for event ${message.eventId}`)(deps.attemptLog.record(results.map((r) => r.log))),
+              deps.stats === undefined ? T.of(undefined) : bestEffort(deps, `delivery stats not written for event ${message.eventId}`)(deps.stats.record(statsObservations(results))),
+              pipe(
+                updateHealth(deps, webhooks, results),
+                T.chain((autoDisabled) => publishOps(deps, results, autoDisabled, webhooks)),
+              ),
+            ],
             A.sequence(T.ApplicativePar),
           ),
         ),
       ),
-      TE.chainFirst((results) => all(consequences(deps, message.eventId, results))),
-      TE.chainFirst((results) =>
-        pipe(
-          deps.attemptLog.record(results.map((r) => r.log)),
-          TE.orElse((e): TE.TaskEither<AppError, void> => {
-            deps.warn(`attempt log not written for event ${message.eventId}: ${e.message}`);
-            return TE.right(undefined);
-          }),
-        ),
-      ),
-      TE.map((results) => ({
+      TE.map(({ results }) => ({
         delivered: results.filter((r) => r.log.decision === 'Delivered').length,
         retried: results.filter((r) => r.retry).length,
         poisoned: results.filter((r) => r.poison).length,
