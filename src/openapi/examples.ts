@@ -125,3 +125,28 @@ export const forbiddenValue = {
   error: 'Forbidden',
   message: 'The tenant holds no routing grant for serviceId "svc-9"; nothing was stored (the admin grants values with PUT /api/tenants/{id}/routing)',
 };
+
+export const webhookStats = {
+  since: '2025-01-14T10:00:00.000Z',
+  delivered: 1180,
+  failed: 20,
+  retrying: 18,
+  poisoned: 2,
+  successRate: 0.9833333333333333,
+  lastSuccessAt: '2025-01-15T10:29:58.120Z',
+  lastFailureAt: '2025-01-15T09:12:03.004Z',
+  p50Ms: 100,
+  p99Ms: 1000,
+};
+export const futureSince = { error: 'Invalid', message: 'The query is invalid', details: ['since: is in the future'] };
+export const eventTypeList = {
+  items: [
+    {
+      name: 'ping',
+      audience: 'webhooks',
+      description: 'A ping to the webhook named by the attribute `name` (sent by `ping:all` to every named webhook).',
+      schema: { type: 'object', properties: { name: { const: 'ping' }, payload: { type: 'object', properties: { name: { type: 'string', minLength: 1 } } } }, required: ['name', 'payload'] },
+      example: { name: 'ping', payload: {} },
+    },
+  ],
+};
