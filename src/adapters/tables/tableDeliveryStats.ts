@@ -4,7 +4,7 @@ import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { randomBytes } from 'node:crypto';
-import { addObservation, emptyCounters, hourOf, mergeCounters, type StatsCounters, type StatsObservation } from '../../domain/deliveryStats';
+import { addObservation, emptyCounters, hourOf, mergeCounters, type StatsCounters } from '../../domain/deliveryStats';
 import type { DeliveryStats } from '../../ports/deliveryStats';
 import { storageError } from './storageErrors';
 import type { EnsuredTable } from './tables';
