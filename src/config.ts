@@ -51,6 +51,13 @@ export const EventNameList = new t.Type<readonly string[], string, unknown>(
   (a) => a.join(','),
 );
 
+/** The key of the erasure index's subject hashes: long, and stable forever (a new one orphans the index: docs/privacy.md). */
+export const MIN_SUBJECT_HASH_KEY_LENGTH = 32;
+export const SubjectHashKey = refinedString<'SubjectHashKey'>(`a secret of at least ${MIN_SUBJECT_HASH_KEY_LENGTH} characters, without spaces`, (s) => s.length >= MIN_SUBJECT_HASH_KEY_LENGTH && !/\s/.test(s));
+
+/** An NCRONTAB schedule as the Functions host reads it: six fields (seconds first). */
+export const NcrontabSchedule = refinedString<'NcrontabSchedule'>('an NCRONTAB schedule of six fields (e.g. 0 5 * * * *)', (s) => /^\S+( \S+){5}$/.test(s.trim()));
+
 export const TableName = patternString<'TableName'>('a table name (a letter, then 2-62 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,62}$/);
 export const QueueName = patternString<'QueueName'>('a queue name (3-63 lower-case letters, digits and single hyphens, not at either end)', /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/);
 
@@ -76,6 +83,16 @@ export const SETTINGS = {
   VERIFY_ENDPOINTS_DEFAULT: BooleanFromString,
   /** Events this deployment does not emit, switched off without a deploy (docs/tenants.md). */
   DISABLED_EVENTS: EventNameList,
+  /** Keys the erasure index (HMAC-SHA256 of a fiscal code); required, never rotated (docs/privacy.md). */
+  SUBJECT_HASH_KEY: SubjectHashKey,
+  /** Events, attempts, poison entries and finished orchestrations older than this are purged. */
+  RETENTION_DAYS: IntegerFromString({ min: 1, max: 3650 }),
+  /** When the retention purge runs (the timer binding reads it as `%RETENTION_SCHEDULE%`). */
+  RETENTION_SCHEDULE: NcrontabSchedule,
+  /** Events one purge run looks at, at most: bounded work; the next run goes on. */
+  RETENTION_MAX_EVENTS_PER_RUN: IntegerFromString({ min: 1, max: 100_000 }),
+  /** The retention and erasure indexes (docs/privacy.md). */
+  PRIVACY_TABLE: TableName,
   ...DELIVERY_SETTINGS,
 };
 
@@ -93,6 +110,10 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   MAX_DELIVERIES_PER_MESSAGE: '50',
   VERIFY_ENDPOINTS_DEFAULT: 'false',
   DISABLED_EVENTS: '',
+  RETENTION_DAYS: '30',
+  RETENTION_SCHEDULE: '0 5 * * * *',
+  RETENTION_MAX_EVENTS_PER_RUN: '1000',
+  PRIVACY_TABLE: 'privacy',
   ...DELIVERY_DEFAULTS,
 };
 
@@ -111,7 +132,7 @@ export class ConfigError extends Error {
  * uses them): that text is no secret, so the app must refuse to start rather than accept it as a key.
  */
 const unresolvedReferences = (config: Config): string[] =>
-  (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY'] as const)
+  (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY', 'SUBJECT_HASH_KEY'] as const)
     .filter((name) => /^@Microsoft\.KeyVault\(/i.test(config[name]))
     .map((name) => `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`);
 

@@ -37,4 +37,6 @@ export type EventStore = {
    * has no time index): for the ops console, bounded by `scanMax` rows read.
    */
   list(query: { limit: number; receivedAfter: string; scanMax: number }): TE.TaskEither<AppError, StoredEvent[]>;
+  /** Deletes the event's row (retention, erasure); false when there was none. */
+  remove(id: EventId): TE.TaskEither<AppError, boolean>;
 };

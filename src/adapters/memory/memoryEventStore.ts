@@ -33,6 +33,7 @@ export const memoryEventStore = (): MemoryEventStore => {
       const recent = [...rows.values()].slice(0, scanMax).filter((e) => e.receivedAt >= receivedAfter);
       return TE.right(recent.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit));
     },
+    remove: (id) => (store.failWith !== undefined ? TE.left(store.failWith) : TE.right(rows.delete(id))),
   };
   return store;
 };

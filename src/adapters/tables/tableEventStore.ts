@@ -119,5 +119,15 @@ export const tableEventStore = (table: EnsuredTable): EventStore => {
         TE.chainEitherK((rows) => E.traverseArray(fromRow)(rows)),
         TE.map((events) => [...events].sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit)),
       ),
+    remove: (id) =>
+      TE.tryCatch(async () => {
+        try {
+          await (await table.ready()).deleteEntity(id, EVENT_ROW_KEY);
+          return true;
+        } catch (e) {
+          if (statusOf(e) === 404) return false;
+          throw e;
+        }
+      }, storageError('delete an event')),
   };
 };

@@ -32,7 +32,8 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     const base = getDependencies();
     const { config } = base;
     const connectionString = config.AzureWebJobsStorage;
-    const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE });
+    // Poison entries hold personal data: they expire with the retention (docs/privacy.md).
+    const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE, poisonTimeToLiveSeconds: config.RETENTION_DAYS * 86_400 });
     const attemptLog = tableAttemptLog(ensuredTable({ connectionString, tableName: config.ATTEMPTS_TABLE }));
     const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }));
     const sender = createUndiciHttpSender({
@@ -59,7 +60,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
         clock: base.clock,
         disabledEvents: new Set(config.DISABLED_EVENTS),
       },
-      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn }),
+      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, events: base.events }),
     };
   }
   return cached;

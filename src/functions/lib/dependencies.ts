@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import { randomBytes } from 'node:crypto';
 import { storageHealthProbes } from '../../adapters/tables/healthProbes';
 import { tableEventStore } from '../../adapters/tables/tableEventStore';
+import { tablePrivacyIndex } from '../../adapters/tables/tablePrivacyIndex';
 import { ensuredTable } from '../../adapters/tables/tables';
 import { tableTenantStore } from '../../adapters/tables/tableTenantStore';
 import { tableWebhookStore } from '../../adapters/tables/tableWebhookStore';
@@ -11,6 +12,7 @@ import { ULID_RANDOM_BYTES, ulid } from '../../domain/ids';
 import { type Clock, systemClock } from '../../ports/clock';
 import type { EventStore } from '../../ports/eventStore';
 import type { HealthProbe } from '../../ports/healthProbe';
+import type { PrivacyIndex } from '../../ports/privacyIndex';
 import type { RandomBytes } from '../../ports/random';
 import type { TenantStore } from '../../ports/tenantStore';
 import type { WebhookStore } from '../../ports/webhookStore';
@@ -28,6 +30,8 @@ export type Dependencies = {
   readonly clock: Clock;
   readonly randomBytes: RandomBytes;
   readonly newEventId: () => EventId;
+  /** The retention and erasure indexes, written by ingest before the event (docs/privacy.md). */
+  readonly privacy: { readonly index: PrivacyIndex; readonly subjectHashKey: string };
 };
 
 let cached: Dependencies | undefined;
@@ -52,6 +56,7 @@ export const getDependencies = (): Dependencies => {
       clock: systemClock,
       randomBytes: (size) => randomBytes(size),
       newEventId: () => ulid(Date.now(), randomBytes(ULID_RANDOM_BYTES)) as EventId,
+      privacy: { index: tablePrivacyIndex(ensuredTable({ connectionString, tableName: config.PRIVACY_TABLE })), subjectHashKey: config.SUBJECT_HASH_KEY },
     };
   }
   return cached;

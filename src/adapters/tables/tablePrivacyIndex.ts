@@ -1,0 +1,56 @@
+import { odata } from '@azure/data-tables';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import * as t from 'io-ts';
+import { EventId } from '../../domain/events';
+import type { BucketedEvent, PrivacyIndex } from '../../ports/privacyIndex';
+import { statusOf, storageError } from './storageErrors';
+import { type EnsuredTable, queryUpTo } from './tables';
+
+/*
+ * Its own table (PRIVACY_TABLE), so no row here can be mistaken for an event. RowKey = event id;
+ * PartitionKey `t|YYYYMMDDHH` (hour bucket: the purge walks the old ones in key order) or
+ * `s|<subject hash>` (erasure reads one partition). Rows carry nothing else.
+ */
+
+const bucketPartition = (hour: string): string => `t|${hour}`;
+const subjectPartition = (hash: string): string => `s|${hash}`;
+
+const IndexRow = t.type({ partitionKey: t.string, rowKey: EventId });
+
+const decodeRows = (rows: readonly unknown[]): t.TypeOf<typeof IndexRow>[] => rows.flatMap((r) => (IndexRow.is(r) ? [r] : []));
+
+const ignoreMissing = async (run: () => Promise<unknown>): Promise<void> => {
+  try {
+    await run();
+  } catch (e) {
+    if (statusOf(e) !== 404) throw e;
+  }
+};
+
+export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => ({
+  record: ({ eventId, hour, subjectHashes }) =>
+    TE.tryCatch(async () => {
+      const client = await table.ready();
+      // Different partitions, so no transaction: one upsert each (a repeated ingest rewrites them).
+      await Promise.all([bucketPartition(hour), ...subjectHashes.map(subjectPartition)].map((partitionKey) => client.upsertEntity({ partitionKey, rowKey: eventId }, 'Replace')));
+    }, storageError('write the privacy index')),
+  eventsOfSubject: ({ subjectHash, limit }) =>
+    pipe(
+      TE.tryCatch(async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${subjectPartition(subjectHash)}`, max: limit }), storageError('read the privacy index')),
+      TE.map((rows) => decodeRows(rows).map((r) => r.rowKey)),
+    ),
+  bucketsUpTo: ({ lastHour, limit }) =>
+    pipe(
+      TE.tryCatch(
+        async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey ge ${'t|'} and PartitionKey le ${bucketPartition(lastHour)}`, max: limit }),
+        storageError('read the retention index'),
+      ),
+      TE.map((rows) => decodeRows(rows).map((r): BucketedEvent => ({ eventId: r.rowKey, hour: r.partitionKey.slice(2) }))),
+    ),
+  forget: ({ eventId, hours, subjectHashes }) =>
+    TE.tryCatch(async () => {
+      const client = await table.ready();
+      await Promise.all([...hours.map(bucketPartition), ...subjectHashes.map(subjectPartition)].map((pk) => ignoreMissing(() => client.deleteEntity(pk, eventId))));
+    }, storageError('delete privacy index rows')),
+});

@@ -1,0 +1,21 @@
+import type * as TE from 'fp-ts/TaskEither';
+import type { AppError } from '../domain/errors';
+import type { EventId } from '../domain/events';
+
+/** An event's row in an hour bucket of the retention index. */
+export type BucketedEvent = { readonly eventId: EventId; readonly hour: string };
+
+/**
+ * The two indexes personal data needs (docs/privacy.md): subject hash -> events (erasure without a
+ * scan) and hour bucket -> events (retention without a scan).
+ */
+export type PrivacyIndex = {
+  /** Written before the event row: a row without its event is harmless, an event without its rows is missed. */
+  record(entry: { eventId: EventId; hour: string; subjectHashes: readonly string[] }): TE.TaskEither<AppError, void>;
+  /** The events indexed under a subject hash (at most `limit`). */
+  eventsOfSubject(query: { subjectHash: string; limit: number }): TE.TaskEither<AppError, EventId[]>;
+  /** Rows of the buckets up to and including `lastHour`, oldest first, at most `limit`. */
+  bucketsUpTo(query: { lastHour: string; limit: number }): TE.TaskEither<AppError, BucketedEvent[]>;
+  /** Deletes an event's index rows (absent rows are fine). */
+  forget(entry: { eventId: EventId; hours: readonly string[]; subjectHashes: readonly string[] }): TE.TaskEither<AppError, void>;
+};
