@@ -38,6 +38,11 @@ param ingestApiKey string
 @minLength(16)
 param adminApiKey string
 
+@description('SUBJECT_HASH_KEY: keys the erasure index (at least 32 characters, no spaces). Set once and never change it: a new key orphans the index (docs/privacy.md).')
+@secure()
+@minLength(32)
+param subjectHashKey string
+
 @description('Redundancy of the storage account that holds webhooks, events, attempts and the delivery queues.')
 @allowed([
   'Standard_LRS'
@@ -117,6 +122,18 @@ param verifyEndpointsDefault string = 'false'
 
 @description('DISABLED_EVENTS: comma-separated catalogue events this deployment does not emit (empty: none).')
 param disabledEvents string = ''
+
+@description('RETENTION_DAYS: events, attempts, poison entries and finished orchestrations older than this are purged.')
+param retentionDays string = '30'
+
+@description('RETENTION_SCHEDULE: NCRONTAB schedule of the retention purge (the timer binding reads it).')
+param retentionSchedule string = '0 5 * * * *'
+
+@description('RETENTION_MAX_EVENTS_PER_RUN: events one purge run looks at, at most.')
+param retentionMaxEventsPerRun string = '1000'
+
+@description('PRIVACY_TABLE: the retention and erasure indexes.')
+param privacyTable string = 'privacy'
 
 @description('Tags put on every resource.')
 param tags object = {}
@@ -215,6 +232,14 @@ resource adminKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   name: 'admin-api-key'
   properties: {
     value: adminApiKey
+  }
+}
+
+resource subjectHashKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'subject-hash-key'
+  properties: {
+    value: subjectHashKey
   }
 }
 
@@ -326,6 +351,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     MAX_CONNECTIONS_PER_ORIGIN: maxConnectionsPerOrigin
     CIRCUIT_BREAKER_TIMEOUTS: circuitBreakerTimeouts
     CIRCUIT_BREAKER_COOLDOWN_MS: circuitBreakerCooldownMs
+    SUBJECT_HASH_KEY: '@Microsoft.KeyVault(SecretUri=${subjectHashKeySecret.properties.secretUri})'
+    RETENTION_DAYS: retentionDays
+    RETENTION_SCHEDULE: retentionSchedule
+    RETENTION_MAX_EVENTS_PER_RUN: retentionMaxEventsPerRun
+    PRIVACY_TABLE: privacyTable
   }
 }
 

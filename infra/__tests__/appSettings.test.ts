@@ -51,7 +51,7 @@ describe('infra/main.bicep app settings', () => {
   it('sets every required setting without a default', () => {
     const required = codecSettings.filter((name) => DEFAULTS[name] === undefined);
     // The codec's own list, not a copy: these three today.
-    expect(required).toEqual(expect.arrayContaining(['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY']));
+    expect(required).toEqual(expect.arrayContaining(['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY', 'SUBJECT_HASH_KEY']));
     const names = appSettingsOf(bicep).map((m) => m.key);
     expect(required.filter((name) => !names.includes(name))).toEqual([]);
   });
@@ -82,11 +82,12 @@ describe('infra/main.bicep app settings', () => {
     expect(stringLiteral(setting('ALLOW_PRIVATE_DESTINATIONS').raw)).toBe('false');
   });
 
-  it('reads both API keys from Key Vault secrets filled from @secure() parameters', () => {
+  it('reads both API keys and the subject hash key from Key Vault secrets filled from @secure() parameters', () => {
     const all = resources(bicep);
     for (const [name, symbol] of [
       ['INGEST_API_KEY', 'ingestKeySecret'],
       ['ADMIN_API_KEY', 'adminKeySecret'],
+      ['SUBJECT_HASH_KEY', 'subjectHashKeySecret'],
     ] as const) {
       expect(setting(name).raw).toBe(`'@Microsoft.KeyVault(SecretUri=\${${symbol}.properties.secretUri})'`);
       const secret = all.find((r) => r.symbol === symbol);
@@ -124,10 +125,10 @@ describe('infra/main.bicep app settings', () => {
 });
 
 describe('a Key Vault reference the platform could not resolve', () => {
-  const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'ingest-key-0123456789', ADMIN_API_KEY: 'admin-key-0123456789ab' };
+  const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'ingest-key-0123456789', ADMIN_API_KEY: 'admin-key-0123456789ab', SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij' };
   const unresolved = '@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/ingest-api-key)';
 
-  it.each(['INGEST_API_KEY', 'ADMIN_API_KEY', 'AzureWebJobsStorage'])('is refused as %s, naming the setting', (name) => {
+  it.each(['INGEST_API_KEY', 'ADMIN_API_KEY', 'AzureWebJobsStorage', 'SUBJECT_HASH_KEY'])('is refused as %s, naming the setting', (name) => {
     const decoded = decodeConfig({ ...base, [name]: unresolved });
     expect(E.isLeft(decoded) && decoded.left.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: is a Key Vault reference the platform could not resolve`))]);
   });
