@@ -2,8 +2,11 @@ import type * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
 import type { EventId } from '../domain/events';
 
-/** An event's row in an hour bucket of the retention index. */
-export type BucketedEvent = { readonly eventId: EventId; readonly hour: string };
+/**
+ * An event's row in an hour bucket of the retention index. It carries the event's subject hashes, so
+ * the purge removes the subject rows even of an event whose row a failed run already deleted.
+ */
+export type BucketedEvent = { readonly eventId: EventId; readonly hour: string; readonly subjectHashes: readonly string[] };
 
 /**
  * The two indexes personal data needs (docs/privacy.md): subject hash -> events (erasure without a

@@ -47,7 +47,7 @@ type ItemResult = {
   readonly disable?: string;
 };
 
-export type DeliverySummary = { readonly delivered: number; readonly retried: number; readonly poisoned: number; readonly gone: number; readonly skipped: number; readonly erased: number };
+export type DeliverySummary = { readonly delivered: number; readonly retried: number; readonly poisoned: number; readonly gone: number; readonly skipped: number };
 
 const tenantOf = (item: DeliveryItem): { tenantId?: string } => (item.tenantId === undefined ? {} : { tenantId: item.tenantId });
 
@@ -201,6 +201,5 @@ export const deliverMessage =
         poisoned: results.filter((r) => r.poison).length,
         gone: results.filter((r) => r.disable).length,
         skipped: results.filter((r) => r.log.attempt === 0).length,
-        erased: results.filter((r) => r.log.decision === 'SkippedErasedEvent').length,
       })),
     );

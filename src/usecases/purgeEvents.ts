@@ -46,7 +46,7 @@ export const purgeEvents =
       pipe(
         findEvent(deps, row.eventId),
         TE.chain((event) =>
-          event !== undefined && event.receivedAt >= cutoff ? TE.right({ events: 0, attempts: 0 }) : removeEvent(deps)({ id: row.eventId, event, hours: [row.hour], subjectHashes: [] }),
+          event !== undefined && event.receivedAt >= cutoff ? TE.right({ events: 0, attempts: 0 }) : removeEvent(deps)({ id: row.eventId, event, hours: [row.hour], subjectHashes: row.subjectHashes }),
         ),
       );
     return pipe(

@@ -10,13 +10,14 @@ import { type EnsuredTable, queryUpTo } from './tables';
 /*
  * Its own table (PRIVACY_TABLE), so no row here can be mistaken for an event. RowKey = event id;
  * PartitionKey `t|YYYYMMDDHH` (hour bucket: the purge walks the old ones in key order) or
- * `s|<subject hash>` (erasure reads one partition). Rows carry nothing else.
+ * `s|<subject hash>` (erasure reads one partition). A bucket row also lists the event's subject
+ * hashes (`subjects`), so the purge can remove them when the event row is already gone.
  */
 
 const bucketPartition = (hour: string): string => `t|${hour}`;
 const subjectPartition = (hash: string): string => `s|${hash}`;
 
-const IndexRow = t.type({ partitionKey: t.string, rowKey: EventId });
+const IndexRow = t.intersection([t.type({ partitionKey: t.string, rowKey: EventId }), t.partial({ subjects: t.string })]);
 
 const decodeRows = (rows: readonly unknown[]): t.TypeOf<typeof IndexRow>[] => rows.flatMap((r) => (IndexRow.is(r) ? [r] : []));
 
@@ -33,7 +34,10 @@ export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => ({
     TE.tryCatch(async () => {
       const client = await table.ready();
       // Different partitions, so no transaction: one upsert each (a repeated ingest rewrites them).
-      await Promise.all([bucketPartition(hour), ...subjectHashes.map(subjectPartition)].map((partitionKey) => client.upsertEntity({ partitionKey, rowKey: eventId }, 'Replace')));
+      await Promise.all([
+        client.upsertEntity({ partitionKey: bucketPartition(hour), rowKey: eventId, subjects: subjectHashes.join(',') }, 'Replace'),
+        ...subjectHashes.map((hash) => client.upsertEntity({ partitionKey: subjectPartition(hash), rowKey: eventId }, 'Replace')),
+      ]);
     }, storageError('write the privacy index')),
   eventsOfSubject: ({ subjectHash, limit }) =>
     pipe(
@@ -46,7 +50,9 @@ export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => ({
         async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey ge ${'t|'} and PartitionKey le ${bucketPartition(lastHour)}`, max: limit }),
         storageError('read the retention index'),
       ),
-      TE.map((rows) => decodeRows(rows).map((r): BucketedEvent => ({ eventId: r.rowKey, hour: r.partitionKey.slice(2) }))),
+      TE.map((rows) =>
+        decodeRows(rows).map((r): BucketedEvent => ({ eventId: r.rowKey, hour: r.partitionKey.slice(2), subjectHashes: String(r.subjects ?? '').split(',').filter((h) => h !== '') })),
+      ),
     ),
   forget: ({ eventId, hours, subjectHashes }) =>
     TE.tryCatch(async () => {
