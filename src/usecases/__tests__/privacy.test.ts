@@ -12,7 +12,6 @@ import { transient } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
 import { subjectHash } from '../../domain/privacy';
 import type { AttemptLogEntry } from '../../ports/attemptLog';
-import type { StoredEvent } from '../../ports/eventStore';
 import { deliverMessage } from '../deliverMessage';
 import { eraseSubject } from '../eraseSubject';
 import { ingestEvent } from '../ingestEvent';
