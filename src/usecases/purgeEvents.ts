@@ -42,16 +42,18 @@ export const purgeEvents =
   (deps: PurgeDeps) =>
   (before: Date): TE.TaskEither<AppError, PurgeReport> => {
     const cutoff = before.toISOString();
+    const lastHour = hourBucketOf(cutoff);
     const one = (row: BucketedEvent): TE.TaskEither<AppError, Removed> =>
       pipe(
-        findEvent(deps, row.eventId),
+        // Only the cutoff's own hour can hold newer events: older buckets are deleted without reading the event.
+        row.hour < lastHour ? TE.right(undefined) : findEvent(deps, row.eventId),
         TE.chain((event) =>
           event !== undefined && event.receivedAt >= cutoff ? TE.right({ events: 0, attempts: 0 }) : removeEvent(deps)({ id: row.eventId, event, hours: [row.hour], subjectHashes: row.subjectHashes }),
         ),
       );
     return pipe(
       deps.backfill === undefined ? TE.right(undefined) : deps.backfill(),
-      TE.chain(() => deps.index.bucketsUpTo({ lastHour: hourBucketOf(cutoff), limit: deps.maxEvents })),
+      TE.chain(() => deps.index.bucketsUpTo({ lastHour, limit: deps.maxEvents })),
       TE.chain((rows) =>
         pipe(
           chunks(rows, CONCURRENCY).map((part) => pipe(part.map(one), A.sequence(TE.ApplicativePar))),
