@@ -76,7 +76,6 @@ describe('retention and erasure on table storage (Azurite)', () => {
     expect(await rowsOf(names.events)).toEqual([]);
     expect(await rowsOf(names.attempts)).toEqual([]);
     expect(await rowsOf(names.privacy)).toEqual([]);
-    // eslint-disable-next-line no-console
     console.log(`storage requests: ingest adds ${plainIngest - 1} (no personal data) / ${personalIngest - 1} (a fiscal code); purge of 2 events with 3 attempts (2 webhook copies): ${purgeRequests} = ${purgeRequests / 2} per event`);
     // Ingest: the event row plus one bucket row, plus one subject row per fiscal code.
     expect([plainIngest, personalIngest]).toEqual([2, 3]);
@@ -94,7 +93,6 @@ describe('retention and erasure on table storage (Azurite)', () => {
     expect((await rowsOf(names.events)).map((r) => r.partitionKey)).toEqual(['other-1']);
     expect(await rowsOf(names.attempts)).toEqual([]);
     expect((await rowsOf(names.privacy)).map((r) => r.rowKey)).toEqual(['other-1', 'other-1']);
-    // eslint-disable-next-line no-console
     console.log(`storage requests: erasure of 1 event with 1 retried attempt: ${eraseRequests}`);
     expect(eraseRequests).toBeLessThanOrEqual(9);
   });
