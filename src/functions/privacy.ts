@@ -3,7 +3,7 @@ import * as df from 'durable-functions';
 import * as E from 'fp-ts/Either';
 import { durablePurgeHistory } from '../adapters/durable/durablePurgeHistory';
 import { storagePoisonQueue } from '../adapters/queues/storagePoisonQueue';
-import { retentionCutoff } from '../domain/privacy';
+import { redactFiscalCodes, retentionCutoff } from '../domain/privacy';
 import { traceLine } from '../telemetry/telemetry';
 import { eraseSubject } from '../usecases/eraseSubject';
 import { purgeEvents, type PurgeDeps } from '../usecases/purgeEvents';
@@ -53,7 +53,7 @@ export const retentionTimer = async (_timer: unknown, context: InvocationContext
   const before = retentionCutoff({ now: deps.clock.now(), days: config.RETENTION_DAYS });
   const result = await purgeEvents(purgeDeps(context))(before)();
   // Throwing marks the run failed in the host's log; the next run starts over where this one stopped.
-  if (E.isLeft(result)) throw new Error(`Retention purge failed (${result.left.kind}): ${result.left.message}`);
+  if (E.isLeft(result)) throw new Error(redactFiscalCodes(`Retention purge failed (${result.left.kind}): ${result.left.message}`));
   context.log(traceLine('retention.purge', { before: before.toISOString(), ...result.right.deleted, instances: result.right.instances, truncated: result.right.truncated }));
 };
 

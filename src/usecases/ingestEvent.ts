@@ -10,7 +10,7 @@ import type { Clock } from '../ports/clock';
 import type { StartDispatch } from '../ports/dispatch';
 import type { EventStore, StoredEvent } from '../ports/eventStore';
 import type { PrivacyIndex } from '../ports/privacyIndex';
-import { hourBucketOf, subjectHash, subjectsOf } from '../domain/privacy';
+import { hourBucketOf, redactFiscalCodes, subjectHash, subjectsOf } from '../domain/privacy';
 import { decodeOrInvalid } from './decode';
 
 export type IngestEventDeps = {
@@ -45,7 +45,8 @@ export const decodeIncomingEvent = (body: unknown): E.Either<AppError, { id?: Ev
     decodeOrInvalid(IncomingEventEnvelope, body, { what: 'The event' }),
     E.chain((envelope) => {
       if (!isEventName(envelope.name)) {
-        const shown = JSON.stringify(envelope.name.slice(0, MAX_ECHOED_NAME_LENGTH));
+        // A name is echoed to help the sender, but never a fiscal code someone put there.
+        const shown = redactFiscalCodes(JSON.stringify(envelope.name.slice(0, MAX_ECHOED_NAME_LENGTH)));
         return E.left(invalid('The event is invalid', [`name: unknown event ${shown}; known events: ${EVENT_NAMES.join(', ')}`]));
       }
       return pipe(
