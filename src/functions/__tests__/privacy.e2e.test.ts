@@ -1,4 +1,6 @@
 import { TableClient } from '@azure/data-tables';
+import { QueueClient } from '@azure/storage-queue';
+import { run as ops } from '../../../cli/main';
 import type { RunningAzurite } from '../../../local-host/azurite';
 import type { SpawnedHost } from '../../../local-host/testing/spawnHost';
 import { ADMIN_KEY, type Answer, appSettings, approximateCount, call, eventStatus, ingest, ownAzurite, peekQueue, type Receivers, startApp, startReceivers, waitUntil } from '../../__tests__/faults/harness';
@@ -15,7 +17,8 @@ const TAG = 'priv';
 const ANNA = 'RSSNNA80A41H501X';
 const BRUNO = 'BRNBRN70B12F205Z';
 const CARLO = 'CRLCRL60C03L219K';
-const CODES = [ANNA, BRUNO, CARLO];
+const DARIO = 'DRADRA55D04F839W';
+const CODES = [ANNA, BRUNO, CARLO, DARIO];
 
 describe('personal data: retention and erasure (spawned host)', () => {
   let azurite: RunningAzurite;
@@ -97,6 +100,31 @@ describe('personal data: retention and erasure (spawned host)', () => {
     expect(left).toHaveLength(1);
     expect(left[0]).toContain('bruno-1');
     expect((await rows(`${TAG}attempts`)).filter((r) => r.partitionKey?.includes('anna'))).toEqual([]);
+  });
+
+  it('keeps a fiscal code out of every other path (an event id, bad ingests, an unreadable message, the CLI), and erases what they stored', async () => {
+    await accepted({ id: `ops-${DARIO}`, name: 'service:subscribed', payload: { serviceId: 'svc-poison', fiscalCode: DARIO } });
+    const badName = await ingest(baseUrl, { id: 'bad-1', name: DARIO });
+    const badMode = await ingest(baseUrl, { id: 'bad-2', name: 'profile:completed', payload: { fiscalCode: DARIO, servicePreferencesMode: 'SOMETIMES' } });
+    expect([badName.status, badMode.status]).toEqual([400, 400]);
+    expect(badName.text + badMode.text).not.toContain(DARIO);
+    expect(badMode.body?.details).toEqual(['payload.servicePreferencesMode: must be one of LEGACY, AUTO, MANUAL']);
+    // Not a delivery message: the worker sets it aside with a reason, the body (and the code) kept for ops.
+    const unreadable = Buffer.from(JSON.stringify({ v: 1, eventId: 'x', items: [{ fiscalCode: DARIO }] })).toString('base64');
+    await new QueueClient(azurite.connectionString, `${TAG}-deliveries`).sendMessage(unreadable);
+    await waitUntil('the refused delivery and the unreadable message in the poison queue', async () => (await poisonTexts()).filter((t) => t.includes(DARIO)).length === 2, { timeoutMs: 30_000 });
+
+    const printed: string[] = [];
+    const io = { stdout: { write: (s: string) => printed.push(s) }, stderr: { write: (s: string) => printed.push(s), isTTY: false }, env: { DISPATCHER_URL: baseUrl, DISPATCHER_ADMIN_KEY: ADMIN_KEY } };
+    expect(await ops(['poison'], io)).toBe(0);
+    expect(await ops(['poison', '--json'], io)).toBe(0);
+    expect(await ops(['event', `ops-${DARIO}`, '--json'], io)).toBe(0);
+    expect(printed.join('')).toContain('[fiscal code]');
+    expect(printed.join('')).not.toContain(DARIO);
+
+    const erased = await admin('POST', 'erasure', { fiscalCode: DARIO });
+    expect(erased.body).toEqual({ deleted: { events: 1, attempts: 1, poison: 2 }, truncated: false });
+    expect((await poisonTexts()).filter((t) => t.includes(DARIO))).toEqual([]);
   });
 
   it('refuses bad input on the new routes with a 4xx naming the problem, and changes nothing', async () => {
