@@ -5,6 +5,7 @@ import { durablePurgeHistory } from '../adapters/durable/durablePurgeHistory';
 import { storagePoisonQueue } from '../adapters/queues/storagePoisonQueue';
 import { redactFiscalCodes, retentionCutoff } from '../domain/privacy';
 import { traceLine } from '../telemetry/telemetry';
+import { backfillPrivacyIndex } from '../usecases/backfillPrivacyIndex';
 import { eraseSubject } from '../usecases/eraseSubject';
 import { purgeEvents, type PurgeDeps } from '../usecases/purgeEvents';
 import { erasureHandler, purgeEventsHandler } from './handlers/privacyHandlers';
@@ -30,6 +31,8 @@ const removal = {
 const purgeDeps = (context: InvocationContext): PurgeDeps => ({
   ...removal,
   purgeHistory: durablePurgeHistory(df.getClient(context)),
+  // Events stored before this index existed: one more page of them indexed per run, until done.
+  backfill: () => backfillPrivacyIndex({ events: deps.events, index: deps.privacy.index, subjectHashKey: deps.privacy.subjectHashKey, maxEvents: config.RETENTION_MAX_EVENTS_PER_RUN }),
   maxEvents: config.RETENTION_MAX_EVENTS_PER_RUN,
 });
 

@@ -8,6 +8,9 @@ import type { EventId } from '../domain/events';
  */
 export type BucketedEvent = { readonly eventId: EventId; readonly hour: string; readonly subjectHashes: readonly string[] };
 
+/** `done` once every event stored before the index has its rows; else where the scan goes on. */
+export type BackfillState = { readonly done: boolean; readonly continuationToken?: string };
+
 /**
  * The two indexes personal data needs (docs/privacy.md): subject hash -> events (erasure without a
  * scan) and hour bucket -> events (retention without a scan).
@@ -19,6 +22,9 @@ export type PrivacyIndex = {
   eventsOfSubject(query: { subjectHash: string; limit: number }): TE.TaskEither<AppError, EventId[]>;
   /** Rows of the buckets up to and including `lastHour`, oldest first, at most `limit`. */
   bucketsUpTo(query: { lastHour: string; limit: number }): TE.TaskEither<AppError, BucketedEvent[]>;
+  /** Where the one-time backfill of events stored before the index stands (docs/privacy.md). */
+  backfillState(): TE.TaskEither<AppError, BackfillState>;
+  saveBackfillState(state: BackfillState): TE.TaskEither<AppError, void>;
   /** Deletes an event's index rows (absent rows are fine). */
   forget(entry: { eventId: EventId; hours: readonly string[]; subjectHashes: readonly string[] }): TE.TaskEither<AppError, void>;
 };

@@ -1,10 +1,10 @@
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
-import type { PrivacyIndex } from '../../ports/privacyIndex';
+import type { BackfillState, PrivacyIndex } from '../../ports/privacyIndex';
 
 /** The PrivacyIndex contract in memory, for unit tests: rows as `t|<hour>` / `s|<hash>` -> event ids. */
-export type MemoryPrivacyIndex = PrivacyIndex & { readonly rows: Map<string, Set<EventId>>; failWith?: AppError };
+export type MemoryPrivacyIndex = PrivacyIndex & { readonly rows: Map<string, Set<EventId>>; backfill: BackfillState; failWith?: AppError };
 
 export const memoryPrivacyIndex = (): MemoryPrivacyIndex => {
   const rows = new Map<string, Set<EventId>>();
@@ -12,6 +12,9 @@ export const memoryPrivacyIndex = (): MemoryPrivacyIndex => {
   const add = (key: string, id: EventId): void => void rows.set(key, (rows.get(key) ?? new Set<EventId>()).add(id));
   const index: MemoryPrivacyIndex = {
     rows,
+    backfill: { done: false },
+    backfillState: () => (index.failWith !== undefined ? TE.left(index.failWith) : TE.right(index.backfill)),
+    saveBackfillState: (state) => (index.failWith !== undefined ? TE.left(index.failWith) : TE.right(void (index.backfill = state))),
     record: ({ eventId, hour, subjectHashes }) => {
       if (index.failWith !== undefined) return TE.left(index.failWith);
       add(`t|${hour}`, eventId);

@@ -3,7 +3,7 @@ import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { EventId } from '../../domain/events';
-import type { BucketedEvent, PrivacyIndex } from '../../ports/privacyIndex';
+import type { BackfillState, BucketedEvent, PrivacyIndex } from '../../ports/privacyIndex';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
 
@@ -15,6 +15,9 @@ import { type EnsuredTable, queryUpTo } from './tables';
  */
 
 const bucketPartition = (hour: string): string => `t|${hour}`;
+/** The backfill's marker row: `m|` sorts before `t|`, so the bucket walk never meets it. */
+const MARKER = { partitionKey: 'm|backfill', rowKey: 'state' } as const;
+const MarkerRow = t.intersection([t.type({ done: t.boolean }), t.partial({ continuationToken: t.string })]);
 const subjectPartition = (hash: string): string => `s|${hash}`;
 
 const IndexRow = t.intersection([t.type({ partitionKey: t.string, rowKey: EventId }), t.partial({ subjects: t.string })]);
@@ -54,6 +57,21 @@ export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => ({
         decodeRows(rows).map((r): BucketedEvent => ({ eventId: r.rowKey, hour: r.partitionKey.slice(2), subjectHashes: String(r.subjects ?? '').split(',').filter((h) => h !== '') })),
       ),
     ),
+  backfillState: () =>
+    TE.tryCatch(async (): Promise<BackfillState> => {
+      try {
+        const row = await (await table.ready()).getEntity<Record<string, unknown>>(MARKER.partitionKey, MARKER.rowKey);
+        // An unreadable marker starts the scan over: indexing an event twice is harmless.
+        return MarkerRow.is(row) ? { done: row.done, ...(row.continuationToken ? { continuationToken: row.continuationToken } : {}) } : { done: false };
+      } catch (e) {
+        if (statusOf(e) === 404) return { done: false };
+        throw e;
+      }
+    }, storageError('read the backfill marker')),
+  saveBackfillState: (state) =>
+    TE.tryCatch(async () => {
+      await (await table.ready()).upsertEntity({ ...MARKER, done: state.done, continuationToken: state.continuationToken ?? '' }, 'Replace');
+    }, storageError('write the backfill marker')),
   forget: ({ eventId, hours, subjectHashes }) =>
     TE.tryCatch(async () => {
       const client = await table.ready();

@@ -15,6 +15,7 @@ import type { AttemptLogEntry } from '../../ports/attemptLog';
 import { deliverMessage } from '../deliverMessage';
 import { eraseSubject } from '../eraseSubject';
 import { ingestEvent } from '../ingestEvent';
+import { backfillPrivacyIndex } from '../backfillPrivacyIndex';
 import { purgeEvents } from '../purgeEvents';
 
 /*
@@ -136,6 +137,30 @@ describe('purgeEvents', () => {
     expect(E.isRight(again) && again.right.deleted).toEqual({ events: 0, attempts: 1, poison: 0 });
     expect(s.attemptLog.entries).toEqual([]);
     expect(s.index.rows.size).toBe(0);
+  });
+});
+
+describe('events stored before the index', () => {
+  it('are indexed a page per purge run, resumably, then purged and erasable', async () => {
+    const s = setup();
+    // Rows as an older version wrote them: no index rows at all.
+    for (const [id, code] of [['legacy-1', ANNA], ['legacy-2', BRUNO], ['legacy-3', ANNA]] as const) {
+      s.events.rows.set(id, { id: id as EventId, name: 'service:subscribed', payload: { serviceId: 's1', fiscalCode: code }, receivedAt: OLD, status: 'dispatched' });
+    }
+    const backfill = () => backfillPrivacyIndex({ events: s.events, index: s.index, subjectHashKey: KEY, maxEvents: 2 });
+    const purge = purgeEvents({ events: s.events, attemptLog: s.attemptLog, index: s.index, poison: s.poison, subjectHashKey: KEY, maxPoisonMessages: 10, maxEvents: 100, backfill });
+
+    expect(await backfill()()).toEqual(E.right({ indexed: 2, done: false }));
+    expect(s.index.backfill).toEqual({ done: false, continuationToken: 'legacy-3' });
+    const erased = await s.erase({ fiscalCode: ANNA })();
+    expect(E.isRight(erased) && erased.right.deleted.events).toBe(1);
+
+    // The purge's own backfill step indexes the last page, then purges it.
+    const purged = await purge(new Date(NEW))();
+    expect(E.isRight(purged) && purged.right.deleted.events).toBe(2);
+    expect(s.index.backfill).toEqual({ done: true });
+    expect(s.events.rows.size).toBe(0);
+    expect(await backfill()()).toEqual(E.right({ indexed: 0, done: true }));
   });
 });
 

@@ -5,6 +5,7 @@ import type { EventId } from '../../../domain/events';
 import type { AttemptLogEntry } from '../../../ports/attemptLog';
 import { memoryPoisonQueue } from '../../memory/memoryPoisonQueue';
 import { ingestEvent } from '../../../usecases/ingestEvent';
+import { backfillPrivacyIndex } from '../../../usecases/backfillPrivacyIndex';
 import { eraseSubject } from '../../../usecases/eraseSubject';
 import { purgeEvents } from '../../../usecases/purgeEvents';
 import { tableAttemptLog } from '../tableAttemptLog';
@@ -95,5 +96,22 @@ describe('retention and erasure on table storage (Azurite)', () => {
     expect((await rowsOf(names.privacy)).map((r) => r.rowKey)).toEqual(['other-1', 'other-1']);
     console.log(`storage requests: erasure of 1 event with 1 retried attempt: ${eraseRequests}`);
     expect(eraseRequests).toBeLessThanOrEqual(9);
+  });
+
+  it('indexes events stored before the index, a page per call, resuming from the marker row', async () => {
+    for (const id of ['legacy-1', 'legacy-2', 'legacy-3']) {
+      await run(ports.events.add({ id: id as EventId, name: 'service:subscribed', payload: { serviceId: 's1', fiscalCode: ANNA }, receivedAt: OLD, status: 'accepted' }));
+    }
+    const stored = (await rowsOf(names.events)).length;
+    const step = () => run(backfillPrivacyIndex({ events: ports.events, index: ports.index, subjectHashKey: KEY, maxEvents: 2 }));
+    const steps: { indexed: number; done: boolean }[] = [];
+    do steps.push(await step());
+    while (!steps[steps.length - 1]?.done && steps.length < 10);
+    expect(steps.reduce((n, s) => n + s.indexed, 0)).toBe(stored);
+    // Pages of 2: the scan took more than one call, each going on where the marker said.
+    expect(steps.length).toBeGreaterThanOrEqual(Math.ceil(stored / 2));
+    expect(await step()).toEqual({ indexed: 0, done: true });
+    const report = await run(eraseSubject({ ...ports, subjectHashKey: KEY, poison: memoryPoisonQueue(), maxEvents: 100, maxPoisonMessages: 10 })({ fiscalCode: ANNA }));
+    expect(report.deleted.events).toBe(3);
   });
 });
