@@ -117,7 +117,7 @@ describe('.github/workflows/ci.yml', () => {
     // The Bicep parameters the workflow passes are declared there.
     const bicep = readFileSync(path.join(ROOT, 'infra', 'main.bicep'), 'utf8');
     const passed = [...commands.matchAll(/\b([a-zA-Z]+)="\$[A-Z_]+"/g)].map((m) => m[1] ?? '');
-    expect(passed.sort()).toEqual(['adminApiKey', 'appName', 'ingestApiKey']);
+    expect(passed.sort()).toEqual(['adminApiKey', 'appName', 'ingestApiKey', 'subjectHashKey']);
     expect(passed.filter((p) => !new RegExp(`^param ${p} `, 'm').test(bicep))).toEqual([]);
   });
 });
