@@ -183,3 +183,38 @@ describe('personal data: retention and erasure (spawned host)', () => {
     expect(lines.filter((line) => CODES.some((code) => line.toUpperCase().includes(code)))).toEqual([]);
   });
 });
+
+describe('personal data: the retention timer (spawned host)', () => {
+  let azurite: RunningAzurite;
+  let host: SpawnedHost;
+
+  beforeAll(async () => {
+    azurite = await ownAzurite();
+    host = await startApp(
+      appSettings({
+        storage: azurite.connectionString,
+        tag: 'ret',
+        // Every second, so the test need not wait for minute 5; one day of retention.
+        extra: { PRIVACY_TABLE: 'retprivacy', RETENTION_SCHEDULE: '* * * * * *', RETENTION_DAYS: '1' },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await host?.stop('SIGKILL');
+    await azurite?.stop();
+  });
+
+  it('purges an event older than RETENTION_DAYS, stored before the index existed, and keeps a fresh one', async () => {
+    // A row as the previous version wrote it (no index rows), received three days ago.
+    const events = TableClient.fromConnectionString(azurite.connectionString, 'retevents', { allowInsecureConnection: true });
+    await events.createTable();
+    const payload = JSON.stringify({ serviceId: 's1', fiscalCode: ANNA });
+    await events.createEntity({ partitionKey: 'old-1', rowKey: 'event', name: 'service:subscribed', receivedAt: new Date(Date.now() - 3 * 86_400_000).toISOString(), status: 'dispatched', payloadChunks: 1, payload0: payload });
+    expect((await ingest(host.baseUrl, { id: 'fresh-1', name: 'service:subscribed', payload: { serviceId: 's1', fiscalCode: BRUNO } })).status).toBe(202);
+
+    await waitUntil('a timer run to purge the old event', async () => (await call(host.baseUrl, 'GET', 'events/old-1', { key: ADMIN_KEY })).status === 404, { timeoutMs: 30_000 });
+    expect(host.logs.some((l) => l.message.startsWith('retention.purge') && /"events":1/.test(l.message))).toBe(true);
+    expect((await call(host.baseUrl, 'GET', 'events/fresh-1', { key: ADMIN_KEY })).status).toBe(200);
+    expect([...host.logs.map((l) => JSON.stringify(l)), ...host.rawOutput].filter((line) => CODES.some((code) => line.toUpperCase().includes(code)))).toEqual([]);
+  });
+});
