@@ -8,7 +8,8 @@ import type { RetryPolicy } from '../domain/backoff';
 import { type AttemptRecord, carriedRecord, type DeliveryItem, type DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
 import { publicEventCarriesPersonalData } from '../domain/catalogue';
 import type { AppError } from '../domain/errors';
-import { decide } from '../domain/outcome';
+import { type AttemptResult, decide } from '../domain/outcome';
+import { redactFiscalCodes } from '../domain/privacy';
 import { signatureHeaders } from '../domain/signature';
 import { isActive, isReservedHeaderName, signingSecrets, type Webhook } from '../domain/webhook';
 import { hubSignature } from '../domain/websub';
@@ -74,6 +75,8 @@ const attempt =
     const headers = { ...Object.fromEntries(added), ...own };
     return pipe(
       deps.sender.send({ url: webhook.url, headers, body }),
+      // A receiver may echo the body: its excerpt goes to attempt rows and poison reasons, never a fiscal code.
+      T.map((sent): AttemptResult => (sent.kind === 'Response' ? { ...sent, excerpt: redactFiscalCodes(sent.excerpt) } : sent)),
       T.map((result): ItemResult => {
         const now = deps.clock.now();
         const attemptNumber = item.attempts.length + 1;

@@ -12,7 +12,7 @@ import { transient } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
 import { subjectHash } from '../../domain/privacy';
 import type { AttemptLogEntry } from '../../ports/attemptLog';
-import { deliverMessage } from '../deliverMessage';
+import { type DeliverDeps, deliverMessage } from '../deliverMessage';
 import { eraseSubject } from '../eraseSubject';
 import { ingestEvent } from '../ingestEvent';
 import { backfillPrivacyIndex } from '../backfillPrivacyIndex';
@@ -200,7 +200,7 @@ describe('eraseSubject', () => {
 });
 
 describe('a delivery of an erased event', () => {
-  const deliverySetup = async () => {
+  const deliverySetup = async (echo: (body: string) => string = () => '') => {
     const s = setup();
     const store = memoryWebhookStore();
     const webhook = aWebhook({ attributes: { serviceId: 's1' } });
@@ -208,17 +208,18 @@ describe('a delivery of an erased event', () => {
     const queue = memoryDeliveryQueue();
     const sent: string[] = [];
     const reads: string[] = [];
-    const deliver = deliverMessage({
+    const deps: DeliverDeps = {
       lookup: memoryWebhookLookup(store),
       webhooks: store,
-      sender: { send: (r) => async () => (sent.push(r.body), { kind: 'Response', status: 503, latencyMs: 1, excerpt: '', bodyRead: 'Complete' }) },
+      sender: { send: (r) => async () => (sent.push(r.body), { kind: 'Response', status: 503, latencyMs: 1, excerpt: echo(r.body), bodyRead: 'Complete' }) },
       queue,
       attemptLog: s.attemptLog,
       clock: { now: () => new Date(NEW) },
       policy: { scheduleSeconds: [1, 1], jitterRatio: 0 },
       warn: () => undefined,
       events: { get: (id) => (reads.push(id), s.events.get(id)) },
-    });
+    };
+    const deliver = deliverMessage(deps);
     const message = (eventId: string, name: 'ping' | 'service:subscribed'): DeliveryMessage => ({
       v: 1,
       eventId: eventId as EventId,
@@ -237,6 +238,14 @@ describe('a delivery of an erased event', () => {
     expect(queue.sent).toEqual([]);
     expect(queue.poisoned).toEqual([]);
     expect(s.attemptLog.entries).toEqual([]);
+  });
+
+  it("keeps a receiver's echo of the fiscal code out of the attempt log", async () => {
+    const { s, deliver, message } = await deliverySetup((body) => `bad request: ${body}`);
+    await s.at(OLD, subscribed('a1', ANNA));
+    await deliver(message('a1', 'service:subscribed'))();
+    expect(JSON.stringify(s.attemptLog.entries)).toContain('bad request: {\\"name\\":\\"service:subscribed\\",\\"payload\\":{\\"fiscalCode\\":\\"[fiscal code]\\"}}');
+    expect(JSON.stringify(s.attemptLog.entries)).not.toContain(ANNA);
   });
 
   it('is sent while the event exists (the check reads it), and a ping skips the read', async () => {
