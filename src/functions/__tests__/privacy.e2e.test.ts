@@ -190,6 +190,12 @@ describe('personal data: the retention timer (spawned host)', () => {
 
   beforeAll(async () => {
     azurite = await ownAzurite();
+    // A row as the previous version wrote it (no index rows), received three days ago, there before the
+    // new version starts: the backfill scans what was stored before it, then marks itself done.
+    const events = TableClient.fromConnectionString(azurite.connectionString, 'retevents', { allowInsecureConnection: true });
+    await events.createTable();
+    const payload = JSON.stringify({ serviceId: 's1', fiscalCode: ANNA });
+    await events.createEntity({ partitionKey: 'old-1', rowKey: 'event', name: 'service:subscribed', receivedAt: new Date(Date.now() - 3 * 86_400_000).toISOString(), status: 'dispatched', payloadChunks: 1, payload0: payload });
     host = await startApp(
       appSettings({
         storage: azurite.connectionString,
@@ -205,11 +211,6 @@ describe('personal data: the retention timer (spawned host)', () => {
   });
 
   it('purges an event older than RETENTION_DAYS, stored before the index existed, and keeps a fresh one', async () => {
-    // A row as the previous version wrote it (no index rows), received three days ago.
-    const events = TableClient.fromConnectionString(azurite.connectionString, 'retevents', { allowInsecureConnection: true });
-    await events.createTable();
-    const payload = JSON.stringify({ serviceId: 's1', fiscalCode: ANNA });
-    await events.createEntity({ partitionKey: 'old-1', rowKey: 'event', name: 'service:subscribed', receivedAt: new Date(Date.now() - 3 * 86_400_000).toISOString(), status: 'dispatched', payloadChunks: 1, payload0: payload });
     expect((await ingest(host.baseUrl, { id: 'fresh-1', name: 'service:subscribed', payload: { serviceId: 's1', fiscalCode: BRUNO } })).status).toBe(202);
 
     await waitUntil('a timer run to purge the old event', async () => (await call(host.baseUrl, 'GET', 'events/old-1', { key: ADMIN_KEY })).status === 404, { timeoutMs: 30_000 });
