@@ -46,6 +46,10 @@ param secretsKey string
 @description('Older secrets keys kept during a rotation, comma-separated, same form; empty when none (docs/secrets.md).')
 @secure()
 param secretsKeysPrevious string = ''
+@description('SUBJECT_HASH_KEY: keys the erasure index (at least 32 characters, no spaces). Set once and never change it: a new key orphans the index (docs/privacy.md).')
+@secure()
+@minLength(32)
+param subjectHashKey string
 
 @description('Redundancy of the storage account that holds webhooks, events, attempts and the delivery queues.')
 @allowed([
@@ -129,6 +133,17 @@ param disabledEvents string = ''
 
 @description('TENANT_GRANTS_CACHE_SECONDS: how long an instance keeps tenants\' routing grants (0-300); the bound for a grant change to reach every instance.')
 param tenantGrantsCacheSeconds string = '5'
+@description('RETENTION_DAYS: events, attempts, poison entries and finished orchestrations older than this are purged.')
+param retentionDays string = '30'
+
+@description('RETENTION_SCHEDULE: NCRONTAB schedule of the retention purge (the timer binding reads it).')
+param retentionSchedule string = '0 5 * * * *'
+
+@description('RETENTION_MAX_EVENTS_PER_RUN: events one purge run looks at, at most.')
+param retentionMaxEventsPerRun string = '1000'
+
+@description('PRIVACY_TABLE: the retention and erasure indexes.')
+param privacyTable string = 'privacy'
 
 @description('Tags put on every resource.')
 param tags object = {}
@@ -247,6 +262,14 @@ resource secretsKeysPreviousSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01
   }
 }
 
+resource subjectHashKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'subject-hash-key'
+  properties: {
+    value: subjectHashKey
+  }
+}
+
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: '${appName}-plan'
   location: location
@@ -360,6 +383,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     MAX_CONNECTIONS_PER_ORIGIN: maxConnectionsPerOrigin
     CIRCUIT_BREAKER_TIMEOUTS: circuitBreakerTimeouts
     CIRCUIT_BREAKER_COOLDOWN_MS: circuitBreakerCooldownMs
+    SUBJECT_HASH_KEY: '@Microsoft.KeyVault(SecretUri=${subjectHashKeySecret.properties.secretUri})'
+    RETENTION_DAYS: retentionDays
+    RETENTION_SCHEDULE: retentionSchedule
+    RETENTION_MAX_EVENTS_PER_RUN: retentionMaxEventsPerRun
+    PRIVACY_TABLE: privacyTable
   }
 }
 

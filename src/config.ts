@@ -53,6 +53,13 @@ export const EventNameList = new t.Type<readonly string[], string, unknown>(
   (a) => a.join(','),
 );
 
+/** The key of the erasure index's subject hashes: long, and stable forever (a new one orphans the index: docs/privacy.md). */
+export const MIN_SUBJECT_HASH_KEY_LENGTH = 32;
+export const SubjectHashKey = refinedString<'SubjectHashKey'>(`a secret of at least ${MIN_SUBJECT_HASH_KEY_LENGTH} characters, without spaces`, (s) => s.length >= MIN_SUBJECT_HASH_KEY_LENGTH && !/\s/.test(s));
+
+/** An NCRONTAB schedule as the Functions host reads it: six fields (seconds first). */
+export const NcrontabSchedule = refinedString<'NcrontabSchedule'>('an NCRONTAB schedule of six fields (e.g. 0 5 * * * *)', (s) => /^\S+( \S+){5}$/.test(s.trim()));
+
 export const TableName = patternString<'TableName'>('a table name (a letter, then 2-62 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,62}$/);
 /** '' (not set) or the codec's value: for settings that switch a feature on. */
 const OrEmpty = <A>(codec: t.Type<A, string, unknown>): t.Type<A | '', string, unknown> =>
@@ -95,6 +102,16 @@ export const SETTINGS = {
   SECRETS_KEYS_PREVIOUS: SecretsKeyList,
   /** true only on the local host and the compose stack: lets the example keys in (never in Azure). */
   DEVELOPMENT_MODE: BooleanFromString,
+  /** Keys the erasure index (HMAC-SHA256 of a fiscal code); required, never rotated (docs/privacy.md). */
+  SUBJECT_HASH_KEY: SubjectHashKey,
+  /** Events, attempts, poison entries and finished orchestrations older than this are purged. */
+  RETENTION_DAYS: IntegerFromString({ min: 1, max: 3650 }),
+  /** When the retention purge runs (the timer binding reads it as `%RETENTION_SCHEDULE%`). */
+  RETENTION_SCHEDULE: NcrontabSchedule,
+  /** Events one purge run looks at, at most: bounded work; the next run goes on. */
+  RETENTION_MAX_EVENTS_PER_RUN: IntegerFromString({ min: 1, max: 100_000 }),
+  /** The retention and erasure indexes (docs/privacy.md). */
+  PRIVACY_TABLE: TableName,
   ...DELIVERY_SETTINGS,
   /** Endpoint health (docs/delivery.md): a webhook failing this long (0 = never) ... */
   AUTO_DISABLE_AFTER_SECONDS: IntegerFromString({ min: 0, max: 366 * 24 * 3600 }),
@@ -124,6 +141,10 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   TENANT_GRANTS_CACHE_SECONDS: '5',
   SECRETS_KEYS_PREVIOUS: '',
   DEVELOPMENT_MODE: 'false',
+  RETENTION_DAYS: '30',
+  RETENTION_SCHEDULE: '0 5 * * * *',
+  RETENTION_MAX_EVENTS_PER_RUN: '1000',
+  PRIVACY_TABLE: 'privacy',
   ...DELIVERY_DEFAULTS,
   AUTO_DISABLE_AFTER_SECONDS: String(5 * 24 * 3600),
   AUTO_DISABLE_MIN_FAILURES: '10',
@@ -147,7 +168,7 @@ export class ConfigError extends Error {
  * uses them): that text is no secret, so the app must refuse to start rather than accept it as a key.
  */
 const unresolvedReferences = (config: Config): string[] =>
-  (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY'] as const)
+  (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY', 'SUBJECT_HASH_KEY'] as const)
     .filter((name) => /^@Microsoft\.KeyVault\(/i.test(config[name]))
     .map((name) => `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`);
 
@@ -170,10 +191,12 @@ const crossChecks = (config: Config): string[] => [
  * The keys written in local.settings.json.example and docker-compose.yml: public, so they open
  * nothing outside the local host and the compose stack (a test keeps this list and the files in step).
  */
-export const EXAMPLE_KEYS: Readonly<Record<'INGEST_API_KEY' | 'ADMIN_API_KEY' | 'SECRETS_KEY', readonly string[]>> = {
+export const EXAMPLE_KEYS: Readonly<Record<'INGEST_API_KEY' | 'ADMIN_API_KEY' | 'SECRETS_KEY' | 'SUBJECT_HASH_KEY', readonly string[]>> = {
   INGEST_API_KEY: ['dev-only-ingest-key-change-me-0123456789', 'compose-ingest-key-change-me-0123456789'],
   ADMIN_API_KEY: ['dev-only-admin-key-change-me-0123456789', 'compose-admin-key-change-me-0123456789'],
   SECRETS_KEY: ['dev:6Caa8Gqu9Z7UFtX5qLsFKu3oqOYoxJZU1FX9dGR4/Us=', 'compose:fNc4rs7X5Bb8wS4u3oSoL3qRPvKMGcigaXmcW/6EPVI='],
+  // A published subject key would let anyone recompute the erasure index's hashes of known fiscal codes.
+  SUBJECT_HASH_KEY: ['dev-only-subject-hash-key-change-me-0123456789', 'compose-subject-hash-key-change-me-0123456789'],
 };
 
 /**

@@ -52,7 +52,7 @@ describe('infra/main.bicep app settings', () => {
   it('sets every required setting without a default', () => {
     const required = codecSettings.filter((name) => DEFAULTS[name] === undefined);
     // The codec's own list, not a copy: these three today.
-    expect(required).toEqual(expect.arrayContaining(['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY']));
+    expect(required).toEqual(expect.arrayContaining(['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY', 'SUBJECT_HASH_KEY']));
     const names = appSettingsOf(bicep).map((m) => m.key);
     expect(required.filter((name) => !names.includes(name))).toEqual([]);
   });
@@ -90,12 +90,13 @@ describe('infra/main.bicep app settings', () => {
     expect(param !== undefined && isSecure(param)).toBe(true);
   });
 
-  it('reads both API keys and the secrets key from Key Vault secrets filled from @secure() parameters', () => {
+  it('reads both API keys, the secrets key and the subject hash key from Key Vault secrets filled from @secure() parameters', () => {
     const all = resources(bicep);
     for (const [name, symbol] of [
       ['INGEST_API_KEY', 'ingestKeySecret'],
       ['ADMIN_API_KEY', 'adminKeySecret'],
       ['SECRETS_KEY', 'secretsKeySecret'],
+      ['SUBJECT_HASH_KEY', 'subjectHashKeySecret'],
     ] as const) {
       expect(setting(name).raw).toBe(`'@Microsoft.KeyVault(SecretUri=\${${symbol}.properties.secretUri})'`);
       const secret = all.find((r) => r.symbol === symbol);
@@ -133,10 +134,10 @@ describe('infra/main.bicep app settings', () => {
 });
 
 describe('a Key Vault reference the platform could not resolve', () => {
-  const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'ingest-key-0123456789-abcdefghijklmnop', ADMIN_API_KEY: 'admin-key-0123456789ab-abcdefghijklmnop', SECRETS_KEY: TEST_SECRETS_KEY };
+  const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'ingest-key-0123456789-abcdefghijklmnop', ADMIN_API_KEY: 'admin-key-0123456789ab-abcdefghijklmnop', SECRETS_KEY: TEST_SECRETS_KEY, SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij' };
   const unresolved = '@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/ingest-api-key)';
 
-  it.each(['INGEST_API_KEY', 'ADMIN_API_KEY', 'AzureWebJobsStorage', 'SECRETS_KEY', 'SECRETS_KEYS_PREVIOUS'])('is refused as %s, naming the setting', (name) => {
+  it.each(['INGEST_API_KEY', 'ADMIN_API_KEY', 'AzureWebJobsStorage', 'SECRETS_KEY', 'SECRETS_KEYS_PREVIOUS', 'SUBJECT_HASH_KEY'])('is refused as %s, naming the setting', (name) => {
     const decoded = decodeConfig({ ...base, [name]: unresolved });
     expect(E.isLeft(decoded) && decoded.left.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: is a Key Vault reference the platform could not resolve`))]);
   });

@@ -4,6 +4,7 @@ import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
 import { formatValidationErrors } from '../domain/decodeErrors';
+import { redactFiscalCodes } from '../domain/privacy';
 import { EventId } from '../domain/events';
 import { deliverMessage } from '../usecases/deliverMessage';
 import { enqueueFanOutPage, type FanOutCursor, type FanOutPageResult } from '../usecases/enqueueFanOutPage';
@@ -59,7 +60,7 @@ const stepDeps = { ...deps.fanOut, pageSize: deps.config.FANOUT_STEP_SIZE };
 export const enqueuePageActivity = async (input: unknown, context: InvocationContext): Promise<FanOutPageResult> => {
   const cursor = decodeOrThrow(Cursor, input, 'The fan-out cursor');
   const result = await enqueueFanOutPage(stepDeps)(cursor)();
-  if (E.isLeft(result)) throw new Error(`${result.left.kind} (event ${cursor.eventId}): ${result.left.message}`);
+  if (E.isLeft(result)) throw new Error(redactFiscalCodes(`${result.left.kind} (event ${cursor.eventId}): ${result.left.message}`));
   const { deliveries, messages, next } = result.right;
   context.log(recordFanOutPage({ eventId: cursor.eventId, planIndex: cursor.planIndex, deliveries, messages, more: next !== undefined }));
   return result.right;
@@ -89,10 +90,10 @@ export const deliverHandler = async (message: unknown, context: InvocationContex
     if (E.isLeft(poisoned)) throw new Error(poisoned.left.message);
     return;
   }
-  const result = await deliverMessage(deps.deliver({ log: (line) => context.log(line), warn: (m) => context.warn(m) }))(decoded.right)();
+  const result = await deliverMessage(deps.deliver({ log: (line) => context.log(line), warn: (m) => context.warn(redactFiscalCodes(m)) }))(decoded.right)();
   if (E.isLeft(result)) {
     // Throwing hands the message back to the queue: the host retries it, then poisons it.
-    throw new Error(`Delivery of event ${decoded.right.eventId} could not record its outcome: ${result.left.message}`);
+    throw new Error(redactFiscalCodes(`Delivery of event ${decoded.right.eventId} could not record its outcome: ${result.left.message}`));
   }
   const s = result.right;
   context.log(traceLine('delivery.message', { eventId: decoded.right.eventId, ...s }));

@@ -30,6 +30,9 @@ import {
   RedriveRequest,
   WebhookPage,
   WebhookView,
+  ErasureReport,
+  ErasureRequest,
+  PurgeReport,
 } from './wire';
 import * as X from './examples';
 import { WebSubRequest } from '../domain/websub';
@@ -76,6 +79,9 @@ const COMPONENTS = {
   WebSubRequest,
   WebhookStats,
   EventTypeList,
+  PurgeReport,
+  ErasureRequest,
+  ErasureReport,
 } as const satisfies Record<string, t.Decoder<unknown, unknown>>;
 export type ComponentName = keyof typeof COMPONENTS;
 
@@ -492,6 +498,37 @@ export const OPERATIONS: readonly Operation[] = [
       400: invalid({ badBody: X.badRedrive }),
       401: unauthorized,
       404: notFound('poison message'),
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/events',
+    operationId: 'purgeEvents',
+    summary: 'The retention purge now: events received before `before`, their attempts, index rows, poison entries and finished orchestrations (docs/privacy.md)',
+    tag: 'privacy',
+    security: 'admin',
+    parameters: [{ name: 'before', in: 'query', required: true, description: 'The cutoff: an ISO 8601 time with its zone, not in the future', schema: { type: 'string', format: 'date-time' } }],
+    responses: {
+      200: { description: 'What was deleted; `truncated`: a bound was reached, call again', schema: 'PurgeReport', examples: { purged: X.purgeReport } },
+      400: invalid({ badBefore: X.badBefore }),
+      401: unauthorized,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/erasure',
+    operationId: 'eraseSubject',
+    summary: "Erasure of one person (GDPR art. 17): the events holding that fiscal code, their attempts and poison entries; owed deliveries are not sent",
+    tag: 'privacy',
+    security: 'admin',
+    request: { schema: 'ErasureRequest', decode: decodeWith(ErasureRequest), examples: { erasure: { fiscalCode: 'AAABBB00A00A000B' } } },
+    responses: {
+      200: { description: 'What was deleted; `truncated`: a bound was reached, call again', schema: 'ErasureReport', examples: { erased: X.erasureReport } },
+      400: invalid({ badFiscalCode: X.badErasure }),
+      401: unauthorized,
       413: tooLarge,
       503: unavailable,
     },

@@ -3,7 +3,7 @@ import type { AppError } from '../domain/errors';
 import type { AttemptResult } from '../domain/outcome';
 
 /** What became of a delivery after one attempt (or why no attempt was made). */
-export type AttemptDecision = 'Delivered' | 'RetryLater' | 'WebhookDisabledByGone' | 'Poisoned' | 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook';
+export type AttemptDecision = 'Delivered' | 'RetryLater' | 'WebhookDisabledByGone' | 'Poisoned' | 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook' | 'SkippedErasedEvent';
 
 export type AttemptLogEntry = {
   readonly eventId: string;
@@ -27,4 +27,6 @@ export type AttemptLog = {
   forEvent(eventId: string): TE.TaskEither<AppError, AttemptLogEntry[]>;
   /** Recent entries of one webhook that were not delivered at the first try, newest first. */
   problemsForWebhook(query: { webhookId: string; limit: number }): TE.TaskEither<AppError, AttemptLogEntry[]>;
+  /** Deletes every entry of one event, with the webhook copies (retention, erasure); answers how many attempts went. */
+  removeForEvent(eventId: string): TE.TaskEither<AppError, number>;
 };

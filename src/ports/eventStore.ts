@@ -37,4 +37,8 @@ export type EventStore = {
    * has no time index): for the ops console, bounded by `scanMax` rows read.
    */
   list(query: { limit: number; receivedAfter: string; scanMax: number }): TE.TaskEither<AppError, StoredEvent[]>;
+  /** One page of every stored event, in key order, from where the previous page stopped (the retention index's backfill). */
+  scanPage(query: { limit: number; continuationToken?: string }): TE.TaskEither<AppError, { events: StoredEvent[]; continuationToken?: string }>;
+  /** Deletes the event's row (retention, erasure); false when there was none. */
+  remove(id: EventId): TE.TaskEither<AppError, boolean>;
 };

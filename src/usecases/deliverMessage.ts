@@ -6,11 +6,13 @@ import * as TE from 'fp-ts/TaskEither';
 import type { HttpSender } from '../adapters/http/httpSender';
 import type { RetryPolicy } from '../domain/backoff';
 import { type AttemptRecord, carriedRecord, type DeliveryItem, type DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
+import { publicEventCarriesPersonalData } from '../domain/catalogue';
 import type { AppError } from '../domain/errors';
 import type { StatsObservation, StatsOutcome } from '../domain/deliveryStats';
 import { applyHealthChange, type AutoDisablePolicy, healthChange, type HealthObservation } from '../domain/endpointHealth';
 import type { OpsEvent } from '../domain/opsEvents';
-import { decide } from '../domain/outcome';
+import { type AttemptResult, decide } from '../domain/outcome';
+import { redactFiscalCodes } from '../domain/privacy';
 import { signatureHeaders } from '../domain/signature';
 import { isActive, isReservedHeaderName, signingSecrets, type Webhook } from '../domain/webhook';
 import { hubSignature } from '../domain/websub';
@@ -18,6 +20,7 @@ import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
 import type { DeliveryStats } from '../ports/deliveryStats';
+import type { EventStore } from '../ports/eventStore';
 import type { PublishOpsEvent } from '../ports/opsEvents';
 import type { WebhookLookup } from '../ports/webhookLookup';
 import type { WebhookStore } from '../ports/webhookStore';
@@ -35,6 +38,11 @@ export type DeliverDeps = {
   readonly random?: () => number;
   /** Reports what cannot change the outcome (an attempt log that failed to write). */
   readonly warn: (message: string) => void;
+  /**
+   * Where a message whose deliveries carry personal data checks that its event still exists: an
+   * erased or purged event's deliveries are skipped (docs/privacy.md). Absent: no check.
+   */
+  readonly events?: Pick<EventStore, 'get'>;
   /** AUTO_DISABLE_AFTER_SECONDS and AUTO_DISABLE_MIN_FAILURES; absent, only a 410 disables. */
   readonly autoDisable?: AutoDisablePolicy;
   /** Per-webhook counters for GET /api/webhooks/{id}/stats; best effort, like the attempt log. */
@@ -49,13 +57,15 @@ type ItemResult = {
   readonly retry?: { readonly item: DeliveryItem; readonly delaySeconds: number };
   readonly poison?: PoisonEntry;
   readonly disable?: string;
+  /** The webhook as the lookup read it, when an attempt was made (endpoint health starts from it). */
+  readonly webhook?: Webhook;
 };
 
 export type DeliverySummary = { readonly delivered: number; readonly retried: number; readonly poisoned: number; readonly gone: number; readonly skipped: number };
 
 const tenantOf = (item: DeliveryItem): { tenantId?: string } => (item.tenantId === undefined ? {} : { tenantId: item.tenantId });
 
-const skipped = (message: DeliveryMessage, item: DeliveryItem, at: string, decision: 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook'): ItemResult => ({
+const skipped = (message: DeliveryMessage, item: DeliveryItem, at: string, decision: 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook' | 'SkippedErasedEvent'): ItemResult => ({
   log: { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: 0, at, decision, ...tenantOf(item) },
 });
 
@@ -78,6 +88,8 @@ const attempt =
     const headers = { ...Object.fromEntries(added), ...own };
     return pipe(
       deps.sender.send({ url: webhook.url, headers, body }),
+      // A receiver may echo the body: its excerpt goes to attempt rows and poison reasons, never a fiscal code.
+      T.map((sent): AttemptResult => (sent.kind === 'Response' ? { ...sent, excerpt: redactFiscalCodes(sent.excerpt) } : sent)),
       T.map((result): ItemResult => {
         const now = deps.clock.now();
         const attemptNumber = item.attempts.length + 1;
@@ -178,12 +190,12 @@ const bestEffort = (deps: DeliverDeps, what: string) => (task: TE.TaskEither<App
  * state changes, decided first on the copy the lookup read and again on the row being written.
  * Returns the webhooks this message disabled.
  */
-const updateHealth = (deps: DeliverDeps, webhooks: ReadonlyMap<string, Webhook>, results: readonly ItemResult[]): T.Task<Webhook[]> => {
+const updateHealth = (deps: DeliverDeps, results: readonly ItemResult[]): T.Task<Webhook[]> => {
   const policy = deps.autoDisable;
   if (policy === undefined || policy.afterSeconds === 0) return T.of([]);
   const now = deps.clock.now();
   const writes = [...healthObservations(results)].flatMap(([webhookId, observed]) => {
-    const read = webhooks.get(webhookId);
+    const read = results.find((r) => r.webhook?.id === webhookId)?.webhook;
     if (read === undefined || healthChange({ current: read, observed, now, policy }) === undefined) return [];
     let disabled: Webhook | undefined;
     const write = pipe(
@@ -224,12 +236,12 @@ const exhaustedEvent = (entry: PoisonEntry): OpsEvent => ({
 });
 
 /** What the ops receiver hears of this message: disabled webhooks and exhausted deliveries. */
-const publishOps = (deps: DeliverDeps, results: readonly ItemResult[], autoDisabled: readonly Webhook[], webhooks: ReadonlyMap<string, Webhook>): T.Task<void> => {
+const publishOps = (deps: DeliverDeps, results: readonly ItemResult[], autoDisabled: readonly Webhook[]): T.Task<void> => {
   const publish = deps.publishOpsEvent;
   if (publish === undefined) return T.of(undefined);
   const at = deps.clock.now().toISOString();
   const gone = results.flatMap((r) => {
-    const w = r.disable === undefined ? undefined : webhooks.get(r.disable);
+    const w = r.disable === undefined ? undefined : r.webhook;
     return w === undefined ? [] : [disabledEvent({ ...w, disabledReason: { kind: 'Gone' } }, at)];
   });
   const events = [...gone, ...autoDisabled.map((w) => disabledEvent(w, at)), ...results.flatMap((r) => (r.poison ? [exhaustedEvent(r.poison)] : []))];
@@ -240,6 +252,19 @@ const publishOps = (deps: DeliverDeps, results: readonly ItemResult[], autoDisab
   );
 };
 
+/** Stats counters, endpoint health, then operational events: all best effort, after the consequences are stored. */
+const afterDelivery = (deps: DeliverDeps, message: DeliveryMessage, results: readonly ItemResult[]): T.Task<unknown> =>
+  pipe(
+    [
+      deps.stats === undefined ? T.of(undefined) : bestEffort(deps, `delivery stats not written for event ${message.eventId}`)(deps.stats.record(statsObservations(results))),
+      pipe(
+        updateHealth(deps, results),
+        T.chain((autoDisabled) => publishOps(deps, results, autoDisabled)),
+      ),
+    ],
+    A.sequence(T.ApplicativePar),
+  );
+
 /**
  * Delivers every item of one queue message concurrently, then applies the consequences: retries
  * re-enqueued alone with their backoff, poison entries set aside, 410s disabling their webhook.
@@ -247,43 +272,65 @@ const publishOps = (deps: DeliverDeps, results: readonly ItemResult[], autoDisab
  * message again, and receivers drop the repeats by `webhook-id`. The attempt log, the stats
  * counters, endpoint health and operational events are best effort.
  */
-export const deliverMessage =
-  (deps: DeliverDeps) =>
-  (message: DeliveryMessage): TE.TaskEither<AppError, DeliverySummary> =>
+/**
+ * Whether the message's event is gone (erased or purged). Only messages carrying personal data pay
+ * the point read; a failed read fails the message (it is retried), so nothing is sent unchecked.
+ */
+const eventErased = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, boolean> =>
+  deps.events === undefined || !message.items.some((i) => publicEventCarriesPersonalData(i.body.name))
+    ? TE.right(false)
+    : pipe(
+        deps.events.get(message.eventId),
+        TE.map(() => false),
+        TE.orElse((e) => (e.kind === 'NotFound' ? TE.right(true) : TE.left(e))),
+      );
+
+const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, readonly ItemResult[]> =>
     pipe(
       deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupRange),
       TE.chain((webhooks) =>
-        pipe(
-          message.items.map((item): T.Task<ItemResult> => {
-            const webhook = webhooks.get(item.webhookId);
-            const at = deps.clock.now().toISOString();
-            if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
-            // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
-            if (!isActive(webhook, new Date(at))) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
-            return attempt(deps, message)(item, webhook);
-          }),
-          A.sequence(T.ApplicativePar),
-          T.map((results) => ({ webhooks, results })),
-          (task) => TE.fromTask<{ webhooks: ReadonlyMap<string, Webhook>; results: ItemResult[] }, AppError>(task),
-        ),
-      ),
-      TE.chainFirst(({ results }) => all(consequences(deps, message.eventId, results))),
-      TE.chainFirst(({ webhooks, results }) =>
         TE.fromTask(
           pipe(
-            [
-              bestEffort(deps, `attempt log not written for event ${message.eventId}`)(deps.attemptLog.record(results.map((r) => r.log))),
-              deps.stats === undefined ? T.of(undefined) : bestEffort(deps, `delivery stats not written for event ${message.eventId}`)(deps.stats.record(statsObservations(results))),
-              pipe(
-                updateHealth(deps, webhooks, results),
-                T.chain((autoDisabled) => publishOps(deps, results, autoDisabled, webhooks)),
-              ),
-            ],
+            message.items.map((item): T.Task<ItemResult> => {
+              const webhook = webhooks.get(item.webhookId);
+              const at = deps.clock.now().toISOString();
+              if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
+              // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
+              if (!isActive(webhook, new Date(at))) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
+              return pipe(
+                attempt(deps, message)(item, webhook),
+                T.map((r) => ({ ...r, webhook })),
+              );
+            }),
             A.sequence(T.ApplicativePar),
           ),
         ),
       ),
-      TE.map(({ results }) => ({
+    );
+
+export const deliverMessage =
+  (deps: DeliverDeps) =>
+  (message: DeliveryMessage): TE.TaskEither<AppError, DeliverySummary> =>
+    pipe(
+      eventErased(deps, message),
+      TE.chain((erased): TE.TaskEither<AppError, readonly ItemResult[]> => {
+        if (!erased) return deliverItems(deps, message);
+        const at = deps.clock.now().toISOString();
+        return TE.right(message.items.map((item) => skipped(message, item, at, 'SkippedErasedEvent')));
+      }),
+      TE.chainFirst((results) => all(consequences(deps, message.eventId, results))),
+      TE.chainFirst((results) =>
+        pipe(
+          // An erased event's attempts are not written: they would bring back rows the erasure deleted.
+          deps.attemptLog.record(results.filter((r) => r.log.decision !== 'SkippedErasedEvent').map((r) => r.log)),
+          TE.orElse((e): TE.TaskEither<AppError, void> => {
+            deps.warn(`attempt log not written for event ${message.eventId}: ${e.message}`);
+            return TE.right(undefined);
+          }),
+        ),
+      ),
+      TE.chainFirst((results) => TE.fromTask(afterDelivery(deps, message, results))),
+      TE.map((results) => ({
         delivered: results.filter((r) => r.log.decision === 'Delivered').length,
         retried: results.filter((r) => r.retry).length,
         poisoned: results.filter((r) => r.poison).length,

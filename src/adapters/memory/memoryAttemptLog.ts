@@ -31,6 +31,12 @@ export const memoryAttemptLog = (): MemoryAttemptLog => {
               .sort((a, b) => b.at.localeCompare(a.at))
               .slice(0, limit),
           ),
+    removeForEvent: (eventId) => {
+      if (log.failWith !== undefined) return TE.left(log.failWith);
+      const before = log.entries.length;
+      log.entries.splice(0, before, ...log.entries.filter((e) => e.eventId !== eventId));
+      return TE.right(before - log.entries.length);
+    },
   };
   return log;
 };

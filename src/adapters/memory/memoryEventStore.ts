@@ -33,6 +33,14 @@ export const memoryEventStore = (): MemoryEventStore => {
       const recent = [...rows.values()].slice(0, scanMax).filter((e) => e.receivedAt >= receivedAfter);
       return TE.right(recent.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit));
     },
+    scanPage: ({ limit, continuationToken }) => {
+      if (store.failWith !== undefined) return TE.left(store.failWith);
+      // Like the table's token: the next key to read, so rows deleted meanwhile shift nothing.
+      const after = [...rows.values()].sort((a, b) => a.id.localeCompare(b.id)).filter((e) => continuationToken === undefined || e.id >= continuationToken);
+      const next = after[limit]?.id;
+      return TE.right({ events: after.slice(0, limit), ...(next === undefined ? {} : { continuationToken: next }) });
+    },
+    remove: (id) => (store.failWith !== undefined ? TE.left(store.failWith) : TE.right(rows.delete(id))),
   };
   return store;
 };

@@ -31,21 +31,22 @@ export const encodeMessage = (value: unknown): string => Buffer.from(JSON.string
 
 export const poisonQueueName = (queueName: string): string => `${queueName}-poison`;
 
-export const storageDeliveryQueue = (options: { connectionString: string; queueName: string }): DeliveryQueue & { readonly deliveries: EnsuredQueue; readonly poisonQueue: EnsuredQueue } => {
+/** `poisonTimeToLiveSeconds`: how long a poison entry lives (absent: forever); it holds personal data, so the retention bounds it. */
+export const storageDeliveryQueue = (options: { connectionString: string; queueName: string; poisonTimeToLiveSeconds?: number }): DeliveryQueue & { readonly deliveries: EnsuredQueue; readonly poisonQueue: EnsuredQueue } => {
   const deliveries = ensuredQueue(options);
   const poisonQueue = ensuredQueue({ connectionString: options.connectionString, queueName: poisonQueueName(options.queueName) });
-  const sendAll = (queue: EnsuredQueue, values: readonly unknown[], delaySeconds: number, what: string): TE.TaskEither<AppError, void> =>
+  const sendAll = (queue: EnsuredQueue, values: readonly unknown[], delaySeconds: number, what: string, messageTimeToLive = NEVER_EXPIRES): TE.TaskEither<AppError, void> =>
     pipe(
       TE.tryCatch(async () => {
         const client = await queue.ready();
         const visibilityTimeout = Math.min(Math.max(0, Math.ceil(delaySeconds)), MAX_QUEUE_VISIBILITY_DELAY_SECONDS);
-        await Promise.all(values.map((v) => client.sendMessage(encodeMessage(v), { visibilityTimeout, messageTimeToLive: NEVER_EXPIRES })));
+        await Promise.all(values.map((v) => client.sendMessage(encodeMessage(v), { visibilityTimeout, messageTimeToLive })));
       }, storageError(what)),
     );
   return {
     deliveries,
     poisonQueue,
     enqueue: (messages: readonly DeliveryMessage[], opts?: { delaySeconds?: number }) => sendAll(deliveries, messages, opts?.delaySeconds ?? 0, 'enqueue deliveries'),
-    poison: (entries: readonly PoisonEntry[]) => sendAll(poisonQueue, entries, 0, 'set deliveries aside in the poison queue'),
+    poison: (entries: readonly PoisonEntry[]) => sendAll(poisonQueue, entries, 0, 'set deliveries aside in the poison queue', options.poisonTimeToLiveSeconds ?? NEVER_EXPIRES),
   };
 };

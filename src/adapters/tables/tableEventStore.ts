@@ -119,5 +119,26 @@ export const tableEventStore = (table: EnsuredTable): EventStore => {
         TE.chainEitherK((rows) => E.traverseArray(fromRow)(rows)),
         TE.map((events) => [...events].sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit)),
       ),
+    scanPage: ({ limit, continuationToken }) =>
+      pipe(
+        TE.tryCatch(async () => {
+          const client = await table.ready();
+          const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`RowKey eq ${EVENT_ROW_KEY}` } }).byPage({ maxPageSize: Math.min(limit, 1000), ...(continuationToken === undefined ? {} : { continuationToken }) });
+          const page = await pages.next();
+          return page.done === true ? { rows: [], next: undefined } : { rows: [...page.value], next: page.value.continuationToken };
+        }, storageError('scan events')),
+        // A row this code cannot read is left out of the index, not a reason to stop the scan.
+        TE.map(({ rows, next }) => ({ events: rows.flatMap((row) => pipe(fromRow(row), E.match(() => [], (event) => [event]))), ...(next === undefined ? {} : { continuationToken: next }) })),
+      ),
+    remove: (id) =>
+      TE.tryCatch(async () => {
+        try {
+          await (await table.ready()).deleteEntity(id, EVENT_ROW_KEY);
+          return true;
+        } catch (e) {
+          if (statusOf(e) === 404) return false;
+          throw e;
+        }
+      }, storageError('delete an event')),
   };
 };

@@ -46,7 +46,8 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     const base = getDependencies();
     const { config } = base;
     const connectionString = config.AzureWebJobsStorage;
-    const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE });
+    // Poison entries hold personal data: they expire with the retention (docs/privacy.md).
+    const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE, poisonTimeToLiveSeconds: config.RETENTION_DAYS * 86_400 });
     const attemptLog = tableAttemptLog(ensuredTable({ connectionString, tableName: config.ATTEMPTS_TABLE }));
     const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }), { keyring: base.keyring });
     const sender = createUndiciHttpSender({
@@ -85,7 +86,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
         disabledEvents: new Set(config.DISABLED_EVENTS),
         grantsOf: grants.grantsOf,
       },
-      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, autoDisable, stats, publishOpsEvent }),
+      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, autoDisable, stats, publishOpsEvent, events: base.events }),
     };
   }
   return cached;
