@@ -45,6 +45,11 @@ export type DeliverDeps = {
   readonly events?: Pick<EventStore, 'get'>;
   /** AUTO_DISABLE_AFTER_SECONDS and AUTO_DISABLE_MIN_FAILURES; absent, only a 410 disables. */
   readonly autoDisable?: AutoDisablePolicy;
+  /**
+   * Failures of a running streak this process saw but did not write (the row's count is written up
+   * to the minimum, then at most hourly): added at the next write, so the count stays exact per process.
+   */
+  readonly unwrittenFailures?: Map<string, number>;
   /** Per-webhook counters for GET /api/webhooks/{id}/stats; best effort, like the attempt log. */
   readonly stats?: DeliveryStats;
   /** OPS_WEBHOOK_URL: webhook.disabled and delivery.exhausted; best effort. */
@@ -194,9 +199,16 @@ const updateHealth = (deps: DeliverDeps, results: readonly ItemResult[]): T.Task
   const policy = deps.autoDisable;
   if (policy === undefined || policy.afterSeconds === 0) return T.of([]);
   const now = deps.clock.now();
-  const writes = [...healthObservations(results)].flatMap(([webhookId, observed]) => {
+  const unwritten = deps.unwrittenFailures ?? new Map<string, number>();
+  const writes = [...healthObservations(results)].flatMap(([webhookId, seen]) => {
     const read = results.find((r) => r.webhook?.id === webhookId)?.webhook;
-    if (read === undefined || healthChange({ current: read, observed, now, policy }) === undefined) return [];
+    if (read === undefined) return [];
+    const observed = seen.succeeded ? seen : { ...seen, failures: seen.failures + (unwritten.get(webhookId) ?? 0) };
+    if (healthChange({ current: read, observed, now, policy }) === undefined) {
+      if (seen.succeeded) unwritten.delete(webhookId);
+      else if (read.failing !== undefined) unwritten.set(webhookId, observed.failures);
+      return [];
+    }
     let disabled: Webhook | undefined;
     const write = pipe(
       deps.webhooks.update(webhookId as Webhook['id'], (current) => {
@@ -205,7 +217,10 @@ const updateHealth = (deps: DeliverDeps, results: readonly ItemResult[]): T.Task
         disabled = change?.kind === 'Disable' ? next : undefined;
         return E.right(next);
       }),
-      TE.map(() => (disabled === undefined ? [] : [disabled])),
+      TE.map(() => {
+        unwritten.delete(webhookId);
+        return disabled === undefined ? [] : [disabled];
+      }),
       TE.getOrElse((e) => {
         deps.warn(`endpoint health of webhook ${webhookId} not written: ${e.message}`);
         return T.of<Webhook[]>([]);

@@ -62,6 +62,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     const stats = tableDeliveryStats(ensuredTable({ connectionString, tableName: config.STATS_TABLE }));
     const publishOpsEvent =
       config.OPS_WEBHOOK_URL === '' || config.OPS_WEBHOOK_SECRET === '' ? noOpsEvents : httpOpsEvents({ url: config.OPS_WEBHOOK_URL, secret: config.OPS_WEBHOOK_SECRET, sender, clock: base.clock });
+    const unwrittenFailures = new Map<string, number>();
     const autoDisable = { afterSeconds: config.AUTO_DISABLE_AFTER_SECONDS, minFailures: config.AUTO_DISABLE_MIN_FAILURES };
     // Tenants stored before grants are initialised on first read; one line each, counts only.
     const grantsDeps = { tenants: base.tenants, webhooks: base.webhooks, log: (line: string) => console.log(line) };
@@ -86,7 +87,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
         disabledEvents: new Set(config.DISABLED_EVENTS),
         grantsOf: grants.grantsOf,
       },
-      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, autoDisable, stats, publishOpsEvent, events: base.events }),
+      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, autoDisable, unwrittenFailures, stats, publishOpsEvent, events: base.events }),
     };
   }
   return cached;
