@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { AttemptList, EventAccepted, EventList, EventStatusView, PoisonList, RedriveReport, ResealReport, TenantView, WebhookPage, type WebhookView } from '../src/openapi/wire';
+import { AttemptList, EventAccepted, EventStatusView, PoisonList, RedriveReport, ResealReport, TenantView, WebhookPage, type WebhookView } from '../src/openapi/wire';
 import type { WebhookStats } from '../src/domain/deliveryStats';
 import { type Client, fail } from './client';
 import { percent, type ProgressStream, progress, table, when } from './format';
