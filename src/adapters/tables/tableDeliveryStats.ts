@@ -12,13 +12,17 @@ import type { EnsuredTable } from './tables';
 /*
  * Layout (docs/delivery.md, "Endpoint stats"): partition = webhook id, row `<hour>|<writer>`, one
  * row per webhook, hour and process. A process keeps its running totals of the current hours in
- * memory and writes the whole row (absolute values, Replace) once per webhook per message: no read,
- * no etag, no lost update between instances, and a failed write is repaired by the next one.
+ * memory and writes the whole row (absolute values, an upsert): no read, no etag, no lost update
+ * between instances, and a failed write is repaired by the next one. A row is written at once when
+ * it was not written for WRITE_INTERVAL_SECONDS, otherwise by a timer at the end of that interval:
+ * a busy webhook costs one write per interval and process, not one per message.
  * A message run twice is counted twice: these are stats, not the delivery record.
  */
 
-/** Totals older than this are dropped from memory; their rows are final. */
+/** Totals older than this are dropped from memory (after a last write); their rows are final. */
 const KEEP_HOURS = 2;
+/** A row is written at most this often per process; the stats route lags by at most this much. */
+export const WRITE_INTERVAL_SECONDS = 5;
 /** One partition's rows for a year of hours and a few writers: the read stops there. */
 const MAX_ROWS_READ = 50_000;
 
@@ -57,49 +61,79 @@ const countersOf = (row: unknown): StatsCounters | undefined =>
     E.getOrElseW(() => undefined),
   );
 
-export const tableDeliveryStats = (table: EnsuredTable, options: { writerId?: string } = {}): DeliveryStats => {
-  const writer = options.writerId ?? randomBytes(9).toString('base64url');
-  const totals = new Map<string, { webhookId: string; hour: string; counters: StatsCounters }>();
+type Entry = { readonly webhookId: string; readonly hour: string; counters: StatsCounters; dirty: boolean; writtenAt: number };
 
-  const forget = (currentHour: string): void => {
-    const oldest = hourOf(new Date(Date.parse(`${currentHour}:00:00.000Z`) - (KEEP_HOURS - 1) * 3_600_000));
-    for (const [key, entry] of totals) if (entry.hour < oldest) totals.delete(key);
+const hoursBefore = (hour: string, n: number): string => hourOf(new Date(Date.parse(`${hour}:00:00.000Z`) - n * 3_600_000));
+
+export const tableDeliveryStats = (table: EnsuredTable, options: { writerId?: string; now?: () => number; onError?: (message: string) => void } = {}): DeliveryStats => {
+  const writer = options.writerId ?? randomBytes(9).toString('base64url');
+  const now = options.now ?? Date.now;
+  const totals = new Map<string, Entry>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const write = async (entries: readonly Entry[]): Promise<void> => {
+    if (entries.length === 0) return;
+    const client = await table.ready();
+    await Promise.all(
+      entries.map(async (entry) => {
+        const row: StatsRow = {
+          partitionKey: entry.webhookId,
+          rowKey: `${entry.hour}|${writer}`,
+          delivered: entry.counters.delivered,
+          retrying: entry.counters.retrying,
+          poisoned: entry.counters.poisoned,
+          latency: JSON.stringify(entry.counters.latency),
+          lastSuccessAt: entry.counters.lastSuccessAt ?? '',
+          lastFailureAt: entry.counters.lastFailureAt ?? '',
+        };
+        entry.dirty = false;
+        entry.writtenAt = now();
+        try {
+          await client.upsertEntity(row, 'Replace');
+        } catch (e) {
+          // Written again with the next change (or the next timer): the totals are absolute.
+          entry.dirty = true;
+          throw e;
+        }
+      }),
+    );
+  };
+
+  /** Writes what is left dirty once its interval is over; one timer per process. */
+  const schedule = (): void => {
+    if (timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      const due = [...totals.values()].filter((e) => e.dirty && now() - e.writtenAt >= WRITE_INTERVAL_SECONDS * 1000);
+      write(due).catch((e: unknown) => options.onError?.(`delivery stats not written: ${e instanceof Error ? e.message : String(e)}`));
+      if ([...totals.values()].some((e) => e.dirty)) schedule();
+    }, WRITE_INTERVAL_SECONDS * 1000);
+    // Pending stats never keep a process alive.
+    timer.unref();
   };
 
   return {
     record: (observations) =>
       TE.tryCatch(async () => {
         if (observations.length === 0) return;
-        const touched = new Set<string>();
         const newest = observations.reduce((h, o) => (hourOf(o.at) > h ? hourOf(o.at) : h), '');
-        forget(newest);
+        const oldest = hoursBefore(newest, KEEP_HOURS - 1);
+        for (const [key, entry] of totals) if (entry.hour < oldest && !entry.dirty) totals.delete(key);
+        const touched = new Set<Entry>();
         for (const o of observations) {
           const hour = hourOf(o.at);
           // An hour already dropped would restart from zero and overwrite its row with less.
-          if (hour < hourOf(new Date(Date.parse(`${newest}:00:00.000Z`) - (KEEP_HOURS - 1) * 3_600_000))) continue;
+          if (hour < oldest) continue;
           const key = `${o.webhookId}|${hour}`;
-          const entry = totals.get(key) ?? { webhookId: o.webhookId, hour, counters: emptyCounters() };
-          totals.set(key, { ...entry, counters: addObservation(entry.counters, o) });
-          touched.add(key);
+          const entry = totals.get(key) ?? { webhookId: o.webhookId, hour, counters: emptyCounters(), dirty: false, writtenAt: 0 };
+          entry.counters = addObservation(entry.counters, o);
+          entry.dirty = true;
+          totals.set(key, entry);
+          touched.add(entry);
         }
-        const client = await table.ready();
-        await Promise.all(
-          [...touched].map((key) => {
-            const entry = totals.get(key);
-            if (entry === undefined) return Promise.resolve();
-            const row: StatsRow = {
-              partitionKey: entry.webhookId,
-              rowKey: `${entry.hour}|${writer}`,
-              delivered: entry.counters.delivered,
-              retrying: entry.counters.retrying,
-              poisoned: entry.counters.poisoned,
-              latency: JSON.stringify(entry.counters.latency),
-              lastSuccessAt: entry.counters.lastSuccessAt ?? '',
-              lastFailureAt: entry.counters.lastFailureAt ?? '',
-            };
-            return client.upsertEntity(row, 'Replace');
-          }),
-        );
+        const dueNow = [...touched].filter((e) => now() - e.writtenAt >= WRITE_INTERVAL_SECONDS * 1000);
+        if (dueNow.length < touched.size) schedule();
+        await write(dueNow);
       }, storageError('write delivery stats')),
 
     read: ({ webhookId, since }) =>

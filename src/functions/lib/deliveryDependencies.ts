@@ -59,7 +59,8 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     // Deliveries only: endpoint and WebSub verification always send (one request, a person waiting).
     const deliverySender = withTimeoutBreaker(sender, { threshold: config.CIRCUIT_BREAKER_TIMEOUTS, cooldownMs: config.CIRCUIT_BREAKER_COOLDOWN_MS });
     const policy = retryPolicyOf(config);
-    const stats = tableDeliveryStats(ensuredTable({ connectionString, tableName: config.STATS_TABLE }));
+    // The timer's writes have no invocation to report to: one warning line each.
+    const stats = tableDeliveryStats(ensuredTable({ connectionString, tableName: config.STATS_TABLE }), { onError: (message) => console.warn(message) });
     const publishOpsEvent =
       config.OPS_WEBHOOK_URL === '' || config.OPS_WEBHOOK_SECRET === '' ? noOpsEvents : httpOpsEvents({ url: config.OPS_WEBHOOK_URL, secret: config.OPS_WEBHOOK_SECRET, sender, clock: base.clock });
     const unwrittenFailures = new Map<string, number>();
