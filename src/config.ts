@@ -100,9 +100,12 @@ export const Config = t.type(SETTINGS, 'Config');
 export type Config = t.TypeOf<typeof Config>;
 
 export class ConfigError extends Error {
+  /** The names of the settings at fault, for answers that must not say more (never their values). */
+  readonly settings: readonly string[];
   constructor(readonly problems: readonly string[]) {
     super(`Invalid settings (fix them in the app settings or local.settings.json):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
+    this.settings = [...new Set(problems.map((p) => /^([A-Za-z0-9_]+)/.exec(p)?.[1] ?? 'settings'))];
   }
 }
 

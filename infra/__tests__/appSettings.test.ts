@@ -2,7 +2,9 @@ import * as E from 'fp-ts/Either';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS, SETTINGS, decodeConfig } from '../../src/config';
+import { parse as parseYaml } from 'yaml';
 import { isSecure, memberAt, objectMembers, params, resources, stringLiteral } from './bicepText';
+import { registeredFunctions, settingReferences } from './registrations';
 
 /*
  * infra/main.bicep against the config codec (src/config.ts): every setting the app decodes is set,
@@ -134,5 +136,73 @@ describe('a Key Vault reference the platform could not resolve', () => {
 
   it('leaves resolved values alone', () => {
     expect(E.isRight(decodeConfig(base))).toBe(true);
+  });
+});
+
+/*
+ * Settings parity: the real Functions host resolves `%NAME%` (host.json, binding properties) and the
+ * `connection` a binding names from app settings only; the app's own defaults are invisible to it. So
+ * every way of running (the example settings, compose, Bicep) must provide each of them, and each
+ * setting the config codec requires. Read from the code, so a setting added later is covered too.
+ */
+describe('settings parity across local.settings.json.example, docker-compose.yml and infra/main.bicep', () => {
+  const root = path.join(__dirname, '..', '..');
+  const hostJson: unknown = JSON.parse(readFileSync(path.join(root, 'host.json'), 'utf8'));
+  const functions = registeredFunctions();
+  const bindings = functions.flatMap((f) => Object.values(f.bindings));
+
+  /** What the app needs from its app settings, each with where the need comes from. */
+  const needed = (): Map<string, string> => {
+    const needs = new Map<string, string>();
+    const need = (name: string, why: string): void => {
+      if (!needs.has(name)) needs.set(name, why);
+    };
+    for (const name of settingReferences(hostJson)) need(name, 'host.json');
+    for (const f of functions) for (const name of settingReferences(f.bindings)) need(name, `binding of ${f.name}`);
+    for (const b of bindings) if (typeof b.connection === 'string') need(b.connection, `connection of a ${String(b.type)} binding`);
+    for (const name of codecSettings.filter((n) => DEFAULTS[n] === undefined)) need(name, 'src/config.ts (no default)');
+    return needs;
+  };
+
+  /** The names a source lacks, with why each is needed; a connection may also be given identity-based. */
+  const lacking = (provided: readonly string[]): string[] =>
+    [...needed()].filter(([name]) => !provided.includes(name) && !provided.includes(`${name}__accountName`)).map(([name, why]) => `${name} (${why})`);
+
+  const exampleSettings = (): string[] => Object.keys((JSON.parse(readFileSync(path.join(root, 'local.settings.json.example'), 'utf8')) as { Values: object }).Values);
+  const composeAppSettings = (text: string): string[] => {
+    const compose = parseYaml(text, { merge: true }) as { services?: { app?: { environment?: Record<string, unknown> } } };
+    return Object.keys(compose.services?.app?.environment ?? {});
+  };
+  const composeText = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+
+  it('finds the %NAME% references of host.json and of the queue triggers', () => {
+    expect(functions.map((f) => f.name)).toEqual(expect.arrayContaining(['deliver', 'ingestEvent', 'health']));
+    expect([...needed().keys()]).toEqual(expect.arrayContaining(['DURABLE_TASK_HUB', 'DELIVERIES_QUEUE', 'AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY']));
+  });
+
+  it('local.settings.json.example provides every one', () => {
+    expect(lacking(exampleSettings())).toEqual([]);
+  });
+
+  it("the compose app service provides every one", () => {
+    expect(lacking(composeAppSettings(composeText))).toEqual([]);
+  });
+
+  it('infra/main.bicep provides every one', () => {
+    expect(lacking(appSettingsOf(bicep).map((m) => m.key))).toEqual([]);
+  });
+
+  it('runs the compose app on the Node major production runs', () => {
+    const site = resources(bicep).find((r) => r.type === 'Microsoft.Web/sites');
+    const production = stringLiteral(memberAt(bicep, site?.open ?? -1, ['properties', 'functionAppConfig', 'runtime', 'version'])?.raw ?? '');
+    const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    const appImage = /^FROM\s+mcr\.microsoft\.com\/azure-functions\/node:4-node(\d+)\S*\s+AS\s+app$/m.exec(dockerfile)?.[1];
+    const buildImages = [...dockerfile.matchAll(/^FROM\s+node:(\d+)\S*/gm)].map((m) => m[1]);
+    expect({ appImage, buildImages: [...new Set(buildImages)] }).toEqual({ appImage: production, buildImages: [production] });
+  });
+
+  it('reports a compose file without the settings host.json and the queue triggers name', () => {
+    const dropped = composeText.replace(/^\s*(DURABLE_TASK_HUB|DELIVERIES_QUEUE):.*\n/gm, '');
+    expect(lacking(composeAppSettings(dropped))).toEqual(['DURABLE_TASK_HUB (host.json)', 'DELIVERIES_QUEUE (binding of deliver)']);
   });
 });

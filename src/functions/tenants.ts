@@ -10,27 +10,38 @@ import {
   tenantWebhooksHandler,
   verifyWebhookHandler,
 } from './handlers/tenantHandlers';
+import { configuredHttp } from './lib/configured';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
 
 /* Tenants (admin only), and the webhook routes that rotate a secret or re-run endpoint verification. */
 
-const deps = getDeliveryDependencies();
-const handlerDeps = { ...deps, adminApiKey: deps.config.ADMIN_API_KEY };
+const handlerDeps = () => {
+  const deps = getDeliveryDependencies();
+  return { ...deps, adminApiKey: deps.config.ADMIN_API_KEY };
+};
 
 app.http('tenants', {
   route: 'tenants',
   methods: ['GET', 'POST'],
   authLevel: 'anonymous',
-  handler: (request, context) => (request.method.toUpperCase() === 'POST' ? createTenantHandler(handlerDeps) : listTenantsHandler(handlerDeps))(request, context),
+  handler: configuredHttp(() => {
+    const deps = handlerDeps();
+    const [create, list] = [createTenantHandler(deps), listTenantsHandler(deps)];
+    return (request, context) => (request.method.toUpperCase() === 'POST' ? create : list)(request, context);
+  }),
 });
 app.http('tenant', {
   route: 'tenants/{id}',
   methods: ['GET', 'DELETE'],
   authLevel: 'anonymous',
-  handler: (request, context) => (request.method.toUpperCase() === 'DELETE' ? deleteTenantHandler(handlerDeps) : getTenantHandler(handlerDeps))(request, context),
+  handler: configuredHttp(() => {
+    const deps = handlerDeps();
+    const [remove, get] = [deleteTenantHandler(deps), getTenantHandler(deps)];
+    return (request, context) => (request.method.toUpperCase() === 'DELETE' ? remove : get)(request, context);
+  }),
 });
-app.http('tenantRotateKey', { route: 'tenants/{id}/rotate-key', methods: ['POST'], authLevel: 'anonymous', handler: rotateTenantKeyHandler(handlerDeps) });
-app.http('tenantRevokeKey', { route: 'tenants/{id}/key', methods: ['DELETE'], authLevel: 'anonymous', handler: revokeTenantKeyHandler(handlerDeps) });
-app.http('tenantWebhooks', { route: 'tenants/{id}/webhooks', methods: ['GET'], authLevel: 'anonymous', handler: tenantWebhooksHandler(handlerDeps) });
-app.http('webhookRotateSecret', { route: 'webhooks/{id}/rotate-secret', methods: ['POST'], authLevel: 'anonymous', handler: rotateSecretHandler(handlerDeps) });
-app.http('webhookVerify', { route: 'webhooks/{id}/verify', methods: ['POST'], authLevel: 'anonymous', handler: verifyWebhookHandler(handlerDeps) });
+app.http('tenantRotateKey', { route: 'tenants/{id}/rotate-key', methods: ['POST'], authLevel: 'anonymous', handler: configuredHttp(() => rotateTenantKeyHandler(handlerDeps())) });
+app.http('tenantRevokeKey', { route: 'tenants/{id}/key', methods: ['DELETE'], authLevel: 'anonymous', handler: configuredHttp(() => revokeTenantKeyHandler(handlerDeps())) });
+app.http('tenantWebhooks', { route: 'tenants/{id}/webhooks', methods: ['GET'], authLevel: 'anonymous', handler: configuredHttp(() => tenantWebhooksHandler(handlerDeps())) });
+app.http('webhookRotateSecret', { route: 'webhooks/{id}/rotate-secret', methods: ['POST'], authLevel: 'anonymous', handler: configuredHttp(() => rotateSecretHandler(handlerDeps())) });
+app.http('webhookVerify', { route: 'webhooks/{id}/verify', methods: ['POST'], authLevel: 'anonymous', handler: configuredHttp(() => verifyWebhookHandler(handlerDeps())) });

@@ -5,18 +5,20 @@ import { encodeMessage, ensuredQueue } from '../adapters/queues/storageDeliveryQ
 import { storageError } from '../adapters/tables/storageErrors';
 import { websubQueueName } from '../domain/websub';
 import { websubHandler, websubVerificationHandler } from './handlers/websubHandlers';
+import { configuredHttp, configuredTrigger } from './lib/configured';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
 
 /* WebSub subscribe/unsubscribe (docs/tenants.md), and the queue-triggered intent verification. */
 
-const deps = getDeliveryDependencies();
-const queue = ensuredQueue({ connectionString: deps.config.AzureWebJobsStorage, queueName: websubQueueName(deps.config.DELIVERIES_QUEUE) });
 
 app.http('websub', {
   route: 'websub',
   methods: ['POST'],
   authLevel: 'anonymous',
-  handler: websubHandler({
+  handler: configuredHttp(() => {
+    const deps = getDeliveryDependencies();
+    const queue = ensuredQueue({ connectionString: deps.config.AzureWebJobsStorage, queueName: websubQueueName(deps.config.DELIVERIES_QUEUE) });
+    return websubHandler({
     ...deps,
     adminApiKey: deps.config.ADMIN_API_KEY,
     allowPrivateDestinations: deps.config.ALLOW_PRIVATE_DESTINATIONS,
@@ -26,7 +28,8 @@ app.http('websub', {
           await (await queue.ready()).sendMessage(encodeMessage(job));
         }, storageError('queue a WebSub verification')),
       ),
+    });
   }),
 });
 
-app.storageQueue('websubVerify', { queueName: '%DELIVERIES_QUEUE%-websub', connection: 'AzureWebJobsStorage', handler: websubVerificationHandler(deps) });
+app.storageQueue('websubVerify', { queueName: '%DELIVERIES_QUEUE%-websub', connection: 'AzureWebJobsStorage', handler: configuredTrigger(() => websubVerificationHandler(getDeliveryDependencies())) });
