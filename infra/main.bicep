@@ -118,6 +118,9 @@ param verifyEndpointsDefault string = 'false'
 @description('DISABLED_EVENTS: comma-separated catalogue events this deployment does not emit (empty: none).')
 param disabledEvents string = ''
 
+@description('STORAGE_TIMEOUT_MS: deadline of one storage call, retries included, 100 to 120000 ms; a request whose storage call runs out answers 503.')
+param storageTimeoutMs string = '5000'
+
 @description('Tags put on every resource.')
 param tags object = {}
 
@@ -319,6 +322,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     DURABLE_TASK_HUB: durableTaskHub
     VERIFY_ENDPOINTS_DEFAULT: verifyEndpointsDefault
     DISABLED_EVENTS: disabledEvents
+    STORAGE_TIMEOUT_MS: storageTimeoutMs
     DELIVERY_TIMEOUT_MS: deliveryTimeoutMs
     RETRY_SCHEDULE_SECONDS: retryScheduleSeconds
     RETRY_JITTER_RATIO: retryJitterRatio

@@ -76,6 +76,8 @@ export const SETTINGS = {
   VERIFY_ENDPOINTS_DEFAULT: BooleanFromString,
   /** Events this deployment does not emit, switched off without a deploy (docs/tenants.md). */
   DISABLED_EVENTS: EventNameList,
+  /** Deadline of one storage call (retries included): storage that hangs gets a 503, not a request held without bound. */
+  STORAGE_TIMEOUT_MS: IntegerFromString({ min: 100, max: 120_000 }),
   ...DELIVERY_SETTINGS,
 };
 
@@ -93,6 +95,7 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   MAX_DELIVERIES_PER_MESSAGE: '50',
   VERIFY_ENDPOINTS_DEFAULT: 'false',
   DISABLED_EVENTS: '',
+  STORAGE_TIMEOUT_MS: '5000',
   ...DELIVERY_DEFAULTS,
 };
 

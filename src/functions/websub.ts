@@ -17,7 +17,7 @@ app.http('websub', {
   authLevel: 'anonymous',
   handler: configuredHttp(() => {
     const deps = getDeliveryDependencies();
-    const queue = ensuredQueue({ connectionString: deps.config.AzureWebJobsStorage, queueName: websubQueueName(deps.config.DELIVERIES_QUEUE) });
+    const queue = ensuredQueue({ connectionString: deps.config.AzureWebJobsStorage, queueName: websubQueueName(deps.config.DELIVERIES_QUEUE), timeoutMs: deps.config.STORAGE_TIMEOUT_MS });
     return websubHandler({
     ...deps,
     adminApiKey: deps.config.ADMIN_API_KEY,
@@ -25,7 +25,7 @@ app.http('websub', {
     enqueueVerification: (job) =>
       pipe(
         TE.tryCatch(async () => {
-          await (await queue.ready()).sendMessage(encodeMessage(job));
+          await (await queue.ready()).sendMessage(encodeMessage(job), { abortSignal: queue.signal() });
         }, storageError('queue a WebSub verification')),
       ),
     });

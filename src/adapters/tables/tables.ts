@@ -2,6 +2,7 @@ import { TableClient } from '@azure/data-tables';
 import { asciiRequestBodies } from './asciiRequestBodies';
 import { STORAGE_CLIENT_OPTIONS } from './storageErrors';
 import { onceUntilFailure } from '../onceUntilFailure';
+import { tableDeadline } from '../storageDeadline';
 
 /** A table client that creates its table on first use (once per process, again after a failure). */
 export type EnsuredTable = { readonly client: TableClient; ready(): Promise<TableClient> };
@@ -12,11 +13,12 @@ export const isPlainHttp = (connectionString: string, endpoint: 'Table' | 'Queue
   return explicit !== undefined ? /^http:/i.test(explicit.trim()) : /(?:^|;)\s*DefaultEndpointsProtocol=http\s*(?:;|$)/i.test(connectionString);
 };
 
-export const ensuredTable = (options: { connectionString: string; tableName: string }): EnsuredTable => {
+/** `timeoutMs` (STORAGE_TIMEOUT_MS) bounds each call, the SDK's retries included. */
+export const ensuredTable = (options: { connectionString: string; tableName: string; timeoutMs?: number }): EnsuredTable => {
   const client = TableClient.fromConnectionString(options.connectionString, options.tableName, {
     ...STORAGE_CLIENT_OPTIONS,
     allowInsecureConnection: isPlainHttp(options.connectionString, 'Table'),
-    additionalPolicies: [asciiRequestBodies],
+    additionalPolicies: [asciiRequestBodies, ...(options.timeoutMs === undefined ? [] : [tableDeadline(options.timeoutMs)])],
   });
   // createTable answers success when the table already exists.
   return {

@@ -32,9 +32,10 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     const base = getDependencies();
     const { config } = base;
     const connectionString = config.AzureWebJobsStorage;
-    const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE });
-    const attemptLog = tableAttemptLog(ensuredTable({ connectionString, tableName: config.ATTEMPTS_TABLE }));
-    const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }));
+    const timeoutMs = config.STORAGE_TIMEOUT_MS;
+    const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE, timeoutMs });
+    const attemptLog = tableAttemptLog(ensuredTable({ connectionString, tableName: config.ATTEMPTS_TABLE, timeoutMs }));
+    const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }));
     const sender = createUndiciHttpSender({
       timeoutMs: config.DELIVERY_TIMEOUT_MS,
       maxResponseBytes: config.MAX_RESPONSE_BYTES,

@@ -42,12 +42,13 @@ export const getDependencies = (): Dependencies => {
     // Metrics to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set; a failure only warns.
     startAzureMonitor(process.env, { onShutdown: (shutdown) => app.hook.appTerminate(shutdown) });
     const connectionString = config.AzureWebJobsStorage;
-    const tenants = tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }));
+    const timeoutMs = config.STORAGE_TIMEOUT_MS;
+    const tenants = tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }));
     cached = {
       config,
-      webhooks: tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE })), tenants),
+      webhooks: tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs })), tenants),
       tenants,
-      events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE })),
+      events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE, timeoutMs })),
       healthProbes: storageHealthProbes(connectionString),
       clock: systemClock,
       randomBytes: (size) => randomBytes(size),
