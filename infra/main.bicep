@@ -121,6 +121,9 @@ param disabledEvents string = ''
 @description('STORAGE_TIMEOUT_MS: deadline of one storage call, retries included, 100 to 120000 ms; a request whose storage call runs out answers 503.')
 param storageTimeoutMs string = '5000'
 
+@description('STRANDED_EVENT_SECONDS: age after which an event never answered 202 (still accepted) is removed by the sweep timer, 60 to 604800 s.')
+param strandedEventSeconds string = '900'
+
 @description('Tags put on every resource.')
 param tags object = {}
 
@@ -323,6 +326,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     VERIFY_ENDPOINTS_DEFAULT: verifyEndpointsDefault
     DISABLED_EVENTS: disabledEvents
     STORAGE_TIMEOUT_MS: storageTimeoutMs
+    STRANDED_EVENT_SECONDS: strandedEventSeconds
     DELIVERY_TIMEOUT_MS: deliveryTimeoutMs
     RETRY_SCHEDULE_SECONDS: retryScheduleSeconds
     RETRY_JITTER_RATIO: retryJitterRatio

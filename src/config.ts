@@ -78,6 +78,8 @@ export const SETTINGS = {
   DISABLED_EVENTS: EventNameList,
   /** Deadline of one storage call (retries included): storage that hangs gets a 503, not a request held without bound. */
   STORAGE_TIMEOUT_MS: IntegerFromString({ min: 100, max: 120_000 }),
+  /** Age after which an event still `accepted` (never answered 202) is removed by the sweep timer. */
+  STRANDED_EVENT_SECONDS: IntegerFromString({ min: 60, max: 604_800 }),
   ...DELIVERY_SETTINGS,
 };
 
@@ -96,6 +98,7 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   VERIFY_ENDPOINTS_DEFAULT: 'false',
   DISABLED_EVENTS: '',
   STORAGE_TIMEOUT_MS: '5000',
+  STRANDED_EVENT_SECONDS: '900',
   ...DELIVERY_DEFAULTS,
 };
 

@@ -23,6 +23,12 @@ export type StoredEvent = {
   readonly firstPage?: FirstPage;
 };
 
+/**
+ * An event left `accepted` (ingest never answered 202 for it: a write that landed after its 503, or a
+ * crash before the answer), with the version it was seen at.
+ */
+export type StrandedEvent = { readonly id: EventId; readonly receivedAt: string; readonly version: string };
+
 export type AddEventResult = { readonly kind: 'Added' } | { readonly kind: 'AlreadyExists'; readonly existing: StoredEvent };
 
 export type EventStore = {
@@ -37,4 +43,8 @@ export type EventStore = {
    * has no time index): for the ops console, bounded by `scanMax` rows read.
    */
   list(query: { limit: number; receivedAfter: string; scanMax: number }): TE.TaskEither<AppError, StoredEvent[]>;
+  /** Events still `accepted` that were received before `receivedBefore`, at most `limit` (a filtered scan). */
+  listStranded(query: { receivedBefore: string; limit: number }): TE.TaskEither<AppError, StrandedEvent[]>;
+  /** Deletes the event unless it changed since it was listed (a repeat post dispatched it meanwhile). */
+  removeStranded(event: StrandedEvent): TE.TaskEither<AppError, 'Removed' | 'Changed'>;
 };
