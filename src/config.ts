@@ -51,11 +51,51 @@ export const EventNameList = new t.Type<readonly string[], string, unknown>(
   (a) => a.join(','),
 );
 
+/** An identity-based storage connection, as the Functions host reads `AzureWebJobsStorage__*` settings. */
+export const IdentityStorage = t.intersection(
+  [
+    t.type({ accountName: patternString<'StorageAccountName'>('a storage account name (3-24 lower-case letters and digits)', /^[a-z0-9]{3,24}$/) }),
+    t.partial({ credential: t.literal('managedidentity'), clientId: NonEmptyString }),
+  ],
+  'IdentityStorage',
+);
+export type IdentityStorage = t.TypeOf<typeof IdentityStorage>;
+
+const StorageUnion = t.union([NonEmptyString, IdentityStorage]);
+
+/**
+ * `AzureWebJobsStorage`: a connection string, or the identity-based `AzureWebJobsStorage__accountName`
+ * (+ `__credential`, `__clientId`). One problem when neither decodes, not one per alternative.
+ */
+export const StorageConnection = new t.Type<t.TypeOf<typeof StorageUnion>, unknown, unknown>(
+  'a storage connection string, or AzureWebJobsStorage__accountName (3-24 lower-case letters and digits; __credential "managedidentity" or unset) for an identity-based connection',
+  StorageUnion.is,
+  (u, c) => {
+    const decoded = StorageUnion.validate(u, c);
+    return E.isRight(decoded) ? decoded : t.failure(u, c);
+  },
+  (a) => a,
+);
+export type StorageConnection = t.TypeOf<typeof StorageConnection>;
+
+/** The storage setting's raw value: the connection string when set, else the identity-based settings (undefined when neither is). */
+const storageInput = (env: NodeJS.ProcessEnv): unknown => {
+  const connectionString = env.AzureWebJobsStorage;
+  if (connectionString !== undefined && connectionString !== '') return connectionString;
+  const accountName = env.AzureWebJobsStorage__accountName;
+  if (accountName === undefined || accountName === '') return undefined;
+  const optional = (name: string): Record<string, string> => {
+    const value = env[`AzureWebJobsStorage__${name}`];
+    return value === undefined || value === '' ? {} : { [name]: value };
+  };
+  return { accountName, ...optional('credential'), ...optional('clientId') };
+};
+
 export const TableName = patternString<'TableName'>('a table name (a letter, then 2-62 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,62}$/);
 export const QueueName = patternString<'QueueName'>('a queue name (3-63 lower-case letters, digits and single hyphens, not at either end)', /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/);
 
 export const SETTINGS = {
-  AzureWebJobsStorage: NonEmptyString,
+  AzureWebJobsStorage: StorageConnection,
   INGEST_API_KEY: ApiKey,
   ADMIN_API_KEY: ApiKey,
   MAX_EVENT_BODY_BYTES: IntegerFromString({ min: 2, max: MAX_EVENT_BODY_BYTES_LIMIT }),
@@ -121,7 +161,7 @@ export class ConfigError extends Error {
  */
 const unresolvedReferences = (config: Config): string[] =>
   (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY'] as const)
-    .filter((name) => /^@Microsoft\.KeyVault\(/i.test(config[name]))
+    .filter((name) => { const value = config[name]; return typeof value === 'string' && /^@Microsoft\.KeyVault\(/i.test(value); })
     .map((name) => `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`);
 
 /** Rules across settings: one leaked key must not open the other door. */
@@ -132,11 +172,12 @@ const crossChecks = (config: Config): string[] => [
 
 /** Decodes the settings from an environment; problems name the setting, never its value. */
 export const decodeConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config> => {
-  const input: Record<string, string | undefined> = {};
+  const input: Record<string, unknown> = {};
   for (const name of Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]) {
     const value = env[name];
     input[name] = value === undefined || value === '' ? DEFAULTS[name] : value;
   }
+  input.AzureWebJobsStorage = storageInput(env);
   return pipe(
     Config.decode(input),
     E.mapLeft((errors) => new ConfigError(formatValidationErrors(errors))),

@@ -1,4 +1,5 @@
-import { QueueClient } from '@azure/storage-queue';
+import type { QueueClient } from '@azure/storage-queue';
+import { queueClientFor, type StorageConnection } from '../storageConnection';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import { MAX_QUEUE_VISIBILITY_DELAY_SECONDS } from '../../domain/backoff';
@@ -18,10 +19,10 @@ const NEVER_EXPIRES = -1;
  */
 export type EnsuredQueue = { readonly client: QueueClient; ready(): Promise<QueueClient>; signal(): AbortSignal | undefined };
 
-export const ensuredQueue = (options: { connectionString: string; queueName: string; timeoutMs?: number }): EnsuredQueue => {
+export const ensuredQueue = (options: { connectionString: StorageConnection; queueName: string; timeoutMs?: number }): EnsuredQueue => {
   const signal = (): AbortSignal | undefined => (options.timeoutMs === undefined ? undefined : deadlineSignal(options.timeoutMs));
   // Few, short SDK retries: a caller learns quickly that storage is down (and answers 503 or retries later).
-  const client = new QueueClient(options.connectionString, options.queueName, { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } });
+  const client = queueClientFor(options.connectionString, options.queueName, { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } });
   return {
     client,
     signal,
@@ -37,7 +38,7 @@ export const encodeMessage = (value: unknown): string => Buffer.from(JSON.string
 
 export const poisonQueueName = (queueName: string): string => `${queueName}-poison`;
 
-export const storageDeliveryQueue = (options: { connectionString: string; queueName: string; timeoutMs?: number }): DeliveryQueue & { readonly deliveries: EnsuredQueue; readonly poisonQueue: EnsuredQueue } => {
+export const storageDeliveryQueue = (options: { connectionString: StorageConnection; queueName: string; timeoutMs?: number }): DeliveryQueue & { readonly deliveries: EnsuredQueue; readonly poisonQueue: EnsuredQueue } => {
   const deliveries = ensuredQueue(options);
   const poisonQueue = ensuredQueue({ ...options, queueName: poisonQueueName(options.queueName) });
   const sendAll = (queue: EnsuredQueue, values: readonly unknown[], delaySeconds: number, what: string): TE.TaskEither<AppError, void> =>
