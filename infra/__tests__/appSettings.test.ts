@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS, SETTINGS, decodeConfig } from '../../src/config';
 import { parse as parseYaml } from 'yaml';
-import { isSecure, memberAt, objectMembers, params, resources, stringLiteral } from './bicepText';
+import { isSecure, maskBicep, memberAt, objectMembers, params, resources, stringLiteral } from './bicepText';
 import { registeredFunctions, settingReferences } from './registrations';
 
 /*
@@ -30,12 +30,15 @@ const appSettingsOf = (text: string) => {
   return objectMembers(text, props.valueStart);
 };
 
+/** The storage connection may be identity-based: `AzureWebJobsStorage__accountName` and its siblings stand for it. */
+const IDENTITY_STORAGE = /^AzureWebJobsStorage__(accountName|credential|clientId)$/;
+
 /** What the drift check reports; both lists empty when the Bicep and the codec agree. */
 const settingsDrift = (text: string): { missing: string[]; unknown: string[] } => {
   const names = appSettingsOf(text).map((m) => m.key);
   return {
-    missing: codecSettings.filter((name) => !names.includes(name)),
-    unknown: names.filter((name) => !isCodecSetting(name) && !PLATFORM_SETTINGS.includes(name)),
+    missing: codecSettings.filter((name) => !names.includes(name) && !names.includes(`${name}__accountName`)),
+    unknown: names.filter((name) => !isCodecSetting(name) && !PLATFORM_SETTINGS.includes(name) && !IDENTITY_STORAGE.test(name)),
   };
 };
 
@@ -55,7 +58,7 @@ describe('infra/main.bicep app settings', () => {
     // The codec's own list, not a copy: these three today.
     expect(required).toEqual(expect.arrayContaining(['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY']));
     const names = appSettingsOf(bicep).map((m) => m.key);
-    expect(required.filter((name) => !names.includes(name))).toEqual([]);
+    expect(required.filter((name) => !names.includes(name) && !names.includes(`${name}__accountName`))).toEqual([]);
   });
 
   it('reports a setting the Bicep drops and one the codec does not know', () => {
@@ -99,8 +102,34 @@ describe('infra/main.bicep app settings', () => {
     }
   });
 
-  it('gives AzureWebJobsStorage a connection string built from the account key, as the adapters need', () => {
-    expect(setting('AzureWebJobsStorage').raw).toMatch(/^'DefaultEndpointsProtocol=https;AccountName=\$\{storage\.name\};AccountKey=\$\{storage\.listKeys\(\)\.keys\[0\]\.value\};/);
+  it('connects to storage by the app identity: account name, no key anywhere, shared key access off', () => {
+    expect({ account: setting('AzureWebJobsStorage__accountName').raw, credential: stringLiteral(setting('AzureWebJobsStorage__credential').raw) }).toEqual({ account: 'storage.name', credential: 'managedidentity' });
+    expect(appSettingsOf(bicep).map((m) => m.key)).not.toContain('AzureWebJobsStorage');
+    expect(maskBicep(bicep)).not.toMatch(/listKeys\(/);
+    const account = resources(bicep).find((r) => r.type === 'Microsoft.Storage/storageAccounts');
+    expect(memberAt(bicep, account?.open ?? -1, ['properties', 'allowSharedKeyAccess'])?.raw).toBe('false');
+  });
+
+  it('grants the app identity the blob, queue and table data roles on its storage account, before the settings', () => {
+    const roleIds: Record<string, string> = {
+      'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
+      '974c5e8b-45b9-4653-ba55-5f855dd0fb88': 'Storage Queue Data Contributor',
+      '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': 'Storage Table Data Contributor',
+    };
+    const vars = Object.fromEntries([...bicep.matchAll(/^var\s+(\w+)\s*=\s*'([^']*)'/gm)].map((m) => [m[1], m[2]]));
+    const onStorage = resources(bicep)
+      .filter((r) => r.type === 'Microsoft.Authorization/roleAssignments' && memberAt(bicep, r.open, ['scope'])?.raw === 'storage')
+      .map((r) => ({
+        role: roleIds[vars[/roleDefinitions',\s*(\w+)\)/.exec(memberAt(bicep, r.open, ['properties', 'roleDefinitionId'])?.raw ?? '')?.[1] ?? ''] ?? ''],
+        principal: memberAt(bicep, r.open, ['properties', 'principalId'])?.raw,
+        symbol: r.symbol,
+      }));
+    expect(onStorage.map(({ role, principal }) => ({ role, principal })).sort((a, b) => String(a.role).localeCompare(String(b.role)))).toEqual(
+      Object.values(roleIds).sort().map((role) => ({ role, principal: 'functionApp.identity.principalId' })),
+    );
+    const settingsResource = resources(bicep).find((r) => r.type === 'Microsoft.Web/sites/config');
+    const dependsOn = memberAt(bicep, settingsResource?.open ?? -1, ['dependsOn'])?.raw ?? '';
+    for (const { symbol } of onStorage) expect(dependsOn).toContain(symbol);
   });
 
   it('runs Node 22 on Functions v4 in a Flex Consumption plan on Linux', () => {
