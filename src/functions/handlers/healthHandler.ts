@@ -17,4 +17,4 @@ export const healthHandler =
 export const misconfiguredHealthHandler =
   (error: ConfigError): Handler =>
   async () =>
-    json(503, { status: 'unavailable', message: `Invalid settings: ${error.settings.join(', ')}`, settings: error.problems });
+    json(503, { status: 'unavailable', message: `Invalid settings: ${error.settings.join(', ')}`, checks: { settings: 'down' }, settings: error.problems });
