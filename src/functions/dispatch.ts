@@ -57,12 +57,12 @@ export const enqueuePageActivity = configuredTrigger(() => {
   /** Ingest's first page is FANOUT_PAGE_SIZE (it answers the sender); the orchestration's pages are larger. */
   const stepDeps = { ...deps.fanOut, pageSize: deps.config.FANOUT_STEP_SIZE };
   return async (input: unknown, context: InvocationContext): Promise<FanOutPageResult> => {
-  const cursor = decodeOrThrow(Cursor, input, 'The fan-out cursor');
-  const result = await enqueueFanOutPage(stepDeps)(cursor)();
-  if (E.isLeft(result)) throw new Error(`${result.left.kind} (event ${cursor.eventId}): ${result.left.message}`);
-  const { deliveries, messages, next } = result.right;
-  context.log(recordFanOutPage({ eventId: cursor.eventId, planIndex: cursor.planIndex, deliveries, messages, more: next !== undefined }));
-  return result.right;
+    const cursor = decodeOrThrow(Cursor, input, 'The fan-out cursor');
+    const result = await enqueueFanOutPage(stepDeps)(cursor)();
+    if (E.isLeft(result)) throw new Error(`${result.left.kind} (event ${cursor.eventId}): ${result.left.message}`);
+    const { deliveries, messages, next } = result.right;
+    context.log(recordFanOutPage({ eventId: cursor.eventId, planIndex: cursor.planIndex, deliveries, messages, more: next !== undefined }));
+    return result.right;
   };
 });
 
@@ -84,21 +84,21 @@ const unreadable = (message: unknown, reason: string, now: Date): PoisonEntry =>
 export const deliverHandler = configuredTrigger(() => {
   const deps = getDeliveryDependencies();
   return async (message: unknown, context: InvocationContext): Promise<void> => {
-  const decoded = DeliveryMessage.decode(message);
-  if (E.isLeft(decoded)) {
-    const reason = formatValidationErrors(decoded.left).slice(0, 5).join('; ');
-    context.warn(traceLine('delivery.unreadable', { reason }));
-    const poisoned = await deps.queue.poison([unreadable(message, reason, deps.clock.now())])();
-    if (E.isLeft(poisoned)) throw new Error(poisoned.left.message);
-    return;
-  }
-  const result = await deliverMessage(deps.deliver({ log: (line) => context.log(line), warn: (m) => context.warn(m) }))(decoded.right)();
-  if (E.isLeft(result)) {
-    // Throwing hands the message back to the queue: the host retries it, then poisons it.
-    throw new Error(`Delivery of event ${decoded.right.eventId} could not record its outcome: ${result.left.message}`);
-  }
-  const s = result.right;
-  context.log(traceLine('delivery.message', { eventId: decoded.right.eventId, ...s }));
+    const decoded = DeliveryMessage.decode(message);
+    if (E.isLeft(decoded)) {
+      const reason = formatValidationErrors(decoded.left).slice(0, 5).join('; ');
+      context.warn(traceLine('delivery.unreadable', { reason }));
+      const poisoned = await deps.queue.poison([unreadable(message, reason, deps.clock.now())])();
+      if (E.isLeft(poisoned)) throw new Error(poisoned.left.message);
+      return;
+    }
+    const result = await deliverMessage(deps.deliver({ log: (line) => context.log(line), warn: (m) => context.warn(m) }))(decoded.right)();
+    if (E.isLeft(result)) {
+      // Throwing hands the message back to the queue: the host retries it, then poisons it.
+      throw new Error(`Delivery of event ${decoded.right.eventId} could not record its outcome: ${result.left.message}`);
+    }
+    const s = result.right;
+    context.log(traceLine('delivery.message', { eventId: decoded.right.eventId, ...s }));
   };
 });
 

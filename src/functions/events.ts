@@ -20,18 +20,18 @@ app.http('ingestEvent', {
   handler: configuredHttp(() => {
     const deps = getDeliveryDependencies();
     return (request, context) =>
-    ingestEventHandler({
-      ...deps,
-      ingestApiKey: deps.config.INGEST_API_KEY,
-      maxEventBodyBytes: deps.config.MAX_EVENT_BODY_BYTES,
-      disabledEvents: new Set(deps.config.DISABLED_EVENTS),
-      startDispatch: dispatchEvent({
-        events: deps.events,
-        fanOut: deps.fanOut,
-        continueFanOut: durableContinueFanOut(df.getClient(context), FAN_OUT_ORCHESTRATOR),
-        onPage: (cursor, page) => context.log(recordFanOutPage({ eventId: cursor.eventId, planIndex: cursor.planIndex, deliveries: page.deliveries, messages: page.messages, more: page.next !== undefined })),
-      }),
-    })(request, context);
+      ingestEventHandler({
+        ...deps,
+        ingestApiKey: deps.config.INGEST_API_KEY,
+        maxEventBodyBytes: deps.config.MAX_EVENT_BODY_BYTES,
+        disabledEvents: new Set(deps.config.DISABLED_EVENTS),
+        startDispatch: dispatchEvent({
+          events: deps.events,
+          fanOut: deps.fanOut,
+          continueFanOut: durableContinueFanOut(df.getClient(context), FAN_OUT_ORCHESTRATOR),
+          onPage: (cursor, page) => context.log(recordFanOutPage({ eventId: cursor.eventId, planIndex: cursor.planIndex, deliveries: page.deliveries, messages: page.messages, more: page.next !== undefined })),
+        }),
+      })(request, context);
   }),
 });
 

@@ -19,15 +19,15 @@ app.http('websub', {
     const deps = getDeliveryDependencies();
     const queue = ensuredQueue({ connectionString: deps.config.AzureWebJobsStorage, queueName: websubQueueName(deps.config.DELIVERIES_QUEUE), timeoutMs: deps.config.STORAGE_TIMEOUT_MS });
     return websubHandler({
-    ...deps,
-    adminApiKey: deps.config.ADMIN_API_KEY,
-    allowPrivateDestinations: deps.config.ALLOW_PRIVATE_DESTINATIONS,
-    enqueueVerification: (job) =>
-      pipe(
-        TE.tryCatch(async () => {
-          await (await queue.ready()).sendMessage(encodeMessage(job), { abortSignal: queue.signal() });
-        }, storageError('queue a WebSub verification')),
-      ),
+      ...deps,
+      adminApiKey: deps.config.ADMIN_API_KEY,
+      allowPrivateDestinations: deps.config.ALLOW_PRIVATE_DESTINATIONS,
+      enqueueVerification: (job) =>
+        pipe(
+          TE.tryCatch(async () => {
+            await (await queue.ready()).sendMessage(encodeMessage(job), { abortSignal: queue.signal() });
+          }, storageError('queue a WebSub verification')),
+        ),
     });
   }),
 });
