@@ -140,5 +140,24 @@ export const tableEventStore = (table: EnsuredTable): EventStore => {
           throw e;
         }
       }, storageError('delete an event')),
+    listStranded: ({ receivedBefore, limit }) =>
+      TE.tryCatch(async () => {
+        const rows = await queryUpTo<{ partitionKey?: string; receivedAt?: string; etag?: string }>(await table.ready(), {
+          filter: odata`RowKey eq ${EVENT_ROW_KEY} and status eq 'accepted' and receivedAt lt ${receivedBefore}`,
+          max: limit,
+        });
+        return rows.flatMap((r) => (r.partitionKey && r.receivedAt && r.etag ? [{ id: r.partitionKey as EventId, receivedAt: r.receivedAt, version: r.etag }] : []));
+      }, storageError('list stranded events')),
+    removeStranded: (event) =>
+      TE.tryCatch(async () => {
+        try {
+          // Only the row as it was listed: a repeat post that dispatched it since changed its ETag.
+          await (await table.ready()).deleteEntity(event.id, EVENT_ROW_KEY, { etag: event.version });
+          return 'Removed' as const;
+        } catch (e) {
+          if (statusOf(e) === 412 || statusOf(e) === 404) return 'Changed' as const;
+          throw e;
+        }
+      }, storageError('remove a stranded event')),
   };
 };
