@@ -122,12 +122,27 @@ const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | 'tooLar
     req.on('error', reject);
   });
 
-/** Answers and closes the connection: the rest of an oversized or malformed request is not read. */
+/** How long a refused upload may keep sending (discarded) so that its client reads the answer. */
+const LINGER_MS = 2_000;
+
+/**
+ * Answers and closes the connection without reading the rest of the request: what still arrives
+ * is discarded, not buffered, for LINGER_MS (closing at once would reset the connection and the
+ * client could lose the answer), then the socket is destroyed.
+ */
 const refuseAndClose = (res: ServerResponse, status: number, body: unknown): void => {
   const text = JSON.stringify(body);
-  res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
-  res.end(text, () => res.socket?.destroy());
+  // No `connection: close`: Node would then close at once, and the reset could lose the answer.
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+  const req = res.req;
+  req.removeAllListeners('data');
+  req.resume();
+  const socket = res.socket;
+  if (socket === null) return;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 };
 
 const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
