@@ -1,6 +1,7 @@
 import type { HttpRequest } from '@azure/functions';
 import * as E from 'fp-ts/Either';
 import { type AppError, invalid } from '../../domain/errors';
+import { illFormedPath, NOT_WELL_FORMED } from '../../domain/strings';
 
 const tooLarge = (limitBytes: number): AppError => ({ kind: 'TooLarge', message: `The body is larger than ${limitBytes} bytes`, limitBytes });
 
@@ -40,9 +41,13 @@ export const readJsonBody = async (request: HttpRequest, limitBytes: number): Pr
   } catch {
     return E.left(invalid('The body is invalid', ['(body): must be UTF-8 text']));
   }
+  let parsed: unknown;
   try {
-    return E.right(JSON.parse(text));
+    parsed = JSON.parse(text);
   } catch (e) {
     return E.left(invalid('The body is invalid', [`(body): is not valid JSON (${(e as Error).message})`]));
   }
+  // JSON escapes can spell a lone surrogate (`"\ud800"`) that UTF-8 bytes cannot: refuse it anywhere.
+  const illFormed = illFormedPath(parsed);
+  return illFormed === undefined ? E.right(parsed) : E.left(invalid('The body is invalid', [`${illFormed}: ${NOT_WELL_FORMED}`]));
 };
