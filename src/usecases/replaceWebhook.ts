@@ -7,11 +7,12 @@ import { type Webhook, WebhookInput } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { WebhookStore } from '../ports/webhookStore';
 import { fromInput, withInput } from './createWebhook';
+import type { PortRanges } from '../domain/destination';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 import { decodeWebhookId, ownedBy } from './getWebhook';
 
-export type ReplaceWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean };
+export type ReplaceWebhookDeps = { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean; readonly allowedDestinationPorts?: PortRanges };
 
 /** PUT: the body replaces every field but the id, the secrets, the owner and the creation time. */
 export const replaceWebhook =
@@ -24,7 +25,7 @@ export const replaceWebhook =
           E.chain((id) =>
             pipe(
               decodeOrInvalid(WebhookInput, request.body, { what: 'The webhook' }),
-              E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The webhook' })),
+              E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The webhook' })),
               E.map((input) => ({ id, input })),
             ),
           ),

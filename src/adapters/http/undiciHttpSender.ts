@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { Agent } from 'undici';
+import type { PortRanges } from '../../domain/destination';
 import type { AttemptResult, BodyRead } from '../../domain/outcome';
 import { guardedConnector, type ResolveAll } from './destinationGuard';
 import type { HttpSender, OutgoingRequest } from './httpSender';
@@ -13,6 +14,8 @@ export type UndiciHttpSenderSettings = {
   readonly maxResponseBytes: number;
   readonly maxConnectionsPerOrigin: number;
   readonly allowPrivateDestinations: boolean;
+  /** ALLOWED_DESTINATION_PORTS; absent or empty = any port. */
+  readonly allowedDestinationPorts?: PortRanges;
   /** DNS resolution; tests inject one to play a rebinding DNS server. */
   readonly resolve?: ResolveAll;
 };
@@ -81,6 +84,7 @@ export const createUndiciHttpSender = (settings: UndiciHttpSenderSettings): Clos
     bodyTimeout: settings.timeoutMs,
     connect: guardedConnector({
       allowPrivate: settings.allowPrivateDestinations,
+      ...(settings.allowedDestinationPorts === undefined ? {} : { allowedPorts: settings.allowedDestinationPorts }),
       connectTimeoutMs: settings.timeoutMs,
       ...(settings.resolve === undefined ? {} : { resolve: settings.resolve }),
     }),
