@@ -118,6 +118,9 @@ param verifyEndpointsDefault string = 'false'
 @description('DISABLED_EVENTS: comma-separated catalogue events this deployment does not emit (empty: none).')
 param disabledEvents string = ''
 
+@description('ALLOWED_DESTINATION_PORTS: ports or ranges webhook URLs may use, e.g. 443,8443 (empty: any).')
+param allowedDestinationPorts string = ''
+
 @description('Tags put on every resource.')
 param tags object = {}
 
@@ -312,6 +315,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     DELIVERIES_QUEUE: deliveriesQueue
     // Production never delivers to loopback, private or link-local addresses (SSRF); not a parameter on purpose.
     ALLOW_PRIVATE_DESTINATIONS: 'false'
+    ALLOWED_DESTINATION_PORTS: allowedDestinationPorts
     ATTEMPTS_TABLE: attemptsTable
     FANOUT_PAGE_SIZE: fanoutPageSize
     FANOUT_STEP_SIZE: fanoutStepSize
