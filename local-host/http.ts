@@ -269,11 +269,6 @@ export const createHttpComponent = (ctx: HostContext, options: { port: number; h
       });
   });
   server.keepAliveTimeout = 5_000;
-  // Node answers unparseable requests 400 itself; a client that resets mid-request is not our error.
-  server.on('clientError', (_e, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
 
   return {
     name: 'http',

@@ -57,22 +57,27 @@ export const checkedString = (description: string, check: (s: string) => boolean
 /**
  * Where in a parsed JSON value a string or an object key is ill-formed (`payload.name`, `(body)`),
  * or undefined when there is none: checked once for a whole body, including fields no codec reads.
+ * Iterative, so a deeply nested body cannot overflow the stack.
  */
-export const illFormedPath = (value: unknown, path: string[] = []): string | undefined => {
-  const here = (key?: string): string => [...path, ...(key === undefined ? [] : [key])].join('.') || '(body)';
-  if (typeof value === 'string') return isWellFormed(value) ? undefined : here();
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = illFormedPath(item, [...path, String(i)]);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      if (!isWellFormed(key)) return `${here()} (a key)`;
-      const found = illFormedPath(item, [...path, key]);
-      if (found !== undefined) return found;
+export const illFormedPath = (value: unknown): string | undefined => {
+  // Each entry links to its parent, so a deep body costs one entry per value, not a path each.
+  type Entry = { readonly value: unknown; readonly key?: string; readonly parent?: Entry };
+  const name = (entry: Entry): string => {
+    const keys: string[] = [];
+    for (let e: Entry | undefined = entry; e?.key !== undefined; e = e.parent) keys.unshift(e.key);
+    return keys.join('.') || '(body)';
+  };
+  const pending: Entry[] = [{ value }];
+  for (let entry = pending.pop(); entry !== undefined; entry = pending.pop()) {
+    const here = entry.value;
+    if (typeof here === 'string') {
+      if (!isWellFormed(here)) return name(entry);
+    } else if (Array.isArray(here)) {
+      for (let i = here.length - 1; i >= 0; i--) pending.push({ value: here[i], key: String(i), parent: entry });
+    } else if (typeof here === 'object' && here !== null) {
+      const entries = Object.entries(here);
+      if (entries.some(([key]) => !isWellFormed(key))) return `${name(entry)} (a key)`;
+      for (const [key, item] of entries.reverse()) pending.push({ value: item, key, parent: entry });
     }
   }
   return undefined;
