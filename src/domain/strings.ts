@@ -12,6 +12,21 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export const isWellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
 
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+/**
+ * A copy of a value read from storage with each lone surrogate (in strings and keys) replaced by
+ * U+FFFD: rows written before text had to be well formed stay readable (one planted value must not
+ * fail a whole list), and what is served from them is well formed. Rows are shallow: recursion is fine.
+ */
+export const repairedText = (value: unknown): unknown => {
+  if (typeof value === 'string') return value.replace(LONE_SURROGATES, '\uFFFD');
+  if (Array.isArray(value)) return value.map(repairedText);
+  const plain = typeof value === 'object' && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null);
+  if (plain) return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [repairedText(k) as string, repairedText(v)]));
+  return value;
+};
+
 export const NOT_WELL_FORMED = 'must be well-formed Unicode text (it holds a lone surrogate such as \\ud800)';
 
 /** Succeeds with a string that is well formed and passes `check`; the message says which failed. */

@@ -5,6 +5,7 @@ import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { createHash } from 'node:crypto';
 import { PUBLIC_EVENT_NAMES, routingAttributeOf } from '../../domain/catalogue';
+import { illFormedPath, repairedText } from '../../domain/strings';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { routingSlot } from '../../domain/mapping';
 import { type AppError, conflict, invalid, notFound, permanent } from '../../domain/errors';
@@ -154,12 +155,14 @@ const parseJson = (text: string): unknown => {
   }
 };
 
+const isWellFormedValue = (value: unknown): boolean => illFormedPath(value) === undefined;
+
 /** Rows are decoded like any input: a row this code did not write is reported, not trusted. */
 export const fromRow = (row: unknown): E.Either<AppError, Webhook> =>
   pipe(
-    WebhookRowCodec.decode(row),
-    E.chain((r) =>
-      WebhookCodec.decode({
+    WebhookRowCodec.decode(repairedText(row)),
+    E.chain((r) => {
+      const input = {
         id: r.webhookId,
         url: r.url,
         subscriptions: parseJson(r.subscriptions),
@@ -175,8 +178,15 @@ export const fromRow = (row: unknown): E.Either<AppError, Webhook> =>
         ...field('fields', optional(r.fields, parseJson)),
         ...field('verified', optional(r.verified, (x) => x === 'true')),
         ...field('websubTopic', optional(r.websubTopic, (x) => x)),
-      }),
-    ),
+      };
+      // A row from before text had to be well formed may hold a lone surrogate: it is decoded with
+      // U+FFFD in its place (answers are made well formed in functions/lib/responses.ts), but its
+      // attributes stay as stored, so the index keys derived from them still match.
+      return pipe(
+        WebhookCodec.decode(repairedText(input)),
+        E.map((webhook) => (isWellFormedValue(input.attributes) ? webhook : { ...webhook, attributes: input.attributes as Webhook['attributes'] })),
+      );
+    }),
     E.mapLeft((errors) => permanent(`A stored webhook row is corrupt: ${formatValidationErrors(errors).join('; ')}`)),
   );
 

@@ -5,11 +5,12 @@ import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
 import type { EventId } from '../../domain/events';
 import { TenantName } from '../../domain/tenant';
 import { AttributeValue, HeaderValue } from '../../domain/webhook';
-import { NonEmptyString, WellFormedString } from '../../domain/strings';
+import { NonEmptyString, repairedText, WellFormedString } from '../../domain/strings';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { ingestEventHandler } from '../handlers/ingestEventHandler';
 import { webhookCollectionHandler, webhookItemHandler } from '../handlers/webhookHandlers';
 import { readBodyBytes } from '../lib/body';
+import { json } from '../lib/responses';
 
 const INGEST_KEY = 'ingest-key-0123456789';
 const ADMIN_KEY = 'admin-key-0123456789ab';
@@ -71,6 +72,17 @@ describe('ill-formed Unicode is refused in every decoded string', () => {
     expect(E.isLeft(refused) && formatValidationErrors(refused.left)).toEqual([`(body): ${LONE_MESSAGE}`]);
     expect(codec.is('ab\udc00')).toBe(false);
     if (codec !== HeaderValue) expect(codec.decode('ok \u{1F600}')).toEqual(E.right('ok \u{1F600}'));
+  });
+});
+
+describe('rows stored before the rule', () => {
+  it('are answered well formed: every JSON answer replaces a lone surrogate with U+FFFD', () => {
+    expect(json(200, { items: [{ attributes: { name: 'planted \ud800' } }] }).jsonBody).toEqual({ items: [{ attributes: { name: 'planted \uFFFD' } }] });
+  });
+
+  it('read with U+FFFD for each lone surrogate, keys too; well-formed text and other values unchanged', () => {
+    const when = new Date(0);
+    expect(repairedText({ a: 'x\ud800y', ['k\udc00']: ['\u{1F600}', 'z\ud83d', 3, null], when })).toEqual({ a: 'x\uFFFDy', ['k\uFFFD']: ['\u{1F600}', 'z\uFFFD', 3, null], when });
   });
 });
 

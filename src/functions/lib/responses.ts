@@ -1,10 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { AppError } from '../../domain/errors';
+import { repairedText } from '../../domain/strings';
 
 /** An HTTP handler that answers a plain response init (easier to inspect in tests than HttpHandler's union). */
 export type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
-export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({ status, jsonBody: body, headers });
+/** Every JSON answer is well-formed Unicode, even when a row stored before that rule was not. */
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({ status, jsonBody: repairedText(body), headers });
 
 /** The body of every error answer: the kind, a sentence, and one line per problem when there are several. */
 export type ErrorBody = { error: AppError['kind']; message: string; details?: readonly string[] };
