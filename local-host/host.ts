@@ -1,10 +1,11 @@
-import type { HostComponent, HostContext, HostJson, RawHttpHandler } from './core/component';
+import type { HostComponent, HostContext, HostJson, RawHttpAuthorize, RawHttpHandler } from './core/component';
 import { createInvoker } from './core/invoke';
-import { loadApp } from './core/loadApp';
+import { AppLoadError, loadApp } from './core/loadApp';
 import type { Logger } from './core/logger';
 import { createDurableComponent } from './durable/component';
 import { createHttpComponent } from './http';
 import { createQueueComponent } from './queues';
+import { unresolvedHostJsonSettings } from './settings';
 import { createTimerComponent } from './timers';
 
 export type HostOptions = {
@@ -40,11 +41,14 @@ const triggerComponents: ComponentFactory[] = [
  */
 export const startHost = async (options: HostOptions): Promise<RunningHost> => {
   const log = options.logger;
+  // As in Azure, host.json's %NAME% resolve from app settings only (the Durable extension refuses an unresolved hub name).
+  const unresolved = unresolvedHostJsonSettings(options.hostJson);
+  if (unresolved.length > 0) throw new AppLoadError(`host.json refers to app settings that are not set: ${unresolved.map((n) => `${n} (as %${n}%)`).join(', ')}`);
   const registry = await loadApp({ appDir: options.appDir, main: options.main, log: (level, category, message) => log.log(level, category, message) });
   const invoker = createInvoker(registry, (level, category, message) => log.log(level, category, message));
   const listenHost = options.listenHost ?? '127.0.0.1';
   let port = options.port;
-  let mount: (prefix: string, handler: RawHttpHandler) => void = () => {
+  let mount: (prefix: string, handler: RawHttpHandler, authorize?: RawHttpAuthorize) => void = () => {
     throw new Error('HTTP component not created yet');
   };
   const ctx: HostContext = {
@@ -53,7 +57,7 @@ export const startHost = async (options: HostOptions): Promise<RunningHost> => {
     storageConnectionString: options.storageConnectionString,
     log,
     baseUrl: () => `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}/`,
-    mountHttp: (prefix, handler) => mount(prefix, handler),
+    mountHttp: (prefix, handler, authorize) => mount(prefix, handler, authorize),
   };
   const http = createHttpComponent(ctx, { port: options.port, host: listenHost, onListening: (p) => (port = p) });
   mount = http.mount;

@@ -4,6 +4,7 @@ import * as t from 'io-ts';
 import { formatValidationErrors } from './domain/decodeErrors';
 import { DELIVERY_DEFAULTS, DELIVERY_SETTINGS } from './domain/deliverySettings';
 import { NonEmptyString, patternString, refinedString } from './domain/strings';
+import type { PortRanges } from './domain/destination';
 import { EVENT_NAMES } from './domain/catalogue';
 import { SecretsKey, SecretsKeyList } from './domain/secretBox';
 import { WebhookSecret, WebhookUrl } from './domain/webhook';
@@ -59,6 +60,64 @@ export const SubjectHashKey = refinedString<'SubjectHashKey'>(`a secret of at le
 
 /** An NCRONTAB schedule as the Functions host reads it: six fields (seconds first). */
 export const NcrontabSchedule = refinedString<'NcrontabSchedule'>('an NCRONTAB schedule of six fields (e.g. 0 5 * * * *)', (s) => /^\S+( \S+){5}$/.test(s.trim()));
+/** An identity-based storage connection, as the Functions host reads `AzureWebJobsStorage__*` settings. */
+export const IdentityStorage = t.intersection(
+  [
+    t.type({ accountName: patternString<'StorageAccountName'>('a storage account name (3-24 lower-case letters and digits)', /^[a-z0-9]{3,24}$/) }),
+    t.partial({ credential: t.literal('managedidentity'), clientId: NonEmptyString }),
+  ],
+  'IdentityStorage',
+);
+export type IdentityStorage = t.TypeOf<typeof IdentityStorage>;
+
+const StorageUnion = t.union([NonEmptyString, IdentityStorage]);
+
+/**
+ * `AzureWebJobsStorage`: a connection string, or the identity-based `AzureWebJobsStorage__accountName`
+ * (+ `__credential`, `__clientId`). One problem when neither decodes, not one per alternative.
+ */
+export const StorageConnection = new t.Type<t.TypeOf<typeof StorageUnion>, unknown, unknown>(
+  'a storage connection string, or AzureWebJobsStorage__accountName (3-24 lower-case letters and digits; __credential "managedidentity" or unset) for an identity-based connection',
+  StorageUnion.is,
+  (u, c) => {
+    const decoded = StorageUnion.validate(u, c);
+    return E.isRight(decoded) ? decoded : t.failure(u, c);
+  },
+  (a) => a,
+);
+export type StorageConnection = t.TypeOf<typeof StorageConnection>;
+
+/** The storage setting's raw value: the connection string when set, else the identity-based settings (undefined when neither is). */
+const storageInput = (env: NodeJS.ProcessEnv): unknown => {
+  const connectionString = env.AzureWebJobsStorage;
+  if (connectionString !== undefined && connectionString !== '') return connectionString;
+  const accountName = env.AzureWebJobsStorage__accountName;
+  if (accountName === undefined || accountName === '') return undefined;
+  const optional = (name: string): Record<string, string> => {
+    const value = env[`AzureWebJobsStorage__${name}`];
+    return value === undefined || value === '' ? {} : { [name]: value };
+  };
+  return { accountName, ...optional('credential'), ...optional('clientId') };
+};
+
+/** ALLOWED_DESTINATION_PORTS: `443,8443,9000-9100`; '' = any port. */
+export const PortRangesFromString = new t.Type<PortRanges, string, unknown>(
+  'a comma-separated list of ports or port ranges from 1 to 65535 (e.g. 443,8443,9000-9100), or empty for any',
+  (u): u is PortRanges => Array.isArray(u),
+  (u, c) => {
+    if (typeof u !== 'string') return t.failure(u, c);
+    const ranges: { from: number; to: number }[] = [];
+    for (const part of u.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+      const m = /^([0-9]{1,5})(?:-([0-9]{1,5}))?$/.exec(part);
+      const from = Number(m?.[1]);
+      const to = Number(m?.[2] ?? m?.[1]);
+      if (m === null || from < 1 || to > 65535 || from > to) return t.failure(u, c);
+      ranges.push({ from, to });
+    }
+    return t.success(ranges);
+  },
+  (a) => a.map((r) => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`)).join(','),
+);
 
 export const TableName = patternString<'TableName'>('a table name (a letter, then 2-62 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,62}$/);
 /** '' (not set) or the codec's value: for settings that switch a feature on. */
@@ -73,7 +132,7 @@ const OrEmpty = <A>(codec: t.Type<A, string, unknown>): t.Type<A | '', string, u
 export const QueueName = patternString<'QueueName'>('a queue name (3-63 lower-case letters, digits and single hyphens, not at either end)', /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/);
 
 export const SETTINGS = {
-  AzureWebJobsStorage: NonEmptyString,
+  AzureWebJobsStorage: StorageConnection,
   INGEST_API_KEY: ApiKey,
   ADMIN_API_KEY: ApiKey,
   MAX_EVENT_BODY_BYTES: IntegerFromString({ min: 2, max: MAX_EVENT_BODY_BYTES_LIMIT }),
@@ -81,6 +140,8 @@ export const SETTINGS = {
   EVENTS_TABLE: TableName,
   DELIVERIES_QUEUE: QueueName,
   ALLOW_PRIVATE_DESTINATIONS: BooleanFromString,
+  /** Ports a webhook URL may use, checked at registration and at every connection; '' = any. */
+  ALLOWED_DESTINATION_PORTS: PortRangesFromString,
   ATTEMPTS_TABLE: TableName,
   /** host.json names the task hub `%DURABLE_TASK_HUB%`: apps (or test runs) sharing storage keep apart by it. */
   DURABLE_TASK_HUB: patternString<'TaskHubName'>('a task hub name (a letter, then 2-44 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,44}$/),
@@ -112,6 +173,10 @@ export const SETTINGS = {
   RETENTION_MAX_EVENTS_PER_RUN: IntegerFromString({ min: 1, max: 100_000 }),
   /** The retention and erasure indexes (docs/privacy.md). */
   PRIVACY_TABLE: TableName,
+  /** Deadline of one storage call (retries included): storage that hangs gets a 503, not a request held without bound. */
+  STORAGE_TIMEOUT_MS: IntegerFromString({ min: 100, max: 120_000 }),
+  /** Age after which an event still `accepted` (never answered 202) is removed by the sweep timer. */
+  STRANDED_EVENT_SECONDS: IntegerFromString({ min: 60, max: 604_800 }),
   ...DELIVERY_SETTINGS,
   /** Endpoint health (docs/delivery.md): a webhook failing this long (0 = never) ... */
   AUTO_DISABLE_AFTER_SECONDS: IntegerFromString({ min: 0, max: 366 * 24 * 3600 }),
@@ -131,6 +196,7 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   EVENTS_TABLE: 'events',
   DELIVERIES_QUEUE: 'deliveries',
   ALLOW_PRIVATE_DESTINATIONS: 'false',
+  ALLOWED_DESTINATION_PORTS: '',
   ATTEMPTS_TABLE: 'attempts',
   DURABLE_TASK_HUB: 'WebhookDispatcher',
   FANOUT_PAGE_SIZE: '200',
@@ -145,6 +211,8 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   RETENTION_SCHEDULE: '0 5 * * * *',
   RETENTION_MAX_EVENTS_PER_RUN: '1000',
   PRIVACY_TABLE: 'privacy',
+  STORAGE_TIMEOUT_MS: '5000',
+  STRANDED_EVENT_SECONDS: '900',
   ...DELIVERY_DEFAULTS,
   AUTO_DISABLE_AFTER_SECONDS: String(5 * 24 * 3600),
   AUTO_DISABLE_MIN_FAILURES: '10',
@@ -157,9 +225,12 @@ export const Config = t.type(SETTINGS, 'Config');
 export type Config = t.TypeOf<typeof Config>;
 
 export class ConfigError extends Error {
+  /** The names of the settings at fault, for answers that must not say more (never their values). */
+  readonly settings: readonly string[];
   constructor(readonly problems: readonly string[]) {
     super(`Invalid settings (fix them in the app settings or local.settings.json):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
+    this.settings = [...new Set(problems.map((p) => /^([A-Za-z0-9_]+)/.exec(p)?.[1] ?? 'settings'))];
   }
 }
 
@@ -169,14 +240,17 @@ export class ConfigError extends Error {
  */
 const unresolvedReferences = (config: Config): string[] =>
   (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY', 'SUBJECT_HASH_KEY'] as const)
-    .filter((name) => /^@Microsoft\.KeyVault\(/i.test(config[name]))
+    .filter((name) => { const value = config[name]; return typeof value === 'string' && /^@Microsoft\.KeyVault\(/i.test(value); })
     .map((name) => `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`);
 
 /** The secrets keys do not decode from a reference's text: their problem says what the text is instead. */
 const SECRETS_KEY_SETTINGS = ['SECRETS_KEY', 'SECRETS_KEYS_PREVIOUS'] as const;
-const withUnresolvedSecretsKeys = (problems: readonly string[], input: Readonly<Record<string, string | undefined>>): string[] =>
+/** A raw setting as text ('' when absent or not a string: the storage setting may be an object). */
+const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+const withUnresolvedSecretsKeys = (problems: readonly string[], input: Readonly<Record<string, unknown>>): string[] =>
   problems.map((p) => {
-    const name = SECRETS_KEY_SETTINGS.find((n) => p.startsWith(`${n}:`) && /^@Microsoft\.KeyVault\(/i.test(input[n] ?? ''));
+    const name = SECRETS_KEY_SETTINGS.find((n) => p.startsWith(`${n}:`) && /^@Microsoft\.KeyVault\(/i.test(textOf(input[n])));
     return name === undefined ? p : `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`;
   });
 
@@ -203,22 +277,23 @@ export const EXAMPLE_KEYS: Readonly<Record<'INGEST_API_KEY' | 'ADMIN_API_KEY' | 
  * An example key is refused unless DEVELOPMENT_MODE=true, and always on Azure (it sets
  * WEBSITE_INSTANCE_ID on every instance), so a copied dev settings file cannot slip through there.
  */
-const exampleKeyChecks = (input: Readonly<Record<string, string | undefined>>, env: NodeJS.ProcessEnv): string[] => {
+const exampleKeyChecks = (input: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): string[] => {
   const onAzure = env.WEBSITE_INSTANCE_ID !== undefined && env.WEBSITE_INSTANCE_ID !== '';
   if (input.DEVELOPMENT_MODE === 'true' && !onAzure) return [];
   const why = onAzure ? 'the app runs in Azure (WEBSITE_INSTANCE_ID is set)' : 'DEVELOPMENT_MODE is not "true"';
   return (Object.keys(EXAMPLE_KEYS) as (keyof typeof EXAMPLE_KEYS)[])
-    .filter((name) => EXAMPLE_KEYS[name].includes((input[name] ?? '').trim()))
+    .filter((name) => EXAMPLE_KEYS[name].includes(textOf(input[name]).trim()))
     .map((name) => `${name}: is a published example key, refused because ${why}; set a key of your own`);
 };
 
 /** Decodes the settings from an environment; problems name the setting, never its value. */
 export const decodeConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config> => {
-  const input: Record<string, string | undefined> = {};
+  const input: Record<string, unknown> = {};
   for (const name of Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]) {
     const value = env[name];
     input[name] = value === undefined || value === '' ? DEFAULTS[name] : value;
   }
+  input.AzureWebJobsStorage = storageInput(env);
   return pipe(
     Config.decode(input),
     E.mapLeft((errors) => new ConfigError(withUnresolvedSecretsKeys(formatValidationErrors(errors), input))),

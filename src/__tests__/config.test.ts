@@ -63,7 +63,7 @@ describe('settings', () => {
 
   it('names every missing setting', () => {
     expect(problems({})).toEqual([
-      'AzureWebJobsStorage: is required (a non-empty string)',
+      expect.stringMatching(/^AzureWebJobsStorage: is required \(a storage connection string, or AzureWebJobsStorage__accountName/),
       'INGEST_API_KEY: is required (a secret of at least 32 characters, without spaces)',
       'ADMIN_API_KEY: is required (a secret of at least 32 characters, without spaces)',
       'SECRETS_KEY: is required (<key id>:<base64 of 32 random bytes> (key id: 1-32 letters, digits, _ or -))',
@@ -166,5 +166,27 @@ describe('example keys (local.settings.json.example, docker-compose.yml)', () =>
 
   it('lets keys of your own run in Azure', () => {
     expect(E.isRight(decodeConfig({ ...minimal, WEBSITE_INSTANCE_ID: 'a1b2c3' }))).toBe(true);
+  });
+});
+
+describe('identity-based storage (AzureWebJobsStorage__accountName)', () => {
+  const keys = { INGEST_API_KEY: INGEST, ADMIN_API_KEY: ADMIN, SECRETS_KEY: TEST_SECRETS_KEY, SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij' };
+
+  it('takes the account name, and the optional credential and client id, when no connection string is set', () => {
+    const decoded = decodeConfig({ ...keys, AzureWebJobsStorage__accountName: 'webhooksprod', AzureWebJobsStorage__credential: 'managedidentity', AzureWebJobsStorage__clientId: '00000000-0000-0000-0000-000000000001' });
+    expect(E.isRight(decoded) && decoded.right.AzureWebJobsStorage).toEqual({ accountName: 'webhooksprod', credential: 'managedidentity', clientId: '00000000-0000-0000-0000-000000000001' });
+    const plain = decodeConfig({ ...keys, AzureWebJobsStorage__accountName: 'webhooksprod' });
+    expect(E.isRight(plain) && plain.right.AzureWebJobsStorage).toEqual({ accountName: 'webhooksprod' });
+  });
+
+  it('prefers a connection string when both are set (local runs keep theirs)', () => {
+    const decoded = decodeConfig({ ...minimal, AzureWebJobsStorage__accountName: 'webhooksprod' });
+    expect(E.isRight(decoded) && decoded.right.AzureWebJobsStorage).toBe('UseDevelopmentStorage=true');
+  });
+
+  it('names the setting when neither is set, or the identity settings are bad', () => {
+    expect(problems(keys)).toEqual([expect.stringMatching(/^AzureWebJobsStorage: is required \(a storage connection string, or AzureWebJobsStorage__accountName/)]);
+    expect(problems({ ...keys, AzureWebJobsStorage__accountName: 'Not_An_Account' })).toEqual([expect.stringMatching(/^AzureWebJobsStorage/)]);
+    expect(problems({ ...keys, AzureWebJobsStorage__accountName: 'webhooksprod', AzureWebJobsStorage__credential: 'password' })).toEqual([expect.stringMatching(/^AzureWebJobsStorage/)]);
   });
 });

@@ -134,7 +134,7 @@ export const ErasureReport = t.type({ deleted: Deleted, truncated: t.boolean }, 
 
 const Check = t.keyof({ ok: null, down: null });
 export const HealthReport = t.intersection(
-  [t.type({ status: t.keyof({ ok: null, unavailable: null }), checks: t.record(t.string, Check) }), t.partial({ message: t.string })],
+  [t.type({ status: t.keyof({ ok: null, unavailable: null }), checks: t.record(t.string, Check) }), t.partial({ message: t.string, settings: t.array(t.string) })],
   'HealthReport',
 );
 

@@ -41,6 +41,18 @@ export const memoryEventStore = (): MemoryEventStore => {
       return TE.right({ events: after.slice(0, limit), ...(next === undefined ? {} : { continuationToken: next }) });
     },
     remove: (id) => (store.failWith !== undefined ? TE.left(store.failWith) : TE.right(rows.delete(id))),
+    // The version is the status: an event dispatched since it was listed is not removed.
+    listStranded: ({ receivedBefore, limit }) => {
+      if (store.failWith !== undefined) return TE.left(store.failWith);
+      const stranded = [...rows.values()].filter((e) => e.status === 'accepted' && e.receivedAt < receivedBefore).slice(0, limit);
+      return TE.right(stranded.map((e) => ({ id: e.id, receivedAt: e.receivedAt, version: e.status })));
+    },
+    removeStranded: (event) => {
+      if (store.failWith !== undefined) return TE.left(store.failWith);
+      if (rows.get(event.id)?.status !== event.version) return TE.right('Changed');
+      rows.delete(event.id);
+      return TE.right('Removed');
+    },
   };
   return store;
 };

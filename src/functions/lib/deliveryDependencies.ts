@@ -46,15 +46,17 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     const base = getDependencies();
     const { config } = base;
     const connectionString = config.AzureWebJobsStorage;
+    const timeoutMs = config.STORAGE_TIMEOUT_MS;
     // Poison entries hold personal data: they expire with the retention (docs/privacy.md).
-    const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE, poisonTimeToLiveSeconds: config.RETENTION_DAYS * 86_400 });
-    const attemptLog = tableAttemptLog(ensuredTable({ connectionString, tableName: config.ATTEMPTS_TABLE }));
-    const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }), { keyring: base.keyring });
+    const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE, poisonTimeToLiveSeconds: config.RETENTION_DAYS * 86_400, timeoutMs });
+    const attemptLog = tableAttemptLog(ensuredTable({ connectionString, tableName: config.ATTEMPTS_TABLE, timeoutMs }));
+    const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }), { keyring: base.keyring });
     const sender = createUndiciHttpSender({
       timeoutMs: config.DELIVERY_TIMEOUT_MS,
       maxResponseBytes: config.MAX_RESPONSE_BYTES,
       maxConnectionsPerOrigin: config.MAX_CONNECTIONS_PER_ORIGIN,
       allowPrivateDestinations: config.ALLOW_PRIVATE_DESTINATIONS,
+      allowedDestinationPorts: config.ALLOWED_DESTINATION_PORTS,
     });
     // Deliveries only: endpoint and WebSub verification always send (one request, a person waiting).
     const deliverySender = withTimeoutBreaker(sender, { threshold: config.CIRCUIT_BREAKER_TIMEOUTS, cooldownMs: config.CIRCUIT_BREAKER_COOLDOWN_MS });

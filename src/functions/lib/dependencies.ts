@@ -49,19 +49,20 @@ export const getDependencies = (): Dependencies => {
     // Metrics to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set; a failure only warns.
     startAzureMonitor(process.env, { onShutdown: (shutdown) => app.hook.appTerminate(shutdown) });
     const connectionString = config.AzureWebJobsStorage;
+    const timeoutMs = config.STORAGE_TIMEOUT_MS;
     const secretsKeyring = keyring(config.SECRETS_KEY, config.SECRETS_KEYS_PREVIOUS);
-    const tenants = tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }));
+    const tenants = tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }));
     cached = {
       config,
-      webhooks: tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }), { keyring: secretsKeyring }), tenants),
+      webhooks: tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }), { keyring: secretsKeyring }), tenants),
       tenants,
-      events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE })),
+      events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE, timeoutMs })),
       healthProbes: storageHealthProbes(connectionString),
       clock: systemClock,
       randomBytes: (size) => randomBytes(size),
       newEventId: () => ulid(Date.now(), randomBytes(ULID_RANDOM_BYTES)) as EventId,
       keyring: secretsKeyring,
-      privacy: { index: tablePrivacyIndex(ensuredTable({ connectionString, tableName: config.PRIVACY_TABLE })), subjectHashKey: config.SUBJECT_HASH_KEY },
+      privacy: { index: tablePrivacyIndex(ensuredTable({ connectionString, tableName: config.PRIVACY_TABLE, timeoutMs })), subjectHashKey: config.SUBJECT_HASH_KEY },
     };
   }
   return cached;
