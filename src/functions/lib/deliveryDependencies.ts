@@ -12,7 +12,8 @@ import { retryPolicyOf } from '../../domain/deliverySettings';
 import type { HttpSender } from '../../adapters/http/httpSender';
 import type { AttemptLog } from '../../ports/attemptLog';
 import type { WebhookLookup } from '../../ports/webhookLookup';
-import type { DeliverDeps } from '../../usecases/deliverMessage';
+import { type DeliverDeps, USER_AGENT } from '../../usecases/deliverMessage';
+import { ownerAlerts, publishToAll } from '../../usecases/ownerAlerts';
 import type { FanOutPageDeps } from '../../usecases/enqueueFanOutPage';
 import { currentGrants, type GrantsCache, grantsCache } from '../../usecases/tenantGrants';
 import type { TenantGrants } from '../../ports/tenantGrants';
@@ -63,8 +64,10 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     const policy = retryPolicyOf(config);
     // The timer's writes have no invocation to report to: one warning line each.
     const stats = tableDeliveryStats(ensuredTable({ connectionString, tableName: config.STATS_TABLE }), { onError: (message) => console.warn(message) });
-    const publishOpsEvent =
+    const toOpsUrl =
       config.OPS_WEBHOOK_URL === '' || config.OPS_WEBHOOK_SECRET === '' ? noOpsEvents : httpOpsEvents({ url: config.OPS_WEBHOOK_URL, secret: config.OPS_WEBHOOK_SECRET, sender, clock: base.clock });
+    // Tenants' own webhooks subscribed to webhook.disabled / delivery.exhausted hear about their other webhooks.
+    const publishOpsEvent = publishToAll([toOpsUrl, ownerAlerts({ webhooks: base.webhooks, sender, clock: base.clock, userAgent: USER_AGENT })]);
     const unwrittenFailures = new Map<string, number>();
     const autoDisable = { afterSeconds: config.AUTO_DISABLE_AFTER_SECONDS, minFailures: config.AUTO_DISABLE_MIN_FAILURES };
     // Tenants stored before grants are initialised on first read; one line each, counts only.

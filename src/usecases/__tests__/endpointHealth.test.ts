@@ -16,6 +16,7 @@ import type { Webhook, WebhookSecret } from '../../domain/webhook';
 import type { WebhookStore } from '../../ports/webhookStore';
 import { type DeliverDeps, deliverMessage } from '../deliverMessage';
 import { getWebhookStats } from '../getWebhookStats';
+import { ownerAlerts, publishToAll } from '../ownerAlerts';
 
 /*
  * Endpoint health through deliverMessage with memory ports: a receiver that fails every attempt is
@@ -61,7 +62,7 @@ const setup = (answer: (request: OutgoingRequest) => AttemptResult, startMs = Da
     autoDisable: { afterSeconds: 2 * 3600, minFailures: 3 },
     unwrittenFailures: new Map(),
     stats,
-    publishOpsEvent: httpOpsEvents({ url: OPS_URL, secret: OPS_SECRET, sender: opsSender, clock }),
+    publishOpsEvent: publishToAll([httpOpsEvents({ url: OPS_URL, secret: OPS_SECRET, sender: opsSender, clock }), ownerAlerts({ webhooks: store, sender: opsSender, clock, userAgent: 'test' })]),
   };
   let n = 0;
   const messageFor = (webhook: Webhook, attempts = 0): DeliveryMessage => {
@@ -195,5 +196,23 @@ describe('endpoint health through deliverMessage', () => {
     expect(await stats({ id: webhook.id, query: { since: 'yesterday' } })()).toEqual(E.left(expect.objectContaining({ kind: 'Invalid', details: [expect.stringMatching(/^since: must be an ISO 8601 date-time/)] })));
     expect(await stats({ id: webhook.id, query: { since: '2099-01-01T00:00:00Z' } })()).toEqual(E.left(expect.objectContaining({ kind: 'Invalid', details: ['since: is in the future'] })));
     expect(await stats({ id: webhook.id, query: { from: '2026-01-01T00:00:00Z' } })()).toEqual(E.left(expect.objectContaining({ kind: 'Invalid' })));
+  });
+
+  it("per-tenant alerts: the tenant's webhooks subscribed to webhook.disabled hear about its other webhook, signed with their own secret; nobody else does", async () => {
+    const s = setup(() => response(410));
+    const tenant = '01J0Z7X3V1F6Q8R2T4W6Y8A0C9' as Webhook['tenantId'];
+    const dead = s.add({ tenantId: tenant, subscriptions: ['webhook.disabled', 'ping'] });
+    const alerts = s.add({ tenantId: tenant, url: 'https://tenant.example/alerts' as Webhook['url'], subscriptions: ['webhook.disabled'], secret: 'whsec_dGVuYW50LWFsZXJ0LXNlY3JldC1mb3ItdGVzdHM=' as WebhookSecret });
+    s.add({ tenantId: tenant, url: 'https://tenant.example/other' as Webhook['url'], subscriptions: ['delivery.exhausted'] });
+    s.add({ tenantId: tenant, url: 'https://tenant.example/off' as Webhook['url'], subscriptions: ['webhook.disabled'], disabled: true });
+    s.add({ tenantId: '01J0Z7X3V1F6Q8R2T4W6Y8A0C8' as Webhook['tenantId'], url: 'https://other-tenant.example/alerts' as Webhook['url'], subscriptions: ['webhook.disabled'] });
+    s.add({ url: 'https://admin.example/everything' as Webhook['url'], subscriptions: ['*'] });
+    await s.run(s.messageFor(dead));
+    expect(s.opsRequests.map((r) => r.url).sort()).toEqual([OPS_URL, alerts.url]);
+    const toTenant = s.opsRequests.find((r) => r.url === alerts.url) as OutgoingRequest;
+    const h = (name: string): string => toTenant.headers[name] ?? '';
+    const body = new Receiver(alerts.secret).verify(toTenant.body, { 'webhook-id': h('webhook-id'), 'webhook-timestamp': h('webhook-timestamp'), 'webhook-signature': h('webhook-signature') });
+    expect(body).toEqual({ name: 'webhook.disabled', payload: { webhookId: dead.id, tenantId: tenant, reason: { kind: 'Gone' }, at: expect.any(String) } });
+    expect(() => new Receiver(OPS_SECRET).verify(toTenant.body, { 'webhook-id': h('webhook-id'), 'webhook-timestamp': h('webhook-timestamp'), 'webhook-signature': h('webhook-signature') })).toThrow();
   });
 });
