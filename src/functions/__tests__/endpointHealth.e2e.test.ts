@@ -225,4 +225,26 @@ describe('endpoint health through the embedded host', () => {
     const since = new Date(Date.now() - 3600_000).toISOString();
     expect(await call('GET', `${route}?since=${encodeURIComponent(since)}`, { key: keyA })).toMatchObject({ status: 200, body: { since: `${since.slice(0, 13)}:00:00.000Z` } });
   });
+
+  it("per-tenant alerts: a tenant's webhook subscribed to webhook.disabled and delivery.exhausted hears about its other webhooks, verified with its own secret", async () => {
+    const created = await call('POST', 'tenants', { key: ADMIN_KEY, body: { name: 'health C', routing: { name: [`c${suffix}`] } } });
+    expect(created.status).toBe(201);
+    const key = created.body?.apiKey as string;
+    const alertsReceiver = await receiver(() => 200);
+    const gone = await receiver(() => 410);
+    const alerts = await createWebhook(key, { url: alertsReceiver.url('/alerts'), subscriptions: ['webhook.disabled', 'delivery.exhausted'] });
+    const dead = await createWebhook(key, { url: gone.url('/c'), subscriptions: ['ping'], attributes: { name: `c${suffix}` } });
+    await ping(`c${suffix}`);
+    const alert = await until('the tenant alert', () => alertsReceiver.requests[0]);
+    const body = new Receiver(alerts.secret).verify(alert.body, {
+      'webhook-id': header(alert.headers, 'webhook-id'),
+      'webhook-timestamp': header(alert.headers, 'webhook-timestamp'),
+      'webhook-signature': header(alert.headers, 'webhook-signature'),
+    });
+    expect(body).toEqual({ name: 'webhook.disabled', payload: { webhookId: dead.id, tenantId: created.body?.id, reason: { kind: 'Gone' }, at: expect.any(String) } });
+    // The same occurrence reached OPS_WEBHOOK_URL with the same webhook-id.
+    const toOps = await until('the ops copy', () => ops.requests.find((r) => header(r.headers, 'webhook-id') === header(alert.headers, 'webhook-id')));
+    expect(JSON.parse(toOps.body)).toEqual(body);
+    expect(await call('POST', 'webhooks', { key, body: { url: alertsReceiver.url('/x'), subscriptions: ['replay.completed'] } })).toMatchObject({ status: 400, body: { details: [expect.stringMatching(/^subscriptions\.0: must be a public event name/)] } });
+  });
 });
