@@ -37,4 +37,6 @@ export type EventStore = {
    * has no time index): for the ops console, bounded by `scanMax` rows read.
    */
   list(query: { limit: number; receivedAfter: string; scanMax: number }): TE.TaskEither<AppError, StoredEvent[]>;
+  /** One page of the events received in [since, until), in no particular order (replay of a whole window). */
+  pageReceivedBetween(query: { since: string; until: string; pageSize: number; continuationToken?: string }): TE.TaskEither<AppError, { items: StoredEvent[]; continuationToken?: string }>;
 };

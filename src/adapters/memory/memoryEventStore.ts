@@ -33,6 +33,13 @@ export const memoryEventStore = (): MemoryEventStore => {
       const recent = [...rows.values()].slice(0, scanMax).filter((e) => e.receivedAt >= receivedAfter);
       return TE.right(recent.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit));
     },
+    pageReceivedBetween: ({ since, until, pageSize, continuationToken }) => {
+      if (store.failWith !== undefined) return TE.left(store.failWith);
+      const all = [...rows.values()].filter((e) => e.receivedAt >= since && e.receivedAt < until);
+      const start = Number(continuationToken ?? '0');
+      const next = start + pageSize;
+      return TE.right({ items: all.slice(start, next), ...(next < all.length ? { continuationToken: String(next) } : {}) });
+    },
   };
   return store;
 };

@@ -119,5 +119,19 @@ export const tableEventStore = (table: EnsuredTable): EventStore => {
         TE.chainEitherK((rows) => E.traverseArray(fromRow)(rows)),
         TE.map((events) => [...events].sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit)),
       ),
+    // A filtered scan, paged: the table has no time index (docs/delivery.md, replay "all").
+    pageReceivedBetween: ({ since, until, pageSize, continuationToken }) =>
+      pipe(
+        TE.tryCatch(async () => {
+          const client = await table.ready();
+          const filter = odata`RowKey eq ${EVENT_ROW_KEY} and receivedAt ge ${since} and receivedAt lt ${until}`;
+          const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: pageSize, ...(continuationToken === undefined ? {} : { continuationToken }) });
+          const first = await pages.next();
+          if (first.done === true) return { rows: [] as Record<string, unknown>[] };
+          return { rows: [...first.value], continuationToken: first.value.continuationToken };
+        }, storageError('list events')),
+        // A row that no longer decodes is left out of a replay rather than stopping it.
+        TE.map(({ rows, continuationToken: next }) => ({ items: rows.flatMap((row) => { const e = fromRow(row); return E.isRight(e) ? [e.right] : []; }), ...(next === undefined ? {} : { continuationToken: next }) })),
+      ),
   };
 };
