@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { type AppError, invalid } from './errors';
 import { EventId } from './events';
-import { IsoTimestamp } from './webhook';
+import { IsoTimestamp, withoutExtraFields } from './webhook';
 
 /*
  * Replay by time range and resend of one delivery (docs/delivery.md, "Replay and resend"). A replayed
@@ -15,10 +15,11 @@ import { IsoTimestamp } from './webhook';
 export const ReplayScope = t.keyof({ failed: null, all: null }, '"failed" or "all"');
 export type ReplayScope = t.TypeOf<typeof ReplayScope>;
 
-export const ReplayRequest = t.exact(t.intersection([t.type({ since: IsoTimestamp }), t.partial({ until: IsoTimestamp, only: ReplayScope })]), 'ReplayRequest');
+// Unknown fields are refused: a misspelt `untill` must not silently replay up to now.
+export const ReplayRequest = withoutExtraFields(t.intersection([t.type({ since: IsoTimestamp }), t.partial({ until: IsoTimestamp, only: ReplayScope })]), ['since', 'until', 'only'], 'ReplayRequest');
 export type ReplayRequest = t.TypeOf<typeof ReplayRequest>;
 
-export const ResendRequest = t.exact(t.type({ eventId: EventId }), 'ResendRequest');
+export const ResendRequest = withoutExtraFields(t.type({ eventId: EventId }), ['eventId'], 'ResendRequest');
 export type ResendRequest = t.TypeOf<typeof ResendRequest>;
 
 /** A replay id is also its orchestration's instance id: URL-safe, no dots. */

@@ -80,7 +80,7 @@ export const replayPageActivity = async (input: unknown, context: InvocationCont
 
 df.app.activity(REPLAY_PAGE_ACTIVITY, { handler: replayPageActivity });
 
-app.http('replayWebhook', {
+app.http('startReplay', {
   route: 'webhooks/{id}/replay',
   methods: ['POST'],
   authLevel: 'anonymous',
