@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
+import { DeliveryId } from './delivery';
 import { type AppError, invalid } from './errors';
 import { EventId } from './events';
 import { IsoTimestamp, withoutExtraFields } from './webhook';
@@ -61,6 +62,18 @@ export type ReplayStatus = {
   readonly until: string;
   readonly only: ReplayScope;
 };
+
+/* Wire codecs of the answers (OpenAPI; the HTTP test decodes real answers with them). */
+export const ReplayAccepted = t.type({ id: ReplayId }, 'ReplayAccepted');
+export const ReplayStatusView = t.type(
+  { id: ReplayId, status: t.keyof({ Running: null, Completed: null, Failed: null }), deliveries: t.number, since: IsoTimestamp, until: IsoTimestamp, only: ReplayScope },
+  'ReplayStatusView',
+);
+export const ResendAccepted = t.type({ deliveryIds: t.array(DeliveryId) }, 'ResendAccepted');
+export const TestSendAnswer = t.intersection(
+  [t.type({ deliveryId: DeliveryId, ok: t.boolean, status: t.union([t.number, t.null]), durationMs: t.number, body: t.string }), t.partial({ error: t.string })],
+  'TestSendAnswer',
+);
 
 /** The name and body of a test delivery (POST /api/webhooks/{id}/test): not a catalogue event, never fanned out. */
 export const TEST_EVENT_NAME = 'webhook.test';
