@@ -3,8 +3,9 @@
 #   app    the function app on the official Azure Functions Node image
 #   agent  the integration test agent, pointed at the app by environment variables
 # Not exercised on machines without a Docker engine (ours and CI run the embedded mode).
+# Node 22, the major infra/main.bicep deploys (infra/__tests__/appSettings.test.ts keeps them equal).
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /src
 # The lock file covers the root and the __integrations__ workspace: both manifests come first so
 # the dependency layer is rebuilt only when they change.
@@ -16,13 +17,13 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-FROM node:20-bookworm-slim AS prod-deps
+FROM node:22-bookworm-slim AS prod-deps
 WORKDIR /src
 COPY package.json package-lock.json ./
 COPY __integrations__/package.json __integrations__/
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM mcr.microsoft.com/azure-functions/node:4-node20 AS app
+FROM mcr.microsoft.com/azure-functions/node:4-node22 AS app
 ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
     AzureFunctionsJobHost__Logging__Console__IsEnabled=true \
     FUNCTIONS_WORKER_RUNTIME=node

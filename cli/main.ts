@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { redactFiscalCodes } from '../src/domain/privacy';
 import { type CliError, CliFailure, createClient, fail } from './client';
 import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, secretsResealCommand, tenantRoutingCommand, webhooksCommand } from './commands';
 
@@ -108,11 +109,12 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
       default:
         return fail({ kind: 'Usage', message: `Unknown command "${command}"; see dispatcher-ops --help` });
     }
-    io.stdout.write(values.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);
+    // Event payloads and poison bodies hold fiscal codes: none reaches a terminal or a captured log.
+    io.stdout.write(redactFiscalCodes(values.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`));
     return 0;
   } catch (e) {
     if (!(e instanceof CliFailure)) throw e;
-    io.stderr.write(`dispatcher-ops: ${e.error.message}\n`);
+    io.stderr.write(redactFiscalCodes(`dispatcher-ops: ${e.error.message}\n`));
     return EXIT[e.error.kind];
   }
 };

@@ -8,11 +8,12 @@
 // - Flex Consumption, not Consumption (Y1): Linux Consumption takes no new features or language versions
 //   and is being retired; Flex scales per function (the queue-triggered deliverer scales apart from the HTTP
 //   ingest), runs Durable Functions on Azure Storage, and still scales to zero.
-// - AzureWebJobsStorage is a connection string, not an identity-based connection: the app's own adapters
-//   open tables and queues with TableClient/QueueServiceClient.fromConnectionString and the config codec
-//   requires the setting (src/config.ts). Moving to managed identity needs those adapters to take an
-//   account URL and a credential first. The string is built here from the account key, so it never passes
-//   through a parameter or an output.
+// - Storage is an identity-based connection, as Azure recommends for Flex Consumption:
+//   AzureWebJobsStorage__accountName (+ __credential managedidentity) and the app's system-assigned identity
+//   with the storage roles it needs (blob data owner for the host's leases and the package, queue and table
+//   data contributor for triggers, Durable and the app's own adapters, which take the same settings through
+//   @azure/identity: src/adapters/storageConnection.ts). Shared key access is off and no account key is in
+//   any app setting. Local runs keep connection strings (local.settings.json.example).
 // - The API keys are @secure() parameters written to Key Vault once, and the app settings hold Key Vault
 //   references to them (versionless, so a rotated secret is picked up without redeploying). Nobody with
 //   read access to the app's configuration sees them, and the vault keeps an audit trail. If the platform
@@ -46,6 +47,10 @@ param secretsKey string
 @description('Older secrets keys kept during a rotation, comma-separated, same form; empty when none (docs/secrets.md).')
 @secure()
 param secretsKeysPrevious string = ''
+@description('SUBJECT_HASH_KEY: keys the erasure index (at least 32 characters, no spaces). Set once and never change it: a new key orphans the index (docs/privacy.md).')
+@secure()
+@minLength(32)
+param subjectHashKey string
 
 @description('Redundancy of the storage account that holds webhooks, events, attempts and the delivery queues.')
 @allowed([
@@ -129,6 +134,23 @@ param disabledEvents string = ''
 
 @description('TENANT_GRANTS_CACHE_SECONDS: how long an instance keeps tenants\' routing grants (0-300); the bound for a grant change to reach every instance.')
 param tenantGrantsCacheSeconds string = '5'
+@description('RETENTION_DAYS: events, attempts, poison entries and finished orchestrations older than this are purged.')
+param retentionDays string = '30'
+
+@description('RETENTION_SCHEDULE: NCRONTAB schedule of the retention purge (the timer binding reads it).')
+param retentionSchedule string = '0 5 * * * *'
+
+@description('RETENTION_MAX_EVENTS_PER_RUN: events one purge run looks at, at most.')
+param retentionMaxEventsPerRun string = '1000'
+
+@description('PRIVACY_TABLE: the retention and erasure indexes.')
+param privacyTable string = 'privacy'
+
+@description('STORAGE_TIMEOUT_MS: deadline of one storage call, retries included, 100 to 120000 ms; a request whose storage call runs out answers 503.')
+param storageTimeoutMs string = '5000'
+
+@description('STRANDED_EVENT_SECONDS: age after which an event never answered 202 (still accepted) is removed by the sweep timer, 60 to 604800 s.')
+param strandedEventSeconds string = '900'
 
 @description('Tags put on every resource.')
 param tags object = {}
@@ -141,6 +163,8 @@ var deploymentContainerName = 'app-package'
 // Built-in role definition ids (the same in every tenant).
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
 var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var storageQueueDataContributorRoleId = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+var storageTableDataContributorRoleId = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 
 resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: '${appName}-logs'
@@ -178,9 +202,9 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     allowBlobPublicAccess: false
-    // The app authenticates with the account key (see the header): shared key access stays on.
-    allowSharedKeyAccess: true
-    defaultToOAuthAuthentication: false
+    // Identity only (see the header): no account key can be used against this account.
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
   }
 }
 
@@ -244,6 +268,14 @@ resource secretsKeysPreviousSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01
   name: 'secrets-keys-previous'
   properties: {
     value: secretsKeysPrevious
+  }
+}
+
+resource subjectHashKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'subject-hash-key'
+  properties: {
+    value: subjectHashKey
   }
 }
 
@@ -312,6 +344,38 @@ resource packageReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// The app's identity on its storage account: blobs (the host's leases, Durable's large messages), queues
+// (triggers, deliveries, Durable control and work items) and tables (the app's tables, Durable's hub).
+resource storageBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, storageBlobDataOwnerRoleId)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwnerRoleId)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource storageQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, storageQueueDataContributorRoleId)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributorRoleId)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource storageTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, storageTableDataContributorRoleId)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributorRoleId)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource secretsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, functionApp.id, keyVaultSecretsUserRoleId)
   scope: vault
@@ -329,10 +393,15 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
   name: 'appsettings'
   dependsOn: [
     secretsReader
+    storageBlobOwner
+    storageQueueContributor
+    storageTableContributor
   ]
   properties: {
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
-    AzureWebJobsStorage: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
+    // Identity-based: the host, the Durable extension and the app's adapters all read these two.
+    AzureWebJobsStorage__accountName: storage.name
+    AzureWebJobsStorage__credential: 'managedidentity'
     INGEST_API_KEY: '@Microsoft.KeyVault(SecretUri=${ingestKeySecret.properties.secretUri})'
     ADMIN_API_KEY: '@Microsoft.KeyVault(SecretUri=${adminKeySecret.properties.secretUri})'
     SECRETS_KEY: '@Microsoft.KeyVault(SecretUri=${secretsKeySecret.properties.secretUri})'
@@ -353,6 +422,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     VERIFY_ENDPOINTS_DEFAULT: verifyEndpointsDefault
     DISABLED_EVENTS: disabledEvents
     TENANT_GRANTS_CACHE_SECONDS: tenantGrantsCacheSeconds
+    STORAGE_TIMEOUT_MS: storageTimeoutMs
+    STRANDED_EVENT_SECONDS: strandedEventSeconds
     DELIVERY_TIMEOUT_MS: deliveryTimeoutMs
     RETRY_SCHEDULE_SECONDS: retryScheduleSeconds
     RETRY_JITTER_RATIO: retryJitterRatio
@@ -360,6 +431,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     MAX_CONNECTIONS_PER_ORIGIN: maxConnectionsPerOrigin
     CIRCUIT_BREAKER_TIMEOUTS: circuitBreakerTimeouts
     CIRCUIT_BREAKER_COOLDOWN_MS: circuitBreakerCooldownMs
+    SUBJECT_HASH_KEY: '@Microsoft.KeyVault(SecretUri=${subjectHashKeySecret.properties.secretUri})'
+    RETENTION_DAYS: retentionDays
+    RETENTION_SCHEDULE: retentionSchedule
+    RETENTION_MAX_EVENTS_PER_RUN: retentionMaxEventsPerRun
+    PRIVACY_TABLE: privacyTable
   }
 }
 

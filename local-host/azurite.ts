@@ -14,6 +14,8 @@ export type AzuritePorts = { blob: number; queue: number; table: number };
 export type RunningAzurite = {
   readonly connectionString: string;
   readonly ports: AzuritePorts;
+  /** The Azurite process (fault tests freeze it with SIGSTOP). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 };
 
@@ -118,6 +120,7 @@ export const startAzurite = async (options: {
   return {
     connectionString: connectionStringFor(ports),
     ports,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         process.removeListener('exit', killChild);

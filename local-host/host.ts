@@ -1,10 +1,11 @@
 import type { HostComponent, HostContext, HostJson, RawHttpHandler } from './core/component';
 import { createInvoker } from './core/invoke';
-import { loadApp } from './core/loadApp';
+import { AppLoadError, loadApp } from './core/loadApp';
 import type { Logger } from './core/logger';
 import { createDurableComponent } from './durable/component';
 import { createHttpComponent } from './http';
 import { createQueueComponent } from './queues';
+import { unresolvedHostJsonSettings } from './settings';
 import { createTimerComponent } from './timers';
 
 export type HostOptions = {
@@ -40,6 +41,9 @@ const triggerComponents: ComponentFactory[] = [
  */
 export const startHost = async (options: HostOptions): Promise<RunningHost> => {
   const log = options.logger;
+  // As in Azure, host.json's %NAME% resolve from app settings only (the Durable extension refuses an unresolved hub name).
+  const unresolved = unresolvedHostJsonSettings(options.hostJson);
+  if (unresolved.length > 0) throw new AppLoadError(`host.json refers to app settings that are not set: ${unresolved.map((n) => `${n} (as %${n}%)`).join(', ')}`);
   const registry = await loadApp({ appDir: options.appDir, main: options.main, log: (level, category, message) => log.log(level, category, message) });
   const invoker = createInvoker(registry, (level, category, message) => log.log(level, category, message));
   const listenHost = options.listenHost ?? '127.0.0.1';

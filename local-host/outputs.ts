@@ -19,7 +19,7 @@ const QUEUE_NAME = /^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
 export const resolveSettingExpressions = (value: string, where: string): string =>
   value.replace(/%([^%]+)%/g, (_, name: string) => {
     const setting = process.env[name];
-    if (setting === undefined) throw new BindingConfigError(`${where}: the app setting "${name}" (used as %${name}%) is not set`);
+    if (setting === undefined || setting === '') throw new BindingConfigError(`${where}: the app setting "${name}" (used as %${name}%) is not set`);
     return setting;
   });
 

@@ -49,3 +49,15 @@ export const loadLocalSettings = (appDir: string, env: NodeJS.ProcessEnv = proce
   }
   return { source, applied, usedExample: source === example };
 };
+
+/** Every `%NAME%` in host.json whose app setting is not set: the real host refuses to start on one. */
+export const unresolvedHostJsonSettings = (hostJson: unknown, env: NodeJS.ProcessEnv = process.env): string[] => {
+  const names = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      for (const m of value.matchAll(/%([^%]+)%/g)) if (env[m[1] ?? ''] === undefined || env[m[1] ?? ''] === '') names.add(m[1] ?? '');
+    } else if (typeof value === 'object' && value !== null) Object.values(value).forEach(visit);
+  };
+  visit(hostJson);
+  return [...names];
+};

@@ -52,11 +52,57 @@ export const EventNameList = new t.Type<readonly string[], string, unknown>(
   (a) => a.join(','),
 );
 
+/** The key of the erasure index's subject hashes: long, and stable forever (a new one orphans the index: docs/privacy.md). */
+export const MIN_SUBJECT_HASH_KEY_LENGTH = 32;
+export const SubjectHashKey = refinedString<'SubjectHashKey'>(`a secret of at least ${MIN_SUBJECT_HASH_KEY_LENGTH} characters, without spaces`, (s) => s.length >= MIN_SUBJECT_HASH_KEY_LENGTH && !/\s/.test(s));
+
+/** An NCRONTAB schedule as the Functions host reads it: six fields (seconds first). */
+export const NcrontabSchedule = refinedString<'NcrontabSchedule'>('an NCRONTAB schedule of six fields (e.g. 0 5 * * * *)', (s) => /^\S+( \S+){5}$/.test(s.trim()));
+/** An identity-based storage connection, as the Functions host reads `AzureWebJobsStorage__*` settings. */
+export const IdentityStorage = t.intersection(
+  [
+    t.type({ accountName: patternString<'StorageAccountName'>('a storage account name (3-24 lower-case letters and digits)', /^[a-z0-9]{3,24}$/) }),
+    t.partial({ credential: t.literal('managedidentity'), clientId: NonEmptyString }),
+  ],
+  'IdentityStorage',
+);
+export type IdentityStorage = t.TypeOf<typeof IdentityStorage>;
+
+const StorageUnion = t.union([NonEmptyString, IdentityStorage]);
+
+/**
+ * `AzureWebJobsStorage`: a connection string, or the identity-based `AzureWebJobsStorage__accountName`
+ * (+ `__credential`, `__clientId`). One problem when neither decodes, not one per alternative.
+ */
+export const StorageConnection = new t.Type<t.TypeOf<typeof StorageUnion>, unknown, unknown>(
+  'a storage connection string, or AzureWebJobsStorage__accountName (3-24 lower-case letters and digits; __credential "managedidentity" or unset) for an identity-based connection',
+  StorageUnion.is,
+  (u, c) => {
+    const decoded = StorageUnion.validate(u, c);
+    return E.isRight(decoded) ? decoded : t.failure(u, c);
+  },
+  (a) => a,
+);
+export type StorageConnection = t.TypeOf<typeof StorageConnection>;
+
+/** The storage setting's raw value: the connection string when set, else the identity-based settings (undefined when neither is). */
+const storageInput = (env: NodeJS.ProcessEnv): unknown => {
+  const connectionString = env.AzureWebJobsStorage;
+  if (connectionString !== undefined && connectionString !== '') return connectionString;
+  const accountName = env.AzureWebJobsStorage__accountName;
+  if (accountName === undefined || accountName === '') return undefined;
+  const optional = (name: string): Record<string, string> => {
+    const value = env[`AzureWebJobsStorage__${name}`];
+    return value === undefined || value === '' ? {} : { [name]: value };
+  };
+  return { accountName, ...optional('credential'), ...optional('clientId') };
+};
+
 export const TableName = patternString<'TableName'>('a table name (a letter, then 2-62 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,62}$/);
 export const QueueName = patternString<'QueueName'>('a queue name (3-63 lower-case letters, digits and single hyphens, not at either end)', /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/);
 
 export const SETTINGS = {
-  AzureWebJobsStorage: NonEmptyString,
+  AzureWebJobsStorage: StorageConnection,
   INGEST_API_KEY: ApiKey,
   ADMIN_API_KEY: ApiKey,
   MAX_EVENT_BODY_BYTES: IntegerFromString({ min: 2, max: MAX_EVENT_BODY_BYTES_LIMIT }),
@@ -85,6 +131,20 @@ export const SETTINGS = {
   SECRETS_KEYS_PREVIOUS: SecretsKeyList,
   /** true only on the local host and the compose stack: lets the example keys in (never in Azure). */
   DEVELOPMENT_MODE: BooleanFromString,
+  /** Keys the erasure index (HMAC-SHA256 of a fiscal code); required, never rotated (docs/privacy.md). */
+  SUBJECT_HASH_KEY: SubjectHashKey,
+  /** Events, attempts, poison entries and finished orchestrations older than this are purged. */
+  RETENTION_DAYS: IntegerFromString({ min: 1, max: 3650 }),
+  /** When the retention purge runs (the timer binding reads it as `%RETENTION_SCHEDULE%`). */
+  RETENTION_SCHEDULE: NcrontabSchedule,
+  /** Events one purge run looks at, at most: bounded work; the next run goes on. */
+  RETENTION_MAX_EVENTS_PER_RUN: IntegerFromString({ min: 1, max: 100_000 }),
+  /** The retention and erasure indexes (docs/privacy.md). */
+  PRIVACY_TABLE: TableName,
+  /** Deadline of one storage call (retries included): storage that hangs gets a 503, not a request held without bound. */
+  STORAGE_TIMEOUT_MS: IntegerFromString({ min: 100, max: 120_000 }),
+  /** Age after which an event still `accepted` (never answered 202) is removed by the sweep timer. */
+  STRANDED_EVENT_SECONDS: IntegerFromString({ min: 60, max: 604_800 }),
   ...DELIVERY_SETTINGS,
 };
 
@@ -105,6 +165,12 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   TENANT_GRANTS_CACHE_SECONDS: '5',
   SECRETS_KEYS_PREVIOUS: '',
   DEVELOPMENT_MODE: 'false',
+  RETENTION_DAYS: '30',
+  RETENTION_SCHEDULE: '0 5 * * * *',
+  RETENTION_MAX_EVENTS_PER_RUN: '1000',
+  PRIVACY_TABLE: 'privacy',
+  STORAGE_TIMEOUT_MS: '5000',
+  STRANDED_EVENT_SECONDS: '900',
   ...DELIVERY_DEFAULTS,
 };
 
@@ -112,9 +178,12 @@ export const Config = t.type(SETTINGS, 'Config');
 export type Config = t.TypeOf<typeof Config>;
 
 export class ConfigError extends Error {
+  /** The names of the settings at fault, for answers that must not say more (never their values). */
+  readonly settings: readonly string[];
   constructor(readonly problems: readonly string[]) {
     super(`Invalid settings (fix them in the app settings or local.settings.json):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
+    this.settings = [...new Set(problems.map((p) => /^([A-Za-z0-9_]+)/.exec(p)?.[1] ?? 'settings'))];
   }
 }
 
@@ -123,15 +192,18 @@ export class ConfigError extends Error {
  * uses them): that text is no secret, so the app must refuse to start rather than accept it as a key.
  */
 const unresolvedReferences = (config: Config): string[] =>
-  (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY'] as const)
-    .filter((name) => /^@Microsoft\.KeyVault\(/i.test(config[name]))
+  (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY', 'SUBJECT_HASH_KEY'] as const)
+    .filter((name) => { const value = config[name]; return typeof value === 'string' && /^@Microsoft\.KeyVault\(/i.test(value); })
     .map((name) => `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`);
 
 /** The secrets keys do not decode from a reference's text: their problem says what the text is instead. */
 const SECRETS_KEY_SETTINGS = ['SECRETS_KEY', 'SECRETS_KEYS_PREVIOUS'] as const;
-const withUnresolvedSecretsKeys = (problems: readonly string[], input: Readonly<Record<string, string | undefined>>): string[] =>
+/** A raw setting as text ('' when absent or not a string: the storage setting may be an object). */
+const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+const withUnresolvedSecretsKeys = (problems: readonly string[], input: Readonly<Record<string, unknown>>): string[] =>
   problems.map((p) => {
-    const name = SECRETS_KEY_SETTINGS.find((n) => p.startsWith(`${n}:`) && /^@Microsoft\.KeyVault\(/i.test(input[n] ?? ''));
+    const name = SECRETS_KEY_SETTINGS.find((n) => p.startsWith(`${n}:`) && /^@Microsoft\.KeyVault\(/i.test(textOf(input[n])));
     return name === undefined ? p : `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`;
   });
 
@@ -145,32 +217,35 @@ const crossChecks = (config: Config): string[] => [
  * The keys written in local.settings.json.example and docker-compose.yml: public, so they open
  * nothing outside the local host and the compose stack (a test keeps this list and the files in step).
  */
-export const EXAMPLE_KEYS: Readonly<Record<'INGEST_API_KEY' | 'ADMIN_API_KEY' | 'SECRETS_KEY', readonly string[]>> = {
+export const EXAMPLE_KEYS: Readonly<Record<'INGEST_API_KEY' | 'ADMIN_API_KEY' | 'SECRETS_KEY' | 'SUBJECT_HASH_KEY', readonly string[]>> = {
   INGEST_API_KEY: ['dev-only-ingest-key-change-me-0123456789', 'compose-ingest-key-change-me-0123456789'],
   ADMIN_API_KEY: ['dev-only-admin-key-change-me-0123456789', 'compose-admin-key-change-me-0123456789'],
   SECRETS_KEY: ['dev:6Caa8Gqu9Z7UFtX5qLsFKu3oqOYoxJZU1FX9dGR4/Us=', 'compose:fNc4rs7X5Bb8wS4u3oSoL3qRPvKMGcigaXmcW/6EPVI='],
+  // A published subject key would let anyone recompute the erasure index's hashes of known fiscal codes.
+  SUBJECT_HASH_KEY: ['dev-only-subject-hash-key-change-me-0123456789', 'compose-subject-hash-key-change-me-0123456789'],
 };
 
 /**
  * An example key is refused unless DEVELOPMENT_MODE=true, and always on Azure (it sets
  * WEBSITE_INSTANCE_ID on every instance), so a copied dev settings file cannot slip through there.
  */
-const exampleKeyChecks = (input: Readonly<Record<string, string | undefined>>, env: NodeJS.ProcessEnv): string[] => {
+const exampleKeyChecks = (input: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): string[] => {
   const onAzure = env.WEBSITE_INSTANCE_ID !== undefined && env.WEBSITE_INSTANCE_ID !== '';
   if (input.DEVELOPMENT_MODE === 'true' && !onAzure) return [];
   const why = onAzure ? 'the app runs in Azure (WEBSITE_INSTANCE_ID is set)' : 'DEVELOPMENT_MODE is not "true"';
   return (Object.keys(EXAMPLE_KEYS) as (keyof typeof EXAMPLE_KEYS)[])
-    .filter((name) => EXAMPLE_KEYS[name].includes((input[name] ?? '').trim()))
+    .filter((name) => EXAMPLE_KEYS[name].includes(textOf(input[name]).trim()))
     .map((name) => `${name}: is a published example key, refused because ${why}; set a key of your own`);
 };
 
 /** Decodes the settings from an environment; problems name the setting, never its value. */
 export const decodeConfig = (env: NodeJS.ProcessEnv): E.Either<ConfigError, Config> => {
-  const input: Record<string, string | undefined> = {};
+  const input: Record<string, unknown> = {};
   for (const name of Object.keys(SETTINGS) as (keyof typeof SETTINGS)[]) {
     const value = env[name];
     input[name] = value === undefined || value === '' ? DEFAULTS[name] : value;
   }
+  input.AzureWebJobsStorage = storageInput(env);
   return pipe(
     Config.decode(input),
     E.mapLeft((errors) => new ConfigError(withUnresolvedSecretsKeys(formatValidationErrors(errors), input))),

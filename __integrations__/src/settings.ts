@@ -8,8 +8,9 @@ import * as t from 'io-ts';
  */
 
 /** embedded: Azurite from node_modules + the embedded host; external: an app already running
- * (docker compose); testcontainers: Azurite in a container + the embedded host. */
-export const IntegrationMode = t.keyof({ embedded: null, external: null, testcontainers: null }, 'IntegrationMode');
+ * (docker compose); testcontainers: Azurite in a container + the embedded host; container: the app's
+ * own image (the real Functions host) and Azurite, both started with testcontainers. */
+export const IntegrationMode = t.keyof({ embedded: null, external: null, testcontainers: null, container: null }, 'IntegrationMode');
 export type IntegrationMode = t.TypeOf<typeof IntegrationMode>;
 
 const described = <A>(description: string, check: (s: string) => A | undefined): t.Type<A, string, unknown> =>

@@ -70,7 +70,7 @@ describe('durable settings', () => {
 
   it('reads tuning from the environment and rejects non-positive numbers', () => {
     const s = durableSettings({ extensions: { durableTask: { hubName: 'Hub' } } }, { LOCAL_HOST_DURABLE_LEASE_SECONDS: '5' });
-    expect(s).toMatchObject({ hubName: 'Hub', tableName: 'HubInstances', controlQueue: 'hub-control', workItemQueue: 'hub-workitems', leaseSeconds: 5, visibilityTimeoutSeconds: 30 });
+    expect(s).toMatchObject({ hubName: 'Hub', tableName: 'lhHubInstances', realHubTable: 'HubHistory', controlQueue: 'lhhub-control', workItemQueue: 'lhhub-workitems', leaseSeconds: 5, visibilityTimeoutSeconds: 30 });
     expect(durableSettings({}, {}).hubName).toBe('TestHubName');
     expect(() => durableSettings({}, { LOCAL_HOST_DURABLE_VISIBILITY_TIMEOUT_SECONDS: '0' })).toThrow(/LOCAL_HOST_DURABLE_VISIBILITY_TIMEOUT_SECONDS/);
   });

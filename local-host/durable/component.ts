@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { TableServiceClient } from '@azure/data-tables';
 import { QueueClient, type DequeuedMessageItem } from '@azure/storage-queue';
+import { AppLoadError } from '../core/loadApp';
 import type { HostComponent, HostContext } from '../core/component';
 import { functionsWithTrigger } from '../core/invoke';
 import type { RegisteredFunction } from '../core/types';
@@ -37,6 +39,9 @@ const sleep = (ms: number, wake: { poke?: () => void }): Promise<void> =>
  * work on a control queue, activities on a work-item queue. Also serves the durable client binding
  * and its HTTP API.
  */
+/** Start refused: the storage account holds a real Durable host's task hub of the same name. */
+export class RealTaskHubError extends AppLoadError {}
+
 export const createDurableComponent = (ctx: HostContext): HostComponent => {
   const registry = ctx.invoker.registry;
   if (!usesDurable(registry.functions)) return { name: 'durable', start: async () => undefined, stop: async () => undefined };
@@ -45,6 +50,15 @@ export const createDurableComponent = (ctx: HostContext): HostComponent => {
   const control = new QueueClient(ctx.storageConnectionString, settings.controlQueue);
   const workItems = new QueueClient(ctx.storageConnectionString, settings.workItemQueue);
   const owner = `${process.pid}-${randomUUID()}`;
+  /** A real host's hub in this storage: its work is not ours to run (or to delete), so the start is refused. */
+  const refuseRealHub = async (): Promise<void> => {
+    const tables = TableServiceClient.fromConnectionString(ctx.storageConnectionString, { allowInsecureConnection: true });
+    for await (const table of tables.listTables({ queryOptions: { filter: `TableName eq '${settings.realHubTable}'` } })) {
+      throw new RealTaskHubError(
+        `storage already holds task hub '${settings.hubName}' of a real Functions host (table ${table.name ?? settings.realHubTable}): the local Durable runner does not share a hub with it; set another DURABLE_TASK_HUB or use other storage`,
+      );
+    }
+  };
   const log = (level: 'debug' | 'information' | 'warning' | 'error', message: string, fields?: Record<string, unknown>): void => ctx.log.log(level, 'durable', message, fields);
   const rpcBaseUrl = (): string => `${ctx.baseUrl()}${DURABLE_PREFIX.slice(1)}`;
 
@@ -303,6 +317,7 @@ export const createDurableComponent = (ctx: HostContext): HostComponent => {
     name: 'durable',
     start: async () => {
       const boot = async (): Promise<void> => {
+        await refuseRealHub();
         await Promise.all([store.init(), control.createIfNotExists(), workItems.createIfNotExists()]);
         // Instances whose wake-up was lost (a crash between a write and its message) resume here.
         const active = await store.list(`runtimeStatus eq 'Pending' or runtimeStatus eq 'Running'`);
@@ -314,7 +329,7 @@ export const createDurableComponent = (ctx: HostContext): HostComponent => {
       } catch (e) {
         // Storage refusing a request is a configuration error; no answer is an outage, which the
         // host rides out (as Azure's does): keep trying in the background, then start the loops.
-        if (typeof (e as { statusCode?: unknown }).statusCode === 'number') throw e;
+        if (typeof (e as { statusCode?: unknown }).statusCode === 'number' || e instanceof RealTaskHubError) throw e;
         log('warning', `Durable storage is not reachable yet (${e instanceof Error ? e.message : String(e)}); retrying in the background`);
         loops = [
           (async () => {

@@ -1,12 +1,17 @@
 import * as t from 'io-ts';
 import type { HostJson } from '../core/component';
 
+/** Prefix of this runner's tables and queues (`lh`: local host). */
+export const LOCAL_PREFIX = 'lh';
+
 /** Azure's default task hub name when host.json names none (local development). */
 export const DEFAULT_HUB_NAME = 'TestHubName';
 
 export type DurableSettings = {
   hubName: string;
   tableName: string;
+  /** A table the real Azure Storage provider creates for this hub (and this runner never does). */
+  realHubTable: string;
   controlQueue: string;
   workItemQueue: string;
   /** How long a worker holds an instance while it runs an episode; a crashed worker's hold lapses after it. */
@@ -60,9 +65,12 @@ export const durableSettings = (hostJson: HostJson, env: NodeJS.ProcessEnv): Dur
   const hub = sanitizeHubName(hubName);
   return {
     hubName,
-    tableName: `${hub}Instances`,
-    controlQueue: `${hub.toLowerCase()}-control`,
-    workItemQueue: `${hub.toLowerCase()}-workitems`,
+    // The real provider uses <hub>Instances, <hub>History, <hub>-control-NN, <hub>-workitems with its
+    // own layout: an `lh` prefix keeps this runner off a real host's hub in the same storage account.
+    tableName: `${LOCAL_PREFIX}${hub}Instances`,
+    realHubTable: `${hub}History`,
+    controlQueue: `${LOCAL_PREFIX}${hub.toLowerCase()}-control`,
+    workItemQueue: `${LOCAL_PREFIX}${hub.toLowerCase()}-workitems`,
     leaseSeconds: decoded.right.LOCAL_HOST_DURABLE_LEASE_SECONDS ?? 30,
     visibilityTimeoutSeconds: Math.round(decoded.right.LOCAL_HOST_DURABLE_VISIBILITY_TIMEOUT_SECONDS ?? 30),
     maxPollingIntervalMs: decoded.right.LOCAL_HOST_DURABLE_MAX_POLLING_INTERVAL_MS ?? 1000,

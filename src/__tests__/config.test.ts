@@ -6,7 +6,7 @@ import { TEST_SECRETS_KEY } from '../domain/__tests__/fixtures';
 
 const INGEST = 'ingest-key-0123456789-abcdefghijklmnop';
 const ADMIN = 'admin-key-0123456789ab-abcdefghijklmnop';
-const minimal = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: INGEST, ADMIN_API_KEY: ADMIN, SECRETS_KEY: TEST_SECRETS_KEY };
+const minimal = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: INGEST, ADMIN_API_KEY: ADMIN, SECRETS_KEY: TEST_SECRETS_KEY, SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij' };
 
 const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
   const decoded = decodeConfig(env);
@@ -40,15 +40,19 @@ describe('settings', () => {
           RETRY_JITTER_RATIO: 0.2,
           MAX_RESPONSE_BYTES: 4096,
           MAX_CONNECTIONS_PER_ORIGIN: 32,
+          RETENTION_DAYS: 30,
+          RETENTION_SCHEDULE: '0 5 * * * *',
+          RETENTION_MAX_EVENTS_PER_RUN: 1000,
+          PRIVACY_TABLE: 'privacy',
         }),
       ),
     );
   });
 
-  it('has a default for every setting but storage and the three keys', () => {
+  it('has a default for every setting but storage and the four keys', () => {
     const decoded = decodeConfig(minimal);
     if (E.isLeft(decoded)) throw decoded.left;
-    expect(Object.keys(SETTINGS).filter((name) => !(name in DEFAULTS)).sort()).toEqual(['ADMIN_API_KEY', 'AzureWebJobsStorage', 'INGEST_API_KEY', 'SECRETS_KEY']);
+    expect(Object.keys(SETTINGS).filter((name) => !(name in DEFAULTS)).sort()).toEqual(['ADMIN_API_KEY', 'AzureWebJobsStorage', 'INGEST_API_KEY', 'SECRETS_KEY', 'SUBJECT_HASH_KEY']);
     expect(Object.keys(decoded.right).sort()).toEqual(Object.keys(SETTINGS).sort());
   });
 
@@ -59,10 +63,11 @@ describe('settings', () => {
 
   it('names every missing setting', () => {
     expect(problems({})).toEqual([
-      'AzureWebJobsStorage: is required (a non-empty string)',
+      expect.stringMatching(/^AzureWebJobsStorage: is required \(a storage connection string, or AzureWebJobsStorage__accountName/),
       'INGEST_API_KEY: is required (a secret of at least 32 characters, without spaces)',
       'ADMIN_API_KEY: is required (a secret of at least 32 characters, without spaces)',
       'SECRETS_KEY: is required (<key id>:<base64 of 32 random bytes> (key id: 1-32 letters, digits, _ or -))',
+      'SUBJECT_HASH_KEY: is required (a secret of at least 32 characters, without spaces)',
     ]);
   });
 
@@ -82,6 +87,11 @@ describe('settings', () => {
     ['DELIVERIES_QUEUE', 'Deliveries', 'DELIVERIES_QUEUE: must be a queue name (3-63 lower-case letters, digits and single hyphens, not at either end)'],
     ['DELIVERIES_QUEUE', 'a--b', 'DELIVERIES_QUEUE: must be a queue name (3-63 lower-case letters, digits and single hyphens, not at either end)'],
     ['ALLOW_PRIVATE_DESTINATIONS', 'yes', 'ALLOW_PRIVATE_DESTINATIONS: must be "true" or "false"'],
+    ['SUBJECT_HASH_KEY', 'shorter-than-32-characters', 'SUBJECT_HASH_KEY: must be a secret of at least 32 characters, without spaces'],
+    ['RETENTION_DAYS', '0', 'RETENTION_DAYS: must be an integer from 1 to 3650'],
+    ['RETENTION_SCHEDULE', '0 * * * *', 'RETENTION_SCHEDULE: must be an NCRONTAB schedule of six fields (e.g. 0 5 * * * *)'],
+    ['RETENTION_MAX_EVENTS_PER_RUN', 'many', 'RETENTION_MAX_EVENTS_PER_RUN: must be an integer from 1 to 100000'],
+    ['PRIVACY_TABLE', 'privacy-index', 'PRIVACY_TABLE: must be a table name (a letter, then 2-62 letters or digits)'],
   ])('refuses a bad %s with a message naming it', (name, value, message) => {
     expect(problems({ ...minimal, [name]: value })).toEqual([message]);
   });
@@ -156,5 +166,27 @@ describe('example keys (local.settings.json.example, docker-compose.yml)', () =>
 
   it('lets keys of your own run in Azure', () => {
     expect(E.isRight(decodeConfig({ ...minimal, WEBSITE_INSTANCE_ID: 'a1b2c3' }))).toBe(true);
+  });
+});
+
+describe('identity-based storage (AzureWebJobsStorage__accountName)', () => {
+  const keys = { INGEST_API_KEY: INGEST, ADMIN_API_KEY: ADMIN, SECRETS_KEY: TEST_SECRETS_KEY, SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij' };
+
+  it('takes the account name, and the optional credential and client id, when no connection string is set', () => {
+    const decoded = decodeConfig({ ...keys, AzureWebJobsStorage__accountName: 'webhooksprod', AzureWebJobsStorage__credential: 'managedidentity', AzureWebJobsStorage__clientId: '00000000-0000-0000-0000-000000000001' });
+    expect(E.isRight(decoded) && decoded.right.AzureWebJobsStorage).toEqual({ accountName: 'webhooksprod', credential: 'managedidentity', clientId: '00000000-0000-0000-0000-000000000001' });
+    const plain = decodeConfig({ ...keys, AzureWebJobsStorage__accountName: 'webhooksprod' });
+    expect(E.isRight(plain) && plain.right.AzureWebJobsStorage).toEqual({ accountName: 'webhooksprod' });
+  });
+
+  it('prefers a connection string when both are set (local runs keep theirs)', () => {
+    const decoded = decodeConfig({ ...minimal, AzureWebJobsStorage__accountName: 'webhooksprod' });
+    expect(E.isRight(decoded) && decoded.right.AzureWebJobsStorage).toBe('UseDevelopmentStorage=true');
+  });
+
+  it('names the setting when neither is set, or the identity settings are bad', () => {
+    expect(problems(keys)).toEqual([expect.stringMatching(/^AzureWebJobsStorage: is required \(a storage connection string, or AzureWebJobsStorage__accountName/)]);
+    expect(problems({ ...keys, AzureWebJobsStorage__accountName: 'Not_An_Account' })).toEqual([expect.stringMatching(/^AzureWebJobsStorage/)]);
+    expect(problems({ ...keys, AzureWebJobsStorage__accountName: 'webhooksprod', AzureWebJobsStorage__credential: 'password' })).toEqual([expect.stringMatching(/^AzureWebJobsStorage/)]);
   });
 });

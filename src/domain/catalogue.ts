@@ -20,9 +20,9 @@ import {
  * value reads only the webhooks with that value (docs/registry-storage.md).
  */
 export const PUBLIC_EVENTS = {
-  ping: { payload: PingPayload, requiredAttributes: ['name'], routingAttribute: 'name' },
-  'service:subscribed': { payload: ServiceSubscribedPayload, requiredAttributes: ['serviceId'], routingAttribute: 'serviceId' },
-} as const satisfies Record<string, { payload: t.Decoder<unknown, Record<string, string>>; requiredAttributes: readonly string[]; routingAttribute?: string }>;
+  ping: { payload: PingPayload, requiredAttributes: ['name'], routingAttribute: 'name', personalFields: [] },
+  'service:subscribed': { payload: ServiceSubscribedPayload, requiredAttributes: ['serviceId'], routingAttribute: 'serviceId', personalFields: ['fiscalCode'] },
+} as const satisfies Record<string, { payload: t.Decoder<unknown, Record<string, string>>; requiredAttributes: readonly string[]; routingAttribute?: string; personalFields: readonly string[] }>;
 
 export type PublicEventName = keyof typeof PUBLIC_EVENTS;
 
@@ -51,6 +51,8 @@ type CatalogueEntry<P> = {
   /** True for the events subscribers receive; the others are only mapped. */
   readonly public: boolean;
   readonly plan: (payload: P) => readonly DeliveryPlan[];
+  /** Payload fields holding a person's fiscal code: indexed for erasure, never logged (docs/privacy.md). */
+  readonly personalFields: readonly string[];
 };
 
 /** A public event posted directly: delivered as it is to the webhooks it matches. */
@@ -58,6 +60,7 @@ const publicEntry = <N extends PublicEventName>(name: N): CatalogueEntry<Record<
   payload: PUBLIC_EVENTS[name].payload as t.Decoder<unknown, Record<string, string>>,
   public: true,
   plan: (payload) => [{ publicEventName: name, basePayload: payload, fromAttributes: [] }],
+  personalFields: PUBLIC_EVENTS[name].personalFields,
 });
 
 const whenAuto = (mode: string, fiscalCode: string): readonly DeliveryPlan[] =>
@@ -72,16 +75,19 @@ export const CATALOGUE = {
     payload: PingAllPayload,
     public: false,
     plan: () => [{ publicEventName: 'ping', basePayload: {}, fromAttributes: ['name'] }],
+    personalFields: [],
   }),
   'profile:completed': entry<ProfileCompletedPayload>({
     payload: ProfileCompletedPayload,
     public: false,
     plan: (p) => whenAuto(p.servicePreferencesMode, p.fiscalCode),
+    personalFields: ['fiscalCode'],
   }),
   'profile:service-preferences-changed': entry<ProfileServicePreferencesChangedPayload>({
     payload: ProfileServicePreferencesChangedPayload,
     public: false,
     plan: (p) => whenAuto(p.servicePreferencesMode, p.fiscalCode),
+    personalFields: ['fiscalCode'],
   }),
 } as const;
 
@@ -105,3 +111,10 @@ export const decodePayload = (name: EventName, payload: unknown): PayloadDecodeR
 /** The deliveries an event asks for; the payload must have been decoded by `decodePayload`. */
 export const planForEvent = (event: KnownEvent): readonly DeliveryPlan[] =>
   (CATALOGUE[event.name].plan as (p: Readonly<Record<string, unknown>>) => readonly DeliveryPlan[])(event.payload);
+
+/** The personal-data fields of an incoming event (catalogue data). */
+export const personalFieldsOf = (name: EventName): readonly string[] => CATALOGUE[name].personalFields;
+
+/** Whether a public event's delivered payload carries personal data (its deliveries check the event still exists). */
+export const publicEventCarriesPersonalData = (name: string): boolean =>
+  Object.prototype.hasOwnProperty.call(PUBLIC_EVENTS, name) && PUBLIC_EVENTS[name as PublicEventName].personalFields.length > 0;

@@ -31,10 +31,11 @@ export type ProfileServicePreferencesChangedPayload = t.TypeOf<typeof ProfileSer
 
 /**
  * An event id becomes an orchestration instance id and a table key: letters, digits and `_ . : -`,
- * 1 to 128 characters (no `/ \ # ?`, which table keys refuse).
+ * 1 to 128 characters (no `/ \ # ?`, which table keys refuse), and not dots alone: the Durable client
+ * puts instance ids in its URLs unencoded, where `.` and `..` are path steps (`instances/..`).
  */
-export const EVENT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
-export const EventId = patternString<'EventId'>('an event id (1-128 characters: letters, digits, _ . : -)', EVENT_ID_PATTERN);
+export const EVENT_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9_.:-]{1,128}$/;
+export const EventId = patternString<'EventId'>('an event id (1-128 characters: letters, digits, _ . : -, not dots alone)', EVENT_ID_PATTERN);
 export type EventId = t.TypeOf<typeof EventId>;
 
 /** The envelope the backend posts; the payload is decoded afterwards, by the codec of its event. */

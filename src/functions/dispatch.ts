@@ -4,10 +4,12 @@ import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
 import { formatValidationErrors } from '../domain/decodeErrors';
+import { redactFiscalCodes } from '../domain/privacy';
 import { EventId } from '../domain/events';
 import { deliverMessage } from '../usecases/deliverMessage';
 import { enqueueFanOutPage, type FanOutCursor, type FanOutPageResult } from '../usecases/enqueueFanOutPage';
 import { recordFanOutPage, traceLine } from '../telemetry/telemetry';
+import { configuredTrigger } from './lib/configured';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
 
 export const FAN_OUT_ORCHESTRATOR = 'fanOutEvent';
@@ -16,8 +18,6 @@ export const ENQUEUE_PAGE_ACTIVITY = 'enqueueFanOutPage';
 const STEPS_PER_RUN = 50;
 /** A page that fails (storage down) is retried by the orchestration: 2 s, then doubling, 6 tries. */
 const PAGE_RETRY = Object.assign(new df.RetryOptions(2_000, 6), { backoffCoefficient: 2 });
-
-const deps = getDeliveryDependencies();
 
 const Cursor = t.intersection([t.type({ eventId: EventId, planIndex: t.number }), t.partial({ continuationToken: t.string })]);
 const FanOutState = t.intersection([Cursor, t.partial({ deliveries: t.number, pages: t.number })]);
@@ -53,17 +53,19 @@ export const fanOutOrchestrator: df.OrchestrationHandler = function* (context: d
 
 df.app.orchestration(FAN_OUT_ORCHESTRATOR, fanOutOrchestrator);
 
-/** Ingest's first page is FANOUT_PAGE_SIZE (it answers the sender); the orchestration's pages are larger. */
-const stepDeps = { ...deps.fanOut, pageSize: deps.config.FANOUT_STEP_SIZE };
-
-export const enqueuePageActivity = async (input: unknown, context: InvocationContext): Promise<FanOutPageResult> => {
-  const cursor = decodeOrThrow(Cursor, input, 'The fan-out cursor');
-  const result = await enqueueFanOutPage(stepDeps)(cursor)();
-  if (E.isLeft(result)) throw new Error(`${result.left.kind} (event ${cursor.eventId}): ${result.left.message}`);
-  const { deliveries, messages, next } = result.right;
-  context.log(recordFanOutPage({ eventId: cursor.eventId, planIndex: cursor.planIndex, deliveries, messages, more: next !== undefined }));
-  return result.right;
-};
+export const enqueuePageActivity = configuredTrigger(() => {
+  const deps = getDeliveryDependencies();
+  /** Ingest's first page is FANOUT_PAGE_SIZE (it answers the sender); the orchestration's pages are larger. */
+  const stepDeps = { ...deps.fanOut, pageSize: deps.config.FANOUT_STEP_SIZE };
+  return async (input: unknown, context: InvocationContext): Promise<FanOutPageResult> => {
+    const cursor = decodeOrThrow(Cursor, input, 'The fan-out cursor');
+    const result = await enqueueFanOutPage(stepDeps)(cursor)();
+    if (E.isLeft(result)) throw new Error(redactFiscalCodes(`${result.left.kind} (event ${cursor.eventId}): ${result.left.message}`));
+    const { deliveries, messages, next } = result.right;
+    context.log(recordFanOutPage({ eventId: cursor.eventId, planIndex: cursor.planIndex, deliveries, messages, more: next !== undefined }));
+    return result.right;
+  };
+});
 
 df.app.activity(ENQUEUE_PAGE_ACTIVITY, { handler: enqueuePageActivity });
 
@@ -80,22 +82,25 @@ const unreadable = (message: unknown, reason: string, now: Date): PoisonEntry =>
   poisonedAt: now.toISOString(),
 });
 
-export const deliverHandler = async (message: unknown, context: InvocationContext): Promise<void> => {
-  const decoded = DeliveryMessage.decode(message);
-  if (E.isLeft(decoded)) {
-    const reason = formatValidationErrors(decoded.left).slice(0, 5).join('; ');
-    context.warn(traceLine('delivery.unreadable', { reason }));
-    const poisoned = await deps.queue.poison([unreadable(message, reason, deps.clock.now())])();
-    if (E.isLeft(poisoned)) throw new Error(poisoned.left.message);
-    return;
-  }
-  const result = await deliverMessage(deps.deliver({ log: (line) => context.log(line), warn: (m) => context.warn(m) }))(decoded.right)();
-  if (E.isLeft(result)) {
-    // Throwing hands the message back to the queue: the host retries it, then poisons it.
-    throw new Error(`Delivery of event ${decoded.right.eventId} could not record its outcome: ${result.left.message}`);
-  }
-  const s = result.right;
-  context.log(traceLine('delivery.message', { eventId: decoded.right.eventId, ...s }));
-};
+export const deliverHandler = configuredTrigger(() => {
+  const deps = getDeliveryDependencies();
+  return async (message: unknown, context: InvocationContext): Promise<void> => {
+    const decoded = DeliveryMessage.decode(message);
+    if (E.isLeft(decoded)) {
+      const reason = formatValidationErrors(decoded.left).slice(0, 5).join('; ');
+      context.warn(traceLine('delivery.unreadable', { reason }));
+      const poisoned = await deps.queue.poison([unreadable(message, reason, deps.clock.now())])();
+      if (E.isLeft(poisoned)) throw new Error(poisoned.left.message);
+      return;
+    }
+    const result = await deliverMessage(deps.deliver({ log: (line) => context.log(line), warn: (m) => context.warn(redactFiscalCodes(m)) }))(decoded.right)();
+    if (E.isLeft(result)) {
+      // Throwing hands the message back to the queue: the host retries it, then poisons it.
+      throw new Error(redactFiscalCodes(`Delivery of event ${decoded.right.eventId} could not record its outcome: ${result.left.message}`));
+    }
+    const s = result.right;
+    context.log(traceLine('delivery.message', { eventId: decoded.right.eventId, ...s }));
+  };
+});
 
 app.storageQueue('deliver', { queueName: '%DELIVERIES_QUEUE%', connection: 'AzureWebJobsStorage', handler: deliverHandler });

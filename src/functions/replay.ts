@@ -24,8 +24,6 @@ export const REPLAY_PAGE_ACTIVITY = 'replayPage';
 /** Pages per orchestration run before continueAsNew, so a long window's history stays bounded. */
 const PAGES_PER_RUN = 50;
 const PAGE_RETRY = Object.assign(new df.RetryOptions(2_000, 6), { backoffCoefficient: 2 });
-/** RETENTION_DAYS arrives with the privacy branch; until then events are kept this long at most as far as replay goes. */
-const DEFAULT_RETENTION_DAYS = 30;
 
 const deps = getDeliveryDependencies();
 const durableClient = df.input.durableClient();
@@ -33,6 +31,7 @@ const auth = { adminApiKey: deps.config.ADMIN_API_KEY, tenants: deps.tenants };
 const redeliverDeps = {
   webhooks: deps.webhooks,
   events: deps.events,
+  buckets: deps.privacy.index,
   attemptLog: deps.attemptLog,
   queue: deps.queue,
   grantsOf: deps.grants.grantsOf,
@@ -90,7 +89,7 @@ app.http('startReplay', {
       pipe(
         bodyOf(req),
         TE.chain((body) =>
-          startReplay({ webhooks: deps.webhooks, clock: deps.clock, retentionDays: DEFAULT_RETENTION_DAYS, start: durableStartReplay(df.getClient(context), REPLAY_ORCHESTRATOR) })({ webhookId: webhookIdOf(req), body, principal }),
+          startReplay({ webhooks: deps.webhooks, clock: deps.clock, retentionDays: deps.config.RETENTION_DAYS, start: durableStartReplay(df.getClient(context), REPLAY_ORCHESTRATOR) })({ webhookId: webhookIdOf(req), body, principal }),
         ),
         TE.map((answer) => ({ status: 202, body: answer })),
       ),

@@ -30,6 +30,9 @@ import {
   RedriveRequest,
   WebhookPage,
   WebhookView,
+  ErasureReport,
+  ErasureRequest,
+  PurgeReport,
 } from './wire';
 import * as X from './examples';
 import { WebSubRequest } from '../domain/websub';
@@ -79,6 +82,9 @@ const COMPONENTS = {
   ResendRequest,
   ResendAccepted,
   TestSendAnswer,
+  PurgeReport,
+  ErasureRequest,
+  ErasureReport,
 } as const satisfies Record<string, t.Decoder<unknown, unknown>>;
 export type ComponentName = keyof typeof COMPONENTS;
 
@@ -556,6 +562,37 @@ export const OPERATIONS: readonly Operation[] = [
     },
   },
   {
+    method: 'delete',
+    path: '/api/events',
+    operationId: 'purgeEvents',
+    summary: 'The retention purge now: events received before `before`, their attempts, index rows, poison entries and finished orchestrations (docs/privacy.md)',
+    tag: 'privacy',
+    security: 'admin',
+    parameters: [{ name: 'before', in: 'query', required: true, description: 'The cutoff: an ISO 8601 time with its zone, not in the future', schema: { type: 'string', format: 'date-time' } }],
+    responses: {
+      200: { description: 'What was deleted; `truncated`: a bound was reached, call again', schema: 'PurgeReport', examples: { purged: X.purgeReport } },
+      400: invalid({ badBefore: X.badBefore }),
+      401: unauthorized,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/erasure',
+    operationId: 'eraseSubject',
+    summary: "Erasure of one person (GDPR art. 17): the events holding that fiscal code, their attempts and poison entries; owed deliveries are not sent",
+    tag: 'privacy',
+    security: 'admin',
+    request: { schema: 'ErasureRequest', decode: decodeWith(ErasureRequest), examples: { erasure: { fiscalCode: 'AAABBB00A00A000B' } } },
+    responses: {
+      200: { description: 'What was deleted; `truncated`: a bound was reached, call again', schema: 'ErasureReport', examples: { erased: X.erasureReport } },
+      400: invalid({ badFiscalCode: X.badErasure }),
+      401: unauthorized,
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
     method: 'post',
     path: '/api/secrets/reseal',
     operationId: 'resealSecrets',
@@ -600,7 +637,14 @@ export const OPERATIONS: readonly Operation[] = [
     security: 'none',
     responses: {
       200: { description: 'Up', schema: 'HealthReport', examples: { ok: { status: 'ok', checks: { tables: 'ok', queues: 'ok' } } } },
-      503: { description: 'Storage does not answer', schema: 'HealthReport', examples: { down: { status: 'unavailable', message: 'Not answering: queues', checks: { tables: 'ok', queues: 'down' } } } },
+      503: {
+        description: 'Storage does not answer, or a setting is invalid (named with what it must be, never its value)',
+        schema: 'HealthReport',
+        examples: {
+          down: { status: 'unavailable', message: 'Not answering: queues', checks: { tables: 'ok', queues: 'down' } },
+          misconfigured: { status: 'unavailable', message: 'Invalid settings: INGEST_API_KEY', checks: { settings: 'down' }, settings: ['INGEST_API_KEY: is required (a secret of at least 16 characters, without spaces)'] },
+        },
+      },
     },
   },
   {

@@ -125,3 +125,8 @@ export const forbiddenValue = {
   error: 'Forbidden',
   message: 'The tenant holds no routing grant for serviceId "svc-9"; nothing was stored (the admin grants values with PUT /api/tenants/{id}/routing)',
 };
+
+export const purgeReport = { deleted: { events: 120, attempts: 131, poison: 2 }, instances: 1, truncated: false };
+export const badBefore = { error: 'Invalid', message: 'The query is invalid', details: ['before: must not be in the future (now is 2026-12-05T14:00:00.000Z)'] };
+export const erasureReport = { deleted: { events: 2, attempts: 3, poison: 1 }, truncated: false };
+export const badErasure = { error: 'Invalid', message: 'The erasure request is invalid', details: ['fiscalCode: must be a fiscal code (16 characters, e.g. AAABBB00A00A000B)'] };

@@ -15,6 +15,8 @@ import type { DispatchState as DispatchStateType } from '../ports/dispatch';
 import type { DeliveryView as DeliveryViewType, EventStatusView as EventStatusViewType } from '../usecases/getEventStatus';
 import type { PoisonView as PoisonViewType, RedriveReport as RedriveReportType } from '../usecases/redrivePoison';
 import type { ResealReport as ResealReportType } from '../usecases/resealSecrets';
+import type { ErasureReport as ErasureReportType } from '../usecases/eraseSubject';
+import type { PurgeReport as PurgeReportType } from '../usecases/purgeEvents';
 
 /*
  * Codecs of what the HTTP API answers. Requests are decoded by the domain's codecs; answers are
@@ -98,7 +100,7 @@ export type EventStatusView = t.TypeOf<typeof EventStatusView>;
 export const EventSummary = t.type({ id: EventId, name: t.string, payload: t.UnknownRecord, receivedAt: IsoTimestamp }, 'EventSummary');
 export const EventList = t.type({ items: t.array(EventSummary) }, 'EventList');
 
-const DECISIONS: Record<AttemptDecision, null> = { Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null, Requeued: null };
+const DECISIONS: Record<AttemptDecision, null> = { Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null, SkippedErasedEvent: null, Requeued: null };
 
 export const AttemptLogEntryView = t.intersection(
   [
@@ -124,9 +126,15 @@ export const RedriveRequest = t.union([t.exact(t.type({ all: t.literal(true) }))
 export const RedriveReport = t.type({ redriven: t.number, leftUnreadable: t.number, found: t.boolean, truncated: t.boolean }, 'RedriveReport');
 export const ResealReport = t.type({ resealed: t.number, more: t.boolean }, 'ResealReport');
 
+const Deleted = t.type({ events: t.number, attempts: t.number, poison: t.number });
+/** DELETE /api/events?before=: what the purge deleted; `truncated`: a bound was reached, call again. */
+export const PurgeReport = t.type({ deleted: Deleted, instances: t.number, truncated: t.boolean }, 'PurgeReport');
+export { ErasureRequest } from '../usecases/eraseSubject';
+export const ErasureReport = t.type({ deleted: Deleted, truncated: t.boolean }, 'ErasureReport');
+
 const Check = t.keyof({ ok: null, down: null });
 export const HealthReport = t.intersection(
-  [t.type({ status: t.keyof({ ok: null, unavailable: null }), checks: t.record(t.string, Check) }), t.partial({ message: t.string })],
+  [t.type({ status: t.keyof({ ok: null, unavailable: null }), checks: t.record(t.string, Check) }), t.partial({ message: t.string, settings: t.array(t.string) })],
   'HealthReport',
 );
 
@@ -151,6 +159,8 @@ const ties: [
   Assignable<PoisonViewType, t.TypeOf<typeof PoisonView>>,
   Assignable<RedriveReportType, t.TypeOf<typeof RedriveReport>>,
   Assignable<ResealReportType, t.TypeOf<typeof ResealReport>>,
-] = [true, true, true, true, true, true, true, true, true, true];
+  Assignable<PurgeReportType, t.TypeOf<typeof PurgeReport>>,
+  Assignable<ErasureReportType, t.TypeOf<typeof ErasureReport>>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
 export const TIED_TYPES = ties.length;
 

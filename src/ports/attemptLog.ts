@@ -6,7 +6,7 @@ import type { AttemptResult } from '../domain/outcome';
  * What became of a delivery after one attempt (or why no attempt was made). `Requeued` (attempt 0):
  * a replay or resend enqueued it again, so a second replay leaves it alone (docs/delivery.md).
  */
-export type AttemptDecision = 'Delivered' | 'RetryLater' | 'WebhookDisabledByGone' | 'Poisoned' | 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook' | 'Requeued';
+export type AttemptDecision = 'Delivered' | 'RetryLater' | 'WebhookDisabledByGone' | 'Poisoned' | 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook' | 'SkippedErasedEvent' | 'Requeued';
 
 export type AttemptLogEntry = {
   readonly eventId: string;
@@ -32,4 +32,6 @@ export type AttemptLog = {
   problemsForWebhook(query: { webhookId: string; limit: number }): TE.TaskEither<AppError, AttemptLogEntry[]>;
   /** One page of a webhook's entries that were not first-try successes, made from `from` to `to`, newest first (replay). */
   problemsBetween(query: { webhookId: string; from: string; to: string; pageSize: number; continuationToken?: string }): TE.TaskEither<AppError, { items: AttemptLogEntry[]; continuationToken?: string }>;
+  /** Deletes every entry of one event, with the webhook copies (retention, erasure); answers how many attempts went. */
+  removeForEvent(eventId: string): TE.TaskEither<AppError, number>;
 };

@@ -23,6 +23,12 @@ export type StoredEvent = {
   readonly firstPage?: FirstPage;
 };
 
+/**
+ * An event left `accepted` (ingest never answered 202 for it: a write that landed after its 503, or a
+ * crash before the answer), with the version it was seen at.
+ */
+export type StrandedEvent = { readonly id: EventId; readonly receivedAt: string; readonly version: string };
+
 export type AddEventResult = { readonly kind: 'Added' } | { readonly kind: 'AlreadyExists'; readonly existing: StoredEvent };
 
 export type EventStore = {
@@ -37,6 +43,12 @@ export type EventStore = {
    * has no time index): for the ops console, bounded by `scanMax` rows read.
    */
   list(query: { limit: number; receivedAfter: string; scanMax: number }): TE.TaskEither<AppError, StoredEvent[]>;
-  /** One page of the events received in [since, until), in no particular order (replay of a whole window). */
-  pageReceivedBetween(query: { since: string; until: string; pageSize: number; continuationToken?: string }): TE.TaskEither<AppError, { items: StoredEvent[]; continuationToken?: string }>;
+  /** One page of every stored event, in key order, from where the previous page stopped (the retention index's backfill). */
+  scanPage(query: { limit: number; continuationToken?: string }): TE.TaskEither<AppError, { events: StoredEvent[]; continuationToken?: string }>;
+  /** Deletes the event's row (retention, erasure); false when there was none. */
+  remove(id: EventId): TE.TaskEither<AppError, boolean>;
+  /** Events still `accepted` that were received before `receivedBefore`, at most `limit` (a filtered scan). */
+  listStranded(query: { receivedBefore: string; limit: number }): TE.TaskEither<AppError, StrandedEvent[]>;
+  /** Deletes the event unless it changed since it was listed (a repeat post dispatched it meanwhile). */
+  removeStranded(event: StrandedEvent): TE.TaskEither<AppError, 'Removed' | 'Changed'>;
 };

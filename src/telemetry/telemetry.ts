@@ -2,6 +2,7 @@ import { metrics } from '@opentelemetry/api';
 import * as TE from 'fp-ts/TaskEither';
 import { pipe } from 'fp-ts/function';
 import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
+import { redactFiscalCodes } from '../domain/privacy';
 
 /*
  * Telemetry in the forms the platforms collect: log lines (Application Insights traces, via
@@ -26,7 +27,8 @@ export const METRICS = {
 const meter = () => metrics.getMeter(METER_NAME);
 
 /** `name {"eventId":...}`: a stable prefix to filter on, and fields a query can parse. */
-export const traceLine = (name: string, fields: Readonly<Record<string, unknown>>): string => `${name} ${JSON.stringify(fields)}`;
+// Fiscal codes are scrubbed here, whatever a field holds (docs/privacy.md: none may reach a log).
+export const traceLine = (name: string, fields: Readonly<Record<string, unknown>>): string => redactFiscalCodes(`${name} ${JSON.stringify(fields)}`);
 
 export const recordAcceptedEvent = (event: { id: string; name: string; repeated: boolean }): string => {
   meter().createCounter(METRICS.acceptedEvents, { description: 'Events accepted by ingest (202)' }).add(1, { event: event.name, repeated: event.repeated });

@@ -6,14 +6,17 @@ import * as TE from 'fp-ts/TaskEither';
 import type { HttpSender, OutgoingRequest } from '../adapters/http/httpSender';
 import type { RetryPolicy } from '../domain/backoff';
 import { type AttemptRecord, carriedRecord, type DeliveryItem, type DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
+import { publicEventCarriesPersonalData } from '../domain/catalogue';
 import type { AppError } from '../domain/errors';
-import { decide } from '../domain/outcome';
+import { type AttemptResult, decide } from '../domain/outcome';
+import { redactFiscalCodes } from '../domain/privacy';
 import { signatureHeaders } from '../domain/signature';
 import { isActive, isReservedHeaderName, signingSecrets, type Webhook } from '../domain/webhook';
 import { hubSignature } from '../domain/websub';
 import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
+import type { EventStore } from '../ports/eventStore';
 import type { WebhookLookup } from '../ports/webhookLookup';
 import type { WebhookStore } from '../ports/webhookStore';
 
@@ -30,6 +33,11 @@ export type DeliverDeps = {
   readonly random?: () => number;
   /** Reports what cannot change the outcome (an attempt log that failed to write). */
   readonly warn: (message: string) => void;
+  /**
+   * Where a message whose deliveries carry personal data checks that its event still exists: an
+   * erased or purged event's deliveries are skipped (docs/privacy.md). Absent: no check.
+   */
+  readonly events?: Pick<EventStore, 'get'>;
 };
 
 /** What one delivery came to; the effects are applied together after every POST of the message. */
@@ -44,7 +52,7 @@ export type DeliverySummary = { readonly delivered: number; readonly retried: nu
 
 const tenantOf = (item: DeliveryItem): { tenantId?: string } => (item.tenantId === undefined ? {} : { tenantId: item.tenantId });
 
-const skipped = (message: DeliveryMessage, item: DeliveryItem, at: string, decision: 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook'): ItemResult => ({
+const skipped = (message: DeliveryMessage, item: DeliveryItem, at: string, decision: 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook' | 'SkippedErasedEvent'): ItemResult => ({
   log: { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: 0, at, decision, ...tenantOf(item) },
 });
 
@@ -72,6 +80,8 @@ const attempt =
     const started = deps.clock.now();
     return pipe(
       deps.sender.send(signedRequest({ webhook, deliveryId: item.deliveryId, body: item.body, at: started })),
+      // A receiver may echo the body: its excerpt goes to attempt rows and poison reasons, never a fiscal code.
+      T.map((sent): AttemptResult => (sent.kind === 'Response' ? { ...sent, excerpt: redactFiscalCodes(sent.excerpt) } : sent)),
       T.map((result): ItemResult => {
         const now = deps.clock.now();
         const attemptNumber = item.attempts.length + 1;
@@ -139,9 +149,20 @@ const consequences = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], re
  * Fails (Transient) only when a consequence could not be stored: the host then runs the whole
  * message again, and receivers drop the repeats by `webhook-id`. The attempt log is best effort.
  */
-export const deliverMessage =
-  (deps: DeliverDeps) =>
-  (message: DeliveryMessage): TE.TaskEither<AppError, DeliverySummary> =>
+/**
+ * Whether the message's event is gone (erased or purged). Only messages carrying personal data pay
+ * the point read; a failed read fails the message (it is retried), so nothing is sent unchecked.
+ */
+const eventErased = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, boolean> =>
+  deps.events === undefined || !message.items.some((i) => publicEventCarriesPersonalData(i.body.name))
+    ? TE.right(false)
+    : pipe(
+        deps.events.get(message.eventId),
+        TE.map(() => false),
+        TE.orElse((e) => (e.kind === 'NotFound' ? TE.right(true) : TE.left(e))),
+      );
+
+const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, readonly ItemResult[]> =>
     pipe(
       deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupRange),
       TE.chain((webhooks) =>
@@ -159,10 +180,23 @@ export const deliverMessage =
           ),
         ),
       ),
+    );
+
+export const deliverMessage =
+  (deps: DeliverDeps) =>
+  (message: DeliveryMessage): TE.TaskEither<AppError, DeliverySummary> =>
+    pipe(
+      eventErased(deps, message),
+      TE.chain((erased): TE.TaskEither<AppError, readonly ItemResult[]> => {
+        if (!erased) return deliverItems(deps, message);
+        const at = deps.clock.now().toISOString();
+        return TE.right(message.items.map((item) => skipped(message, item, at, 'SkippedErasedEvent')));
+      }),
       TE.chainFirst((results) => all(consequences(deps, message.eventId, results))),
       TE.chainFirst((results) =>
         pipe(
-          deps.attemptLog.record(results.map((r) => r.log)),
+          // An erased event's attempts are not written: they would bring back rows the erasure deleted.
+          deps.attemptLog.record(results.filter((r) => r.log.decision !== 'SkippedErasedEvent').map((r) => r.log)),
           TE.orElse((e): TE.TaskEither<AppError, void> => {
             deps.warn(`attempt log not written for event ${message.eventId}: ${e.message}`);
             return TE.right(undefined);

@@ -39,6 +39,7 @@ const STATE_OF: Record<AttemptLogEntry['decision'], DeliveryState> = {
   SkippedDisabledWebhook: 'skipped',
   SkippedDeletedWebhook: 'skipped',
   Requeued: 'retrying',
+  SkippedErasedEvent: 'skipped',
 };
 
 const resultView = (result: AttemptResult | undefined): DeliveryView['lastResult'] =>

@@ -9,6 +9,8 @@ import { type EventId, IncomingEventEnvelope } from '../domain/events';
 import type { Clock } from '../ports/clock';
 import type { StartDispatch } from '../ports/dispatch';
 import type { EventStore, StoredEvent } from '../ports/eventStore';
+import type { PrivacyIndex } from '../ports/privacyIndex';
+import { hourBucketOf, redactFiscalCodes, subjectHash, subjectsOf } from '../domain/privacy';
 import { decodeOrInvalid } from './decode';
 
 export type IngestEventDeps = {
@@ -19,7 +21,19 @@ export type IngestEventDeps = {
   readonly startDispatch?: StartDispatch;
   /** DISABLED_EVENTS: accepted and stored (the sender cannot know the toggle), but not dispatched. */
   readonly disabledEvents?: ReadonlySet<string>;
+  /** The retention and erasure indexes (docs/privacy.md), written before the event row. */
+  readonly privacy?: { readonly index: PrivacyIndex; readonly subjectHashKey: string };
 };
+
+/** Index rows first: one without its event is harmless, an event without them escapes retention or erasure. */
+const indexFirst = ({ privacy }: IngestEventDeps, stored: StoredEvent): TE.TaskEither<AppError, void> =>
+  privacy === undefined
+    ? TE.right(undefined)
+    : privacy.index.record({
+        eventId: stored.id,
+        hour: hourBucketOf(stored.receivedAt),
+        subjectHashes: subjectsOf(stored).map((subject) => subjectHash({ key: privacy.subjectHashKey, subject })),
+      });
 
 export type IngestResult = { readonly id: EventId; readonly name: EventName; readonly repeated: boolean; readonly disabled?: boolean };
 
@@ -31,7 +45,8 @@ export const decodeIncomingEvent = (body: unknown): E.Either<AppError, { id?: Ev
     decodeOrInvalid(IncomingEventEnvelope, body, { what: 'The event' }),
     E.chain((envelope) => {
       if (!isEventName(envelope.name)) {
-        const shown = JSON.stringify(envelope.name.slice(0, MAX_ECHOED_NAME_LENGTH));
+        // A name is echoed to help the sender, but never a fiscal code someone put there.
+        const shown = redactFiscalCodes(JSON.stringify(envelope.name.slice(0, MAX_ECHOED_NAME_LENGTH)));
         return E.left(invalid('The event is invalid', [`name: unknown event ${shown}; known events: ${EVENT_NAMES.join(', ')}`]));
       }
       return pipe(
@@ -60,7 +75,8 @@ export const ingestEvent =
       TE.chain(({ id, event }) => {
         const stored: StoredEvent = { id: id ?? deps.newEventId(), name: event.name, payload: event.payload, receivedAt: deps.clock.now().toISOString(), status: 'accepted' };
         return pipe(
-          deps.events.add(stored),
+          indexFirst(deps, stored),
+          TE.chain(() => deps.events.add(stored)),
           TE.chain((added): TE.TaskEither<AppError, IngestResult> => {
             if (added.kind === 'Added') return TE.right({ id: stored.id, name: stored.name, repeated: false });
             return sameEvent(added.existing, stored)

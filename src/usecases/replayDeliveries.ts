@@ -5,6 +5,7 @@ import { type DeliveryItem, deliveryIdFor, type DeliveryMessage, packMessages } 
 import { type AppError, conflict, notFound } from '../domain/errors';
 import type { EventId } from '../domain/events';
 import { deliveriesFor } from '../domain/mapping';
+import { hourBucketOf } from '../domain/privacy';
 import { type ReplayId, ReplayRequest, type ReplayStatus, replayIdFor, replayWindow, ResendRequest } from '../domain/replay';
 import { type Principal } from '../domain/tenant';
 import { canReceive, type WebhookWithoutSecrets } from '../domain/webhook';
@@ -12,6 +13,7 @@ import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
 import type { EventStore, StoredEvent } from '../ports/eventStore';
+import type { PrivacyIndex } from '../ports/privacyIndex';
 import type { ReadReplay, ReplayCursor, StartReplay } from '../ports/replay';
 import type { TenantGrants } from '../ports/tenantGrants';
 import type { WebhookStore } from '../ports/webhookStore';
@@ -21,7 +23,9 @@ import { getWebhook } from './getWebhook';
 
 export type RedeliverDeps = {
   readonly webhooks: Pick<WebhookStore, 'get'>;
-  readonly events: Pick<EventStore, 'get' | 'pageReceivedBetween'>;
+  readonly events: Pick<EventStore, 'get'>;
+  /** The retention index's hour buckets (docs/privacy.md): replay "all" pages the window's events without a scan. */
+  readonly buckets: Pick<PrivacyIndex, 'bucketPage'>;
   readonly attemptLog: Pick<AttemptLog, 'forEvent' | 'problemsBetween' | 'record'>;
   readonly queue: DeliveryQueue;
   readonly grantsOf: TenantGrants;
@@ -201,14 +205,20 @@ const failedPage = (deps: RedeliverDeps, cursor: ReplayCursor, webhook: WebhookW
     }),
   );
 
+/** The hour buckets cover whole hours: each event is read, and kept only when received inside the window. */
 const allPage = (deps: RedeliverDeps, cursor: ReplayCursor, webhook: WebhookWithoutSecrets) =>
   pipe(
-    deps.events.pageReceivedBetween({ since: cursor.since, until: cursor.until, pageSize: REPLAY_PAGE_SIZE, ...(cursor.continuationToken === undefined ? {} : { continuationToken: cursor.continuationToken }) }),
+    deps.buckets.bucketPage({ fromHour: hourBucketOf(cursor.since), toHour: hourBucketOf(cursor.until), pageSize: REPLAY_PAGE_SIZE, ...(cursor.continuationToken === undefined ? {} : { continuationToken: cursor.continuationToken }) }),
     TE.chain((page) =>
       pipe(
         page.items,
-        TE.traverseSeqArray((event) => pipe(redeliveriesFor(deps)(event, webhook), TE.map((items) => ({ eventId: event.id, items })))),
-        TE.map((found) => ({ found: [...found], continuationToken: page.continuationToken })),
+        TE.traverseSeqArray((row) =>
+          pipe(
+            eventOrGone(deps, row.eventId),
+            TE.chain((event) => (event === undefined || !inWindow(event, cursor) ? TE.right(undefined) : pipe(redeliveriesFor(deps)(event, webhook), TE.map((items) => ({ eventId: event.id, items }))))),
+          ),
+        ),
+        TE.map((found) => ({ found: found.flatMap((f) => (f === undefined ? [] : [f])), continuationToken: page.continuationToken })),
       ),
     ),
   );

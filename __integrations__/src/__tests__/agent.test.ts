@@ -125,6 +125,11 @@ describe('settings', () => {
     );
   });
 
+  test('know the container mode (the app image on the real Functions host)', () => {
+    const decoded = decodeAgentSettings({ INTEGRATION_MODE: 'container', RECEIVER_BIND_HOST: '0.0.0.0', RECEIVER_HOST: 'host.docker.internal' });
+    expect(E.isRight(decoded) && decoded.right.INTEGRATION_MODE).toBe('container');
+  });
+
   test('name every bad setting without echoing values', () => {
     const result = decodeAgentSettings({ INTEGRATION_MODE: 'kubernetes', GRACE_PERIOD_MS: '-1' });
     expect(E.isLeft(result) && result.left.message).toMatch(/INTEGRATION_MODE[\s\S]*GRACE_PERIOD_MS: must be a whole number/);

@@ -52,6 +52,9 @@ describe('faults: bad input through HTTP', () => {
       ['a bad fiscal code', '{"name": "profile:completed", "payload": {"fiscalCode": "bad", "servicePreferencesMode": "AUTO"}}', /^payload\.fiscalCode/],
       ['a bad id', '{"id": "has spaces and / slashes", "name": "ping:all"}', /^id/],
       ['an over-long id', JSON.stringify({ id: 'x'.repeat(129), name: 'ping:all' }), /^id/],
+      // The Durable client puts the id in its URLs unencoded: `.` and `..` are path steps there.
+      ['the id "."', '{"id": ".", "name": "ping:all"}', /^id: must be an event id .*not dots alone/],
+      ['the id ".."', '{"id": "..", "name": "ping:all"}', /^id: must be an event id .*not dots alone/],
       ['a lone surrogate in the name', '{"name": "ping\\ud800"}', /^name: unknown event/],
       ['a NUL in the name', '{"name": "ping\\u0000"}', /^name: unknown event/],
       ['deep nesting', `{"name": "ping", "payload": ${'['.repeat(10_000)}${']'.repeat(10_000)}}`, /^payload/],

@@ -58,6 +58,9 @@ export const appSettings = (options: { storage: string; tag: string; extra?: Rec
   RETRY_JITTER_RATIO: '0',
   DELIVERY_TIMEOUT_MS: '3000',
   LOCAL_HOST_LOG_LEVEL: 'information',
+  // Azurite on a loaded 2-core machine (and its queue GC) can stall for seconds: these tests are not
+  // about the storage deadline (storageFrozen.test.ts sets its own), so it must not fire on a stall.
+  STORAGE_TIMEOUT_MS: '30000',
   // A killed host's queue messages, activities and orchestration leases come back within seconds.
   LOCAL_HOST_QUEUE_LEASE_SECONDS: '4',
   LOCAL_HOST_DURABLE_LEASE_SECONDS: '3',

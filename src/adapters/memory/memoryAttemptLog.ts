@@ -39,6 +39,12 @@ export const memoryAttemptLog = (): MemoryAttemptLog => {
       const next = start + pageSize;
       return TE.right({ items: all.slice(start, next), ...(next < all.length ? { continuationToken: String(next) } : {}) });
     },
+    removeForEvent: (eventId) => {
+      if (log.failWith !== undefined) return TE.left(log.failWith);
+      const before = log.entries.length;
+      log.entries.splice(0, before, ...log.entries.filter((e) => e.eventId !== eventId));
+      return TE.right(before - log.entries.length);
+    },
   };
   return log;
 };

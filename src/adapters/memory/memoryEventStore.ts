@@ -33,12 +33,25 @@ export const memoryEventStore = (): MemoryEventStore => {
       const recent = [...rows.values()].slice(0, scanMax).filter((e) => e.receivedAt >= receivedAfter);
       return TE.right(recent.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit));
     },
-    pageReceivedBetween: ({ since, until, pageSize, continuationToken }) => {
+    scanPage: ({ limit, continuationToken }) => {
       if (store.failWith !== undefined) return TE.left(store.failWith);
-      const all = [...rows.values()].filter((e) => e.receivedAt >= since && e.receivedAt < until);
-      const start = Number(continuationToken ?? '0');
-      const next = start + pageSize;
-      return TE.right({ items: all.slice(start, next), ...(next < all.length ? { continuationToken: String(next) } : {}) });
+      // Like the table's token: the next key to read, so rows deleted meanwhile shift nothing.
+      const after = [...rows.values()].sort((a, b) => a.id.localeCompare(b.id)).filter((e) => continuationToken === undefined || e.id >= continuationToken);
+      const next = after[limit]?.id;
+      return TE.right({ events: after.slice(0, limit), ...(next === undefined ? {} : { continuationToken: next }) });
+    },
+    remove: (id) => (store.failWith !== undefined ? TE.left(store.failWith) : TE.right(rows.delete(id))),
+    // The version is the status: an event dispatched since it was listed is not removed.
+    listStranded: ({ receivedBefore, limit }) => {
+      if (store.failWith !== undefined) return TE.left(store.failWith);
+      const stranded = [...rows.values()].filter((e) => e.status === 'accepted' && e.receivedAt < receivedBefore).slice(0, limit);
+      return TE.right(stranded.map((e) => ({ id: e.id, receivedAt: e.receivedAt, version: e.status })));
+    },
+    removeStranded: (event) => {
+      if (store.failWith !== undefined) return TE.left(store.failWith);
+      if (rows.get(event.id)?.status !== event.version) return TE.right('Changed');
+      rows.delete(event.id);
+      return TE.right('Removed');
     },
   };
   return store;

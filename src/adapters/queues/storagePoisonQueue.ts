@@ -18,21 +18,21 @@ const attempt = <A>(what: string, run: () => Promise<A>): TE.TaskEither<AppError
 export const storagePoisonQueue = (queue: EnsuredQueue): PoisonQueue => ({
   peek: (limit) =>
     attempt('read the poison queue', async () => {
-      const { peekedMessageItems } = await (await queue.ready()).peekMessages({ numberOfMessages: limit });
+      const { peekedMessageItems } = await (await queue.ready()).peekMessages({ numberOfMessages: limit, abortSignal: queue.signal() });
       return peekedMessageItems.map(toMessage);
     }),
   receive: (limit, lockSeconds) =>
     attempt('read the poison queue', async () => {
       if (limit <= 0) return [];
-      const { receivedMessageItems } = await (await queue.ready()).receiveMessages({ numberOfMessages: limit, visibilityTimeout: lockSeconds });
+      const { receivedMessageItems } = await (await queue.ready()).receiveMessages({ numberOfMessages: limit, visibilityTimeout: lockSeconds, abortSignal: queue.signal() });
       return receivedMessageItems.map((m): LockedPoisonMessage => ({ ...toMessage(m), popReceipt: m.popReceipt }));
     }),
   remove: (m) =>
     attempt('remove a poison message', async () => {
-      await (await queue.ready()).deleteMessage(m.messageId, m.popReceipt);
+      await (await queue.ready()).deleteMessage(m.messageId, m.popReceipt, { abortSignal: queue.signal() });
     }),
   release: (m) =>
     attempt('release a poison message', async () => {
-      await (await queue.ready()).updateMessage(m.messageId, m.popReceipt, undefined, 0);
+      await (await queue.ready()).updateMessage(m.messageId, m.popReceipt, undefined, 0, { abortSignal: queue.signal() });
     }),
 });

@@ -1,16 +1,14 @@
-import { TableServiceClient } from '@azure/data-tables';
-import { QueueServiceClient } from '@azure/storage-queue';
 import type { HealthProbe } from '../../ports/healthProbe';
+import { queueServiceClientFor, type StorageConnection, tableServiceClientFor } from '../storageConnection';
 import { STORAGE_CLIENT_OPTIONS } from './storageErrors';
-import { isPlainHttp } from './tables';
 
 /** A probe gives up after this long, so that /api/health answers even when storage hangs. */
 export const HEALTH_PROBE_TIMEOUT_MS = 5_000;
 
 /** One cheap read per storage service: list at most one table, one queue. */
-export const storageHealthProbes = (connectionString: string): HealthProbe[] => {
-  const tables = TableServiceClient.fromConnectionString(connectionString, { ...STORAGE_CLIENT_OPTIONS, allowInsecureConnection: isPlainHttp(connectionString, 'Table') });
-  const queues = QueueServiceClient.fromConnectionString(connectionString, STORAGE_CLIENT_OPTIONS);
+export const storageHealthProbes = (connectionString: StorageConnection): HealthProbe[] => {
+  const tables = tableServiceClientFor(connectionString, STORAGE_CLIENT_OPTIONS);
+  const queues = queueServiceClientFor(connectionString, STORAGE_CLIENT_OPTIONS);
   return [
     {
       name: 'tables',

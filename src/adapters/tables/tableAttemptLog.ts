@@ -5,7 +5,7 @@ import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { AttemptResult } from '../../domain/outcome';
 import type { AttemptDecision, AttemptLog, AttemptLogEntry } from '../../ports/attemptLog';
-import { storageError } from './storageErrors';
+import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
 
 /*
@@ -46,7 +46,7 @@ const rowOf = (entry: AttemptLogEntry, partitionKey: string, rowKey: string): At
 
 const isProblem = (entry: AttemptLogEntry): boolean => !(entry.decision === 'Delivered' && entry.attempt === 1);
 
-const AttemptDecisionCodec = t.keyof({ Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null, Requeued: null });
+const AttemptDecisionCodec = t.keyof({ Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null, SkippedErasedEvent: null, Requeued: null });
 const StoredRow = t.intersection([
   t.type({ eventId: t.string, deliveryId: t.string, webhookId: t.string, attempt: t.number, at: t.string, decision: AttemptDecisionCodec, result: t.string, nextAttemptAt: t.string }),
   // Rows written before tenants lack it.
@@ -124,4 +124,35 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
       }, storageError('read the attempt log')),
       TE.map(({ rows, continuationToken: next }) => ({ items: fromRows(rows), ...(next === undefined ? {} : { continuationToken: next }) })),
     ),
+  removeForEvent: (eventId) =>
+    TE.tryCatch(async () => {
+      const client = await table.ready();
+      const rows = await queryUpTo<Record<string, unknown>>(client, { filter: odata`PartitionKey eq ${eventPartition(eventId)}`, max: 100_000 });
+      const keyed = rows.flatMap((row) => (typeof row.rowKey === 'string' ? [{ row, rowKey: row.rowKey }] : []));
+      // The webhook copies first: were the event's rows gone first, a crash would orphan the copies.
+      const copies = keyed.flatMap(({ row, rowKey }) => {
+        const entry = fromRows([row])[0];
+        return entry !== undefined && isProblem(entry) ? [{ partitionKey: webhookPartition(entry.webhookId), rowKey: `${invertedTime(entry.at)}|${rowKey}` }] : [];
+      });
+      const byPartition = new Map<string, string[]>();
+      for (const c of copies) byPartition.set(c.partitionKey, [...(byPartition.get(c.partitionKey) ?? []), c.rowKey]);
+      const deleteAll = async (partitionKey: string, rowKeys: readonly string[]): Promise<void> => {
+        for (const part of chunks(rowKeys, MAX_TRANSACTION_ROWS)) {
+          if (part.length === 1) {
+            await client.deleteEntity(partitionKey, part[0] as string).catch((e: unknown) => {
+              if (statusOf(e) !== 404) throw e;
+            });
+          } else {
+            // A transaction fails whole when one row is missing (a repeated purge): then one by one.
+            await client.submitTransaction(part.map((rowKey): TransactionAction => ['delete', { partitionKey, rowKey }])).catch(async (e: unknown) => {
+              if (statusOf(e) !== 404) throw e;
+              for (const rowKey of part) await client.deleteEntity(partitionKey, rowKey).catch((x: unknown) => (statusOf(x) === 404 ? undefined : Promise.reject(x)));
+            });
+          }
+        }
+      };
+      await Promise.all([...byPartition.entries()].map(([pk, keys]) => deleteAll(pk, keys)));
+      await deleteAll(eventPartition(eventId), keyed.map((k) => k.rowKey));
+      return keyed.length;
+    }, storageError('delete the attempt log of an event')),
 });

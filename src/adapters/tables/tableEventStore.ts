@@ -119,19 +119,45 @@ export const tableEventStore = (table: EnsuredTable): EventStore => {
         TE.chainEitherK((rows) => E.traverseArray(fromRow)(rows)),
         TE.map((events) => [...events].sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit)),
       ),
-    // A filtered scan, paged: the table has no time index (docs/delivery.md, replay "all").
-    pageReceivedBetween: ({ since, until, pageSize, continuationToken }) =>
+    scanPage: ({ limit, continuationToken }) =>
       pipe(
         TE.tryCatch(async () => {
           const client = await table.ready();
-          const filter = odata`RowKey eq ${EVENT_ROW_KEY} and receivedAt ge ${since} and receivedAt lt ${until}`;
-          const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: pageSize, ...(continuationToken === undefined ? {} : { continuationToken }) });
-          const first = await pages.next();
-          if (first.done === true) return { rows: [] as Record<string, unknown>[] };
-          return { rows: [...first.value], continuationToken: first.value.continuationToken };
-        }, storageError('list events')),
-        // A row that no longer decodes is left out of a replay rather than stopping it.
-        TE.map(({ rows, continuationToken: next }) => ({ items: rows.flatMap((row) => { const e = fromRow(row); return E.isRight(e) ? [e.right] : []; }), ...(next === undefined ? {} : { continuationToken: next }) })),
+          const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`RowKey eq ${EVENT_ROW_KEY}` } }).byPage({ maxPageSize: Math.min(limit, 1000), ...(continuationToken === undefined ? {} : { continuationToken }) });
+          const page = await pages.next();
+          return page.done === true ? { rows: [], next: undefined } : { rows: [...page.value], next: page.value.continuationToken };
+        }, storageError('scan events')),
+        // A row this code cannot read is left out of the index, not a reason to stop the scan.
+        TE.map(({ rows, next }) => ({ events: rows.flatMap((row) => pipe(fromRow(row), E.match(() => [], (event) => [event]))), ...(next === undefined ? {} : { continuationToken: next }) })),
       ),
+    remove: (id) =>
+      TE.tryCatch(async () => {
+        try {
+          await (await table.ready()).deleteEntity(id, EVENT_ROW_KEY);
+          return true;
+        } catch (e) {
+          if (statusOf(e) === 404) return false;
+          throw e;
+        }
+      }, storageError('delete an event')),
+    listStranded: ({ receivedBefore, limit }) =>
+      TE.tryCatch(async () => {
+        const rows = await queryUpTo<{ partitionKey?: string; receivedAt?: string; etag?: string }>(await table.ready(), {
+          filter: odata`RowKey eq ${EVENT_ROW_KEY} and status eq 'accepted' and receivedAt lt ${receivedBefore}`,
+          max: limit,
+        });
+        return rows.flatMap((r) => (r.partitionKey && r.receivedAt && r.etag ? [{ id: r.partitionKey as EventId, receivedAt: r.receivedAt, version: r.etag }] : []));
+      }, storageError('list stranded events')),
+    removeStranded: (event) =>
+      TE.tryCatch(async () => {
+        try {
+          // Only the row as it was listed: a repeat post that dispatched it since changed its ETag.
+          await (await table.ready()).deleteEntity(event.id, EVENT_ROW_KEY, { etag: event.version });
+          return 'Removed' as const;
+        } catch (e) {
+          if (statusOf(e) === 412 || statusOf(e) === 404) return 'Changed' as const;
+          throw e;
+        }
+      }, storageError('remove a stranded event')),
   };
 };

@@ -2,21 +2,22 @@ import { TableClient } from '@azure/data-tables';
 import { asciiRequestBodies } from './asciiRequestBodies';
 import { STORAGE_CLIENT_OPTIONS } from './storageErrors';
 import { onceUntilFailure } from '../onceUntilFailure';
+import { tableDeadline } from '../storageDeadline';
+import { type StorageConnection, tableClientFor } from '../storageConnection';
 
 /** A table client that creates its table on first use (once per process, again after a failure). */
 export type EnsuredTable = { readonly client: TableClient; ready(): Promise<TableClient> };
 
-/** Plain http is allowed only where the connection string asks for it (Azurite). */
-export const isPlainHttp = (connectionString: string, endpoint: 'Table' | 'Queue'): boolean => {
-  const explicit = new RegExp(`(?:^|;)\\s*${endpoint}Endpoint=([^;]*)`, 'i').exec(connectionString)?.[1];
-  return explicit !== undefined ? /^http:/i.test(explicit.trim()) : /(?:^|;)\s*DefaultEndpointsProtocol=http\s*(?:;|$)/i.test(connectionString);
-};
+export { isPlainHttp } from '../storageConnection';
 
-export const ensuredTable = (options: { connectionString: string; tableName: string }): EnsuredTable => {
-  const client = TableClient.fromConnectionString(options.connectionString, options.tableName, {
+/**
+ * `timeoutMs` (STORAGE_TIMEOUT_MS) bounds each call, the SDK's retries included; `connectionString` may
+ * also be an identity-based connection (AzureWebJobsStorage__accountName).
+ */
+export const ensuredTable = (options: { connectionString: StorageConnection; tableName: string; timeoutMs?: number }): EnsuredTable => {
+  const client = tableClientFor(options.connectionString, options.tableName, {
     ...STORAGE_CLIENT_OPTIONS,
-    allowInsecureConnection: isPlainHttp(options.connectionString, 'Table'),
-    additionalPolicies: [asciiRequestBodies],
+    additionalPolicies: [asciiRequestBodies, ...(options.timeoutMs === undefined ? [] : [tableDeadline(options.timeoutMs)])],
   });
   // createTable answers success when the table already exists.
   return {

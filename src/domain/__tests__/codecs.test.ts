@@ -44,7 +44,7 @@ describe('event payloads', () => {
   it('the envelope needs a string name and accepts a safe id', () => {
     expect(errorsOf(IncomingEventEnvelope, { payload: {} })).toEqual(['name: is required (a string)']);
     expect(errorsOf(IncomingEventEnvelope, { name: 'ping', id: 'ok_id.1:2-3' })).toEqual([]);
-    expect(errorsOf(IncomingEventEnvelope, { name: 'ping', id: 'a/b' })).toEqual(['id: must be an event id (1-128 characters: letters, digits, _ . : -)']);
+    expect(errorsOf(IncomingEventEnvelope, { name: 'ping', id: 'a/b' })).toEqual(['id: must be an event id (1-128 characters: letters, digits, _ . : -, not dots alone)']);
     expect(errorsOf(IncomingEventEnvelope, [])).toEqual(['(body): must be an object']);
   });
 
@@ -53,6 +53,9 @@ describe('event payloads', () => {
     expect(EventId.is('a'.repeat(129))).toBe(false);
     expect(EventId.is('')).toBe(false);
     expect(EventId.is('a#b')).toBe(false);
+    // Dots alone are URL path steps in the Durable client's unencoded instance URLs.
+    expect(['.', '..', '...'].map((id) => EventId.is(id))).toEqual([false, false, false]);
+    expect(['a.b', '.a', '..a'].map((id) => EventId.is(id))).toEqual([true, true, true]);
   });
 });
 

@@ -45,6 +45,9 @@ const settingsFor = (name: string, allowPrivate: boolean, pageSize: number) => (
   FANOUT_STEP_SIZE: String(pageSize),
   MAX_DELIVERIES_PER_MESSAGE: '2',
   LOCAL_HOST_DURABLE_MAX_POLLING_INTERVAL_MS: '300',
+  // Not about the storage deadline: an Azurite stall on a loaded machine must not fail a call and
+  // send its message back for host.json's 30 s visibilityTimeout.
+  STORAGE_TIMEOUT_MS: '30000',
 });
 
 type Json = Record<string, unknown>;

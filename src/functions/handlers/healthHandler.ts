@@ -1,3 +1,4 @@
+import type { ConfigError } from '../../config';
 import type { HealthProbe } from '../../ports/healthProbe';
 import { checkHealth } from '../../usecases/checkHealth';
 import { type Handler, json } from '../lib/responses';
@@ -11,3 +12,9 @@ export const healthHandler =
       ? json(200, { status: 'ok', checks: report.checks })
       : json(503, { status: 'unavailable', message: `Not answering: ${report.down.join(', ')}`, checks: report.checks });
   };
+
+/** GET /api/health while the settings are bad: 503 with each problem (names and expectations, never values). */
+export const misconfiguredHealthHandler =
+  (error: ConfigError): Handler =>
+  async () =>
+    json(503, { status: 'unavailable', message: `Invalid settings: ${error.settings.join(', ')}`, checks: { settings: 'down' }, settings: error.problems });

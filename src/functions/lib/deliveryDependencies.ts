@@ -38,9 +38,11 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     const base = getDependencies();
     const { config } = base;
     const connectionString = config.AzureWebJobsStorage;
-    const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE });
-    const attemptLog = tableAttemptLog(ensuredTable({ connectionString, tableName: config.ATTEMPTS_TABLE }));
-    const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }), { keyring: base.keyring });
+    const timeoutMs = config.STORAGE_TIMEOUT_MS;
+    // Poison entries hold personal data: they expire with the retention (docs/privacy.md).
+    const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE, poisonTimeToLiveSeconds: config.RETENTION_DAYS * 86_400, timeoutMs });
+    const attemptLog = tableAttemptLog(ensuredTable({ connectionString, tableName: config.ATTEMPTS_TABLE, timeoutMs }));
+    const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }), { keyring: base.keyring });
     const sender = createUndiciHttpSender({
       timeoutMs: config.DELIVERY_TIMEOUT_MS,
       maxResponseBytes: config.MAX_RESPONSE_BYTES,
@@ -71,7 +73,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
         disabledEvents: new Set(config.DISABLED_EVENTS),
         grantsOf: grants.grantsOf,
       },
-      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn }),
+      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, events: base.events }),
     };
   }
   return cached;

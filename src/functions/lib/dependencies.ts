@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import { randomBytes } from 'node:crypto';
 import { storageHealthProbes } from '../../adapters/tables/healthProbes';
 import { tableEventStore } from '../../adapters/tables/tableEventStore';
+import { tablePrivacyIndex } from '../../adapters/tables/tablePrivacyIndex';
 import { ensuredTable } from '../../adapters/tables/tables';
 import { tableTenantStore } from '../../adapters/tables/tableTenantStore';
 import { tableWebhookStore } from '../../adapters/tables/tableWebhookStore';
@@ -12,6 +13,7 @@ import { type Keyring, keyring } from '../../domain/secretBox';
 import { type Clock, systemClock } from '../../ports/clock';
 import type { EventStore } from '../../ports/eventStore';
 import type { HealthProbe } from '../../ports/healthProbe';
+import type { PrivacyIndex } from '../../ports/privacyIndex';
 import type { RandomBytes } from '../../ports/random';
 import type { TenantStore } from '../../ports/tenantStore';
 import type { WebhookStore } from '../../ports/webhookStore';
@@ -31,6 +33,8 @@ export type Dependencies = {
   readonly newEventId: () => EventId;
   /** SECRETS_KEY (seals) and SECRETS_KEYS_PREVIOUS (open older rows): webhook secrets at rest. */
   readonly keyring: Keyring;
+  /** The retention and erasure indexes, written by ingest before the event (docs/privacy.md). */
+  readonly privacy: { readonly index: PrivacyIndex; readonly subjectHashKey: string };
 };
 
 let cached: Dependencies | undefined;
@@ -45,18 +49,20 @@ export const getDependencies = (): Dependencies => {
     // Metrics to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set; a failure only warns.
     startAzureMonitor(process.env, { onShutdown: (shutdown) => app.hook.appTerminate(shutdown) });
     const connectionString = config.AzureWebJobsStorage;
+    const timeoutMs = config.STORAGE_TIMEOUT_MS;
     const secretsKeyring = keyring(config.SECRETS_KEY, config.SECRETS_KEYS_PREVIOUS);
-    const tenants = tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }));
+    const tenants = tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }));
     cached = {
       config,
-      webhooks: tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE }), { keyring: secretsKeyring }), tenants),
+      webhooks: tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }), { keyring: secretsKeyring }), tenants),
       tenants,
-      events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE })),
+      events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE, timeoutMs })),
       healthProbes: storageHealthProbes(connectionString),
       clock: systemClock,
       randomBytes: (size) => randomBytes(size),
       newEventId: () => ulid(Date.now(), randomBytes(ULID_RANDOM_BYTES)) as EventId,
       keyring: secretsKeyring,
+      privacy: { index: tablePrivacyIndex(ensuredTable({ connectionString, tableName: config.PRIVACY_TABLE, timeoutMs })), subjectHashKey: config.SUBJECT_HASH_KEY },
     };
   }
   return cached;

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { AppError } from '../../domain/errors';
+import { redactFiscalCodes } from '../../domain/privacy';
 
 /** An HTTP handler that answers a plain response init (easier to inspect in tests than HttpHandler's union). */
 export type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
@@ -41,11 +42,11 @@ export const errorResponse = (error: AppError, context?: InvocationContext): Htt
     case 'TooLarge':
       return json(413, body(error));
     case 'Transient':
-      context?.warn(error.message);
+      context?.warn(redactFiscalCodes(error.message));
       // Storage details stay in the log; the caller only needs to know to come back.
       return json(503, { error: error.kind, message: 'Storage is unavailable; try again later' }, { 'retry-after': '5' });
     case 'Permanent':
-      context?.error(error.message);
+      context?.error(redactFiscalCodes(error.message));
       return json(500, { error: error.kind, message: 'The request failed; see the function log' });
     default: {
       const unreachable: never = error;

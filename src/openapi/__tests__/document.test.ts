@@ -126,7 +126,7 @@ describe('annotations agree with their codecs', () => {
     [WebhookId, ['01J0Z7X3V1F6Q8R2T4W6Y8A0C3'], ['01J0Z7X3V1F6Q8R2T4W6Y8A0CI', '01J0Z7X3V1F6Q8R2T4W6Y8A0C', 'x']],
     [WebhookSecret, ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6nh4Yh4Kx8o='], ['whsec_short', 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6nh4Yh4Kx8o=']],
     [DeliveryId, ['msg_3f1c9a0e5b7d4c2a8e6f1b3d5a7c9e0f'], ['msg_3F1C9A0E5B7D4C2A8E6F1B3D5A7C9E0F', 'msg_', '']],
-    [EventId, ['a', 'evt-1.2:3_x', 'a'.repeat(128)], ['', 'a/b', 'a#b', 'a'.repeat(129)]],
+    [EventId, ['a', 'evt-1.2:3_x', 'a'.repeat(128)], ['', 'a/b', 'a#b', 'a'.repeat(129), '.', '..', '...']],
     [FiscalCode, ['AAABBB00A00A000B'], ['AAABBB00A00A000', 'aaabbb00a00a000b']],
     [Subscription, ['ping', 'service:subscribed', '*', 'service:*', 'a:b:c:d:*'], ['', 'pong', 'service', 'Service:*', 'a:b:c:d:e:*', '**']],
   ];

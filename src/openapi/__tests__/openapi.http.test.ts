@@ -115,6 +115,15 @@ describe('the OpenAPI document and the running app', () => {
     conforms('deleteWebhook', await env.call('DELETE', `webhooks/${goodId}`, { key: ADMIN_KEY }));
   });
 
+  it('answers as documented on the privacy routes', async () => {
+    conforms('purgeEvents', await env.call('DELETE', 'events?before=2000-01-01T00:00:00Z', { key: ADMIN_KEY }));
+    conforms('purgeEvents', await env.call('DELETE', 'events?before=tomorrow', { key: ADMIN_KEY }));
+    conforms('purgeEvents', await env.call('DELETE', 'events?before=2000-01-01T00:00:00Z', { key: 'wrong-key-0123456789' }));
+    conforms('eraseSubject', await env.call('POST', 'erasure', { key: ADMIN_KEY, body: { fiscalCode: 'ZZZZZZ00A00A000Z' } }));
+    conforms('eraseSubject', await env.call('POST', 'erasure', { key: ADMIN_KEY, body: { fiscalCode: 'nope' } }));
+    conforms('eraseSubject', await env.call('POST', 'erasure', { key: 'wrong-key-0123456789', body: {} }));
+  });
+
   it('answers as documented on the tenant routes, secret rotation and endpoint verification', async () => {
     const ok = await env.receiver(200);
     const created = await env.call('POST', 'tenants', { key: ADMIN_KEY, body: { name: 'Payments team' } });

@@ -96,6 +96,7 @@ describe('telemetry', () => {
       forEvent: () => TE.right([]),
       problemsForWebhook: () => TE.right([]),
       problemsBetween: () => TE.right({ items: [] }),
+      removeForEvent: () => TE.right(0),
     };
     const result = await observedAttemptLog(failing, (e) => seen.push(e)).record([entry({}), entry({ attempt: 2 })])();
     expect(E.isLeft(result)).toBe(true);

@@ -48,7 +48,7 @@ describe('ingestEvent', () => {
   it.each([
     [{ name: 'nope' }, ['name: unknown event "nope"; known events: ping, service:subscribed, ping:all, profile:completed, profile:service-preferences-changed']],
     [{ name: 'ping', payload: { name: '' } }, ['payload.name: must be a non-empty string']],
-    [{ name: 'ping', id: 'has space' }, ['id: must be an event id (1-128 characters: letters, digits, _ . : -)']],
+    [{ name: 'ping', id: 'has space' }, ['id: must be an event id (1-128 characters: letters, digits, _ . : -, not dots alone)']],
     [{ payload: {} }, ['name: is required (a string)']],
     ['a string', ['(body): must be an object']],
   ])('refuses %j as Invalid, naming the problem', async (body, details) => {

@@ -1,0 +1,95 @@
+import { odata } from '@azure/data-tables';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import * as t from 'io-ts';
+import { EventId } from '../../domain/events';
+import type { BackfillState, BucketedEvent, PrivacyIndex } from '../../ports/privacyIndex';
+import { statusOf, storageError } from './storageErrors';
+import { type EnsuredTable, queryUpTo } from './tables';
+
+/*
+ * Its own table (PRIVACY_TABLE), so no row here can be mistaken for an event. RowKey = event id;
+ * PartitionKey `t|YYYYMMDDHH` (hour bucket: the purge walks the old ones in key order) or
+ * `s|<subject hash>` (erasure reads one partition). A bucket row also lists the event's subject
+ * hashes (`subjects`), so the purge can remove them when the event row is already gone.
+ */
+
+const bucketPartition = (hour: string): string => `t|${hour}`;
+/** The backfill's marker row: `m|` sorts before `t|`, so the bucket walk never meets it. */
+const MARKER = { partitionKey: 'm|backfill', rowKey: 'state' } as const;
+const MarkerRow = t.intersection([t.type({ done: t.boolean }), t.partial({ continuationToken: t.string })]);
+const subjectPartition = (hash: string): string => `s|${hash}`;
+
+const IndexRow = t.intersection([t.type({ partitionKey: t.string, rowKey: EventId }), t.partial({ subjects: t.string })]);
+
+const decodeRows = (rows: readonly unknown[]): t.TypeOf<typeof IndexRow>[] => rows.flatMap((r) => (IndexRow.is(r) ? [r] : []));
+
+const ignoreMissing = async (run: () => Promise<unknown>): Promise<void> => {
+  try {
+    await run();
+  } catch (e) {
+    if (statusOf(e) !== 404) throw e;
+  }
+};
+
+export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => ({
+  record: ({ eventId, hour, subjectHashes }) =>
+    TE.tryCatch(async () => {
+      const client = await table.ready();
+      // Different partitions, so no transaction: one upsert each (a repeated ingest rewrites them).
+      await Promise.all([
+        client.upsertEntity({ partitionKey: bucketPartition(hour), rowKey: eventId, subjects: subjectHashes.join(',') }, 'Replace'),
+        ...subjectHashes.map((hash) => client.upsertEntity({ partitionKey: subjectPartition(hash), rowKey: eventId }, 'Replace')),
+      ]);
+    }, storageError('write the privacy index')),
+  eventsOfSubject: ({ subjectHash, limit }) =>
+    pipe(
+      TE.tryCatch(async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${subjectPartition(subjectHash)}`, max: limit }), storageError('read the privacy index')),
+      TE.map((rows) => decodeRows(rows).map((r) => r.rowKey)),
+    ),
+  bucketsUpTo: ({ lastHour, limit }) =>
+    pipe(
+      TE.tryCatch(
+        async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey ge ${'t|'} and PartitionKey le ${bucketPartition(lastHour)}`, max: limit }),
+        storageError('read the retention index'),
+      ),
+      TE.map((rows) =>
+        decodeRows(rows).map((r): BucketedEvent => ({ eventId: r.rowKey, hour: r.partitionKey.slice(2), subjectHashes: String(r.subjects ?? '').split(',').filter((h) => h !== '') })),
+      ),
+    ),
+  bucketPage: ({ fromHour, toHour, pageSize, continuationToken }) =>
+    pipe(
+      TE.tryCatch(async () => {
+        const client = await table.ready();
+        const filter = odata`PartitionKey ge ${bucketPartition(fromHour)} and PartitionKey le ${bucketPartition(toHour)}`;
+        const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: pageSize, ...(continuationToken === undefined ? {} : { continuationToken }) });
+        const first = await pages.next();
+        if (first.done === true) return { rows: [] as Record<string, unknown>[] };
+        return { rows: [...first.value], continuationToken: first.value.continuationToken };
+      }, storageError('read the retention index')),
+      TE.map(({ rows, continuationToken: next }) => ({
+        items: decodeRows(rows).map((r): BucketedEvent => ({ eventId: r.rowKey, hour: r.partitionKey.slice(2), subjectHashes: String(r.subjects ?? '').split(',').filter((h) => h !== '') })),
+        ...(next === undefined ? {} : { continuationToken: next }),
+      })),
+    ),
+  backfillState: () =>
+    TE.tryCatch(async (): Promise<BackfillState> => {
+      try {
+        const row = await (await table.ready()).getEntity<Record<string, unknown>>(MARKER.partitionKey, MARKER.rowKey);
+        // An unreadable marker starts the scan over: indexing an event twice is harmless.
+        return MarkerRow.is(row) ? { done: row.done, ...(row.continuationToken ? { continuationToken: row.continuationToken } : {}) } : { done: false };
+      } catch (e) {
+        if (statusOf(e) === 404) return { done: false };
+        throw e;
+      }
+    }, storageError('read the backfill marker')),
+  saveBackfillState: (state) =>
+    TE.tryCatch(async () => {
+      await (await table.ready()).upsertEntity({ ...MARKER, done: state.done, continuationToken: state.continuationToken ?? '' }, 'Replace');
+    }, storageError('write the backfill marker')),
+  forget: ({ eventId, hours, subjectHashes }) =>
+    TE.tryCatch(async () => {
+      const client = await table.ready();
+      await Promise.all([...hours.map(bucketPartition), ...subjectHashes.map(subjectPartition)].map((pk) => ignoreMissing(() => client.deleteEntity(pk, eventId))));
+    }, storageError('delete privacy index rows')),
+});

@@ -1,0 +1,81 @@
+import * as A from 'fp-ts/Array';
+import { pipe } from 'fp-ts/function';
+import * as TE from 'fp-ts/TaskEither';
+import * as t from 'io-ts';
+import type { AppError } from '../domain/errors';
+import { FiscalCode } from '../domain/fiscalCode';
+import { classifyPoison } from '../domain/poison';
+import { subjectHash } from '../domain/privacy';
+import type { PoisonQueue } from '../ports/poisonQueue';
+import type { PrivacyIndex } from '../ports/privacyIndex';
+import { decodeOrInvalid } from './decode';
+import { findEvent, removeEvent, type RemoveEventDeps } from './removeEvent';
+import { removePoison } from './removePoison';
+
+export const ErasureRequest = t.exact(t.type({ fiscalCode: FiscalCode }), 'ErasureRequest');
+export type ErasureRequest = t.TypeOf<typeof ErasureRequest>;
+
+export type EraseSubjectDeps = RemoveEventDeps & {
+  readonly index: Pick<PrivacyIndex, 'eventsOfSubject' | 'forget'>;
+  readonly poison: PoisonQueue;
+  /** Events erased per call at most; a person with more is finished by calling again (`truncated`). */
+  readonly maxEvents: number;
+  /** Poison messages looked at per call at most. */
+  readonly maxPoisonMessages: number;
+};
+
+export type ErasureReport = {
+  readonly deleted: { readonly events: number; readonly attempts: number; readonly poison: number };
+  /** True when a bound was reached: call again to finish. */
+  readonly truncated: boolean;
+};
+
+const eventIdOf = (text: string): string | undefined => {
+  const item = classifyPoison(text);
+  return item.kind === 'Undeliverable' ? item.entry.eventId : item.kind === 'FailedMessage' ? item.message.eventId : undefined;
+};
+
+/**
+ * Erasure of one person (GDPR art. 17): every event indexed under the keyed hash of the fiscal code
+ * is deleted with its attempts and index rows, then the poison entries that hold the code or belong
+ * to those events. The event rows go first, so deliveries still owed are skipped from then on.
+ */
+export const eraseSubject =
+  (deps: EraseSubjectDeps) =>
+  (body: unknown): TE.TaskEither<AppError, ErasureReport> =>
+    pipe(
+      TE.fromEither(decodeOrInvalid(ErasureRequest, body, { what: 'The erasure request' })),
+      TE.chain(({ fiscalCode }) => {
+        const hash = subjectHash({ key: deps.subjectHashKey, subject: fiscalCode });
+        return pipe(
+          deps.index.eventsOfSubject({ subjectHash: hash, limit: deps.maxEvents }),
+          TE.chain((ids) =>
+            pipe(
+              ids.map((id) =>
+                pipe(
+                  findEvent(deps, id),
+                  TE.chain((event) => removeEvent(deps)({ id, event, hours: [], subjectHashes: [hash] })),
+                ),
+              ),
+              A.sequence(TE.ApplicativeSeq),
+              TE.chain((removed) => {
+                const erased = new Set<string>(ids);
+                return pipe(
+                  removePoison(deps)({ matches: (m) => m.text.includes(fiscalCode) || erased.has(eventIdOf(m.text) ?? ''), maxMessages: deps.maxPoisonMessages }),
+                  TE.map(
+                    (poison): ErasureReport => ({
+                      deleted: {
+                        events: removed.reduce((n, r) => n + r.events, 0),
+                        attempts: removed.reduce((n, r) => n + r.attempts, 0),
+                        poison: poison.removed,
+                      },
+                      truncated: ids.length >= deps.maxEvents || poison.truncated,
+                    }),
+                  ),
+                );
+              }),
+            ),
+          ),
+        );
+      }),
+    );
