@@ -152,6 +152,9 @@ param storageTimeoutMs string = '5000'
 @description('STRANDED_EVENT_SECONDS: age after which an event never answered 202 (still accepted) is removed by the sweep timer, 60 to 604800 s.')
 param strandedEventSeconds string = '900'
 
+@description('ALLOWED_DESTINATION_PORTS: ports or ranges webhook URLs may use, e.g. 443,8443 (empty: any).')
+param allowedDestinationPorts string = ''
+
 @description('Tags put on every resource.')
 param tags object = {}
 
@@ -414,6 +417,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     DELIVERIES_QUEUE: deliveriesQueue
     // Production never delivers to loopback, private or link-local addresses (SSRF); not a parameter on purpose.
     ALLOW_PRIVATE_DESTINATIONS: 'false'
+    ALLOWED_DESTINATION_PORTS: allowedDestinationPorts
     ATTEMPTS_TABLE: attemptsTable
     FANOUT_PAGE_SIZE: fanoutPageSize
     FANOUT_STEP_SIZE: fanoutStepSize

@@ -71,6 +71,10 @@ const main = async (): Promise<void> => {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // Defence in depth only: request handling never throws out of its handler (http.ts). A stray
+  // error from one request or timer must not take the host and its Azurite down with it.
+  process.on('uncaughtException', (e) => logger.log('error', 'host', `Uncaught error (the host keeps running): ${e.stack ?? e.message}`));
+  process.on('unhandledRejection', (e) => logger.log('error', 'host', `Unhandled rejection (the host keeps running): ${e instanceof Error ? (e.stack ?? e.message) : 'a non-Error value'}`));
 
   let settings;
   try {

@@ -1,4 +1,4 @@
-import type { HostComponent, HostContext, HostJson, RawHttpHandler } from './core/component';
+import type { HostComponent, HostContext, HostJson, RawHttpAuthorize, RawHttpHandler } from './core/component';
 import { createInvoker } from './core/invoke';
 import { AppLoadError, loadApp } from './core/loadApp';
 import type { Logger } from './core/logger';
@@ -48,7 +48,7 @@ export const startHost = async (options: HostOptions): Promise<RunningHost> => {
   const invoker = createInvoker(registry, (level, category, message) => log.log(level, category, message));
   const listenHost = options.listenHost ?? '127.0.0.1';
   let port = options.port;
-  let mount: (prefix: string, handler: RawHttpHandler) => void = () => {
+  let mount: (prefix: string, handler: RawHttpHandler, authorize?: RawHttpAuthorize) => void = () => {
     throw new Error('HTTP component not created yet');
   };
   const ctx: HostContext = {
@@ -57,7 +57,7 @@ export const startHost = async (options: HostOptions): Promise<RunningHost> => {
     storageConnectionString: options.storageConnectionString,
     log,
     baseUrl: () => `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}/`,
-    mountHttp: (prefix, handler) => mount(prefix, handler),
+    mountHttp: (prefix, handler, authorize) => mount(prefix, handler, authorize),
   };
   const http = createHttpComponent(ctx, { port: options.port, host: listenHost, onListening: (p) => (port = p) });
   mount = http.mount;

@@ -4,6 +4,7 @@ import * as t from 'io-ts';
 import { formatValidationErrors } from './domain/decodeErrors';
 import { DELIVERY_DEFAULTS, DELIVERY_SETTINGS } from './domain/deliverySettings';
 import { NonEmptyString, patternString, refinedString } from './domain/strings';
+import type { PortRanges } from './domain/destination';
 import { EVENT_NAMES } from './domain/catalogue';
 import { SecretsKey, SecretsKeyList } from './domain/secretBox';
 
@@ -98,6 +99,25 @@ const storageInput = (env: NodeJS.ProcessEnv): unknown => {
   return { accountName, ...optional('credential'), ...optional('clientId') };
 };
 
+/** ALLOWED_DESTINATION_PORTS: `443,8443,9000-9100`; '' = any port. */
+export const PortRangesFromString = new t.Type<PortRanges, string, unknown>(
+  'a comma-separated list of ports or port ranges from 1 to 65535 (e.g. 443,8443,9000-9100), or empty for any',
+  (u): u is PortRanges => Array.isArray(u),
+  (u, c) => {
+    if (typeof u !== 'string') return t.failure(u, c);
+    const ranges: { from: number; to: number }[] = [];
+    for (const part of u.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+      const m = /^([0-9]{1,5})(?:-([0-9]{1,5}))?$/.exec(part);
+      const from = Number(m?.[1]);
+      const to = Number(m?.[2] ?? m?.[1]);
+      if (m === null || from < 1 || to > 65535 || from > to) return t.failure(u, c);
+      ranges.push({ from, to });
+    }
+    return t.success(ranges);
+  },
+  (a) => a.map((r) => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`)).join(','),
+);
+
 export const TableName = patternString<'TableName'>('a table name (a letter, then 2-62 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,62}$/);
 export const QueueName = patternString<'QueueName'>('a queue name (3-63 lower-case letters, digits and single hyphens, not at either end)', /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/);
 
@@ -110,6 +130,8 @@ export const SETTINGS = {
   EVENTS_TABLE: TableName,
   DELIVERIES_QUEUE: QueueName,
   ALLOW_PRIVATE_DESTINATIONS: BooleanFromString,
+  /** Ports a webhook URL may use, checked at registration and at every connection; '' = any. */
+  ALLOWED_DESTINATION_PORTS: PortRangesFromString,
   ATTEMPTS_TABLE: TableName,
   /** host.json names the task hub `%DURABLE_TASK_HUB%`: apps (or test runs) sharing storage keep apart by it. */
   DURABLE_TASK_HUB: patternString<'TaskHubName'>('a task hub name (a letter, then 2-44 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,44}$/),
@@ -155,6 +177,7 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   EVENTS_TABLE: 'events',
   DELIVERIES_QUEUE: 'deliveries',
   ALLOW_PRIVATE_DESTINATIONS: 'false',
+  ALLOWED_DESTINATION_PORTS: '',
   ATTEMPTS_TABLE: 'attempts',
   DURABLE_TASK_HUB: 'WebhookDispatcher',
   FANOUT_PAGE_SIZE: '200',

@@ -10,9 +10,10 @@ describe('local host: durable orchestrations', () => {
   let host: SpawnedHost;
   const hub = `dt${randomUUID().slice(0, 8)}`;
   const id = (prefix: string): string => `${prefix}-${randomUUID()}`;
+  const systemKey = `key-${randomUUID()}`;
 
   beforeAll(async () => {
-    host = await spawnHost({ appDir, env: { DURABLE_TEST_HUB: hub, LOCAL_HOST_DURABLE_MAX_POLLING_INTERVAL_MS: '200', LOCAL_HOST_LOG_LEVEL: 'information' } });
+    host = await spawnHost({ appDir, env: { DURABLE_TEST_HUB: hub, LOCAL_HOST_DURABLE_MAX_POLLING_INTERVAL_MS: '200', LOCAL_HOST_LOG_LEVEL: 'information', LOCAL_HOST_DURABLE_SYSTEM_KEY: systemKey } });
   });
   afterAll(async () => {
     await host.stop();
@@ -193,7 +194,35 @@ describe('local host: durable orchestrations', () => {
   });
 
   describe('durable HTTP API failure paths', () => {
-    const api = (p: string): string => `${host.baseUrl}/runtime/webhooks/durabletask/${p}`;
+    const unkeyed = (p: string): string => `${host.baseUrl}/runtime/webhooks/durabletask/${p}`;
+    const api = (p: string): string => `${unkeyed(p)}${p.includes('?') ? '&' : '?'}code=${encodeURIComponent(systemKey)}`;
+
+    it('401 without the system key, as Azure: nothing is started, read or changed', async () => {
+      const instanceId = id('keyed');
+      await start('chain', instanceId, 'Oslo');
+      const done = await waitFor(instanceId, finished);
+      const attempts: [string, RequestInit][] = [
+        [unkeyed(`orchestrators/chain/${id('forged')}`), { method: 'POST', body: '"x"' }],
+        [`${unkeyed(`orchestrators/chain/${id('forged')}`)}?code=wrong`, { method: 'POST', body: '"x"' }],
+        [unkeyed(`instances/${instanceId}`), {}],
+        [unkeyed('instances'), {}],
+        [unkeyed(`instances/${instanceId}/terminate?reason=x`), { method: 'POST' }],
+        [unkeyed(`instances/${instanceId}/raiseEvent/e`), { method: 'POST', body: '1' }],
+        [unkeyed(`instances/${instanceId}`), { method: 'DELETE' }],
+      ];
+      for (const [url, init] of attempts) {
+        const res = await fetch(url, init);
+        expect(res.status).toBe(401);
+        expect(await res.text()).not.toContain(systemKey);
+      }
+      expect(host.logs.some((l) => JSON.stringify(l).includes(systemKey))).toBe(false);
+      const after = await fetch(api(`instances/${instanceId}`));
+      expect(after.status).toBe(200);
+      expect(((await after.json()) as Status).output).toEqual(done.output);
+      expect((await fetch(api('instances?runtimeStatus=Pending,Running'))).status).toBe(200);
+      const header = await fetch(unkeyed(`instances/${instanceId}`), { headers: { 'x-functions-key': systemKey } });
+      expect(header.status).toBe(200);
+    });
 
     it('404 for an unknown orchestrator, 400 for a bad body or instance id', async () => {
       expect((await fetch(api('orchestrators/nothing'), { method: 'POST' })).status).toBe(404);
@@ -201,6 +230,8 @@ describe('local host: durable orchestrations', () => {
       expect((await fetch(api(`orchestrators/chain/${'x'.repeat(101)}`), { method: 'POST' })).status).toBe(400);
       expect((await fetch(api('instances?runtimeStatus=Sleeping'))).status).toBe(400);
       expect((await fetch(api('instances?createdTimeFrom=yesterday'))).status).toBe(400);
+      expect((await fetch(api('instances/%E0%A4%A'))).status).toBe(400);
+      expect((await fetch(unkeyed('instances/%E0%A4%A'))).status).toBe(401);
     });
 
     it('404 to terminate or raise on an unknown instance, 410 on a finished one, 501 for suspend', async () => {

@@ -21,6 +21,9 @@ export type HostJson = {
 /** Serves requests under a path prefix that is not a function route (for example the durable client API). */
 export type RawHttpHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>;
 
+/** Undefined when the request may go on; otherwise the message of its 401. */
+export type RawHttpAuthorize = (req: IncomingMessage, url: URL) => string | undefined;
+
 export type HostContext = {
   readonly invoker: Invoker;
   readonly hostJson: HostJson;
@@ -29,8 +32,11 @@ export type HostContext = {
   readonly log: Logger;
   /** Base URL at which this host's HTTP server answers, e.g. `http://127.0.0.1:7071/`. */
   readonly baseUrl: () => string;
-  /** Adds a handler for every request whose path starts with `prefix`. */
-  readonly mountHttp: (prefix: string, handler: RawHttpHandler) => void;
+  /**
+   * Adds a handler for every request whose path starts with `prefix`. `authorize`, when given, is
+   * asked before the body is read: a refused request gets its 401 without uploading its body.
+   */
+  readonly mountHttp: (prefix: string, handler: RawHttpHandler, authorize?: RawHttpAuthorize) => void;
 };
 
 /** A part of the host (HTTP server, queue listeners, timers, durable runner) with a life cycle. */

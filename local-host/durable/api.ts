@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as t from 'io-ts';
-import type { RawHttpHandler } from '../core/component';
+import type { RawHttpAuthorize, RawHttpHandler } from '../core/component';
 import { EventType, type HistoryEvent } from './history';
 import { ConflictError, type Instance, type InstanceStore, isActive, RuntimeStatus, type StoredInstance } from './store';
 
@@ -19,6 +19,39 @@ export const InstanceId = new t.Type<string, string, unknown>(
   (u, c) => (typeof u === 'string' && u.length > 0 && u.length <= 100 && !/[/\\#?]/.test(u) && ![...u].some(isControl) ? t.success(u) : t.failure(u, c, 'an instance id has 1 to 100 characters, none of / \\ # ? or control characters')),
   t.identity,
 );
+
+/**
+ * The client's rpcBaseUrl: `rpc/{system key}/` under the API. The client builds its calls from that
+ * base with relative URLs, which drop a query string, so the key travels in the path there.
+ */
+const RPC_PREFIX = `${DURABLE_PREFIX}rpc/`;
+export const rpcBasePath = (systemKey: string): string => `${RPC_PREFIX}${encodeURIComponent(systemKey)}/`;
+
+const decodeSegment = (segment: string): string | undefined => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+};
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * The Azure host serves this API only to a caller with the `durabletask_extension` system key, in
+ * the `code` query parameter (the URLs the client binding hands out carry it) or the
+ * `x-functions-key` header. Compared in constant time; the key is never logged.
+ */
+export const requireSystemKey =
+  (systemKey: string): RawHttpAuthorize =>
+  (req, url) => {
+    const header = req.headers['x-functions-key'];
+    const inPath = url.pathname.startsWith(RPC_PREFIX) ? decodeSegment(url.pathname.slice(RPC_PREFIX.length).split('/')[0] ?? '') : undefined;
+    const given = inPath ?? url.searchParams.get('code') ?? (typeof header === 'string' ? header : undefined);
+    return given !== undefined && timingSafeEqual(digest(given), digest(systemKey))
+      ? undefined
+      : 'The durable HTTP API requires the host\'s durabletask_extension system key (?code=)';
+  };
 
 export type ApiDeps = {
   store: InstanceStore;
@@ -138,7 +171,14 @@ export const createDurableApi = (deps: ApiDeps): RawHttpHandler => {
 
   return async (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname.slice(DURABLE_PREFIX.length).split('/').filter((s) => s !== '').map(decodeURIComponent);
+    let path: string[];
+    try {
+      path = url.pathname.slice(DURABLE_PREFIX.length).split('/').filter((s) => s !== '').map(decodeURIComponent);
+      // Under rpc/{key}/ (already checked by requireSystemKey) the API is the same.
+      if (path[0] === 'rpc') path = path.slice(2);
+    } catch {
+      return error(res, 400, 'BadRequest', 'The path is not valid percent-encoded UTF-8');
+    }
     const method = (req.method ?? 'GET').toUpperCase();
     const [head, id, action, eventName] = path;
     const timestamp = new Date(deps.now()).toISOString();

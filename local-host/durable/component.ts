@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { TableServiceClient } from '@azure/data-tables';
 import { QueueClient, type DequeuedMessageItem } from '@azure/storage-queue';
 import { AppLoadError } from '../core/loadApp';
 import type { HostComponent, HostContext } from '../core/component';
 import { functionsWithTrigger } from '../core/invoke';
 import type { RegisteredFunction } from '../core/types';
-import { createDurableApi, DURABLE_PREFIX } from './api';
+import { createDurableApi, DURABLE_PREFIX, requireSystemKey, rpcBasePath } from './api';
 import { asciiJson } from './asciiWire';
 import { ConflictError, type Outbox, runEpisode } from './episode';
 import { EventType } from './history';
@@ -268,9 +268,12 @@ export const createDurableComponent = (ctx: HostContext): HostComponent => {
     }
   };
 
+  // The durabletask_extension system key: LOCAL_HOST_DURABLE_SYSTEM_KEY, else random per start.
+  const systemKey = process.env.LOCAL_HOST_DURABLE_SYSTEM_KEY || randomBytes(32).toString('base64url');
+
   const managementUrls = (instanceId: string): Record<string, string> => {
     const base = `${rpcBaseUrl()}instances/${encodeURIComponent(instanceId)}`;
-    const query = `taskHub=${encodeURIComponent(settings.hubName)}&connection=Storage`;
+    const query = `taskHub=${encodeURIComponent(settings.hubName)}&connection=Storage&code=${encodeURIComponent(systemKey)}`;
     return {
       id: instanceId,
       statusQueryGetUri: `${base}?${query}`,
@@ -290,13 +293,15 @@ export const createDurableComponent = (ctx: HostContext): HostComponent => {
       string: JSON.stringify({
         taskHubName: settings.hubName,
         creationUrls: {
-          createNewInstancePostUri: `${rpcBaseUrl()}orchestrators/{functionName}[/{instanceId}]?code=`,
-          createAndWaitOnNewInstancePostUri: `${rpcBaseUrl()}orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}`,
+          createNewInstancePostUri: `${rpcBaseUrl()}orchestrators/{functionName}[/{instanceId}]?code=${encodeURIComponent(systemKey)}`,
+          createAndWaitOnNewInstancePostUri: `${rpcBaseUrl()}orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=${encodeURIComponent(systemKey)}`,
         },
         managementUrls: { ...templates, id: 'INSTANCEID' },
         baseUrl: rpcBaseUrl().replace(/\/$/, ''),
-        requiredQueryStringParameters: '',
-        rpcBaseUrl: rpcBaseUrl(),
+        requiredQueryStringParameters: `code=${encodeURIComponent(systemKey)}`,
+        // Azure's rpcBaseUrl is a loopback-only port of the extension; ours is on the public port,
+        // so it carries the system key too (in the path: the client drops a query from it).
+        rpcBaseUrl: `${ctx.baseUrl()}${rpcBasePath(systemKey).slice(1)}`,
       }),
     };
   });
@@ -310,6 +315,7 @@ export const createDurableComponent = (ctx: HostContext): HostComponent => {
       now: () => Date.now(),
       managementUrls,
     }),
+    requireSystemKey(systemKey),
   );
 
   let loops: Promise<void>[] = [];

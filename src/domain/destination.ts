@@ -66,11 +66,33 @@ const ipv6Outside = IPV6_NAMED_OUTSIDE_GLOBAL.map((r) => matcher(r, 'ipv6'));
 
 export type AddressClass =
   | { readonly kind: 'Public' }
-  /** `range` names the block, for the attempt log and the poison reason. */
-  | { readonly kind: 'NotPublic'; readonly range: string }
+  /**
+   * `range` names the block, for the attempt log and the poison reason. `platform`: an address of
+   * the cloud platform itself, refused even when private destinations are allowed.
+   */
+  | { readonly kind: 'NotPublic'; readonly range: string; readonly platform?: true }
   | { readonly kind: 'NotAnAddress' };
 
+/**
+ * The platform's own endpoints, never a webhook: Azure's wire server (DHCP, DNS, the VM agent and
+ * health probes, reachable from every VM), link-local space where instance metadata services
+ * answer (Azure's and most clouds' 169.254.169.254, AWS's fd00:ec2::254). Refused always: with
+ * ALLOW_PRIVATE_DESTINATIONS=true a tenant could otherwise read tokens from the metadata service.
+ */
+const IPV4_PLATFORM: ReadonlyArray<Range> = [
+  { cidr: '168.63.129.16/32', name: 'the Azure platform wire server (168.63.129.16)' },
+  { cidr: '169.254.0.0/16', name: 'link-local, cloud metadata (169.254.0.0/16, e.g. 169.254.169.254)' },
+];
+const IPV6_PLATFORM: ReadonlyArray<Range> = [
+  { cidr: 'fd00:ec2::254/128', name: 'cloud instance metadata over IPv6 (fd00:ec2::254)' },
+  { cidr: 'fe80::/10', name: 'link-local (fe80::/10)' },
+];
+const ipv4Platform = IPV4_PLATFORM.map((r) => matcher(r, 'ipv4'));
+const ipv6Platform = IPV6_PLATFORM.map((r) => matcher(r, 'ipv6'));
+
 const classifyIPv4 = (address: string): AddressClass => {
+  const platform = ipv4Platform.find((m) => m.matches(address));
+  if (platform !== undefined) return { kind: 'NotPublic', range: platform.name, platform: true };
   const hit = ipv4Matchers.find((m) => m.matches(address));
   return hit === undefined ? { kind: 'Public' } : { kind: 'NotPublic', range: hit.name };
 };
@@ -93,7 +115,16 @@ const embeddedNotPublic = IPV4_EMBEDDINGS.flatMap((e) =>
   }),
 );
 
+const embeddedPlatform = IPV4_EMBEDDINGS.flatMap((e) =>
+  IPV4_PLATFORM.map(({ cidr, name }) => {
+    const [network, bits] = cidr.split('/') as [string, string];
+    return matcher({ cidr: e.embed(network.split('.').map(Number), Number(bits)), name: `${e.name} ${name}` }, 'ipv6');
+  }),
+);
+
 const classifyIPv6 = (address: string): AddressClass => {
+  const platform = ipv6Platform.find((m) => m.matches(address)) ?? embeddedPlatform.find((m) => m.matches(address));
+  if (platform !== undefined) return { kind: 'NotPublic', range: platform.name, platform: true };
   const embedded = embeddedNotPublic.find((m) => m.matches(address));
   if (embedded !== undefined) return { kind: 'NotPublic', range: embedded.name };
   if (embeddingPrefixes.some((m) => m.matches(address))) return { kind: 'Public' };
@@ -122,6 +153,11 @@ export const isPublicAddress = (address: string): boolean => classifyAddress(add
  * resolved at send time (src/adapters/http/destinationGuard.ts). Undefined when nothing is wrong.
  */
 export const notPublicUrlHost = (url: string): string | undefined => {
+  const classified = classifyUrlHost(url);
+  return classified?.kind === 'NotPublic' ? classified.range : undefined;
+};
+
+const classifyUrlHost = (url: string): AddressClass | undefined => {
   let hostname: string;
   try {
     hostname = new URL(url).hostname.toLowerCase();
@@ -129,8 +165,31 @@ export const notPublicUrlHost = (url: string): string | undefined => {
     return undefined; // not a URL at all: the URL codec reports that
   }
   const bare = hostname.replace(/\.$/, '');
-  if (bare === 'localhost' || bare.endsWith('.localhost')) return 'localhost (loopback)';
+  if (bare === 'localhost' || bare.endsWith('.localhost')) return { kind: 'NotPublic', range: 'localhost (loopback)' };
   const address = bare.startsWith('[') && bare.endsWith(']') ? bare.slice(1, -1) : bare;
-  const classified = classifyAddress(address);
-  return classified.kind === 'NotPublic' ? classified.range : undefined;
+  return classifyAddress(address);
+};
+
+/** Inclusive port ranges; an empty list means any port (ALLOWED_DESTINATION_PORTS unset). */
+export type PortRanges = ReadonlyArray<{ readonly from: number; readonly to: number }>;
+
+export const portAllowed = (port: number, allowed: PortRanges): boolean => allowed.length === 0 || allowed.some((r) => port >= r.from && port <= r.to);
+
+export const describePorts = (allowed: PortRanges): string => allowed.map((r) => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`)).join(', ');
+
+/** The port a URL connects to: its explicit port, else its scheme's default. */
+export const urlPort = (url: URL): number => (url.port !== '' ? Number(url.port) : url.protocol === 'http:' ? 80 : 443);
+
+/**
+ * Why a webhook URL may not be registered, judged from its text, or undefined: a platform address
+ * (always), a visibly private host (unless allowPrivate), a port outside `allowedPorts`.
+ */
+export const urlDestinationProblem = (p: { readonly url: string; readonly allowPrivate: boolean; readonly allowedPorts: PortRanges }): string | undefined => {
+  const classified = classifyUrlHost(p.url);
+  if (classified === undefined) return undefined;
+  if (classified.kind === 'NotPublic' && classified.platform === true) return `must not name ${classified.range}: platform addresses are refused even with ALLOW_PRIVATE_DESTINATIONS=true`;
+  if (classified.kind === 'NotPublic' && !p.allowPrivate) return `must name a public destination, not ${classified.range} (ALLOW_PRIVATE_DESTINATIONS is false)`;
+  const port = urlPort(new URL(p.url));
+  if (!portAllowed(port, p.allowedPorts)) return `must use an allowed port (${describePorts(p.allowedPorts)}; ALLOWED_DESTINATION_PORTS), not ${port}`;
+  return undefined;
 };

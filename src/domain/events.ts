@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { FiscalCode } from './fiscalCode';
-import { NonEmptyString, patternString } from './strings';
+import { NonEmptyString, patternString, WellFormedString } from './strings';
 
 /*
  * The payload of every event of the catalogue (DESIGN.md section 2). Payloads are exact: fields the
@@ -39,5 +39,5 @@ export const EventId = patternString<'EventId'>('an event id (1-128 characters: 
 export type EventId = t.TypeOf<typeof EventId>;
 
 /** The envelope the backend posts; the payload is decoded afterwards, by the codec of its event. */
-export const IncomingEventEnvelope = t.intersection([t.type({ name: t.string }), t.partial({ payload: t.unknown, id: EventId })], 'IncomingEventEnvelope');
+export const IncomingEventEnvelope = t.intersection([t.type({ name: WellFormedString }), t.partial({ payload: t.unknown, id: EventId })], 'IncomingEventEnvelope');
 export type IncomingEventEnvelope = t.TypeOf<typeof IncomingEventEnvelope>;

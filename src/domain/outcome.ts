@@ -45,9 +45,24 @@ export const ResponseAttempt = t.intersection([
     excerpt: t.string,
     bodyRead: BodyRead,
   }),
-  t.partial({ retryAfter: t.string, location: t.string }),
+  t.partial({
+    retryAfter: t.string,
+    location: t.string,
+    /** The media type the receiver declared (`text/html`), lower case, parameters dropped. */
+    contentType: t.string,
+    /** Body bytes read, at most the cap (bodyRead says whether there were more). */
+    bodyBytes: t.number,
+  }),
 ]);
 export type ResponseAttempt = t.TypeOf<typeof ResponseAttempt>;
+
+/**
+ * What the attempt log and its API keep of a result: status, timing, type and length, never the
+ * body text. With private destinations allowed, a receiver can be one of our own services, and its
+ * answer (a status document, Azurite's XML) must not be echoed to the webhook's owner. Queue
+ * messages and poison entries, read by ops only, still carry a short sanitized excerpt.
+ */
+export const loggedResult = (result: AttemptResult): AttemptResult => (result.kind === 'Response' ? { ...result, excerpt: '' } : result);
 
 export const NetworkErrorAttempt = t.type({
   kind: t.literal('NetworkError'),

@@ -3,17 +3,56 @@ import * as t from 'io-ts';
 /** A nominal type: a string that passed a codec's check. */
 export type Branded<A, B extends string> = A & { readonly __brand: B };
 
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * False for ill-formed UTF-16 (a lone surrogate such as `\ud800`, which JSON escapes allow):
+ * stored, it would break strict JSON and UTF-8 readers of every list that includes it.
+ */
+export const isWellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
+
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+/**
+ * A copy of a value read from storage with each lone surrogate (in strings and keys) replaced by
+ * U+FFFD: rows written before text had to be well formed stay readable (one planted value must not
+ * fail a whole list), and what is served from them is well formed. Rows are shallow: recursion is fine.
+ */
+export const repairedText = (value: unknown): unknown => {
+  if (typeof value === 'string') return value.replace(LONE_SURROGATES, '\uFFFD');
+  if (Array.isArray(value)) return value.map(repairedText);
+  const plain = typeof value === 'object' && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null);
+  if (plain) return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [repairedText(k) as string, repairedText(v)]));
+  return value;
+};
+
+export const NOT_WELL_FORMED = 'must be well-formed Unicode text (it holds a lone surrogate such as \\ud800)';
+
+/** Succeeds with a string that is well formed and passes `check`; the message says which failed. */
+const validateString =
+  <A extends string>(check: (s: string) => boolean) =>
+  (u: unknown, c: t.Context): t.Validation<A> => {
+    if (typeof u !== 'string') return t.failure(u, c);
+    if (!isWellFormed(u)) return t.failure(u, c, NOT_WELL_FORMED);
+    return check(u) ? t.success(u as A) : t.failure(u, c);
+  };
+
 /**
  * A string codec with a check and a description used in error messages
- * (`payload.fiscalCode: must be a fiscal code ...`).
+ * (`payload.fiscalCode: must be a fiscal code ...`). Every one refuses ill-formed Unicode.
  */
 export const refinedString = <B extends string>(description: string, check: (s: string) => boolean): t.Type<Branded<string, B>, string, unknown> =>
   new t.Type<Branded<string, B>, string, unknown>(
     description,
-    (u): u is Branded<string, B> => typeof u === 'string' && check(u),
-    (u, c) => (typeof u === 'string' && check(u) ? t.success(u as Branded<string, B>) : t.failure(u, c)),
+    (u): u is Branded<string, B> => typeof u === 'string' && isWellFormed(u) && check(u),
+    validateString<Branded<string, B>>(check),
     (a) => a,
   );
+
+/** Any well-formed string: use it instead of `t.string` for input from outside. */
+export const WellFormedString = new t.Type<string, string, unknown>('a string', (u): u is string => typeof u === 'string' && isWellFormed(u), validateString<string>(() => true), (a) => a);
+export type WellFormedString = t.TypeOf<typeof WellFormedString>;
 
 export const NonEmptyString = refinedString<'NonEmptyString'>('a non-empty string', (s) => s.length > 0);
 export type NonEmptyString = t.TypeOf<typeof NonEmptyString>;
@@ -25,7 +64,36 @@ export const patternString = <B extends string>(description: string, pattern: Re
 export const checkedString = (description: string, check: (s: string) => boolean): t.Type<string, string, unknown> =>
   new t.Type<string, string, unknown>(
     description,
-    (u): u is string => typeof u === 'string' && check(u),
-    (u, c) => (typeof u === 'string' && check(u) ? t.success(u) : t.failure(u, c)),
+    (u): u is string => typeof u === 'string' && isWellFormed(u) && check(u),
+    validateString<string>(check),
     (a) => a,
   );
+
+/**
+ * Where in a parsed JSON value a string or an object key is ill-formed (`payload.name`, `(body)`),
+ * or undefined when there is none: checked once for a whole body, including fields no codec reads.
+ * Iterative, so a deeply nested body cannot overflow the stack.
+ */
+export const illFormedPath = (value: unknown): string | undefined => {
+  // Each entry links to its parent, so a deep body costs one entry per value, not a path each.
+  type Entry = { readonly value: unknown; readonly key?: string; readonly parent?: Entry };
+  const name = (entry: Entry): string => {
+    const keys: string[] = [];
+    for (let e: Entry | undefined = entry; e?.key !== undefined; e = e.parent) keys.unshift(e.key);
+    return keys.join('.') || '(body)';
+  };
+  const pending: Entry[] = [{ value }];
+  for (let entry = pending.pop(); entry !== undefined; entry = pending.pop()) {
+    const here = entry.value;
+    if (typeof here === 'string') {
+      if (!isWellFormed(here)) return name(entry);
+    } else if (Array.isArray(here)) {
+      for (let i = here.length - 1; i >= 0; i--) pending.push({ value: here[i], key: String(i), parent: entry });
+    } else if (typeof here === 'object' && here !== null) {
+      const entries = Object.entries(here);
+      if (entries.some(([key]) => !isWellFormed(key))) return `${name(entry)} (a key)`;
+      for (const [key, item] of entries.reverse()) pending.push({ value: item, key, parent: entry });
+    }
+  }
+  return undefined;
+};

@@ -10,6 +10,7 @@ const handlerDeps = () => {
     ...deps,
     adminApiKey: deps.config.ADMIN_API_KEY,
     allowPrivateDestinations: deps.config.ALLOW_PRIVATE_DESTINATIONS,
+    allowedDestinationPorts: deps.config.ALLOWED_DESTINATION_PORTS,
     verifyEndpointsDefault: deps.config.VERIFY_ENDPOINTS_DEFAULT,
   };
 };

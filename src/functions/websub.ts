@@ -24,6 +24,7 @@ app.http('websub', {
       ...deps,
       adminApiKey: deps.config.ADMIN_API_KEY,
       allowPrivateDestinations: deps.config.ALLOW_PRIVATE_DESTINATIONS,
+      allowedDestinationPorts: deps.config.ALLOWED_DESTINATION_PORTS,
       enqueueVerification: (job) =>
         pipe(
           TE.tryCatch(async () => {

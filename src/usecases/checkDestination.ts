@@ -1,18 +1,16 @@
 import * as E from 'fp-ts/Either';
-import { notPublicUrlHost } from '../domain/destination';
+import { type PortRanges, urlDestinationProblem } from '../domain/destination';
 import { type AppError, invalid } from '../domain/errors';
 
 /**
  * Refuses a webhook URL whose host is visibly not public (an IP literal or localhost) unless private
- * destinations are allowed: the registry answers 400 now instead of every delivery failing later.
- * Absent means not allowed, the safe side.
+ * destinations are allowed, whose host is a platform address (always), or whose port is not
+ * allowed: the registry answers 400 now instead of every delivery failing later. Absent means not
+ * allowed (private) and any port.
  */
 export const checkDestination =
-  (options: { allowPrivateDestinations?: boolean; what: string }) =>
+  (options: { allowPrivateDestinations?: boolean; allowedDestinationPorts?: PortRanges; what: string }) =>
   <A extends { readonly url: string }>(input: A): E.Either<AppError, A> => {
-    if (options.allowPrivateDestinations === true) return E.right(input);
-    const problem = notPublicUrlHost(input.url);
-    return problem === undefined
-      ? E.right(input)
-      : E.left(invalid(`${options.what} is invalid`, [`url: must name a public destination, not ${problem} (ALLOW_PRIVATE_DESTINATIONS is false)`]));
+    const problem = urlDestinationProblem({ url: input.url, allowPrivate: options.allowPrivateDestinations === true, allowedPorts: options.allowedDestinationPorts ?? [] });
+    return problem === undefined ? E.right(input) : E.left(invalid(`${options.what} is invalid`, [`url: ${problem}`]));
   };

@@ -8,6 +8,7 @@ import { normalizeSubscriptions, type Webhook, type WebhookId, WebhookInput, typ
 import type { Clock } from '../ports/clock';
 import type { RandomBytes } from '../ports/random';
 import type { WebhookStore } from '../ports/webhookStore';
+import type { PortRanges } from '../domain/destination';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 import { checkTenantInput, grantsForWrite, type TenantRulesDeps, verificationRequired } from './tenantRules';
@@ -18,6 +19,8 @@ export type CreateWebhookDeps = TenantRulesDeps & {
   readonly randomBytes: RandomBytes;
   /** ALLOW_PRIVATE_DESTINATIONS; absent = refuse URLs on IP literals that are not public and on localhost. */
   readonly allowPrivateDestinations?: boolean;
+  /** ALLOWED_DESTINATION_PORTS; absent = any port. */
+  readonly allowedDestinationPorts?: PortRanges;
   /** VERIFY_ENDPOINTS_DEFAULT: whether a webhook that does not say `verify` must pass endpoint verification. */
   readonly verifyEndpointsDefault?: boolean;
 };
@@ -63,7 +66,7 @@ export const createWebhook =
   (deps: CreateWebhookDeps) =>
   (body: unknown, principal: Principal = ADMIN): TE.TaskEither<AppError, Webhook> =>
     pipe(
-      TE.fromEither(pipe(decodeOrInvalid(WebhookInput, body, { what: 'The webhook' }), E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The webhook' })))),
+      TE.fromEither(pipe(decodeOrInvalid(WebhookInput, body, { what: 'The webhook' }), E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The webhook' })))),
       TE.chain((input) =>
         pipe(
           grantsForWrite(deps, principal),

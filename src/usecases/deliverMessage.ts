@@ -8,7 +8,7 @@ import type { RetryPolicy } from '../domain/backoff';
 import { type AttemptRecord, carriedRecord, type DeliveryItem, type DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
 import { publicEventCarriesPersonalData } from '../domain/catalogue';
 import type { AppError } from '../domain/errors';
-import { type AttemptResult, decide } from '../domain/outcome';
+import { type AttemptResult, decide, loggedResult } from '../domain/outcome';
 import { redactFiscalCodes } from '../domain/privacy';
 import { signatureHeaders } from '../domain/signature';
 import { isActive, isReservedHeaderName, signingSecrets, type Webhook } from '../domain/webhook';
@@ -87,7 +87,7 @@ const attempt =
         const attemptNumber = item.attempts.length + 1;
         const record: AttemptRecord = { at: started.toISOString(), result };
         const carried = [...item.attempts, carriedRecord(record)];
-        const base = { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: attemptNumber, at: record.at, result, ...tenantOf(item) };
+        const base = { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: attemptNumber, at: record.at, result: loggedResult(result), ...tenantOf(item) };
         const decision = decide({ result, attempt: attemptNumber, policy: deps.policy, now, random: deps.random });
         switch (decision.kind) {
           case 'Delivered':

@@ -7,12 +7,13 @@ import { applyPatch, type Webhook, WebhookInput, WebhookPatch } from '../domain/
 import type { Clock } from '../ports/clock';
 import type { WebhookStore } from '../ports/webhookStore';
 import { fromInput, withInput } from './createWebhook';
+import type { PortRanges } from '../domain/destination';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 import { decodeWebhookId, ownedBy } from './getWebhook';
 import { checkTenantInput, grantsForWrite, type TenantRulesDeps, verificationRequired } from './tenantRules';
 
-export type PatchWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean };
+export type PatchWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean; readonly allowedDestinationPorts?: PortRanges };
 
 /**
  * PATCH with JSON merge patch semantics. The merged webhook is validated again, so limits (number
@@ -38,7 +39,7 @@ export const patchWebhook =
               pipe(
                 ownedBy(principal)(current),
                 E.chain(() => decodeOrInvalid(WebhookInput, applyPatch(current, patch), { what: 'The patched webhook' })),
-                E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The patched webhook' })),
+                E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The patched webhook' })),
                 E.chain(checkTenantInput({ deps, principal, grants, previous: current })),
                 E.map((input) => {
                   const now = deps.clock.now();

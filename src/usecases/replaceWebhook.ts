@@ -7,12 +7,13 @@ import { type Webhook, WebhookInput } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { WebhookStore } from '../ports/webhookStore';
 import { fromInput, withInput } from './createWebhook';
+import type { PortRanges } from '../domain/destination';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 import { decodeWebhookId, ownedBy } from './getWebhook';
 import { checkTenantInput, grantsForWrite, type TenantRulesDeps, verificationRequired } from './tenantRules';
 
-export type ReplaceWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean };
+export type ReplaceWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean; readonly allowedDestinationPorts?: PortRanges };
 
 /** PUT: the body replaces every field but the id, the secrets, the owner and the creation time. */
 export const replaceWebhook =
@@ -25,7 +26,7 @@ export const replaceWebhook =
           E.chain((id) =>
             pipe(
               decodeOrInvalid(WebhookInput, request.body, { what: 'The webhook' }),
-              E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The webhook' })),
+              E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The webhook' })),
               E.map((input) => ({ id, input })),
             ),
           ),

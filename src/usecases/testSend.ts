@@ -4,6 +4,7 @@ import type { HttpSender } from '../adapters/http/httpSender';
 import { type DeliveryId } from '../domain/delivery';
 import { type AppError, conflict } from '../domain/errors';
 import type { AttemptResult } from '../domain/outcome';
+import { redactFiscalCodes } from '../domain/privacy';
 import { TEST_EVENT_NAME } from '../domain/replay';
 import type { Principal } from '../domain/tenant';
 import type { Webhook } from '../domain/webhook';
@@ -48,7 +49,7 @@ export const testSend =
           TE.map(
             (result): TestSendResult =>
               result.kind === 'Response'
-                ? { deliveryId, ok: result.status >= 200 && result.status < 300, status: result.status, durationMs: result.latencyMs, body: result.excerpt.slice(0, TEST_SEND_BODY_CHARS) }
+                ? { deliveryId, ok: result.status >= 200 && result.status < 300, status: result.status, durationMs: result.latencyMs, body: redactFiscalCodes(result.excerpt).slice(0, TEST_SEND_BODY_CHARS) }
                 : { deliveryId, ok: false, status: null, durationMs: result.latencyMs, body: '', error: `${result.error}: ${result.message}` },
           ),
         );

@@ -11,6 +11,7 @@ import type { Clock } from '../ports/clock';
 import type { RandomBytes } from '../ports/random';
 import type { WebhookStore } from '../ports/webhookStore';
 import { checkDestination } from './checkDestination';
+import type { PortRanges } from '../domain/destination';
 import { decodeOrInvalid } from './decode';
 import { checkTenantInput, grantsForWrite, type TenantRulesDeps } from './tenantRules';
 
@@ -21,6 +22,7 @@ export type WebSubDeps = Pick<TenantRulesDeps, 'grantsOf'> & {
   /** Queues the intent verification that follows the 202. */
   readonly enqueueVerification: (job: WebSubVerification) => TE.TaskEither<AppError, void>;
   readonly allowPrivateDestinations?: boolean;
+  readonly allowedDestinationPorts?: PortRanges;
 };
 
 /** The subscriber's hub.secret is the signing key itself, so it can verify with what it chose. */
@@ -53,7 +55,7 @@ export const requestWebSub =
   (deps: WebSubDeps) =>
   (request: { form: Readonly<Record<string, string>>; principal: Principal }): TE.TaskEither<AppError, { webhookId: WebhookId }> =>
     pipe(
-      TE.fromEither(pipe(decodeOrInvalid(WebSubRequest, request.form, { what: 'The subscription request' }), E.chain((r) => pipe(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, what: 'The subscription request' })({ url: r['hub.callback'] }), E.map(() => r))))),
+      TE.fromEither(pipe(decodeOrInvalid(WebSubRequest, request.form, { what: 'The subscription request' }), E.chain((r) => pipe(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The subscription request' })({ url: r['hub.callback'] }), E.map(() => r))))),
       TE.chain((form) => {
         const topic = form['hub.topic'];
         const callback = form['hub.callback'];

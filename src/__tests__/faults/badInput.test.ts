@@ -55,7 +55,8 @@ describe('faults: bad input through HTTP', () => {
       // The Durable client puts the id in its URLs unencoded: `.` and `..` are path steps there.
       ['the id "."', '{"id": ".", "name": "ping:all"}', /^id: must be an event id .*not dots alone/],
       ['the id ".."', '{"id": "..", "name": "ping:all"}', /^id: must be an event id .*not dots alone/],
-      ['a lone surrogate in the name', '{"name": "ping\\ud800"}', /^name: unknown event/],
+      ['a lone surrogate in the name', '{"name": "ping\\ud800"}', /^name: must be well-formed Unicode text/],
+      ['a lone surrogate deep in the payload', `{"name": "ping", "payload": {"name": "x", "extra": [1, {"a\\udc00": 2}]}}`, /^payload\.extra\.1 \(a key\): must be well-formed Unicode text/],
       ['a NUL in the name', '{"name": "ping\\u0000"}', /^name: unknown event/],
       ['deep nesting', `{"name": "ping", "payload": ${'['.repeat(10_000)}${']'.repeat(10_000)}}`, /^payload/],
     ])('400 for %s', async (_what, raw, detail) => {

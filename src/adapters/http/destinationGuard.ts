@@ -1,7 +1,7 @@
 import * as dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { buildConnector } from 'undici';
-import { classifyAddress } from '../../domain/destination';
+import { type AddressClass, classifyAddress, describePorts, type PortRanges, portAllowed } from '../../domain/destination';
 
 /*
  * The SSRF guard at connect time: the address checked is the address the socket then uses, so a
@@ -17,15 +17,25 @@ export type DestinationNotAllowedError = Error & {
   readonly range: string;
 };
 
-const destinationNotAllowed = (p: { host: string; address: string; range: string }): DestinationNotAllowedError =>
-  Object.assign(
-    new Error(
-      p.host === p.address
-        ? `${p.address} is ${p.range}: delivery refused (ALLOW_PRIVATE_DESTINATIONS is off)`
-        : `${p.host} resolves to ${p.address}, ${p.range}: delivery refused (ALLOW_PRIVATE_DESTINATIONS is off)`,
-    ),
+const destinationNotAllowed = ({ platform, ...p }: { host: string; address: string; range: string; platform?: boolean }): DestinationNotAllowedError => {
+  const why = platform === true ? 'refused always, even with ALLOW_PRIVATE_DESTINATIONS=true' : 'ALLOW_PRIVATE_DESTINATIONS is off';
+  return Object.assign(
+    new Error(p.host === p.address ? `${p.address} is ${p.range}: delivery refused (${why})` : `${p.host} resolves to ${p.address}, ${p.range}: delivery refused (${why})`),
     { code: DESTINATION_NOT_ALLOWED, ...p } as const,
   );
+};
+
+/** Whether an address is refused: a platform address always, any other non-public one unless allowPrivate. */
+const refused = (verdict: AddressClass, allowPrivate: boolean): verdict is Extract<AddressClass, { kind: 'NotPublic' }> =>
+  verdict.kind === 'NotPublic' && (verdict.platform === true || !allowPrivate);
+
+const portNotAllowed = (p: { host: string; port: number; allowedPorts: PortRanges }): DestinationNotAllowedError =>
+  Object.assign(new Error(`port ${p.port} is not one of ALLOWED_DESTINATION_PORTS (${describePorts(p.allowedPorts)}): delivery refused`), {
+    code: DESTINATION_NOT_ALLOWED,
+    host: p.host,
+    address: p.host,
+    range: `port ${p.port}`,
+  } as const);
 
 /** Every address a host name resolves to (dns.lookup with `all`, i.e. getaddrinfo, as net does). */
 export type ResolveAll = (
@@ -56,16 +66,10 @@ export const guardedLookup =
       if (first === undefined) {
         return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND', hostname }), '');
       }
-      if (!allowPrivate) {
-        for (const { address } of addresses) {
-          const verdict = classifyAddress(address);
-          if (verdict.kind !== 'Public') {
-            return callback(
-              destinationNotAllowed({ host: hostname, address, range: verdict.kind === 'NotPublic' ? verdict.range : 'not an address' }),
-              '',
-            );
-          }
-        }
+      for (const { address } of addresses) {
+        const verdict = classifyAddress(address);
+        if (refused(verdict, allowPrivate)) return callback(destinationNotAllowed({ host: hostname, address, range: verdict.range, platform: verdict.platform === true }), '');
+        if (!allowPrivate && verdict.kind === 'NotAnAddress') return callback(destinationNotAllowed({ host: hostname, address, range: 'not an address' }), '');
       }
       return options.all ? callback(null, [...addresses]) : callback(null, first.address, first.family);
     });
@@ -73,6 +77,8 @@ export const guardedLookup =
 
 export type GuardedConnectorOptions = {
   readonly allowPrivate: boolean;
+  /** Empty or absent: any port. */
+  readonly allowedPorts?: PortRanges;
   readonly resolve?: ResolveAll;
   readonly connectTimeoutMs: number;
 };
@@ -81,12 +87,18 @@ export type GuardedConnectorOptions = {
  * An undici `connect` function. An IP literal in the URL never reaches `lookup` (net connects to it
  * directly), so literals are checked here; names are checked by guardedLookup.
  */
-export const guardedConnector = ({ allowPrivate, resolve = systemResolve, connectTimeoutMs }: GuardedConnectorOptions): buildConnector.connector => {
+export const guardedConnector = ({ allowPrivate, allowedPorts = [], resolve = systemResolve, connectTimeoutMs }: GuardedConnectorOptions): buildConnector.connector => {
   const connect = buildConnector({ timeout: connectTimeoutMs, lookup: guardedLookup({ allowPrivate, resolve }) });
   return (options, callback) => {
-    const literal = classifyAddress(options.hostname);
-    if (!allowPrivate && literal.kind === 'NotPublic') {
-      const error = destinationNotAllowed({ host: options.hostname, address: options.hostname, range: literal.range });
+    const host = options.hostname.replace(/^\[|\]$/g, '');
+    const port = options.port !== '' ? Number(options.port) : options.protocol === 'http:' ? 80 : 443;
+    const literal = classifyAddress(host);
+    const error = refused(literal, allowPrivate)
+      ? destinationNotAllowed({ host, address: host, range: literal.range, platform: literal.platform === true })
+      : !portAllowed(port, allowedPorts)
+        ? portNotAllowed({ host, port, allowedPorts })
+        : undefined;
+    if (error !== undefined) {
       // Asynchronously, as a real connection failure would be.
       queueMicrotask(() => callback(error, null));
       return;

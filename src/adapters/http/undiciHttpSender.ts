@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { Agent } from 'undici';
+import type { PortRanges } from '../../domain/destination';
 import type { AttemptResult, BodyRead } from '../../domain/outcome';
 import { MAX_TIMEOUT_MS } from '../../domain/webhook';
 import { guardedConnector, type ResolveAll } from './destinationGuard';
@@ -14,6 +15,8 @@ export type UndiciHttpSenderSettings = {
   readonly maxResponseBytes: number;
   readonly maxConnectionsPerOrigin: number;
   readonly allowPrivateDestinations: boolean;
+  /** ALLOWED_DESTINATION_PORTS; absent or empty = any port. */
+  readonly allowedDestinationPorts?: PortRanges;
   /** DNS resolution; tests inject one to play a rebinding DNS server. */
   readonly resolve?: ResolveAll;
 };
@@ -45,7 +48,13 @@ const firstHeader = (value: string | string[] | undefined): string | undefined =
   return first === undefined ? undefined : sanitizeText(first, MAX_HEADER_CHARS);
 };
 
-type CappedBody = { readonly excerpt: string; readonly bodyRead: BodyRead };
+type CappedBody = { readonly excerpt: string; readonly bodyRead: BodyRead; readonly bytes: number };
+
+/** `text/html` from `Text/HTML; charset=utf-8`; undefined when absent or not a media type. */
+const mediaType = (header: string | undefined): string | undefined => {
+  const m = /^\s*([A-Za-z0-9!#$&^_.+-]{1,64}\/[A-Za-z0-9!#$&^_.+-]{1,64})\s*(?:;|$)/.exec(header ?? '');
+  return m?.[1]?.toLowerCase();
+};
 
 /** Reads at most maxBytes, then destroys the body (and with it the connection): nothing more is buffered. */
 const readCapped = async (body: AsyncIterable<Buffer> & { destroy: () => void }, maxBytes: number, timedOut: () => boolean): Promise<CappedBody> => {
@@ -59,14 +68,14 @@ const readCapped = async (body: AsyncIterable<Buffer> & { destroy: () => void },
       if (chunk.length > room) {
         text += decoder.write(chunk.subarray(0, room));
         body.destroy();
-        return { excerpt: excerpt(), bodyRead: 'Capped' };
+        return { excerpt: excerpt(), bodyRead: 'Capped', bytes: maxBytes };
       }
       text += decoder.write(chunk);
       size += chunk.length;
     }
-    return { excerpt: excerpt() + sanitizeText(decoder.end(), maxBytes), bodyRead: 'Complete' };
+    return { excerpt: excerpt() + sanitizeText(decoder.end(), maxBytes), bodyRead: 'Complete', bytes: size };
   } catch {
-    return { excerpt: excerpt(), bodyRead: timedOut() ? 'TimedOut' : 'Failed' };
+    return { excerpt: excerpt(), bodyRead: timedOut() ? 'TimedOut' : 'Failed', bytes: size };
   }
 };
 
@@ -83,6 +92,7 @@ export const createUndiciHttpSender = (settings: UndiciHttpSenderSettings): Clos
     bodyTimeout: Math.max(settings.timeoutMs, MAX_TIMEOUT_MS),
     connect: guardedConnector({
       allowPrivate: settings.allowPrivateDestinations,
+      ...(settings.allowedDestinationPorts === undefined ? {} : { allowedPorts: settings.allowedDestinationPorts }),
       connectTimeoutMs: Math.max(settings.timeoutMs, MAX_TIMEOUT_MS),
       ...(settings.resolve === undefined ? {} : { resolve: settings.resolve }),
     }),
@@ -115,13 +125,16 @@ export const createUndiciHttpSender = (settings: UndiciHttpSenderSettings): Clos
         });
         const retryAfter = firstHeader(response.headers['retry-after']);
         const location = firstHeader(response.headers['location']);
-        const { excerpt, bodyRead } = await readCapped(response.body, settings.maxResponseBytes, () => timedOut);
+        const contentType = mediaType(firstHeader(response.headers['content-type']));
+        const { excerpt, bodyRead, bytes } = await readCapped(response.body, settings.maxResponseBytes, () => timedOut);
         return {
           kind: 'Response',
           status: response.statusCode,
           latencyMs: latencyMs(),
           excerpt,
           bodyRead,
+          bodyBytes: bytes,
+          ...(contentType === undefined ? {} : { contentType }),
           ...(retryAfter === undefined ? {} : { retryAfter }),
           ...(location === undefined ? {} : { location }),
         };

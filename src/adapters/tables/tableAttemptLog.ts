@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
-import { AttemptResult } from '../../domain/outcome';
+import { AttemptResult, loggedResult } from '../../domain/outcome';
 import type { AttemptDecision, AttemptLog, AttemptLogEntry } from '../../ports/attemptLog';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
@@ -16,7 +16,6 @@ import { type EnsuredTable, queryUpTo } from './tables';
  */
 
 const MAX_TRANSACTION_ROWS = 100;
-const MAX_EXCERPT_CHARS = 1024;
 /** Newest first in a webhook partition: row keys sort ascending. */
 const invertedTime = (iso: string): string => String(9_999_999_999_999 - Date.parse(iso)).padStart(13, '0');
 
@@ -27,7 +26,7 @@ type AttemptRow = TableEntity<{ eventId: string; deliveryId: string; webhookId: 
 
 const trimResult = (result: AttemptResult | undefined): string => {
   if (result === undefined) return '';
-  return JSON.stringify(result.kind === 'Response' ? { ...result, excerpt: result.excerpt.slice(0, MAX_EXCERPT_CHARS) } : result);
+  return JSON.stringify(loggedResult(result));
 };
 
 const rowOf = (entry: AttemptLogEntry, partitionKey: string, rowKey: string): AttemptRow => ({
@@ -57,7 +56,8 @@ const parseResult = (text: string): AttemptResult | undefined => {
   if (text === '') return undefined;
   try {
     const decoded = AttemptResult.decode(JSON.parse(text));
-    return E.isRight(decoded) ? decoded.right : undefined;
+    // Rows written before the summary rule may hold an excerpt: it is not shown either.
+    return E.isRight(decoded) ? loggedResult(decoded.right) : undefined;
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { decodePayload, isEventName } from '../../domain/catalogue';
+import { illFormedPath, repairedText } from '../../domain/strings';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { type AppError, notFound, permanent } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
@@ -58,7 +59,10 @@ export const fromRow = (row: Record<string, unknown>): E.Either<AppError, Stored
         return E.left(corrupt('the payload is not JSON'));
       }
       return pipe(
-        decodePayload(r.name, payload),
+        // Events stored before text had to be well formed may hold a lone surrogate: checked with
+        // U+FFFD in its place, kept as stored (it must still match the webhooks stored with it).
+        decodePayload(r.name, repairedText(payload)),
+        E.map((event) => (illFormedPath(payload) === undefined ? event : { ...event, payload: payload as typeof event.payload })),
         E.mapLeft((errors) => corrupt(formatValidationErrors(errors, 'payload').join('; '))),
         E.map(
           (event): StoredEvent => ({

@@ -4,6 +4,7 @@ import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { formatValidationErrors } from '../../domain/decodeErrors';
+import { repairedText } from '../../domain/strings';
 import { type AppError, conflict, invalid, notFound, permanent } from '../../domain/errors';
 import type { RoutingGrants } from '../../domain/routingGrants';
 import { type KeyHash, Tenant, type TenantId } from '../../domain/tenant';
@@ -65,7 +66,8 @@ const keyRow = (hash: string, tenantId: string) => ({ partitionKey: TENANT_PARTI
 
 export const tenantFromRow = (row: unknown): E.Either<AppError, Tenant> =>
   pipe(
-    RowCodec.decode(row),
+    // Rows from before text had to be well formed: a lone surrogate is read as U+FFFD.
+    RowCodec.decode(repairedText(row)),
     E.chain((r) => {
       const routing = routingFromRow(row as Record<string, unknown>);
       return Tenant.decode({ id: r.tenantId, name: r.name, keyHash: r.keyHash === '' ? null : r.keyHash, keyCreatedAt: r.keyCreatedAt === '' ? null : r.keyCreatedAt, createdAt: r.createdAt, ...(routing === undefined ? {} : { routing }) });

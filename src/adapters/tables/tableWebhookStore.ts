@@ -5,6 +5,7 @@ import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { PUBLIC_EVENT_NAMES, routingAttributeOf } from '../../domain/catalogue';
+import { illFormedPath, repairedText } from '../../domain/strings';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { routingSlot } from '../../domain/mapping';
 import { type AppError, conflict, invalid, notFound, permanent } from '../../domain/errors';
@@ -183,6 +184,19 @@ const parseJson = (text: string): unknown => {
 
 const corrupt = (errors: t.Errors): AppError => permanent(`A stored webhook row is corrupt: ${formatValidationErrors(errors).join('; ')}`);
 
+const isWellFormedValue = (value: unknown): boolean => illFormedPath(value) === undefined;
+
+/**
+ * A row from before text had to be well formed may hold a lone surrogate: it is decoded with U+FFFD
+ * in its place (answers are made well formed in functions/lib/responses.ts), but its attributes stay
+ * as stored, so the index keys derived from them still match.
+ */
+const decodeColumns = <A extends { attributes: Webhook['attributes'] }>(codec: t.Decoder<unknown, A>, columns: Record<string, unknown>): t.Validation<A> =>
+  pipe(
+    codec.decode(repairedText(columns)),
+    E.map((webhook) => (isWellFormedValue(columns.attributes) ? webhook : { ...webhook, attributes: columns.attributes as Webhook['attributes'] })),
+  );
+
 const columnsOf = (r: t.TypeOf<typeof WebhookRowCodec>): Record<string, unknown> => ({
   id: r.webhookId,
   url: r.url,
@@ -203,8 +217,8 @@ const columnsOf = (r: t.TypeOf<typeof WebhookRowCodec>): Record<string, unknown>
 /** An index row: the webhook without its secrets, and the version of the secrets its main row holds ('' before encryption). */
 export const fromIndexRow = (row: unknown): E.Either<AppError, { webhook: WebhookWithoutSecrets; secretVersion: string }> =>
   pipe(
-    WebhookRowCodec.decode(row),
-    E.chain((r) => pipe(WebhookWithoutSecrets.decode(columnsOf(r)), E.map((webhook) => ({ webhook, secretVersion: r.secretVersion ?? '' })))),
+    WebhookRowCodec.decode(repairedText(row)),
+    E.chain((r) => pipe(decodeColumns(WebhookWithoutSecrets, columnsOf(r)), E.map((webhook) => ({ webhook, secretVersion: r.secretVersion ?? '' })))),
     E.mapLeft(corrupt),
   );
 
@@ -229,7 +243,7 @@ export const fromMainRow =
   (row: unknown): E.Either<MainRowError, StoredWebhook> =>
     pipe(
       E.Do,
-      E.bind('r', () => pipe(WebhookRowCodec.decode(row), E.mapLeft(corruptRow))),
+      E.bind('r', () => pipe(WebhookRowCodec.decode(repairedText(row)), E.mapLeft(corruptRow))),
       E.bind('s', () => pipe(SecretColumnsCodec.decode(row), E.mapLeft(corruptRow))),
       E.bind('secret', ({ r, s }) => openColumn(ring, s.secret, { webhookId: r.webhookId, field: 'secret' })),
       E.bind('previous', ({ r, s }): E.Either<MainRowError, { previousSecrets?: unknown }> =>
@@ -243,7 +257,7 @@ export const fromMainRow =
       ),
       E.chain(({ r, secret, previous }) =>
         pipe(
-          WebhookCodec.decode({ ...columnsOf(r), secret, ...previous }),
+          decodeColumns(WebhookCodec, { ...columnsOf(r), secret, ...previous }),
           E.mapLeft(corruptRow),
           E.map((webhook): StoredWebhook => ({ ...webhook, secretVersion: r.secretVersion ?? '' })),
         ),

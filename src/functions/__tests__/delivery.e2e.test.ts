@@ -263,6 +263,11 @@ describe('fan-out and delivery through the embedded host', () => {
       const view = await env.settled(eventId, 1);
       expect(view.deliveries).toEqual([expect.objectContaining({ state: 'poisoned', attempts: 1 })]);
       expect(server.requests).toHaveLength(1);
+      // The attempt log and its API keep a typed summary, never what the receiver said.
+      const attempts = await env.call('GET', `webhooks/${webhook.id}/attempts`, { key: ADMIN_KEY });
+      expect(attempts.status).toBe(200);
+      expect(attempts.body).toMatchObject({ items: [{ result: { kind: 'Response', status: 400, excerpt: '', bodyBytes: 22, bodyRead: 'Complete' } }] });
+      expect(JSON.stringify(attempts.body)).not.toContain('status 400');
     });
 
     it('a 410 disables the webhook, without poison; later events skip it', async () => {

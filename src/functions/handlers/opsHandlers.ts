@@ -5,6 +5,7 @@ import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import type { AppError } from '../../domain/errors';
 import { notFound } from '../../domain/errors';
+import { WellFormedString } from '../../domain/strings';
 import { WebhookId } from '../../domain/webhook';
 import type { AttemptLog } from '../../ports/attemptLog';
 import type { TenantStore } from '../../ports/tenantStore';
@@ -82,7 +83,7 @@ export const listPoisonHandler = (deps: { adminApiKey: string } & Pick<RedriveDe
     ),
   );
 
-const RedriveBody = t.union([t.exact(t.type({ all: t.literal(true) })), t.exact(t.type({ messageId: t.string }))], 'a body {"all": true} or {"messageId": "<id from GET /api/poison>"}');
+const RedriveBody = t.union([t.exact(t.type({ all: t.literal(true) })), t.exact(t.type({ messageId: WellFormedString }))], 'a body {"all": true} or {"messageId": "<id from GET /api/poison>"}');
 
 /** POST /api/poison/redrive: {"messageId"} or {"all": true}; 404 when the message id is not there. */
 export const redrivePoisonHandler = (deps: { adminApiKey: string } & RedriveDeps): Handler =>

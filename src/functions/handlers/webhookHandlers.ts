@@ -21,6 +21,7 @@ import { requireBearer } from '../lib/auth';
 import { authenticate } from '../lib/principal';
 import { readJsonBody } from '../lib/body';
 import { errorResponse, type Handler, json } from '../lib/responses';
+import type { PortRanges } from '../../domain/destination';
 
 /** A registry body is a few URLs and maps; anything near this size is a mistake or an attack. */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
@@ -32,6 +33,8 @@ export type WebhookHandlerDeps = {
   readonly adminApiKey: string;
   /** ALLOW_PRIVATE_DESTINATIONS: URLs on private IP literals and localhost are refused unless true. */
   readonly allowPrivateDestinations?: boolean;
+  /** ALLOWED_DESTINATION_PORTS: absent = any port. */
+  readonly allowedDestinationPorts?: PortRanges;
   /** With tenants, a tenant key also opens these routes, for that tenant's webhooks only. */
   readonly tenants?: Pick<TenantStore, 'findByKeyHash'>;
   /** VERIFY_ENDPOINTS_DEFAULT */

@@ -6,6 +6,7 @@ import { formatValidationErrors } from '../../domain/decodeErrors';
 import { type AppError, invalid } from '../../domain/errors';
 import { WebSubVerification } from '../../domain/websub';
 import { type IntentDeps, requestWebSub, verifyIntent, type WebSubDeps } from '../../usecases/websub';
+import { readBodyBytes } from '../lib/body';
 import { errorResponse, type Handler } from '../lib/responses';
 import { principalOf, type WebhookHandlerDeps } from './webhookHandlers';
 
@@ -15,8 +16,9 @@ const MAX_FORM_BYTES = 8 * 1024;
 const readForm = async (request: Parameters<Handler>[0]): Promise<E.Either<AppError, Record<string, string>>> => {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/x-www-form-urlencoded\b/i.test(type)) return E.left(invalid('The subscription request is invalid', ['(body): must be application/x-www-form-urlencoded']));
-  const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.length > MAX_FORM_BYTES) return E.left({ kind: 'TooLarge', message: `The body is larger than ${MAX_FORM_BYTES} bytes`, limitBytes: MAX_FORM_BYTES });
+  const read = await readBodyBytes(request, MAX_FORM_BYTES);
+  if (E.isLeft(read)) return read;
+  const bytes = read.right;
   const form: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(bytes.toString('utf8'))) if (!(k in form)) form[k] = v;
   return E.right(form);

@@ -48,6 +48,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
       maxResponseBytes: config.MAX_RESPONSE_BYTES,
       maxConnectionsPerOrigin: config.MAX_CONNECTIONS_PER_ORIGIN,
       allowPrivateDestinations: config.ALLOW_PRIVATE_DESTINATIONS,
+      allowedDestinationPorts: config.ALLOWED_DESTINATION_PORTS,
     });
     // Deliveries only: endpoint and WebSub verification always send (one request, a person waiting).
     const deliverySender = withTimeoutBreaker(sender, { threshold: config.CIRCUIT_BREAKER_TIMEOUTS, cooldownMs: config.CIRCUIT_BREAKER_COOLDOWN_MS });

@@ -1,11 +1,13 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { AppError } from '../../domain/errors';
 import { redactFiscalCodes } from '../../domain/privacy';
+import { repairedText } from '../../domain/strings';
 
 /** An HTTP handler that answers a plain response init (easier to inspect in tests than HttpHandler's union). */
 export type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
-export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({ status, jsonBody: body, headers });
+/** Every JSON answer is well-formed Unicode, even when a row stored before that rule was not. */
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({ status, jsonBody: repairedText(body), headers });
 
 /**
  * For routes whose answers may carry a secret or a key (a signing secret, a tenant key): no browser,

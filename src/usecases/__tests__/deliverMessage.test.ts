@@ -281,8 +281,8 @@ describe('deliverMessage', () => {
     expect(right(await deliverMessage(s.deps)(message)())).toMatchObject({ poisoned: 1 });
     expect(s.queue.poisoned[0]?.attempts).toHaveLength(51);
     expect(s.queue.poisoned[0]?.reason).toEqual({ kind: 'AttemptsExhausted', attempts: 51 });
-    // The attempt log still gets the excerpt the sender read (its adapter trims it for the table).
-    expect(s.attemptLog.entries[s.attemptLog.entries.length - 1]?.result).toEqual(hostile);
+    // The attempt log keeps a typed summary, never the receiver's body text (docs/delivery.md).
+    expect(s.attemptLog.entries[s.attemptLog.entries.length - 1]?.result).toEqual({ ...hostile, excerpt: '' });
   });
 
   it('a disabled or deleted webhook is skipped without a POST', async () => {

@@ -44,7 +44,7 @@ describe('table attempt log (Azurite)', () => {
   it('writes every entry to its event, and only the troubles to the webhook', async () => {
     const entries = [
       entry('evt-1', 'd1', 1, 'Delivered', { result: ok(200) }),
-      entry('evt-1', 'd2', 1, 'RetryLater', { result: ok(503, 'busy'), nextAttemptAt: at(6000) }),
+      entry('evt-1', 'd2', 1, 'RetryLater', { result: ok(503), nextAttemptAt: at(6000) }),
       entry('evt-1', 'd3', 0, 'SkippedDisabledWebhook'),
       entry('evt-1', 'd4', 1, 'Poisoned', { result: { kind: 'NetworkError', error: 'DestinationNotAllowed', message: 'loopback', latencyMs: 0 } }),
     ];
@@ -87,12 +87,21 @@ describe('table attempt log (Azurite)', () => {
     expect((await run(log.problemsForWebhook({ webhookId: 'wh-1', limit: 1000 }))).length).toBe(many.filter((e, i) => i % 3 === 1 && e.decision !== 'Delivered').length);
   });
 
-  it('keeps at most 1 KB of a response excerpt; nothing to write costs nothing', async () => {
-    const long = entry('evt-6', 'long', 1, 'RetryLater', { result: ok(500, 'z'.repeat(4096)) });
-    await run(log.record([long]));
+  it("keeps a typed summary of a response, never the receiver's body text; nothing to write costs nothing", async () => {
+    const internal: AttemptResult = { kind: 'Response', status: 500, latencyMs: 4, excerpt: '<?xml version="1.0"?><Error><Code>AuthorizationFailure</Code></Error>', bodyRead: 'Complete', contentType: 'application/xml', bodyBytes: 71 };
+    await run(log.record([entry('evt-6', 'long', 1, 'RetryLater', { result: internal })]));
     const [back] = await run(log.forEvent('evt-6'));
-    expect(back?.result).toEqual(ok(500, 'z'.repeat(1024)));
+    expect(back?.result).toEqual({ ...internal, excerpt: '' });
+    const stored = await raw.listEntities({ queryOptions: { filter: "PartitionKey eq 'event|evt-6'" } }).next();
+    expect(JSON.stringify(stored.value)).not.toContain('AuthorizationFailure');
     await run(log.record([]));
+  });
+
+  it('rows written before the summary rule show no excerpt either', async () => {
+    const old = JSON.stringify(ok(200, '{"runtimeStatus":"Completed","input":"secret"}'));
+    await raw.upsertEntity({ partitionKey: 'event|evt-8', rowKey: 'old', eventId: 'evt-8', deliveryId: 'o', webhookId: 'w', attempt: 1, at: at(0), decision: 'Delivered', result: old, nextAttemptAt: '' });
+    const [back] = await run(log.forEvent('evt-8'));
+    expect(back?.result).toEqual(ok(200));
   });
 
   it('skips rows it did not write, and results it cannot read', async () => {

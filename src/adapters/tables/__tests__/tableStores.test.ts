@@ -167,6 +167,8 @@ describe('table webhook store (Azurite)', () => {
     expect(await routed('alphabet')).toEqual([alphabet.id]);
     expect(await routed(odd)).toEqual([oddOne.id]);
     expect(await routed(long)).toEqual([longOne.id]);
+    // A lone surrogate (stored before text had to be well formed; the registry refuses it now): the
+    // row stays readable, as stored, so its index keys still match (answers repair it: responses.ts).
     expect(await routed(surrogate)).toEqual([surrogateOne.id]);
     expect(await routed('nobody')).toEqual([]);
     // Without a value: every webhook that has a name, and only those.
