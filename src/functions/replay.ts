@@ -12,6 +12,7 @@ import { readReplay, replayPage, type ReplayPageResult, resendDelivery, startRep
 import { testSend } from '../usecases/testSend';
 import { traceLine } from '../telemetry/telemetry';
 import { bodyOf, ownerRoute, webhookIdOf } from './handlers/replayHandlers';
+import { configuredHttp, configuredTrigger } from './lib/configured';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
 
 /*
@@ -25,18 +26,24 @@ export const REPLAY_PAGE_ACTIVITY = 'replayPage';
 const PAGES_PER_RUN = 50;
 const PAGE_RETRY = Object.assign(new df.RetryOptions(2_000, 6), { backoffCoefficient: 2 });
 
-const deps = getDeliveryDependencies();
 const durableClient = df.input.durableClient();
-const auth = { adminApiKey: deps.config.ADMIN_API_KEY, tenants: deps.tenants };
-const redeliverDeps = {
-  webhooks: deps.webhooks,
-  events: deps.events,
-  buckets: deps.privacy.index,
-  attemptLog: deps.attemptLog,
-  queue: deps.queue,
-  grantsOf: deps.grants.grantsOf,
-  clock: deps.clock,
-  maxDeliveriesPerMessage: deps.config.MAX_DELIVERIES_PER_MESSAGE,
+// Built on first use, never at load (docs/architecture.md item 18: registration never depends on valid settings).
+const replayDeps = () => {
+  const deps = getDeliveryDependencies();
+  return {
+    deps,
+    auth: { adminApiKey: deps.config.ADMIN_API_KEY, tenants: deps.tenants },
+    redeliver: {
+      webhooks: deps.webhooks,
+      events: deps.events,
+      buckets: deps.privacy.index,
+      attemptLog: deps.attemptLog,
+      queue: deps.queue,
+      grantsOf: deps.grants.grantsOf,
+      clock: deps.clock,
+      maxDeliveriesPerMessage: deps.config.MAX_DELIVERIES_PER_MESSAGE,
+    },
+  };
 };
 
 const Cursor: t.Type<ReplayCursor, unknown, unknown> = t.intersection([
@@ -69,31 +76,34 @@ export const replayOrchestrator: df.OrchestrationHandler = function* (context: d
 
 df.app.orchestration(REPLAY_ORCHESTRATOR, replayOrchestrator);
 
-export const replayPageActivity = async (input: unknown, context: InvocationContext): Promise<ReplayPageResult> => {
+const replayPageActivity = (redeliver: ReturnType<typeof replayDeps>['redeliver']) => async (input: unknown, context: InvocationContext): Promise<ReplayPageResult> => {
   const cursor = decodeOrThrow(Cursor, input, 'The replay cursor');
-  const result = await replayPage(redeliverDeps)(cursor)();
+  const result = await replayPage(redeliver)(cursor)();
   if (E.isLeft(result)) throw new Error(`${result.left.kind} (replay ${cursor.replayId}): ${result.left.message}`);
   context.log(traceLine('replay.page', { replayId: cursor.replayId, deliveries: result.right.deliveries, more: result.right.next !== undefined }));
   return result.right;
 };
 
-df.app.activity(REPLAY_PAGE_ACTIVITY, { handler: replayPageActivity });
+df.app.activity(REPLAY_PAGE_ACTIVITY, { handler: configuredTrigger(() => replayPageActivity(replayDeps().redeliver)) });
 
 app.http('startReplay', {
   route: 'webhooks/{id}/replay',
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [durableClient],
-  handler: (request, context) =>
-    ownerRoute(auth, (req, principal) =>
-      pipe(
-        bodyOf(req),
-        TE.chain((body) =>
-          startReplay({ webhooks: deps.webhooks, clock: deps.clock, retentionDays: deps.config.RETENTION_DAYS, start: durableStartReplay(df.getClient(context), REPLAY_ORCHESTRATOR) })({ webhookId: webhookIdOf(req), body, principal }),
+  handler: configuredHttp(() => {
+    const { deps, auth } = replayDeps();
+    return (request, context) =>
+      ownerRoute(auth, (req, principal) =>
+        pipe(
+          bodyOf(req),
+          TE.chain((body) =>
+            startReplay({ webhooks: deps.webhooks, clock: deps.clock, retentionDays: deps.config.RETENTION_DAYS, start: durableStartReplay(df.getClient(context), REPLAY_ORCHESTRATOR) })({ webhookId: webhookIdOf(req), body, principal }),
+          ),
+          TE.map((answer) => ({ status: 202, body: answer })),
         ),
-        TE.map((answer) => ({ status: 202, body: answer })),
-      ),
-    )(request, context),
+      )(request, context);
+  }),
 });
 
 app.http('replayStatus', {
@@ -101,36 +111,45 @@ app.http('replayStatus', {
   methods: ['GET'],
   authLevel: 'anonymous',
   extraInputs: [durableClient],
-  handler: (request, context) =>
-    ownerRoute(auth, (req, principal) =>
-      pipe(
-        readReplay({ webhooks: deps.webhooks, read: durableReadReplay(df.getClient(context)) })({ webhookId: webhookIdOf(req), replayId: req.params.replayId ?? '', principal }),
-        TE.map((status) => ({ status: 200, body: status })),
-      ),
-    )(request, context),
+  handler: configuredHttp(() => {
+    const { deps, auth } = replayDeps();
+    return (request, context) =>
+      ownerRoute(auth, (req, principal) =>
+        pipe(
+          readReplay({ webhooks: deps.webhooks, read: durableReadReplay(df.getClient(context)) })({ webhookId: webhookIdOf(req), replayId: req.params.replayId ?? '', principal }),
+          TE.map((status) => ({ status: 200, body: status })),
+        ),
+      )(request, context);
+  }),
 });
 
 app.http('resendDelivery', {
   route: 'webhooks/{id}/resend',
   methods: ['POST'],
   authLevel: 'anonymous',
-  handler: ownerRoute(auth, (req, principal) =>
-    pipe(
-      bodyOf(req),
-      TE.chain((body) => resendDelivery(redeliverDeps)({ webhookId: webhookIdOf(req), body, principal })),
-      TE.map((answer) => ({ status: 202, body: answer })),
-    ),
-  ),
+  handler: configuredHttp(() => {
+    const { auth, redeliver } = replayDeps();
+    return ownerRoute(auth, (req, principal) =>
+      pipe(
+        bodyOf(req),
+        TE.chain((body) => resendDelivery(redeliver)({ webhookId: webhookIdOf(req), body, principal })),
+        TE.map((answer) => ({ status: 202, body: answer })),
+      ),
+    );
+  }),
 });
 
 app.http('testWebhook', {
   route: 'webhooks/{id}/test',
   methods: ['POST'],
   authLevel: 'anonymous',
-  handler: ownerRoute(auth, (req, principal) =>
-    pipe(
-      testSend({ webhooks: deps.webhooks, sender: deps.sender, clock: deps.clock, randomBytes: deps.randomBytes })({ webhookId: webhookIdOf(req), principal }),
-      TE.map((answer) => ({ status: 200, body: answer })),
-    ),
-  ),
+  handler: configuredHttp(() => {
+    const { deps, auth } = replayDeps();
+    return ownerRoute(auth, (req, principal) =>
+      pipe(
+        testSend({ webhooks: deps.webhooks, sender: deps.sender, clock: deps.clock, randomBytes: deps.randomBytes })({ webhookId: webhookIdOf(req), principal }),
+        TE.map((answer) => ({ status: 200, body: answer })),
+      ),
+    );
+  }),
 });
