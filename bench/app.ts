@@ -15,6 +15,7 @@ export const INGEST_API_KEY = 'bench-ingest-key-0123456789-abcdefghij';
 export const ADMIN_API_KEY = 'bench-admin-key-0123456789-abcdefghijk';
 /** Seals webhook secrets at rest; seed.ts writes rows under it straight to storage. Not an example key. */
 export const SECRETS_KEY = 'bench:YmVuY2gtc2VjcmV0cy1rZXktMzItYnl0ZXMtbG9uZyE=';
+export const SUBJECT_HASH_KEY = 'bench-subject-hash-key-0123456789-abcdef';
 const START_TIMEOUT_MS = 60_000;
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -70,6 +71,7 @@ export const startApp = async (options: {
       INGEST_API_KEY,
       ADMIN_API_KEY,
       SECRETS_KEY,
+      SUBJECT_HASH_KEY,
       ALLOW_PRIVATE_DESTINATIONS: 'true',
       LOCAL_HOST_LOG_FORMAT: 'json',
       // Per-invocation lines at "information" would cost the 2 cores more than some of what we measure.

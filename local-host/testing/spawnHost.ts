@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../azurite';
 
@@ -58,6 +59,9 @@ export const spawnHost = async (options: {
   });
   const logs: LogLine[] = [];
   const rawOutput: string[] = [];
+  // Every line any test host writes, kept for the scan after the run (scanHostLogs.ts): no secret, no fiscal code.
+  const keep = process.env.TEST_HOST_LOG_DIR === undefined ? undefined : createWriteStream(path.join(process.env.TEST_HOST_LOG_DIR, `host-${process.pid}-${port}-${Date.now()}.log`));
+  child.once('exit', () => keep?.end());
   const waiters = new Set<() => void>();
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) =>
@@ -69,6 +73,7 @@ export const spawnHost = async (options: {
   );
   let pending = '';
   child.stdout?.on('data', (chunk: Buffer) => {
+    keep?.write(chunk);
     pending += chunk.toString('utf8');
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
@@ -82,6 +87,7 @@ export const spawnHost = async (options: {
     waiters.forEach((w) => w());
   });
   child.stderr?.on('data', (chunk: Buffer) => {
+    keep?.write(chunk);
     rawOutput.push(chunk.toString('utf8'));
     waiters.forEach((w) => w());
   });

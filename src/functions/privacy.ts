@@ -17,6 +17,8 @@ const durableClient = df.input.durableClient();
 const MAX_POISON_MESSAGES_PER_RUN = 5_000;
 /** Events one erasure deletes at most; a person with more is finished by calling again. */
 const MAX_EVENTS_PER_ERASURE = 10_000;
+/** An erasure answers this long after its deletes: longer than a worker takes from its event check to its sends. */
+const ERASURE_SETTLE_MS = 2_000;
 
 /** Built on first use (src/functions/lib/configured.ts): a bad setting answers 503, it does not unload the file. */
 const privacyDeps = () => {
@@ -57,7 +59,7 @@ app.http('eraseSubject', {
   authLevel: 'anonymous',
   handler: configuredHttp(() => {
     const { config, removal } = privacyDeps();
-    return erasureHandler({ adminApiKey: config.ADMIN_API_KEY, erase: eraseSubject({ ...removal, maxEvents: MAX_EVENTS_PER_ERASURE }) });
+    return erasureHandler({ adminApiKey: config.ADMIN_API_KEY, erase: eraseSubject({ ...removal, maxEvents: MAX_EVENTS_PER_ERASURE, settleMs: ERASURE_SETTLE_MS }) });
   }),
 });
 

@@ -162,36 +162,45 @@ const eventErased = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither
         TE.orElse((e) => (e.kind === 'NotFound' ? TE.right(true) : TE.left(e))),
       );
 
+/**
+ * The webhooks first, then the event check, then the sends at once: the check is the last storage
+ * call before a request leaves, so an erasure that answered (it waits ERASURE_SETTLE_MS after its
+ * deletes, docs/privacy.md) is never followed by a send that checked before it.
+ */
 const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, readonly ItemResult[]> =>
-    pipe(
-      deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupRange),
-      TE.chain((webhooks) =>
-        TE.fromTask(
-          pipe(
-            message.items.map((item): T.Task<ItemResult> => {
-              const webhook = webhooks.get(item.webhookId);
-              const at = deps.clock.now().toISOString();
-              if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
-              // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
-              if (!isActive(webhook, new Date(at))) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
-              return attempt(deps, message)(item, webhook);
-            }),
-            A.sequence(T.ApplicativePar),
-          ),
-        ),
+  pipe(
+    deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupRange),
+    TE.chain((webhooks) =>
+      pipe(
+        eventErased(deps, message),
+        TE.chain((erased): TE.TaskEither<AppError, readonly ItemResult[]> => {
+          if (erased) {
+            const at = deps.clock.now().toISOString();
+            return TE.right(message.items.map((item) => skipped(message, item, at, 'SkippedErasedEvent')));
+          }
+          return TE.fromTask(
+            pipe(
+              message.items.map((item): T.Task<ItemResult> => {
+                const webhook = webhooks.get(item.webhookId);
+                const at = deps.clock.now().toISOString();
+                if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
+                // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
+                if (!isActive(webhook, new Date(at))) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
+                return attempt(deps, message)(item, webhook);
+              }),
+              A.sequence(T.ApplicativePar),
+            ),
+          );
+        }),
       ),
-    );
+    ),
+  );
 
 export const deliverMessage =
   (deps: DeliverDeps) =>
   (message: DeliveryMessage): TE.TaskEither<AppError, DeliverySummary> =>
     pipe(
-      eventErased(deps, message),
-      TE.chain((erased): TE.TaskEither<AppError, readonly ItemResult[]> => {
-        if (!erased) return deliverItems(deps, message);
-        const at = deps.clock.now().toISOString();
-        return TE.right(message.items.map((item) => skipped(message, item, at, 'SkippedErasedEvent')));
-      }),
+      deliverItems(deps, message),
       TE.chainFirst((results) => all(consequences(deps, message.eventId, results))),
       TE.chainFirst((results) =>
         pipe(

@@ -22,6 +22,11 @@ export type EraseSubjectDeps = RemoveEventDeps & {
   readonly maxEvents: number;
   /** Poison messages looked at per call at most. */
   readonly maxPoisonMessages: number;
+  /**
+   * Waited after the events are deleted, before answering: a worker whose event check passed just
+   * before the delete has sent by then, so no delivery for the person starts after the answer.
+   */
+  readonly settleMs?: number;
 };
 
 export type ErasureReport = {
@@ -58,6 +63,7 @@ export const eraseSubject =
                 ),
               ),
               A.sequence(TE.ApplicativeSeq),
+              TE.chainFirst(() => TE.fromTask(() => new Promise<void>((resolve) => setTimeout(resolve, deps.settleMs ?? 0)))),
               TE.chain((removed) => {
                 const erased = new Set<string>(ids);
                 return pipe(

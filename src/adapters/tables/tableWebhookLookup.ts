@@ -1,4 +1,4 @@
-import { odata } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
@@ -89,6 +89,30 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
   const cache = boundedCache(options.maxCachedSecrets ?? DEFAULT_MAX_CACHED_SECRETS);
   const readMain = fromMainRow(options.keyring);
   const parallelReads = options.maxParallelReads ?? DEFAULT_MAX_PARALLEL_READS;
+  /*
+   * Main-row reads in flight, by id and the secret version an index row showed: concurrent messages of
+   * one fan-out (all cache misses at first) share one read per webhook instead of one each. Keyed by
+   * version, so a reader that saw a newer one (a rotation) never joins an older read: the index row and
+   * the main row are written in one transaction, so a read started after seeing v reads v or later.
+   */
+  const inflight = new Map<string, Promise<Record<string, unknown> | undefined>>();
+  const sharedRead = (client: TableClient, id: string, version: string): Promise<Record<string, unknown> | undefined> => {
+    const key = `${id}|${version}`;
+    const pending = inflight.get(key);
+    if (pending !== undefined) return pending;
+    const read = client
+      .getEntity<Record<string, unknown>>(PARTITION_KEY, MAIN_PREFIX + id)
+      .then(
+        (row): Record<string, unknown> | undefined => row,
+        (e: unknown) => {
+          if (statusOf(e) === 404) return undefined;
+          throw e;
+        },
+      )
+      .finally(() => inflight.delete(key));
+    inflight.set(key, read);
+    return read;
+  };
   return (ids, range) =>
     pipe(
       TE.tryCatch(async (): Promise<E.Either<AppError, ReadonlyMap<string, Webhook>>> => {
@@ -108,28 +132,26 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
           cache.set(webhook.right);
           found.set(webhook.right.id, withoutVersion(webhook.right));
         };
-        const pointRead = async (id: string): Promise<void> => {
-          const row = await client.getEntity<Record<string, unknown>>(PARTITION_KEY, MAIN_PREFIX + id).catch((e: unknown) => {
-            if (statusOf(e) === 404) return undefined;
-            throw e;
-          });
+        /** `version`: the one an index row showed ('' when none was seen: such reads are shared only with each other). */
+        const pointRead = async (id: string, version = ''): Promise<void> => {
+          const row = await sharedRead(client, id, version);
           if (row !== undefined) keep(row);
         };
         const fromRange = ids.length > 1 ? usableRange(range) : undefined;
-        const missed: string[] = [];
+        const missed = new Map<string, string>();
         if (fromRange !== undefined) {
           const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${fromRange.from} and RowKey le ${fromRange.to}`;
           for (const row of await queryUpTo<Record<string, unknown>>(client, { filter, max: MAX_RANGE_ROWS })) {
             const indexed = fromIndexRow(row);
             if (E.isLeft(indexed) || !wanted.has(indexed.right.webhook.id) || found.has(indexed.right.webhook.id)) continue;
             const secrets = cache.get(indexed.right.webhook.id, indexed.right.secretVersion);
-            if (secrets === undefined) missed.push(indexed.right.webhook.id);
+            if (secrets === undefined) missed.set(indexed.right.webhook.id, indexed.right.secretVersion);
             else found.set(indexed.right.webhook.id, { ...indexed.right.webhook, ...secrets });
           }
         }
         // Cache misses: the main row by a point read each (cheap, and no partition scan), a few at a time.
-        await inParallel([...new Set(missed)], parallelReads, pointRead);
-        const rest = ids.filter((id) => !found.has(id) && !missed.includes(id));
+        await inParallel([...missed], parallelReads, ([id, version]) => pointRead(id, version));
+        const rest = ids.filter((id) => !found.has(id) && !missed.has(id));
         const batches = Array.from({ length: Math.ceil(rest.length / IDS_PER_QUERY) }, (_, i) => rest.slice(i * IDS_PER_QUERY, (i + 1) * IDS_PER_QUERY));
         await Promise.all(
           batches.map(async (batch) => {

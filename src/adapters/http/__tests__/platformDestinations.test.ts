@@ -1,3 +1,4 @@
+import { TEST_SECRETS_KEY } from '../../../domain/__tests__/fixtures';
 import { randomBytes } from 'node:crypto';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import * as E from 'fp-ts/Either';
@@ -87,7 +88,7 @@ describe('platform addresses are refused even with ALLOW_PRIVATE_DESTINATIONS=tr
 
 describe('ALLOWED_DESTINATION_PORTS', () => {
   it('decodes ports and ranges; empty means any; a bad list names the setting', () => {
-    const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'ingest-key-0123456789', ADMIN_API_KEY: ADMIN_KEY };
+    const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'ingest-key-0123456789-abcdefghijklmnop', ADMIN_API_KEY: 'admin-key-0123456789-abcdefghijklmnopq', SECRETS_KEY: TEST_SECRETS_KEY, SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij' };
     const decoded = decodeConfig({ ...base, ALLOWED_DESTINATION_PORTS: '443, 8000-8100' });
     expect(E.isRight(decoded) && decoded.right.ALLOWED_DESTINATION_PORTS).toEqual([{ from: 443, to: 443 }, { from: 8000, to: 8100 }]);
     const empty = decodeConfig(base);

@@ -185,6 +185,19 @@ describe('the worker\'s secret cache (Azurite)', () => {
     expect(found.get(webhooks[0]?.id ?? '')).toEqual(webhooks[0]);
   });
 
+  it('concurrent messages of one fan-out with a cold cache share one main-row read per webhook', async () => {
+    const store = tableWebhookStore(table, { keyring: testKeyring });
+    const webhooks = await Promise.all([0, 1, 2, 3].map((i) => run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `flight${i}` } })))));
+    const ids = webhooks.map((w) => w.id);
+    const range = rangeOf((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).keys);
+    const counting = countingTable(tableName);
+    const lookup: WebhookLookup = tableWebhookLookup(counting.table, { keyring: testKeyring });
+    // Ten messages at once, as ten events fanned out to the same webhooks arrive together.
+    const found = await Promise.all(Array.from({ length: 10 }, () => run(lookup(ids, range))));
+    for (const map of found) expect([...map.values()].sort((a, b) => a.id.localeCompare(b.id))).toEqual([...webhooks].sort((a, b) => a.id.localeCompare(b.id)));
+    expect(counting.pointReads()).toBe(4);
+  });
+
   it('keeps at most maxCachedSecrets webhooks: past it the oldest is read again', async () => {
     const store = tableWebhookStore(table, { keyring: testKeyring });
     const webhooks = await Promise.all([0, 1, 2].map((i) => run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `bound${i}` } })))));
