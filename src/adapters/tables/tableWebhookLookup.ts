@@ -72,8 +72,8 @@ export type TableWebhookLookupOptions = {
 const DEFAULT_MAX_CACHED_SECRETS = 10_000;
 /** Cache misses in one message from which every main row is read at once (a cold `ping:all`, a new process). */
 const PRELOAD_FROM_MISSES = 16;
-/** At most one whole-registry read per this long: a registry larger than the cache must not be read per message. */
-const PRELOAD_EVERY_MS = 60_000;
+/** At most one whole-registry read per this long (each costs about one query per 1000 rows, the price of a few point reads): a registry larger than the cache is not read per message. */
+const PRELOAD_EVERY_MS = 5_000;
 const DEFAULT_MAX_PARALLEL_READS = 16;
 
 /**
