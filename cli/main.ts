@@ -4,6 +4,7 @@ import { redactFiscalCodes } from '../src/domain/privacy';
 import { type CliError, CliFailure, createClient, fail } from './client';
 import { statsCommand } from './statsCommand';
 import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, secretsResealCommand, tenantRoutingCommand, webhooksCommand } from './commands';
+import { replayCommand, resendCommand, testCommand } from './replayCommands';
 
 /* dispatcher-ops: the ops command line of the webhook dispatcher (see README, "Operating"). */
 
@@ -21,6 +22,10 @@ Commands:
   tenant routing <id> [--grant <attribute>=<v1>,<v2> ...]
                                       replace a tenant's routing grants (no --grant: it holds nothing)
   secrets reseal                      after a SECRETS_KEY rotation, re-encrypt every webhook still under an older key
+  replay <webhookId> --since <ISO> [--until <ISO>] [--all] [--wait] [--timeout <s>]
+                                      re-send the webhook's failed deliveries (--all: every one) of a window
+  resend <webhookId> <eventId>        send that event's delivery to the webhook again (same webhook-id)
+  test <webhookId>                    send one signed webhook.test and show the receiver's answer
 
 Options:
   --url <url>          base URL (env DISPATCHER_URL, default http://localhost:7071)
@@ -60,6 +65,8 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
           'since-hours': { type: 'string' },
           'request-timeout': { type: 'string' },
           grant: { type: 'string', multiple: true },
+          since: { type: 'string' },
+          until: { type: 'string' },
           help: { type: 'boolean', short: 'h', default: false },
         },
       });
@@ -109,6 +116,22 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
       case 'secrets':
         if (rest[0] !== 'reseal') return fail({ kind: 'Usage', message: 'Try "dispatcher-ops secrets reseal"' });
         output = await secretsResealCommand(ctx);
+        break;
+      case 'replay':
+        output = await replayCommand(ctx, {
+          webhookId: requireId(rest[0], 'webhook id: dispatcher-ops replay <webhookId> --since <ISO time>'),
+          ...(values.since === undefined ? {} : { since: values.since }),
+          ...(values.until === undefined ? {} : { until: values.until }),
+          all: values.all,
+          wait: values.wait,
+          timeoutSeconds: positiveInt(values.timeout, '--timeout', 600),
+        });
+        break;
+      case 'resend':
+        output = await resendCommand(ctx, requireId(rest[0], 'webhook id: dispatcher-ops resend <webhookId> <eventId>'), requireId(rest[1], 'event id: dispatcher-ops resend <webhookId> <eventId>'));
+        break;
+      case 'test':
+        output = await testCommand(ctx, requireId(rest[0], 'webhook id: dispatcher-ops test <webhookId>'));
         break;
       default:
         return fail({ kind: 'Usage', message: `Unknown command "${command}"; see dispatcher-ops --help` });

@@ -103,7 +103,7 @@ param fanoutStepSize string = '1000'
 param maxDeliveriesPerMessage string = '50'
 
 @description('DELIVERY_TIMEOUT_MS: budget of one delivery attempt, 100 to 300000 ms.')
-param deliveryTimeoutMs string = '10000'
+param deliveryTimeoutMs string = '15000'
 
 @description('RETRY_SCHEDULE_SECONDS: comma-separated delays before each retry.')
 param retryScheduleSeconds string = '5,300,1800,7200,18000,36000,36000'

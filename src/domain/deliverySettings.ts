@@ -7,7 +7,7 @@ import { DEFAULT_RETRY_JITTER_RATIO, DEFAULT_RETRY_SCHEDULE_SECONDS, MAX_QUEUE_V
  * ALLOW_PRIVATE_DESTINATIONS is already there.
  */
 
-export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
 /** Enough for an error message from the receiver; the attempt log keeps it, and storage is the cost. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 4096;
 /** Bounds the sockets one slow receiver can hold; further requests to it wait for a free one. */

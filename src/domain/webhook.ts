@@ -153,6 +153,11 @@ export const MAX_PROJECTED_FIELDS = 32;
 /** Payload fields a webhook wants (projection): it receives only these. */
 export const ProjectedFields = t.refinement(t.array(AttributeName), (a) => a.length >= 1 && a.length <= MAX_PROJECTED_FIELDS, `a list of 1 to ${MAX_PROJECTED_FIELDS} payload field names`);
 
+export const MIN_TIMEOUT_MS = 1_000;
+export const MAX_TIMEOUT_MS = 30_000;
+/** A webhook's own receiver timeout (Standard Webhooks recommends 15-30 s; DELIVERY_TIMEOUT_MS is the default). */
+export const TimeoutMs = t.refinement(t.number, (n) => Number.isInteger(n) && n >= MIN_TIMEOUT_MS && n <= MAX_TIMEOUT_MS, `a timeout in whole milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`);
+
 export const MIN_LEASE_SECONDS = 60;
 export const MAX_LEASE_SECONDS = 366 * 24 * 3600;
 export const LeaseSeconds = t.refinement(t.number, (n) => Number.isInteger(n) && n >= MIN_LEASE_SECONDS && n <= MAX_LEASE_SECONDS, `a lease in whole seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`);
@@ -184,6 +189,8 @@ export const WebhookWithoutSecrets = t.intersection(
       disabledReason: DisabledReason,
       /** The current streak of failed attempts, if one runs. */
       failing: FailingStreak,
+      /** The receiver timeout of this webhook's attempts; absent = DELIVERY_TIMEOUT_MS. */
+      timeoutMs: TimeoutMs,
     }),
   ],
   'WebhookWithoutSecrets',
@@ -240,7 +247,7 @@ export const withoutExtraFields = <C extends t.Mixed>(codec: C, fields: readonly
     codec.encode,
   );
 
-const WEBHOOK_INPUT_FIELDS = ['url', 'subscriptions', 'attributes', 'headers', 'disabled', 'fields', 'expiresAt', 'leaseSeconds', 'verify'] as const;
+const WEBHOOK_INPUT_FIELDS = ['url', 'subscriptions', 'attributes', 'headers', 'disabled', 'fields', 'expiresAt', 'leaseSeconds', 'verify', 'timeoutMs'] as const;
 
 /** The body of a create (POST) or a replace (PUT). */
 export const WebhookInput = withoutExtraFields(
@@ -255,6 +262,7 @@ export const WebhookInput = withoutExtraFields(
       leaseSeconds: LeaseSeconds,
       /** Endpoint verification before the webhook receives anything (default: VERIFY_ENDPOINTS_DEFAULT). */
       verify: t.boolean,
+      timeoutMs: TimeoutMs,
     }),
   ]),
   WEBHOOK_INPUT_FIELDS,
@@ -278,6 +286,8 @@ export const WebhookPatch = withoutExtraFields(
     /** Renews the lease: expiresAt = now + leaseSeconds. */
     leaseSeconds: LeaseSeconds,
     verify: t.boolean,
+    /** null goes back to DELIVERY_TIMEOUT_MS. */
+    timeoutMs: t.union([TimeoutMs, t.null]),
   }),
   WEBHOOK_INPUT_FIELDS,
   'WebhookPatch',
@@ -297,6 +307,7 @@ const mergeEntries = (current: Readonly<Record<string, string>>, patch: Readonly
 export const applyPatch = (current: Webhook, patch: WebhookPatch): WebhookInput => {
   const fields = patch.fields === null ? undefined : (patch.fields ?? current.fields);
   const expiresAt = patch.expiresAt === null ? undefined : (patch.expiresAt ?? current.expiresAt);
+  const timeoutMs = patch.timeoutMs === null ? undefined : (patch.timeoutMs ?? current.timeoutMs);
   return {
     url: patch.url ?? current.url,
     subscriptions: patch.subscriptions ?? current.subscriptions,
@@ -308,6 +319,7 @@ export const applyPatch = (current: Webhook, patch: WebhookPatch): WebhookInput 
     // A new lease replaces the stored expiry; without one the expiry stays (or goes, with null).
     ...(patch.leaseSeconds !== undefined ? { leaseSeconds: patch.leaseSeconds } : expiresAt === undefined ? {} : { expiresAt }),
     ...(patch.verify === undefined ? {} : { verify: patch.verify }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   };
 };
 

@@ -10,6 +10,7 @@ import { MAX_TENANT_NAME_LENGTH, TenantInput, TenantName } from '../domain/tenan
 import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
 import { HubSecret, LeaseSecondsText, MAX_HUB_SECRET_BYTES, MIN_HUB_SECRET_BYTES, TopicText } from '../domain/websub';
 import { HEADER_NAMES } from './wire';
+import { ReplayId, ReplayRequest, ResendRequest } from '../domain/replay';
 import { MAX_LEASE_SECONDS, MIN_LEASE_SECONDS } from '../domain/webhook';
 import {
   AttributeName,
@@ -118,6 +119,9 @@ export const wrappedCodec = (outer: t.Decoder<unknown, unknown>): t.Mixed => {
 
 export const ANNOTATIONS: Annotations = {
   ...base,
+  [ReplayId.name]: { type: 'string', pattern: '^rpl_[0-9a-f]{32}$' },
+  [ReplayRequest.name]: { ...toJsonSchema(wrappedCodec(ReplayRequest), base), additionalProperties: false },
+  [ResendRequest.name]: { ...toJsonSchema(wrappedCodec(ResendRequest), base), additionalProperties: false },
   // These refuse unknown fields (a typo is an error, not a no-op).
   [TenantInput.name]: { ...toJsonSchema(wrappedCodec(TenantInput), base), additionalProperties: false },
   [RotateSecretInput.name]: { ...toJsonSchema(wrappedCodec(RotateSecretInput), base), additionalProperties: false },

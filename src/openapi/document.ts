@@ -38,6 +38,7 @@ import * as X from './examples';
 import { WebSubRequest } from '../domain/websub';
 import { WebhookStats } from '../domain/deliveryStats';
 import { EventTypeList, openApiWebhooks } from './eventTypes';
+import { ReplayAccepted, ReplayRequest, ReplayStatusView, ResendAccepted, ResendRequest, TestSendAnswer } from '../domain/replay';
 
 /*
  * The OpenAPI 3.1 document of every HTTP route. Schemas are generated from the codecs the handlers
@@ -79,6 +80,12 @@ const COMPONENTS = {
   WebSubRequest,
   WebhookStats,
   EventTypeList,
+  ReplayRequest,
+  ReplayAccepted,
+  ReplayStatusView,
+  ResendRequest,
+  ResendAccepted,
+  TestSendAnswer,
   PurgeReport,
   ErasureRequest,
   ErasureReport,
@@ -439,6 +446,90 @@ export const OPERATIONS: readonly Operation[] = [
       400: invalid({ badLimit: X.badLimit }),
       401: unauthorized,
       404: notFound('webhook'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/webhooks/{id}/replay',
+    operationId: 'replayWebhook',
+    summary: "Re-send a webhook's deliveries of the events received in a time window (by default those that ended poisoned or gone), with their original webhook-id",
+    tag: 'ops',
+    security: 'registry',
+    parameters: [idParam('webhook')],
+    request: {
+      schema: 'ReplayRequest',
+      decode: decodeWith(ReplayRequest),
+      examples: { failed: { since: '2026-12-04T08:00:00.000Z', until: '2026-12-05T08:00:00.000Z' }, all: { since: '2026-12-04T08:00:00.000Z', only: 'all' } },
+    },
+    responses: {
+      202: { description: 'The replay runs; its progress is at GET .../replays/{replayId}. The same request while it runs answers the same id', schema: 'ReplayAccepted', examples: { accepted: { id: 'rpl_5f0c2b8e9a7d4c3b1a0f9e8d7c6b5a49' } } },
+      400: invalid({ future: { error: 'Invalid', message: 'The replay window is invalid', details: ['since: is in the future'] } }),
+      401: unauthorized,
+      404: notFound('webhook'),
+      409: error('The webhook is disabled or not verified', { disabled: { error: 'Conflict', message: 'Webhook 01J0Z7X3V1F6Q8R2T4W6Y8A0C9 is disabled or not verified: enable it first (PATCH {"disabled": false})' } }),
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/webhooks/{id}/replays/{replayId}',
+    operationId: 'getReplay',
+    summary: 'Progress of a replay',
+    tag: 'ops',
+    security: 'registry',
+    parameters: [idParam('webhook'), { name: 'replayId', in: 'path', required: true, description: 'From POST .../replay', schema: { type: 'string' } }],
+    responses: {
+      200: {
+        description: 'The replay',
+        schema: 'ReplayStatusView',
+        examples: { running: { id: 'rpl_5f0c2b8e9a7d4c3b1a0f9e8d7c6b5a49', status: 'Running', deliveries: 120, since: '2026-12-04T08:00:00.000Z', until: '2026-12-05T08:00:00.000Z', only: 'failed' } },
+      },
+      401: unauthorized,
+      404: notFound('replay'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/webhooks/{id}/resend',
+    operationId: 'resendDelivery',
+    summary: "Send one event's delivery to this webhook again, whatever its state, with its original webhook-id",
+    tag: 'ops',
+    security: 'registry',
+    parameters: [idParam('webhook')],
+    request: { schema: 'ResendRequest', decode: decodeWith(ResendRequest), examples: { one: { eventId: 'evt-2026-12-05-0001' } } },
+    responses: {
+      202: { description: 'Enqueued', schema: 'ResendAccepted', examples: { accepted: { deliveryIds: ['msg_2b7e151628aed2a6abf7158809cf4f3c'] } } },
+      400: invalid({ badEventId: { error: 'Invalid', message: 'The resend request is invalid', details: ['eventId: is required'] } }),
+      401: unauthorized,
+      404: notFound('webhook, event, or delivery of that event to this webhook'),
+      409: error('The webhook is disabled or not verified', { disabled: { error: 'Conflict', message: 'Webhook 01J0Z7X3V1F6Q8R2T4W6Y8A0C9 is disabled or not verified: enable it first (PATCH {"disabled": false})' } }),
+      413: tooLarge,
+      503: unavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/webhooks/{id}/test',
+    operationId: 'testWebhook',
+    summary: 'Send one signed {"name":"webhook.test","payload":{}} to this webhook only, and answer with the attempt (never retried)',
+    tag: 'ops',
+    security: 'registry',
+    parameters: [idParam('webhook')],
+    responses: {
+      200: {
+        description: "The attempt: the receiver's status (null when none came), the duration, the first bytes of its answer",
+        schema: 'TestSendAnswer',
+        examples: {
+          delivered: { deliveryId: 'msg_2b7e151628aed2a6abf7158809cf4f3c', ok: true, status: 200, durationMs: 42, body: 'ok' },
+          timedOut: { deliveryId: 'msg_2b7e151628aed2a6abf7158809cf4f3c', ok: false, status: null, durationMs: 15000, body: '', error: 'Timeout: no complete answer within 15000 ms' },
+        },
+      },
+      401: unauthorized,
+      404: notFound('webhook'),
+      409: error('The webhook has not passed endpoint verification', { unverified: { error: 'Conflict', message: 'Webhook 01J0Z7X3V1F6Q8R2T4W6Y8A0C9 has not passed endpoint verification; POST /api/webhooks/{id}/verify first' } }),
       503: unavailable,
     },
   },

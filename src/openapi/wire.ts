@@ -100,7 +100,7 @@ export type EventStatusView = t.TypeOf<typeof EventStatusView>;
 export const EventSummary = t.type({ id: EventId, name: t.string, payload: t.UnknownRecord, receivedAt: IsoTimestamp }, 'EventSummary');
 export const EventList = t.type({ items: t.array(EventSummary) }, 'EventList');
 
-const DECISIONS: Record<AttemptDecision, null> = { Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null, SkippedErasedEvent: null };
+const DECISIONS: Record<AttemptDecision, null> = { Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null, SkippedErasedEvent: null, Requeued: null };
 
 export const AttemptLogEntryView = t.intersection(
   [

@@ -22,6 +22,8 @@ export type PrivacyIndex = {
   eventsOfSubject(query: { subjectHash: string; limit: number }): TE.TaskEither<AppError, EventId[]>;
   /** Rows of the buckets up to and including `lastHour`, oldest first, at most `limit`. */
   bucketsUpTo(query: { lastHour: string; limit: number }): TE.TaskEither<AppError, BucketedEvent[]>;
+  /** One page of the rows of the buckets from `fromHour` to `toHour` (both included), in key order (replay "all"). */
+  bucketPage(query: { fromHour: string; toHour: string; pageSize: number; continuationToken?: string }): TE.TaskEither<AppError, { items: BucketedEvent[]; continuationToken?: string }>;
   /** Where the one-time backfill of events stored before the index stands (docs/privacy.md). */
   backfillState(): TE.TaskEither<AppError, BackfillState>;
   saveBackfillState(state: BackfillState): TE.TaskEither<AppError, void>;

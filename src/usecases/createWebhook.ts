@@ -27,7 +27,7 @@ export type CreateWebhookDeps = TenantRulesDeps & {
 };
 
 /** The fields a create/replace body sets; the optional ones are absent when the body leaves them out. */
-export type InputFields = Pick<Webhook, 'url' | 'subscriptions' | 'attributes' | 'headers' | 'disabled' | 'fields' | 'expiresAt' | 'verified'>;
+export type InputFields = Pick<Webhook, 'url' | 'subscriptions' | 'attributes' | 'headers' | 'disabled' | 'fields' | 'expiresAt' | 'verified' | 'timeoutMs'>;
 
 /**
  * A decoded create/replace body with its defaults applied. `leaseSeconds` becomes an expiry from
@@ -49,12 +49,13 @@ export const fromInput = (input: WebhookInput, options: { now: Date; previous?: 
     ...(input.fields === undefined ? {} : { fields: input.fields }),
     ...(expiresAt === undefined ? {} : { expiresAt }),
     ...(verified === undefined ? {} : { verified }),
+    ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
   };
 };
 
 /** The webhook with the fields of a body: those the body leaves out are reset, as PUT means. */
 export const withInput = (current: Webhook, fields: InputFields, now: Date): Webhook => {
-  const { fields: _f, expiresAt: _e, verified: _v, ...kept } = current;
+  const { fields: _f, expiresAt: _e, verified: _v, timeoutMs: _t, ...kept } = current;
   // Re-enabling clears the dispatcher's disabledReason and any failing streak (docs/delivery.md).
   return afterOwnerWrite(current, { ...kept, ...fields, updatedAt: now.toISOString() } as Webhook);
 };

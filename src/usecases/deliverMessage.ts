@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as T from 'fp-ts/Task';
 import * as TE from 'fp-ts/TaskEither';
-import type { HttpSender } from '../adapters/http/httpSender';
+import type { HttpSender, OutgoingRequest } from '../adapters/http/httpSender';
 import type { RetryPolicy } from '../domain/backoff';
 import { type AttemptRecord, carriedRecord, type DeliveryItem, type DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
 import { publicEventCarriesPersonalData } from '../domain/catalogue';
@@ -74,25 +74,30 @@ const skipped = (message: DeliveryMessage, item: DeliveryItem, at: string, decis
   log: { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: 0, at, decision, ...tenantOf(item) },
 });
 
+/** The signed POST of one delivery to a webhook (DESIGN.md section 5); replays and test sends use it too. */
+export const signedRequest = (input: { webhook: Webhook; deliveryId: string; body: unknown; at: Date }): OutgoingRequest => {
+  const { webhook, at } = input;
+  const body = JSON.stringify(input.body);
+  const own: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    // During a rotation's overlap both secrets sign: receivers holding either one verify.
+    ...signatureHeaders({ secrets: signingSecrets(webhook, at), id: input.deliveryId, timestampSeconds: Math.floor(at.getTime() / 1000), body }),
+    ...(webhook.websubTopic === undefined ? {} : { 'x-hub-signature': hubSignature(webhook.secret, body) }),
+  };
+  // Header names ignore case: a webhook header spelled `Content-Type` or `Webhook-Signature` would be
+  // sent beside ours, not instead of it. The registry refuses them; rows written earlier may not have.
+  const added = Object.entries(webhook.headers).filter(([name]) => !isReservedHeaderName(name) && !(name.toLowerCase() in own));
+  return { url: webhook.url, headers: { ...Object.fromEntries(added), ...own }, body, ...(webhook.timeoutMs === undefined ? {} : { timeoutMs: webhook.timeoutMs }) };
+};
+
 /** One signed POST and what to do next (DESIGN.md section 5 for the headers). */
 const attempt =
   (deps: DeliverDeps, message: DeliveryMessage) =>
   (item: DeliveryItem, webhook: Webhook): T.Task<ItemResult> => {
     const started = deps.clock.now();
-    const body = JSON.stringify(item.body);
-    const own: Record<string, string> = {
-      'content-type': 'application/json',
-      'user-agent': USER_AGENT,
-      // During a rotation's overlap both secrets sign: receivers holding either one verify.
-      ...signatureHeaders({ secrets: signingSecrets(webhook, started), id: item.deliveryId, timestampSeconds: Math.floor(started.getTime() / 1000), body }),
-      ...(webhook.websubTopic === undefined ? {} : { 'x-hub-signature': hubSignature(webhook.secret, body) }),
-    };
-    // Header names ignore case: a webhook header spelled `Content-Type` or `Webhook-Signature` would be
-    // sent beside ours, not instead of it. The registry refuses them; rows written earlier may not have.
-    const added = Object.entries(webhook.headers).filter(([name]) => !isReservedHeaderName(name) && !(name.toLowerCase() in own));
-    const headers = { ...Object.fromEntries(added), ...own };
     return pipe(
-      deps.sender.send({ url: webhook.url, headers, body }),
+      deps.sender.send(signedRequest({ webhook, deliveryId: item.deliveryId, body: item.body, at: started })),
       // A receiver may echo the body: its excerpt goes to attempt rows and poison reasons, never a fiscal code.
       T.map((sent): AttemptResult => (sent.kind === 'Response' ? { ...sent, excerpt: redactFiscalCodes(sent.excerpt) } : sent)),
       T.map((result): ItemResult => {

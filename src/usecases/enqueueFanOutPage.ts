@@ -66,7 +66,7 @@ const routingOf = (plan: DeliveryPlan): { routingValue?: string } => {
  * (a targeted event's, or the webhook's own for `ping:all` and the AUTO fan-outs). Admin webhooks,
  * and every webhook for an event without a routing attribute, pass.
  */
-const grantedOnly = <W extends WebhookWithoutSecrets>(grantsOf: TenantGrants, plan: DeliveryPlan, webhooks: readonly W[]): TE.TaskEither<AppError, W[]> => {
+export const grantedOnly = <W extends WebhookWithoutSecrets>(grantsOf: TenantGrants, plan: DeliveryPlan, webhooks: readonly W[]): TE.TaskEither<AppError, W[]> => {
   const attribute = routingAttributeOf(plan.publicEventName);
   const tenantIds = [...new Set(webhooks.flatMap((w) => (w.tenantId === undefined ? [] : [w.tenantId as string])))];
   if (attribute === undefined || tenantIds.length === 0) return TE.right([...webhooks]);

@@ -38,6 +38,7 @@ const STATE_OF: Record<AttemptLogEntry['decision'], DeliveryState> = {
   WebhookDisabledByGone: 'gone',
   SkippedDisabledWebhook: 'skipped',
   SkippedDeletedWebhook: 'skipped',
+  Requeued: 'retrying',
   SkippedErasedEvent: 'skipped',
 };
 

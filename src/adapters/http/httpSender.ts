@@ -8,6 +8,8 @@ export type OutgoingRequest = {
   /** Sent as given: the caller merges the webhook's own headers with the signature headers. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+  /** The webhook's own `timeoutMs`; absent, the sender's DELIVERY_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
 };
 
 /**

@@ -3,6 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { Agent } from 'undici';
 import type { PortRanges } from '../../domain/destination';
 import type { AttemptResult, BodyRead } from '../../domain/outcome';
+import { MAX_TIMEOUT_MS } from '../../domain/webhook';
 import { guardedConnector, type ResolveAll } from './destinationGuard';
 import type { HttpSender, OutgoingRequest } from './httpSender';
 import { classifyNetworkError, describeNetworkError, sanitizeText } from './networkError';
@@ -86,12 +87,13 @@ const readCapped = async (body: AsyncIterable<Buffer> & { destroy: () => void },
 export const createUndiciHttpSender = (settings: UndiciHttpSenderSettings): ClosableHttpSender => {
   const agent = new Agent({
     connections: settings.maxConnectionsPerOrigin,
-    headersTimeout: settings.timeoutMs,
-    bodyTimeout: settings.timeoutMs,
+    // The agent's own timeouts are the widest a webhook may ask for (timeoutMs); each request's timer is the bound.
+    headersTimeout: Math.max(settings.timeoutMs, MAX_TIMEOUT_MS),
+    bodyTimeout: Math.max(settings.timeoutMs, MAX_TIMEOUT_MS),
     connect: guardedConnector({
       allowPrivate: settings.allowPrivateDestinations,
       ...(settings.allowedDestinationPorts === undefined ? {} : { allowedPorts: settings.allowedDestinationPorts }),
-      connectTimeoutMs: settings.timeoutMs,
+      connectTimeoutMs: Math.max(settings.timeoutMs, MAX_TIMEOUT_MS),
       ...(settings.resolve === undefined ? {} : { resolve: settings.resolve }),
     }),
   });
@@ -107,10 +109,11 @@ export const createUndiciHttpSender = (settings: UndiciHttpSenderSettings): Clos
       // undici's own timeouts reset on every byte; this one bounds the attempt as a whole.
       const controller = new AbortController();
       let timedOut = false;
+      const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
       const timer = setTimeout(() => {
         timedOut = true;
-        controller.abort(Object.assign(new Error(`no complete answer within ${settings.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-      }, settings.timeoutMs);
+        controller.abort(Object.assign(new Error(`no complete answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      }, timeoutMs);
       try {
         const response = await agent.request({
           origin: target.origin,

@@ -31,6 +31,14 @@ export const memoryAttemptLog = (): MemoryAttemptLog => {
               .sort((a, b) => b.at.localeCompare(a.at))
               .slice(0, limit),
           ),
+    // The continuation token is an offset: enough for unit tests.
+    problemsBetween: ({ webhookId, from, to, pageSize, continuationToken }) => {
+      if (log.failWith !== undefined) return TE.left(log.failWith);
+      const all = log.entries.filter((e) => e.webhookId === webhookId && isProblem(e) && e.at >= from && e.at <= to).sort((a, b) => b.at.localeCompare(a.at));
+      const start = Number(continuationToken ?? '0');
+      const next = start + pageSize;
+      return TE.right({ items: all.slice(start, next), ...(next < all.length ? { continuationToken: String(next) } : {}) });
+    },
     removeForEvent: (eventId) => {
       if (log.failWith !== undefined) return TE.left(log.failWith);
       const before = log.entries.length;

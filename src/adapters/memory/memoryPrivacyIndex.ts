@@ -31,6 +31,17 @@ export const memoryPrivacyIndex = (): MemoryPrivacyIndex => {
         .flatMap(([key, ids]) => [...ids].sort().map((eventId) => ({ eventId, hour: key.slice(2), subjectHashes: subjects.get(`${key}|${eventId}`) ?? [] })));
       return TE.right(found.slice(0, limit));
     },
+    // The continuation token is an offset: enough for unit tests.
+    bucketPage: ({ fromHour, toHour, pageSize, continuationToken }) => {
+      if (index.failWith !== undefined) return TE.left(index.failWith);
+      const found = [...rows.entries()]
+        .filter(([key]) => key.startsWith('t|') && key.slice(2) >= fromHour && key.slice(2) <= toHour)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .flatMap(([key, ids]) => [...ids].sort().map((eventId) => ({ eventId, hour: key.slice(2), subjectHashes: subjects.get(`${key}|${eventId}`) ?? [] })));
+      const start = Number(continuationToken ?? '0');
+      const next = start + pageSize;
+      return TE.right({ items: found.slice(start, next), ...(next < found.length ? { continuationToken: String(next) } : {}) });
+    },
     forget: ({ eventId, hours, subjectHashes }) => {
       if (index.failWith !== undefined) return TE.left(index.failWith);
       for (const key of [...hours.map((h) => `t|${h}`), ...subjectHashes.map((h) => `s|${h}`)]) {

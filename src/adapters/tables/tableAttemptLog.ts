@@ -45,7 +45,7 @@ const rowOf = (entry: AttemptLogEntry, partitionKey: string, rowKey: string): At
 
 const isProblem = (entry: AttemptLogEntry): boolean => !(entry.decision === 'Delivered' && entry.attempt === 1);
 
-const AttemptDecisionCodec = t.keyof({ Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null, SkippedErasedEvent: null });
+const AttemptDecisionCodec = t.keyof({ Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null, SkippedErasedEvent: null, Requeued: null });
 const StoredRow = t.intersection([
   t.type({ eventId: t.string, deliveryId: t.string, webhookId: t.string, attempt: t.number, at: t.string, decision: AttemptDecisionCodec, result: t.string, nextAttemptAt: t.string }),
   // Rows written before tenants lack it.
@@ -110,6 +110,19 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
     pipe(
       TE.tryCatch(async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${webhookPartition(webhookId)}`, max: limit }), storageError('read the attempt log')),
       TE.map(fromRows),
+    ),
+  // A key range of the webhook's partition (row keys start with the inverted time): no scan.
+  problemsBetween: ({ webhookId, from, to, pageSize, continuationToken }) =>
+    pipe(
+      TE.tryCatch(async () => {
+        const client = await table.ready();
+        const filter = odata`PartitionKey eq ${webhookPartition(webhookId)} and RowKey ge ${invertedTime(to)} and RowKey lt ${`${invertedTime(from)}~`}`;
+        const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: pageSize, ...(continuationToken === undefined ? {} : { continuationToken }) });
+        const first = await pages.next();
+        if (first.done === true) return { rows: [] as Record<string, unknown>[] };
+        return { rows: [...first.value], continuationToken: first.value.continuationToken };
+      }, storageError('read the attempt log')),
+      TE.map(({ rows, continuationToken: next }) => ({ items: fromRows(rows), ...(next === undefined ? {} : { continuationToken: next }) })),
     ),
   removeForEvent: (eventId) =>
     TE.tryCatch(async () => {

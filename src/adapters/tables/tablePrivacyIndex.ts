@@ -57,6 +57,21 @@ export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => ({
         decodeRows(rows).map((r): BucketedEvent => ({ eventId: r.rowKey, hour: r.partitionKey.slice(2), subjectHashes: String(r.subjects ?? '').split(',').filter((h) => h !== '') })),
       ),
     ),
+  bucketPage: ({ fromHour, toHour, pageSize, continuationToken }) =>
+    pipe(
+      TE.tryCatch(async () => {
+        const client = await table.ready();
+        const filter = odata`PartitionKey ge ${bucketPartition(fromHour)} and PartitionKey le ${bucketPartition(toHour)}`;
+        const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: pageSize, ...(continuationToken === undefined ? {} : { continuationToken }) });
+        const first = await pages.next();
+        if (first.done === true) return { rows: [] as Record<string, unknown>[] };
+        return { rows: [...first.value], continuationToken: first.value.continuationToken };
+      }, storageError('read the retention index')),
+      TE.map(({ rows, continuationToken: next }) => ({
+        items: decodeRows(rows).map((r): BucketedEvent => ({ eventId: r.rowKey, hour: r.partitionKey.slice(2), subjectHashes: String(r.subjects ?? '').split(',').filter((h) => h !== '') })),
+        ...(next === undefined ? {} : { continuationToken: next }),
+      })),
+    ),
   backfillState: () =>
     TE.tryCatch(async (): Promise<BackfillState> => {
       try {

@@ -5,11 +5,11 @@ import * as TE from 'fp-ts/TaskEither';
 import type { LookupRange } from '../../domain/delivery';
 import type { AppError } from '../../domain/errors';
 import type { Keyring } from '../../domain/secretBox';
-import type { Webhook } from '../../domain/webhook';
+import type { Webhook, WebhookWithoutSecrets } from '../../domain/webhook';
 import type { WebhookLookup } from '../../ports/webhookLookup';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
-import { fromIndexRow, fromMainRow, INDEX_START, MAIN_PREFIX, PARTITION_KEY, type StoredWebhook, withoutVersion } from './tableWebhookStore';
+import { fromIndexRow, fromMainRow, INDEX_START, MAIN_END, MAIN_PREFIX, PARTITION_KEY, type StoredWebhook, withoutVersion } from './tableWebhookStore';
 
 /** Table queries allow 15 comparisons in a filter: the partition key plus 14 row keys. */
 const IDS_PER_QUERY = 14;
@@ -70,6 +70,10 @@ export type TableWebhookLookupOptions = {
 };
 
 const DEFAULT_MAX_CACHED_SECRETS = 10_000;
+/** Cache misses in one message from which every main row is read at once (a cold `ping:all`, a new process). */
+const PRELOAD_FROM_MISSES = 16;
+/** At most one whole-registry read per this long (each costs about one query per 1000 rows, the price of a few point reads): a registry larger than the cache is not read per message. */
+const PRELOAD_EVERY_MS = 5_000;
 const DEFAULT_MAX_PARALLEL_READS = 16;
 
 /**
@@ -113,6 +117,29 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
     inflight.set(key, read);
     return read;
   };
+  /*
+   * A cold process meeting a large fan-out (ping:all to 10 000 webhooks) would read every main row by
+   * a point read: one request per webhook. One key-range query over the main rows reads 1000 a page
+   * instead, so past PRELOAD_FROM_MISSES misses in a message the registry's main rows (up to the cache's
+   * bound) fill the cache at once; versions still decide every hit, so nothing stale is used.
+   */
+  let preload: { readonly at: number; readonly done: Promise<void> } | undefined;
+  const maxCached = options.maxCachedSecrets ?? DEFAULT_MAX_CACHED_SECRETS;
+  const preloadAll = (client: TableClient): Promise<void> => {
+    const now = Date.now();
+    if (preload !== undefined && now - preload.at < PRELOAD_EVERY_MS) return preload.done;
+    const done = (async () => {
+      const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${MAIN_PREFIX} and RowKey lt ${MAIN_END}`;
+      let read = 0;
+      for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+        const webhook = row.deleted === true ? undefined : readMain(row);
+        if (webhook !== undefined && E.isRight(webhook)) cache.set(webhook.right);
+        if (++read >= maxCached) break;
+      }
+    })().catch(() => undefined); // A failed preload costs only the point reads it would have saved.
+    preload = { at: now, done };
+    return done;
+  };
   return (ids, range) =>
     pipe(
       TE.tryCatch(async (): Promise<E.Either<AppError, ReadonlyMap<string, Webhook>>> => {
@@ -139,17 +166,30 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
         };
         const fromRange = ids.length > 1 ? usableRange(range) : undefined;
         const missed = new Map<string, string>();
+        const indexedById = new Map<string, WebhookWithoutSecrets>();
         if (fromRange !== undefined) {
           const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${fromRange.from} and RowKey le ${fromRange.to}`;
           for (const row of await queryUpTo<Record<string, unknown>>(client, { filter, max: MAX_RANGE_ROWS })) {
             const indexed = fromIndexRow(row);
             if (E.isLeft(indexed) || !wanted.has(indexed.right.webhook.id) || found.has(indexed.right.webhook.id)) continue;
             const secrets = cache.get(indexed.right.webhook.id, indexed.right.secretVersion);
+            indexedById.set(indexed.right.webhook.id, indexed.right.webhook);
             if (secrets === undefined) missed.set(indexed.right.webhook.id, indexed.right.secretVersion);
             else found.set(indexed.right.webhook.id, { ...indexed.right.webhook, ...secrets });
           }
         }
         // Cache misses: the main row by a point read each (cheap, and no partition scan), a few at a time.
+        if (missed.size >= PRELOAD_FROM_MISSES) {
+          await preloadAll(client);
+          for (const [id, version] of [...missed]) {
+            const indexed = indexedById.get(id);
+            const secrets = cache.get(id, version);
+            if (indexed !== undefined && secrets !== undefined) {
+              found.set(id, { ...indexed, ...secrets });
+              missed.delete(id);
+            }
+          }
+        }
         await inParallel([...missed], parallelReads, ([id, version]) => pointRead(id, version));
         const rest = ids.filter((id) => !found.has(id) && !missed.has(id));
         const batches = Array.from({ length: Math.ceil(rest.length / IDS_PER_QUERY) }, (_, i) => rest.slice(i * IDS_PER_QUERY, (i + 1) * IDS_PER_QUERY));

@@ -103,6 +103,8 @@ type WebhookRow = TableEntity<{
   fields: string;
   verified: string;
   websubTopic: string;
+  /** The webhook's receiver timeout in ms as text; '' = DELIVERY_TIMEOUT_MS. */
+  timeoutMs: string;
   /** New with every write of the webhook, main and index rows alike: the worker's secret cache key. */
   secretVersion: string;
   /** Endpoint health (docs/delivery.md): JSON text, '' when unset. */
@@ -130,6 +132,7 @@ const commonColumns = (webhook: Webhook, rowKey: string, secretVersion: string, 
   fields: webhook.fields === undefined ? '' : JSON.stringify(webhook.fields),
   verified: webhook.verified === undefined ? '' : String(webhook.verified),
   websubTopic: webhook.websubTopic ?? '',
+  timeoutMs: webhook.timeoutMs === undefined ? '' : String(webhook.timeoutMs),
   secretVersion,
   disabledReason: webhook.disabledReason === undefined ? '' : JSON.stringify(webhook.disabledReason),
   failing: webhook.failing === undefined ? '' : JSON.stringify(webhook.failing),
@@ -166,7 +169,7 @@ const WebhookRowCodec = t.intersection([
     updatedAt: t.string,
   }),
   // Rows written before tenants lack these columns; before encryption, secretVersion.
-  t.partial({ tenantId: t.string, expiresAt: t.string, fields: t.string, verified: t.string, websubTopic: t.string, secretVersion: t.string, disabledReason: t.string, failing: t.string }),
+  t.partial({ tenantId: t.string, expiresAt: t.string, fields: t.string, verified: t.string, websubTopic: t.string, secretVersion: t.string, disabledReason: t.string, failing: t.string, timeoutMs: t.string }),
 ]);
 const SecretColumnsCodec = t.intersection([t.type({ secret: t.string }), t.partial({ previousSecrets: t.string })]);
 
@@ -215,6 +218,7 @@ const columnsOf = (r: t.TypeOf<typeof WebhookRowCodec>): Record<string, unknown>
   ...field('websubTopic', optional(r.websubTopic, (x) => x)),
   ...field('disabledReason', optional(r.disabledReason, parseJson)),
   ...field('failing', optional(r.failing, parseJson)),
+  ...field('timeoutMs', optional(r.timeoutMs, Number)),
 });
 
 /** An index row: the webhook without its secrets, and the version of the secrets its main row holds ('' before encryption). */

@@ -9,7 +9,7 @@ describe('DeliverySettings', () => {
   it('decodes its defaults to the documented values', () => {
     expect(DeliverySettings.decode(DELIVERY_DEFAULTS)).toEqual(
       E.right({
-        DELIVERY_TIMEOUT_MS: 10000,
+        DELIVERY_TIMEOUT_MS: 15000,
         RETRY_SCHEDULE_SECONDS: [5, 300, 1800, 7200, 18000, 36000, 36000],
         RETRY_JITTER_RATIO: 0.2,
         MAX_RESPONSE_BYTES: 4096,

@@ -95,6 +95,7 @@ describe('telemetry', () => {
       record: () => TE.left({ kind: 'Transient', message: 'storage down' }),
       forEvent: () => TE.right([]),
       problemsForWebhook: () => TE.right([]),
+      problemsBetween: () => TE.right({ items: [] }),
       removeForEvent: () => TE.right(0),
     };
     const result = await observedAttemptLog(failing, (e) => seen.push(e)).record([entry({}), entry({ attempt: 2 })])();

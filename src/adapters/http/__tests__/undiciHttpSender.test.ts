@@ -166,6 +166,19 @@ describe('undici HttpSender: failures', () => {
     await waitFor(() => closed, 'the receiver to see the connection close');
   });
 
+  it("a request's own timeoutMs (a webhook's) replaces the sender's, shorter or longer", async () => {
+    const hanging = await server(() => undefined);
+    const cut = asNetworkError(await sender({ timeoutMs: 60_000 }).send({ url: hanging.url(), body: '{}', headers: {}, timeoutMs: SHORT_TIMEOUT_MS })());
+    expect(cut.error).toBe('Timeout');
+    expect(cut.message).toContain(`${SHORT_TIMEOUT_MS} ms`);
+    // An answer after the sender's default but within the request's own timeout is an answer.
+    const slow = await server((_req, res) => {
+      const later = setTimeout(() => res.end('ok'), 3 * SHORT_TIMEOUT_MS);
+      res.on('close', () => clearTimeout(later));
+    });
+    expect(asResponse(await sender({ timeoutMs: SHORT_TIMEOUT_MS }).send({ url: slow.url(), body: '{}', headers: {}, timeoutMs: 5000 })()).status).toBe(200);
+  });
+
   it('times out slow headers', async () => {
     const receiver = await server((_req, res) => {
       const late = setTimeout(() => res.end('late'), 3000);

@@ -198,6 +198,19 @@ describe('the worker\'s secret cache (Azurite)', () => {
     expect(counting.pointReads()).toBe(4);
   });
 
+  it('a cold process meeting a large fan-out reads the main rows by key range, not one by one', async () => {
+    const store = tableWebhookStore(table, { keyring: testKeyring });
+    const webhooks = await Promise.all(Array.from({ length: 20 }, (_, i) => run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `bulk${i}` } })))));
+    const page = await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 100 }));
+    const ours = new Set(webhooks.map((w) => w.id as string));
+    const keys = (page.keys ?? []).filter((_, i) => ours.has(page.items[i]?.id as string));
+    const counting = countingTable(tableName);
+    const lookup: WebhookLookup = tableWebhookLookup(counting.table, { keyring: testKeyring });
+    const found = await run(lookup(webhooks.map((w) => w.id), rangeOf(keys)));
+    expect(webhooks.map((w) => found.get(w.id))).toEqual(webhooks);
+    expect(counting.pointReads()).toBe(0);
+  });
+
   it('keeps at most maxCachedSecrets webhooks: past it the oldest is read again', async () => {
     const store = tableWebhookStore(table, { keyring: testKeyring });
     const webhooks = await Promise.all([0, 1, 2].map((i) => run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `bound${i}` } })))));
