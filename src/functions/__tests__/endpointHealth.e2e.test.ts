@@ -247,4 +247,18 @@ describe('endpoint health through the embedded host', () => {
     expect(JSON.parse(toOps.body)).toEqual(body);
     expect(await call('POST', 'webhooks', { key, body: { url: alertsReceiver.url('/x'), subscriptions: ['replay.completed'] } })).toMatchObject({ status: 400, body: { details: [expect.stringMatching(/^subscriptions\.0: must be a public event name/)] } });
   });
+
+  it('a replay that finishes sends replay.completed to OPS_WEBHOOK_URL, signed, with its id and count', async () => {
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const refusing = await receiver(() => 400);
+    const webhook = await createWebhook(ADMIN_KEY, { url: refusing.url('/r'), subscriptions: ['ping'], attributes: { name: `r${suffix}` } });
+    await ping(`r${suffix}`);
+    await opsEvent('delivery.exhausted', webhook.id);
+    const started = await call('POST', `webhooks/${webhook.id}/replay`, { key: ADMIN_KEY, body: { since } });
+    expect(started.status).toBe(202);
+    const done = await opsEvent('replay.completed', webhook.id);
+    expect(done.payload).toMatchObject({ replayId: started.body?.id, status: 'Completed', deliveries: 1, since: expect.any(String), only: 'failed' });
+    expect(validate({ schema: schemaOf('replay.completed'), value: done, root: {}, closed: true })).toEqual([]);
+  });
 });
+
