@@ -12,6 +12,7 @@ import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, 
 import { seedWebhooks } from './seed';
 import { ms, round } from './stats';
 import { type OpCount, total } from './storageOps';
+import { DEFAULTS } from '../src/config';
 
 /*
  * `npm run bench [-- --quick]`: baselines, then the dispatcher end to end (embedded host, Azurite in
@@ -65,6 +66,16 @@ const breakdown = (title: string, counts: readonly OpCount[], deliveries: number
     ...byOp.map((c) => `| ${c.service} | ${c.operation} | ${c.resource} | ${c.count} | ${round(c.count / Math.max(1, deliveries), 3)} |`),
   ].join('\n');
 };
+
+/**
+ * What endpoint health (issue 15) adds per delivery: writes of the stats counters (STATS_TABLE), and
+ * writes of the webhook rows (the health state; 0 while the receivers are healthy). Operational
+ * events are HTTP POSTs to OPS_WEBHOOK_URL, not storage.
+ */
+const healthOps = (counts: readonly OpCount[], deliveries: number): { stats: number; webhookWrites: number } => ({
+  stats: round(total(counts, (c) => c.resource === DEFAULTS.STATS_TABLE) / Math.max(1, deliveries), 3),
+  webhookWrites: round(total(counts, (c) => c.resource === DEFAULTS.WEBHOOKS_TABLE && (c.billing === 'tableWrite' || c.billing === 'tableBatchWrite')) / Math.max(1, deliveries), 3),
+});
 
 const perMillion = (counts: readonly OpCount[], deliveries: number): Record<string, number> =>
   Object.fromEntries(PRICE_BOOKS.map((book) => [book.name, round((costOf(counts, book) / Math.max(1, deliveries)) * 1_000_000, 2)]));
@@ -201,6 +212,14 @@ const main = async (): Promise<void> => {
         baseline: 'one message per delivery: >= 3',
         ...(t.fanOut === 100 ? { goal: '<= 1', status: verdict(t.storage.perDelivery <= 1) } : {}),
       })),
+      ...throughput.map((t) => {
+        const added = healthOps(t.storage.counts, t.delivered);
+        return {
+          metric: `fan-out ${t.fanOut}: added by endpoint health, transactions per delivery: stats counters / webhook-row health writes`,
+          result: `${added.stats} / ${added.webhookWrites}`,
+          baseline: 'expected: stats at most one upsert per webhook per 5 s per instance (<= 1 per message); health 0 with healthy receivers',
+        };
+      }),
       ...throughput.map((t) => ({
         metric: `fan-out ${t.fanOut}: CPU ms per delivery by process`,
         result: Object.entries(t.cpuMsPerDelivery).map(([k, v]) => `${k} ${v}`).join(', '),

@@ -1,7 +1,9 @@
 import * as t from 'io-ts';
-import { AttemptList, EventAccepted, EventList, EventStatusView, PoisonList, RedriveReport, ResealReport, TenantView, WebhookPage, type WebhookView } from '../src/openapi/wire';
+import { AttemptList, EventAccepted, EventStatusView, PoisonList, RedriveReport, ResealReport, TenantView, WebhookPage, type WebhookView } from '../src/openapi/wire';
+import type { WebhookStats } from '../src/domain/deliveryStats';
 import { type Client, fail } from './client';
 import { percent, type ProgressStream, progress, table, when } from './format';
+import { fetchStats, latency } from './statsCommand';
 
 /** What a command produced: the data (for --json) and its readable form. */
 export type Output = { readonly json: unknown; readonly text: string };
@@ -71,54 +73,35 @@ const allWebhooks = async (ctx: CommandContext): Promise<WebhookView[]> => {
   return items;
 };
 
-/** What the deliveries of recent events say about one webhook. */
+/** One webhook's counters over the window, and its newest attempt that was not a first-try success. */
 export type WebhookHealth = {
   readonly webhook: WebhookView;
-  readonly deliveries: number;
-  readonly delivered: number;
-  readonly failed: number;
-  readonly pending: number;
-  readonly failureRate: number | null;
-  readonly lastAttemptAt?: string;
+  readonly stats: WebhookStats;
   readonly lastProblem?: { readonly at: string; readonly decision: string; readonly result?: string };
 };
 
+const stateOf = (w: WebhookView): string =>
+  !w.disabled ? (w.failing === undefined ? 'enabled' : `failing since ${when(w.failing.since)}`) : w.disabledReason === undefined ? 'disabled' : w.disabledReason.kind === 'Gone' ? 'disabled (410 Gone)' : `disabled (failing since ${when(w.disabledReason.since)})`;
+
 /**
- * Webhooks with their health. The API has no per-webhook counters: the failure rate is derived
- * from the deliveries of the events received in the window (GET /api/events, then each event's
- * status), and the last problem from GET /api/webhooks/{id}/attempts, which records only attempts
- * that were not first-try successes.
+ * Webhooks with their health: counters from GET /api/webhooks/{id}/stats (kept as deliveries
+ * finish: one call per webhook, no scan of events), and the last problem from
+ * GET /api/webhooks/{id}/attempts, which records only attempts that were not first-try successes.
  */
-export const webhooksCommand = async (ctx: CommandContext, options: { events: number; sinceHours: number }): Promise<Output> => {
+export const webhooksCommand = async (ctx: CommandContext, options: { sinceHours: number }): Promise<Output> => {
   const webhooks = await allWebhooks(ctx);
-  const events = await ctx.client.call({ method: 'GET', path: `/api/events?limit=${options.events}&sinceHours=${options.sinceHours}`, key: 'admin', codec: EventList, expect: [200] });
-  const bar = progress(ctx.stderr, 'reading', events.items.length + webhooks.length);
-  let done = 0;
-  const stats = new Map<string, { deliveries: number; delivered: number; failed: number; pending: number; lastAttemptAt?: string }>();
-  for (const event of events.items) {
-    const status = await getEvent(ctx.client, event.id);
-    for (const d of status.deliveries) {
-      const s = stats.get(d.webhookId) ?? { deliveries: 0, delivered: 0, failed: 0, pending: 0 };
-      s.deliveries++;
-      if (d.state === 'delivered') s.delivered++;
-      else if (d.state === 'poisoned' || d.state === 'gone') s.failed++;
-      else if (d.state === 'retrying') s.pending++;
-      if (s.lastAttemptAt === undefined || d.lastAttemptAt > s.lastAttemptAt) s.lastAttemptAt = d.lastAttemptAt;
-      stats.set(d.webhookId, s);
-    }
-    bar.update(++done);
-  }
+  const bar = progress(ctx.stderr, 'reading', webhooks.length);
   const health: WebhookHealth[] = [];
   for (const webhook of webhooks) {
-    const problems = await ctx.client.call({ method: 'GET', path: `/api/webhooks/${webhook.id}/attempts?limit=1`, key: 'admin', codec: AttemptList, expect: [200] });
-    bar.update(++done);
-    const s = stats.get(webhook.id) ?? { deliveries: 0, delivered: 0, failed: 0, pending: 0 };
+    const [stats, problems] = await Promise.all([
+      fetchStats(ctx, webhook.id, options.sinceHours),
+      ctx.client.call({ method: 'GET', path: `/api/webhooks/${webhook.id}/attempts?limit=1`, key: 'admin', codec: AttemptList, expect: [200] }),
+    ]);
+    bar.update(health.length + 1);
     const last = problems.items[0];
-    const finished = s.delivered + s.failed;
     health.push({
       webhook,
-      ...s,
-      failureRate: finished === 0 ? null : s.failed / finished,
+      stats,
       ...(last === undefined
         ? {}
         : {
@@ -131,27 +114,27 @@ export const webhooksCommand = async (ctx: CommandContext, options: { events: nu
     });
   }
   bar.done();
-  const window = `the last ${events.items.length} events received in the past ${options.sinceHours} h`;
   const rows = health.map((h) => [
     h.webhook.id,
-    h.webhook.disabled ? 'disabled' : 'enabled',
+    stateOf(h.webhook),
     h.webhook.url,
     h.webhook.subscriptions.join(','),
-    `${h.delivered}/${h.deliveries}`,
-    h.failureRate === null ? '-' : percent(h.failed, h.failed + h.delivered),
-    when(h.lastAttemptAt),
+    String(h.stats.delivered),
+    percent(h.stats.failed, h.stats.delivered + h.stats.failed),
+    latency(h.stats),
+    when(h.stats.lastSuccessAt ?? undefined),
     h.lastProblem === undefined ? '-' : `${when(h.lastProblem.at)} ${h.lastProblem.decision}${h.lastProblem.result === undefined ? '' : ` (${h.lastProblem.result})`}`,
   ]);
   const text =
     webhooks.length === 0
       ? 'No webhook is registered.'
       : [
-          table(['ID', 'STATE', 'URL', 'EVENTS', 'DELIVERED', 'FAILED', 'LAST ATTEMPT', 'LAST PROBLEM'], rows),
+          table(['ID', 'STATE', 'URL', 'EVENTS', 'DELIVERED', 'FAILED', 'P50/P99', 'LAST SUCCESS', 'LAST PROBLEM'], rows),
           '',
-          `DELIVERED, FAILED (poisoned or gone, of finished deliveries) and LAST ATTEMPT come from ${window};`,
-          'the API keeps no per-webhook totals. LAST PROBLEM is the newest attempt that was not a first-try success.',
+          `DELIVERED, FAILED (share of attempts), P50/P99 and LAST SUCCESS count attempts since ${options.sinceHours} h ago (GET /api/webhooks/{id}/stats);`,
+          'LAST PROBLEM is the newest attempt that was not a first-try success.',
         ].join('\n');
-  return { json: { window: { events: events.items.length, sinceHours: options.sinceHours }, webhooks: health }, text };
+  return { json: { sinceHours: options.sinceHours, webhooks: health }, text };
 };
 
 export const poisonListCommand = async (ctx: CommandContext): Promise<Output> => {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { redactFiscalCodes } from '../src/domain/privacy';
 import { type CliError, CliFailure, createClient, fail } from './client';
+import { statsCommand } from './statsCommand';
 import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, secretsResealCommand, tenantRoutingCommand, webhooksCommand } from './commands';
 import { replayCommand, resendCommand, testCommand } from './replayCommands';
 
@@ -12,8 +13,9 @@ export const USAGE = `Usage: dispatcher-ops <command> [options]
 Commands:
   ping-all [--wait] [--timeout <s>]   send ping:all (ingest key); --wait follows its deliveries (admin key)
   event <id>                          an event: fan-out, summary and each webhook's delivery state
-  webhooks [--events <n>] [--since-hours <h>]
-                                      webhooks with delivered/failed counts over recent events and last problem
+  webhooks [--since-hours <h>]        webhooks with their state, delivered/failed counts, latency and last problem
+  stats <webhookId> [--since-hours <h>]
+                                      one webhook's delivery counters (default: the last 24 h)
   poison                              the oldest poison messages
   poison redrive <messageId>          move one poison message back to the deliveries queue
   poison redrive --all                move every poison message back
@@ -60,7 +62,6 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
           wait: { type: 'boolean', default: false },
           all: { type: 'boolean', default: false },
           timeout: { type: 'string' },
-          events: { type: 'string' },
           'since-hours': { type: 'string' },
           'request-timeout': { type: 'string' },
           grant: { type: 'string', multiple: true },
@@ -96,7 +97,10 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
         output = await eventCommand(ctx, requireId(rest[0], 'event id: dispatcher-ops event <id>'));
         break;
       case 'webhooks':
-        output = await webhooksCommand(ctx, { events: Math.min(100, positiveInt(values.events, '--events', 50)), sinceHours: Math.min(168, positiveInt(values['since-hours'], '--since-hours', 24)) });
+        output = await webhooksCommand(ctx, { sinceHours: positiveInt(values['since-hours'], '--since-hours', 24) });
+        break;
+      case 'stats':
+        output = await statsCommand(ctx, requireId(rest[0], 'webhook id: dispatcher-ops stats <webhookId>'), { sinceHours: positiveInt(values['since-hours'], '--since-hours', 24) });
         break;
       case 'poison':
         if (rest[0] === undefined) output = await poisonListCommand(ctx);

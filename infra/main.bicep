@@ -155,6 +155,28 @@ param strandedEventSeconds string = '900'
 @description('ALLOWED_DESTINATION_PORTS: ports or ranges webhook URLs may use, e.g. 443,8443 (empty: any).')
 param allowedDestinationPorts string = ''
 
+@description('AUTO_DISABLE_AFTER_SECONDS: a webhook failing every attempt this long (and AUTO_DISABLE_MIN_FAILURES times) is disabled; 0 = never.')
+param autoDisableAfterSeconds string = '432000'
+
+@description('AUTO_DISABLE_MIN_FAILURES: failed attempts in a row needed as well.')
+param autoDisableMinFailures string = '10'
+
+@description('OPS_WEBHOOK_URL: where the dispatcher sends its signed operational events (empty: nowhere).')
+param opsWebhookUrl string = ''
+
+@description('OPS_WEBHOOK_SECRET: whsec_ + base64 signing secret of the operational events; required with opsWebhookUrl. Stored in Key Vault.')
+@secure()
+param opsWebhookSecret string = ''
+
+@description('STATS_TABLE: per-webhook hourly counters behind GET /api/webhooks/{id}/stats.')
+param statsTable string = 'webhookstats'
+
+@description('E-mail address of the action group the alerts go to (poison queue growth, delivery failure rate); empty: no alerts.')
+param alertEmail string = ''
+
+@description('Alert when more than this share of delivery attempts failed over 15 minutes (0-100).')
+param failureRateAlertPercent int = 20
+
 @description('Tags put on every resource.')
 param tags object = {}
 
@@ -271,6 +293,15 @@ resource secretsKeysPreviousSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01
   name: 'secrets-keys-previous'
   properties: {
     value: secretsKeysPrevious
+  }
+}
+
+// Only with an ops receiver: no secret, no Key Vault entry.
+resource opsWebhookSecretSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(opsWebhookSecret)) {
+  parent: vault
+  name: 'ops-webhook-secret'
+  properties: {
+    value: opsWebhookSecret
   }
 }
 
@@ -440,6 +471,105 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     RETENTION_SCHEDULE: retentionSchedule
     RETENTION_MAX_EVENTS_PER_RUN: retentionMaxEventsPerRun
     PRIVACY_TABLE: privacyTable
+    AUTO_DISABLE_AFTER_SECONDS: autoDisableAfterSeconds
+    AUTO_DISABLE_MIN_FAILURES: autoDisableMinFailures
+    OPS_WEBHOOK_URL: opsWebhookUrl
+    OPS_WEBHOOK_SECRET: empty(opsWebhookSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${opsWebhookSecretSecret.properties.secretUri})'
+    STATS_TABLE: statsTable
+  }
+}
+
+// Alerts (docs/delivery.md, "Operational events"): only with an e-mail to send them to.
+resource alertGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmail)) {
+  name: 'ag-${appName}'
+  location: 'global'
+  tags: tags
+  properties: {
+    groupShortName: take('wh${suffix}', 12)
+    enabled: true
+    emailReceivers: [
+      {
+        name: 'ops'
+        emailAddress: alertEmail
+        useCommonAlertSchema: true
+      }
+    ]
+  }
+}
+
+// Storage has no per-queue length metric: the app's own attempt counter (dispatcher.delivery.attempts,
+// outcome Poisoned) says when deliveries-poison grows, which is what needs a person.
+resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (!empty(alertEmail)) {
+  name: 'alert-${appName}-poison'
+  location: location
+  tags: tags
+  properties: {
+    displayName: '${appName}: deliveries went to the poison queue'
+    description: 'Deliveries set aside in deliveries-poison in the last 15 minutes (GET /api/poison lists them; POST /api/poison/redrive sends them again).'
+    severity: 2
+    enabled: true
+    scopes: [
+      appInsights.id
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'customMetrics | where name == "dispatcher.delivery.attempts" and tostring(customDimensions.outcome) == "Poisoned" | summarize poisoned = sum(valueSum)'
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'poisoned'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        alertGroup.id
+      ]
+    }
+  }
+}
+
+resource failureRateAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (!empty(alertEmail)) {
+  name: 'alert-${appName}-failure-rate'
+  location: location
+  tags: tags
+  properties: {
+    displayName: '${appName}: delivery failure rate above ${failureRateAlertPercent}%'
+    description: 'Share of delivery attempts that failed (retried, poisoned or 410) over 15 minutes; GET /api/webhooks/{id}/stats tells which receivers.'
+    severity: 3
+    enabled: true
+    scopes: [
+      appInsights.id
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'customMetrics | where name == "dispatcher.delivery.attempts" | extend outcome = tostring(customDimensions.outcome) | where outcome in ("Delivered", "RetryLater", "Poisoned", "WebhookDisabledByGone") | summarize total = sum(valueSum), failed = sumif(valueSum, outcome != "Delivered") | where total >= 20 | extend failurePercent = 100.0 * failed / total'
+          timeAggregation: 'Maximum'
+          metricMeasureColumn: 'failurePercent'
+          operator: 'GreaterThan'
+          threshold: failureRateAlertPercent
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        alertGroup.id
+      ]
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import { NonEmptyString, patternString, refinedString } from './domain/strings';
 import type { PortRanges } from './domain/destination';
 import { EVENT_NAMES } from './domain/catalogue';
 import { SecretsKey, SecretsKeyList } from './domain/secretBox';
+import { WebhookSecret, WebhookUrl } from './domain/webhook';
 
 /*
  * Every setting of the app, decoded once from the environment by one codec. To add a setting, add a
@@ -119,6 +120,15 @@ export const PortRangesFromString = new t.Type<PortRanges, string, unknown>(
 );
 
 export const TableName = patternString<'TableName'>('a table name (a letter, then 2-62 letters or digits)', /^[A-Za-z][A-Za-z0-9]{2,62}$/);
+/** '' (not set) or the codec's value: for settings that switch a feature on. */
+const OrEmpty = <A>(codec: t.Type<A, string, unknown>): t.Type<A | '', string, unknown> =>
+  new t.Type<A | '', string, unknown>(
+    `${codec.name}, or empty`,
+    (u): u is A | '' => u === '' || codec.is(u),
+    (u, c) => (u === '' ? t.success('' as const) : codec.validate(u, c)),
+    (a) => (a === '' ? '' : codec.encode(a)),
+  );
+
 export const QueueName = patternString<'QueueName'>('a queue name (3-63 lower-case letters, digits and single hyphens, not at either end)', /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/);
 
 export const SETTINGS = {
@@ -168,6 +178,15 @@ export const SETTINGS = {
   /** Age after which an event still `accepted` (never answered 202) is removed by the sweep timer. */
   STRANDED_EVENT_SECONDS: IntegerFromString({ min: 60, max: 604_800 }),
   ...DELIVERY_SETTINGS,
+  /** Endpoint health (docs/delivery.md): a webhook failing this long (0 = never) ... */
+  AUTO_DISABLE_AFTER_SECONDS: IntegerFromString({ min: 0, max: 366 * 24 * 3600 }),
+  /** ... and at least this many attempts in a row is disabled. */
+  AUTO_DISABLE_MIN_FAILURES: IntegerFromString({ min: 1, max: 1_000_000 }),
+  /** Where the dispatcher sends its own signed events ('' = nowhere): webhook.disabled, delivery.exhausted, replay.completed. */
+  OPS_WEBHOOK_URL: OrEmpty(WebhookUrl),
+  OPS_WEBHOOK_SECRET: OrEmpty(WebhookSecret),
+  /** Per-webhook hourly counters behind GET /api/webhooks/{id}/stats. */
+  STATS_TABLE: TableName,
 };
 
 /** Settings with a safe default; the others (storage, keys) must be set. */
@@ -195,6 +214,11 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   STORAGE_TIMEOUT_MS: '5000',
   STRANDED_EVENT_SECONDS: '900',
   ...DELIVERY_DEFAULTS,
+  AUTO_DISABLE_AFTER_SECONDS: String(5 * 24 * 3600),
+  AUTO_DISABLE_MIN_FAILURES: '10',
+  OPS_WEBHOOK_URL: '',
+  OPS_WEBHOOK_SECRET: '',
+  STATS_TABLE: 'webhookstats',
 };
 
 export const Config = t.type(SETTINGS, 'Config');
@@ -234,6 +258,7 @@ const withUnresolvedSecretsKeys = (problems: readonly string[], input: Readonly<
 const crossChecks = (config: Config): string[] => [
   ...unresolvedReferences(config),
   ...(config.INGEST_API_KEY === config.ADMIN_API_KEY ? ['ADMIN_API_KEY: must differ from INGEST_API_KEY'] : []),
+  ...(config.OPS_WEBHOOK_URL !== '' && config.OPS_WEBHOOK_SECRET === '' ? ['OPS_WEBHOOK_SECRET: is required when OPS_WEBHOOK_URL is set (whsec_ + base64)'] : []),
 ];
 
 /**

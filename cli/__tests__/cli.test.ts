@@ -100,16 +100,27 @@ describe('dispatcher-ops against the embedded host', () => {
     expect(run.stderr).toBe('dispatcher-ops: GET /api/events/no-such-event failed with 404: No event with id "no-such-event"\n');
   });
 
-  it('webhooks lists each webhook with its deliveries, failure rate, last attempt and last problem', async () => {
-    const run = await runCli(['webhooks'], keys);
+  it('webhooks lists each webhook with its state, counters from the stats route, latency and last problem; stats shows one', async () => {
+    // The counters are written right after each message's attempts: wait until both webhooks show theirs.
+    const run = await eventually(async () => {
+      const r = await runCli(['webhooks'], keys);
+      return / 100% /.test(r.stdout) && / 0% /.test(r.stdout) ? r : undefined;
+    }, 'the stats counters of both webhooks');
     expect(run.code).toBe(0);
     const line = (id: string): string => run.stdout.split('\n').find((l) => l.startsWith(id)) ?? '';
-    expect(line(goodId)).toMatch(/enabled\s+http:\/\/127\.0\.0\.1:\d+\/hook\s+ping\s+\d+\/\d+\s+0%\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+-$/);
-    expect(line(badId)).toMatch(/enabled\s+\S+\s+ping\s+0\/\d+\s+100%\s+\S+ \S+\s+\S+ \S+ Poisoned \(HTTP 422\)$/);
-    expect(run.stdout).toContain('the API keeps no per-webhook totals');
-    const json = JSON.parse((await runCli(['webhooks', '--json'], keys)).stdout) as { webhooks: { webhook: Json; delivered: number; failed: number; failureRate: number }[] };
+    expect(line(goodId)).toMatch(/enabled\s+http:\/\/127\.0\.0\.1:\d+\/hook\s+ping\s+[1-9]\d*\s+0%\s+\d+\/\d+ ms\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+-$/);
+    // 422 poisons at once and starts a failing streak (auto-disable needs AUTO_DISABLE_MIN_FAILURES more).
+    expect(line(badId)).toMatch(/failing since \S+ \S+\s+\S+\s+ping\s+0\s+100%\s+\d+\/\d+ ms\s+-\s+\S+ \S+ Poisoned \(HTTP 422\)$/);
+    expect(run.stdout).toContain('GET /api/webhooks/{id}/stats');
+    const json = JSON.parse((await runCli(['webhooks', '--json'], keys)).stdout) as { webhooks: { webhook: Json; stats: Json }[] };
     const bad = json.webhooks.find((w) => w.webhook.id === badId);
-    expect(bad).toMatchObject({ delivered: 0, failureRate: 1, lastProblem: { decision: 'Poisoned', result: 'HTTP 422' } });
+    expect(bad).toMatchObject({ stats: { delivered: 0, successRate: 0, poisoned: expect.any(Number) }, lastProblem: { decision: 'Poisoned', result: 'HTTP 422' } });
+    const one = await runCli(['stats', goodId], keys);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/^webhook\s+\S+\nsince\s+\S+ \S+ \(UTC\)\ndelivered\s+[1-9]\d*\nfailed\s+0 \(0 retried, 0 poisoned or gone\)\nsuccess rate\s+100%/);
+    expect(JSON.parse((await runCli(['stats', badId, '--json', '--since-hours', '2'], keys)).stdout)).toMatchObject({ webhookId: badId, delivered: 0, successRate: 0 });
+    expect(await runCli(['stats'], keys)).toMatchObject({ code: 64, stderr: expect.stringContaining('Missing the webhook id') });
+    expect(await runCli(['stats', '01HZZZZZZZZZZZZZZZZZZZZZZZ'], keys)).toMatchObject({ code: 1, stderr: expect.stringContaining('404') });
   });
 
   it('poison lists the poisoned delivery; redrive <id> moves it back; redrive --all moves the rest', async () => {
@@ -190,6 +201,6 @@ describe('dispatcher-ops against the embedded host', () => {
   it('bad usage: unknown command or option, bad number', async () => {
     expect(await runCli(['frobnicate'], keys)).toMatchObject({ code: 64, stderr: expect.stringContaining('Unknown command "frobnicate"') });
     expect(await runCli(['poison', '--nope'], keys)).toMatchObject({ code: 64, stderr: expect.stringContaining("Unknown option '--nope'") });
-    expect(await runCli(['webhooks', '--events', 'many'], keys)).toMatchObject({ code: 64, stderr: 'dispatcher-ops: --events must be a positive integer\n' });
+    expect(await runCli(['webhooks', '--since-hours', 'many'], keys)).toMatchObject({ code: 64, stderr: 'dispatcher-ops: --since-hours must be a positive integer\n' });
   });
 });

@@ -80,7 +80,7 @@ describe('infra/main.bicep app settings', () => {
       expect({ setting: member.key, param: param?.type, default: value }).toEqual({ setting: member.key, param: 'string', default: isCodecSetting(member.key) ? DEFAULTS[member.key] : 'a codec setting' });
     }
     // Every codec setting with a default is tunable this way, except those production pins and the old secrets keys (Key Vault).
-    const tunable = codecSettings.filter((name) => DEFAULTS[name] !== undefined && !['ALLOW_PRIVATE_DESTINATIONS', 'DEVELOPMENT_MODE', 'SECRETS_KEYS_PREVIOUS'].includes(name));
+    const tunable = codecSettings.filter((name) => DEFAULTS[name] !== undefined && !['ALLOW_PRIVATE_DESTINATIONS', 'DEVELOPMENT_MODE', 'SECRETS_KEYS_PREVIOUS', 'OPS_WEBHOOK_SECRET'].includes(name));
     expect(fromParams.map((m) => m.key).sort()).toEqual([...tunable].sort());
   });
 
@@ -93,6 +93,22 @@ describe('infra/main.bicep app settings', () => {
     expect(setting('SECRETS_KEYS_PREVIOUS').raw).toBe("empty(secretsKeysPrevious) ? '' : '@Microsoft.KeyVault(SecretUri=${secretsKeysPreviousSecret.properties.secretUri})'");
     const param = params(bicep).find((p) => p.name === 'secretsKeysPrevious');
     expect(param !== undefined && isSecure(param)).toBe(true);
+  });
+
+  it('reads the ops webhook secret from a Key Vault secret only when one is given', () => {
+    expect(setting('OPS_WEBHOOK_SECRET').raw).toBe("empty(opsWebhookSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${opsWebhookSecretSecret.properties.secretUri})'");
+    const param = params(bicep).find((p) => p.name === 'opsWebhookSecret');
+    expect(param !== undefined && isSecure(param)).toBe(true);
+  });
+
+  it('sends alerts on poison growth and the failure rate to an action group whose e-mail is a parameter', () => {
+    const all = resources(bicep);
+    const group = all.find((r) => r.type === 'Microsoft.Insights/actionGroups');
+    expect(memberAt(bicep, group?.open ?? -1, ['properties', 'emailReceivers'])?.raw).toContain('emailAddress: alertEmail');
+    const rules = all.filter((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
+    expect(rules.map((r) => r.symbol).sort()).toEqual(['failureRateAlert', 'poisonAlert']);
+    for (const rule of rules) expect(memberAt(bicep, rule.open, ['properties', 'actions', 'actionGroups'])?.raw).toContain('alertGroup.id');
+    expect(params(bicep).find((p) => p.name === 'alertEmail')?.type).toBe('string');
   });
 
   it('reads both API keys, the secrets key and the subject hash key from Key Vault secrets filled from @secure() parameters', () => {

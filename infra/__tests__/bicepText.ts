@@ -143,7 +143,7 @@ export type Resource = { readonly symbol: string; readonly type: string; readonl
 export const resources = (text: string): Resource[] => {
   const masked = maskBicep(text);
   const found: Resource[] = [];
-  for (const m of text.matchAll(/\bresource\s+([A-Za-z_][A-Za-z0-9_]*)\s+'([^'@]+)@([^']+)'(\s+existing)?\s*=\s*(?:if\s*\([^)]*\)\s*)?\{/g)) {
+  for (const m of text.matchAll(/\bresource\s+([A-Za-z_][A-Za-z0-9_]*)\s+'([^'@]+)@([^']+)'(\s+existing)?\s*=\s*(?:if\s*\((?:[^()]|\([^()]*\))*\)\s*)?\{/g)) {
     if (m.index === undefined || masked[m.index] !== 'r') continue;
     found.push({ symbol: m[1] ?? '', type: m[2] ?? '', apiVersion: m[3] ?? '', open: m.index + m[0].length - 1 });
   }

@@ -40,7 +40,7 @@ describe('infra/main.parameters.example.json', () => {
 
   it('holds no secret: the @secure() parameters are left to the command line', () => {
     const secure = declared.filter(isSecure).map((p) => p.name);
-    expect(secure.sort()).toEqual(['adminApiKey', 'ingestApiKey', 'secretsKey', 'secretsKeysPrevious', 'subjectHashKey']);
+    expect(secure.sort()).toEqual(['adminApiKey', 'ingestApiKey', 'opsWebhookSecret', 'secretsKey', 'secretsKeysPrevious', 'subjectHashKey']);
     expect(Object.keys(example.parameters).filter((n) => secure.includes(n) || /apikey|secret|password|connectionstring/i.test(n))).toEqual([]);
     expect(JSON.stringify(example)).not.toMatch(/AccountKey=|SharedAccessSignature|@Microsoft\.KeyVault|whsec_/i);
   });

@@ -68,7 +68,7 @@ const BODY = `
   <div id="app" hidden>
     <section>
       <h2>Webhooks <span class="hint">health from the deliveries of the last 20 events; last problem = newest attempt that was not a first-try success</span></h2>
-      <table><thead><tr><th>Id</th><th>URL</th><th>Events</th><th>Health</th><th>Delivered</th><th>Last problem</th></tr></thead><tbody id="webhooks"></tbody></table>
+      <table><thead><tr><th>Id</th><th>URL</th><th>Events</th><th>Health</th><th>Delivered / attempts (24 h)</th><th>Last problem</th></tr></thead><tbody id="webhooks"></tbody></table>
     </section>
     <section>
       <h2>Recent events <span class="hint">last 24 hours, newest first</span></h2>

@@ -50,12 +50,13 @@ export const CONSOLE_SCRIPT = String.raw`
 
   function renderWebhooks(webhooks, stats, problems) {
     fill($('webhooks'), webhooks.map(function (w, i) {
-      var s = stats[w.id] || { delivered: 0, failed: 0, total: 0 };
+      var s = stats[i] || { delivered: 0, failed: 0, poisoned: 0 };
       var p = problems[i];
-      var health = w.disabled ? badge('disabled', 'muted') : s.failed > 0 ? badge('failing', 'bad') : p ? badge('had problems', 'warn') : s.delivered > 0 ? badge('healthy', 'ok') : badge('no recent deliveries', 'muted');
+      var disabled = w.disabledReason ? 'disabled (' + (w.disabledReason.kind === 'Gone' ? '410 Gone' : 'failing since ' + when(w.disabledReason.since)) + ')' : 'disabled';
+      var health = w.disabled ? badge(disabled, 'muted') : w.failing || s.poisoned > 0 ? badge('failing', 'bad') : p ? badge('had problems', 'warn') : s.delivered > 0 ? badge('healthy', 'ok') : badge('no recent deliveries', 'muted');
       return el('tr', { 'data-webhook': w.id }, [
         el('td', { class: 'mono', text: w.id }), el('td', { class: 'url', text: w.url }), el('td', { text: w.subscriptions.join(', ') }),
-        el('td', {}, [health]), el('td', { class: 'num', text: s.delivered + ' / ' + s.total }),
+        el('td', {}, [health]), el('td', { class: 'num', text: s.delivered + ' / ' + (s.delivered + s.failed) }),
         el('td', { text: p ? when(p.at) + ' ' + p.decision + (p.result ? ' (' + (p.result.kind === 'Response' ? 'HTTP ' + p.result.status : p.result.error) + ')' : '') : '-' }),
       ]);
     }), 'No webhook is registered.', 6);
@@ -107,12 +108,12 @@ export const CONSOLE_SCRIPT = String.raw`
       api('GET', '/api/events?limit=20').then(function (list) { return Promise.all(list.items.map(function (e) { return api('GET', '/api/events/' + encodeURIComponent(e.id)); })); }),
       api('GET', '/api/poison'),
     ]).then(function (r) {
-      var webhooks = r[0], statuses = r[1], stats = {};
-      statuses.forEach(function (e) { e.deliveries.forEach(function (d) {
-        var s = stats[d.webhookId] = stats[d.webhookId] || { delivered: 0, failed: 0, total: 0 };
-        s.total++; if (d.state === 'delivered') s.delivered++; if (d.state === 'poisoned' || d.state === 'gone') s.failed++;
-      }); });
-      return Promise.all(webhooks.map(function (w) { return api('GET', '/api/webhooks/' + w.id + '/attempts?limit=1').then(function (a) { return a.items[0]; }); })).then(function (problems) {
+      var webhooks = r[0], statuses = r[1];
+      // Counters kept as deliveries finish (GET /api/webhooks/{id}/stats, the last day), not a scan of events.
+      var stats = Promise.all(webhooks.map(function (w) { return api('GET', '/api/webhooks/' + w.id + '/stats'); }));
+      var problems = Promise.all(webhooks.map(function (w) { return api('GET', '/api/webhooks/' + w.id + '/attempts?limit=1').then(function (a) { return a.items[0]; }); }));
+      return Promise.all([stats, problems]).then(function (sp) {
+        var stats = sp[0], problems = sp[1];
         renderWebhooks(webhooks, stats, problems);
         var labels = {};
         webhooks.forEach(function (w) { labels[w.id] = w.attributes.name || w.id.slice(-6); });

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { PUBLIC_EVENT_NAMES, PublicEventName } from './catalogue';
+import { DisabledReason, FailingStreak } from './endpointHealth';
 import { type Branded, checkedString, patternString, refinedString } from './strings';
 
 /*
@@ -42,11 +43,18 @@ const PATTERN = /^[a-z][a-z0-9-]{0,31}(:[a-z][a-z0-9-]{0,31}){0,3}:\*$/;
 export const isSubscriptionPattern = (s: string): s is SubscriptionPattern => PATTERN.test(s);
 /** `service:*` -> `service:`: an event name matches when it starts with this. */
 export const patternPrefix = (pattern: SubscriptionPattern): string => pattern.slice(0, -1);
-/** A public event name, a pattern (`service:*`), or `*` for every public event (present and future). */
-export type Subscription = PublicEventName | SubscriptionPattern | typeof WILDCARD;
-const isSubscription = (u: unknown): u is Subscription => u === WILDCARD || PublicEventName.is(u) || (typeof u === 'string' && isSubscriptionPattern(u));
+/**
+ * Operational events a webhook may subscribe to by name (never through `*` or a pattern): they
+ * arrive about the other webhooks of the same tenant (docs/delivery.md, "Per-tenant alerts").
+ */
+export const OWNER_ALERT_NAMES = ['webhook.disabled', 'delivery.exhausted'] as const;
+export type OwnerAlertName = (typeof OWNER_ALERT_NAMES)[number];
+export const isOwnerAlertName = (u: unknown): u is OwnerAlertName => (OWNER_ALERT_NAMES as readonly unknown[]).includes(u);
+/** A public event name, a pattern (`service:*`), `*` for every public event (present and future), or an owner alert. */
+export type Subscription = PublicEventName | SubscriptionPattern | typeof WILDCARD | OwnerAlertName;
+const isSubscription = (u: unknown): u is Subscription => u === WILDCARD || PublicEventName.is(u) || isOwnerAlertName(u) || (typeof u === 'string' && isSubscriptionPattern(u));
 export const Subscription = new t.Type<Subscription, string, unknown>(
-  `a public event name (${PUBLIC_EVENT_NAMES.join(', ')}), a pattern such as service:*, or ${WILDCARD}`,
+  `a public event name (${PUBLIC_EVENT_NAMES.join(', ')}), a pattern such as service:*, ${WILDCARD}, or an alert (${OWNER_ALERT_NAMES.join(', ')})`,
   isSubscription,
   (u, c) => (isSubscription(u) ? t.success(u) : t.failure(u, c)),
   (a) => a,
@@ -177,6 +185,10 @@ export const WebhookWithoutSecrets = t.intersection(
       verified: t.boolean,
       /** The WebSub topic, for subscriptions made through /api/websub (one topic, one callback). */
       websubTopic: t.string,
+      /** Set when the dispatcher disabled the webhook (docs/delivery.md, "Endpoint health"). */
+      disabledReason: DisabledReason,
+      /** The current streak of failed attempts, if one runs. */
+      failing: FailingStreak,
       /** The receiver timeout of this webhook's attempts; absent = DELIVERY_TIMEOUT_MS. */
       timeoutMs: TimeoutMs,
     }),

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import * as t from 'io-ts';
 import { checkedString } from './strings';
 import * as E from 'fp-ts/Either';
-import { Attributes, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS, SECRET_PREFIX, Subscription, WebhookId, WebhookUrl } from './webhook';
+import { Attributes, isOwnerAlertName, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS, SECRET_PREFIX, Subscription, WebhookId, WebhookUrl } from './webhook';
 
 /*
  * WebSub (W3C Recommendation, 2018) as a front door to the registry: a subscription request is a
@@ -26,7 +26,8 @@ export const HubSecret = checkedString(`${MIN_HUB_SECRET_BYTES} to ${MAX_HUB_SEC
 export type Topic = { readonly subscription: Subscription; readonly attributes: Attributes };
 export const parseTopic = (text: string): Topic | undefined => {
   const [head, query, ...rest] = text.split('?');
-  if (rest.length > 0 || !Subscription.is(head)) return undefined;
+  // Alerts (webhook.disabled, ...) are the registry's, about a tenant's own webhooks: not WebSub topics.
+  if (rest.length > 0 || !Subscription.is(head) || isOwnerAlertName(head)) return undefined;
   const attributes = Attributes.decode(Object.fromEntries(new URLSearchParams(query ?? '')));
   return E.isRight(attributes) ? { subscription: head, attributes: attributes.right } : undefined;
 };

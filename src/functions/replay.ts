@@ -7,6 +7,7 @@ import * as t from 'io-ts';
 import { durableReadReplay, durableStartReplay } from '../adapters/durable/durableReplay';
 import { formatValidationErrors } from '../domain/decodeErrors';
 import { ReplayId, ReplayScope } from '../domain/replay';
+import type { PublishOpsEvent } from '../ports/opsEvents';
 import type { ReplayCursor } from '../ports/replay';
 import { readReplay, replayPage, type ReplayPageResult, resendDelivery, startReplay } from '../usecases/replayDeliveries';
 import { testSend } from '../usecases/testSend';
@@ -76,15 +77,23 @@ export const replayOrchestrator: df.OrchestrationHandler = function* (context: d
 
 df.app.orchestration(REPLAY_ORCHESTRATOR, replayOrchestrator);
 
-const replayPageActivity = (redeliver: ReturnType<typeof replayDeps>['redeliver']) => async (input: unknown, context: InvocationContext): Promise<ReplayPageResult> => {
-  const cursor = decodeOrThrow(Cursor, input, 'The replay cursor');
-  const result = await replayPage(redeliver)(cursor)();
-  if (E.isLeft(result)) throw new Error(`${result.left.kind} (replay ${cursor.replayId}): ${result.left.message}`);
-  context.log(traceLine('replay.page', { replayId: cursor.replayId, deliveries: result.right.deliveries, more: result.right.next !== undefined }));
-  return result.right;
-};
+const replayPageActivity =
+  (redeliver: ReturnType<typeof replayDeps>['redeliver'], publishOpsEvent: PublishOpsEvent) =>
+  async (input: unknown, context: InvocationContext): Promise<ReplayPageResult> => {
+    const cursor = decodeOrThrow(Cursor, input, 'The replay cursor');
+    const result = await replayPage(redeliver)(cursor)();
+    if (E.isLeft(result)) throw new Error(`${result.left.kind} (replay ${cursor.replayId}): ${result.left.message}`);
+    context.log(traceLine('replay.page', { replayId: cursor.replayId, deliveries: result.right.deliveries, more: result.right.next !== undefined }));
+    if (result.right.next === undefined) {
+      // The last page: OPS_WEBHOOK_URL hears replay.completed (best effort; a retried activity sends the same webhook-id).
+      const payload = { webhookId: cursor.webhookId, replayId: cursor.replayId, status: 'Completed' as const, deliveries: cursor.deliveries + result.right.deliveries, since: cursor.since, until: cursor.until, only: cursor.only, at: redeliver.clock.now().toISOString() };
+      const sent = await publishOpsEvent({ name: 'replay.completed', payload })();
+      if (E.isLeft(sent)) context.warn(`operational event replay.completed not sent: ${sent.left.message}`);
+    }
+    return result.right;
+  };
 
-df.app.activity(REPLAY_PAGE_ACTIVITY, { handler: configuredTrigger(() => replayPageActivity(replayDeps().redeliver)) });
+df.app.activity(REPLAY_PAGE_ACTIVITY, { handler: configuredTrigger(() => replayPageActivity(replayDeps().redeliver, replayDeps().deps.publishOpsEvent)) });
 
 app.http('startReplay', {
   route: 'webhooks/{id}/replay',

@@ -34,6 +34,7 @@ import {
   WebhookSecret,
   WebhookUrl,
   WILDCARD,
+  OWNER_ALERT_NAMES,
 } from '../domain/webhook';
 import { type Annotations, type JsonSchema, toJsonSchema } from './jsonSchema';
 
@@ -69,7 +70,7 @@ const base: Annotations = {
   [WebhookUrl.name]: { type: 'string', format: 'uri', maxLength: MAX_URL_LENGTH, description: 'Absolute http or https URL, without credentials or fragment' },
   [Subscription.name]: {
     anyOf: [
-      { type: 'string', enum: [...PUBLIC_EVENT_NAMES, WILDCARD] },
+      { type: 'string', enum: [...PUBLIC_EVENT_NAMES, WILDCARD, ...OWNER_ALERT_NAMES] },
       { type: 'string', pattern: SUBSCRIPTION_PATTERN, description: 'Every public event under a prefix, present and future (service:*)' },
     ],
   },

@@ -36,6 +36,8 @@ import {
 } from './wire';
 import * as X from './examples';
 import { WebSubRequest } from '../domain/websub';
+import { WebhookStats } from '../domain/deliveryStats';
+import { EventTypeList, openApiWebhooks } from './eventTypes';
 import { ReplayAccepted, ReplayRequest, ReplayStatusView, ResendAccepted, ResendRequest, TestSendAnswer } from '../domain/replay';
 
 /*
@@ -76,6 +78,8 @@ const COMPONENTS = {
   TenantPage,
   RoutingGrants,
   WebSubRequest,
+  WebhookStats,
+  EventTypeList,
   ReplayRequest,
   ReplayAccepted,
   ReplayStatusView,
@@ -531,6 +535,34 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'get',
+    path: '/api/webhooks/{id}/stats',
+    operationId: 'getWebhookStats',
+    summary: "A webhook's delivery counters from the hour holding `since` (default: a day ago) on, from counters kept as deliveries finish",
+    tag: 'webhooks',
+    security: 'registry',
+    parameters: [
+      idParam('webhook'),
+      { name: 'since', in: 'query', required: false, description: 'An ISO 8601 date-time with a zone, not in the future', schema: { type: 'string', format: 'date-time' } },
+    ],
+    responses: {
+      200: { description: 'The counters', schema: 'WebhookStats', examples: { stats: X.webhookStats } },
+      400: invalid({ futureSince: X.futureSince }),
+      401: unauthorized,
+      404: notFound('webhook'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/event-types',
+    operationId: 'listEventTypes',
+    summary: 'Every body the dispatcher sends, with its JSON Schema and an example (also in this document\'s `webhooks`)',
+    tag: 'ops',
+    security: 'none',
+    responses: { 200: { description: 'The event types', schema: 'EventTypeList', examples: { eventTypes: X.eventTypeList } } },
+  },
+  {
+    method: 'get',
     path: '/api/poison',
     operationId: 'listPoison',
     summary: 'The oldest poison messages (up to 32), classified',
@@ -718,6 +750,8 @@ export const openApiDocument = (): JsonSchema => {
       { name: 'ops', description: 'Attempts, poison, health, this document and the console' },
     ],
     paths,
+    // The requests receivers get (OpenAPI 3.1): GET /api/event-types lists the same bodies.
+    webhooks: openApiWebhooks(),
     components: {
       schemas: componentSchemas(),
       securitySchemes: {

@@ -126,6 +126,30 @@ export const forbiddenValue = {
   message: 'The tenant holds no routing grant for serviceId "svc-9"; nothing was stored (the admin grants values with PUT /api/tenants/{id}/routing)',
 };
 
+export const webhookStats = {
+  since: '2025-01-14T10:00:00.000Z',
+  delivered: 1180,
+  failed: 20,
+  retrying: 18,
+  poisoned: 2,
+  successRate: 0.9833333333333333,
+  lastSuccessAt: '2025-01-15T10:29:58.120Z',
+  lastFailureAt: '2025-01-15T09:12:03.004Z',
+  p50Ms: 100,
+  p99Ms: 1000,
+};
+export const futureSince = { error: 'Invalid', message: 'The query is invalid', details: ['since: is in the future'] };
+export const eventTypeList = {
+  items: [
+    {
+      name: 'ping',
+      audience: 'webhooks',
+      description: 'A ping to the webhook named by the attribute `name` (sent by `ping:all` to every named webhook).',
+      schema: { type: 'object', properties: { name: { const: 'ping' }, payload: { type: 'object', properties: { name: { type: 'string', minLength: 1 } } } }, required: ['name', 'payload'] },
+      example: { name: 'ping', payload: {} },
+    },
+  ],
+};
 export const purgeReport = { deleted: { events: 120, attempts: 131, poison: 2 }, instances: 1, truncated: false };
 export const badBefore = { error: 'Invalid', message: 'The query is invalid', details: ['before: must not be in the future (now is 2026-12-05T14:00:00.000Z)'] };
 export const erasureReport = { deleted: { events: 2, attempts: 3, poison: 1 }, truncated: false };

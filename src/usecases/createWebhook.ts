@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
+import { afterOwnerWrite } from '../domain/endpointHealth';
 import type { AppError } from '../domain/errors';
 import { SECRET_BYTES, signingSecret, ULID_RANDOM_BYTES, ulid } from '../domain/ids';
 import { ADMIN, type Principal } from '../domain/tenant';
@@ -55,7 +56,8 @@ export const fromInput = (input: WebhookInput, options: { now: Date; previous?: 
 /** The webhook with the fields of a body: those the body leaves out are reset, as PUT means. */
 export const withInput = (current: Webhook, fields: InputFields, now: Date): Webhook => {
   const { fields: _f, expiresAt: _e, verified: _v, timeoutMs: _t, ...kept } = current;
-  return { ...kept, ...fields, updatedAt: now.toISOString() } as Webhook;
+  // Re-enabling clears the dispatcher's disabledReason and any failing streak (docs/delivery.md).
+  return afterOwnerWrite(current, { ...kept, ...fields, updatedAt: now.toISOString() } as Webhook);
 };
 
 /**

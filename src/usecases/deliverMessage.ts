@@ -8,6 +8,9 @@ import type { RetryPolicy } from '../domain/backoff';
 import { type AttemptRecord, carriedRecord, type DeliveryItem, type DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
 import { publicEventCarriesPersonalData } from '../domain/catalogue';
 import type { AppError } from '../domain/errors';
+import type { StatsObservation, StatsOutcome } from '../domain/deliveryStats';
+import { applyHealthChange, type AutoDisablePolicy, healthChange, type HealthObservation } from '../domain/endpointHealth';
+import type { OpsEvent } from '../domain/opsEvents';
 import { type AttemptResult, decide, loggedResult } from '../domain/outcome';
 import { redactFiscalCodes } from '../domain/privacy';
 import { signatureHeaders } from '../domain/signature';
@@ -16,7 +19,9 @@ import { hubSignature } from '../domain/websub';
 import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
 import type { Clock } from '../ports/clock';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
+import type { DeliveryStats } from '../ports/deliveryStats';
 import type { EventStore } from '../ports/eventStore';
+import type { PublishOpsEvent } from '../ports/opsEvents';
 import type { WebhookLookup } from '../ports/webhookLookup';
 import type { WebhookStore } from '../ports/webhookStore';
 
@@ -38,6 +43,17 @@ export type DeliverDeps = {
    * erased or purged event's deliveries are skipped (docs/privacy.md). Absent: no check.
    */
   readonly events?: Pick<EventStore, 'get'>;
+  /** AUTO_DISABLE_AFTER_SECONDS and AUTO_DISABLE_MIN_FAILURES; absent, only a 410 disables. */
+  readonly autoDisable?: AutoDisablePolicy;
+  /**
+   * Failures of a running streak this process saw but did not write (the row's count is written up
+   * to the minimum, then at most hourly): added at the next write, so the count stays exact per process.
+   */
+  readonly unwrittenFailures?: Map<string, number>;
+  /** Per-webhook counters for GET /api/webhooks/{id}/stats; best effort, like the attempt log. */
+  readonly stats?: DeliveryStats;
+  /** OPS_WEBHOOK_URL: webhook.disabled and delivery.exhausted; best effort. */
+  readonly publishOpsEvent?: PublishOpsEvent;
 };
 
 /** What one delivery came to; the effects are applied together after every POST of the message. */
@@ -46,6 +62,8 @@ type ItemResult = {
   readonly retry?: { readonly item: DeliveryItem; readonly delaySeconds: number };
   readonly poison?: PoisonEntry;
   readonly disable?: string;
+  /** The webhook as the lookup read it, when an attempt was made (endpoint health starts from it). */
+  readonly webhook?: Webhook;
 };
 
 export type DeliverySummary = { readonly delivered: number; readonly retried: number; readonly poisoned: number; readonly gone: number; readonly skipped: number };
@@ -133,7 +151,7 @@ const consequences = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], re
       r.disable
         ? [
             pipe(
-              deps.webhooks.update(r.disable as Webhook['id'], (w) => E.right({ ...w, disabled: true, updatedAt: disableAt })),
+              deps.webhooks.update(r.disable as Webhook['id'], (w) => E.right({ ...applyHealthChange(w, { kind: 'Disable', reason: { kind: 'Gone' } }), updatedAt: disableAt })),
               // Deleted meanwhile: nothing is left to disable, and failing would re-send the whole message.
               TE.orElse((e) => (e.kind === 'NotFound' ? TE.right(undefined) : TE.left(e))),
             ),
@@ -143,11 +161,136 @@ const consequences = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], re
   ];
 };
 
+const STATS_OUTCOMES: Partial<Record<AttemptLogEntry['decision'], StatsOutcome>> = { Delivered: 'Delivered', RetryLater: 'RetryLater', Poisoned: 'Poisoned', WebhookDisabledByGone: 'Gone' };
+
+/** The message's attempts as the stats counters take them (skipped deliveries made none). */
+const statsObservations = (results: readonly ItemResult[]): StatsObservation[] =>
+  results.flatMap(({ log }) => {
+    const outcome = STATS_OUTCOMES[log.decision];
+    return outcome === undefined || log.result === undefined ? [] : [{ webhookId: log.webhookId, at: log.at, outcome, latencyMs: log.result.latencyMs }];
+  });
+
+/** Per webhook of the message: did an attempt succeed, and how many failed (a 410 disables on its own). */
+const healthObservations = (results: readonly ItemResult[]): Map<string, HealthObservation> => {
+  const byWebhook = new Map<string, HealthObservation>();
+  for (const { log } of results) {
+    if (log.decision !== 'Delivered' && log.decision !== 'RetryLater' && log.decision !== 'Poisoned') continue;
+    const seen = byWebhook.get(log.webhookId) ?? { succeeded: false, failures: 0 };
+    byWebhook.set(
+      log.webhookId,
+      log.decision === 'Delivered'
+        ? { ...seen, succeeded: true }
+        : { ...seen, failures: seen.failures + 1, firstFailureAt: seen.firstFailureAt === undefined || log.at < seen.firstFailureAt ? log.at : seen.firstFailureAt },
+    );
+  }
+  return byWebhook;
+};
+
+const bestEffort = (deps: DeliverDeps, what: string) => (task: TE.TaskEither<AppError, unknown>): T.Task<void> =>
+  pipe(
+    task,
+    TE.match(
+      (e) => deps.warn(`${what}: ${e.message}`),
+      () => undefined,
+    ),
+  );
+
+/**
+ * Auto-disable (docs/delivery.md, "Endpoint health"): the webhook row is written only when its
+ * state changes, decided first on the copy the lookup read and again on the row being written.
+ * Returns the webhooks this message disabled.
+ */
+const updateHealth = (deps: DeliverDeps, results: readonly ItemResult[]): T.Task<Webhook[]> => {
+  const policy = deps.autoDisable;
+  if (policy === undefined || policy.afterSeconds === 0) return T.of([]);
+  const now = deps.clock.now();
+  const unwritten = deps.unwrittenFailures ?? new Map<string, number>();
+  const writes = [...healthObservations(results)].flatMap(([webhookId, seen]) => {
+    const read = results.find((r) => r.webhook?.id === webhookId)?.webhook;
+    if (read === undefined) return [];
+    const observed = seen.succeeded ? seen : { ...seen, failures: seen.failures + (unwritten.get(webhookId) ?? 0) };
+    if (healthChange({ current: read, observed, now, policy }) === undefined) {
+      if (seen.succeeded) unwritten.delete(webhookId);
+      else if (read.failing !== undefined) unwritten.set(webhookId, observed.failures);
+      return [];
+    }
+    let disabled: Webhook | undefined;
+    const write = pipe(
+      deps.webhooks.update(webhookId as Webhook['id'], (current) => {
+        const change = healthChange({ current, observed, now, policy });
+        const next = change === undefined ? current : applyHealthChange(current, change);
+        disabled = change?.kind === 'Disable' ? next : undefined;
+        return E.right(next);
+      }),
+      TE.map(() => {
+        unwritten.delete(webhookId);
+        return disabled === undefined ? [] : [disabled];
+      }),
+      TE.getOrElse((e) => {
+        deps.warn(`endpoint health of webhook ${webhookId} not written: ${e.message}`);
+        return T.of<Webhook[]>([]);
+      }),
+    );
+    return [write];
+  });
+  return pipe(writes, A.sequence(T.ApplicativePar), T.map((lists) => lists.flat()));
+};
+
+const disabledEvent = (webhook: Webhook, at: string): OpsEvent => ({
+  name: 'webhook.disabled',
+  payload: { webhookId: webhook.id, reason: webhook.disabledReason ?? { kind: 'Gone' }, at, ...(webhook.tenantId === undefined ? {} : { tenantId: webhook.tenantId }) },
+});
+
+/** The reason and the counts, never the payload. */
+const exhaustedEvent = (entry: PoisonEntry): OpsEvent => ({
+  name: 'delivery.exhausted',
+  payload: {
+    webhookId: entry.webhookId,
+    eventId: entry.eventId,
+    deliveryId: entry.deliveryId,
+    attempts: entry.attempts.length,
+    reason: entry.reason.kind === 'UnreadableMessage' ? { kind: 'InvalidRequest', message: entry.reason.message } : entry.reason,
+    at: entry.poisonedAt,
+    ...(entry.tenantId === undefined ? {} : { tenantId: entry.tenantId }),
+  },
+});
+
+/** What the ops receiver hears of this message: disabled webhooks and exhausted deliveries. */
+const publishOps = (deps: DeliverDeps, results: readonly ItemResult[], autoDisabled: readonly Webhook[]): T.Task<void> => {
+  const publish = deps.publishOpsEvent;
+  if (publish === undefined) return T.of(undefined);
+  const at = deps.clock.now().toISOString();
+  const gone = results.flatMap((r) => {
+    const w = r.disable === undefined ? undefined : r.webhook;
+    return w === undefined ? [] : [disabledEvent({ ...w, disabledReason: { kind: 'Gone' } }, at)];
+  });
+  const events = [...gone, ...autoDisabled.map((w) => disabledEvent(w, at)), ...results.flatMap((r) => (r.poison ? [exhaustedEvent(r.poison)] : []))];
+  return pipe(
+    events.map((event) => bestEffort(deps, `operational event ${event.name} not sent`)(publish(event))),
+    A.sequence(T.ApplicativePar),
+    T.map(() => undefined),
+  );
+};
+
+/** Stats counters, endpoint health, then operational events: all best effort, after the consequences are stored. */
+const afterDelivery = (deps: DeliverDeps, message: DeliveryMessage, results: readonly ItemResult[]): T.Task<unknown> =>
+  pipe(
+    [
+      deps.stats === undefined ? T.of(undefined) : bestEffort(deps, `delivery stats not written for event ${message.eventId}`)(deps.stats.record(statsObservations(results))),
+      pipe(
+        updateHealth(deps, results),
+        T.chain((autoDisabled) => publishOps(deps, results, autoDisabled)),
+      ),
+    ],
+    A.sequence(T.ApplicativePar),
+  );
+
 /**
  * Delivers every item of one queue message concurrently, then applies the consequences: retries
  * re-enqueued alone with their backoff, poison entries set aside, 410s disabling their webhook.
  * Fails (Transient) only when a consequence could not be stored: the host then runs the whole
- * message again, and receivers drop the repeats by `webhook-id`. The attempt log is best effort.
+ * message again, and receivers drop the repeats by `webhook-id`. The attempt log, the stats
+ * counters, endpoint health and operational events are best effort.
  */
 /**
  * Whether the message's event is gone (erased or purged). Only messages carrying personal data pay
@@ -186,7 +329,10 @@ const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEithe
                 if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
                 // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
                 if (!isActive(webhook, new Date(at))) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
-                return attempt(deps, message)(item, webhook);
+                return pipe(
+                  attempt(deps, message)(item, webhook),
+                  T.map((r) => ({ ...r, webhook })),
+                );
               }),
               A.sequence(T.ApplicativePar),
             ),
@@ -212,6 +358,7 @@ export const deliverMessage =
           }),
         ),
       ),
+      TE.chainFirst((results) => TE.fromTask(afterDelivery(deps, message, results))),
       TE.map((results) => ({
         delivered: results.filter((r) => r.log.decision === 'Delivered').length,
         retried: results.filter((r) => r.retry).length,

@@ -107,6 +107,9 @@ type WebhookRow = TableEntity<{
   timeoutMs: string;
   /** New with every write of the webhook, main and index rows alike: the worker's secret cache key. */
   secretVersion: string;
+  /** Endpoint health (docs/delivery.md): JSON text, '' when unset. */
+  disabledReason: string;
+  failing: string;
 }>;
 
 /** Main rows only (docs/secrets.md): the sealed secrets and the key id they are sealed under. */
@@ -131,6 +134,8 @@ const commonColumns = (webhook: Webhook, rowKey: string, secretVersion: string, 
   websubTopic: webhook.websubTopic ?? '',
   timeoutMs: webhook.timeoutMs === undefined ? '' : String(webhook.timeoutMs),
   secretVersion,
+  disabledReason: webhook.disabledReason === undefined ? '' : JSON.stringify(webhook.disabledReason),
+  failing: webhook.failing === undefined ? '' : JSON.stringify(webhook.failing),
 });
 
 const secretContext = (webhook: Pick<Webhook, 'id'>, field: 'secret' | 'previousSecrets') => ({ webhookId: webhook.id, field });
@@ -164,7 +169,7 @@ const WebhookRowCodec = t.intersection([
     updatedAt: t.string,
   }),
   // Rows written before tenants lack these columns; before encryption, secretVersion.
-  t.partial({ tenantId: t.string, expiresAt: t.string, fields: t.string, verified: t.string, websubTopic: t.string, secretVersion: t.string, timeoutMs: t.string }),
+  t.partial({ tenantId: t.string, expiresAt: t.string, fields: t.string, verified: t.string, websubTopic: t.string, secretVersion: t.string, disabledReason: t.string, failing: t.string, timeoutMs: t.string }),
 ]);
 const SecretColumnsCodec = t.intersection([t.type({ secret: t.string }), t.partial({ previousSecrets: t.string })]);
 
@@ -211,6 +216,8 @@ const columnsOf = (r: t.TypeOf<typeof WebhookRowCodec>): Record<string, unknown>
   ...field('fields', optional(r.fields, parseJson)),
   ...field('verified', optional(r.verified, (x) => x === 'true')),
   ...field('websubTopic', optional(r.websubTopic, (x) => x)),
+  ...field('disabledReason', optional(r.disabledReason, parseJson)),
+  ...field('failing', optional(r.failing, parseJson)),
   ...field('timeoutMs', optional(r.timeoutMs, Number)),
 });
 

@@ -79,7 +79,7 @@ describe('WebhookInput', () => {
   });
 
   it('refuses unknown subscriptions, an empty list, and names the non-public events as unknown', () => {
-    expect(errorsOf(WebhookInput, { ...validInput, subscriptions: ['ping:all'] })).toEqual(['subscriptions.0: must be a public event name (ping, service:subscribed), a pattern such as service:*, or *']);
+    expect(errorsOf(WebhookInput, { ...validInput, subscriptions: ['ping:all'] })).toEqual(['subscriptions.0: must be a public event name (ping, service:subscribed), a pattern such as service:*, *, or an alert (webhook.disabled, delivery.exhausted)']);
     expect(errorsOf(WebhookInput, { ...validInput, subscriptions: [] })).toEqual(['subscriptions: must be a list of 1 to 16 subscriptions']);
   });
 

@@ -140,7 +140,7 @@ describe('HTTP APIs through the embedded host', () => {
       expect(bad.status).toBe(400);
       expect(bad.body?.details).toEqual([
         'url: must be an absolute http or https URL, without credentials or fragment, at most 2048 characters',
-        'subscriptions.0: must be a public event name (ping, service:subscribed), a pattern such as service:*, or *',
+        'subscriptions.0: must be a public event name (ping, service:subscribed), a pattern such as service:*, *, or an alert (webhook.disabled, delivery.exhausted)',
         'headers.Transfer-Encoding: must be a header name (an HTTP token of at most 64 characters) that the dispatcher does not set itself (not hop-by-hop, proxy-*, host, content-*, expect or webhook-*)',
         'headers.webhook-signature: must be a header name (an HTTP token of at most 64 characters) that the dispatcher does not set itself (not hop-by-hop, proxy-*, host, content-*, expect or webhook-*)',
       ]);

@@ -1,4 +1,8 @@
+import { httpOpsEvents, noOpsEvents } from '../../adapters/http/httpOpsEvents';
 import { withTimeoutBreaker } from '../../adapters/http/timeoutBreaker';
+import { tableDeliveryStats } from '../../adapters/tables/tableDeliveryStats';
+import type { DeliveryStats } from '../../ports/deliveryStats';
+import type { PublishOpsEvent } from '../../ports/opsEvents';
 import { createUndiciHttpSender } from '../../adapters/http/undiciHttpSender';
 import { storageDeliveryQueue } from '../../adapters/queues/storageDeliveryQueue';
 import { tableAttemptLog } from '../../adapters/tables/tableAttemptLog';
@@ -8,7 +12,8 @@ import { retryPolicyOf } from '../../domain/deliverySettings';
 import type { HttpSender } from '../../adapters/http/httpSender';
 import type { AttemptLog } from '../../ports/attemptLog';
 import type { WebhookLookup } from '../../ports/webhookLookup';
-import type { DeliverDeps } from '../../usecases/deliverMessage';
+import { type DeliverDeps, USER_AGENT } from '../../usecases/deliverMessage';
+import { ownerAlerts, publishToAll } from '../../usecases/ownerAlerts';
 import type { FanOutPageDeps } from '../../usecases/enqueueFanOutPage';
 import { currentGrants, type GrantsCache, grantsCache } from '../../usecases/tenantGrants';
 import type { TenantGrants } from '../../ports/tenantGrants';
@@ -26,6 +31,10 @@ export type DeliveryDependencies = Dependencies & {
   readonly grants: GrantsCache;
   /** A tenant's grants read now, for registration checks. */
   readonly grantsOf: TenantGrants;
+  /** Per-webhook counters (GET /api/webhooks/{id}/stats). */
+  readonly stats: DeliveryStats;
+  /** OPS_WEBHOOK_URL's signed events; a no-op without it. Replay calls it with `replay.completed`. */
+  readonly publishOpsEvent: PublishOpsEvent;
   /** The delivery use case's ports; `log` receives one trace line per attempt, `warn` what went wrong on the side. */
   readonly deliver: (logs: { log: (line: string) => void; warn: (message: string) => void }) => DeliverDeps;
 };
@@ -53,6 +62,14 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     // Deliveries only: endpoint and WebSub verification always send (one request, a person waiting).
     const deliverySender = withTimeoutBreaker(sender, { threshold: config.CIRCUIT_BREAKER_TIMEOUTS, cooldownMs: config.CIRCUIT_BREAKER_COOLDOWN_MS });
     const policy = retryPolicyOf(config);
+    // The timer's writes have no invocation to report to: one warning line each.
+    const stats = tableDeliveryStats(ensuredTable({ connectionString, tableName: config.STATS_TABLE }), { onError: (message) => console.warn(message) });
+    const toOpsUrl =
+      config.OPS_WEBHOOK_URL === '' || config.OPS_WEBHOOK_SECRET === '' ? noOpsEvents : httpOpsEvents({ url: config.OPS_WEBHOOK_URL, secret: config.OPS_WEBHOOK_SECRET, sender, clock: base.clock });
+    // Tenants' own webhooks subscribed to webhook.disabled / delivery.exhausted hear about their other webhooks.
+    const publishOpsEvent = publishToAll([toOpsUrl, ownerAlerts({ webhooks: base.webhooks, sender, clock: base.clock, userAgent: USER_AGENT })]);
+    const unwrittenFailures = new Map<string, number>();
+    const autoDisable = { afterSeconds: config.AUTO_DISABLE_AFTER_SECONDS, minFailures: config.AUTO_DISABLE_MIN_FAILURES };
     // Tenants stored before grants are initialised on first read; one line each, counts only.
     const grantsDeps = { tenants: base.tenants, webhooks: base.webhooks, log: (line: string) => console.log(line) };
     const grants = grantsCache({ ...grantsDeps, clock: base.clock, ttlSeconds: config.TENANT_GRANTS_CACHE_SECONDS });
@@ -64,6 +81,8 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
       sender,
       grants,
       grantsOf: currentGrants(grantsDeps),
+      stats,
+      publishOpsEvent,
       fanOut: {
         events: base.events,
         webhooks: base.webhooks,
@@ -74,7 +93,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
         disabledEvents: new Set(config.DISABLED_EVENTS),
         grantsOf: grants.grantsOf,
       },
-      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, events: base.events }),
+      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, autoDisable, unwrittenFailures, stats, publishOpsEvent, events: base.events }),
     };
   }
   return cached;

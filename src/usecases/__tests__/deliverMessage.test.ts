@@ -248,7 +248,7 @@ describe('deliverMessage', () => {
     const other = s.add();
     expect(right(await s.run(messageOf(itemFor(webhook))))).toEqual({ delivered: 0, retried: 0, poisoned: 0, gone: 1, skipped: 0 });
     noEffects(s);
-    expect(s.store.rows.get(webhook.id)).toEqual({ ...webhook, disabled: true, updatedAt: expect.any(String) });
+    expect(s.store.rows.get(webhook.id)).toEqual({ ...webhook, disabled: true, disabledReason: { kind: 'Gone' }, updatedAt: expect.any(String) });
     expect(Date.parse(s.store.rows.get(webhook.id)?.updatedAt ?? '')).toBeGreaterThanOrEqual(START);
     expect(s.store.rows.get(other.id)).toEqual(other);
     expect(s.attemptLog.entries).toEqual([expect.objectContaining({ attempt: 1, decision: 'WebhookDisabledByGone', result: response(410) })]);
