@@ -6,12 +6,12 @@ import { ADMIN, type Principal } from '../domain/tenant';
 import { applyPatch, type Webhook, WebhookInput, WebhookPatch } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { WebhookStore } from '../ports/webhookStore';
-import { fromInput, withInput } from './createWebhook';
 import type { PortRanges } from '../domain/destination';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
-import { decodeWebhookId, ownedBy } from './getWebhook';
-import { checkTenantInput, grantsForWrite, type TenantRulesDeps, verificationRequired } from './tenantRules';
+import { decodeWebhookId } from './getWebhook';
+import type { TenantRulesDeps } from './tenantRules';
+import { updateWithinGrants } from './updateWithinGrants';
 
 export type PatchWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean; readonly allowedDestinationPorts?: PortRanges };
 
@@ -30,24 +30,15 @@ export const patchWebhook =
           E.chain((id) => pipe(decodeOrInvalid(WebhookPatch, request.body, { what: 'The patch' }), E.map((patch) => ({ id, patch })))),
         ),
       ),
-      TE.chain(({ id, patch }) => {
-        const principal = request.principal ?? ADMIN;
-        return pipe(
-          grantsForWrite(deps, principal),
-          TE.chain((grants) =>
-            deps.webhooks.update(id, (current) =>
-              pipe(
-                ownedBy(principal)(current),
-                E.chain(() => decodeOrInvalid(WebhookInput, applyPatch(current, patch), { what: 'The patched webhook' })),
-                E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The patched webhook' })),
-                E.chain(checkTenantInput({ deps, principal, grants, previous: current })),
-                E.map((input) => {
-                  const now = deps.clock.now();
-                  return withInput(current, fromInput(input, { now, previous: current, verificationRequired: verificationRequired(deps, principal) }), now);
-                }),
-              ),
+      TE.chain(({ id, patch }) =>
+        updateWithinGrants(deps, {
+          id,
+          principal: request.principal ?? ADMIN,
+          inputFor: (current) =>
+            pipe(
+              decodeOrInvalid(WebhookInput, applyPatch(current, patch), { what: 'The patched webhook' }),
+              E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The patched webhook' })),
             ),
-          ),
-        );
-      }),
+        }),
+      ),
     );

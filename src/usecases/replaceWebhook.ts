@@ -6,12 +6,12 @@ import { ADMIN, type Principal } from '../domain/tenant';
 import { type Webhook, WebhookInput } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { WebhookStore } from '../ports/webhookStore';
-import { fromInput, withInput } from './createWebhook';
 import type { PortRanges } from '../domain/destination';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
-import { decodeWebhookId, ownedBy } from './getWebhook';
-import { checkTenantInput, grantsForWrite, type TenantRulesDeps, verificationRequired } from './tenantRules';
+import { decodeWebhookId } from './getWebhook';
+import type { TenantRulesDeps } from './tenantRules';
+import { updateWithinGrants } from './updateWithinGrants';
 
 export type ReplaceWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean; readonly allowedDestinationPorts?: PortRanges };
 
@@ -32,22 +32,5 @@ export const replaceWebhook =
           ),
         ),
       ),
-      TE.chain(({ id, input }) => {
-        const principal = request.principal ?? ADMIN;
-        return pipe(
-          grantsForWrite(deps, principal),
-          TE.chain((grants) =>
-            deps.webhooks.update(id, (current) =>
-              pipe(
-                ownedBy(principal)(current),
-                E.chain(() => checkTenantInput({ deps, principal, grants, previous: current })(input)),
-                E.map(() => {
-                  const now = deps.clock.now();
-                  return withInput(current, fromInput(input, { now, previous: current, verificationRequired: verificationRequired(deps, principal) }), now);
-                }),
-              ),
-            ),
-          ),
-        );
-      }),
+      TE.chain(({ id, input }) => updateWithinGrants(deps, { id, principal: request.principal ?? ADMIN, inputFor: () => E.right(input) })),
     );
