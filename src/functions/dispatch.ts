@@ -9,6 +9,7 @@ import { EventId } from '../domain/events';
 import { deliverMessage } from '../usecases/deliverMessage';
 import { enqueueFanOutPage, type FanOutCursor, type FanOutPageResult } from '../usecases/enqueueFanOutPage';
 import { recordFanOutPage, traceLine } from '../telemetry/telemetry';
+import { decodeOrThrow } from './lib/decodeOrThrow';
 import { configuredTrigger } from './lib/configured';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
 
@@ -21,12 +22,6 @@ const PAGE_RETRY = Object.assign(new df.RetryOptions(2_000, 6), { backoffCoeffic
 
 const Cursor = t.intersection([t.type({ eventId: EventId, planIndex: t.number }), t.partial({ continuationToken: t.string })]);
 const FanOutState = t.intersection([Cursor, t.partial({ deliveries: t.number, pages: t.number })]);
-
-const decodeOrThrow = <A>(codec: t.Decoder<unknown, A>, value: unknown, what: string): A => {
-  const decoded = codec.decode(value);
-  if (E.isLeft(decoded)) throw new Error(`${what} is invalid: ${formatValidationErrors(decoded.left).join('; ')}`);
-  return decoded.right;
-};
 
 /**
  * One instance per event (instance id = event id): pages through the matching webhooks, one

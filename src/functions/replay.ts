@@ -5,7 +5,6 @@ import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { durableReadReplay, durableStartReplay } from '../adapters/durable/durableReplay';
-import { formatValidationErrors } from '../domain/decodeErrors';
 import { ReplayId, ReplayScope } from '../domain/replay';
 import type { PublishOpsEvent } from '../ports/opsEvents';
 import type { ReplayCursor } from '../ports/replay';
@@ -13,6 +12,7 @@ import { readReplay, replayPage, type ReplayPageResult, resendDelivery, startRep
 import { testSend } from '../usecases/testSend';
 import { traceLine } from '../telemetry/telemetry';
 import { bodyOf, ownerRoute, webhookIdOf } from './handlers/replayHandlers';
+import { decodeOrThrow } from './lib/decodeOrThrow';
 import { configuredHttp, configuredTrigger } from './lib/configured';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
 
@@ -52,12 +52,6 @@ const Cursor: t.Type<ReplayCursor, unknown, unknown> = t.intersection([
   t.partial({ continuationToken: t.string }),
 ]) as unknown as t.Type<ReplayCursor, unknown, unknown>;
 
-const decodeOrThrow = <A>(codec: t.Decoder<unknown, A>, value: unknown, what: string): A => {
-  const decoded = codec.decode(value);
-  if (E.isLeft(decoded)) throw new Error(`${what} is invalid: ${formatValidationErrors(decoded.left).join('; ')}`);
-  return decoded.right;
-};
-
 /** Pages through the replay's window; replayable: no I/O, no clock. */
 export const replayOrchestrator: df.OrchestrationHandler = function* (context: df.OrchestrationContext) {
   let cursor = decodeOrThrow(Cursor, context.df.getInput(), 'The replay input');
@@ -93,7 +87,10 @@ const replayPageActivity =
     return result.right;
   };
 
-df.app.activity(REPLAY_PAGE_ACTIVITY, { handler: configuredTrigger(() => replayPageActivity(replayDeps().redeliver, replayDeps().deps.publishOpsEvent)) });
+df.app.activity(REPLAY_PAGE_ACTIVITY, { handler: configuredTrigger(() => {
+    const { redeliver, deps } = replayDeps();
+    return replayPageActivity(redeliver, deps.publishOpsEvent);
+  }) });
 
 app.http('startReplay', {
   route: 'webhooks/{id}/replay',
