@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { QueueClient } from '@azure/storage-queue';
@@ -25,6 +25,25 @@ export const waitUntil = async (what: string, check: () => Promise<boolean> | bo
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
   }
 };
+
+/** Polls `probe` until it yields a value (what `waitUntil` does for a condition). */
+export const until = async <A>(what: string, probe: () => Promise<A | undefined> | A | undefined, timeoutMs = 60_000): Promise<A> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
+
+/** The whole body of a request a test receiver got, as text. */
+export const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 export const mapLimit = async <A, B>(items: readonly A[], limit: number, work: (a: A, i: number) => Promise<B>): Promise<B[]> => {

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import { Webhook as Receiver } from 'standardwebhooks';
+import { call as callApi } from '../../__tests__/faults/harness';
 import { type SpawnedHost, spawnHost } from '../../../local-host/testing/spawnHost';
 import { startServer, type TestServer } from '../../adapters/http/__tests__/testServer';
 import type { JsonSchema } from '../../openapi/jsonSchema';
@@ -84,14 +85,9 @@ describe('endpoint health through the embedded host', () => {
     await Promise.all([ops, ...receivers].map((r) => r?.close()));
   });
 
-  const call = async (method: string, route: string, options: { key?: string; body?: unknown } = {}): Promise<Answer> => {
-    const res = await fetch(`${host.baseUrl}/api/${route}`, {
-      method,
-      headers: { ...(options.key === undefined ? {} : { authorization: `Bearer ${options.key}` }), 'content-type': 'application/json' },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as Json) };
+  const call = async (method: string, route: string, options: { key?: string; body?: unknown; raw?: string } = {}): Promise<Answer> => {
+    const { status, body } = await callApi(host.baseUrl, method, route, options);
+    return { status, body };
   };
   const createWebhook = async (key: string, body: Json): Promise<{ id: string; secret: string }> => {
     const created = await call('POST', 'webhooks', { key, body });

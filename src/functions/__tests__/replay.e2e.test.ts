@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { call as callApi, readBody, until } from '../../__tests__/faults/harness';
 import { type SpawnedHost, spawnHost } from '../../../local-host/testing/spawnHost';
 
 /*
@@ -34,23 +35,6 @@ const settings = {
 type Json = Record<string, unknown>;
 type Answer = { status: number; body: Json | undefined };
 type Received = { path: string; headers: IncomingMessage['headers']; body: string };
-
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
-
-const until = async <A>(what: string, probe: () => Promise<A | undefined> | A | undefined, timeoutMs = 60_000): Promise<A> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
 
 const header = (r: Received, name: string): string => String(r.headers[name] ?? '');
 
@@ -86,13 +70,8 @@ describe('replay, resend and test send through the embedded host', () => {
   });
 
   const call = async (method: string, route: string, options: { key?: string; body?: unknown; raw?: string } = {}): Promise<Answer> => {
-    const res = await fetch(`${host.baseUrl}/api/${route}`, {
-      method,
-      headers: { ...(options.key === undefined ? {} : { authorization: `Bearer ${options.key}` }), 'content-type': 'application/json' },
-      body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as Json) };
+    const { status, body } = await callApi(host.baseUrl, method, route, options);
+    return { status, body };
   };
   const newTenant = async (name: string, names: string[]): Promise<{ id: string; key: string }> => {
     const created = await call('POST', 'tenants', { key: ADMIN_KEY, body: { name, routing: { name: names } } });
