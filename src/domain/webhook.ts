@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { PUBLIC_EVENT_NAMES, PublicEventName } from './catalogue';
 import { DisabledReason, FailingStreak } from './endpointHealth';
+import { BodyFormat, MaxAttempts, RateLimitPerSecond } from './endpointControls';
 import { type Branded, checkedString, patternString, refinedString } from './strings';
 
 /*
@@ -191,6 +192,10 @@ export const WebhookWithoutSecrets = t.intersection(
       failing: FailingStreak,
       /** The receiver timeout of this webhook's attempts; absent = DELIVERY_TIMEOUT_MS. */
       timeoutMs: TimeoutMs,
+      /** Per-endpoint controls (./endpointControls); absent = unlimited, the whole schedule, the pagopa body. */
+      rateLimitPerSecond: RateLimitPerSecond,
+      maxAttempts: MaxAttempts,
+      format: BodyFormat,
     }),
   ],
   'WebhookWithoutSecrets',
@@ -247,7 +252,7 @@ export const withoutExtraFields = <C extends t.Mixed>(codec: C, fields: readonly
     codec.encode,
   );
 
-const WEBHOOK_INPUT_FIELDS = ['url', 'subscriptions', 'attributes', 'headers', 'disabled', 'fields', 'expiresAt', 'leaseSeconds', 'verify', 'timeoutMs'] as const;
+const WEBHOOK_INPUT_FIELDS = ['url', 'subscriptions', 'attributes', 'headers', 'disabled', 'fields', 'expiresAt', 'leaseSeconds', 'verify', 'timeoutMs', 'rateLimitPerSecond', 'maxAttempts', 'format'] as const;
 
 /** The body of a create (POST) or a replace (PUT). */
 export const WebhookInput = withoutExtraFields(
@@ -263,6 +268,9 @@ export const WebhookInput = withoutExtraFields(
       /** Endpoint verification before the webhook receives anything (default: VERIFY_ENDPOINTS_DEFAULT). */
       verify: t.boolean,
       timeoutMs: TimeoutMs,
+      rateLimitPerSecond: RateLimitPerSecond,
+      maxAttempts: MaxAttempts,
+      format: BodyFormat,
     }),
   ]),
   WEBHOOK_INPUT_FIELDS,
@@ -288,6 +296,10 @@ export const WebhookPatch = withoutExtraFields(
     verify: t.boolean,
     /** null goes back to DELIVERY_TIMEOUT_MS. */
     timeoutMs: t.union([TimeoutMs, t.null]),
+    /** null goes back to the default (unlimited, the whole schedule, pagopa). */
+    rateLimitPerSecond: t.union([RateLimitPerSecond, t.null]),
+    maxAttempts: t.union([MaxAttempts, t.null]),
+    format: t.union([BodyFormat, t.null]),
   }),
   WEBHOOK_INPUT_FIELDS,
   'WebhookPatch',
@@ -308,6 +320,7 @@ export const applyPatch = (current: Webhook, patch: WebhookPatch): WebhookInput 
   const fields = patch.fields === null ? undefined : (patch.fields ?? current.fields);
   const expiresAt = patch.expiresAt === null ? undefined : (patch.expiresAt ?? current.expiresAt);
   const timeoutMs = patch.timeoutMs === null ? undefined : (patch.timeoutMs ?? current.timeoutMs);
+  const controls = patchedControls(current, patch);
   return {
     url: patch.url ?? current.url,
     subscriptions: patch.subscriptions ?? current.subscriptions,
@@ -320,7 +333,21 @@ export const applyPatch = (current: Webhook, patch: WebhookPatch): WebhookInput 
     ...(patch.leaseSeconds !== undefined ? { leaseSeconds: patch.leaseSeconds } : expiresAt === undefined ? {} : { expiresAt }),
     ...(patch.verify === undefined ? {} : { verify: patch.verify }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...controls,
   };
+};
+
+const CONTROL_FIELDS = ['rateLimitPerSecond', 'maxAttempts', 'format'] as const;
+type Controls = Pick<WebhookInput, (typeof CONTROL_FIELDS)[number]>;
+
+/** The controls after a merge patch: null removes one, absent keeps the stored one. */
+const patchedControls = (current: Controls, patch: { readonly [K in keyof Controls]?: Controls[K] | null }): Controls => {
+  const result: Record<string, unknown> = {};
+  for (const key of CONTROL_FIELDS) {
+    const value = patch[key] === null ? undefined : (patch[key] ?? current[key]);
+    if (value !== undefined) result[key] = value;
+  }
+  return result as Controls;
 };
 
 /** Subscriptions without repeats, in the order given. */

@@ -3,6 +3,8 @@ import { webhookCollectionHandler, webhookItemHandler } from './handlers/webhook
 import { configuredHttp } from './lib/configured';
 import { getDeliveryDependencies } from './lib/deliveryDependencies';
 import { noStore } from './lib/responses';
+import { scheduleAttempts } from '../domain/endpointControls';
+import { retryPolicyOf } from '../domain/deliverySettings';
 
 const handlerDeps = () => {
   const deps = getDeliveryDependencies();
@@ -12,6 +14,7 @@ const handlerDeps = () => {
     allowPrivateDestinations: deps.config.ALLOW_PRIVATE_DESTINATIONS,
     allowedDestinationPorts: deps.config.ALLOWED_DESTINATION_PORTS,
     verifyEndpointsDefault: deps.config.VERIFY_ENDPOINTS_DEFAULT,
+    maxAttemptsAllowed: scheduleAttempts(retryPolicyOf(deps.config)),
   };
 };
 

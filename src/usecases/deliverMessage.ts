@@ -14,6 +14,7 @@ import type { OpsEvent } from '../domain/opsEvents';
 import { type AttemptResult, decide, loggedResult } from '../domain/outcome';
 import { redactFiscalCodes } from '../domain/privacy';
 import { signatureHeaders } from '../domain/signature';
+import { formatBody } from '../domain/bodyFormat';
 import { isActive, isReservedHeaderName, signingSecrets, type Webhook } from '../domain/webhook';
 import { hubSignature } from '../domain/websub';
 import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
@@ -77,9 +78,10 @@ const skipped = (message: DeliveryMessage, item: DeliveryItem, at: string, decis
 /** The signed POST of one delivery to a webhook (DESIGN.md section 5); replays and test sends use it too. */
 export const signedRequest = (input: { webhook: Webhook; deliveryId: string; body: unknown; at: Date }): OutgoingRequest => {
   const { webhook, at } = input;
-  const body = JSON.stringify(input.body);
+  const formatted = formatBody({ format: webhook.format, deliveryId: input.deliveryId, body: input.body, at });
+  const body = formatted.text;
   const own: Record<string, string> = {
-    'content-type': 'application/json',
+    'content-type': formatted.contentType,
     'user-agent': USER_AGENT,
     // During a rotation's overlap both secrets sign: receivers holding either one verify.
     ...signatureHeaders({ secrets: signingSecrets(webhook, at), id: input.deliveryId, timestampSeconds: Math.floor(at.getTime() / 1000), body }),
@@ -106,7 +108,7 @@ const attempt =
         const record: AttemptRecord = { at: started.toISOString(), result };
         const carried = [...item.attempts, carriedRecord(record)];
         const base = { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: attemptNumber, at: record.at, result: loggedResult(result), ...tenantOf(item) };
-        const decision = decide({ result, attempt: attemptNumber, policy: deps.policy, now, random: deps.random });
+        const decision = decide({ result, attempt: attemptNumber, policy: deps.policy, now, random: deps.random, maxAttempts: webhook.maxAttempts });
         switch (decision.kind) {
           case 'Delivered':
             return { log: { ...base, decision: 'Delivered' } };

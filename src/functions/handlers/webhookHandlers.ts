@@ -39,6 +39,8 @@ export type WebhookHandlerDeps = {
   readonly tenants?: Pick<TenantStore, 'findByKeyHash'>;
   /** VERIFY_ENDPOINTS_DEFAULT */
   readonly verifyEndpointsDefault?: boolean;
+  /** The retry schedule's attempts: the most a webhook's `maxAttempts` may be. */
+  readonly maxAttemptsAllowed?: number;
   /** Sends endpoint verification requests; without it a webhook needing verification waits for POST .../verify. */
   readonly sender?: HttpSender;
   /** A tenant's routing grants, read now: its writes may carry only values it holds (docs/tenants.md). */
