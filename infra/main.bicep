@@ -171,6 +171,9 @@ param opsWebhookSecret string = ''
 @description('STATS_TABLE: per-webhook hourly counters behind GET /api/webhooks/{id}/stats.')
 param statsTable string = 'webhookstats'
 
+@description('RATE_LIMITS_TABLE: send slots of rate-limited webhooks (rateLimitPerSecond), shared by every instance.')
+param rateLimitsTable string = 'webhookratelimits'
+
 @description('E-mail address of the action group the alerts go to (poison queue growth, delivery failure rate); empty: no alerts.')
 param alertEmail string = ''
 
@@ -476,6 +479,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     OPS_WEBHOOK_URL: opsWebhookUrl
     OPS_WEBHOOK_SECRET: empty(opsWebhookSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${opsWebhookSecretSecret.properties.secretUri})'
     STATS_TABLE: statsTable
+    RATE_LIMITS_TABLE: rateLimitsTable
   }
 }
 

@@ -187,6 +187,8 @@ export const SETTINGS = {
   OPS_WEBHOOK_SECRET: OrEmpty(WebhookSecret),
   /** Per-webhook hourly counters behind GET /api/webhooks/{id}/stats. */
   STATS_TABLE: TableName,
+  /** Send slots of rate-limited webhooks (`rateLimitPerSecond`), one row each, shared by every instance. */
+  RATE_LIMITS_TABLE: TableName,
 };
 
 /** Settings with a safe default; the others (storage, keys) must be set. */
@@ -219,6 +221,7 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   OPS_WEBHOOK_URL: '',
   OPS_WEBHOOK_SECRET: '',
   STATS_TABLE: 'webhookstats',
+  RATE_LIMITS_TABLE: 'webhookratelimits',
 };
 
 export const Config = t.type(SETTINGS, 'Config');

@@ -25,6 +25,8 @@ import type { EventStore } from '../ports/eventStore';
 import type { PublishOpsEvent } from '../ports/opsEvents';
 import type { WebhookLookup } from '../ports/webhookLookup';
 import type { WebhookStore } from '../ports/webhookStore';
+import type { RateLimiter } from '../ports/rateLimiter';
+import { heldItem, paceDeliveries } from './paceDeliveries';
 
 export const USER_AGENT = 'webhook-dispatcher/0.1';
 
@@ -55,6 +57,8 @@ export type DeliverDeps = {
   readonly stats?: DeliveryStats;
   /** OPS_WEBHOOK_URL: webhook.disabled and delivery.exhausted; best effort. */
   readonly publishOpsEvent?: PublishOpsEvent;
+  /** Send slots of rate-limited webhooks (./paceDeliveries); unlimited webhooks never reach it. */
+  readonly rateLimiter?: RateLimiter;
 };
 
 /** What one delivery came to; the effects are applied together after every POST of the message. */
@@ -67,7 +71,11 @@ type ItemResult = {
   readonly webhook?: Webhook;
 };
 
-export type DeliverySummary = { readonly delivered: number; readonly retried: number; readonly poisoned: number; readonly gone: number; readonly skipped: number };
+export type DeliverySummary = { readonly delivered: number; readonly retried: number; readonly poisoned: number; readonly gone: number; readonly skipped: number; readonly held: number };
+
+/** A delivery held back by its webhook's rate limit: re-enqueued as it is, no attempt made or logged. */
+type HeldItem = { readonly item: DeliveryItem; readonly delaySeconds: number };
+type MessageResults = { readonly results: readonly ItemResult[]; readonly held: readonly HeldItem[] };
 
 const tenantOf = (item: DeliveryItem): { tenantId?: string } => (item.tenantId === undefined ? {} : { tenantId: item.tenantId });
 
@@ -93,6 +101,8 @@ export const signedRequest = (input: { webhook: Webhook; deliveryId: string; bod
   return { url: webhook.url, headers: { ...Object.fromEntries(added), ...own }, body, ...(webhook.timeoutMs === undefined ? {} : { timeoutMs: webhook.timeoutMs }) };
 };
 
+const withoutSlot = ({ slotMs: _slot, ...item }: DeliveryItem): DeliveryItem => item;
+
 /** One signed POST and what to do next (DESIGN.md section 5 for the headers). */
 const attempt =
   (deps: DeliverDeps, message: DeliveryMessage) =>
@@ -115,7 +125,8 @@ const attempt =
           case 'RetryLater':
             return {
               log: { ...base, decision: 'RetryLater', nextAttemptAt: new Date(now.getTime() + decision.delaySeconds * 1000).toISOString() },
-              retry: { item: { ...item, attempts: carried }, delaySeconds: decision.delaySeconds },
+              // A retry is a new send: it reserves a new slot (the one it held is spent).
+              retry: { item: { ...withoutSlot(item), attempts: carried }, delaySeconds: decision.delaySeconds },
             };
           case 'DisableWebhook':
             return { log: { ...base, decision: 'WebhookDisabledByGone' }, disable: item.webhookId };
@@ -161,6 +172,13 @@ const consequences = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], re
         : [],
     ),
   ];
+};
+
+/** Held deliveries go back to the queue, one message per delay (they came from one message: they fit in one). */
+const holdBack = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], held: readonly HeldItem[]): TE.TaskEither<AppError, unknown>[] => {
+  const byDelay = new Map<number, DeliveryItem[]>();
+  for (const h of held) byDelay.set(h.delaySeconds, [...(byDelay.get(h.delaySeconds) ?? []), h.item]);
+  return [...byDelay].map(([delaySeconds, items]) => deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, items }], { delaySeconds }));
 };
 
 const STATS_OUTCOMES: Partial<Record<AttemptLogEntry['decision'], StatsOutcome>> = { Delivered: 'Delivered', RetryLater: 'RetryLater', Poisoned: 'Poisoned', WebhookDisabledByGone: 'Gone' };
@@ -312,31 +330,49 @@ const eventErased = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither
  * call before a request leaves, so an erasure that answered (it waits ERASURE_SETTLE_MS after its
  * deletes, docs/privacy.md) is never followed by a send that checked before it.
  */
-const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, readonly ItemResult[]> =>
+const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, MessageResults> =>
   pipe(
     deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupRange),
     TE.chain((webhooks) =>
       pipe(
         eventErased(deps, message),
-        TE.chain((erased): TE.TaskEither<AppError, readonly ItemResult[]> => {
+        TE.chain((erased): TE.TaskEither<AppError, MessageResults> => {
           if (erased) {
             const at = deps.clock.now().toISOString();
-            return TE.right(message.items.map((item) => skipped(message, item, at, 'SkippedErasedEvent')));
+            return TE.right({ results: message.items.map((item) => skipped(message, item, at, 'SkippedErasedEvent')), held: [] });
           }
+          const now = deps.clock.now();
+          const active = message.items.flatMap((item) => {
+            const webhook = webhooks.get(item.webhookId);
+            return webhook !== undefined && isActive(webhook, now) ? [{ item, webhook }] : [];
+          });
           return TE.fromTask(
             pipe(
-              message.items.map((item): T.Task<ItemResult> => {
-                const webhook = webhooks.get(item.webhookId);
-                const at = deps.clock.now().toISOString();
-                if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
-                // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
-                if (!isActive(webhook, new Date(at))) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
+              paceDeliveries(deps, active),
+              T.chain((paces) => {
+                const held: HeldItem[] = [];
                 return pipe(
-                  attempt(deps, message)(item, webhook),
-                  T.map((r) => ({ ...r, webhook })),
+                  message.items.flatMap((item): T.Task<ItemResult>[] => {
+                    const webhook = webhooks.get(item.webhookId);
+                    const at = deps.clock.now().toISOString();
+                    if (webhook === undefined) return [T.of(skipped(message, item, at, 'SkippedDeletedWebhook'))];
+                    // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
+                    if (!isActive(webhook, new Date(at))) return [T.of(skipped(message, item, at, 'SkippedDisabledWebhook'))];
+                    const pace = paces.get(item.deliveryId);
+                    if (pace?.kind === 'Hold') {
+                      held.push({ item: heldItem(item, pace), delaySeconds: pace.delaySeconds });
+                      return [];
+                    }
+                    const send = pipe(
+                      attempt(deps, message)(item, webhook),
+                      T.map((r) => ({ ...r, webhook })),
+                    );
+                    return [pace === undefined || pace.waitMs === 0 ? send : T.delay(pace.waitMs)(send)];
+                  }),
+                  A.sequence(T.ApplicativePar),
+                  T.map((results) => ({ results, held })),
                 );
               }),
-              A.sequence(T.ApplicativePar),
             ),
           );
         }),
@@ -349,8 +385,8 @@ export const deliverMessage =
   (message: DeliveryMessage): TE.TaskEither<AppError, DeliverySummary> =>
     pipe(
       deliverItems(deps, message),
-      TE.chainFirst((results) => all(consequences(deps, message.eventId, results))),
-      TE.chainFirst((results) =>
+      TE.chainFirst(({ results, held }) => all([...consequences(deps, message.eventId, results), ...holdBack(deps, message.eventId, held)])),
+      TE.chainFirst(({ results }) =>
         pipe(
           // An erased event's attempts are not written: they would bring back rows the erasure deleted.
           deps.attemptLog.record(results.filter((r) => r.log.decision !== 'SkippedErasedEvent').map((r) => r.log)),
@@ -360,12 +396,13 @@ export const deliverMessage =
           }),
         ),
       ),
-      TE.chainFirst((results) => TE.fromTask(afterDelivery(deps, message, results))),
-      TE.map((results) => ({
+      TE.chainFirst(({ results }) => TE.fromTask(afterDelivery(deps, message, results))),
+      TE.map(({ results, held }) => ({
         delivered: results.filter((r) => r.log.decision === 'Delivered').length,
         retried: results.filter((r) => r.retry).length,
         poisoned: results.filter((r) => r.poison).length,
         gone: results.filter((r) => r.disable).length,
         skipped: results.filter((r) => r.log.attempt === 0).length,
+        held: held.length,
       })),
     );

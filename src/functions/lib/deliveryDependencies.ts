@@ -1,6 +1,7 @@
 import { httpOpsEvents, noOpsEvents } from '../../adapters/http/httpOpsEvents';
 import { withTimeoutBreaker } from '../../adapters/http/timeoutBreaker';
 import { tableDeliveryStats } from '../../adapters/tables/tableDeliveryStats';
+import { tableRateLimiter } from '../../adapters/tables/tableRateLimiter';
 import type { DeliveryStats } from '../../ports/deliveryStats';
 import type { PublishOpsEvent } from '../../ports/opsEvents';
 import { createUndiciHttpSender } from '../../adapters/http/undiciHttpSender';
@@ -69,6 +70,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     // Tenants' own webhooks subscribed to webhook.disabled / delivery.exhausted hear about their other webhooks.
     const publishOpsEvent = publishToAll([toOpsUrl, ownerAlerts({ webhooks: base.webhooks, sender, clock: base.clock, userAgent: USER_AGENT })]);
     const unwrittenFailures = new Map<string, number>();
+    const rateLimiter = tableRateLimiter(ensuredTable({ connectionString, tableName: config.RATE_LIMITS_TABLE, timeoutMs }));
     const autoDisable = { afterSeconds: config.AUTO_DISABLE_AFTER_SECONDS, minFailures: config.AUTO_DISABLE_MIN_FAILURES };
     // Tenants stored before grants are initialised on first read; one line each, counts only.
     const grantsDeps = { tenants: base.tenants, webhooks: base.webhooks, log: (line: string) => console.log(line) };
@@ -93,7 +95,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
         disabledEvents: new Set(config.DISABLED_EVENTS),
         grantsOf: grants.grantsOf,
       },
-      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, autoDisable, unwrittenFailures, stats, publishOpsEvent, events: base.events }),
+      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, autoDisable, unwrittenFailures, stats, publishOpsEvent, events: base.events, rateLimiter }),
     };
   }
   return cached;
