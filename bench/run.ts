@@ -10,6 +10,7 @@ import { type CountingProxy, startCountingProxy } from './proxy';
 import { type Receivers, startReceivers } from './receivers';
 import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, measureSteadyLatency, measureThroughput, type ScalePoint, type SteadyLatency, type Throughput } from './scenarios';
 import { seedWebhooks } from './seed';
+import { runRateLimitPhase } from './rateLimit';
 import { ms, round } from './stats';
 import { type OpCount, total } from './storageOps';
 import { DEFAULTS } from '../src/config';
@@ -88,6 +89,7 @@ const main = async (): Promise<void> => {
   }, WATCHDOG_MS);
   watchdog.unref();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  if (argValues('--phase')[0] === 'rate-limit') return runRateLimitPhase({ quick, progress, settings: settingOverrides }).finally(() => clearTimeout(watchdog));
 
   const stops: (() => Promise<void>)[] = [];
   const environment = async (): Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }> => {

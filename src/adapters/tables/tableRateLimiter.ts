@@ -11,7 +11,8 @@ import type { EnsuredTable } from './tables';
  * One row per rate-limited webhook (RATE_LIMITS_TABLE): the next free send slot, written under its
  * ETag so that instances reserving at once serialize and never share a slot. Each process keeps the
  * ETag of its own last write: while no other instance reserved in between, a reservation is one
- * conditional write; otherwise the 412 costs a read and the write is tried again.
+ * conditional write; otherwise the 412 costs a read and the write is tried again. Within a process,
+ * concurrent reservations for one webhook share one write.
  */
 
 const ROW_KEY = 'slots';
@@ -65,10 +66,49 @@ export const tableRateLimiter = (table: EnsuredTable): RateLimiter => {
     throw Object.assign(new Error(`the rate limit row of webhook ${request.webhookId} kept changing under ${MAX_WRITE_ATTEMPTS} writes`), { contended: true });
   };
 
+  /*
+   * Concurrent invocations of one process reserving for the same webhook would only beat each
+   * other's ETags: they queue per webhook, and whoever waits when a write ends shares the next one
+   * (one write for the whole batch, slots handed out in arrival order).
+   */
+  type Waiting = { readonly request: SlotRequest; readonly resolve: (slots: readonly number[]) => void; readonly reject: (e: unknown) => void };
+  const waiting = new Map<string, Waiting[]>();
+  const drain = async (webhookId: string): Promise<void> => {
+    for (;;) {
+      const batch = waiting.get(webhookId) ?? [];
+      if (batch.length === 0) {
+        waiting.delete(webhookId);
+        return;
+      }
+      waiting.set(webhookId, []);
+      const count = batch.reduce((n, w) => n + w.request.count, 0);
+      // A limit lowered meanwhile applies at once; `now` is the latest any of them saw.
+      const ratePerSecond = Math.min(...batch.map((w) => w.request.ratePerSecond));
+      const now = new Date(Math.max(...batch.map((w) => w.request.now.getTime())));
+      try {
+        const slots = await reserve({ webhookId, ratePerSecond, count, now });
+        let next = 0;
+        for (const w of batch) {
+          w.resolve(slots.slice(next, next + w.request.count));
+          next += w.request.count;
+        }
+      } catch (e) {
+        for (const w of batch) w.reject(e);
+      }
+    }
+  };
+  const queued = (request: SlotRequest): Promise<readonly number[]> =>
+    new Promise((resolve, reject) => {
+      const list = waiting.get(request.webhookId);
+      if (list !== undefined) return void list.push({ request, resolve, reject });
+      waiting.set(request.webhookId, [{ request, resolve, reject }]);
+      void drain(request.webhookId);
+    });
+
   return {
     reserve: (request) =>
       TE.tryCatch(
-        () => reserve(request),
+        () => queued(request),
         (e): AppError => ((e as { contended?: boolean }).contended === true ? transient((e as Error).message) : storageError('reserving rate limit slots')(e)),
       ),
   };

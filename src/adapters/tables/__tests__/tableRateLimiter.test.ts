@@ -58,6 +58,19 @@ describe('tableRateLimiter', () => {
     expect(slots).toHaveLength(2);
   });
 
+  it('concurrent reservations of one process for one webhook share writes instead of racing for the ETag', async () => {
+    const webhookId = `wh${Date.now()}d`;
+    const { table: countedTable, calls } = counted();
+    const limiter = tableRateLimiter(countedTable);
+    const now = new Date();
+    const results = await Promise.all(Array.from({ length: 30 }, () => run(limiter.reserve({ webhookId, ratePerSecond: 10, count: 1, now }))));
+    const slots = results.flat().sort((x, y) => x - y);
+    expect(new Set(slots).size).toBe(30);
+    expect(slots[29]! - slots[0]!).toBeCloseTo(2900, 6);
+    // The first write, then one for everything that queued behind it: no 412 anywhere.
+    expect((calls.get('createEntity') ?? 0) + (calls.get('updateEntity') ?? 0)).toBe(2);
+  });
+
   it('after another instance wrote, the stale ETag costs a read and the slots still follow the other instance', async () => {
     const webhookId = `wh${Date.now()}c`;
     const a = tableRateLimiter(table);
