@@ -99,7 +99,7 @@ export type RateLimitResult = {
   events: number;
   control: Side;
   unlimited: Side;
-  limited: Side & { fixedWindows: number[]; maxFixedWindow: number; maxSlidingWindow: number; meanRatePerSecond: number; repeats: number };
+  limited: Side & { offeredPerSecond: number; fixedWindows: number[]; maxFixedWindow: number; maxSlidingWindow: number; meanRatePerSecond: number; repeats: number };
   storage: { rateLimitTableOpsPerLimitedDelivery: number; transactionsPerDeliveryControl: number; transactionsPerDeliveryMixed: number };
 };
 
@@ -122,6 +122,7 @@ export const measureRateLimit = async (env: Env, input: { events: number; drainT
   before = await env.proxy.snapshot();
   started = performance.now();
   await post(env, [limited, free], input.events);
+  const acceptedFor = (performance.now() - started) / 1000;
   // The limited burst needs events / LIMIT seconds at least.
   await env.receivers.waitFor(() => env.receivers.distinctIn('rllimited') >= input.events && env.receivers.distinctIn('rlfree') >= input.events, input.drainTimeoutMs + (input.events / LIMIT) * 1000);
   const freeSide = sideOf(env, free, started);
@@ -140,6 +141,8 @@ export const measureRateLimit = async (env: Env, input: { events: number; drainT
     unlimited: freeRest,
     limited: {
       ...limitedRest,
+      // The limit binds only when the limited webhook's events come faster than it.
+      offeredPerSecond: round(limited.posted.filter((p) => p.status === 202).length / Math.max(0.001, acceptedFor), 1),
       fixedWindows: w.fixed,
       maxFixedWindow: Math.max(0, ...w.fixed),
       maxSlidingWindow: w.maxSliding,
@@ -161,6 +164,7 @@ const markdownOf = (r: RateLimitResult, header: string): string =>
     '| metric | result |',
     '|---|---|',
     `| limited webhook (${r.limitPerSecond}/s), ${r.events}-event burst: delivered / missing / repeats | ${r.limited.delivered} / ${r.limited.missing} / ${r.limited.repeats} |`,
+    `| limited: events accepted per second (the offered rate; the limit binds only above ${r.limitPerSecond}) | ${r.limited.offeredPerSecond} |`,
     `| limited: arrivals in the busiest one-second window, sliding / fixed from the first arrival | ${r.limited.maxSlidingWindow} / ${r.limited.maxFixedWindow} (limit ${r.limitPerSecond}) |`,
     `| limited: mean rate first -> last arrival, per s | ${r.limited.meanRatePerSecond} |`,
     `| limited: arrivals per fixed one-second window | ${r.limited.fixedWindows.join(' ')} |`,
