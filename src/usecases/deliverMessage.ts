@@ -27,6 +27,7 @@ import type { WebhookLookup } from '../ports/webhookLookup';
 import type { WebhookStore } from '../ports/webhookStore';
 import type { RateLimiter } from '../ports/rateLimiter';
 import { heldItem, paceDeliveries } from './paceDeliveries';
+import { HOLD_ON_ERROR_SECONDS } from '../domain/rateLimit';
 
 export const USER_AGENT = 'webhook-dispatcher/0.1';
 
@@ -333,51 +334,70 @@ const eventErased = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither
 const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, MessageResults> =>
   pipe(
     deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupRange),
-    TE.chain((webhooks) =>
-      pipe(
-        eventErased(deps, message),
-        TE.chain((erased): TE.TaskEither<AppError, MessageResults> => {
+    TE.chain((webhooks) => {
+      const now = deps.clock.now();
+      const active = message.items.flatMap((item) => {
+        const webhook = webhooks.get(item.webhookId);
+        return webhook !== undefined && isActive(webhook, now) ? [{ item, webhook }] : [];
+      });
+      // Rate limit slots are reserved before the event check, which stays the last storage call before a send.
+      return pipe(
+        TE.fromTask(paceDeliveries(deps, active)),
+        TE.chain((paces) =>
+          pipe(
+            eventErased(deps, message),
+            TE.map((erased) => ({ paces, erased })),
+          ),
+        ),
+        TE.chain(({ paces, erased }): TE.TaskEither<AppError, MessageResults> => {
           if (erased) {
             const at = deps.clock.now().toISOString();
             return TE.right({ results: message.items.map((item) => skipped(message, item, at, 'SkippedErasedEvent')), held: [] });
           }
-          const now = deps.clock.now();
-          const active = message.items.flatMap((item) => {
-            const webhook = webhooks.get(item.webhookId);
-            return webhook !== undefined && isActive(webhook, now) ? [{ item, webhook }] : [];
-          });
+          const held: HeldItem[] = [];
           return TE.fromTask(
             pipe(
-              paceDeliveries(deps, active),
-              T.chain((paces) => {
-                const held: HeldItem[] = [];
-                return pipe(
-                  message.items.flatMap((item): T.Task<ItemResult>[] => {
-                    const webhook = webhooks.get(item.webhookId);
-                    const at = deps.clock.now().toISOString();
-                    if (webhook === undefined) return [T.of(skipped(message, item, at, 'SkippedDeletedWebhook'))];
-                    // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
-                    if (!isActive(webhook, new Date(at))) return [T.of(skipped(message, item, at, 'SkippedDisabledWebhook'))];
-                    const pace = paces.get(item.deliveryId);
-                    if (pace?.kind === 'Hold') {
-                      held.push({ item: heldItem(item, pace), delaySeconds: pace.delaySeconds });
-                      return [];
-                    }
-                    const send = pipe(
-                      attempt(deps, message)(item, webhook),
-                      T.map((r) => ({ ...r, webhook })),
-                    );
-                    return [pace === undefined || pace.waitMs === 0 ? send : T.delay(pace.waitMs)(send)];
-                  }),
-                  A.sequence(T.ApplicativePar),
-                  T.map((results) => ({ results, held })),
+              message.items.flatMap((item): T.Task<ItemResult | undefined>[] => {
+                const webhook = webhooks.get(item.webhookId);
+                const at = deps.clock.now().toISOString();
+                if (webhook === undefined) return [T.of(skipped(message, item, at, 'SkippedDeletedWebhook'))];
+                // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
+                if (!isActive(webhook, new Date(at))) return [T.of(skipped(message, item, at, 'SkippedDisabledWebhook'))];
+                const pace = paces.get(item.deliveryId);
+                if (pace?.kind === 'Hold') {
+                  held.push({ item: heldItem(item, pace), delaySeconds: pace.delaySeconds });
+                  return [];
+                }
+                const send = pipe(
+                  attempt(deps, message)(item, webhook),
+                  T.map((r) => ({ ...r, webhook })),
                 );
+                if (pace === undefined || pace.waitMs === 0) return [send];
+                // Waiting for the slot puts time between the event check and the send: a personal-data event is checked again.
+                return [
+                  T.delay(pace.waitMs)(
+                    pipe(
+                      eventErased(deps, { ...message, items: [item] }),
+                      T.chain(
+                        E.match(
+                          (): T.Task<ItemResult | undefined> => {
+                            held.push({ item: heldItem(item, { kind: 'Hold', delaySeconds: HOLD_ON_ERROR_SECONDS }), delaySeconds: HOLD_ON_ERROR_SECONDS });
+                            return T.of(undefined);
+                          },
+                          (gone) => (gone ? T.of(skipped(message, item, deps.clock.now().toISOString(), 'SkippedErasedEvent')) : send),
+                        ),
+                      ),
+                    ),
+                  ),
+                ];
               }),
+              A.sequence(T.ApplicativePar),
+              T.map((results) => ({ results: results.filter((r): r is ItemResult => r !== undefined), held })),
             ),
           );
         }),
-      ),
-    ),
+      );
+    }),
   );
 
 export const deliverMessage =

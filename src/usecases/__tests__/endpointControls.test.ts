@@ -1,4 +1,6 @@
 import * as E from 'fp-ts/Either';
+import * as TE from 'fp-ts/TaskEither';
+import { notFound } from '../../domain/errors';
 import type { HttpSender, OutgoingRequest } from '../../adapters/http/httpSender';
 import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
 import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
@@ -64,7 +66,7 @@ const setup = (respond: () => AttemptResult = () => ok) => {
     if (E.isLeft(result)) throw new Error(result.left.message);
     return result.right;
   };
-  return { queue, attemptLog, rateLimiter, requests, add, run, advance: (ms: number) => (time += ms) };
+  return { deps, queue, attemptLog, rateLimiter, requests, add, run, advance: (ms: number) => (time += ms) };
 };
 
 describe('rateLimitPerSecond in the worker', () => {
@@ -125,6 +127,27 @@ describe('rateLimitPerSecond in the worker', () => {
     const retried = s.queue.sent[0]?.message.items[0];
     expect(retried?.attempts).toHaveLength(1);
     expect(retried?.slotMs).toBeUndefined();
+  });
+});
+
+describe('rate limit waits and erasure', () => {
+  it('a delivery that waited for its slot checks its personal-data event again: erased meanwhile, it is not sent', async () => {
+    const s = setup();
+    const limited = s.add({ rateLimitPerSecond: 10 });
+    let reads = 0;
+    // Present at the message's check, gone by the time the slot comes (an erasure answered in between).
+    const events = { get: () => TE.fromEither(++reads === 1 ? E.right({} as never) : E.left(notFound('no such event'))) };
+    const item: DeliveryItem = {
+      deliveryId: deliveryIdFor({ eventId: EVENT, publicEventName: 'service:subscribed', webhookId: limited.id }),
+      webhookId: limited.id,
+      body: { name: 'service:subscribed', payload: { fiscalCode: 'AAABBB00A00A000B' } },
+      attempts: [],
+      slotMs: START + 300,
+    };
+    const result = await deliverMessage({ ...s.deps, events })(messageOf([item]))();
+    expect(E.isRight(result) && result.right).toMatchObject({ delivered: 0, skipped: 1, held: 0 });
+    expect(s.requests).toEqual([]);
+    expect(reads).toBe(2);
   });
 });
 
