@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as t from 'io-ts';
-import { withoutExtraFields } from './webhook';
+import { withoutExtraFields } from './codecs';
+import { ULID_PATTERN } from './ids';
 import { checkedString, patternString } from './strings';
 import { RoutingGrants } from './routingGrants';
 
@@ -15,7 +16,7 @@ export const TENANT_KEY_BYTES = 32;
 export const MAX_TENANT_NAME_LENGTH = 128;
 
 /** Tenant ids are ULIDs, like webhook ids. */
-export const TenantId = patternString<'TenantId'>('a tenant id', /^[0-9A-HJKMNP-TV-Z]{26}$/);
+export const TenantId = patternString<'TenantId'>('a tenant id', ULID_PATTERN);
 export type TenantId = t.TypeOf<typeof TenantId>;
 
 /** Hex SHA-256 of a key: what storage holds, and the row key of the key's lookup row. */
