@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
-import type { HttpSender } from '../adapters/http/httpSender';
+import type { HttpSender } from '../ports/httpSender';
 import { type AppError, notFound } from '../domain/errors';
 import { SECRET_BYTES, SECRET_PREFIX, signingSecret, ULID_RANDOM_BYTES, ulid } from '../domain/ids';
 import type { Principal } from '../domain/tenant';

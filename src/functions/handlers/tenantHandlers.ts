@@ -2,7 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
-import type { HttpSender } from '../../adapters/http/httpSender';
+import type { HttpSender } from '../../ports/httpSender';
 import type { AppError } from '../../domain/errors';
 import { tenantView } from '../../domain/tenant';
 import { toView } from '../../domain/webhook';

@@ -4,7 +4,7 @@ import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../../domain/errors';
 import { ADMIN, type Principal } from '../../domain/tenant';
 import { toView, type Webhook } from '../../domain/webhook';
-import type { HttpSender } from '../../adapters/http/httpSender';
+import type { HttpSender } from '../../ports/httpSender';
 import type { Clock } from '../../ports/clock';
 import type { RandomBytes } from '../../ports/random';
 import type { TenantGrants } from '../../ports/tenantGrants';

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { Webhook as Receiver } from 'standardwebhooks';
-import type { HttpSender, OutgoingRequest } from '../../adapters/http/httpSender';
+import type { HttpSender, OutgoingRequest } from '../../ports/httpSender';
 import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
 import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
 import { memoryWebhookLookup } from '../../adapters/memory/memoryWebhookLookup';

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { Webhook as Receiver } from 'standardwebhooks';
 import { httpOpsEvents } from '../../adapters/http/httpOpsEvents';
-import type { HttpSender, OutgoingRequest } from '../../adapters/http/httpSender';
+import type { HttpSender, OutgoingRequest } from '../../ports/httpSender';
 import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
 import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
 import { memoryDeliveryStats } from '../../adapters/memory/memoryDeliveryStats';

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import * as T from 'fp-ts/Task';
 import * as TE from 'fp-ts/TaskEither';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import type { OutgoingRequest } from '../../adapters/http/httpSender';
+import type { OutgoingRequest } from '../../ports/httpSender';
 import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
 import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
 import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
