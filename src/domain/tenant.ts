@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as t from 'io-ts';
-import { withoutExtraFields } from './codecs';
+import { IsoTimestamp, withoutExtraFields } from './codecs';
 import { ULID_PATTERN } from './ids';
 import { checkedString, patternString } from './strings';
 import { RoutingGrants } from './routingGrants';
@@ -43,14 +43,11 @@ export const Tenant = t.intersection(
 export type Tenant = t.TypeOf<typeof Tenant>;
 
 /** What the tenant API shows: never the hash (it would let anyone test guesses offline). */
-export type TenantView = {
-  readonly id: TenantId;
-  readonly name: string;
-  readonly hasKey: boolean;
-  readonly keyCreatedAt?: string;
-  readonly createdAt: string;
-  readonly routing?: RoutingGrants;
-};
+export const TenantView = t.intersection(
+  [t.type({ id: TenantId, name: t.string, hasKey: t.boolean, createdAt: IsoTimestamp }), t.partial({ keyCreatedAt: IsoTimestamp, routing: RoutingGrants })],
+  'TenantView',
+);
+export type TenantView = t.TypeOf<typeof TenantView>;
 export const tenantView = (tenant: Tenant): TenantView => ({
   id: tenant.id,
   name: tenant.name,

@@ -117,40 +117,38 @@ export const MIN_LEASE_SECONDS = 60;
 export const MAX_LEASE_SECONDS = 366 * 24 * 3600;
 export const LeaseSeconds = t.refinement(t.number, (n) => Number.isInteger(n) && n >= MIN_LEASE_SECONDS && n <= MAX_LEASE_SECONDS, `a lease in whole seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`);
 
+const requiredFields = {
+  id: WebhookId,
+  url: WebhookUrl,
+  subscriptions: Subscriptions,
+  attributes: Attributes,
+  headers: Headers,
+  disabled: t.boolean,
+  createdAt: IsoTimestamp,
+  updatedAt: IsoTimestamp,
+};
+
+// Added with tenants (docs/tenants.md) and after; absent on webhooks stored before, with the old meaning.
+const optionalFields = t.partial({
+  /** The owner of a webhook created with a tenant key; absent = the admin's. */
+  tenantId: TenantId,
+  /** The lease: after this the webhook receives nothing until renewed. */
+  expiresAt: IsoTimestamp,
+  fields: ProjectedFields,
+  /** false while endpoint verification has not succeeded; absent = no verification asked. */
+  verified: t.boolean,
+  /** The WebSub topic, for subscriptions made through /api/websub (one topic, one callback). */
+  websubTopic: t.string,
+  /** Set when the dispatcher disabled the webhook (docs/delivery.md, "Endpoint health"). */
+  disabledReason: DisabledReason,
+  /** The current streak of failed attempts, if one runs. */
+  failing: FailingStreak,
+  /** The receiver timeout of this webhook's attempts; absent = DELIVERY_TIMEOUT_MS. */
+  timeoutMs: TimeoutMs,
+});
+
 /** A webhook as the fan-out reads it from the registry's index rows, which carry no secrets. */
-export const WebhookWithoutSecrets = t.intersection(
-  [
-    t.type({
-      id: WebhookId,
-      url: WebhookUrl,
-      subscriptions: Subscriptions,
-      attributes: Attributes,
-      headers: Headers,
-      disabled: t.boolean,
-      createdAt: IsoTimestamp,
-      updatedAt: IsoTimestamp,
-    }),
-    // Added with tenants (docs/tenants.md); absent on webhooks stored before, with the old meaning.
-    t.partial({
-      /** The owner of a webhook created with a tenant key; absent = the admin's. */
-      tenantId: TenantId,
-      /** The lease: after this the webhook receives nothing until renewed. */
-      expiresAt: IsoTimestamp,
-      fields: ProjectedFields,
-      /** false while endpoint verification has not succeeded; absent = no verification asked. */
-      verified: t.boolean,
-      /** The WebSub topic, for subscriptions made through /api/websub (one topic, one callback). */
-      websubTopic: t.string,
-      /** Set when the dispatcher disabled the webhook (docs/delivery.md, "Endpoint health"). */
-      disabledReason: DisabledReason,
-      /** The current streak of failed attempts, if one runs. */
-      failing: FailingStreak,
-      /** The receiver timeout of this webhook's attempts; absent = DELIVERY_TIMEOUT_MS. */
-      timeoutMs: TimeoutMs,
-    }),
-  ],
-  'WebhookWithoutSecrets',
-);
+export const WebhookWithoutSecrets = t.intersection([t.type(requiredFields), optionalFields], 'WebhookWithoutSecrets');
 export type WebhookWithoutSecrets = t.TypeOf<typeof WebhookWithoutSecrets>;
 
 export const Webhook = t.intersection(
@@ -169,7 +167,10 @@ export type Webhook = t.TypeOf<typeof Webhook>;
  * holds, and the names of the webhook's headers without their values (often a receiver's credential:
  * write-only, docs/api.md).
  */
-export type WebhookView = Omit<Webhook, 'secret' | 'previousSecrets' | 'headers'> & { readonly headerNames: string[] };
+export const HEADER_NAMES = 'the names of the headers';
+const { headers: _headerValues, ...viewFields } = requiredFields;
+export const WebhookView = t.intersection([t.type(viewFields), optionalFields, t.type({ headerNames: t.array(HeaderName, HEADER_NAMES) })], 'WebhookView');
+export type WebhookView = t.TypeOf<typeof WebhookView>;
 export const toView = ({ secret: _secret, previousSecrets: _previous, headers, ...view }: Webhook): WebhookView => ({ ...view, headerNames: Object.keys(headers) });
 
 /** Whether the webhook may receive anything, whatever the time: enabled, and verified when verification was asked. */

@@ -9,9 +9,8 @@ import { MAX_ROUTING_GRANTS_CHARS, MAX_ROUTING_VALUES_PER_ATTRIBUTE, ROUTING_ATT
 import { MAX_TENANT_NAME_LENGTH, TenantInput, TenantName } from '../domain/tenant';
 import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
 import { HubSecret, LeaseSecondsText, MAX_HUB_SECRET_BYTES, MIN_HUB_SECRET_BYTES, TopicText } from '../domain/websub';
-import { HEADER_NAMES } from './wire';
 import { ReplayId, ReplayRequest, ResendRequest } from '../domain/replay';
-import { MAX_LEASE_SECONDS, MIN_LEASE_SECONDS } from '../domain/webhook';
+import { HEADER_NAMES, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS } from '../domain/webhook';
 import { AttributeName, Attributes, AttributeValue, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_ATTRIBUTES } from '../domain/attributes';
 import { IsoTimestamp } from '../domain/codecs';
 import { ULID_PATTERN } from '../domain/ids';
