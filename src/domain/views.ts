@@ -19,7 +19,8 @@ const ERROR_KINDS: Record<AppErrorKind, null> = { Invalid: null, Unauthorized: n
 export const ErrorBody = t.intersection([t.type({ error: t.keyof(ERROR_KINDS), message: t.string }), t.partial({ details: t.readonlyArray(t.string) })], 'ErrorBody');
 export type ErrorBody = t.TypeOf<typeof ErrorBody>;
 
-export const EventAccepted = t.type({ id: EventId }, 'EventAccepted');
+/** `disabled`: the event's name is in DISABLED_EVENTS, so it was stored but will not be dispatched. */
+export const EventAccepted = t.intersection([t.type({ id: EventId }), t.partial({ disabled: t.boolean })], 'EventAccepted');
 export type EventAccepted = t.TypeOf<typeof EventAccepted>;
 
 /** Where the fan-out of one event stands (ports/dispatch.ts reads it). */
@@ -62,7 +63,7 @@ export type AttemptList = t.TypeOf<typeof AttemptList>;
 const Check = t.keyof({ ok: null, down: null });
 /** GET /api/health: what storage answered, or which settings are invalid (names, never values). */
 export const HealthReport = t.intersection(
-  [t.type({ status: t.keyof({ ok: null, unavailable: null }), checks: t.record(t.string, Check) }), t.partial({ message: t.string, settings: t.array(t.string) })],
+  [t.type({ status: t.keyof({ ok: null, unavailable: null }), checks: t.record(t.string, Check) }), t.partial({ message: t.string, settings: t.readonlyArray(t.string) })],
   'HealthReport',
 );
 export type HealthReport = t.TypeOf<typeof HealthReport>;

@@ -17,6 +17,7 @@ const LOCK_SECONDS = 60;
 export const PoisonView = t.type({ messageId: t.string, insertedOn: IsoTimestamp, dequeueCount: t.number, item: PoisonItem }, 'PoisonView');
 export type PoisonView = t.TypeOf<typeof PoisonView>;
 export const PoisonList = t.type({ items: t.array(PoisonView) }, 'PoisonList');
+export type PoisonList = t.TypeOf<typeof PoisonList>;
 
 export type RedriveDeps = { readonly poison: PoisonQueue; readonly deliveries: Pick<DeliveryQueue, 'enqueue'> };
 
