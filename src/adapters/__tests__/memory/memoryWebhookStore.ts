@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
-import { routingAttributeOf } from '../../domain/catalogue';
-import { type AppError, conflict, invalid, notFound } from '../../domain/errors';
-import { routingSlot } from '../../domain/mapping';
-import { canReceive, coversEvent, type Webhook } from '../../domain/webhook';
-import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
+import { routingAttributeOf } from '../../../domain/catalogue';
+import { type AppError, conflict, invalid, notFound } from '../../../domain/errors';
+import { routingSlot } from '../../../domain/mapping';
+import { canReceive, coversEvent, type Webhook } from '../../../domain/webhook';
+import type { WebhookPage, WebhookStore } from '../../../ports/webhookStore';
 
 /**
  * The WebhookStore contract in memory, for unit tests of use cases. `failWith` makes every call
