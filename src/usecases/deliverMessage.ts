@@ -312,7 +312,7 @@ const eventErased = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither
  */
 const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, readonly ItemResult[]> =>
   pipe(
-    deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupRange),
+    deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupHint),
     TE.chain((webhooks) =>
       pipe(
         eventErased(deps, message),
