@@ -1,5 +1,5 @@
 import { BODY_FORMATS } from '../src/domain/endpointControls';
-import { WebhookView } from '../src/openapi/wire';
+import { WebhookView } from '../src/domain/webhook';
 import { fail } from './client';
 import type { CommandContext, Output } from './commands';
 

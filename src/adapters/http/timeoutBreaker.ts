@@ -1,5 +1,5 @@
 import type { AttemptResult } from '../../domain/outcome';
-import type { HttpSender } from './httpSender';
+import type { HttpSender } from '../../ports/httpSender';
 
 /*
  * A receiver that hangs costs more than one that fails: each request to it holds a worker slot for

@@ -1,6 +1,6 @@
 import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import type { EventId } from '../../domain/events';
 import { healthHandler } from '../handlers/healthHandler';
 import { ingestEventHandler } from '../handlers/ingestEventHandler';

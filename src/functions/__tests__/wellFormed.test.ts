@@ -1,10 +1,11 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import * as E from 'fp-ts/Either';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import type { EventId } from '../../domain/events';
 import { TenantName } from '../../domain/tenant';
-import { AttributeValue, HeaderValue } from '../../domain/webhook';
+import { AttributeValue } from '../../domain/attributes';
+import { HeaderValue } from '../../domain/webhook';
 import { NonEmptyString, repairedText, WellFormedString } from '../../domain/strings';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { ingestEventHandler } from '../handlers/ingestEventHandler';

@@ -5,6 +5,7 @@ import { requireBearer } from '../lib/auth';
 import { readJsonBody } from '../lib/body';
 import { recordAcceptedEvent } from '../../telemetry/telemetry';
 import { errorResponse, type Handler, json } from '../lib/responses';
+import type { EventAccepted } from '../../domain/views';
 
 export type IngestEventHandlerDeps = IngestEventDeps & { readonly ingestApiKey: string; readonly maxEventBodyBytes: number };
 
@@ -21,7 +22,7 @@ export const ingestEventHandler =
         (result) => {
           context.log(recordAcceptedEvent({ id: result.id, name: result.name, repeated: result.repeated }));
           // A disabled event (DISABLED_EVENTS) is accepted and stored but not dispatched: the answer says so.
-          return json(202, result.disabled === true ? { id: result.id, disabled: true } : { id: result.id });
+          return json(202, (result.disabled === true ? { id: result.id, disabled: true } : { id: result.id }) satisfies EventAccepted);
         },
       ),
     )();

@@ -13,7 +13,8 @@ import type { WebhookStore } from '../../ports/webhookStore';
 import { ownedBy } from '../../usecases/getWebhook';
 import { principalOf } from './webhookHandlers';
 import { decodeOrInvalid } from '../../usecases/decode';
-import { listPoison, type RedriveDeps, redrivePoison, type RedriveSelection } from '../../usecases/redrivePoison';
+import { listPoison, type PoisonList, type RedriveDeps, redrivePoison, type RedriveSelection } from '../../usecases/redrivePoison';
+import type { AttemptList } from '../../domain/views';
 import { requireBearer } from '../lib/auth';
 import { readJsonBody } from '../lib/body';
 import { errorResponse, type Handler, json } from '../lib/responses';
@@ -64,7 +65,7 @@ export const webhookAttemptsHandler = (deps: { adminApiKey: string; webhooks: Pi
           TE.fromEither(pipe(WebhookId.decode(request.params.id), E.mapLeft(() => notFound(`No webhook with id "${String(request.params.id).slice(0, 64)}"`)))),
           TE.chain((id) => pipe(deps.webhooks.get(id), TE.chainEitherK(ownedBy(principal)), TE.map(() => id))),
       TE.chain((id) => pipe(TE.fromEither(limitOf(request, MAX_ATTEMPTS_LIMIT, DEFAULT_ATTEMPTS_LIMIT)), TE.chain((limit) => deps.attemptLog.problemsForWebhook({ webhookId: id, limit })))),
-          TE.map((attempts) => ({ items: attempts })),
+          TE.map((attempts) => ({ items: attempts }) satisfies AttemptList),
         ),
       ),
       TE.match(
@@ -79,7 +80,7 @@ export const listPoisonHandler = (deps: { adminApiKey: string } & Pick<RedriveDe
     pipe(
       TE.fromEither(limitOf(request, 32, 32)),
       TE.chain(listPoison(deps)),
-      TE.map((items) => ({ status: 200, body: { items } })),
+      TE.map((items) => ({ status: 200, body: { items } satisfies PoisonList })),
     ),
   );
 

@@ -2,7 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
-import type { HttpSender } from '../../adapters/http/httpSender';
+import type { HttpSender } from '../../ports/httpSender';
 import type { AppError } from '../../domain/errors';
 import { tenantView } from '../../domain/tenant';
 import { toView } from '../../domain/webhook';
@@ -20,6 +20,7 @@ import { verifyWebhook } from '../../usecases/verifyEndpoint';
 import { requireBearer } from '../lib/auth';
 import { readJsonBody } from '../lib/body';
 import { errorResponse, type Handler, json } from '../lib/responses';
+import type { RotatedWebhook, TenantPage, TenantWithKey, VerificationOutcome, WebhookPage } from '../../domain/views';
 import { principalOf } from './webhookHandlers';
 
 const MAX_SMALL_BODY_BYTES = 4 * 1024;
@@ -77,7 +78,7 @@ export const createTenantHandler = (deps: TenantHandlerDeps): Handler =>
     pipe(
       jsonBody(request, MAX_ROUTING_BODY_BYTES),
       TE.chain(createTenant(deps)),
-      TE.map(({ tenant, apiKey }) => ({ status: 201, body: { ...tenantView(tenant), apiKey } })),
+      TE.map(({ tenant, apiKey }) => ({ status: 201, body: { ...tenantView(tenant), apiKey } satisfies TenantWithKey })),
     ),
   );
 
@@ -90,7 +91,7 @@ export const listTenantsHandler = (deps: TenantHandlerDeps): Handler =>
     if (!(n >= 1 && n <= 100)) return TE.left({ kind: 'Invalid', message: 'The query is invalid', details: ['limit: must be an integer from 1 to 100'] });
     return pipe(
       deps.tenants.list({ limit: n, ...(token === null ? {} : { continuationToken: token }) }),
-      TE.map((page) => ({ status: 200, body: { items: page.items.map(tenantView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } })),
+      TE.map((page) => ({ status: 200, body: { items: page.items.map(tenantView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } satisfies TenantPage })),
     );
   });
 
@@ -113,7 +114,7 @@ export const rotateTenantKeyHandler = (deps: TenantHandlerDeps): Handler =>
   adminOnly(deps, (request) =>
     pipe(
       rotateTenantKey(deps)(request.params.id ?? ''),
-      TE.map(({ tenant, apiKey }) => ({ status: 200, body: { ...tenantView(tenant), apiKey } })),
+      TE.map(({ tenant, apiKey }) => ({ status: 200, body: { ...tenantView(tenant), apiKey } satisfies TenantWithKey })),
     ),
   );
 
@@ -131,7 +132,7 @@ export const tenantWebhooksHandler = (deps: TenantHandlerDeps): Handler =>
     pipe(
       getTenant(deps)(request.params.id ?? ''),
       TE.chain((tenant) => listWebhooks(deps.webhooks)(Object.fromEntries(request.query.entries()), { kind: 'Tenant', tenantId: tenant.id })),
-      TE.map((page) => ({ status: 200, body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } })),
+      TE.map((page) => ({ status: 200, body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } satisfies WebhookPage })),
     ),
   );
 
@@ -151,7 +152,7 @@ export const rotateSecretHandler = (deps: TenantHandlerDeps): Handler => async (
       ),
       TE.map((webhook) => ({
         status: 200,
-        body: { ...toView(webhook), secret: webhook.secret, ...(webhook.previousSecrets?.[0] === undefined ? {} : { previousSecretExpiresAt: webhook.previousSecrets[0].expiresAt }) },
+        body: { ...toView(webhook), secret: webhook.secret, ...(webhook.previousSecrets?.[0] === undefined ? {} : { previousSecretExpiresAt: webhook.previousSecrets[0].expiresAt }) } satisfies RotatedWebhook,
       })),
     ),
     context,
@@ -163,7 +164,7 @@ export const verifyWebhookHandler = (deps: TenantHandlerDeps): Handler => async 
     pipe(
       principalOf(deps)(request),
       TE.chain((principal) => verifyWebhook(deps)({ id: request.params.id ?? '', principal })),
-      TE.map((outcome) => ({ status: 200, body: { verified: outcome.verified, detail: outcome.detail, webhook: toView(outcome.webhook) } })),
+      TE.map((outcome) => ({ status: 200, body: { verified: outcome.verified, detail: outcome.detail, webhook: toView(outcome.webhook) } satisfies VerificationOutcome })),
     ),
     context,
   );

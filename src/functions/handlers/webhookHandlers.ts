@@ -4,7 +4,7 @@ import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../../domain/errors';
 import { ADMIN, type Principal } from '../../domain/tenant';
 import { toView, type Webhook } from '../../domain/webhook';
-import type { HttpSender } from '../../adapters/http/httpSender';
+import type { HttpSender } from '../../ports/httpSender';
 import type { Clock } from '../../ports/clock';
 import type { RandomBytes } from '../../ports/random';
 import type { TenantGrants } from '../../ports/tenantGrants';
@@ -21,6 +21,7 @@ import { requireBearer } from '../lib/auth';
 import { authenticate } from '../lib/principal';
 import { readJsonBody } from '../lib/body';
 import { errorResponse, type Handler, json } from '../lib/responses';
+import type { CreatedWebhook, WebhookPage } from '../../domain/views';
 import type { PortRanges } from '../../domain/destination';
 
 /** A registry body is a few URLs and maps; anything near this size is a mistake or an attack. */
@@ -97,7 +98,7 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
       body(request),
       TE.chain((b) => createWebhook(deps)(b, principal)),
       TE.chain(verifiedNow(deps)),
-      TE.map(({ webhook, detail }) => ({ status: 201, body: { ...toView(webhook), secret: webhook.secret, ...(detail === undefined ? {} : { verification: { detail } }) } })),
+      TE.map(({ webhook, detail }) => ({ status: 201, body: { ...toView(webhook), secret: webhook.secret, ...(detail === undefined ? {} : { verification: { detail } }) } satisfies CreatedWebhook })),
     ),
   );
 
@@ -106,7 +107,7 @@ export const listWebhooksHandler = (deps: WebhookHandlerDeps): Handler =>
   admin(deps, (request, principal) =>
     pipe(
       listWebhooks(deps.webhooks)(Object.fromEntries(request.query.entries()), principal),
-      TE.map((page) => ({ status: 200, body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } })),
+      TE.map((page) => ({ status: 200, body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } satisfies WebhookPage })),
     ),
   );
 

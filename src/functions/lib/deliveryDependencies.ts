@@ -10,7 +10,7 @@ import { tableAttemptLog } from '../../adapters/tables/tableAttemptLog';
 import { ensuredTable } from '../../adapters/tables/tables';
 import { tableWebhookLookup } from '../../adapters/tables/tableWebhookLookup';
 import { retryPolicyOf } from '../../domain/deliverySettings';
-import type { HttpSender } from '../../adapters/http/httpSender';
+import type { HttpSender } from '../../ports/httpSender';
 import type { AttemptLog } from '../../ports/attemptLog';
 import type { WebhookLookup } from '../../ports/webhookLookup';
 import { type DeliverDeps, USER_AGENT } from '../../usecases/deliverMessage';

@@ -1,12 +1,12 @@
 import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
 import { notFound } from '../../domain/errors';
-import type { HttpSender, OutgoingRequest } from '../../adapters/http/httpSender';
-import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
-import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
-import { memoryRateLimiter } from '../../adapters/memory/memoryRateLimiter';
-import { memoryWebhookLookup } from '../../adapters/memory/memoryWebhookLookup';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import type { HttpSender, OutgoingRequest } from '../../ports/httpSender';
+import { memoryAttemptLog } from '../../adapters/__tests__/memory/memoryAttemptLog';
+import { memoryDeliveryQueue } from '../../adapters/__tests__/memory/memoryDeliveryQueue';
+import { memoryRateLimiter } from '../../adapters/__tests__/memory/memoryRateLimiter';
+import { memoryWebhookLookup } from '../../adapters/__tests__/memory/memoryWebhookLookup';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import { aWebhook } from '../../domain/__tests__/fixtures';
 import { type AttemptRecord, type DeliveryItem, type DeliveryMessage, deliveryIdFor } from '../../domain/delivery';
 import type { EventId } from '../../domain/events';

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
 import { transient } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
 import { DEFAULT_EVENTS_LIMIT, listRecentEvents } from '../listRecentEvents';

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { AppError } from '../../domain/errors';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import { createWebhook } from '../createWebhook';
 import { patchWebhook } from '../patchWebhook';
 import { replaceWebhook } from '../replaceWebhook';

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import type { Webhook } from '../../domain/webhook';
 import { createWebhook } from '../createWebhook';
 import { deleteWebhook } from '../deleteWebhook';

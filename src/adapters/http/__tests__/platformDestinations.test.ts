@@ -2,7 +2,7 @@ import { TEST_SECRETS_KEY } from '../../../domain/__tests__/fixtures';
 import { randomBytes } from 'node:crypto';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import * as E from 'fp-ts/Either';
-import { memoryWebhookStore } from '../../memory/memoryWebhookStore';
+import { memoryWebhookStore } from '../../__tests__/memory/memoryWebhookStore';
 import { decodeConfig } from '../../../config';
 import { classifyAddress, type PortRanges } from '../../../domain/destination';
 import { webhookCollectionHandler } from '../../../functions/handlers/webhookHandlers';

@@ -1,6 +1,6 @@
 import * as T from 'fp-ts/Task';
 import { decide, type AttemptResult } from '../../../domain/outcome';
-import type { HttpSender, OutgoingRequest } from '../httpSender';
+import type { HttpSender, OutgoingRequest } from '../../../ports/httpSender';
 import { withTimeoutBreaker } from '../timeoutBreaker';
 
 const TIMEOUT: AttemptResult = { kind: 'NetworkError', error: 'Timeout', message: 'no answer within 10000 ms', latencyMs: 10_000 };

@@ -9,7 +9,8 @@ import type { WebhookStore } from '../../../ports/webhookStore';
 import { aWebhook, testKeyring, withoutSecrets } from '../../../domain/__tests__/fixtures';
 import { PAYLOAD_CHUNK_CHARS, tableEventStore } from '../tableEventStore';
 import { ensuredTable } from '../tables';
-import { INDEX_META_KEY, indexedEvents, PARTITION_KEY, tableWebhookStore } from '../tableWebhookStore';
+import { tableWebhookStore } from '../tableWebhookStore';
+import { INDEX_META_KEY, indexedEvents, PARTITION_KEY } from '../webhookKeys';
 import { expectRight as run } from '../../../__tests__/taskEither';
 
 const suffix = `${process.pid}${Date.now() % 100000}`;

@@ -4,7 +4,9 @@ import { storageConnectionString } from '../../../../local-host/testing/spawnHos
 import { expectRight as run } from '../../../__tests__/taskEither';
 import { aWebhook, testKeyring } from '../../../domain/__tests__/fixtures';
 import { ensuredTable } from '../tables';
-import { fromIndexRow, PARTITION_KEY, tableWebhookStore } from '../tableWebhookStore';
+import { tableWebhookStore } from '../tableWebhookStore';
+import { fromIndexRow } from '../webhookRows';
+import { PARTITION_KEY } from '../webhookKeys';
 
 /*
  * The per-endpoint controls on the webhook rows (Azurite): written on the main row and on the index

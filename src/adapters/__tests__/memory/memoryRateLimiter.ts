@@ -1,6 +1,6 @@
 import * as TE from 'fp-ts/TaskEither';
-import { reserveSlots, type SlotState } from '../../domain/rateLimit';
-import type { RateLimiter } from '../../ports/rateLimiter';
+import { reserveSlots, type SlotState } from '../../../domain/rateLimit';
+import type { RateLimiter } from '../../../ports/rateLimiter';
 
 /** The shared slot rows in memory, for unit tests; `reservations` counts the calls (the storage operations it stands for). */
 export const memoryRateLimiter = (): RateLimiter & { readonly reservations: () => number } => {
