@@ -1,12 +1,12 @@
 import { app } from '@azure/functions';
 import { ConfigError } from '../config';
 import { healthHandler, misconfiguredHealthHandler } from './handlers/healthHandler';
-import { getDependencies } from './lib/dependencies';
+import { healthRecord } from './lib/composition';
 
 /** Health builds nothing at load either: while the settings are bad it answers 503 naming them. */
 const health = () => {
   try {
-    return healthHandler(getDependencies().healthProbes);
+    return healthHandler(healthRecord().healthProbes);
   } catch (e) {
     if (e instanceof ConfigError) return misconfiguredHealthHandler(e);
     throw e;

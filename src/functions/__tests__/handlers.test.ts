@@ -1,3 +1,4 @@
+import * as TE from 'fp-ts/TaskEither';
 import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
 import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
@@ -22,7 +23,7 @@ const request = (options: { method?: string; url?: string; key?: string; body?: 
 
 const ingestSetup = () => {
   const events = memoryEventStore();
-  const handler = ingestEventHandler({ events, clock: { now: () => new Date(0) }, newEventId: () => 'generated' as EventId, ingestApiKey: INGEST_KEY, maxEventBodyBytes: 100 });
+  const handler = ingestEventHandler({ events, clock: { now: () => new Date(0) }, newEventId: () => 'generated' as EventId, ingestApiKey: INGEST_KEY, maxEventBodyBytes: 100, startDispatch: () => () => TE.right(undefined) });
   return { events, handler };
 };
 

@@ -1,3 +1,4 @@
+import * as TE from 'fp-ts/TaskEither';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import * as E from 'fp-ts/Either';
 import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
@@ -54,7 +55,7 @@ describe('ill-formed Unicode is refused in every decoded string', () => {
 
   it('an event whose payload holds a lone surrogate: 400, nothing stored', async () => {
     const events = memoryEventStore();
-    const handler = ingestEventHandler({ events, clock: { now: () => new Date(0) }, newEventId: () => 'generated' as EventId, ingestApiKey: INGEST_KEY, maxEventBodyBytes: 1000 });
+    const handler = ingestEventHandler({ events, clock: { now: () => new Date(0) }, newEventId: () => 'generated' as EventId, ingestApiKey: INGEST_KEY, maxEventBodyBytes: 1000, startDispatch: () => () => TE.right(undefined) });
     const res = await handler(post('http://localhost/api/events', INGEST_KEY, `{"name":"ping","payload":{"name":"x${LONE}"}}`), context());
     expect(res.status).toBe(400);
     expect((res.jsonBody as { details: string[] }).details).toEqual([`payload.name: ${LONE_MESSAGE}`]);

@@ -5,6 +5,7 @@ import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import type { AppError } from '../../domain/errors';
 import { notFound } from '../../domain/errors';
+import { LimitParam } from '../../domain/stringCodecs';
 import { WellFormedString } from '../../domain/strings';
 import { WebhookId } from '../../domain/webhook';
 import type { AttemptLog } from '../../ports/attemptLog';
@@ -36,20 +37,8 @@ const admin =
       ),
     )();
 
-const LimitFromQuery = (max: number, fallback: number) =>
-  new t.Type<number, string, unknown>(
-    `an integer from 1 to ${max}`,
-    (u): u is number => typeof u === 'number',
-    (u, c) => {
-      if (u === null || u === undefined) return t.success(fallback);
-      const n = typeof u === 'string' && /^[0-9]{1,6}$/.test(u) ? Number(u) : NaN;
-      return n >= 1 && n <= max ? t.success(n) : t.failure(u, c);
-    },
-    String,
-  );
-
 const limitOf = (request: HttpRequest, max: number, fallback: number): E.Either<AppError, number> =>
-  decodeOrInvalid(LimitFromQuery(max, fallback), request.query.get('limit'), { what: 'The query', prefix: 'limit' });
+  decodeOrInvalid(LimitParam({ max, fallback }), request.query.get('limit'), { what: 'The query', prefix: 'limit' });
 
 /**
  * GET /api/webhooks/{id}/attempts: the webhook's recent attempts that were not first-try successes.
