@@ -28,15 +28,18 @@ export const BooleanFromString = new t.Type<boolean, string, unknown>(
   String,
 );
 
-/** A page size in a query (`?limit=`): 1 to `max`, exactly digits (no spaces), `fallback` when absent. */
-export const LimitParam = (bounds: { readonly max: number; readonly fallback: number }): t.Type<number, string, unknown> =>
+/** An integer in a query (`?sinceHours=`): exactly digits (no spaces) within the bounds; `fallback` when absent. */
+export const IntegerParam = (bounds: { readonly min: number; readonly max: number; readonly fallback: number }): t.Type<number, string, unknown> =>
   new t.Type<number, string, unknown>(
-    `an integer from 1 to ${bounds.max}`,
+    `an integer from ${bounds.min} to ${bounds.max}`,
     (u): u is number => typeof u === 'number',
     (u, c) => {
       if (u === null || u === undefined) return t.success(bounds.fallback);
-      const n = typeof u === 'string' ? integerIn(u, { min: 1, max: bounds.max }) : undefined;
+      const n = typeof u === 'string' ? integerIn(u, bounds) : undefined;
       return n === undefined ? t.failure(u, c) : t.success(n);
     },
     String,
   );
+
+/** A page size in a query (`?limit=`): 1 to `max`, `fallback` when absent. */
+export const LimitParam = (bounds: { readonly max: number; readonly fallback: number }): t.Type<number, string, unknown> => IntegerParam({ min: 1, ...bounds });

@@ -14,8 +14,7 @@ import { deleteTenant } from '../../usecases/deleteTenant';
 import { listWebhooks } from '../../usecases/listWebhooks';
 import { rotateWebhookSecret } from '../../usecases/rotateWebhookSecret';
 import { verifyWebhook } from '../../usecases/verifyEndpoint';
-import * as t from 'io-ts';
-import { LimitParam } from '../../domain/stringCodecs';
+import { ListTenantsQuery, ListWebhooksQuery } from '../lib/queries';
 import type { Handler } from '../lib/responses';
 import { adminOrTenant, bearerKey, byMethod, route } from '../lib/route';
 
@@ -38,7 +37,6 @@ export type TenantHandlerDeps = {
 
 const grantsDeps = (deps: TenantHandlerDeps) => ({ tenants: deps.tenants, webhooks: deps.webhooks, log: deps.log });
 const viewPage = (page: { items: readonly Parameters<typeof tenantView>[0][]; continuationToken?: string }) => ({ items: page.items.map(tenantView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) });
-const TenantListQuery = t.partial({ limit: LimitParam({ max: 100, fallback: 50 }), continuationToken: t.string });
 
 /** Tenant management is the admin's alone: a tenant key gets 401 here like any other wrong key. */
 export const tenantsHandler = (deps: TenantHandlerDeps): Handler =>
@@ -46,10 +44,10 @@ export const tenantsHandler = (deps: TenantHandlerDeps): Handler =>
     /** GET /api/tenants?limit=&continuationToken= */
     GET: route({
       auth: bearerKey(deps.adminApiKey),
-      query: TenantListQuery,
+      query: ListTenantsQuery,
       run: ({ query }) =>
         pipe(
-          deps.tenants.list({ limit: query.limit ?? 50, ...(query.continuationToken === undefined ? {} : { continuationToken: query.continuationToken }) }),
+          deps.tenants.list({ limit: query.limit, ...(query.continuationToken === undefined ? {} : { continuationToken: query.continuationToken }) }),
           TE.map((page) => ({ status: 200, body: viewPage(page) })),
         ),
     }),
@@ -89,10 +87,11 @@ export const tenantRevokeKeyHandler = (deps: TenantHandlerDeps): Handler =>
 export const tenantWebhooksHandler = (deps: TenantHandlerDeps): Handler =>
   route({
     auth: bearerKey(deps.adminApiKey),
-    run: ({ id, request }) =>
+    query: ListWebhooksQuery,
+    run: ({ id, query }) =>
       pipe(
         getTenant(deps)(id),
-        TE.chain((tenant) => listWebhooks(deps.webhooks)(Object.fromEntries(request.query.entries()), { kind: 'Tenant', tenantId: tenant.id })),
+        TE.chain((tenant) => listWebhooks(deps.webhooks)(query, { kind: 'Tenant', tenantId: tenant.id })),
         TE.map((page) => ({ status: 200, body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } })),
       ),
   });
