@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { booleanOf, integerIn } from './stringValues';
+import { booleanOf, integerIn, plainIntegerIn } from './stringValues';
 
 /*
  * The io-ts codecs of string-spelled values (src/domain/stringValues.ts parses them): settings,
@@ -28,14 +28,14 @@ export const BooleanFromString = new t.Type<boolean, string, unknown>(
   String,
 );
 
-/** An integer in a query (`?sinceHours=`): exactly digits (no spaces) within the bounds; `fallback` when absent. */
+/** An integer in a query (`?sinceHours=`): plain digits (no sign, spaces or leading zeros) within the bounds; `fallback` when absent. */
 export const IntegerParam = (bounds: { readonly min: number; readonly max: number; readonly fallback: number }): t.Type<number, string, unknown> =>
   new t.Type<number, string, unknown>(
     `an integer from ${bounds.min} to ${bounds.max}`,
     (u): u is number => typeof u === 'number',
     (u, c) => {
       if (u === null || u === undefined) return t.success(bounds.fallback);
-      const n = typeof u === 'string' ? integerIn(u, bounds) : undefined;
+      const n = typeof u === 'string' ? plainIntegerIn(u, bounds) : undefined;
       return n === undefined ? t.failure(u, c) : t.success(n);
     },
     String,

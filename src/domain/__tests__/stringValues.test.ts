@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { BooleanFromString, IntegerFromString } from '../stringCodecs';
-import { booleanOf, integerIn, listOf } from '../stringValues';
+import { booleanOf, integerIn, listOf, plainIntegerIn } from '../stringValues';
 
 /* One parser for string-spelled values: settings, queries, CLI flags and the local host use it. */
 
@@ -14,8 +14,18 @@ describe('integerIn', () => {
     expect(integerIn(text, bounds)).toBe(n);
   });
 
-  it.each(['', ' 1', '1 ', '+1', '1.0', '1e3', '0x10', '11', '-1', 'one', '99999999999999999999'])('refuses %j (bounds 0 to 10)', (text) => {
+  it.each(['', ' 1', '1 ', '+1', '1.0', '1e3', '0x10', '11', '-1', '-0', 'one', '99999999999999999999'])('refuses %j (bounds 0 to 10)', (text) => {
     expect(integerIn(text, { min: 0, max: 10 })).toBeUndefined();
+  });
+});
+
+describe('plainIntegerIn (queries, CLI flags, the local host)', () => {
+  it('reads plain digits within the bounds', () => {
+    expect([plainIntegerIn('0', { min: 0, max: 10 }), plainIntegerIn('10', { min: 1, max: 10 })]).toEqual([0, 10]);
+  });
+
+  it.each(['007', '050', '-1', '-0', '+1', ' 1', '', '11'])('refuses %j (bounds 0 to 10)', (text) => {
+    expect(plainIntegerIn(text, { min: 0, max: 10 })).toBeUndefined();
   });
 });
 

@@ -95,6 +95,7 @@ describe('the query codecs', () => {
     ['webhooks', ListWebhooksQuery, { limit: 'ten' }, 'limit: must be an integer from 1 to 100'],
     ['webhooks', ListWebhooksQuery, { limit: '-1' }, 'limit: must be an integer from 1 to 100'],
     ['webhooks', ListWebhooksQuery, { limit: ' 5' }, 'limit: must be an integer from 1 to 100'],
+    ['webhooks', ListWebhooksQuery, { limit: '050' }, 'limit: must be an integer from 1 to 100'],
     ['events', ListEventsQuery, { limit: 'x' }, 'limit: must be an integer from 1 to 100'],
     ['events', ListEventsQuery, { sinceHours: '0' }, 'sinceHours: must be an integer from 1 to 168'],
     ['events', ListEventsQuery, { sinceHours: '169' }, 'sinceHours: must be an integer from 1 to 168'],

@@ -1,7 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { randomBytes } from 'node:crypto';
-import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import { durableContinueFanOut, durableReadDispatch } from '../../adapters/durable/durableDispatch';
 import { durablePurgeHistory } from '../../adapters/durable/durablePurgeHistory';
@@ -53,26 +52,40 @@ import { FAN_OUT_ORCHESTRATOR, REPLAY_ORCHESTRATOR } from './orchestrations';
 /** Poison messages one purge or erasure looks at, at most (the answer says `truncated` when more wait). */
 const MAX_POISON_MESSAGES_PER_RUN = 5_000;
 
-const build = (config: Config) => {
-  // Metrics to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set; a failure only warns.
-  startAzureMonitor(process.env, { onShutdown: (shutdown) => app.hook.appTerminate(shutdown) });
+/** Storage: tables and queues, each client built once (tables are created on first access, no I/O here). */
+const storage = (config: Config) => {
   const connectionString = config.AzureWebJobsStorage;
   const timeoutMs = config.STORAGE_TIMEOUT_MS;
   const table = (tableName: string) => ensuredTable({ connectionString, tableName, timeoutMs });
-  const clock = systemClock;
   const secretsKeyring = keyring(config.SECRETS_KEY, config.SECRETS_KEYS_PREVIOUS);
   // Tenants share the registry table (their own partition): docs/tenants.md.
   const tenants = tableTenantStore(table(config.WEBHOOKS_TABLE));
-  const webhooks = tenantOwnedCreate(tableWebhookStore(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }), tenants);
-  const events = tableEventStore(table(config.EVENTS_TABLE));
-  // The retention and erasure indexes, written by ingest before the event (docs/privacy.md).
-  const privacy = { index: tablePrivacyIndex(table(config.PRIVACY_TABLE)), subjectHashKey: config.SUBJECT_HASH_KEY };
   // Poison entries hold personal data: they expire with the retention (docs/privacy.md).
   const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE, poisonTimeToLiveSeconds: config.RETENTION_DAYS * 86_400, timeoutMs });
-  const poison = storagePoisonQueue(queue.poisonQueue);
-  const attemptLog = tableAttemptLog(table(config.ATTEMPTS_TABLE));
-  const lookup = tableWebhookLookup(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring });
-  // Endpoint and WebSub verification use the deliveries' sender too (same SSRF guard).
+  const websubQueue = ensuredQueue({ connectionString, queueName: websubQueueName(config.DELIVERIES_QUEUE), timeoutMs });
+  return {
+    tenants,
+    webhooks: tenantOwnedCreate(tableWebhookStore(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }), tenants),
+    lookup: tableWebhookLookup(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }),
+    staleSecrets: tableStaleSecrets(table(config.WEBHOOKS_TABLE), secretsKeyring.current.id),
+    events: tableEventStore(table(config.EVENTS_TABLE)),
+    // The retention and erasure indexes, written by ingest before the event (docs/privacy.md).
+    privacy: { index: tablePrivacyIndex(table(config.PRIVACY_TABLE)), subjectHashKey: config.SUBJECT_HASH_KEY },
+    attemptLog: tableAttemptLog(table(config.ATTEMPTS_TABLE)),
+    // The timer's writes have no invocation to report to: one warning line each.
+    stats: tableDeliveryStats(ensuredTable({ connectionString, tableName: config.STATS_TABLE }), { onError: (message) => console.warn(message) }),
+    queue,
+    poison: storagePoisonQueue(queue.poisonQueue),
+    healthProbes: storageHealthProbes(connectionString),
+    enqueueWebSubVerification: (job: unknown) =>
+      TE.tryCatch(async () => {
+        await (await websubQueue.ready()).sendMessage(encodeMessage(job), { abortSignal: websubQueue.signal() });
+      }, storageError('queue a WebSub verification')),
+  };
+};
+
+/** Outgoing requests: one undici sender (one SSRF guard) for deliveries, verification and operational events. */
+const outgoing = (config: Config, stores: Pick<ReturnType<typeof storage>, 'webhooks'>) => {
   const sender = createUndiciHttpSender({
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
     maxResponseBytes: config.MAX_RESPONSE_BYTES,
@@ -80,50 +93,39 @@ const build = (config: Config) => {
     allowPrivateDestinations: config.ALLOW_PRIVATE_DESTINATIONS,
     allowedDestinationPorts: config.ALLOWED_DESTINATION_PORTS,
   });
-  // Deliveries only: endpoint and WebSub verification always send (one request, a person waiting).
-  const deliverySender = withTimeoutBreaker(sender, { threshold: config.CIRCUIT_BREAKER_TIMEOUTS, cooldownMs: config.CIRCUIT_BREAKER_COOLDOWN_MS });
-  // The timer's writes have no invocation to report to: one warning line each.
-  const stats = tableDeliveryStats(ensuredTable({ connectionString, tableName: config.STATS_TABLE }), { onError: (message) => console.warn(message) });
+  const clock = systemClock;
   const toOpsUrl = config.OPS_WEBHOOK_URL === '' || config.OPS_WEBHOOK_SECRET === '' ? noOpsEvents : httpOpsEvents({ url: config.OPS_WEBHOOK_URL, secret: config.OPS_WEBHOOK_SECRET, sender, clock });
-  // Tenants' own webhooks subscribed to webhook.disabled / delivery.exhausted hear about their other webhooks.
-  const publishOpsEvent = publishToAll([toOpsUrl, ownerAlerts({ webhooks, sender, clock, userAgent: USER_AGENT })]);
+  return {
+    sender,
+    // Deliveries only: endpoint and WebSub verification always send (one request, a person waiting).
+    deliverySender: withTimeoutBreaker(sender, { threshold: config.CIRCUIT_BREAKER_TIMEOUTS, cooldownMs: config.CIRCUIT_BREAKER_COOLDOWN_MS }),
+    // Tenants' own webhooks subscribed to webhook.disabled / delivery.exhausted hear about their other webhooks.
+    publishOpsEvent: publishToAll([toOpsUrl, ownerAlerts({ webhooks: stores.webhooks, sender, clock, userAgent: USER_AGENT })]),
+  };
+};
+
+const build = (config: Config) => {
+  // Metrics to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set; a failure only warns.
+  startAzureMonitor(process.env, { onShutdown: (shutdown) => app.hook.appTerminate(shutdown) });
+  const clock = systemClock;
+  const stores = storage(config);
   // Tenants stored before grants are initialised on first read; one line each, counts only.
   const log = (line: string) => console.log(line);
-  const grantsDeps = { tenants, webhooks, log };
-  // Every tenant's grants, cached for the fan-out; the tenant routes' writes invalidate it.
-  const grants = grantsCache({ ...grantsDeps, clock, ttlSeconds: config.TENANT_GRANTS_CACHE_SECONDS });
-  const websubQueue = ensuredQueue({ connectionString, queueName: websubQueueName(config.DELIVERIES_QUEUE), timeoutMs });
+  const grantsDeps = { tenants: stores.tenants, webhooks: stores.webhooks, log };
   return {
     config,
     clock,
-    tenants,
-    webhooks,
-    events,
-    privacy,
-    queue,
-    poison,
-    attemptLog,
-    lookup,
-    sender,
-    deliverySender,
-    stats,
-    publishOpsEvent,
-    grants,
     log,
+    ...stores,
+    ...outgoing(config, stores),
+    // Every tenant's grants, cached for the fan-out; the tenant routes' writes invalidate it.
+    grants: grantsCache({ ...grantsDeps, clock, ttlSeconds: config.TENANT_GRANTS_CACHE_SECONDS }),
     /** A tenant's grants read now, for registration checks. */
     grantsOf: currentGrants(grantsDeps),
-    healthProbes: storageHealthProbes(connectionString),
     randomBytes: (size: number) => randomBytes(size),
     newEventId: () => ulid(Date.now(), randomBytes(ULID_RANDOM_BYTES)) as EventId,
-    staleSecrets: tableStaleSecrets(table(config.WEBHOOKS_TABLE), secretsKeyring.current.id),
     retryPolicy: retryPolicyOf(config),
     unwrittenFailures: new Map<string, number>(),
-    enqueueWebSubVerification: (job: unknown) =>
-      pipe(
-        TE.tryCatch(async () => {
-          await (await websubQueue.ready()).sendMessage(encodeMessage(job), { abortSignal: websubQueue.signal() });
-        }, storageError('queue a WebSub verification')),
-      ),
   };
 };
 
