@@ -7,6 +7,7 @@ import { healthHandler } from '../handlers/healthHandler';
 import { ingestEventHandler } from '../handlers/ingestEventHandler';
 import { MAX_WEBHOOK_BODY_BYTES, webhookCollectionHandler, webhookItemHandler } from '../handlers/webhookHandlers';
 import { sameSecret } from '../lib/auth';
+import { adminOnly } from './fakes';
 
 const INGEST_KEY = 'ingest-key-0123456789';
 const ADMIN_KEY = 'admin-key-0123456789ab';
@@ -82,7 +83,7 @@ describe('ingest handler', () => {
 describe('webhook handlers', () => {
   const setup = () => {
     const webhooks = memoryWebhookStore();
-    const deps = { webhooks, clock: { now: () => new Date(0) }, randomBytes: (n: number) => new Uint8Array(n).fill(7), adminApiKey: ADMIN_KEY };
+    const deps = { webhooks, clock: { now: () => new Date(0) }, randomBytes: (n: number) => new Uint8Array(n).fill(7), adminApiKey: ADMIN_KEY, ...adminOnly() };
     return { webhooks, collection: webhookCollectionHandler(deps), item: webhookItemHandler(deps) };
   };
 

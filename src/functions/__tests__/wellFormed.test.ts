@@ -12,6 +12,7 @@ import { ingestEventHandler } from '../handlers/ingestEventHandler';
 import { webhookCollectionHandler, webhookItemHandler } from '../handlers/webhookHandlers';
 import { readBodyBytes } from '../lib/body';
 import { json } from '../lib/responses';
+import { adminOnly } from './fakes';
 
 const INGEST_KEY = 'ingest-key-0123456789';
 const ADMIN_KEY = 'admin-key-0123456789ab';
@@ -25,7 +26,7 @@ const LONE_MESSAGE = 'must be well-formed Unicode text (it holds a lone surrogat
 describe('ill-formed Unicode is refused in every decoded string', () => {
   const setup = () => {
     const webhooks = memoryWebhookStore();
-    const deps = { webhooks, clock: { now: () => new Date(0) }, randomBytes: (n: number) => new Uint8Array(n).fill(7), adminApiKey: ADMIN_KEY };
+    const deps = { webhooks, clock: { now: () => new Date(0) }, randomBytes: (n: number) => new Uint8Array(n).fill(7), adminApiKey: ADMIN_KEY, ...adminOnly() };
     return { webhooks, collection: webhookCollectionHandler(deps), item: webhookItemHandler(deps) };
   };
 

@@ -33,14 +33,14 @@ export type WebhookHandlerDeps = {
   readonly allowPrivateDestinations?: boolean;
   /** ALLOWED_DESTINATION_PORTS: absent = any port. */
   readonly allowedDestinationPorts?: PortRanges;
-  /** With tenants, a tenant key also opens these routes, for that tenant's webhooks only. */
-  readonly tenants?: Pick<TenantStore, 'findByKeyHash'>;
+  /** A tenant key also opens these routes, for that tenant's webhooks only. */
+  readonly tenants: Pick<TenantStore, 'findByKeyHash'>;
   /** VERIFY_ENDPOINTS_DEFAULT */
   readonly verifyEndpointsDefault?: boolean;
-  /** Sends endpoint verification requests; without it a webhook needing verification waits for POST .../verify. */
-  readonly sender?: HttpSender;
+  /** Sends endpoint verification requests. */
+  readonly sender: HttpSender;
   /** A tenant's routing grants, read now: its writes may carry only values it holds (docs/tenants.md). */
-  readonly grantsOf?: TenantGrants;
+  readonly grantsOf: TenantGrants;
 };
 
 type Answer = { status: number; body?: unknown };
@@ -57,7 +57,7 @@ const view = (status: number) => (webhook: Webhook): Answer => ({ status, body: 
 const verifiedNow =
   (deps: WebhookHandlerDeps) =>
   (webhook: Webhook): TE.TaskEither<AppError, { webhook: Webhook; detail?: string }> => {
-    if (webhook.verified !== false || deps.sender === undefined) return TE.right({ webhook });
+    if (webhook.verified !== false) return TE.right({ webhook });
     return pipe(
       verifyWebhookEndpoint({ webhooks: deps.webhooks, sender: deps.sender, clock: deps.clock, randomBytes: deps.randomBytes })(webhook),
       TE.map((outcome) => ({ webhook: { ...outcome.webhook, secret: webhook.secret }, detail: outcome.detail })),
