@@ -1,4 +1,4 @@
-import type { ConfigError } from '../../config';
+import { ConfigError } from '../../config';
 import type { HealthProbe } from '../../ports/healthProbe';
 import { checkHealth } from '../../usecases/checkHealth';
 import { type Handler, json } from '../lib/responses';
@@ -19,3 +19,17 @@ export const misconfiguredHealthHandler =
   (error: ConfigError): Handler =>
   async () =>
     json(503, { status: 'unavailable', message: `Invalid settings: ${error.settings.join(', ')}`, checks: { settings: 'down' }, settings: error.problems } satisfies HealthReport);
+
+/** The health route: builds nothing at load either; while the settings are bad it answers 503 naming them. */
+export const healthRoute =
+  (probes: () => readonly HealthProbe[]): Handler =>
+  async (request, context) => {
+    let handler: Handler;
+    try {
+      handler = healthHandler(probes());
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      handler = misconfiguredHealthHandler(e);
+    }
+    return handler(request, context);
+  };

@@ -90,9 +90,9 @@ describe('registry use cases with tenants', () => {
     expect(await left(getWebhook(s.webhooks)(adminOwned.id, A))).toMatchObject({ kind: 'NotFound' });
     expect(s.webhooks.rows.get(mine.id)).toEqual(mine);
 
-    expect((await right(listWebhooks(s.webhooks)({}, A))).items.map((w) => w.id)).toEqual([mine.id]);
-    expect((await right(listWebhooks(s.webhooks)({}, B))).items).toEqual([]);
-    expect((await right(listWebhooks(s.webhooks)({}))).items).toHaveLength(2);
+    expect((await right(listWebhooks(s.webhooks)({ limit: 50 }, A))).items.map((w) => w.id)).toEqual([mine.id]);
+    expect((await right(listWebhooks(s.webhooks)({ limit: 50 }, B))).items).toEqual([]);
+    expect((await right(listWebhooks(s.webhooks)({ limit: 50 }))).items).toHaveLength(2);
     expect(await right(getWebhook(s.webhooks)(mine.id))).toEqual(mine);
     await right(deleteWebhook(s.webhooks)(mine.id, A));
     expect(s.webhooks.rows.has(mine.id)).toBe(false);
