@@ -14,6 +14,7 @@ import type { AttemptLog } from '../../ports/attemptLog';
 import type { WebhookLookup } from '../../ports/webhookLookup';
 import { type DeliverDeps, USER_AGENT } from '../../usecases/deliverMessage';
 import { ownerAlerts, publishToAll } from '../../usecases/ownerAlerts';
+import { inFlightBytes } from '../../usecases/inFlightBytes';
 import type { FanOutPageDeps } from '../../usecases/enqueueFanOutPage';
 import { currentGrants, type GrantsCache, grantsCache } from '../../usecases/tenantGrants';
 import type { TenantGrants } from '../../ports/tenantGrants';
@@ -69,6 +70,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     // Tenants' own webhooks subscribed to webhook.disabled / delivery.exhausted hear about their other webhooks.
     const publishOpsEvent = publishToAll([toOpsUrl, ownerAlerts({ webhooks: base.webhooks, sender, clock: base.clock, userAgent: USER_AGENT })]);
     const unwrittenFailures = new Map<string, number>();
+    const inFlight = inFlightBytes(config.MAX_INFLIGHT_DELIVERY_BYTES);
     const autoDisable = { afterSeconds: config.AUTO_DISABLE_AFTER_SECONDS, minFailures: config.AUTO_DISABLE_MIN_FAILURES };
     // Tenants stored before grants are initialised on first read; one line each, counts only.
     const grantsDeps = { tenants: base.tenants, webhooks: base.webhooks, log: (line: string) => console.log(line) };
@@ -93,7 +95,7 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
         disabledEvents: new Set(config.DISABLED_EVENTS),
         grantsOf: grants.grantsOf,
       },
-      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, autoDisable, unwrittenFailures, stats, publishOpsEvent, events: base.events }),
+      deliver: ({ log, warn }) => ({ lookup, webhooks: base.webhooks, sender: deliverySender, queue, attemptLog: observedAttemptLog(attemptLog, (entry) => log(recordDeliveryAttempt(entry))), clock: base.clock, policy, warn, autoDisable, unwrittenFailures, stats, publishOpsEvent, events: base.events, payloads: base.payloads, inFlight }),
     };
   }
   return cached;

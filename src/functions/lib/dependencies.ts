@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { randomBytes } from 'node:crypto';
+import { blobPayloadStore } from '../../adapters/blobs/blobPayloadStore';
 import { storageHealthProbes } from '../../adapters/tables/healthProbes';
 import { tableEventStore } from '../../adapters/tables/tableEventStore';
 import { tablePrivacyIndex } from '../../adapters/tables/tablePrivacyIndex';
@@ -13,6 +14,7 @@ import { type Keyring, keyring } from '../../domain/secretBox';
 import { type Clock, systemClock } from '../../ports/clock';
 import type { EventStore } from '../../ports/eventStore';
 import type { HealthProbe } from '../../ports/healthProbe';
+import type { PayloadStore } from '../../ports/payloadStore';
 import type { PrivacyIndex } from '../../ports/privacyIndex';
 import type { RandomBytes } from '../../ports/random';
 import type { TenantStore } from '../../ports/tenantStore';
@@ -35,6 +37,8 @@ export type Dependencies = {
   readonly keyring: Keyring;
   /** The retention and erasure indexes, written by ingest before the event (docs/privacy.md). */
   readonly privacy: { readonly index: PrivacyIndex; readonly subjectHashKey: string };
+  /** Large payloads' blobs (PAYLOADS_CONTAINER), written and deleted with their events. */
+  readonly payloads: PayloadStore;
 };
 
 let cached: Dependencies | undefined;
@@ -51,12 +55,14 @@ export const getDependencies = (): Dependencies => {
     const connectionString = config.AzureWebJobsStorage;
     const timeoutMs = config.STORAGE_TIMEOUT_MS;
     const secretsKeyring = keyring(config.SECRETS_KEY, config.SECRETS_KEYS_PREVIOUS);
+    const payloads = blobPayloadStore({ connectionString, containerName: config.PAYLOADS_CONTAINER, timeoutMs });
     const tenants = tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }));
     cached = {
       config,
       webhooks: tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }), { keyring: secretsKeyring }), tenants),
       tenants,
-      events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE, timeoutMs })),
+      events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE, timeoutMs }), { payloads }),
+      payloads,
       healthProbes: storageHealthProbes(connectionString),
       clock: systemClock,
       randomBytes: (size) => randomBytes(size),
