@@ -10,6 +10,8 @@ import { type CountingProxy, startCountingProxy } from './proxy';
 import { type Receivers, startReceivers } from './receivers';
 import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, measureSteadyLatency, measureThroughput, type ScalePoint, type SteadyLatency, type Throughput } from './scenarios';
 import { seedWebhooks } from './seed';
+import { runSoak } from './soak';
+import { commitLabel, provenance, recordedEnvironment, refusal } from './evidence';
 import { ms, round } from './stats';
 import { type OpCount, total } from './storageOps';
 import { DEFAULTS } from '../src/config';
@@ -79,6 +81,17 @@ const healthOps = (counts: readonly OpCount[], deliveries: number): { stats: num
 
 const perMillion = (counts: readonly OpCount[], deliveries: number): Record<string, number> =>
   Object.fromEntries(PRICE_BOOKS.map((book) => [book.name, round((costOf(counts, book) / Math.max(1, deliveries)) * 1_000_000, 2)]));
+
+/** `--soak [--soak-minutes N]` (bench/soak.ts): its own results, refused on a dirty tree like the rest. */
+const runSoakPhase = async (): Promise<void> => {
+  const progress = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
+  const origin = provenance(process.argv.includes('--allow-dirty'));
+  const refused = refusal(origin, { quick: false });
+  if (refused !== undefined) throw new Error(refused);
+  if (!Number.isFinite(soakMinutes) || soakMinutes < 1) throw new Error('--soak-minutes must be a number of minutes, at least 1');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  await runSoak({ minutes: soakMinutes, provenance: origin, progress, settings: settingOverrides });
+};
 
 const main = async (): Promise<void> => {
   const progress = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
@@ -316,7 +329,10 @@ const main = async (): Promise<void> => {
   }
 };
 
-main().catch((e: unknown) => {
+const soak = process.argv.includes('--soak');
+const soakMinutes = Number(argValues('--soak-minutes')[0] ?? 20);
+
+(soak ? runSoakPhase() : main()).catch((e: unknown) => {
   process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });
