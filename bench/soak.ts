@@ -12,7 +12,7 @@ import { type Distribution, distribution, ms, round } from './stats';
  * `npm run bench -- --soak [--soak-minutes N]` (issue 19, "Soak with faults"): a steady 50% of the
  * fan-out 1 rate measured first, the host SIGKILLed and restarted every 4 minutes, Azurite restarted
  * once on its on-disk store. Reports: accepted events never delivered (must be 0), repeats, the host's
- * memory within each life (growth < 10%), and the p99 of events accepted 30-60 s after each restart
+ * memory within each life (growth < 10%), and the p99 of events accepted 30-90 s after each restart
  * (must be back under 1 s). Results to bench/results/soak.{json,md}.
  */
 
@@ -21,6 +21,9 @@ const SAMPLE_EVERY_MS = 5_000;
 /** A killed host's received messages come back after this lease (the local host's setting; Azure's is 10 min). */
 const QUEUE_LEASE_SECONDS = 30;
 const CALIBRATION_EVENTS = 150;
+/** The goal: p99 back under 1 s this long after a restart (judged on the events accepted in the next RECOVERY_WINDOW_MS). */
+const RECOVERY_MS = 30_000;
+const RECOVERY_WINDOW_MS = 60_000;
 const DRAIN_MS = 120_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -69,7 +72,8 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
 
     const started = performance.now();
     const endAt = started + options.minutes * 60_000;
-    const azuriteRestartAt = started + Math.min(options.minutes * 60_000 / 2, 10 * 60_000) + KILL_EVERY_MS / 2;
+    // Halfway between two kills, near the middle of the run (minute 10 of 20, minute 2 of 5).
+    const azuriteRestartAt = started + Math.floor((options.minutes * 60_000) / 2 / KILL_EVERY_MS) * KILL_EVERY_MS + KILL_EVERY_MS / 2;
     let azuriteRestarted = false;
     let nextKill = started + KILL_EVERY_MS;
     let seq = 0;
@@ -136,8 +140,9 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
         return l === undefined ? [] : [l];
       });
     const recovery = restarts.map((r) => {
-      const after: Distribution = distribution(latenciesIn(r.at + 30_000, r.at + 60_000));
-      return { ...r, atSeconds: round(r.at / 1000), p99Ms30to60sAfter: after.p99Ms, samples: after.count, distribution: after, pass: after.p99Ms !== undefined && after.p99Ms < 1000 };
+      // From 30 s after the restart, for 60 s: enough events for a p99 (100) at 2 events/s.
+      const after: Distribution = distribution(latenciesIn(r.at + RECOVERY_MS, r.at + RECOVERY_MS + RECOVERY_WINDOW_MS));
+      return { ...r, atSeconds: round(r.at / 1000), p99MsAfterRecovery: after.p99Ms, samples: after.count, distribution: after, pass: after.p99Ms !== undefined && after.p99Ms < 1000 };
     });
     // Memory within each life: the mean of its second minute against the mean of its last minute.
     const memory = lives.map((l) => {
@@ -174,7 +179,7 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
       { goal: '0 accepted events lost', result: `${lost.length} lost of ${accepted.length} accepted`, pass: lost.length === 0 },
       { goal: 'repeats counted', result: `${receivers.repeats()} repeated deliveries (at least once: a killed host's messages come back)`, pass: undefined },
       ...memory.map((m) => ({ goal: `host memory flat in life ${m.life} (growth < 10%)`, result: m.growthPercent === undefined ? `too short to judge (${m.samples} samples)` : `${m.secondMinuteMb} -> ${m.lastMinuteMb} MB (${m.growthPercent}%), peak ${m.peakMb} MB`, pass: m.pass })),
-      ...recovery.map((r) => ({ goal: `p99 < 1 s within 30 s of the ${r.kind} restart at ${r.atSeconds} s`, result: `p99 of events accepted 30-60 s after: ${ms(r.p99Ms30to60sAfter)} (${r.samples} samples)`, pass: r.pass })),
+      ...recovery.map((r) => ({ goal: `p99 < 1 s within 30 s of the ${r.kind} restart at ${r.atSeconds} s`, result: `p99 of events accepted 30-90 s after: ${ms(r.p99MsAfterRecovery)} (${r.samples} samples)`, pass: r.pass })),
     ];
     const verdict = (pass: boolean | undefined): string => (pass === undefined ? '' : pass ? 'pass' : 'miss');
     const markdown = [
