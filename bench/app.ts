@@ -30,8 +30,8 @@ export type RunningApp = {
   /** SIGKILL, as a crash would; resolves once the process is gone. */
   kill(): Promise<void>;
   registerWebhook(input: { url: string; name: string }): Promise<string>;
-  /** Posts one `ping` event for the webhooks named `target`; resolves with the HTTP status. */
-  postPing(input: { id: string; target: string }): Promise<number>;
+  /** Posts one `ping` event for the webhooks named `target` (with `data`, a large payload); resolves with the HTTP status. */
+  postPing(input: { id: string; target: string; data?: string }): Promise<number>;
   /** `ping:all`: one `ping` to every webhook with a name. */
   postPingAll(input: { id: string }): Promise<number>;
   eventStatus(id: string): Promise<unknown>;
@@ -149,7 +149,7 @@ export const startApp = async (options: {
       if (r.status !== 201 || typeof id !== 'string') throw new Error(`registering a webhook answered ${r.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
       return id;
     },
-    postPing: async ({ id, target }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping', payload: { name: target } })).status,
+    postPing: async ({ id, target, data }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping', payload: { name: target, ...(data === undefined ? {} : { data }) } })).status,
     postPingAll: async ({ id }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping:all' })).status,
     eventStatus: async (id) => (await call('GET', `events/${encodeURIComponent(id)}`, ADMIN_API_KEY)).json,
     stop: async () => {

@@ -14,7 +14,8 @@ export type Provenance = { readonly commit: string; readonly dirty: readonly str
 export const provenance = (allowDirty: boolean): Provenance => {
   try {
     const commit = execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim();
-    const dirty = execSync(`git status --porcelain -- ${EVIDENCE_PATHS.join(' ')}`, { encoding: 'utf8' })
+    // bench/results/ is what a run writes, not what it runs.
+    const dirty = execSync(`git status --porcelain -- ${EVIDENCE_PATHS.join(' ')} ':!bench/results'`, { encoding: 'utf8' })
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '');

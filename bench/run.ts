@@ -10,6 +10,7 @@ import { type Receivers, startReceivers } from './receivers';
 import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, measureSteadyLatency, measureThroughput, type ScalePoint, type SteadyLatency, type Throughput } from './scenarios';
 import { seedWebhooks } from './seed';
 import { runSoak } from './soak';
+import { measurePayloads, PAYLOAD_SETTINGS, type PayloadRun } from './payloads';
 import { commitLabel, provenance, recordedEnvironment, refusal } from './evidence';
 import { ms, percentiles, round } from './stats';
 import { type OpCount, total } from './storageOps';
@@ -95,12 +96,12 @@ const main = async (): Promise<void> => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
   const stops: (() => Promise<void>)[] = [];
-  const environment = async (): Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }> => {
+  const environment = async (extra: Record<string, string> = {}): Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }> => {
     const azurite = await startAzurite({ inMemory: true });
     stops.unshift(() => azurite.stop());
     const proxy = await startCountingProxy(azurite.ports);
     stops.unshift(() => proxy.stop());
-    const app = await startApp({ storageConnectionString: proxy.connectionString, progress, env: settingOverrides, ...(queueOverrides ? { queues: queueOverrides } : {}) });
+    const app = await startApp({ storageConnectionString: proxy.connectionString, progress, env: { ...extra, ...settingOverrides }, ...(queueOverrides ? { queues: queueOverrides } : {}) });
     stops.unshift(() => app.stop());
     return { azurite, proxy, app };
   };
@@ -186,6 +187,14 @@ const main = async (): Promise<void> => {
     progress('isolation: a fresh host and Azurite; the hanging and failing receivers on the healthy receivers\' origin');
     const fourth = await environment();
     const isolationSameOrigin: Isolation = await measureIsolation({ ...env, app: fourth.app, proxy: fourth.proxy }, { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs, faultyOrigin: 0, group: 'isosame' });
+    await stopAll();
+
+    progress('payloads: a fresh host (events up to 1 MB) and Azurite; fan-out 10 of 512 KB events, then fan-out 100 of 256 KB');
+    const fifth = await environment(PAYLOAD_SETTINGS);
+    const payloads: PayloadRun[] = [];
+    for (const run of [{ fanOut: 10, dataKb: 512, events: quick ? 3 : 10 }, { fanOut: 100, dataKb: 256, events: quick ? 2 : 6 }]) {
+      payloads.push(await measurePayloads({ ...env, app: fifth.app, proxy: fifth.proxy }, { ...run, drainTimeoutMs: PLAN.drainMs }));
+    }
     await stopAll();
 
     progress(`scale: a fresh host and Azurite; fan-out time with ${PLAN.scaleSizes.join(', ')} registered webhooks, 5 matching`);
@@ -279,6 +288,13 @@ const main = async (): Promise<void> => {
         goal: 'p99 raised < 20%',
         status: verdict(isolationSameOrigin.p99IncreasePercent !== undefined && isolationSameOrigin.p99IncreasePercent < 20 && isolationSameOrigin.faulty.healthyMissing === 0 && isolationSameOrigin.faulty.events === isolationSameOrigin.faulty.posted && isolationSameOrigin.control.events === isolationSameOrigin.control.posted),
       },
+      ...payloads.map((p) => ({
+        metric: `large payloads: fan-out ${p.fanOut} of ${p.dataKb} KB events (${p.accepted}/${p.events} accepted, ${p.delivered}/${p.deliveriesExpected} delivered): storage transactions per delivery (blob ${p.storage.blob}); host peak RSS`,
+        result: `${p.storage.perDelivery}; ${p.hostPeakRssMb ?? 'n/a'} MB`,
+        ...(p.fanOut === 10
+          ? { goal: '<= 1.5 transactions per delivery', status: verdict(p.storage.perDelivery <= 1.5 && p.accepted === p.events && p.delivered === p.deliveriesExpected) }
+          : { goal: 'peak RSS < 450 MB (payloadMemory.e2e.test.ts)', status: verdict(p.hostPeakRssMb !== undefined && p.hostPeakRssMb < 450 && p.accepted === p.events && p.delivered === p.deliveriesExpected) }),
+      })),
       ...scale.map((s) => ({
         metric: `scale: ${s.registered} webhooks subscribed, a ping to the ${s.matching} with one name (registered last): accepted -> all delivered, p50 (max)`,
         result: `${ms(s.fanOut.p50Ms)} (${ms(s.fanOut.maxMs)}); ${s.transactionsPerEvent} transactions/event${s.pages !== undefined ? `, ${s.pages} pages` : ''}`,
@@ -311,6 +327,7 @@ const main = async (): Promise<void> => {
       lowLatency,
       isolation,
       isolationSameOrigin,
+      payloads,
       scale,
       rows,
     };
