@@ -1,11 +1,11 @@
 import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
-import type { HttpSender, OutgoingRequest } from '../../adapters/http/httpSender';
-import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
-import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
-import { memoryWebhookLookup } from '../../adapters/memory/memoryWebhookLookup';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import type { HttpSender, OutgoingRequest } from '../../ports/httpSender';
+import { memoryAttemptLog } from '../../adapters/__tests__/memory/memoryAttemptLog';
+import { memoryDeliveryQueue } from '../../adapters/__tests__/memory/memoryDeliveryQueue';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
+import { memoryWebhookLookup } from '../../adapters/__tests__/memory/memoryWebhookLookup';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import { aWebhook } from '../../domain/__tests__/fixtures';
 import { claimCheckOf, INLINE_PAYLOAD_MAX_BYTES } from '../../domain/claimCheck';
 import { DeliveryMessage } from '../../domain/delivery';
