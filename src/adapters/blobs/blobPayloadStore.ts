@@ -39,8 +39,11 @@ export const blobPayloadStore = (options: { connectionString: StorageConnection;
       pipe(
         TE.tryCatch(async () => {
           try {
-            const bytes = await (await ready()).getBlockBlobClient(`${folderOf(eventId)}${ref}.json`).downloadToBuffer(0, undefined, { abortSignal: signal() });
-            return { found: true as const, text: bytes.toString('utf8') };
+            // download(), not downloadToBuffer(): that one asks the size first, a second billed operation.
+            const response = await (await ready()).getBlockBlobClient(`${folderOf(eventId)}${ref}.json`).download(0, undefined, { abortSignal: signal() });
+            const chunks: Buffer[] = [];
+            for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+            return { found: true as const, text: Buffer.concat(chunks).toString('utf8') };
           } catch (e) {
             if (statusOf(e) === 404) return { found: false as const };
             throw e;
