@@ -78,7 +78,7 @@ param instanceMemoryMB int = 2048
 param logRetentionDays int = 30
 
 // App tuning. Each value is the string the app decodes (src/config.ts); the defaults are the app's own.
-@description('MAX_EVENT_BODY_BYTES: largest accepted event body, 2 to 49152 bytes.')
+@description('MAX_EVENT_BODY_BYTES: largest accepted event body, 2 to 1048576 bytes (over 24 KB a payload travels by claim check, a blob).')
 param maxEventBodyBytes string = '32768'
 
 @description('WEBHOOKS_TABLE: table of registered webhooks.')
@@ -171,6 +171,12 @@ param opsWebhookSecret string = ''
 @description('STATS_TABLE: per-webhook hourly counters behind GET /api/webhooks/{id}/stats.')
 param statsTable string = 'webhookstats'
 
+@description('PAYLOADS_CONTAINER: private blob container of large event payloads (the claim check); deleted with their events.')
+param payloadsContainer string = 'event-payloads'
+
+@description('MAX_INFLIGHT_DELIVERY_BYTES: request bodies one instance sends at once, at most (bounds memory with large payloads).')
+param maxInflightDeliveryBytes string = '33554432'
+
 @description('E-mail address of the action group the alerts go to (poison queue growth, delivery failure rate); empty: no alerts.')
 param alertEmail string = ''
 
@@ -244,6 +250,36 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   name: deploymentContainerName
   properties: {
     publicAccess: 'None'
+  }
+}
+
+// Large event payloads (docs/privacy.md): private, read only by the app's identity. The purge deletes
+// them with their events; this rule is the backstop for one it missed (a day after the retention).
+resource payloadsBlobContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+  parent: blobService
+  name: payloadsContainer
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource payloadsLifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'event-payloads-retention'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: [ 'blockBlob' ], prefixMatch: [ '${payloadsContainer}/' ] }
+            actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: int(retentionDays) + 1 } } }
+          }
+        }
+      ]
+    }
   }
 }
 
@@ -476,6 +512,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     OPS_WEBHOOK_URL: opsWebhookUrl
     OPS_WEBHOOK_SECRET: empty(opsWebhookSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${opsWebhookSecretSecret.properties.secretUri})'
     STATS_TABLE: statsTable
+    PAYLOADS_CONTAINER: payloadsContainer
+    MAX_INFLIGHT_DELIVERY_BYTES: maxInflightDeliveryBytes
   }
 }
 
