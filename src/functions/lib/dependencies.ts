@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { randomBytes } from 'node:crypto';
+import { cachedRegistry } from '../../adapters/cachedRegistry';
 import { storageHealthProbes } from '../../adapters/tables/healthProbes';
 import { tableEventStore } from '../../adapters/tables/tableEventStore';
 import { tablePrivacyIndex } from '../../adapters/tables/tablePrivacyIndex';
@@ -54,7 +55,8 @@ export const getDependencies = (): Dependencies => {
     const tenants = tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }));
     cached = {
       config,
-      webhooks: tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }), { keyring: secretsKeyring }), tenants),
+      // Every registry write of this process goes through the cache, which drops its pages at once.
+      webhooks: cachedRegistry(tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }), { keyring: secretsKeyring }), tenants), { clock: systemClock, ttlMs: config.REGISTRY_CACHE_MS }),
       tenants,
       events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE, timeoutMs })),
       healthProbes: storageHealthProbes(connectionString),
