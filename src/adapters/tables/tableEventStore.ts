@@ -36,6 +36,8 @@ const toRow = (event: StoredEvent): TableEntity<Record<string, unknown>> => {
     receivedAt: event.receivedAt,
     status: event.status,
     payloadChunks: parts.length,
+    // A dispatched event written whole (a copy, the bench's seed) has the row the mark leaves.
+    ...(event.firstPage === undefined ? {} : { firstPageDeliveries: event.firstPage.deliveries, orchestrated: event.firstPage.orchestrated }),
     ...Object.fromEntries(parts.map((p, i) => [`payload${i}`, p])),
   };
 };
