@@ -1,10 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { TransactionAction } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
 import { startAzurite } from '../local-host/azurite';
 import { tableAttemptLog } from '../src/adapters/tables/tableAttemptLog';
 import { tableEventStore } from '../src/adapters/tables/tableEventStore';
-import { tablePrivacyIndex } from '../src/adapters/tables/tablePrivacyIndex';
+import { bucketRow } from '../src/adapters/tables/tablePrivacyIndex';
 import { ensuredTable } from '../src/adapters/tables/tables';
 import { DEFAULTS } from '../src/config';
 import { deliveryIdFor } from '../src/domain/delivery';
@@ -28,20 +29,32 @@ import { ms, round } from './stats';
 export type Decay = { readonly seeded: number; readonly seedSeconds: number; readonly fresh: Throughput; readonly after: Throughput; readonly ratio: number };
 export type DecayRow = { metric: string; result: string; baseline?: string; goal?: string; status?: 'pass' | 'miss' | '' };
 
-const SEED_CONCURRENCY = 48;
+const SEED_CONCURRENCY = 64;
 const GOAL_RATIO = 0.8;
 
-/** Stores `count` delivered `ping` events the way ingest, the dispatch and the worker would have. */
+/**
+ * Stores `count` delivered `ping` events the way ingest, the dispatch and the worker would have:
+ * event rows and attempt rows through the product's adapters (each in its own partition, so one
+ * request each), bucket rows with the product's row function, 100 to a transaction per partition.
+ */
 export const seedDeliveredEvents = async (input: { connectionString: string; count: number; prefix: string; webhookId: string }): Promise<void> => {
   const table = (tableName: string) => ensuredTable({ connectionString: input.connectionString, tableName });
   const events = tableEventStore(table(DEFAULTS.EVENTS_TABLE ?? 'events'));
-  const privacy = tablePrivacyIndex(table(DEFAULTS.PRIVACY_TABLE ?? 'privacy'));
+  const privacy = table(DEFAULTS.PRIVACY_TABLE ?? 'privacy');
   const attempts = tableAttemptLog(table(DEFAULTS.ATTEMPTS_TABLE ?? 'attempts'));
+  const at = new Date().toISOString();
+  const ids = Array.from({ length: input.count }, (_, i) => `${input.prefix}-${i}` as EventId);
+  const buckets = new Map<string, ReturnType<typeof bucketRow>[]>();
+  for (const id of ids) {
+    const row = bucketRow({ eventId: id, hour: hourBucketOf(at), subjectHashes: [] });
+    buckets.set(row.partitionKey, [...(buckets.get(row.partitionKey) ?? []), row]);
+  }
+  const batches = [...buckets.values()].flatMap((rows) => Array.from({ length: Math.ceil(rows.length / 100) }, (_, i) => rows.slice(i * 100, (i + 1) * 100)));
+  const client = await privacy.ready();
+  await runConcurrently(batches.length, 8, async (i) => void (await client.submitTransaction((batches[i] ?? []).map((row): TransactionAction => ['upsert', row, 'Replace']))));
   await runConcurrently(input.count, SEED_CONCURRENCY, async (i) => {
-    const id = `${input.prefix}-${i}` as EventId;
-    const at = new Date().toISOString();
+    const id = ids[i] as EventId;
     const steps = [
-      privacy.record({ eventId: id, hour: hourBucketOf(at), subjectHashes: [] }),
       events.add({ id, name: 'ping', payload: { name: 'seeded' }, receivedAt: at, status: 'dispatched', firstPage: { deliveries: 1, orchestrated: false } }),
       attempts.record([
         {

@@ -52,13 +52,20 @@ const ignoreMissing = async (run: () => Promise<unknown>): Promise<void> => {
   }
 };
 
+/** An event's bucket row, as ingest writes it (the bench seeds rows with it, 100 to a transaction). */
+export const bucketRow = (input: { eventId: string; hour: string; subjectHashes: readonly string[] }): { partitionKey: string; rowKey: string; subjects: string } => ({
+  partitionKey: bucketPartition(input.hour, input.eventId),
+  rowKey: input.eventId,
+  subjects: input.subjectHashes.join(','),
+});
+
 export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => ({
   record: ({ eventId, hour, subjectHashes }) =>
     TE.tryCatch(async () => {
       const client = await table.ready();
       // Different partitions, so no transaction: one upsert each (a repeated ingest rewrites them).
       await Promise.all([
-        client.upsertEntity({ partitionKey: bucketPartition(hour, eventId), rowKey: eventId, subjects: subjectHashes.join(',') }, 'Replace'),
+        client.upsertEntity(bucketRow({ eventId, hour, subjectHashes }), 'Replace'),
         ...subjectHashes.map((hash) => client.upsertEntity({ partitionKey: subjectPartition(hash), rowKey: eventId }, 'Replace')),
       ]);
     }, storageError('write the privacy index')),
