@@ -23,6 +23,8 @@ export type CachedRegistryOptions = {
   readonly ttlMs: number;
   /** Webhooks held in all cached pages together (default 20 000): a registry of any size costs bounded memory. */
   readonly maxCachedWebhooks?: number;
+  /** Told after every write through this store (the worker's cache drops its webhooks). */
+  readonly onWrite?: () => void;
 };
 
 const DEFAULT_MAX_CACHED_WEBHOOKS = 20_000;
@@ -45,6 +47,7 @@ export const cachedRegistry = <S extends WebhookStore>(store: S, options: Cached
     pages.delete(key);
   };
   const invalidate = (): void => {
+    options.onWrite?.();
     generation++;
     pages.clear();
     inflight.clear();

@@ -119,6 +119,18 @@ describe('cachedRegistry', () => {
     expect(s.reads()).toBe(3);
   });
 
+  it('tells onWrite after every write (the worker cache drops its webhooks), also after a failed one', async () => {
+    const storage = memoryWebhookStore();
+    let told = 0;
+    const cached = cachedRegistry(storage, { clock: { now: () => new Date() }, ttlMs: TTL_MS, onWrite: () => void told++ });
+    const w = named('a');
+    await run(cached.create(w));
+    await run(cached.update(w.id, (current) => E.right({ ...current, disabled: true })));
+    await run(cached.delete(w.id));
+    expect(E.isLeft(await cached.delete(w.id)())).toBe(true);
+    expect(told).toBe(4);
+  });
+
   it('REGISTRY_CACHE_MS 0 reads storage for every fan-out', async () => {
     const s = setup(0);
     await s.pingPage();

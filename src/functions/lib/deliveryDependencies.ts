@@ -8,6 +8,8 @@ import { storageDeliveryQueue } from '../../adapters/queues/storageDeliveryQueue
 import { tableAttemptLog } from '../../adapters/tables/tableAttemptLog';
 import { ensuredTable } from '../../adapters/tables/tables';
 import { tableWebhookLookup } from '../../adapters/tables/tableWebhookLookup';
+import { tableRegistrySnapshot } from '../../adapters/tables/tableRegistrySnapshot';
+import { cachedLookup } from '../../adapters/cachedLookup';
 import { retryPolicyOf } from '../../domain/deliverySettings';
 import type { HttpSender } from '../../adapters/http/httpSender';
 import type { AttemptLog } from '../../ports/attemptLog';
@@ -51,7 +53,14 @@ export const getDeliveryDependencies = (): DeliveryDependencies => {
     // Poison entries hold personal data: they expire with the retention (docs/privacy.md).
     const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE, poisonTimeToLiveSeconds: config.RETENTION_DAYS * 86_400, timeoutMs });
     const attemptLog = tableAttemptLog(ensuredTable({ connectionString, tableName: config.ATTEMPTS_TABLE, timeoutMs }));
-    const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }), { keyring: base.keyring });
+    const webhooksTable = ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs });
+    // Webhooks kept REGISTRY_CACHE_MS; this process's registry writes drop them at once (docs/architecture.md item 26).
+    const lookup = cachedLookup(tableWebhookLookup(webhooksTable, { keyring: base.keyring }), {
+      clock: base.clock,
+      ttlMs: config.REGISTRY_CACHE_MS,
+      readAll: tableRegistrySnapshot(webhooksTable, { keyring: base.keyring }),
+    });
+    base.registryWrites.add(lookup.invalidate);
     const sender = createUndiciHttpSender({
       timeoutMs: config.DELIVERY_TIMEOUT_MS,
       maxResponseBytes: config.MAX_RESPONSE_BYTES,

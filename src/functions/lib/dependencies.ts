@@ -34,6 +34,8 @@ export type Dependencies = {
   readonly newEventId: () => EventId;
   /** SECRETS_KEY (seals) and SECRETS_KEYS_PREVIOUS (open older rows): webhook secrets at rest. */
   readonly keyring: Keyring;
+  /** Listeners told of every registry write of this process (caches of webhooks drop them). */
+  readonly registryWrites: Set<() => void>;
   /** The retention and erasure indexes, written by ingest before the event (docs/privacy.md). */
   readonly privacy: { readonly index: PrivacyIndex; readonly subjectHashKey: string };
 };
@@ -52,11 +54,17 @@ export const getDependencies = (): Dependencies => {
     const connectionString = config.AzureWebJobsStorage;
     const timeoutMs = config.STORAGE_TIMEOUT_MS;
     const secretsKeyring = keyring(config.SECRETS_KEY, config.SECRETS_KEYS_PREVIOUS);
+    const registryWrites = new Set<() => void>();
     const tenants = tableTenantStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }));
     cached = {
       config,
       // Every registry write of this process goes through the cache, which drops its pages at once.
-      webhooks: cachedRegistry(tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }), { keyring: secretsKeyring }), tenants), { clock: systemClock, ttlMs: config.REGISTRY_CACHE_MS }),
+      webhooks: cachedRegistry(tenantOwnedCreate(tableWebhookStore(ensuredTable({ connectionString, tableName: config.WEBHOOKS_TABLE, timeoutMs }), { keyring: secretsKeyring }), tenants), {
+        clock: systemClock,
+        ttlMs: config.REGISTRY_CACHE_MS,
+        onWrite: () => registryWrites.forEach((listener) => listener()),
+      }),
+      registryWrites,
       tenants,
       events: tableEventStore(ensuredTable({ connectionString, tableName: config.EVENTS_TABLE, timeoutMs })),
       healthProbes: storageHealthProbes(connectionString),
