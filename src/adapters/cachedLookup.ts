@@ -1,17 +1,15 @@
 import * as E from 'fp-ts/Either';
-import type * as TE from 'fp-ts/TaskEither';
-import type { AppError } from '../domain/errors';
 import type { Webhook } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { WebhookLookup } from '../ports/webhookLookup';
 
 /*
- * The worker's webhooks, kept REGISTRY_CACHE_MS (docs/architecture.md item 26). Every message used to
- * read its webhooks: a point read at fan-out 1, a key range per message of 50 (a `ping:all` to 10 000
- * webhooks: 200 range queries, each a scan of the whole registry table on Azurite). A message whose
- * webhooks were all read within the bound reads nothing; a wide message (WIDE_FROM misses or more)
- * first reads the whole registry once (`readAll`, main rows by key range, 1000 a query), at most
- * once per bound. The staleness bound:
+ * The worker's webhooks, kept REGISTRY_CACHE_MS (docs/architecture.md item 26): a message whose
+ * webhooks were all read within the bound reads nothing (a busy webhook: no point read per message);
+ * any other message reads as before (one key range, or point reads) and refreshes what it read.
+ * (Reading the whole registry for a wide message, once per bound, was tried: under a 1 s bound a
+ * `ping:all` to 10 000 webhooks re-read and re-decrypted all 10 000 rows every second and went from
+ * 74 s to over 300 s.) The staleness bound:
  * - `invalidate` (called on every registry write of this process) drops everything at once, and a
  *   read begun before it is not kept;
  * - a webhook disabled, deleted, changed or given a new secret on another instance is seen by this
@@ -25,8 +23,6 @@ export type CachedLookupOptions = {
   readonly clock: Clock;
   /** REGISTRY_CACHE_MS; 0 turns the cache off. */
   readonly ttlMs: number;
-  /** The whole registry (up to `maxCached`), for wide messages; absent, wide messages read as before. */
-  readonly readAll?: (max: number) => TE.TaskEither<AppError, readonly Webhook[]>;
   /** Webhooks kept (default 20 000): past it the oldest go. */
   readonly maxCached?: number;
 };
@@ -34,14 +30,11 @@ export type CachedLookupOptions = {
 export type CachedLookup = WebhookLookup & { readonly invalidate: () => void };
 
 const DEFAULT_MAX_CACHED = 20_000;
-/** Misses in one message from which the whole registry is read instead (a cold `ping:all`). */
-const WIDE_FROM = 16;
 
 export const cachedLookup = (lookup: WebhookLookup, options: CachedLookupOptions): CachedLookup => {
   const max = options.maxCached ?? DEFAULT_MAX_CACHED;
   const fresh = new Map<string, { readonly webhook: Webhook; readonly at: number }>();
   let generation = 0;
-  let snapshot: { readonly at: number; readonly done: Promise<void> } | undefined;
   const now = (): number => options.clock.now().getTime();
 
   const remember = (webhooks: Iterable<Webhook>, at: number, started: number): void => {
@@ -64,40 +57,21 @@ export const cachedLookup = (lookup: WebhookLookup, options: CachedLookupOptions
     }
     return found;
   };
-  /** One registry read per bound, shared by the messages that wait for it; a failure only costs the reads it would have saved. */
-  const readRegistry = (readAll: NonNullable<CachedLookupOptions['readAll']>, at: number): Promise<void> => {
-    if (snapshot !== undefined && at - snapshot.at < options.ttlMs) return snapshot.done;
-    const started = generation;
-    const done = (async () => {
-      const all = await readAll(max)();
-      if (E.isRight(all)) remember(all.right, at, started);
-    })();
-    snapshot = { at, done };
-    return done;
-  };
-
-  const cachedRead: WebhookLookup = (ids, range) => async () => {
+  const cachedRead: WebhookLookup = (ids, hint) => async () => {
     const at = now();
     const hit = cached(ids, at);
     if (hit !== undefined) return E.right(hit);
-    const misses = ids.filter((id) => fresh.get(id) === undefined || at - (fresh.get(id)?.at ?? 0) >= options.ttlMs).length;
-    if (options.readAll !== undefined && misses >= WIDE_FROM) {
-      await readRegistry(options.readAll, at);
-      const after = cached(ids, at);
-      if (after !== undefined) return E.right(after);
-    }
     const started = generation;
-    const read = await lookup(ids, range)();
+    const read = await lookup(ids, hint)();
     if (E.isRight(read)) remember(read.right.values(), at, started);
     return read;
   };
 
-  if (options.ttlMs <= 0) return Object.assign((ids: readonly string[], range?: Parameters<WebhookLookup>[1]) => lookup(ids, range), { invalidate: () => undefined });
+  if (options.ttlMs <= 0) return Object.assign((ids: readonly string[], hint?: Parameters<WebhookLookup>[1]) => lookup(ids, hint), { invalidate: () => undefined });
   return Object.assign(cachedRead, {
     invalidate: () => {
       generation++;
       fresh.clear();
-      snapshot = undefined;
     },
   });
 };

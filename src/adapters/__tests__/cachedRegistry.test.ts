@@ -11,11 +11,11 @@ import type { SubscribedPage } from '../../ports/webhookStore';
 import { deliverMessage } from '../../usecases/deliverMessage';
 import { enqueueFanOutPage } from '../../usecases/enqueueFanOutPage';
 import { cachedRegistry } from '../cachedRegistry';
-import { memoryAttemptLog } from '../memory/memoryAttemptLog';
-import { memoryDeliveryQueue } from '../memory/memoryDeliveryQueue';
-import { memoryEventStore } from '../memory/memoryEventStore';
-import { memoryWebhookLookup } from '../memory/memoryWebhookLookup';
-import { memoryWebhookStore } from '../memory/memoryWebhookStore';
+import { memoryAttemptLog } from './memory/memoryAttemptLog';
+import { memoryDeliveryQueue } from './memory/memoryDeliveryQueue';
+import { memoryEventStore } from './memory/memoryEventStore';
+import { memoryWebhookLookup } from './memory/memoryWebhookLookup';
+import { memoryWebhookStore } from './memory/memoryWebhookStore';
 
 /*
  * The fan-out's registry cache and its staleness bound: reads within REGISTRY_CACHE_MS share one

@@ -5,10 +5,7 @@ import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../../domain/errors';
 import { ADMIN, hashKey, type Principal, TENANT_KEY_PREFIX } from '../../domain/tenant';
 import type { TenantStore } from '../../ports/tenantStore';
-import { sameSecret } from './auth';
-
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
-const unauthorized: AppError = { kind: 'Unauthorized', message: 'A valid bearer key is required (Authorization: Bearer <key>)' };
+import { bearerToken, sameSecret, UNAUTHORIZED as unauthorized } from './auth';
 
 /**
  * Who calls: the admin key (constant-time compare), or a tenant key, found by the SHA-256 of the
@@ -18,7 +15,7 @@ const unauthorized: AppError = { kind: 'Unauthorized', message: 'A valid bearer 
 export const authenticate =
   (deps: { adminApiKey: string; tenants: Pick<TenantStore, 'findByKeyHash'> }) =>
   (request: HttpRequest): TE.TaskEither<AppError, Principal> => {
-    const token = BEARER.exec(request.headers.get('authorization') ?? '')?.[1];
+    const token = bearerToken(request);
     if (token === undefined) return TE.left(unauthorized);
     if (sameSecret(token, deps.adminApiKey)) return TE.right(ADMIN);
     if (!token.startsWith(TENANT_KEY_PREFIX)) return TE.left(unauthorized);
