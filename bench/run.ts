@@ -8,6 +8,7 @@ import { costOf, PRICE_BOOKS, PRICES_AS_OF } from './pricing';
 import { type CountingProxy, startCountingProxy } from './proxy';
 import { type Receivers, startReceivers } from './receivers';
 import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, measureSteadyLatency, measureThroughput, type ScalePoint, type SteadyLatency, type Throughput } from './scenarios';
+import { runDecayPhase } from './decay';
 import { seedWebhooks } from './seed';
 import { runSoak } from './soak';
 import { measurePayloads, PAYLOAD_SETTINGS, type PayloadRun } from './payloads';
@@ -32,7 +33,7 @@ const experiment = Object.keys(settingOverrides).length > 0 || queueOverrides !=
 const CONCURRENCY = 16;
 const ISOLATION_EVENTS_PER_SECOND = 3;
 /** Hard stop: a hung phase must not keep the machine busy. */
-const WATCHDOG_MS = quick ? 170_000 : 900_000;
+const WATCHDOG_MS = quick ? 400_000 : 1_500_000; // the decay phase seeds 10 000 / 50 000 events
 
 const PLAN = quick
   ? { queueMessages: 400, posts: 4000, idleSeconds: 3, fanOutEvents: { 1: 120, 10: 30, 100: 10 }, latencySeconds: 5, isolationSeconds: 15, isolationWaitMs: 10_000, scaleSizes: [10, 100, 1000], scaleEvents: 2, drainMs: 45_000 }
@@ -205,6 +206,7 @@ const main = async (): Promise<void> => {
     );
     await stopAll();
 
+    const decay = await runDecayPhase({ quick, progress, env: settingOverrides });
     const [fo1, fo10, fo100] = throughput as [Throughput, Throughput, Throughput];
     // Goals compare with the mean of the yardstick measured before and after the end-to-end phases.
     const q = round((queue.perSecond + queueAfter.perSecond) / 2);
@@ -310,6 +312,7 @@ const main = async (): Promise<void> => {
             ],
       ),
     ];
+    rows.push(...decay.rows);
     const result = {
       commit: commitLabel(origin),
       provenance: origin,
@@ -329,6 +332,7 @@ const main = async (): Promise<void> => {
       isolationSameOrigin,
       payloads,
       scale,
+      decay: decay.decay,
       rows,
     };
     // An experiment (overrides) is not the product: its results go to experiment*.{json,md}.

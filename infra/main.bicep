@@ -134,6 +134,8 @@ param disabledEvents string = ''
 
 @description('TENANT_GRANTS_CACHE_SECONDS: how long an instance keeps tenants\' routing grants (0-300); the bound for a grant change to reach every instance.')
 param tenantGrantsCacheSeconds string = '5'
+@description('REGISTRY_CACHE_MS: how long an instance keeps a first page of webhooks (fan-out) and the webhooks it read (worker), 0-60000, 0 off; the bound for another instance\'s registry write to reach it.')
+param registryCacheMs string = '1000'
 @description('RETENTION_DAYS: events, attempts, poison entries and finished orchestrations older than this are purged.')
 param retentionDays string = '30'
 
@@ -493,6 +495,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     VERIFY_ENDPOINTS_DEFAULT: verifyEndpointsDefault
     DISABLED_EVENTS: disabledEvents
     TENANT_GRANTS_CACHE_SECONDS: tenantGrantsCacheSeconds
+    REGISTRY_CACHE_MS: registryCacheMs
     STORAGE_TIMEOUT_MS: storageTimeoutMs
     STRANDED_EVENT_SECONDS: strandedEventSeconds
     DELIVERY_TIMEOUT_MS: deliveryTimeoutMs

@@ -139,6 +139,8 @@ export const SETTINGS = {
   DISABLED_EVENTS: EventNameList,
   /** How long an instance's fan-out keeps tenants' routing grants: the bound for a change made elsewhere (docs/tenants.md). */
   TENANT_GRANTS_CACHE_SECONDS: IntegerFromString({ min: 0, max: 300 }),
+  /** How long an instance's fan-out keeps a first page of webhooks and its worker the webhooks it read: the bound for another instance's registry write (docs/architecture.md item 27). */
+  REGISTRY_CACHE_MS: IntegerFromString({ min: 0, max: 60_000 }),
   /** Encrypts webhook signing secrets at rest: `<keyId>:<base64 of 32 bytes>` (docs/secrets.md). */
   SECRETS_KEY: SecretsKey,
   /** Older keys, comma-separated, kept only to decrypt rows written before a rotation. */
@@ -191,6 +193,7 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   VERIFY_ENDPOINTS_DEFAULT: 'false',
   DISABLED_EVENTS: '',
   TENANT_GRANTS_CACHE_SECONDS: '5',
+  REGISTRY_CACHE_MS: '1000',
   SECRETS_KEYS_PREVIOUS: '',
   DEVELOPMENT_MODE: 'false',
   RETENTION_DAYS: '30',

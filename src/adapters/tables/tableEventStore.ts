@@ -40,6 +40,8 @@ const toRow = (event: StoredEvent, blobOnly?: PayloadRef): TableEntity<Record<st
     status: event.status,
     payloadChunks: parts.length,
     ...(blobOnly === undefined ? {} : { payloadRef: blobOnly }),
+    // A dispatched event written whole (a copy, the bench's seed) has the row the mark leaves.
+    ...(event.firstPage === undefined ? {} : { firstPageDeliveries: event.firstPage.deliveries, orchestrated: event.firstPage.orchestrated }),
     ...Object.fromEntries(parts.map((p, i) => [`payload${i}`, p])),
   };
 };

@@ -21,6 +21,8 @@ import { ensuredTable } from '../../adapters/tables/tables';
 import { tableStaleSecrets } from '../../adapters/tables/tableStaleSecrets';
 import { tableTenantStore } from '../../adapters/tables/tableTenantStore';
 import { tableWebhookLookup } from '../../adapters/tables/tableWebhookLookup';
+import { cachedLookup } from '../../adapters/cachedLookup';
+import { cachedRegistry } from '../../adapters/cachedRegistry';
 import { tableWebhookStore } from '../../adapters/tables/tableWebhookStore';
 import { type Config, getConfig } from '../../config';
 import { retryPolicyOf } from '../../domain/deliverySettings';
@@ -67,10 +69,17 @@ const storage = (config: Config) => {
   const websubQueue = ensuredQueue({ connectionString, queueName: websubQueueName(config.DELIVERIES_QUEUE), timeoutMs });
   // Large payloads' blobs (the claim check): written and deleted with their events by the event store.
   const payloads = blobPayloadStore({ connectionString, containerName: config.PAYLOADS_CONTAINER, timeoutMs });
+  // The worker's webhooks and the fan-out's first pages, kept REGISTRY_CACHE_MS; this process's
+  // registry writes drop both at once (docs/architecture.md item 27).
+  const lookup = cachedLookup(tableWebhookLookup(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }), { clock: systemClock, ttlMs: config.REGISTRY_CACHE_MS });
   return {
     tenants,
-    webhooks: tenantOwnedCreate(tableWebhookStore(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }), tenants),
-    lookup: tableWebhookLookup(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }),
+    webhooks: cachedRegistry(tenantOwnedCreate(tableWebhookStore(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }), tenants), {
+      clock: systemClock,
+      ttlMs: config.REGISTRY_CACHE_MS,
+      onWrite: lookup.invalidate,
+    }),
+    lookup,
     staleSecrets: tableStaleSecrets(table(config.WEBHOOKS_TABLE), secretsKeyring.current.id),
     events: tableEventStore(table(config.EVENTS_TABLE), { payloads }),
     payloads,
