@@ -28,6 +28,9 @@ import type { WebhookStore } from '../ports/webhookStore';
 import type { RateLimiter } from '../ports/rateLimiter';
 import { heldItem, paceDeliveries } from './paceDeliveries';
 import { HOLD_ON_ERROR_SECONDS } from '../domain/rateLimit';
+import type { PayloadStore } from '../ports/payloadStore';
+import { type RestoredBodies, restoreBodies } from './claimCheck';
+import type { InFlightBytes } from './inFlightBytes';
 
 export const USER_AGENT = 'webhook-dispatcher/0.1';
 
@@ -60,6 +63,10 @@ export type DeliverDeps = {
   readonly publishOpsEvent?: PublishOpsEvent;
   /** Send slots of rate-limited webhooks (./paceDeliveries); unlimited webhooks never reach it. */
   readonly rateLimiter?: RateLimiter;
+  /** Large payloads' blobs, read once per message that names one (docs/delivery.md, "Large payloads"). */
+  readonly payloads?: PayloadStore;
+  /** MAX_INFLIGHT_DELIVERY_BYTES: request bodies being sent at once, process-wide; absent = no bound. */
+  readonly inFlight?: InFlightBytes;
 };
 
 /** What one delivery came to; the effects are applied together after every POST of the message. */
@@ -107,10 +114,10 @@ const withoutSlot = ({ slotMs: _slot, ...item }: DeliveryItem): DeliveryItem => 
 /** One signed POST and what to do next (DESIGN.md section 5 for the headers). */
 const attempt =
   (deps: DeliverDeps, message: DeliveryMessage) =>
-  (item: DeliveryItem, webhook: Webhook): T.Task<ItemResult> => {
+  (item: DeliveryItem, webhook: Webhook, body: DeliveryItem['body'] = item.body): T.Task<ItemResult> => {
     const started = deps.clock.now();
     return pipe(
-      deps.sender.send(signedRequest({ webhook, deliveryId: item.deliveryId, body: item.body, at: started })),
+      deps.sender.send(signedRequest({ webhook, deliveryId: item.deliveryId, body, at: started })),
       // A receiver may echo the body: its excerpt goes to attempt rows and poison reasons, never a fiscal code.
       T.map((sent): AttemptResult => (sent.kind === 'Response' ? { ...sent, excerpt: redactFiscalCodes(sent.excerpt) } : sent)),
       T.map((result): ItemResult => {
@@ -145,6 +152,7 @@ const attempt =
                 reason: decision.reason,
                 poisonedAt: now.toISOString(),
                 ...tenantOf(item),
+                ...(item.claimed === undefined || message.payloadRef === undefined ? {} : { payloadRef: message.payloadRef, claimed: item.claimed }),
               },
             };
         }
@@ -152,14 +160,17 @@ const attempt =
     );
   };
 
+/** What a body weighs while it is sent: its longest strings dominate (a UTF-16 estimate is enough for a budget). */
+const bodyBytes = (body: DeliveryItem['body']): number => Object.values(body.payload).reduce((sum, v) => sum + v.length, 64);
+
 const all = (tasks: readonly TE.TaskEither<AppError, unknown>[]): TE.TaskEither<AppError, readonly unknown[]> => pipe([...tasks], A.sequence(TE.ApplicativePar));
 
 /** The stores a message's results must reach before the message may complete. */
-const consequences = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], results: readonly ItemResult[]): TE.TaskEither<AppError, unknown>[] => {
+const consequences = (deps: DeliverDeps, { eventId, payloadRef }: DeliveryMessage, results: readonly ItemResult[]): TE.TaskEither<AppError, unknown>[] => {
   const poison = results.flatMap((r) => (r.poison ? [r.poison] : []));
   const disableAt = deps.clock.now().toISOString() as Webhook['updatedAt'];
   return [
-    ...results.flatMap((r) => (r.retry ? [deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, items: [r.retry.item] }], { delaySeconds: r.retry.delaySeconds })] : [])),
+    ...results.flatMap((r) => (r.retry ? [deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, ...(r.retry.item.claimed === undefined || payloadRef === undefined ? {} : { payloadRef }), items: [r.retry.item] }], { delaySeconds: r.retry.delaySeconds })] : [])),
     ...(poison.length > 0 ? [deps.queue.poison(poison)] : []),
     ...results.flatMap((r) =>
       r.disable
@@ -176,10 +187,12 @@ const consequences = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], re
 };
 
 /** Held deliveries go back to the queue, one message per delay (they came from one message: they fit in one). */
-const holdBack = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], held: readonly HeldItem[]): TE.TaskEither<AppError, unknown>[] => {
+const holdBack = (deps: DeliverDeps, { eventId, payloadRef }: DeliveryMessage, held: readonly HeldItem[]): TE.TaskEither<AppError, unknown>[] => {
   const byDelay = new Map<number, DeliveryItem[]>();
   for (const h of held) byDelay.set(h.delaySeconds, [...(byDelay.get(h.delaySeconds) ?? []), h.item]);
-  return [...byDelay].map(([delaySeconds, items]) => deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, items }], { delaySeconds }));
+  // Claimed fields still come from the message's payload blob, as for a retry.
+  const ref = (items: readonly DeliveryItem[]) => (payloadRef === undefined || items.every((i) => i.claimed === undefined) ? {} : { payloadRef });
+  return [...byDelay].map(([delaySeconds, items]) => deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, ...ref(items), items }], { delaySeconds }));
 };
 
 const STATS_OUTCOMES: Partial<Record<AttemptLogEntry['decision'], StatsOutcome>> = { Delivered: 'Delivered', RetryLater: 'RetryLater', Poisoned: 'Poisoned', WebhookDisabledByGone: 'Gone' };
@@ -346,11 +359,15 @@ const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEithe
         TE.chain((paces) =>
           pipe(
             eventErased(deps, message),
-            TE.map((erased) => ({ paces, erased })),
+            // A large payload's blob, once for the whole message, after the erasure check (its blob goes with the event).
+            TE.chain((erased): TE.TaskEither<AppError, { erased: boolean; restored?: RestoredBodies }> =>
+              erased ? TE.right({ erased }) : pipe(restoreBodies(deps.payloads, message), TE.map((restored) => ({ erased, restored }))),
+            ),
+            TE.map(({ erased, restored }) => ({ paces, erased, restored })),
           ),
         ),
-        TE.chain(({ paces, erased }): TE.TaskEither<AppError, MessageResults> => {
-          if (erased) {
+        TE.chain(({ paces, erased, restored }): TE.TaskEither<AppError, MessageResults> => {
+          if (erased || restored?.kind === 'Gone') {
             const at = deps.clock.now().toISOString();
             return TE.right({ results: message.items.map((item) => skipped(message, item, at, 'SkippedErasedEvent')), held: [] });
           }
@@ -368,9 +385,12 @@ const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEithe
                   held.push({ item: heldItem(item, pace), delaySeconds: pace.delaySeconds });
                   return [];
                 }
+                const body = restored?.kind === 'Bodies' ? (restored.bodies.get(item.deliveryId) ?? item.body) : item.body;
+                // Lazily, so the body is serialized only once the in-flight budget lets it go.
+                const attemptNow: T.Task<ItemResult> = () => attempt(deps, message)(item, webhook, body)();
                 const send = pipe(
-                  attempt(deps, message)(item, webhook),
-                  T.map((r) => ({ ...r, webhook })),
+                  deps.inFlight === undefined ? attemptNow : deps.inFlight.within(bodyBytes(body), attemptNow),
+                  T.map((r): ItemResult | undefined => ({ ...r, webhook })),
                 );
                 if (pace === undefined || pace.waitMs === 0) return [send];
                 // Waiting for the slot puts time between the event check and the send: a personal-data event is checked again.
@@ -405,7 +425,7 @@ export const deliverMessage =
   (message: DeliveryMessage): TE.TaskEither<AppError, DeliverySummary> =>
     pipe(
       deliverItems(deps, message),
-      TE.chainFirst(({ results, held }) => all([...consequences(deps, message.eventId, results), ...holdBack(deps, message.eventId, held)])),
+      TE.chainFirst(({ results, held }) => all([...consequences(deps, message, results), ...holdBack(deps, message, held)])),
       TE.chainFirst(({ results }) =>
         pipe(
           // An erased event's attempts are not written: they would bring back rows the erasure deleted.
