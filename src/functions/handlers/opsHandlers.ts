@@ -55,7 +55,7 @@ const limitOf = (request: HttpRequest, max: number, fallback: number): E.Either<
  * GET /api/webhooks/{id}/attempts: the webhook's recent attempts that were not first-try successes.
  * With tenants, a tenant key reads its own webhooks' attempts; another tenant's id is a 404.
  */
-export const webhookAttemptsHandler = (deps: { adminApiKey: string; webhooks: Pick<WebhookStore, 'get'>; attemptLog: Pick<AttemptLog, 'problemsForWebhook'>; tenants?: Pick<TenantStore, 'findByKeyHash'> }): Handler =>
+export const webhookAttemptsHandler = (deps: { adminApiKey: string; webhooks: Pick<WebhookStore, 'get'>; attemptLog: Pick<AttemptLog, 'problemsForWebhook'>; tenants?: Pick<TenantStore, 'findByKeyHash' | 'get'> }): Handler =>
   async (request, context) =>
     pipe(
       principalOf(deps)(request),

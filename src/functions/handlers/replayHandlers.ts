@@ -11,7 +11,7 @@ import { principalOf } from './webhookHandlers';
 /** A replay or resend request is a few fields. */
 export const MAX_REPLAY_BODY_BYTES = 4 * 1024;
 
-export type ReplayAuthDeps = { readonly adminApiKey: string; readonly tenants?: Pick<TenantStore, 'findByKeyHash'> };
+export type ReplayAuthDeps = { readonly adminApiKey: string; readonly tenants?: Pick<TenantStore, 'findByKeyHash' | 'get'> };
 
 /**
  * The admin key or the owning tenant's key (another tenant's webhook is a 404, as on GET), then the
