@@ -31,11 +31,12 @@ header button.secondary { color: #fff; }
 button.small { padding: 3px 9px; font-size: 13px; }
 .webhook { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; margin-bottom: 10px; }
 .webhook .row { display: flex; gap: 8px; align-items: baseline; flex-wrap: wrap; justify-content: space-between; }
-.webhook .url, .mono, code, pre { word-break: break-all; }
+.webhook .url, .mono, code { word-break: break-all; }
+.table-wrap { margin-bottom: 14px; }
 .webhook .meta { color: var(--muted); font-size: 13px; margin-top: 4px; overflow-wrap: anywhere; }
 .actions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
 .mono, code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
-pre { background: #f0f2f5; padding: 10px; border-radius: 4px; white-space: pre-wrap; margin: 0; }
+pre { background: #f0f2f5; padding: 10px; border-radius: 4px; white-space: pre; overflow-x: auto; margin: 0; }
 code#secret-value { display: block; background: var(--warn-bg); padding: 8px; border-radius: 4px; font-size: 14px; margin: 8px 0; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; white-space: nowrap; }
 .badge.ok { color: var(--ok); background: var(--ok-bg); }
@@ -46,7 +47,7 @@ code#secret-value { display: block; background: var(--warn-bg); padding: 8px; bo
 .error { color: var(--bad); font-weight: 600; }
 #status { display: block; margin: 0 0 12px; min-height: 1.4em; }
 #updated { color: var(--muted); font-size: 12px; }
-.table-wrap { overflow-x: auto; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; font-size: 13px; }
 th { font-size: 12px; text-transform: uppercase; color: var(--muted); }

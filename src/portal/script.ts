@@ -261,6 +261,7 @@ export const PORTAL_SCRIPT = String.raw`
     $('detail-title').textContent = 'Webhook ' + w.id;
     $('detail-url').textContent = w.url;
     $('replay-progress').textContent = '';
+    $('test-result').textContent = '';
     var now = new Date();
     $('replay-since').value = new Date(now.getTime() - 3600 * 1000).toISOString().slice(0, 19) + 'Z';
     $('replay-until').value = now.toISOString().slice(0, 19) + 'Z';
