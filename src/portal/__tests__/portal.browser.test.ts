@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
-import { ADMIN_KEY, eventually, INGEST_KEY, type OpsEnvironment, startOpsEnvironment } from '../../../cli/__tests__/opsEnvironment';
+import { ADMIN_KEY, eventually, type OpsEnvironment, startOpsEnvironment } from '../../../cli/__tests__/opsEnvironment';
 import { startServer, type TestServer } from '../../adapters/http/__tests__/testServer';
 
 /*
