@@ -2,8 +2,9 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
+import { RoutingGrants } from './routingGrants';
 import { TenantId } from './tenant';
-import { withoutExtraFields } from './webhook';
+import { IsoTimestamp, withoutExtraFields } from './webhook';
 
 /*
  * Subscriber portal tokens (docs/portal.md). A link token travels in a URL fragment and is exchanged
@@ -29,11 +30,8 @@ export const PortalClaims = t.exact(t.type({ v: t.literal(1), tid: TenantId, ep:
 export type PortalClaims = t.TypeOf<typeof PortalClaims>;
 
 /** POST /api/tenants/{id}/portal-links body. */
-export const PortalLinkRequest = withoutExtraFields(
-  t.partial({ ttlSeconds: t.refinement(t.number, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_PORTAL_LINK_TTL_SECONDS, `an integer number of seconds from 1 to ${MAX_PORTAL_LINK_TTL_SECONDS}`) }),
-  ['ttlSeconds'],
-  'PortalLinkRequest',
-);
+export const PortalLinkTtlSeconds = t.refinement(t.number, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_PORTAL_LINK_TTL_SECONDS, `an integer number of seconds from 1 to ${MAX_PORTAL_LINK_TTL_SECONDS}`);
+export const PortalLinkRequest = withoutExtraFields(t.partial({ ttlSeconds: PortalLinkTtlSeconds }), ['ttlSeconds'], 'PortalLinkRequest');
 export type PortalLinkRequest = t.TypeOf<typeof PortalLinkRequest>;
 
 /** POST /api/portal/session body. */
@@ -90,3 +88,8 @@ export const verifyPortalToken = (input: { keys: PortalKeys; kind: PortalTokenKi
     E.chain((claims) => (claims.exp > input.nowSeconds ? E.right(claims) : E.left<PortalTokenProblem, PortalClaims>('Expired'))),
   );
 };
+
+/* Wire codecs of the answers (OpenAPI; the HTTP test checks real answers against them). */
+export const PortalLink = t.type({ url: t.string, expiresAt: IsoTimestamp }, 'PortalLink');
+export const PortalSessionView = t.type({ token: t.string, tenantId: TenantId, expiresAt: IsoTimestamp }, 'PortalSessionView');
+export const PortalMe = t.type({ tenantId: TenantId, name: t.string, routing: RoutingGrants }, 'PortalMe');
