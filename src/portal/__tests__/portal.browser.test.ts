@@ -125,7 +125,14 @@ describe('the subscriber portal in headless Chromium', () => {
     expect(rotated).not.toBe(firstSecret);
     await page.click('#secret-done');
 
-    // Edit: disable, then enable again.
+    // Edit: another header beside the kept one, another event; then disable and enable again.
+    await orders.locator('button.edit').click();
+    expect(await page.inputValue('#wh-headers')).toBe('X-Team:');
+    await page.fill('#wh-headers', 'X-Team:\nX-Env: test');
+    await page.fill('#wh-subscriptions', 'ping, webhook.disabled');
+    await page.click('#save-webhook');
+    await orders.locator('.meta', { hasText: 'Events: ping, webhook.disabled' }).waitFor();
+    await orders.locator('.meta', { hasText: 'headers: X-Team, X-Env' }).waitFor();
     await orders.locator('button.toggle', { hasText: 'Disable' }).click();
     await orders.locator('.badge', { hasText: 'disabled' }).waitFor();
     await orders.locator('button.toggle', { hasText: 'Enable' }).click();
