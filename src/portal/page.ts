@@ -55,6 +55,8 @@ td.num { white-space: nowrap; }
 .empty { color: var(--muted); }
 #key-form { display: flex; gap: 8px; flex-wrap: wrap; max-width: 520px; }
 #key-form input { flex: 1 1 220px; }
+label.check { font-weight: 400; }
+label.check input { width: auto; margin-right: 6px; }
 .inline { display: flex; gap: 8px; flex-wrap: wrap; align-items: end; }
 .inline label { flex: 1 1 180px; margin: 0; }
 @media (max-width: 520px) { main { padding: 10px 8px 30px; } header { padding: 10px 12px; } section { padding: 10px; } }
@@ -125,6 +127,7 @@ const BODY = `
           <label>Max attempts <span class="hint">optional</span><input id="wh-maxAttempts" inputmode="numeric"></label>
           <label>Body format <span class="hint">optional</span><select id="wh-format"><option value="">(default)</option><option value="pagopa">pagopa</option><option value="standard">standard</option><option value="cloudevents">cloudevents</option></select></label>
         </div>
+        <label class="check"><input id="wh-verify" type="checkbox"> Verify the endpoint first <span class="hint">it receives nothing until its URL answers a verification challenge (some deployments always ask)</span></label>
         <p id="form-error" class="error" role="alert"></p>
         <div class="actions"><button type="submit" id="save-webhook">Save</button><button type="button" id="cancel-edit" class="secondary">Cancel</button></div>
       </form>

@@ -151,6 +151,9 @@ export const PORTAL_SCRIPT = String.raw`
     $('wh-headers').value = w ? (w.headerNames || []).map(function (n) { return n + ':'; }).join('\n') : '';
     ['timeoutMs', 'rateLimitPerSecond', 'maxAttempts'].forEach(function (k) { $('wh-' + k).value = w && w[k] !== undefined ? String(w[k]) : ''; });
     $('wh-format').value = w && w.format ? w.format : '';
+    // Offered when creating, where the verification flow starts.
+    $('wh-verify').checked = false;
+    $('wh-verify').parentNode.hidden = !!w;
     $('wh-url').focus();
     $('editor').scrollIntoView({ block: 'nearest' });
   }
@@ -178,6 +181,7 @@ export const PORTAL_SCRIPT = String.raw`
       var body = controls({ url: $('wh-url').value.trim(), subscriptions: subscriptions });
       if (Object.keys(attributes).length) body.attributes = attributes;
       if (Object.keys(headers).length) body.headers = headers;
+      if ($('wh-verify').checked) body.verify = true;
       request = api('POST', '/api/webhooks', body).then(function (created) {
         showSecret(created.secret, 'Webhook ' + created.id + ' created.', created);
       });

@@ -25,6 +25,8 @@ describe('the subscriber portal in headless Chromium', () => {
   let receiver: TestServer;
   /** The status the receiver answers on /billing: refusing at first, so a delivery fails and can be replayed. */
   let billingStatus = 400;
+  /** Whether /verified answers endpoint verification challenges (it ignores them at first). */
+  let echoChallenges = false;
   let tenant: { id: string; key: string };
   const tokens: string[] = [];
   const problems: string[] = [];
@@ -46,7 +48,13 @@ describe('the subscriber portal in headless Chromium', () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's package (apt-get install -y chromium), as .ci/run does`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     env = await startOpsEnvironment('portal');
-    receiver = await startServer((req, res) => {
+    receiver = await startServer((req, res, body) => {
+      const challenge = body.includes('webhook:verification') ? (JSON.parse(body) as { payload: { challenge: string } }).payload.challenge : undefined;
+      if (challenge !== undefined && echoChallenges) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ challenge }));
+        return;
+      }
       res.statusCode = req.url?.startsWith('/billing') === true ? billingStatus : 200;
       res.end(res.statusCode === 200 ? 'thanks' : 'not now');
     });
@@ -107,6 +115,24 @@ describe('the subscriber portal in headless Chromium', () => {
     await page.locator('#form-error', { hasText: 'The tenant holds no routing grant for name "somebody-else"; nothing was stored' }).waitFor();
     await page.click('#cancel-edit');
     expect(((await env.call('GET', 'webhooks', { key: tenant.key })).body?.items as Json[]).map((w) => w.url)).toEqual([receiver.url('/orders')]);
+    await page.locator('#status', { hasText: 'Not saved' }).waitFor();
+
+    // Verification asked for: the page says what the endpoint must answer; once it does, "Verify again" verifies it.
+    await page.click('#new-webhook');
+    await page.fill('#wh-url', receiver.url('/verified'));
+    await page.fill('#wh-subscriptions', 'ping');
+    await page.fill('#wh-attributes', 'name=portal-orders');
+    await page.check('#wh-verify');
+    await page.click('#save-webhook');
+    await page.locator('#verification', { hasText: 'answered with 200 {"challenge":"<the same value>"}' }).waitFor();
+    await page.click('#secret-done');
+    const verified = card(page, receiver.url('/verified'));
+    await verified.locator('.badge', { hasText: 'waiting for verification' }).waitFor();
+    echoChallenges = true;
+    await verified.locator('button.verify').click();
+    await page.locator('#status', { hasText: 'Endpoint verified' }).waitFor();
+    await verified.locator('.badge', { hasText: 'no recent deliveries' }).waitFor();
+    expect(await verified.locator('button.verify').count()).toBe(0);
 
     // Test send: the receiver's answer is shown, and the receiver got a signed request.
     const orders = card(page, receiver.url('/orders'));
@@ -200,7 +226,7 @@ describe('the subscriber portal in headless Chromium', () => {
     await page.click('#use-key');
     await page.locator('#tenant-name', { hasText: 'Orders team' }).waitFor();
     await page.locator('article.webhook').first().waitFor();
-    expect(await page.locator('article.webhook').count()).toBe(2);
+    expect(await page.locator('article.webhook').count()).toBe(3);
     await page.close();
   });
 
