@@ -91,5 +91,8 @@ export const verifyPortalToken = (input: { keys: PortalKeys; kind: PortalTokenKi
 
 /* Wire codecs of the answers (OpenAPI; the HTTP test checks real answers against them). */
 export const PortalLink = t.type({ url: t.string, expiresAt: IsoTimestamp }, 'PortalLink');
+export type PortalLink = t.TypeOf<typeof PortalLink>;
 export const PortalSessionView = t.type({ token: t.string, tenantId: TenantId, expiresAt: IsoTimestamp }, 'PortalSessionView');
+export type PortalSessionView = t.TypeOf<typeof PortalSessionView>;
 export const PortalMe = t.type({ tenantId: TenantId, name: t.string, routing: RoutingGrants }, 'PortalMe');
+export type PortalMe = t.TypeOf<typeof PortalMe>;

@@ -7,6 +7,8 @@ import {
   PortalLinkRequest,
   type PortalClaims,
   type PortalKeys,
+  type PortalLink,
+  type PortalSessionView,
   type PortalTokenKind,
   type PortalTokenProblem,
   PortalSessionRequest,
@@ -23,8 +25,6 @@ import { decodeOrInvalid } from './decode';
 
 export type PortalDeps = { readonly tenants: Pick<TenantStore, 'get'>; readonly clock: Clock; readonly keys: PortalKeys };
 
-export type PortalLink = { readonly url: string; readonly expiresAt: string };
-export type PortalSession = { readonly token: string; readonly tenantId: TenantId; readonly expiresAt: string };
 
 const nowSeconds = (clock: Clock): number => Math.floor(clock.now().getTime() / 1000);
 const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString();
@@ -90,7 +90,7 @@ const checkToken =
 /** POST /api/portal/session {"token"}: a link token becomes a session bearer that ends when the link would. */
 export const openPortalSession =
   (deps: PortalDeps) =>
-  (body: unknown): TE.TaskEither<AppError, PortalSession> =>
+  (body: unknown): TE.TaskEither<AppError, PortalSessionView> =>
     pipe(
       TE.fromEither(decodeOrInvalid(PortalSessionRequest, body, { what: 'The body' })),
       TE.chain(({ token }) => checkToken(deps, 'link')(token)),

@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../../domain/errors';
-import { portalKeysOf } from '../../domain/portalToken';
+import { type PortalMe, portalKeysOf } from '../../domain/portalToken';
 import type { Clock } from '../../ports/clock';
 import type { TenantStore } from '../../ports/tenantStore';
 import type { WebhookStore } from '../../ports/webhookStore';
@@ -82,7 +82,10 @@ export const portalMeHandler = (deps: PortalHandlerDeps): Handler =>
       authenticate(deps)(request),
       TE.chainEitherK(portalTenantOf),
       TE.chain(getTenantWithGrants({ tenants: deps.tenants, webhooks: deps.webhooks, log: () => undefined })),
-      TE.map((tenant) => ({ status: 200, body: { tenantId: tenant.id, name: tenant.name, routing: tenant.routing ?? {} } })),
+      TE.map((tenant) => {
+        const me: PortalMe = { tenantId: tenant.id, name: tenant.name, routing: tenant.routing ?? {} };
+        return { status: 200, body: me };
+      }),
     ),
   );
 
