@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
 import { formatValidationErrors } from '../src/domain/decodeErrors';
-import { ErrorBody } from '../src/openapi/wire';
+import { ErrorBody } from '../src/domain/views';
 
 /** Why a call to the dispatcher did not give the expected answer; main maps each to a line and an exit code. */
 export type CliError =

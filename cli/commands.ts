@@ -1,5 +1,10 @@
 import * as t from 'io-ts';
-import { AttemptList, EventAccepted, EventStatusView, PoisonList, RedriveReport, ResealReport, TenantView, WebhookPage, type WebhookView } from '../src/openapi/wire';
+import { TenantView } from '../src/domain/tenant';
+import { AttemptList, EventAccepted, WebhookPage } from '../src/domain/views';
+import type { WebhookView } from '../src/domain/webhook';
+import { EventStatusView } from '../src/usecases/getEventStatus';
+import { PoisonList, RedriveReport } from '../src/usecases/redrivePoison';
+import { ResealReport } from '../src/usecases/resealSecrets';
 import type { WebhookStats } from '../src/domain/deliveryStats';
 import { type Client, fail } from './client';
 import { percent, type ProgressStream, progress, table, when } from './format';

@@ -5,6 +5,7 @@ import { type CliError, CliFailure, createClient, fail } from './client';
 import { statsCommand } from './statsCommand';
 import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, secretsResealCommand, tenantRoutingCommand, webhooksCommand } from './commands';
 import { replayCommand, resendCommand, testCommand } from './replayCommands';
+import { plainIntegerIn } from '../src/domain/stringValues';
 
 /* dispatcher-ops: the ops command line of the webhook dispatcher (see README, "Operating"). */
 
@@ -42,7 +43,7 @@ const EXIT: Record<CliError['kind'], number> = { Refused: 1, BadAnswer: 1, Unrea
 
 const positiveInt = (value: string | undefined, name: string, fallback: number): number => {
   if (value === undefined) return fallback;
-  return /^[0-9]{1,6}$/.test(value) && Number(value) > 0 ? Number(value) : fail({ kind: 'Usage', message: `${name} must be a positive integer` });
+  return plainIntegerIn(value, { min: 1, max: 999_999 }) ?? fail({ kind: 'Usage', message: `${name} must be a positive integer` });
 };
 
 export type Io = { readonly stdout: { write(s: string): unknown }; readonly stderr: CommandContext['stderr']; readonly env: NodeJS.ProcessEnv };

@@ -2,6 +2,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { HostComponent, HostContext, RawHttpAuthorize, RawHttpHandler } from './core/component';
 import { functionsWithTrigger, triggerBinding } from './core/invoke';
 import type { RegisteredFunction, RpcHttp } from './core/types';
+// The one dependency-free module of src/ the local host may import (docs/architecture.md, "Layers").
+import { plainIntegerIn } from '../src/domain/stringValues';
 
 /** Azure's front end refuses request bodies over 100 MB; so does the local host. */
 export const MAX_REQUEST_BODY_BYTES = 100 * 1024 * 1024;
@@ -13,7 +15,7 @@ export const MAX_REQUEST_BODY_BYTES = 100 * 1024 * 1024;
  */
 export const requestBodyLimitBytes = (env: NodeJS.ProcessEnv = process.env): number => {
   const value = env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT?.trim();
-  return value !== undefined && /^[1-9][0-9]{0,15}$/.test(value) ? Number(value) : MAX_REQUEST_BODY_BYTES;
+  return (value === undefined ? undefined : plainIntegerIn(value, { min: 1, max: Number.MAX_SAFE_INTEGER })) ?? MAX_REQUEST_BODY_BYTES;
 };
 
 /** A request the host refuses before any function sees it (the real host answers these 400). */

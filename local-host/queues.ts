@@ -14,13 +14,13 @@ import {
   resolveQueueName,
   resolveStorageConnection,
 } from './outputs';
+import { createQueueWorker, errorText, holdMessage, isRefusal, MIN_POLLING_INTERVAL_MS, openThenRun, systemClock, type WorkerLog } from './worker';
 
 /** The Azure host's limits and defaults for storage queue triggers (queues extension 5.x). */
 export const MAX_BATCH_SIZE = 32;
 export const DEFAULT_BATCH_SIZE = 16;
 export const DEFAULT_MAX_DEQUEUE_COUNT = 5;
 export const DEFAULT_MAX_POLLING_INTERVAL_MS = 60_000;
-export const MIN_POLLING_INTERVAL_MS = 100;
 /**
  * How long a received message stays invisible while its function runs. Like the Azure host, the
  * listener takes 10 minutes and renews at half of that, so a long invocation keeps its message and
@@ -108,25 +108,6 @@ export const queueOptionsFrom = (options: { hostJson: unknown; cores: number; le
   };
 };
 
-/**
- * Randomized exponential backoff for polling an empty queue, as the Azure host does: from about
- * `minMs`, doubling (plus or minus 20%) per empty poll, capped at `maxMs`; reset when a message arrives.
- */
-export const createPollingBackoff = (options: { minMs: number; maxMs: number; random?: () => number }) => {
-  const random = options.random ?? Math.random;
-  let emptyPolls = 0;
-  return {
-    reset: (): void => {
-      emptyPolls = 0;
-    },
-    next: (): number => {
-      emptyPolls = Math.min(emptyPolls + 1, 30);
-      const base = options.minMs * 2 ** (emptyPolls - 1);
-      return Math.round(Math.min(options.maxMs, base * (0.8 + 0.4 * random())));
-    },
-  };
-};
-
 /** Trigger metadata as the Azure host sends it; strings go as JSON so they never turn into numbers. */
 const triggerMetadataOf = (m: ReceivedMessageItem, text: string): Record<string, TypedData> => ({
   QueueTrigger: { string: text },
@@ -140,8 +121,6 @@ const triggerMetadataOf = (m: ReceivedMessageItem, text: string): Record<string,
 
 type Listener = { queueName: string; start(): Promise<void>; stop(): Promise<void>; wake(): void };
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
 const createListener = (args: { ctx: HostContext; fn: RegisteredFunction; clients: QueueClients; options: QueueOptions }): Listener => {
   const { ctx, fn, clients, options } = args;
   const name = fn.metadata.name;
@@ -149,45 +128,9 @@ const createListener = (args: { ctx: HostContext; fn: RegisteredFunction; client
   const where = `Function "${name}", queue trigger`;
   const queueName = resolveQueueName(binding.queueName, where);
   const connectionString = resolveStorageConnection(ctx, binding.connection, where);
-  const backoff = createPollingBackoff({ minMs: MIN_POLLING_INTERVAL_MS, maxMs: options.maxPollingIntervalMs });
-  const inFlight = new Set<Promise<void>>();
+  const log: WorkerLog = (level, message, fields) => ctx.log.log(level, 'host', message, fields);
   let queue: QueueClient | undefined;
   let stopping = false;
-  let wakeUp: (() => void) | undefined;
-  let loopDone: Promise<void> = Promise.resolve();
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        wakeUp = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wakeUp = done;
-    });
-
-  /** Keeps the message invisible while the function runs; release() gives the latest pop receipt. */
-  const lease = (q: QueueClient, m: ReceivedMessageItem) => {
-    let popReceipt = m.popReceipt;
-    let renewal = Promise.resolve();
-    const timer = setInterval(() => {
-      renewal = renewal.then(async () => {
-        try {
-          popReceipt = (await q.updateMessage(m.messageId, popReceipt, undefined, options.leaseSeconds)).popReceipt ?? popReceipt;
-        } catch (e) {
-          ctx.log.log('warning', 'host', `${name}: could not renew the visibility of message ${m.messageId}: ${errorText(e)}`);
-        }
-      });
-    }, (options.leaseSeconds * 1000) / 2);
-    return {
-      release: async (): Promise<string> => {
-        clearInterval(timer);
-        await renewal;
-        return popReceipt;
-      },
-    };
-  };
 
   // Copies the message text unchanged (still encoded), as the Azure host does, then deletes the original.
   const poison = async (q: QueueClient, m: ReceivedMessageItem, popReceipt: string, reason: string): Promise<void> => {
@@ -203,7 +146,14 @@ const createListener = (args: { ctx: HostContext; fn: RegisteredFunction; client
     // A message whose earlier attempts crashed the host may already be past the limit.
     if (m.dequeueCount > options.maxDequeueCount) return poison(q, m, m.popReceipt, `dequeued ${m.dequeueCount} times (maxDequeueCount ${options.maxDequeueCount})`);
     const text = body.toString('utf8');
-    const held = lease(q, m);
+    // Like the Azure host's listener: the message stays invisible while the function runs.
+    const held = holdMessage({
+      clock: systemClock,
+      popReceipt: m.popReceipt,
+      visibilitySeconds: options.leaseSeconds,
+      renew: async (popReceipt) => (await q.updateMessage(m.messageId, popReceipt, undefined, options.leaseSeconds)).popReceipt,
+      onRenewalError: (e) => log('warning', `${name}: could not renew the visibility of message ${m.messageId}: ${errorText(e)}`),
+    });
     const outcome = await ctx.invoker.invoke(fn, { data: { string: text }, triggerMetadata: triggerMetadataOf(m, text) });
     const popReceipt = await held.release();
     ctx.log.invocation({
@@ -222,75 +172,59 @@ const createListener = (args: { ctx: HostContext; fn: RegisteredFunction; client
     await q.updateMessage(m.messageId, popReceipt, undefined, options.visibilityTimeoutSeconds);
   };
 
-  const track = (q: QueueClient, m: ReceivedMessageItem): void => {
-    const work = handle(q, m).catch((e: unknown) => {
+  const handleLogged = (q: QueueClient, m: ReceivedMessageItem): Promise<void> =>
+    handle(q, m).catch((e: unknown) => {
       // The message stays invisible until its lease ends, then comes back: nothing is lost.
-      ctx.log.log('error', 'host', `${name}: storage operation on message ${m.messageId} failed: ${errorText(e)}`, { function: name, messageId: m.messageId });
+      log('error', `${name}: storage operation on message ${m.messageId} failed: ${errorText(e)}`, { function: name, messageId: m.messageId });
     });
-    inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
-  };
 
-  const poll = async (q: QueueClient): Promise<void> => {
-    while (!stopping) {
-      let received: ReceivedMessageItem[] = [];
-      try {
-        received = (await q.receiveMessages({ numberOfMessages: options.batchSize, visibilityTimeout: options.leaseSeconds })).receivedMessageItems;
-      } catch (e) {
-        ctx.log.log('warning', 'host', `${name}: polling queue ${queueName} failed: ${errorText(e)}`);
-      }
-      for (const m of received) track(q, m);
-      if (received.length > 0) {
-        backoff.reset();
-        // As in Azure: fetch the next batch once no more than newBatchThreshold messages are in flight.
-        while (inFlight.size > options.newBatchThreshold) await Promise.race(inFlight);
-      } else {
-        await sleep(backoff.next());
-      }
-    }
-    await Promise.all(inFlight);
-  };
+  const worker = createQueueWorker<ReceivedMessageItem>({
+    name: `${name}: queue ${queueName}`,
+    log,
+    receive: async (max) => {
+      if (queue === undefined) return [];
+      return (await queue.receiveMessages({ numberOfMessages: max, visibilityTimeout: options.leaseSeconds })).receivedMessageItems;
+    },
+    handle: (messages) => messages.map((m) => (queue === undefined ? Promise.resolve() : handleLogged(queue, m))),
+    // As in Azure: fetch the next batch of batchSize once no more than newBatchThreshold messages are in flight.
+    batchSize: options.batchSize,
+    refillAt: options.newBatchThreshold,
+    maxInFlight: options.newBatchThreshold + options.batchSize,
+    maxPollingIntervalMs: options.maxPollingIntervalMs,
+  });
+  let opened: { done: Promise<void>; wake: () => void } | undefined;
 
   return {
     queueName,
     start: async () => {
       const describe = `${name}: queueTrigger on "${queueName}" (batchSize ${options.batchSize}, newBatchThreshold ${options.newBatchThreshold}, maxPollingInterval ${options.maxPollingIntervalMs} ms, maxDequeueCount ${options.maxDequeueCount}, encoding ${options.messageEncoding})`;
-      try {
-        queue = await clients.get(connectionString, queueName);
-      } catch (e) {
-        // Storage refusing the request (a bad name, bad credentials) is a configuration error; no
-        // answer at all is an outage, which the Azure host rides out: keep trying in the background.
-        if (typeof (e as { statusCode?: unknown }).statusCode === 'number') {
-          throw new BindingConfigError(`${where}: cannot create or reach queue "${queueName}": ${errorText(e)}`);
-        }
-        ctx.log.log('warning', 'host', `${name}: queue "${queueName}" is not reachable yet (${errorText(e)}); retrying in the background`);
-        loopDone = (async () => {
-          const retry = createPollingBackoff({ minMs: MIN_POLLING_INTERVAL_MS, maxMs: options.maxPollingIntervalMs });
-          while (!stopping && queue === undefined) {
-            try {
-              queue = await clients.get(connectionString, queueName);
-            } catch {
-              await sleep(retry.next());
-            }
+      opened = await openThenRun({
+        open: async () => {
+          try {
+            queue = await clients.get(connectionString, queueName);
+          } catch (e) {
+            if (isRefusal(e)) throw new BindingConfigError(`${where}: cannot create or reach queue "${queueName}": ${errorText(e)}`);
+            throw e;
           }
-          if (queue === undefined) return;
+        },
+        run: () => {
           ctx.log.log('information', 'host', describe);
-          await poll(queue);
-        })();
-        return;
-      }
-      ctx.log.log('information', 'host', describe);
-      loopDone = poll(queue);
+          return worker.run();
+        },
+        isFatal: (e) => e instanceof BindingConfigError,
+        stopped: () => stopping,
+        log,
+        what: `${name}: queue "${queueName}"`,
+        maxPollingIntervalMs: options.maxPollingIntervalMs,
+      });
     },
     stop: async () => {
       stopping = true;
-      wakeUp?.();
-      await loopDone;
+      worker.stop();
+      opened?.wake();
+      await opened?.done;
     },
-    wake: () => {
-      backoff.reset();
-      wakeUp?.();
-    },
+    wake: () => worker.wake(),
   };
 };
 

@@ -6,6 +6,8 @@ import { DELIVERY_DEFAULTS, DELIVERY_SETTINGS } from './domain/deliverySettings'
 import { NonEmptyString, patternString, refinedString } from './domain/strings';
 import type { PortRanges } from './domain/destination';
 import { EVENT_NAMES } from './domain/catalogue';
+import { BooleanFromString, IntegerFromString } from './domain/stringCodecs';
+import { integerIn, listOf } from './domain/stringValues';
 import { SecretsKey, SecretsKeyList } from './domain/secretBox';
 import { WebhookSecret, WebhookUrl } from './domain/webhook';
 
@@ -22,33 +24,13 @@ export const MAX_EVENT_BODY_BYTES_LIMIT = 48 * 1024;
 /** An API key: long enough that guessing is hopeless; its value never appears in messages. */
 export const ApiKey = refinedString<'ApiKey'>(`a secret of at least ${MIN_API_KEY_LENGTH} characters, without spaces`, (s) => s.length >= MIN_API_KEY_LENGTH && !/\s/.test(s));
 
-/** A whole number in a range, given as a string (settings are strings). */
-export const IntegerFromString = (options: { min: number; max: number }): t.Type<number, string, unknown> =>
-  new t.Type<number, string, unknown>(
-    `an integer from ${options.min} to ${options.max}`,
-    (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= options.min && u <= options.max,
-    (u, c) => {
-      if (typeof u !== 'string' || !/^-?[0-9]+$/.test(u.trim())) return t.failure(u, c);
-      const n = Number(u.trim());
-      return n >= options.min && n <= options.max ? t.success(n) : t.failure(u, c);
-    },
-    String,
-  );
-
-export const BooleanFromString = new t.Type<boolean, string, unknown>(
-  '"true" or "false"',
-  (u): u is boolean => typeof u === 'boolean',
-  (u, c) => (u === 'true' ? t.success(true) : u === 'false' ? t.success(false) : t.failure(u, c)),
-  String,
-);
-
 /** A comma-separated list of catalogue event names ('' = none), for DISABLED_EVENTS. */
 export const EventNameList = new t.Type<readonly string[], string, unknown>(
   `a comma-separated list of event names (${EVENT_NAMES.join(', ')})`,
   (u): u is readonly string[] => Array.isArray(u) && u.every((x) => typeof x === 'string' && (EVENT_NAMES as string[]).includes(x)),
   (u, c) => {
     if (typeof u !== 'string') return t.failure(u, c);
-    const names = u.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const names = listOf(u);
     return names.every((n) => (EVENT_NAMES as string[]).includes(n)) ? t.success(names) : t.failure(u, c);
   },
   (a) => a.join(','),
@@ -107,11 +89,11 @@ export const PortRangesFromString = new t.Type<PortRanges, string, unknown>(
   (u, c) => {
     if (typeof u !== 'string') return t.failure(u, c);
     const ranges: { from: number; to: number }[] = [];
-    for (const part of u.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-      const m = /^([0-9]{1,5})(?:-([0-9]{1,5}))?$/.exec(part);
-      const from = Number(m?.[1]);
-      const to = Number(m?.[2] ?? m?.[1]);
-      if (m === null || from < 1 || to > 65535 || from > to) return t.failure(u, c);
+    for (const part of listOf(u)) {
+      const [first, last, ...rest] = part.split('-');
+      const from = integerIn(first ?? '', { min: 1, max: 65535 });
+      const to = last === undefined ? from : integerIn(last, { min: 1, max: 65535 });
+      if (rest.length > 0 || from === undefined || to === undefined || from > to) return t.failure(u, c);
       ranges.push({ from, to });
     }
     return t.success(ranges);

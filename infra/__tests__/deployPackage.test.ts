@@ -54,6 +54,12 @@ describe('the deploy package', () => {
     expect(toolOnly.filter((name) => pkg.dependencies[name] !== undefined)).toEqual([]);
   });
 
+  it('ships no test code: src/ outside __tests__ imports nothing from a __tests__ folder (the build, .funcignore and package.sh leave those out)', () => {
+    const testImport = /(?:\bfrom\s+|\brequire\(\s*|\bimport\(\s*)'[^']*\/__tests__\//;
+    const offenders = sourceFiles(path.join(root, 'src')).filter((file) => testImport.test(readFileSync(file, 'utf8')));
+    expect(offenders.map((file) => path.relative(root, file))).toEqual([]);
+  });
+
   it('detects a runtime dependency that src/ does not import', () => {
     expect(importedPackages(sourceFiles(path.join(root, 'local-host')))).toContain('tinyglobby');
     expect(srcImports).not.toContain('tinyglobby');

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_PORTS, freePort, isListening } from '../azurite';
+import { DEFAULT_PORTS, freePort, isListening, type RunningAzurite, startAzurite } from '../azurite';
 import { CLI_PATH } from '../testing/spawnHost';
 
 /*
  * What `npm start` does on a fresh clone: development storage (Azurite started by the host from
- * node_modules on its usual ports), the settings example, the real app; health answers 200, and
- * SIGTERM stops the host and the Azurite it started.
+ * node_modules on its usual ports, or the one already listening there), the settings example, the
+ * real app; health answers 200, and SIGTERM stops the host and the Azurite it started, never one it
+ * found running. Either case asserts.
  */
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -47,8 +48,9 @@ describe('npm start (development storage)', () => {
     return { port, exited, output: () => output, kill: (signal: NodeJS.Signals) => started.kill(signal) };
   };
 
-  const expectAzuriteStopped = async (wasRunning: boolean): Promise<void> => {
-    if (!wasRunning) expect(await azuriteListening()).toEqual([false, false, false]);
+  /** The host stops the Azurite it started, and leaves alone one that was already there. */
+  const expectAzuriteAfterStop = async (wasRunning: boolean): Promise<void> => {
+    expect(await azuriteListening()).toEqual(wasRunning ? [true, true, true] : [false, false, false]);
   };
 
   it('starts Azurite itself, answers health with 200, and stops cleanly on SIGTERM', async () => {
@@ -63,13 +65,13 @@ describe('npm start (development storage)', () => {
     }, 60_000).catch((e: Error) => {
       throw new Error(`${e.message}\n${host.output()}`);
     });
-    if (!azuriteWasRunning) expect(host.output()).toContain('Started Azurite');
+    expect(host.output()).toContain(azuriteWasRunning ? 'Using the storage emulator already listening' : 'Started Azurite');
     if (!existsSync(path.join(repoRoot, 'local.settings.json'))) expect(host.output()).toContain('using local.settings.json.example');
 
     host.kill('SIGTERM');
     expect(await host.exited).toBe(0);
     expect(host.output()).toContain('Stopped');
-    await expectAzuriteStopped(azuriteWasRunning);
+    await expectAzuriteAfterStop(azuriteWasRunning);
   }, 90_000);
 
   it('stops cleanly on a SIGTERM that arrives while it is still starting', async () => {
@@ -87,6 +89,32 @@ describe('npm start (development storage)', () => {
     expect(host.output()).toContain('SIGTERM received');
     expect(host.output()).toContain('Stopped');
     expect(await isListening(host.port)).toBe(false);
-    await expectAzuriteStopped(azuriteWasRunning);
+    await expectAzuriteAfterStop(azuriteWasRunning);
+  }, 90_000);
+
+  it('uses an Azurite already on the usual ports and leaves it running after SIGTERM', async () => {
+    // Ours when the ports are free; someone else's when they are taken: the host must not tell them apart.
+    const listening = await azuriteListening();
+    let ours: RunningAzurite | undefined;
+    if (listening.every((l) => !l)) ours = await startAzurite({ ports: { ...DEFAULT_PORTS }, inMemory: true });
+    try {
+      const host = await start();
+      await waitFor('GET /api/health to answer 200', async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${host.port}/api/health`)).status === 200;
+        } catch {
+          return false;
+        }
+      }, 60_000).catch((e: Error) => {
+        throw new Error(`${e.message}\n${host.output()}`);
+      });
+      expect(host.output()).toContain('Using the storage emulator already listening');
+      expect(host.output()).not.toContain('Started Azurite');
+      host.kill('SIGTERM');
+      expect(await host.exited).toBe(0);
+      await expectAzuriteAfterStop(true);
+    } finally {
+      await ours?.stop();
+    }
   }, 90_000);
 });

@@ -73,25 +73,48 @@ export const DeliveryItem = t.intersection(
 );
 export type DeliveryItem = t.TypeOf<typeof DeliveryItem>;
 
+interface LookupHintBrand {
+  readonly LookupHint: unique symbol;
+}
 /**
- * Where the worker finds the message's webhooks in one read: the storage keys of the first and last
- * of them in the fan-out page they came from (opaque here; the webhook lookup adapter checks them).
+ * Where the worker finds the message's webhooks in one read. Opaque: only the storage adapter makes
+ * and reads it (adapters/tables/webhookKeys.ts), and it checks it there like any queue input.
  */
-export const LookupRange = t.type({ from: t.string, to: t.string });
-export type LookupRange = t.TypeOf<typeof LookupRange>;
+export const LookupHint = t.brand(t.string, (s): s is t.Branded<string, LookupHintBrand> => typeof s === 'string', 'LookupHint');
+export type LookupHint = t.TypeOf<typeof LookupHint>;
 
-export const DeliveryMessage = t.intersection(
+const DeliveryMessageFields = t.intersection(
   [
     t.type({
       v: t.literal(MESSAGE_VERSION),
       eventId: EventId,
       items: t.array(DeliveryItem),
     }),
-    t.partial({ lookupRange: LookupRange }),
+    t.partial({ lookupHint: LookupHint }),
   ],
   'DeliveryMessage',
 );
-export type DeliveryMessage = t.TypeOf<typeof DeliveryMessage>;
+export type DeliveryMessage = t.TypeOf<typeof DeliveryMessageFields>;
+
+/** Messages enqueued before the hint was opaque carried `lookupRange: {from, to}` (storage keys). */
+const LegacyLookupRange = t.type({ lookupRange: t.type({ from: t.string, to: t.string }) });
+
+/**
+ * Reads messages of both shapes: one already in the queue at the deploy that made the hint opaque
+ * has its `lookupRange` taken as the hint's text (its JSON, the form the adapter reads), so the worker
+ * still reads its webhooks in one range. Still an intersection, so the OpenAPI walk and error paths see its fields.
+ */
+export const DeliveryMessage = new t.IntersectionType<typeof DeliveryMessageFields.types, DeliveryMessage, t.OutputOf<typeof DeliveryMessageFields>, unknown>(
+  'DeliveryMessage',
+  DeliveryMessageFields.is,
+  (input, context) => {
+    if (!LegacyLookupRange.is(input) || (input as { lookupHint?: unknown }).lookupHint !== undefined) return DeliveryMessageFields.validate(input, context);
+    const { lookupRange, ...rest } = input;
+    return DeliveryMessageFields.validate({ ...rest, lookupHint: JSON.stringify({ from: lookupRange.from, to: lookupRange.to }) }, context);
+  },
+  DeliveryMessageFields.encode,
+  DeliveryMessageFields.types,
+);
 
 /** What `deliveries-poison` holds for a delivery we gave up on (the host adds raw messages of its own). */
 export const PoisonEntry = t.intersection(

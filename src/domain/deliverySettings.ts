@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { IntegerFromString } from './stringCodecs';
 import { DEFAULT_RETRY_JITTER_RATIO, DEFAULT_RETRY_SCHEDULE_SECONDS, MAX_QUEUE_VISIBILITY_DELAY_SECONDS, RetryPolicy } from './backoff';
 
 /*
@@ -16,17 +17,7 @@ export const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN = 32;
 export const DEFAULT_CIRCUIT_BREAKER_TIMEOUTS = 3;
 export const DEFAULT_CIRCUIT_BREAKER_COOLDOWN_MS = 30_000;
 
-const integerFromString = (min: number, max: number): t.Type<number, string, unknown> =>
-  new t.Type<number, string, unknown>(
-    `an integer from ${min} to ${max}`,
-    (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= min && u <= max,
-    (u, c) => {
-      if (typeof u !== 'string' || !/^[0-9]+$/.test(u.trim())) return t.failure(u, c);
-      const n = Number(u.trim());
-      return n >= min && n <= max ? t.success(n) : t.failure(u, c);
-    },
-    String,
-  );
+const integerFromString = (min: number, max: number): t.Type<number, string, unknown> => IntegerFromString({ min, max });
 
 /** `RETRY_SCHEDULE_SECONDS`: "5,300,1800" = retry after 5 s, then 5 min, then 30 min. */
 export const RetryScheduleFromString = new t.Type<ReadonlyArray<number>, string, unknown>(

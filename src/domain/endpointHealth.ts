@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { checkedString } from './strings';
+import { IsoTimestamp } from './codecs';
 import type { Webhook } from './webhook';
 
 /*
@@ -9,8 +9,6 @@ import type { Webhook } from './webhook';
  * per COUNT_REFRESH_SECONDS, so a dead endpoint costs a bounded number of writes, never a scan.
  */
 
-// Not webhook.ts's IsoTimestamp: webhook.ts imports these codecs.
-const IsoTimestamp = checkedString('an ISO 8601 timestamp', (s) => !Number.isNaN(Date.parse(s)));
 
 /** Why the dispatcher disabled a webhook; absent when a person did (or nobody did). */
 export const DisabledReason = t.union(

@@ -1,5 +1,3 @@
-import { SECRET_PREFIX } from './webhook';
-
 /*
  * Pure builders for generated identifiers; the random bytes and the time come from the caller,
  * so tests can fix them.
@@ -8,6 +6,10 @@ import { SECRET_PREFIX } from './webhook';
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 export const ULID_RANDOM_BYTES = 10;
 export const SECRET_BYTES = 32;
+export const SECRET_PREFIX = 'whsec_';
+
+/** What `ulid` makes; every id codec that holds a ULID (webhooks, tenants) checks it with this. */
+export const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /**
  * A ULID: 48 bits of milliseconds then 80 random bits, 26 Crockford base-32 characters. Ids sort by

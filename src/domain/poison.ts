@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/Either';
+import * as t from 'io-ts';
 import { type DeliveryMessage, DeliveryMessage as DeliveryMessageCodec, MESSAGE_VERSION, DeliveryBody, PoisonEntry } from './delivery';
 import { EventId } from './events';
 import { WebhookId } from './webhook';
@@ -11,10 +12,15 @@ import { DeliveryId } from './delivery';
  * unreadable and stays where it is.
  */
 
-export type PoisonItem =
-  | { readonly kind: 'Undeliverable'; readonly entry: PoisonEntry }
-  | { readonly kind: 'FailedMessage'; readonly message: DeliveryMessage }
-  | { readonly kind: 'Unreadable'; readonly excerpt: string };
+export const PoisonItem = t.union(
+  [
+    t.type({ kind: t.literal('Undeliverable'), entry: PoisonEntry }),
+    t.type({ kind: t.literal('FailedMessage'), message: DeliveryMessageCodec }),
+    t.type({ kind: t.literal('Unreadable'), excerpt: t.string }),
+  ],
+  'PoisonItem',
+);
+export type PoisonItem = t.TypeOf<typeof PoisonItem>;
 
 const MAX_EXCERPT_CHARS = 200;
 

@@ -4,7 +4,7 @@ import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
 import { RoutingGrants } from './routingGrants';
 import { TenantId } from './tenant';
-import { IsoTimestamp, withoutExtraFields } from './webhook';
+import { IsoTimestamp, withoutExtraFields } from './codecs';
 
 /*
  * Subscriber portal tokens (docs/portal.md). A link token travels in a URL fragment and is exchanged

@@ -4,7 +4,7 @@ import * as t from 'io-ts';
 import { DeliveryId } from './delivery';
 import { type AppError, invalid } from './errors';
 import { EventId } from './events';
-import { IsoTimestamp, withoutExtraFields } from './webhook';
+import { IsoTimestamp, withoutExtraFields } from './codecs';
 
 /*
  * Replay by time range and resend of one delivery (docs/delivery.md, "Replay and resend"). A replayed

@@ -2,7 +2,8 @@ import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { PUBLIC_EVENTS } from './catalogue';
 import { type AppError, forbidden } from './errors';
-import { checkedRecord, MAX_ATTRIBUTE_VALUE_LENGTH } from './webhook';
+import { MAX_ATTRIBUTE_VALUE_LENGTH } from './attributes';
+import { checkedRecord } from './codecs';
 import { checkedString } from './strings';
 
 /*

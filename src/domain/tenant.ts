@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as t from 'io-ts';
-import { withoutExtraFields } from './webhook';
+import { IsoTimestamp, withoutExtraFields } from './codecs';
+import { ULID_PATTERN } from './ids';
 import { checkedString, patternString } from './strings';
 import { RoutingGrants } from './routingGrants';
 
@@ -15,7 +16,7 @@ export const TENANT_KEY_BYTES = 32;
 export const MAX_TENANT_NAME_LENGTH = 128;
 
 /** Tenant ids are ULIDs, like webhook ids. */
-export const TenantId = patternString<'TenantId'>('a tenant id', /^[0-9A-HJKMNP-TV-Z]{26}$/);
+export const TenantId = patternString<'TenantId'>('a tenant id', ULID_PATTERN);
 export type TenantId = t.TypeOf<typeof TenantId>;
 
 /** Hex SHA-256 of a key: what storage holds, and the row key of the key's lookup row. */
@@ -43,14 +44,11 @@ export const Tenant = t.intersection(
 export type Tenant = t.TypeOf<typeof Tenant>;
 
 /** What the tenant API shows: never the hash (it would let anyone test guesses offline). */
-export type TenantView = {
-  readonly id: TenantId;
-  readonly name: string;
-  readonly hasKey: boolean;
-  readonly keyCreatedAt?: string;
-  readonly createdAt: string;
-  readonly routing?: RoutingGrants;
-};
+export const TenantView = t.intersection(
+  [t.type({ id: TenantId, name: t.string, hasKey: t.boolean, createdAt: IsoTimestamp }), t.partial({ keyCreatedAt: IsoTimestamp, routing: RoutingGrants })],
+  'TenantView',
+);
+export type TenantView = t.TypeOf<typeof TenantView>;
 export const tenantView = (tenant: Tenant): TenantView => ({
   id: tenant.id,
   name: tenant.name,

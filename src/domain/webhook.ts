@@ -1,8 +1,11 @@
-import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
+import { AttributeName, Attributes, AttributeValue } from './attributes';
 import { PUBLIC_EVENT_NAMES, PublicEventName } from './catalogue';
+import { boundedArray, boundedRecord, checkedRecord, IsoTimestamp, withoutExtraFields } from './codecs';
 import { DisabledReason, FailingStreak } from './endpointHealth';
+import { ULID_PATTERN } from './ids';
 import { type Branded, checkedString, patternString, refinedString } from './strings';
+import { TenantId } from './tenant';
 
 /*
  * A registered webhook and the rules its fields obey. Limits are named here so that the docs and the
@@ -11,8 +14,6 @@ import { type Branded, checkedString, patternString, refinedString } from './str
 
 export const MAX_URL_LENGTH = 2048;
 export const MAX_SUBSCRIPTIONS = 16;
-export const MAX_ATTRIBUTES = 16;
-export const MAX_ATTRIBUTE_VALUE_LENGTH = 256;
 export const MAX_HEADERS = 16;
 export const MAX_HEADER_VALUE_LENGTH = 1024;
 export const WILDCARD = '*' as const;
@@ -60,48 +61,8 @@ export const Subscription = new t.Type<Subscription, string, unknown>(
   (a) => a,
 );
 
-const boundedArray = <C extends t.Mixed>(item: C, options: { min: number; max: number; description: string }) =>
-  t.refinement(t.array(item), (a) => a.length >= options.min && a.length <= options.max, options.description);
-
 export const Subscriptions = boundedArray(Subscription, { min: 1, max: MAX_SUBSCRIPTIONS, description: `a list of 1 to ${MAX_SUBSCRIPTIONS} subscriptions` });
 export type Subscriptions = t.TypeOf<typeof Subscriptions>;
-
-/** Attribute names are payload field names (`name`, `serviceId`), so they look like identifiers. */
-export const AttributeName = checkedString('an attribute name (a letter or _, then letters, digits or _, at most 64 characters)', (s) => /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(s));
-export const AttributeValue = checkedString(`a string of at most ${MAX_ATTRIBUTE_VALUE_LENGTH} characters`, (s) => s.length <= MAX_ATTRIBUTE_VALUE_LENGTH);
-
-/**
- * A string-keyed record whose keys are checked (io-ts `t.record` silently drops keys its domain
- * refuses, which would turn a forbidden header into a quiet no-op).
- */
-export const checkedRecord = <V extends t.Mixed>(key: t.Decoder<unknown, string>, value: V): t.Type<Record<string, t.TypeOf<V>>, Record<string, t.OutputOf<V>>, unknown> =>
-  new t.Type<Record<string, t.TypeOf<V>>, Record<string, t.OutputOf<V>>, unknown>(
-    `an object of ${value.name}`,
-    (u): u is Record<string, t.TypeOf<V>> => t.UnknownRecord.is(u) && Object.entries(u).every(([k, v]) => E.isRight(key.decode(k)) && value.is(v)),
-    (u, c) => {
-      if (!t.UnknownRecord.is(u)) return t.failure(u, c);
-      const errors: t.ValidationError[] = [];
-      const result: Record<string, t.TypeOf<V>> = {};
-      for (const [k, v] of Object.entries(u)) {
-        const keyResult = key.validate(k, [...c, { key: k, type: key, actual: k }]);
-        if (E.isLeft(keyResult)) {
-          errors.push(...keyResult.left);
-          continue;
-        }
-        const valueResult = value.validate(v, [...c, { key: k, type: value, actual: v }]);
-        if (E.isLeft(valueResult)) errors.push(...valueResult.left);
-        else result[k] = valueResult.right;
-      }
-      return errors.length > 0 ? t.failures(errors) : t.success(result);
-    },
-    (a) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, value.encode(v)])),
-  );
-
-const boundedRecord = <V extends t.Mixed>(key: t.Decoder<unknown, string>, value: V, options: { max: number; description: string }) =>
-  t.refinement(checkedRecord(key, value), (r) => Object.keys(r).length <= options.max, options.description);
-
-export const Attributes = boundedRecord(AttributeName, AttributeValue, { max: MAX_ATTRIBUTES, description: `an object of at most ${MAX_ATTRIBUTES} string attributes` });
-export type Attributes = Readonly<Record<string, string>>;
 
 /**
  * Headers the dispatcher sets itself or that belong to one connection: a webhook may not override
@@ -133,17 +94,11 @@ export const Headers = t.refinement(
 export type Headers = Readonly<Record<string, string>>;
 
 /** Webhook ids are ULIDs (26 Crockford base-32 characters), generated on create. */
-export const WebhookId = patternString<'WebhookId'>('a webhook id', /^[0-9A-HJKMNP-TV-Z]{26}$/);
+export const WebhookId = patternString<'WebhookId'>('a webhook id', ULID_PATTERN);
 export type WebhookId = t.TypeOf<typeof WebhookId>;
 
-export const SECRET_PREFIX = 'whsec_';
 export const WebhookSecret = patternString<'WebhookSecret'>('a signing secret (whsec_ + base64)', /^whsec_[A-Za-z0-9+/]{32,}={0,2}$/);
 export type WebhookSecret = t.TypeOf<typeof WebhookSecret>;
-
-export const IsoTimestamp = checkedString('an ISO 8601 timestamp', (s) => !Number.isNaN(Date.parse(s)));
-
-/** The owner of a webhook created with a tenant key (a tenant id, a ULID); absent = the admin's. */
-export const OwnerTenantId = patternString<'TenantId'>('a tenant id', /^[0-9A-HJKMNP-TV-Z]{26}$/);
 
 /** A secret replaced by a rotation, still used to sign (beside the new one) until `expiresAt`. */
 export const PreviousSecret = t.type({ secret: WebhookSecret, expiresAt: IsoTimestamp }, 'PreviousSecret');
@@ -162,39 +117,38 @@ export const MIN_LEASE_SECONDS = 60;
 export const MAX_LEASE_SECONDS = 366 * 24 * 3600;
 export const LeaseSeconds = t.refinement(t.number, (n) => Number.isInteger(n) && n >= MIN_LEASE_SECONDS && n <= MAX_LEASE_SECONDS, `a lease in whole seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`);
 
+const requiredFields = {
+  id: WebhookId,
+  url: WebhookUrl,
+  subscriptions: Subscriptions,
+  attributes: Attributes,
+  headers: Headers,
+  disabled: t.boolean,
+  createdAt: IsoTimestamp,
+  updatedAt: IsoTimestamp,
+};
+
+// Added with tenants (docs/tenants.md) and after; absent on webhooks stored before, with the old meaning.
+const optionalFields = t.partial({
+  /** The owner of a webhook created with a tenant key; absent = the admin's. */
+  tenantId: TenantId,
+  /** The lease: after this the webhook receives nothing until renewed. */
+  expiresAt: IsoTimestamp,
+  fields: ProjectedFields,
+  /** false while endpoint verification has not succeeded; absent = no verification asked. */
+  verified: t.boolean,
+  /** The WebSub topic, for subscriptions made through /api/websub (one topic, one callback). */
+  websubTopic: t.string,
+  /** Set when the dispatcher disabled the webhook (docs/delivery.md, "Endpoint health"). */
+  disabledReason: DisabledReason,
+  /** The current streak of failed attempts, if one runs. */
+  failing: FailingStreak,
+  /** The receiver timeout of this webhook's attempts; absent = DELIVERY_TIMEOUT_MS. */
+  timeoutMs: TimeoutMs,
+});
+
 /** A webhook as the fan-out reads it from the registry's index rows, which carry no secrets. */
-export const WebhookWithoutSecrets = t.intersection(
-  [
-    t.type({
-      id: WebhookId,
-      url: WebhookUrl,
-      subscriptions: Subscriptions,
-      attributes: Attributes,
-      headers: Headers,
-      disabled: t.boolean,
-      createdAt: IsoTimestamp,
-      updatedAt: IsoTimestamp,
-    }),
-    // Added with tenants (docs/tenants.md); absent on webhooks stored before, with the old meaning.
-    t.partial({
-      tenantId: OwnerTenantId,
-      /** The lease: after this the webhook receives nothing until renewed. */
-      expiresAt: IsoTimestamp,
-      fields: ProjectedFields,
-      /** false while endpoint verification has not succeeded; absent = no verification asked. */
-      verified: t.boolean,
-      /** The WebSub topic, for subscriptions made through /api/websub (one topic, one callback). */
-      websubTopic: t.string,
-      /** Set when the dispatcher disabled the webhook (docs/delivery.md, "Endpoint health"). */
-      disabledReason: DisabledReason,
-      /** The current streak of failed attempts, if one runs. */
-      failing: FailingStreak,
-      /** The receiver timeout of this webhook's attempts; absent = DELIVERY_TIMEOUT_MS. */
-      timeoutMs: TimeoutMs,
-    }),
-  ],
-  'WebhookWithoutSecrets',
-);
+export const WebhookWithoutSecrets = t.intersection([t.type(requiredFields), optionalFields], 'WebhookWithoutSecrets');
 export type WebhookWithoutSecrets = t.TypeOf<typeof WebhookWithoutSecrets>;
 
 export const Webhook = t.intersection(
@@ -213,7 +167,10 @@ export type Webhook = t.TypeOf<typeof Webhook>;
  * holds, and the names of the webhook's headers without their values (often a receiver's credential:
  * write-only, docs/api.md).
  */
-export type WebhookView = Omit<Webhook, 'secret' | 'previousSecrets' | 'headers'> & { readonly headerNames: string[] };
+export const HEADER_NAMES = 'the names of the headers';
+const { headers: _headerValues, ...viewFields } = requiredFields;
+export const WebhookView = t.intersection([t.type(viewFields), optionalFields, t.type({ headerNames: t.array(HeaderName, HEADER_NAMES) })], 'WebhookView');
+export type WebhookView = t.TypeOf<typeof WebhookView>;
 export const toView = ({ secret: _secret, previousSecrets: _previous, headers, ...view }: Webhook): WebhookView => ({ ...view, headerNames: Object.keys(headers) });
 
 /** Whether the webhook may receive anything, whatever the time: enabled, and verified when verification was asked. */
@@ -228,24 +185,6 @@ export const signingSecrets = (webhook: Webhook, now: Date): WebhookSecret[] => 
   webhook.secret,
   ...(webhook.previousSecrets ?? []).filter((p) => Date.parse(p.expiresAt) > now.getTime()).map((p) => p.secret),
 ];
-
-/** Fails on fields a codec does not name, so a typo (`"disable": true`) is an error, not a no-op. */
-export const withoutExtraFields = <C extends t.Mixed>(codec: C, fields: readonly string[], name: string): t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown> =>
-  new t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown>(
-    name,
-    codec.is,
-    (u, c) => {
-      const validated = codec.validate(u, [...c, { key: '', type: codec, actual: u }]);
-      if (typeof u !== 'object' || u === null || Array.isArray(u)) return validated;
-      const record = u as Record<string, unknown>;
-      const extra: t.Errors = Object.keys(record)
-        .filter((k) => !fields.includes(k))
-        .map((k) => ({ value: record[k], context: [...c, { key: k, type: t.never, actual: record[k] }], message: `is not a known field (known: ${fields.join(', ')})` }));
-      if (extra.length === 0) return validated;
-      return t.failures(E.isLeft(validated) ? [...extra, ...validated.left] : extra);
-    },
-    codec.encode,
-  );
 
 const WEBHOOK_INPUT_FIELDS = ['url', 'subscriptions', 'attributes', 'headers', 'disabled', 'fields', 'expiresAt', 'leaseSeconds', 'verify', 'timeoutMs'] as const;
 

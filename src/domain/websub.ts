@@ -2,7 +2,9 @@ import { createHmac } from 'node:crypto';
 import * as t from 'io-ts';
 import { checkedString } from './strings';
 import * as E from 'fp-ts/Either';
-import { Attributes, isOwnerAlertName, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS, SECRET_PREFIX, Subscription, WebhookId, WebhookUrl } from './webhook';
+import { Attributes } from './attributes';
+import { SECRET_PREFIX } from './ids';
+import { isOwnerAlertName, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS, Subscription, WebhookId, WebhookUrl } from './webhook';
 
 /*
  * WebSub (W3C Recommendation, 2018) as a front door to the registry: a subscription request is a

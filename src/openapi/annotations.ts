@@ -9,20 +9,16 @@ import { MAX_ROUTING_GRANTS_CHARS, MAX_ROUTING_VALUES_PER_ATTRIBUTE, ROUTING_ATT
 import { MAX_TENANT_NAME_LENGTH, TenantInput, TenantName } from '../domain/tenant';
 import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
 import { HubSecret, LeaseSecondsText, MAX_HUB_SECRET_BYTES, MIN_HUB_SECRET_BYTES, TopicText } from '../domain/websub';
-import { HEADER_NAMES } from './wire';
 import { ReplayId, ReplayRequest, ResendRequest } from '../domain/replay';
 import { DEFAULT_PORTAL_LINK_TTL_SECONDS, MAX_PORTAL_LINK_TTL_SECONDS, PortalLinkRequest, PortalLinkTtlSeconds, PortalSessionRequest } from '../domain/portalToken';
-import { MAX_LEASE_SECONDS, MIN_LEASE_SECONDS } from '../domain/webhook';
+import { HEADER_NAMES, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS } from '../domain/webhook';
+import { AttributeName, Attributes, AttributeValue, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_ATTRIBUTES } from '../domain/attributes';
+import { IsoTimestamp } from '../domain/codecs';
+import { ULID_PATTERN } from '../domain/ids';
 import {
-  AttributeName,
-  Attributes,
-  AttributeValue,
   HeaderName,
   Headers,
   HeaderValue,
-  IsoTimestamp,
-  MAX_ATTRIBUTE_VALUE_LENGTH,
-  MAX_ATTRIBUTES,
   MAX_HEADER_VALUE_LENGTH,
   MAX_HEADERS,
   MAX_SUBSCRIPTIONS,
@@ -49,7 +45,7 @@ import { type Annotations, type JsonSchema, toJsonSchema } from './jsonSchema';
 export const ATTRIBUTE_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,63}$';
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$";
 export const HEADER_VALUE_PATTERN = `^[\\t\\x20-\\x7E]{0,${MAX_HEADER_VALUE_LENGTH}}$`;
-export const WEBHOOK_ID_PATTERN = '^[0-9A-HJKMNP-TV-Z]{26}$';
+export const WEBHOOK_ID_PATTERN = ULID_PATTERN.source;
 export const WEBHOOK_SECRET_PATTERN = '^whsec_[A-Za-z0-9+/]{32,}={0,2}$';
 export const DELIVERY_ID_PATTERN = '^msg_[0-9a-f]{32}$';
 export const SUBSCRIPTION_PATTERN = '^[a-z][a-z0-9-]{0,31}(:[a-z][a-z0-9-]{0,31}){0,3}:\\*$';

@@ -10,30 +10,15 @@ import { type JsonSchema, toJsonSchema } from './jsonSchema';
 import { TenantInput } from '../domain/tenant';
 import { RoutingGrants } from '../domain/routingGrants';
 import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
-import {
-  AttemptList,
-  CreatedWebhook,
-  RotatedWebhook,
-  TenantPage,
-  TenantView,
-  TenantWithKey,
-  VerificationOutcome,
-  ErrorBody,
-  EventAccepted,
-  EventList,
-  EventStatusView,
-  HealthReport,
-  IncomingEvent,
-  PoisonList,
-  RedriveReport,
-  ResealReport,
-  RedriveRequest,
-  WebhookPage,
-  WebhookView,
-  ErasureReport,
-  ErasureRequest,
-  PurgeReport,
-} from './wire';
+import { TenantView } from '../domain/tenant';
+import { WebhookView } from '../domain/webhook';
+import { AttemptList, CreatedWebhook, ErrorBody, EventAccepted, EventList, HealthReport, RotatedWebhook, TenantPage, TenantWithKey, VerificationOutcome, WebhookPage } from '../domain/views';
+import { ErasureReport, ErasureRequest } from '../usecases/eraseSubject';
+import { EventStatusView } from '../usecases/getEventStatus';
+import { PurgeReport } from '../usecases/purgeEvents';
+import { PoisonList, RedriveReport } from '../usecases/redrivePoison';
+import { ResealReport } from '../usecases/resealSecrets';
+import { IncomingEvent, RedriveRequest } from './wire';
 import * as X from './examples';
 import { WebSubRequest } from '../domain/websub';
 import { WebhookStats } from '../domain/deliveryStats';
@@ -43,7 +28,7 @@ import { PortalLink, PortalLinkRequest, PortalMe, PortalSessionRequest, PortalSe
 
 /*
  * The OpenAPI 3.1 document of every HTTP route. Schemas are generated from the codecs the handlers
- * decode with (requests) and the wire codecs of their answers (responses); every example is decoded
+ * decode with (requests) and the codecs of their answers, the types use cases return (responses); every example is decoded
  * by the same codec in src/openapi/__tests__/document.test.ts, and the HTTP test checks that each
  * route the app registers is documented here.
  */

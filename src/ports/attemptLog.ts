@@ -1,27 +1,9 @@
 import type * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
-import type { AttemptResult } from '../domain/outcome';
+import type { AttemptLogEntry } from '../domain/views';
 
-/**
- * What became of a delivery after one attempt (or why no attempt was made). `Requeued` (attempt 0):
- * a replay or resend enqueued it again, so a second replay leaves it alone (docs/delivery.md).
- */
-export type AttemptDecision = 'Delivered' | 'RetryLater' | 'WebhookDisabledByGone' | 'Poisoned' | 'SkippedDisabledWebhook' | 'SkippedDeletedWebhook' | 'SkippedErasedEvent' | 'Requeued';
-
-export type AttemptLogEntry = {
-  readonly eventId: string;
-  readonly deliveryId: string;
-  readonly webhookId: string;
-  /** 1 for the first attempt; 0 when the delivery was skipped without an attempt. */
-  readonly attempt: number;
-  readonly at: string;
-  readonly result?: AttemptResult;
-  readonly decision: AttemptDecision;
-  /** When the next attempt is due, for RetryLater. */
-  readonly nextAttemptAt?: string;
-  /** The owner of the webhook, when a tenant owns it. */
-  readonly tenantId?: string;
-};
+// The entry is the one the attempts route answers with: one codec (domain/views.ts) for both.
+export type { AttemptDecision, AttemptLogEntry } from '../domain/views';
 
 export type AttemptLog = {
   /** Writes entries cheaply: one transaction per partition and 100 rows. */

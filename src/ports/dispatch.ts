@@ -1,6 +1,7 @@
 import type * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
 import type { EventId } from '../domain/events';
+import type { DispatchState } from '../domain/views';
 import type { StoredEvent } from './eventStore';
 
 /**
@@ -11,15 +12,8 @@ import type { StoredEvent } from './eventStore';
  */
 export type StartDispatch = (eventId: EventId, post: { readonly repeated: true } | { readonly repeated: false; readonly event: StoredEvent }) => TE.TaskEither<AppError, void>;
 
-export type DispatchState = {
-  /** NotStarted: no orchestration exists for the event (yet). */
-  readonly status: 'NotStarted' | 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew' | 'Suspended' | 'Unknown';
-  /** Deliveries enqueued so far, and webhook pages read. */
-  readonly deliveries?: number;
-  readonly pages?: number;
-  readonly error?: string;
-  readonly lastUpdatedAt?: string;
-};
+// One definition with the answer's codec (GET /api/events/{id} shows it as read).
+export type { DispatchState } from '../domain/views';
 
 /** Where the fan-out of one event stands. */
 export type ReadDispatch = (eventId: EventId) => TE.TaskEither<AppError, DispatchState>;

@@ -1,19 +1,25 @@
 import type * as E from 'fp-ts/Either';
 import type * as TE from 'fp-ts/TaskEither';
 import type { PublicEventName } from '../domain/catalogue';
+import type { LookupHint } from '../domain/delivery';
 import type { AppError } from '../domain/errors';
 import type { Webhook, WebhookId, WebhookWithoutSecrets } from '../domain/webhook';
 
 export type WebhookPage = {
   readonly items: readonly Webhook[];
-  /** The items' storage keys, in the same order, where the store has them (for WebhookLookup ranges). */
-  readonly keys?: readonly string[];
   /** Present when more items follow; opaque to callers. */
   readonly continuationToken?: string;
 };
 
 /** A page of the fan-out: webhooks as the index holds them, without their secrets (docs/secrets.md). */
-export type SubscribedPage = Omit<WebhookPage, 'items'> & { readonly items: readonly WebhookWithoutSecrets[] };
+export type SubscribedPage = Omit<WebhookPage, 'items'> & {
+  readonly items: readonly WebhookWithoutSecrets[];
+  /**
+   * Where the store has them: the hint for a message holding these webhooks of the page, which lets
+   * the WebhookLookup read them in one go. Undefined when it has none for them (an id not in the page).
+   */
+  readonly lookupHint?: (ids: readonly WebhookId[]) => LookupHint | undefined;
+};
 
 export type WebhookStore = {
   /** Stores a new webhook (ids are fresh ULIDs; a clash is a Conflict). */

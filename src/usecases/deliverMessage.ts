@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as T from 'fp-ts/Task';
 import * as TE from 'fp-ts/TaskEither';
-import type { HttpSender, OutgoingRequest } from '../adapters/http/httpSender';
+import type { HttpSender, OutgoingRequest } from '../ports/httpSender';
 import type { RetryPolicy } from '../domain/backoff';
 import { type AttemptRecord, carriedRecord, type DeliveryItem, type DeliveryMessage, MESSAGE_VERSION, type PoisonEntry } from '../domain/delivery';
 import { publicEventCarriesPersonalData } from '../domain/catalogue';
@@ -312,7 +312,7 @@ const eventErased = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither
  */
 const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, readonly ItemResult[]> =>
   pipe(
-    deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupRange),
+    deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupHint),
     TE.chain((webhooks) =>
       pipe(
         eventErased(deps, message),

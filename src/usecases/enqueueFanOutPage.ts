@@ -38,20 +38,15 @@ export type FanOutPageResult = {
 };
 
 /**
- * Each message of several deliveries says where its webhooks sit in the page (the keys of the first
- * and last): the worker reads them in one key range instead of by id (an `or` over row keys is a
- * partition scan, whose cost grows with the registry). The page is in key order and so are messages.
+ * Each message of several deliveries carries the store's hint for its webhooks: the worker reads them
+ * in one go instead of by id (for the table store, one key range rather than an `or` over row keys,
+ * a partition scan whose cost grows with the registry).
  */
-const withLookupRanges = (messages: readonly DeliveryMessage[], page: SubscribedPage): DeliveryMessage[] => {
-  if (page.keys === undefined) return [...messages];
-  const keyOf = new Map(page.items.map((w, i) => [w.id as string, page.keys?.[i]]));
-  return messages.map((message) => {
-    const keys = message.items.map((item) => keyOf.get(item.webhookId)).filter((k): k is string => k !== undefined && k !== '');
-    if (message.items.length < 2 || keys.length !== message.items.length) return message;
-    const sorted = [...keys].sort();
-    return { ...message, lookupRange: { from: sorted[0] as string, to: sorted[sorted.length - 1] as string } };
+const withLookupHints = (messages: readonly DeliveryMessage[], page: SubscribedPage): DeliveryMessage[] =>
+  messages.map((message) => {
+    const hint = message.items.length < 2 ? undefined : page.lookupHint?.(message.items.map((item) => item.webhookId));
+    return hint === undefined ? message : { ...message, lookupHint: hint };
   });
-};
 
 /** A plan that names its event's routing value (a `ping` to one name) reads only the webhooks with it. */
 const routingOf = (plan: DeliveryPlan): { routingValue?: string } => {
@@ -119,7 +114,7 @@ export const enqueueFanOutPage =
               body: { name: d.body.name, payload: { ...d.body.payload } },
               attempts: [],
             }));
-            const messages = withLookupRanges(packMessages(cursor.eventId, items, deps.maxDeliveriesPerMessage), page);
+            const messages = withLookupHints(packMessages(cursor.eventId, items, deps.maxDeliveriesPerMessage), page);
             const next = page.continuationToken !== undefined ? { ...cursor, continuationToken: page.continuationToken } : nextPlan();
             return pipe(
               messages.length > 0 ? deps.queue.enqueue(messages) : TE.right(undefined),

@@ -9,7 +9,7 @@ import { subjectHash } from '../domain/privacy';
 import type { PoisonQueue } from '../ports/poisonQueue';
 import type { PrivacyIndex } from '../ports/privacyIndex';
 import { decodeOrInvalid } from './decode';
-import { findEvent, removeEvent, type RemoveEventDeps } from './removeEvent';
+import { Deleted, findEvent, removeEvent, type RemoveEventDeps } from './removeEvent';
 import { removePoison } from './removePoison';
 
 export const ErasureRequest = t.exact(t.type({ fiscalCode: FiscalCode }), 'ErasureRequest');
@@ -29,11 +29,9 @@ export type EraseSubjectDeps = RemoveEventDeps & {
   readonly settleMs?: number;
 };
 
-export type ErasureReport = {
-  readonly deleted: { readonly events: number; readonly attempts: number; readonly poison: number };
-  /** True when a bound was reached: call again to finish. */
-  readonly truncated: boolean;
-};
+/** `truncated`: a bound was reached, call again to finish. */
+export const ErasureReport = t.type({ deleted: Deleted, truncated: t.boolean }, 'ErasureReport');
+export type ErasureReport = t.TypeOf<typeof ErasureReport>;
 
 const eventIdOf = (text: string): string | undefined => {
   const item = classifyPoison(text);

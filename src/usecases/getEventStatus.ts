@@ -1,35 +1,42 @@
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
-import type { EventId } from '../domain/events';
+import * as t from 'io-ts';
+import { IsoTimestamp } from '../domain/codecs';
+import { EventId } from '../domain/events';
 import type { AttemptResult } from '../domain/outcome';
 import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
-import type { DispatchState, ReadDispatch } from '../ports/dispatch';
+import { DispatchState } from '../domain/views';
+import type { ReadDispatch } from '../ports/dispatch';
 import type { EventStore, StoredEvent } from '../ports/eventStore';
 
-export type DeliveryState = 'delivered' | 'retrying' | 'poisoned' | 'gone' | 'skipped';
+const DeliveryState = t.keyof({ delivered: null, retrying: null, poisoned: null, gone: null, skipped: null }, 'DeliveryState');
+export type DeliveryState = t.TypeOf<typeof DeliveryState>;
 
-export type DeliveryView = {
-  readonly deliveryId: string;
-  readonly webhookId: string;
-  readonly state: DeliveryState;
-  /** Attempts made in all (a redrive's attempts add to those before it). */
-  readonly attempts: number;
-  readonly lastAttemptAt: string;
-  readonly lastResult?: { readonly status: number } | { readonly error: string };
-  readonly nextAttemptAt?: string;
-};
+export const DeliveryView = t.intersection(
+  [
+    /** `attempts`: made in all (a redrive's attempts add to those before it). */
+    t.type({ deliveryId: t.string, webhookId: t.string, state: DeliveryState, attempts: t.number, lastAttemptAt: IsoTimestamp }),
+    t.partial({ lastResult: t.union([t.type({ status: t.number }), t.type({ error: t.string })]), nextAttemptAt: IsoTimestamp }),
+  ],
+  'DeliveryView',
+);
+export type DeliveryView = t.TypeOf<typeof DeliveryView>;
 
-export type EventStatusView = {
-  readonly id: EventId;
-  readonly name: string;
-  readonly payload: Readonly<Record<string, unknown>>;
-  readonly receivedAt: string;
-  readonly dispatch: DispatchState;
-  /** Counts by state; `pending` = enqueued deliveries without an attempt yet. */
-  readonly summary: Readonly<Record<DeliveryState | 'pending', number>>;
-  readonly deliveries: readonly DeliveryView[];
-};
+/** GET /api/events/{id}. `summary`: counts by state; `pending` = enqueued deliveries without an attempt yet. */
+export const EventStatusView = t.type(
+  {
+    id: EventId,
+    name: t.string,
+    payload: t.UnknownRecord,
+    receivedAt: IsoTimestamp,
+    dispatch: DispatchState,
+    summary: t.type({ delivered: t.number, retrying: t.number, poisoned: t.number, gone: t.number, skipped: t.number, pending: t.number }),
+    deliveries: t.readonlyArray(DeliveryView),
+  },
+  'EventStatusView',
+);
+export type EventStatusView = t.TypeOf<typeof EventStatusView>;
 
 const STATE_OF: Record<AttemptLogEntry['decision'], DeliveryState> = {
   Delivered: 'delivered',

@@ -6,7 +6,7 @@ import { hourOf, toWebhookStats, type WebhookStats } from '../domain/deliverySta
 import { type AppError, invalid } from '../domain/errors';
 import { checkedString } from '../domain/strings';
 import { ADMIN, type Principal } from '../domain/tenant';
-import { withoutExtraFields } from '../domain/webhook';
+import { withoutExtraFields } from '../domain/codecs';
 import type { Clock } from '../ports/clock';
 import type { DeliveryStats } from '../ports/deliveryStats';
 import type { WebhookStore } from '../ports/webhookStore';

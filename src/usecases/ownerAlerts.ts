@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as T from 'fp-ts/Task';
 import * as TE from 'fp-ts/TaskEither';
-import type { HttpSender } from '../adapters/http/httpSender';
+import type { HttpSender } from '../ports/httpSender';
 import type { AppError } from '../domain/errors';
 import { type OpsEvent, opsEventId } from '../domain/opsEvents';
 import { signatureHeaders } from '../domain/signature';

@@ -1,11 +1,12 @@
 import * as A from 'fp-ts/Array';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
+import * as t from 'io-ts';
 import type { AppError } from '../domain/errors';
 import { hourBucketOf } from '../domain/privacy';
 import type { PoisonQueue } from '../ports/poisonQueue';
 import type { BucketedEvent, PrivacyIndex } from '../ports/privacyIndex';
-import { findEvent, type Removed, removeEvent, type RemoveEventDeps } from './removeEvent';
+import { Deleted, findEvent, type Removed, removeEvent, type RemoveEventDeps } from './removeEvent';
 import { removePoison } from './removePoison';
 
 export type PurgeDeps = RemoveEventDeps & {
@@ -20,12 +21,9 @@ export type PurgeDeps = RemoveEventDeps & {
   readonly maxPoisonMessages: number;
 };
 
-export type PurgeReport = {
-  readonly deleted: { readonly events: number; readonly attempts: number; readonly poison: number };
-  readonly instances: number;
-  /** True when a bound was reached: the next run (or call) goes on. */
-  readonly truncated: boolean;
-};
+/** What a purge deleted; `truncated`: a bound was reached, the next run (or call) goes on. */
+export const PurgeReport = t.type({ deleted: Deleted, instances: t.number, truncated: t.boolean }, 'PurgeReport');
+export type PurgeReport = t.TypeOf<typeof PurgeReport>;
 
 /** Events removed side by side; storage answers a few at a time faster than one by one. */
 const CONCURRENCY = 8;

@@ -1,10 +1,12 @@
 import * as A from 'fp-ts/Array';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
+import * as t from 'io-ts';
+import { IsoTimestamp } from '../domain/codecs';
 import type { AppError } from '../domain/errors';
-import { classifyPoison, type PoisonItem, redriveMessageFor } from '../domain/poison';
+import { classifyPoison, PoisonItem, redriveMessageFor } from '../domain/poison';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
-import type { LockedPoisonMessage, PoisonMessage, PoisonQueue } from '../ports/poisonQueue';
+import type { LockedPoisonMessage, PoisonQueue } from '../ports/poisonQueue';
 
 /** The service returns at most 32 messages per receive or peek. */
 const BATCH = 32;
@@ -12,21 +14,21 @@ const BATCH = 32;
 const LOCK_SECONDS = 60;
 
 /** A poison message as ops see it: where it is, and what it is (the raw text only when unreadable). */
-export type PoisonView = Omit<PoisonMessage, 'text'> & { readonly item: PoisonItem };
+export const PoisonView = t.type({ messageId: t.string, insertedOn: IsoTimestamp, dequeueCount: t.number, item: PoisonItem }, 'PoisonView');
+export type PoisonView = t.TypeOf<typeof PoisonView>;
+export const PoisonList = t.type({ items: t.array(PoisonView) }, 'PoisonList');
+export type PoisonList = t.TypeOf<typeof PoisonList>;
 
 export type RedriveDeps = { readonly poison: PoisonQueue; readonly deliveries: Pick<DeliveryQueue, 'enqueue'> };
 
 export type RedriveSelection = { readonly kind: 'All' } | { readonly kind: 'One'; readonly messageId: string };
 
-export type RedriveReport = {
-  readonly redriven: number;
-  /** Messages with nothing to deliver (unreadable), left in the poison queue. */
-  readonly leftUnreadable: number;
-  /** For `One`: false when no message had that id. */
-  readonly found: boolean;
-  /** True when the run stopped at `maxMessages` with more waiting. */
-  readonly truncated: boolean;
-};
+/**
+ * `leftUnreadable`: messages with nothing to deliver, left in the poison queue; `found` (for `One`):
+ * false when no message had that id; `truncated`: the run stopped at `maxMessages` with more waiting.
+ */
+export const RedriveReport = t.type({ redriven: t.number, leftUnreadable: t.number, found: t.boolean, truncated: t.boolean }, 'RedriveReport');
+export type RedriveReport = t.TypeOf<typeof RedriveReport>;
 
 export const listPoison =
   (deps: Pick<RedriveDeps, 'poison'>) =>

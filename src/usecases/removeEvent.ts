@@ -1,5 +1,6 @@
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
+import * as t from 'io-ts';
 import type { AppError } from '../domain/errors';
 import type { EventId } from '../domain/events';
 import { hourBucketOf, subjectHash, subjectsOf } from '../domain/privacy';
@@ -15,6 +16,8 @@ export type RemoveEventDeps = {
 };
 
 export type Removed = { readonly events: number; readonly attempts: number };
+/** What a purge or an erasure answers it deleted, poison entries included. */
+export const Deleted = t.type({ events: t.number, attempts: t.number, poison: t.number });
 
 /** The stored event, or undefined when it is already gone. */
 export const findEvent = (deps: Pick<RemoveEventDeps, 'events'>, id: EventId): TE.TaskEither<AppError, StoredEvent | undefined> =>

@@ -2,6 +2,7 @@ import * as A from 'fp-ts/Array';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
+import * as t from 'io-ts';
 import type { AppError } from '../domain/errors';
 import type { WebhookId } from '../domain/webhook';
 import type { StaleSecrets } from '../ports/staleSecrets';
@@ -13,7 +14,8 @@ export const MAX_RESEAL_PER_CALL = 500;
 const RESEAL_CONCURRENCY = 8;
 
 export type ResealDeps = { readonly webhooks: Pick<WebhookStore, 'update'>; readonly staleSecrets: StaleSecrets };
-export type ResealReport = { readonly resealed: number; readonly more: boolean };
+export const ResealReport = t.type({ resealed: t.number, more: t.boolean }, 'ResealReport');
+export type ResealReport = t.TypeOf<typeof ResealReport>;
 
 /**
  * After a SECRETS_KEY rotation (docs/secrets.md): rewrites the webhooks whose secrets are still under

@@ -1,6 +1,6 @@
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
-import type { HttpSender } from '../adapters/http/httpSender';
+import type { HttpSender } from '../ports/httpSender';
 import { type DeliveryId } from '../domain/delivery';
 import { type AppError, conflict } from '../domain/errors';
 import type { AttemptResult } from '../domain/outcome';

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
-import type { HttpSender } from '../adapters/http/httpSender';
+import type { HttpSender } from '../ports/httpSender';
 import type { AppError } from '../domain/errors';
 import { signatureHeaders } from '../domain/signature';
 import { ADMIN, type Principal } from '../domain/tenant';

@@ -1,11 +1,11 @@
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
-import type { HttpSender } from '../adapters/http/httpSender';
+import type { HttpSender } from '../ports/httpSender';
 import { type AppError, notFound } from '../domain/errors';
-import { SECRET_BYTES, signingSecret, ULID_RANDOM_BYTES, ulid } from '../domain/ids';
+import { SECRET_BYTES, SECRET_PREFIX, signingSecret, ULID_RANDOM_BYTES, ulid } from '../domain/ids';
 import type { Principal } from '../domain/tenant';
-import { SECRET_PREFIX, type Webhook, type WebhookId, type WebhookInput, type WebhookSecret } from '../domain/webhook';
+import { type Webhook, type WebhookId, type WebhookInput, type WebhookSecret } from '../domain/webhook';
 import { DEFAULT_WEBSUB_LEASE_SECONDS, parseTopic, type Topic, WebSubRequest, type WebSubVerification } from '../domain/websub';
 import type { Clock } from '../ports/clock';
 import type { RandomBytes } from '../ports/random';

@@ -3,7 +3,7 @@ import type { SpawnedHost } from '../../../local-host/testing/spawnHost';
 import { appSettings, createWebhook, eventStatus, type EventView, ingest, ownAzurite, type Receivers, startApp, startReceivers, waitUntil } from './harness';
 
 /*
- * A receiver origin that stops answering is paused after CIRCUIT_BREAKER_TIMEOUTS timeouts in a
+ * A receiver that stops answering is paused (per endpoint) after CIRCUIT_BREAKER_TIMEOUTS timeouts in a
  * row: later deliveries to it are recorded at once as `CircuitOpen` and retried on the schedule,
  * without a request or a held slot; a healthy origin beside it gets everything.
  */

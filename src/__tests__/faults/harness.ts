@@ -126,7 +126,7 @@ export const createWebhook = async (baseUrl: string, input: { url: string; name:
 
 export const ingest = async (baseUrl: string, event: { id: string; name: string; payload?: Record<string, unknown> }): Promise<Answer> => call(baseUrl, 'POST', 'events', { key: INGEST_KEY, body: event });
 
-export type EventView = { dispatch: { status: string; deliveries?: number }; summary: Record<string, number>; deliveries: { deliveryId: string; webhookId: string; state: string; lastResult?: { status?: number; error?: string } }[] };
+export type EventView = { dispatch: { status: string; deliveries?: number; pages?: number }; summary: Record<string, number>; deliveries: { deliveryId: string; webhookId: string; state: string; lastResult?: { status?: number; error?: string } }[] };
 
 export const eventStatus = async (baseUrl: string, id: string): Promise<EventView | undefined> => {
   const res = await call(baseUrl, 'GET', `events/${encodeURIComponent(id)}`, { key: ADMIN_KEY });

@@ -135,3 +135,68 @@ describe('faults: receivers that misbehave', () => {
     expect(peakRss - rssBefore).toBeLessThan(MAX_RSS_GROWTH_KB);
   }, 240_000);
 });
+
+/*
+ * A hanging receiver beside a healthy one on ONE origin (two paths of one server), with the default
+ * breaker: the hanging endpoint's timeouts pause that endpoint only, and the healthy one, whose
+ * deliveries arrive after the pause began, gets every one on its first attempt.
+ */
+describe('faults: a hanging and a healthy receiver on one origin, default breaker', () => {
+  const FIRST = 4;
+  const LATER = 3;
+  let azurite: RunningAzurite;
+  let receivers: Receivers;
+  let host: SpawnedHost | undefined;
+
+  beforeAll(async () => {
+    azurite = await ownAzurite();
+    receivers = await startReceivers();
+  });
+  afterAll(async () => {
+    await host?.stop('SIGKILL');
+    await receivers?.close();
+    await azurite?.stop();
+  });
+
+  it('keeps delivering to the healthy endpoint while the hanging one is paused', async () => {
+    // Only the request deadline is short; CIRCUIT_BREAKER_TIMEOUTS and _COOLDOWN_MS keep their defaults.
+    host = await startApp(appSettings({ storage: azurite.connectionString, tag: 'oneorigin', extra: { DELIVERY_TIMEOUT_MS: '1000' } }));
+    const baseUrl = host.baseUrl;
+    const hangingId = await createWebhook(baseUrl, { url: receivers.url('hang', 'slowHeaders'), name: 'hang' });
+    const healthyId = await createWebhook(baseUrl, { url: receivers.url('fine', 'ok'), name: 'fine' });
+    const deliveryOf = (view: EventView | undefined, webhookId: string) => view?.deliveries.find((d) => d.webhookId === webhookId);
+
+    // First the hanging endpoint times out often enough to be paused: its retries come back CircuitOpen.
+    const first = Array.from({ length: FIRST }, (_, i) => ({ id: `one-${i}`, name: 'ping:all' }));
+    expect(await mapLimit(first, 4, async (e) => (await ingest(baseUrl, e)).status)).toEqual(first.map(() => 202));
+    await waitUntil(
+      'the hanging endpoint to be paused',
+      async () => {
+        const views = await mapLimit(first, 4, (e) => eventStatus(baseUrl, e.id));
+        return views.some((v) => deliveryOf(v, hangingId)?.lastResult?.error === 'CircuitOpen');
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+
+    // Then events that reach the healthy endpoint while the hanging one is paused.
+    const later = Array.from({ length: LATER }, (_, i) => ({ id: `two-${i}`, name: 'ping:all' }));
+    expect(await mapLimit(later, 4, async (e) => (await ingest(baseUrl, e)).status)).toEqual(later.map(() => 202));
+    const settled = new Map<string, { state: string; lastResult?: unknown }>();
+    await waitUntil(
+      'a final state of every later delivery to the healthy endpoint',
+      async () => {
+        const views = await mapLimit(later, 4, (e) => eventStatus(baseUrl, e.id));
+        views.forEach((v, i) => {
+          const d = deliveryOf(v, healthyId);
+          if (d !== undefined && (d.state === 'delivered' || d.state === 'poisoned')) settled.set(later[i]!.id, { state: d.state, lastResult: d.lastResult });
+        });
+        return settled.size === LATER;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, state: () => Object.fromEntries(settled) },
+    );
+    expect(Object.fromEntries(settled)).toEqual(Object.fromEntries(later.map((e) => [e.id, { state: 'delivered', lastResult: { status: 200 } }])));
+    expect(new Set(receivers.received.get('fine'))).toEqual(new Set([...first, ...later].map((e) => deliveryIdFor({ eventId: e.id, publicEventName: 'ping', webhookId: healthyId }))));
+    // The breaker did its work on the hanging endpoint: no request once paused.
+    expect(receivers.requests.get('hang')).toBeLessThan((FIRST + LATER) * 2);
+  }, 180_000);
+});

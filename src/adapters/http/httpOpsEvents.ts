@@ -6,7 +6,7 @@ import { signatureHeaders } from '../../domain/signature';
 import type { WebhookSecret } from '../../domain/webhook';
 import type { Clock } from '../../ports/clock';
 import type { PublishOpsEvent } from '../../ports/opsEvents';
-import type { HttpSender } from './httpSender';
+import type { HttpSender } from '../../ports/httpSender';
 
 const USER_AGENT = 'webhook-dispatcher/0.1';
 

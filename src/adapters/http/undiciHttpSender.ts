@@ -5,7 +5,7 @@ import type { PortRanges } from '../../domain/destination';
 import type { AttemptResult, BodyRead } from '../../domain/outcome';
 import { MAX_TIMEOUT_MS } from '../../domain/webhook';
 import { guardedConnector, type ResolveAll } from './destinationGuard';
-import type { HttpSender, OutgoingRequest } from './httpSender';
+import type { HttpSender, OutgoingRequest } from '../../ports/httpSender';
 import { classifyNetworkError, describeNetworkError, sanitizeText } from './networkError';
 
 export type UndiciHttpSenderSettings = {

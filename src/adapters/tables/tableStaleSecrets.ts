@@ -1,10 +1,9 @@
-import { odata } from '@azure/data-tables';
 import * as TE from 'fp-ts/TaskEither';
 import type { WebhookId } from '../../domain/webhook';
 import type { StaleSecrets } from '../../ports/staleSecrets';
 import { storageError } from './storageErrors';
 import type { EnsuredTable } from './tables';
-import { MAIN_END, MAIN_PREFIX, PARTITION_KEY } from './tableWebhookStore';
+import { idOfMainKey, liveMainRowsAfter } from './webhookKeys';
 
 /**
  * The main rows whose `secretKeyId` is not `currentKeyId`, found by reading the main rows' keys and
@@ -16,13 +15,13 @@ export const tableStaleSecrets =
   ({ limit }) =>
     TE.tryCatch(async () => {
       const client = await table.ready();
-      const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${MAIN_PREFIX} and RowKey lt ${MAIN_END} and deleted eq false`;
+      const filter = liveMainRowsAfter('');
       const ids: WebhookId[] = [];
       for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ['RowKey', 'secretKeyId'] } })) {
         if (row.secretKeyId === currentKeyId) continue;
         // One more than asked tells whether others follow.
         if (ids.length === limit) return { ids, more: true };
-        ids.push((row.rowKey ?? '').slice(MAIN_PREFIX.length) as WebhookId);
+        ids.push(idOfMainKey(row.rowKey ?? '') as WebhookId);
       }
       return { ids, more: false };
     }, storageError('find webhooks to re-encrypt'));

@@ -1,34 +1,18 @@
-import { odata, type TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
-import type { LookupRange } from '../../domain/delivery';
 import type { AppError } from '../../domain/errors';
 import type { Keyring } from '../../domain/secretBox';
 import type { Webhook, WebhookWithoutSecrets } from '../../domain/webhook';
 import type { WebhookLookup } from '../../ports/webhookLookup';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
-import { fromIndexRow, fromMainRow, INDEX_START, MAIN_END, MAIN_PREFIX, PARTITION_KEY, type StoredWebhook, withoutVersion } from './tableWebhookStore';
-
-/** Table queries allow 15 comparisons in a filter: the partition key plus 14 row keys. */
-const IDS_PER_QUERY = 14;
-
-const filterFor = (ids: readonly string[]): string =>
-  `PartitionKey eq '${PARTITION_KEY}' and (${ids.map((id) => odata`RowKey eq ${MAIN_PREFIX + id}`).join(' or ')})`;
+import { closedRangeFilter, MAIN_KEYS_PER_QUERY, MAIN_RANGE, mainKey, mainRowsOf, PARTITION_KEY, rangeFilter, rangeOfHint } from './webhookKeys';
+import { fromIndexRow, fromMainRow, isTombstone, type StoredWebhook, withoutVersion } from './webhookRows';
 
 /** Rows a range read may return: a fan-out page (1000 at most), whatever a message claims. */
 const MAX_RANGE_ROWS = 1000;
-
-/**
- * A range from a queue message is input like any other: it must span index rows of one public
- * event, in order. Anything else is ignored and the ids are read one by one.
- */
-const usableRange = (range: LookupRange | undefined): LookupRange | undefined => {
-  if (range === undefined || !range.from.startsWith(INDEX_START) || range.from > range.to) return undefined;
-  const eventOf = (key: string): string | undefined => key.split('|')[1];
-  return eventOf(range.from) !== undefined && eventOf(range.from) === eventOf(range.to) ? range : undefined;
-};
 
 /** Secrets of the webhooks this process delivered to lately, by id, with the version they belong to. */
 type CachedSecrets = { readonly version: string; readonly secrets: Pick<Webhook, 'secret' | 'previousSecrets'> };
@@ -77,7 +61,7 @@ const PRELOAD_EVERY_MS = 5_000;
 const DEFAULT_MAX_PARALLEL_READS = 16;
 
 /**
- * Reads the webhooks of a message. With a range from the fan-out, one query reads the index rows
+ * Reads the webhooks of a message. With a hint from the fan-out (a key range), one query reads the index rows
  * between the first and last of them (written in the same transaction as the main row, so as
  * current); index rows carry no secrets (docs/secrets.md), only the version of those in the main
  * row, so the secrets come from this process's cache when the version matches and from a point
@@ -105,7 +89,7 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
     const pending = inflight.get(key);
     if (pending !== undefined) return pending;
     const read = client
-      .getEntity<Record<string, unknown>>(PARTITION_KEY, MAIN_PREFIX + id)
+      .getEntity<Record<string, unknown>>(PARTITION_KEY, mainKey(id))
       .then(
         (row): Record<string, unknown> | undefined => row,
         (e: unknown) => {
@@ -129,10 +113,10 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
     const now = Date.now();
     if (preload !== undefined && now - preload.at < PRELOAD_EVERY_MS) return preload.done;
     const done = (async () => {
-      const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${MAIN_PREFIX} and RowKey lt ${MAIN_END}`;
+      const filter = rangeFilter(MAIN_RANGE);
       let read = 0;
       for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-        const webhook = row.deleted === true ? undefined : readMain(row);
+        const webhook = isTombstone(row) ? undefined : readMain(row);
         if (webhook !== undefined && E.isRight(webhook)) cache.set(webhook.right);
         if (++read >= maxCached) break;
       }
@@ -140,7 +124,7 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
     preload = { at: now, done };
     return done;
   };
-  return (ids, range) =>
+  return (ids, hint) =>
     pipe(
       TE.tryCatch(async (): Promise<E.Either<AppError, ReadonlyMap<string, Webhook>>> => {
         const client = await table.ready();
@@ -150,7 +134,7 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
         let unopened: AppError | undefined;
         /** A main row read: kept (and its secrets cached) when it decodes; remembered when its secret does not open. */
         const keep = (row: Record<string, unknown>): void => {
-          if (row.deleted === true) return;
+          if (isTombstone(row)) return;
           const webhook = readMain(row);
           if (E.isLeft(webhook)) {
             if (webhook.left.secretUnopened) unopened = webhook.left.error;
@@ -164,11 +148,11 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
           const row = await sharedRead(client, id, version);
           if (row !== undefined) keep(row);
         };
-        const fromRange = ids.length > 1 ? usableRange(range) : undefined;
+        const fromRange = ids.length > 1 ? rangeOfHint(hint) : undefined;
         const missed = new Map<string, string>();
         const indexedById = new Map<string, WebhookWithoutSecrets>();
         if (fromRange !== undefined) {
-          const filter = odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${fromRange.from} and RowKey le ${fromRange.to}`;
+          const filter = closedRangeFilter(fromRange);
           for (const row of await queryUpTo<Record<string, unknown>>(client, { filter, max: MAX_RANGE_ROWS })) {
             const indexed = fromIndexRow(row);
             if (E.isLeft(indexed) || !wanted.has(indexed.right.webhook.id) || found.has(indexed.right.webhook.id)) continue;
@@ -192,13 +176,13 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
         }
         await inParallel([...missed], parallelReads, ([id, version]) => pointRead(id, version));
         const rest = ids.filter((id) => !found.has(id) && !missed.has(id));
-        const batches = Array.from({ length: Math.ceil(rest.length / IDS_PER_QUERY) }, (_, i) => rest.slice(i * IDS_PER_QUERY, (i + 1) * IDS_PER_QUERY));
+        const batches = Array.from({ length: Math.ceil(rest.length / MAIN_KEYS_PER_QUERY) }, (_, i) => rest.slice(i * MAIN_KEYS_PER_QUERY, (i + 1) * MAIN_KEYS_PER_QUERY));
         await Promise.all(
           batches.map(async (batch) => {
             const [only] = batch;
             // One id (most messages at fan-out 1): a point read, billed as a read rather than a query.
             if (batch.length === 1 && only !== undefined) return pointRead(only);
-            for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: filterFor(batch) } })) keep(row);
+            for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: mainRowsOf(batch) } })) keep(row);
           }),
         );
         return unopened === undefined ? E.right(found) : E.left(unopened);

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import { Webhook } from 'standardwebhooks';
 import { randomBytes } from 'node:crypto';
 import { SECRET_BYTES, signingSecret } from '../ids';
-import { sign, signatureHeaders, TIMESTAMP_TOLERANCE_SECONDS, verify } from '../signature';
+import { sign, signatureHeaders } from '../signature';
 import { WebhookSecret } from '../webhook';
 
 const secretOf = (text: string): WebhookSecret => {
@@ -56,56 +56,32 @@ describe('sign', () => {
   });
 });
 
-describe('verify', () => {
+describe('a receiver using the standardwebhooks package', () => {
   const secret = generateSecret();
   const body = '{"name":"ping","payload":{"é":"✓"}}';
-  const now = 1_700_000_000;
-  const headers = signatureHeaders({ secrets: secret, id: 'd1', timestampSeconds: now, body });
+  const receiver = new Webhook(secret);
 
-  it('accepts our own signature, header names in any case', () => {
+  it('accepts our signature with header names in any case', () => {
+    const headers = signatureHeaders({ secrets: secret, id: 'd1', timestampSeconds: nowSeconds(), body });
     const upper = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v]));
-    expect(verify({ secrets: secret, headers: upper, body, nowSeconds: now })).toEqual(E.right(undefined));
-  });
-
-  it('accepts a signature made by the standardwebhooks package', () => {
-    const signature = new Webhook(secret).sign('d1', new Date(now * 1000), body);
-    expect(verify({ secrets: secret, headers: { ...headers, 'webhook-signature': signature }, body, nowSeconds: now })).toEqual(
-      E.right(undefined),
-    );
+    expect(receiver.verify(body, upper)).toEqual(JSON.parse(body));
   });
 
   it('accepts when one of several signatures matches, ignoring unknown versions', () => {
-    const signature = `v2,abc v1,Zm9v ${headers['webhook-signature']}`;
-    expect(
-      verify({ secrets: secret, headers: { ...headers, 'webhook-signature': signature }, body, nowSeconds: now }),
-    ).toEqual(E.right(undefined));
+    const headers = signatureHeaders({ secrets: secret, id: 'd1', timestampSeconds: nowSeconds(), body });
+    expect(() => receiver.verify(body, { ...headers, 'webhook-signature': `v2,abc v1,Zm9v ${headers['webhook-signature']}` })).not.toThrow();
   });
 
-  it('accepts at the edges of the tolerance', () => {
-    expect(E.isRight(verify({ secrets: secret, headers, body, nowSeconds: now + TIMESTAMP_TOLERANCE_SECONDS }))).toBe(true);
-    expect(E.isRight(verify({ secrets: secret, headers, body, nowSeconds: now - TIMESTAMP_TOLERANCE_SECONDS }))).toBe(true);
+  it('makes the same signature we make', () => {
+    const timestampSeconds = nowSeconds();
+    expect(receiver.sign('d1', new Date(timestampSeconds * 1000), body)).toBe(sign({ secrets: secret, id: 'd1', timestampSeconds, body }));
   });
 
   it.each([
-    ['a tampered body', { body: body + ' ' }, { kind: 'NoMatchingSignature' }],
-    ['another secret', { secrets: generateSecret() }, { kind: 'NoMatchingSignature' }],
-    ['an old timestamp', { nowSeconds: now + TIMESTAMP_TOLERANCE_SECONDS + 1 }, { kind: 'TimestampTooOld', timestampSeconds: now }],
-    ['a future timestamp', { nowSeconds: now - TIMESTAMP_TOLERANCE_SECONDS - 1 }, { kind: 'TimestampTooNew', timestampSeconds: now }],
-    ['a non-numeric timestamp', { headers: { ...headers, 'webhook-timestamp': '17e8' } }, { kind: 'InvalidTimestamp', value: '17e8' }],
-    ['a missing id', { headers: { ...headers, 'webhook-id': undefined } }, { kind: 'MissingHeader', header: 'webhook-id' }],
-    [
-      'a missing timestamp',
-      { headers: { 'webhook-id': 'd1', 'webhook-signature': headers['webhook-signature'] } },
-      { kind: 'MissingHeader', header: 'webhook-timestamp' },
-    ],
-    [
-      'a missing signature',
-      { headers: { 'webhook-id': 'd1', 'webhook-timestamp': String(now) } },
-      { kind: 'MissingHeader', header: 'webhook-signature' },
-    ],
-    ['a signature of another length', { headers: { ...headers, 'webhook-signature': 'v1,short' } }, { kind: 'NoMatchingSignature' }],
-    ['a signature without a comma', { headers: { ...headers, 'webhook-signature': 'v1' } }, { kind: 'NoMatchingSignature' }],
-  ])('rejects %s', (_label, override, error) => {
-    expect(verify({ secrets: secret, headers, body, nowSeconds: now, ...override })).toEqual(E.left(error));
+    ['ten minutes old', -600, 'Message timestamp too old'],
+    ['ten minutes ahead', 600, 'Message timestamp too new'],
+  ])('refuses a timestamp %s', (_label, offsetSeconds, message) => {
+    const headers = signatureHeaders({ secrets: secret, id: 'd1', timestampSeconds: nowSeconds() + offsetSeconds, body });
+    expect(() => receiver.verify(body, { ...headers })).toThrow(message);
   });
 });

@@ -1,11 +1,13 @@
+import * as TE from 'fp-ts/TaskEither';
 import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import type { EventId } from '../../domain/events';
 import { healthHandler } from '../handlers/healthHandler';
 import { ingestEventHandler } from '../handlers/ingestEventHandler';
 import { MAX_WEBHOOK_BODY_BYTES, webhookCollectionHandler, webhookItemHandler } from '../handlers/webhookHandlers';
 import { sameSecret } from '../lib/auth';
+import { adminOnly } from './fakes';
 
 const INGEST_KEY = 'ingest-key-0123456789';
 const ADMIN_KEY = 'admin-key-0123456789ab';
@@ -22,7 +24,7 @@ const request = (options: { method?: string; url?: string; key?: string; body?: 
 
 const ingestSetup = () => {
   const events = memoryEventStore();
-  const handler = ingestEventHandler({ events, clock: { now: () => new Date(0) }, newEventId: () => 'generated' as EventId, ingestApiKey: INGEST_KEY, maxEventBodyBytes: 100 });
+  const handler = ingestEventHandler({ events, clock: { now: () => new Date(0) }, newEventId: () => 'generated' as EventId, ingestApiKey: INGEST_KEY, maxEventBodyBytes: 100, startDispatch: () => () => TE.right(undefined) });
   return { events, handler };
 };
 
@@ -81,7 +83,7 @@ describe('ingest handler', () => {
 describe('webhook handlers', () => {
   const setup = () => {
     const webhooks = memoryWebhookStore();
-    const deps = { webhooks, clock: { now: () => new Date(0) }, randomBytes: (n: number) => new Uint8Array(n).fill(7), adminApiKey: ADMIN_KEY };
+    const deps = { webhooks, clock: { now: () => new Date(0) }, randomBytes: (n: number) => new Uint8Array(n).fill(7), adminApiKey: ADMIN_KEY, ...adminOnly() };
     return { webhooks, collection: webhookCollectionHandler(deps), item: webhookItemHandler(deps) };
   };
 

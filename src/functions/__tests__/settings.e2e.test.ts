@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import path from 'node:path';
-import { HealthReport } from '../../openapi/wire';
+import { HealthReport } from '../../domain/views';
 import { type SpawnedHost, spawnHost } from '../../../local-host/testing/spawnHost';
 
 /*

@@ -1,16 +1,19 @@
+import * as TE from 'fp-ts/TaskEither';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import * as E from 'fp-ts/Either';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import type { EventId } from '../../domain/events';
 import { TenantName } from '../../domain/tenant';
-import { AttributeValue, HeaderValue } from '../../domain/webhook';
+import { AttributeValue } from '../../domain/attributes';
+import { HeaderValue } from '../../domain/webhook';
 import { NonEmptyString, repairedText, WellFormedString } from '../../domain/strings';
 import { formatValidationErrors } from '../../domain/decodeErrors';
 import { ingestEventHandler } from '../handlers/ingestEventHandler';
 import { webhookCollectionHandler, webhookItemHandler } from '../handlers/webhookHandlers';
 import { readBodyBytes } from '../lib/body';
 import { json } from '../lib/responses';
+import { adminOnly } from './fakes';
 
 const INGEST_KEY = 'ingest-key-0123456789';
 const ADMIN_KEY = 'admin-key-0123456789ab';
@@ -24,7 +27,7 @@ const LONE_MESSAGE = 'must be well-formed Unicode text (it holds a lone surrogat
 describe('ill-formed Unicode is refused in every decoded string', () => {
   const setup = () => {
     const webhooks = memoryWebhookStore();
-    const deps = { webhooks, clock: { now: () => new Date(0) }, randomBytes: (n: number) => new Uint8Array(n).fill(7), adminApiKey: ADMIN_KEY };
+    const deps = { webhooks, clock: { now: () => new Date(0) }, randomBytes: (n: number) => new Uint8Array(n).fill(7), adminApiKey: ADMIN_KEY, ...adminOnly() };
     return { webhooks, collection: webhookCollectionHandler(deps), item: webhookItemHandler(deps) };
   };
 
@@ -54,7 +57,7 @@ describe('ill-formed Unicode is refused in every decoded string', () => {
 
   it('an event whose payload holds a lone surrogate: 400, nothing stored', async () => {
     const events = memoryEventStore();
-    const handler = ingestEventHandler({ events, clock: { now: () => new Date(0) }, newEventId: () => 'generated' as EventId, ingestApiKey: INGEST_KEY, maxEventBodyBytes: 1000 });
+    const handler = ingestEventHandler({ events, clock: { now: () => new Date(0) }, newEventId: () => 'generated' as EventId, ingestApiKey: INGEST_KEY, maxEventBodyBytes: 1000, startDispatch: () => () => TE.right(undefined) });
     const res = await handler(post('http://localhost/api/events', INGEST_KEY, `{"name":"ping","payload":{"name":"x${LONE}"}}`), context());
     expect(res.status).toBe(400);
     expect((res.jsonBody as { details: string[] }).details).toEqual([`payload.name: ${LONE_MESSAGE}`]);

@@ -6,29 +6,24 @@ import type { TenantStore } from '../../ports/tenantStore';
 import type { WebhookStore } from '../../ports/webhookStore';
 import { eventTypes } from '../../openapi/eventTypes';
 import { getWebhookStats } from '../../usecases/getWebhookStats';
-import { errorResponse, type Handler, json } from '../lib/responses';
-import { principalOf } from './webhookHandlers';
+import { type Handler, json } from '../lib/responses';
+import { adminOrTenant, route } from '../lib/route';
 
 export type StatsHandlerDeps = {
   readonly webhooks: Pick<WebhookStore, 'get'>;
   readonly stats: DeliveryStats;
   readonly clock: Clock;
   readonly adminApiKey: string;
-  readonly tenants?: Pick<TenantStore, 'findByKeyHash' | 'get'>;
+  readonly tenants: Pick<TenantStore, 'findByKeyHash' | 'get'>;
 };
 
 /** GET /api/webhooks/{id}/stats?since=ISO (admin, or the owning tenant). */
-export const webhookStatsHandler =
-  (deps: StatsHandlerDeps): Handler =>
-  async (request, context) =>
-    pipe(
-      principalOf(deps)(request),
-      TE.chain((principal) => getWebhookStats(deps)({ id: request.params.id ?? '', query: Object.fromEntries(request.query.entries()), principal })),
-      TE.match(
-        (error) => errorResponse(error, context),
-        (stats) => json(200, stats),
-      ),
-    )();
+export const webhookStatsHandler = (deps: StatsHandlerDeps): Handler =>
+  route({
+    auth: adminOrTenant(deps),
+    // The use case decodes `since` after the id: an unknown id is a 404 whatever the query holds.
+    run: ({ id, request, caller }) => pipe(getWebhookStats(deps)({ id, query: Object.fromEntries(request.query.entries()), principal: caller }), TE.map((stats) => ({ status: 200, body: stats }))),
+  });
 
 /** GET /api/event-types: no key, like the OpenAPI document it mirrors. */
 export const eventTypesHandler = (): Handler => {

@@ -1,4 +1,4 @@
-import type { HttpRequest } from '@azure/functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
@@ -6,11 +6,12 @@ import * as t from 'io-ts';
 import { type AppError, invalid } from '../../domain/errors';
 import type { Clock } from '../../ports/clock';
 import { decodeOrInvalid } from '../../usecases/decode';
+import { redactFiscalCodes, retentionCutoff } from '../../domain/privacy';
+import { traceLine } from '../../telemetry/telemetry';
 import type { ErasureReport } from '../../usecases/eraseSubject';
 import type { PurgeReport } from '../../usecases/purgeEvents';
-import { requireBearer } from '../lib/auth';
-import { readJsonBody } from '../lib/body';
-import { errorResponse, type Handler, json } from '../lib/responses';
+import type { Handler } from '../lib/responses';
+import { bearerKey, route } from '../lib/route';
 
 const MAX_ERASURE_BODY_BYTES = 4 * 1024;
 
@@ -31,27 +32,43 @@ export const purgeCutoffOf = (request: HttpRequest, now: Date): E.Either<AppErro
     E.chain((before) => (before.getTime() > now.getTime() ? E.left(invalid('The query is invalid', [`before: must not be in the future (now is ${now.toISOString()})`])) : E.right(before))),
   );
 
-const admin =
-  (adminApiKey: string, operation: (request: HttpRequest) => TE.TaskEither<AppError, unknown>): Handler =>
-  async (request, context) =>
-    pipe(
-      TE.fromEither(requireBearer(request, adminApiKey)),
-      TE.chain(() => operation(request)),
-      TE.match(
-        (error) => errorResponse(error, context),
-        (body) => json(200, body),
-      ),
-    )();
+/** What the privacy functions run (src/functions/lib/composition.ts binds the use cases to their ports). */
+export type PrivacyHandlerDeps = {
+  readonly adminApiKey: string;
+  readonly clock: Clock;
+  readonly retentionDays: number;
+  /** The purge, with the invocation's durable client (instance histories go too). */
+  readonly purge: (before: Date, context: InvocationContext) => TE.TaskEither<AppError, PurgeReport>;
+  readonly erase: (body: unknown) => TE.TaskEither<AppError, ErasureReport>;
+};
 
 /** DELETE /api/events?before=<ISO time>: the retention purge now, bounded like a timer run (admin key). */
-export const purgeEventsHandler = (deps: { adminApiKey: string; clock: Clock; purge: (before: Date) => TE.TaskEither<AppError, PurgeReport> }): Handler =>
-  admin(deps.adminApiKey, (request) => pipe(TE.fromEither(purgeCutoffOf(request, deps.clock.now())), TE.chain(deps.purge)));
+export const purgeEventsHandler = (deps: Pick<PrivacyHandlerDeps, 'adminApiKey' | 'clock' | 'purge'>): Handler =>
+  route({
+    auth: bearerKey(deps.adminApiKey),
+    run: ({ request, context }) =>
+      pipe(
+        TE.fromEither(purgeCutoffOf(request, deps.clock.now())),
+        TE.chain((before) => deps.purge(before, context)),
+        TE.map((report) => ({ status: 200, body: report })),
+      ),
+  });
 
 /** POST /api/erasure {"fiscalCode"}: erasure of one person (admin key); the code never reaches a log. */
-export const erasureHandler = (deps: { adminApiKey: string; erase: (body: unknown) => TE.TaskEither<AppError, ErasureReport> }): Handler =>
-  admin(deps.adminApiKey, (request) =>
-    pipe(
-      (): Promise<E.Either<AppError, unknown>> => readJsonBody(request, MAX_ERASURE_BODY_BYTES),
-      TE.chain(deps.erase),
-    ),
-  );
+export const erasureHandler = (deps: Pick<PrivacyHandlerDeps, 'adminApiKey' | 'erase'>): Handler =>
+  route({
+    auth: bearerKey(deps.adminApiKey),
+    body: { limitBytes: MAX_ERASURE_BODY_BYTES },
+    run: ({ body }) => pipe(deps.erase(body), TE.map((report) => ({ status: 200, body: report }))),
+  });
+
+/** Hourly (RETENTION_SCHEDULE): purges what is older than RETENTION_DAYS, a bounded amount per run. */
+export const retentionTimerHandler =
+  (deps: Pick<PrivacyHandlerDeps, 'clock' | 'retentionDays' | 'purge'>) =>
+  async (_timer: unknown, context: InvocationContext): Promise<void> => {
+    const before = retentionCutoff({ now: deps.clock.now(), days: deps.retentionDays });
+    const result = await deps.purge(before, context)();
+    // Throwing marks the run failed in the host's log; the next run starts over where this one stopped.
+    if (E.isLeft(result)) throw new Error(redactFiscalCodes(`Retention purge failed (${result.left.kind}): ${result.left.message}`));
+    context.log(traceLine('retention.purge', { before: before.toISOString(), ...result.right.deleted, instances: result.right.instances, truncated: result.right.truncated }));
+  };

@@ -1,10 +1,9 @@
-import type { HttpRequest } from '@azure/functions';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../../domain/errors';
-import { ADMIN, type Principal } from '../../domain/tenant';
+import type { Principal } from '../../domain/tenant';
 import { toView, type Webhook } from '../../domain/webhook';
-import type { HttpSender } from '../../adapters/http/httpSender';
+import type { HttpSender } from '../../ports/httpSender';
 import type { Clock } from '../../ports/clock';
 import type { RandomBytes } from '../../ports/random';
 import type { TenantGrants } from '../../ports/tenantGrants';
@@ -17,11 +16,11 @@ import { listWebhooks } from '../../usecases/listWebhooks';
 import { patchWebhook } from '../../usecases/patchWebhook';
 import { replaceWebhook } from '../../usecases/replaceWebhook';
 import { verifyWebhookEndpoint } from '../../usecases/verifyEndpoint';
-import { requireBearer } from '../lib/auth';
-import { authenticate } from '../lib/principal';
-import { readJsonBody } from '../lib/body';
-import { errorResponse, type Handler, json } from '../lib/responses';
+import { ListWebhooksQuery } from '../lib/queries';
+import type { Handler } from '../lib/responses';
+import { adminOrTenant, byMethod, route, type RouteSpec } from '../lib/route';
 import type { PortRanges } from '../../domain/destination';
+import type { CreatedWebhook, WebhookPage } from '../../domain/views';
 
 /** A registry body is a few URLs and maps; anything near this size is a mistake or an attack. */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
@@ -35,42 +34,21 @@ export type WebhookHandlerDeps = {
   readonly allowPrivateDestinations?: boolean;
   /** ALLOWED_DESTINATION_PORTS: absent = any port. */
   readonly allowedDestinationPorts?: PortRanges;
-  /** With tenants, a tenant key also opens these routes, for that tenant's webhooks only. */
-  readonly tenants?: Pick<TenantStore, 'findByKeyHash' | 'get'>;
+  /** A tenant key also opens these routes, for that tenant's webhooks only. */
+  readonly tenants: Pick<TenantStore, 'findByKeyHash' | 'get'>;
   /** VERIFY_ENDPOINTS_DEFAULT */
   readonly verifyEndpointsDefault?: boolean;
-  /** Sends endpoint verification requests; without it a webhook needing verification waits for POST .../verify. */
-  readonly sender?: HttpSender;
+  /** Sends endpoint verification requests. */
+  readonly sender: HttpSender;
   /** A tenant's routing grants, read now: its writes may carry only values it holds (docs/tenants.md). */
-  readonly grantsOf?: TenantGrants;
+  readonly grantsOf: TenantGrants;
 };
 
-type Answer = { status: number; body: unknown };
+type Answer = { status: number; body?: unknown };
 
-/** The caller: the admin key, or (with tenants) a tenant key. */
-export const principalOf = (deps: Pick<WebhookHandlerDeps, 'adminApiKey' | 'tenants'>) => (request: HttpRequest): TE.TaskEither<AppError, Principal> =>
-  deps.tenants === undefined
-    ? pipe(
-        TE.fromEither(requireBearer(request, deps.adminApiKey)),
-        TE.map((): Principal => ADMIN),
-      )
-    : authenticate({ adminApiKey: deps.adminApiKey, tenants: deps.tenants })(request);
+/** The admin key, or a tenant key for that tenant's webhooks; the body at most MAX_WEBHOOK_BODY_BYTES. */
+const withBody = (deps: WebhookHandlerDeps, run: RouteSpec<Principal, undefined>['run']): Handler => route({ auth: adminOrTenant(deps), body: { limitBytes: MAX_WEBHOOK_BODY_BYTES }, run });
 
-/** Key check, then the operation; errors go through the one mapping. */
-const admin =
-  (deps: WebhookHandlerDeps, operation: (request: HttpRequest, principal: Principal) => TE.TaskEither<AppError, Answer>): Handler =>
-  async (request, context) =>
-    pipe(
-      principalOf(deps)(request),
-      TE.chain((principal) => operation(request, principal)),
-      TE.match(
-        (error) => errorResponse(error, context),
-        (answer) => (answer.status === 204 ? { status: 204 } : json(answer.status, answer.body)),
-      ),
-    )();
-
-const body = (request: HttpRequest): TE.TaskEither<AppError, unknown> => () => readJsonBody(request, MAX_WEBHOOK_BODY_BYTES);
-const idOf = (request: HttpRequest): string => request.params.id ?? '';
 const view = (status: number) => (webhook: Webhook): Answer => ({ status, body: toView(webhook) });
 
 /**
@@ -80,7 +58,7 @@ const view = (status: number) => (webhook: Webhook): Answer => ({ status, body: 
 const verifiedNow =
   (deps: WebhookHandlerDeps) =>
   (webhook: Webhook): TE.TaskEither<AppError, { webhook: Webhook; detail?: string }> => {
-    if (webhook.verified !== false || deps.sender === undefined) return TE.right({ webhook });
+    if (webhook.verified !== false) return TE.right({ webhook });
     return pipe(
       verifyWebhookEndpoint({ webhooks: deps.webhooks, sender: deps.sender, clock: deps.clock, randomBytes: deps.randomBytes })(webhook),
       TE.map((outcome) => ({ webhook: { ...outcome.webhook, secret: webhook.secret }, detail: outcome.detail })),
@@ -90,31 +68,32 @@ const verifiedNow =
 
 /** POST /api/webhooks: 201 with the webhook and its secret (the only answer that shows it). */
 export const createWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
-  admin(deps, (request, principal) =>
+  withBody(deps, ({ body, caller }) =>
     pipe(
-      body(request),
-      TE.chain((b) => createWebhook(deps)(b, principal)),
+      createWebhook(deps)(body, caller),
       TE.chain(verifiedNow(deps)),
-      TE.map(({ webhook, detail }) => ({ status: 201, body: { ...toView(webhook), secret: webhook.secret, ...(detail === undefined ? {} : { verification: { detail } }) } })),
+      TE.map(({ webhook, detail }) => ({ status: 201, body: { ...toView(webhook), secret: webhook.secret, ...(detail === undefined ? {} : { verification: { detail } }) } satisfies CreatedWebhook })),
     ),
   );
 
 /** GET /api/webhooks?limit=&continuationToken= */
 export const listWebhooksHandler = (deps: WebhookHandlerDeps): Handler =>
-  admin(deps, (request, principal) =>
-    pipe(
-      listWebhooks(deps.webhooks)(Object.fromEntries(request.query.entries()), principal),
-      TE.map((page) => ({ status: 200, body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } })),
-    ),
-  );
+  route({
+    auth: adminOrTenant(deps),
+    query: ListWebhooksQuery,
+    run: ({ query, caller }) =>
+      pipe(
+        listWebhooks(deps.webhooks)(query, caller),
+        TE.map((page) => ({ status: 200, body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } satisfies WebhookPage })),
+      ),
+  });
 
-export const getWebhookHandler = (deps: WebhookHandlerDeps): Handler => admin(deps, (request, principal) => pipe(getWebhook(deps.webhooks)(idOf(request), principal), TE.map(view(200))));
+export const getWebhookHandler = (deps: WebhookHandlerDeps): Handler => route({ auth: adminOrTenant(deps), run: ({ id, caller }) => pipe(getWebhook(deps.webhooks)(id, caller), TE.map(view(200))) });
 
 export const replaceWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
-  admin(deps, (request, principal) =>
+  withBody(deps, ({ id, body, caller }) =>
     pipe(
-      body(request),
-      TE.chain((b) => replaceWebhook(deps)({ id: idOf(request), body: b, principal })),
+      replaceWebhook(deps)({ id, body, principal: caller }),
       // A new URL of a webhook under verification is challenged now; it receives nothing before.
       TE.chain(verifiedNow(deps)),
       TE.map(({ webhook }) => view(200)(webhook)),
@@ -122,34 +101,20 @@ export const replaceWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
   );
 
 export const patchWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
-  admin(deps, (request, principal) =>
+  withBody(deps, ({ id, body, caller }) =>
     pipe(
-      body(request),
-      TE.chain((b) => patchWebhook(deps)({ id: idOf(request), body: b, principal })),
+      patchWebhook(deps)({ id, body, principal: caller }),
       TE.chain(verifiedNow(deps)),
       TE.map(({ webhook }) => view(200)(webhook)),
     ),
   );
 
 export const deleteWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
-  admin(deps, (request, principal) => pipe(deleteWebhook(deps.webhooks)(idOf(request), principal), TE.map(() => ({ status: 204, body: undefined }))));
+  route({ auth: adminOrTenant(deps), run: ({ id, caller }) => pipe(deleteWebhook(deps.webhooks)(id, caller), TE.map((): Answer => ({ status: 204 }))) });
 
-/** One entry point per route, dispatching on the method (the host already filtered methods). */
-export const webhookItemHandler = (deps: WebhookHandlerDeps): Handler => {
-  const byMethod: Record<string, Handler> = {
-    GET: getWebhookHandler(deps),
-    PUT: replaceWebhookHandler(deps),
-    PATCH: patchWebhookHandler(deps),
-    DELETE: deleteWebhookHandler(deps),
-  };
-  return async (request, context) => {
-    const handler = byMethod[request.method.toUpperCase()];
-    return handler === undefined ? json(405, { error: 'MethodNotAllowed', message: `${request.method} is not allowed here` }) : handler(request, context);
-  };
-};
+/** /api/webhooks/{id}: one handler per method. */
+export const webhookItemHandler = (deps: WebhookHandlerDeps): Handler =>
+  byMethod({ GET: getWebhookHandler(deps), PUT: replaceWebhookHandler(deps), PATCH: patchWebhookHandler(deps), DELETE: deleteWebhookHandler(deps) });
 
-export const webhookCollectionHandler = (deps: WebhookHandlerDeps): Handler => {
-  const create = createWebhookHandler(deps);
-  const list = listWebhooksHandler(deps);
-  return async (request, context) => (request.method.toUpperCase() === 'POST' ? create(request, context) : list(request, context));
-};
+/** /api/webhooks: list and create. */
+export const webhookCollectionHandler = (deps: WebhookHandlerDeps): Handler => byMethod({ GET: listWebhooksHandler(deps), POST: createWebhookHandler(deps) });

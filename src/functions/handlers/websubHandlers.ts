@@ -1,4 +1,4 @@
-import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { InvocationContext } from '@azure/functions';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
@@ -7,8 +7,9 @@ import { type AppError, invalid } from '../../domain/errors';
 import { WebSubVerification } from '../../domain/websub';
 import { type IntentDeps, requestWebSub, verifyIntent, type WebSubDeps } from '../../usecases/websub';
 import { readBodyBytes } from '../lib/body';
-import { errorResponse, type Handler } from '../lib/responses';
-import { principalOf, type WebhookHandlerDeps } from './webhookHandlers';
+import type { TenantStore } from '../../ports/tenantStore';
+import type { Handler } from '../lib/responses';
+import { adminOrTenant, route } from '../lib/route';
 
 const MAX_FORM_BYTES = 8 * 1024;
 
@@ -28,22 +29,16 @@ const readForm = async (request: Parameters<Handler>[0]): Promise<E.Either<AppEr
  * POST /api/websub (a tenant key, or the admin key, as bearer): 202 Accepted with an empty body, as
  * WebSub asks; intent verification follows from the queue. Errors are the registry's JSON errors.
  */
-export const websubHandler =
-  (deps: WebSubDeps & Pick<WebhookHandlerDeps, 'adminApiKey' | 'tenants'>): Handler =>
-  async (request, context) =>
-    pipe(
-      principalOf(deps)(request),
-      TE.chain((principal) =>
-        pipe(
-          () => readForm(request),
-          TE.chain((form) => requestWebSub(deps)({ form, principal })),
-        ),
+export const websubHandler = (deps: WebSubDeps & { readonly adminApiKey: string; readonly tenants: Pick<TenantStore, 'findByKeyHash' | 'get'> }): Handler =>
+  route({
+    auth: adminOrTenant(deps),
+    run: ({ request, caller }) =>
+      pipe(
+        () => readForm(request),
+        TE.chain((form) => requestWebSub(deps)({ form, principal: caller })),
+        TE.map(() => ({ status: 202 })),
       ),
-      TE.match(
-        (error): HttpResponseInit => errorResponse(error, context),
-        (): HttpResponseInit => ({ status: 202 }),
-      ),
-    )();
+  });
 
 /** The queue side: one intent verification per message; a bad message is logged and dropped (nothing to retry). */
 export const websubVerificationHandler =

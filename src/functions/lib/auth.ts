@@ -10,8 +10,13 @@ export const sameSecret = (given: string, expected: string): boolean => timingSa
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
+/** The one bearer parser: the token of `Authorization: Bearer <token>`, or undefined when missing or malformed. */
+export const bearerToken = (request: HttpRequest): string | undefined => BEARER.exec(request.headers.get('authorization') ?? '')?.[1];
+
+export const UNAUTHORIZED: AppError = { kind: 'Unauthorized', message: 'A valid bearer key is required (Authorization: Bearer <key>)' };
+
 /** Checks `Authorization: Bearer <key>`; the same answer for a missing, malformed or wrong key. */
 export const requireBearer = (request: HttpRequest, key: string): E.Either<AppError, void> => {
-  const token = BEARER.exec(request.headers.get('authorization') ?? '')?.[1];
-  return token !== undefined && sameSecret(token, key) ? E.right(undefined) : E.left({ kind: 'Unauthorized', message: 'A valid bearer key is required (Authorization: Bearer <key>)' });
+  const token = bearerToken(request);
+  return token !== undefined && sameSecret(token, key) ? E.right(undefined) : E.left(UNAUTHORIZED);
 };

@@ -8,10 +8,7 @@ import { ADMIN, hashKey, type Principal, TENANT_KEY_PREFIX } from '../../domain/
 import { systemClock } from '../../ports/clock';
 import type { TenantStore } from '../../ports/tenantStore';
 import { portalSessionPrincipal } from '../../usecases/portalLinks';
-import { sameSecret } from './auth';
-
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
-const unauthorized: AppError = { kind: 'Unauthorized', message: 'A valid bearer key is required (Authorization: Bearer <key>)' };
+import { bearerToken, sameSecret, UNAUTHORIZED as unauthorized } from './auth';
 
 /**
  * Who calls: the admin key (constant-time compare), or a tenant key, found by the SHA-256 of the
@@ -22,7 +19,7 @@ const unauthorized: AppError = { kind: 'Unauthorized', message: 'A valid bearer 
 export const authenticate =
   (deps: { adminApiKey: string; tenants: Pick<TenantStore, 'findByKeyHash' | 'get'> }) =>
   (request: HttpRequest): TE.TaskEither<AppError, Principal> => {
-    const token = BEARER.exec(request.headers.get('authorization') ?? '')?.[1];
+    const token = bearerToken(request);
     if (token === undefined) return TE.left(unauthorized);
     if (sameSecret(token, deps.adminApiKey)) return TE.right(ADMIN);
     // A portal session (docs/portal.md): that tenant's principal, signed under a key derived from the admin key.

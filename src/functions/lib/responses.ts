@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { AppError } from '../../domain/errors';
+import type { ErrorBody } from '../../domain/views';
 import { redactFiscalCodes } from '../../domain/privacy';
 import { repairedText } from '../../domain/strings';
 
@@ -22,8 +23,7 @@ export const noStore =
     return { ...response, headers: Object.fromEntries(headers) };
   };
 
-/** The body of every error answer: the kind, a sentence, and one line per problem when there are several. */
-export type ErrorBody = { error: AppError['kind']; message: string; details?: readonly string[] };
+export type { ErrorBody } from '../../domain/views';
 
 const body = (error: AppError): ErrorBody =>
   error.kind === 'Invalid' && error.details.length > 0 ? { error: error.kind, message: error.message, details: error.details } : { error: error.kind, message: error.message };

@@ -1,4 +1,4 @@
-import type * as Dependencies from '../../functions/lib/dependencies';
+import type * as Composition from '../../functions/lib/composition';
 import { TEST_SECRETS_KEY } from '../../domain/__tests__/fixtures';
 
 /* The app's composition root starts the export once, from the setting alone; no network here. */
@@ -19,15 +19,15 @@ jest.mock('@azure/functions', () => {
 const SETTINGS = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'wiring-ingest-key-0123456789-abcdefghijklmnop', ADMIN_API_KEY: 'wiring-admin-key-0123456789-abcdefghijklmnop', SECRETS_KEY: TEST_SECRETS_KEY, SUBJECT_HASH_KEY: 'wiring-subject-hash-key-0123456789abcdef' };
 const CONNECTION_STRING = 'InstrumentationKey=0f3c2b1a-9d8e-4f7a-8b6c-5d4e3f2a1b0c;IngestionEndpoint=https://example.invalid/';
 
-/** getDependencies of a fresh module registry, twice (a second function file asks again). */
+/** A function's record of a fresh module registry, twice (a second function file asks again). */
 const loadDependenciesTwice = (env: NodeJS.ProcessEnv): void => {
   const saved = process.env;
   process.env = env;
   try {
     jest.isolateModules(() => {
-      const { getDependencies } = require('../../functions/lib/dependencies') as typeof Dependencies;
-      getDependencies();
-      getDependencies();
+      const { healthRecord, eventListRecord } = require('../../functions/lib/composition') as typeof Composition;
+      healthRecord();
+      eventListRecord();
     });
   } finally {
     process.env = saved;

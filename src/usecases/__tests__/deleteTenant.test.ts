@@ -1,6 +1,6 @@
 import * as TE from 'fp-ts/TaskEither';
-import { memoryTenantStore } from '../../adapters/memory/memoryTenantStore';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryTenantStore } from '../../adapters/__tests__/memory/memoryTenantStore';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import { aWebhook } from '../../domain/__tests__/fixtures';
 import { transient } from '../../domain/errors';
 import { hashKey, type Principal, type Tenant, type TenantId } from '../../domain/tenant';

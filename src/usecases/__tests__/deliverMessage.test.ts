@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import { Webhook as Receiver } from 'standardwebhooks';
-import type { HttpSender, OutgoingRequest } from '../../adapters/http/httpSender';
-import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
-import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
-import { memoryWebhookLookup } from '../../adapters/memory/memoryWebhookLookup';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import type { HttpSender, OutgoingRequest } from '../../ports/httpSender';
+import { memoryAttemptLog } from '../../adapters/__tests__/memory/memoryAttemptLog';
+import { memoryDeliveryQueue } from '../../adapters/__tests__/memory/memoryDeliveryQueue';
+import { memoryWebhookLookup } from '../../adapters/__tests__/memory/memoryWebhookLookup';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import { aWebhook } from '../../domain/__tests__/fixtures';
 import { type AttemptRecord, type DeliveryItem, type DeliveryMessage, deliveryIdFor, DeliveryMessage as DeliveryMessageCodec, PoisonEntry } from '../../domain/delivery';
 import { transient } from '../../domain/errors';

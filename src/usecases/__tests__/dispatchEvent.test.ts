@@ -1,8 +1,8 @@
 import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
-import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryDeliveryQueue } from '../../adapters/__tests__/memory/memoryDeliveryQueue';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import { aWebhook } from '../../domain/__tests__/fixtures';
 import { transient } from '../../domain/errors';
 import type { EventId } from '../../domain/events';

@@ -1,12 +1,12 @@
 import * as E from 'fp-ts/Either';
 import { Webhook as Receiver } from 'standardwebhooks';
 import { httpOpsEvents } from '../../adapters/http/httpOpsEvents';
-import type { HttpSender, OutgoingRequest } from '../../adapters/http/httpSender';
-import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
-import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
-import { memoryDeliveryStats } from '../../adapters/memory/memoryDeliveryStats';
-import { memoryWebhookLookup } from '../../adapters/memory/memoryWebhookLookup';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import type { HttpSender, OutgoingRequest } from '../../ports/httpSender';
+import { memoryAttemptLog } from '../../adapters/__tests__/memory/memoryAttemptLog';
+import { memoryDeliveryQueue } from '../../adapters/__tests__/memory/memoryDeliveryQueue';
+import { memoryDeliveryStats } from '../../adapters/__tests__/memory/memoryDeliveryStats';
+import { memoryWebhookLookup } from '../../adapters/__tests__/memory/memoryWebhookLookup';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import { aWebhook } from '../../domain/__tests__/fixtures';
 import { type DeliveryItem, type DeliveryMessage, deliveryIdFor } from '../../domain/delivery';
 import type { EventId } from '../../domain/events';

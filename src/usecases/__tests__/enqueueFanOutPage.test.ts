@@ -1,14 +1,16 @@
 import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
-import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryDeliveryQueue } from '../../adapters/__tests__/memory/memoryDeliveryQueue';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import { aWebhook, FISCAL_CODE } from '../../domain/__tests__/fixtures';
 import type { EventName } from '../../domain/catalogue';
-import { DeliveryMessage, deliveryIdFor } from '../../domain/delivery';
+import { DeliveryMessage, deliveryIdFor, type LookupHint } from '../../domain/delivery';
 import { transient } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
 import type { Webhook } from '../../domain/webhook';
+import type { WebhookStore } from '../../ports/webhookStore';
 import { enqueueFanOutPage, type FanOutCursor, type FanOutPageResult } from '../enqueueFanOutPage';
 
 const EVENT_ID = '01J0000000000000000000EVNT' as EventId;
@@ -143,13 +145,18 @@ describe('enqueueFanOutPage', () => {
     expect(queries.every((q) => (q as { routingValue?: string }).routingValue === undefined)).toBe(true);
   });
 
-  it('a message of several deliveries says where its webhooks sit in the page: the first and last key', async () => {
+  it('a message of several deliveries carries the store\'s lookup hint for its webhooks; a single delivery none', async () => {
     const s = setup({ pageSize: 10, maxDeliveriesPerMessage: 2 });
     const webhooks = Array.from({ length: 5 }, (_, i) => s.add({ attributes: { name: `wh${i}` } }));
+    // The hint is the store's business: here it names the ids it was asked for.
+    const page = s.webhooks.pageSubscribedTo;
+    const hinting: Pick<WebhookStore, 'pageSubscribedTo'> = { pageSubscribedTo: (q) => pipe(page(q), TE.map((p) => ({ ...p, lookupHint: (ids) => `hint:${ids.join(',')}` as LookupHint }))) };
+    s.deps.webhooks = hinting as typeof s.webhooks;
     s.store('ping:all');
     await s.fanOut();
     const ids = webhooks.map((w) => w.id).sort();
-    expect(s.queue.sent.map((m) => m.message.lookupRange)).toEqual([{ from: ids[0], to: ids[1] }, { from: ids[2], to: ids[3] }, undefined]);
+    expect(s.queue.sent.map((m) => m.message.lookupHint)).toEqual([`hint:${ids[0]},${ids[1]}`, `hint:${ids[2]},${ids[3]}`, undefined]);
+    for (const { message } of s.queue.sent) expect(DeliveryMessage.decode(JSON.parse(JSON.stringify(message)))).toEqual(E.right(message));
   });
 
   it('a plan index past the last plan ends the fan-out', async () => {

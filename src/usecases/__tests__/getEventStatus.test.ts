@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
-import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
+import { memoryAttemptLog } from '../../adapters/__tests__/memory/memoryAttemptLog';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
 import { transient } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
 import type { AttemptResult } from '../../domain/outcome';

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
 import type { AppError } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
 import { ingestEvent } from '../ingestEvent';

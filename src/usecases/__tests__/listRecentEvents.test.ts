@@ -1,8 +1,10 @@
 import * as E from 'fp-ts/Either';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
 import { transient } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
-import { DEFAULT_EVENTS_LIMIT, listRecentEvents } from '../listRecentEvents';
+import { DEFAULT_EVENTS_LIMIT, DEFAULT_EVENTS_SINCE_HOURS, listRecentEvents } from '../listRecentEvents';
+
+const DEFAULTS = { limit: DEFAULT_EVENTS_LIMIT, sinceHours: DEFAULT_EVENTS_SINCE_HOURS };
 
 const NOW = new Date('2024-05-02T12:00:00.000Z');
 const hoursAgo = (h: number): string => new Date(NOW.getTime() - h * 3_600_000).toISOString();
@@ -15,25 +17,20 @@ describe('listRecentEvents', () => {
   });
 
   it('answers the newest events of the last 24 hours by default, at most the default limit', async () => {
-    const result = await list({})();
+    const result = await list(DEFAULTS)();
     expect(E.isRight(result) && result.right.map((e) => e.id)).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7', 'e8', 'e9', 'e10', 'e11', 'e12'].slice(0, DEFAULT_EVENTS_LIMIT));
   });
 
-  it('takes limit and sinceHours from the query', async () => {
-    const result = await list({ limit: '2', sinceHours: '48' })();
+  it('takes limit and sinceHours', async () => {
+    const result = await list({ limit: 2, sinceHours: 48 })();
     expect(E.isRight(result) && result.right.map((e) => e.id)).toEqual(['e0', 'e1']);
-    const wide = await list({ limit: '100', sinceHours: '48' })();
+    const wide = await list({ limit: 100, sinceHours: 48 })();
     expect(E.isRight(wide) && wide.right.length).toBe(25);
-  });
-
-  it.each([{ limit: '0' }, { limit: '101' }, { limit: 'x' }, { sinceHours: '0' }, { sinceHours: '169' }])('refuses %j as Invalid naming the parameter', async (query) => {
-    const result = await list(query)();
-    expect(result).toEqual(E.left(expect.objectContaining({ kind: 'Invalid', details: [expect.stringMatching(/^(limit|sinceHours): /)] })));
   });
 
   it('passes a storage failure on', async () => {
     const failing = memoryEventStore();
     failing.failWith = transient('down');
-    expect(await listRecentEvents({ events: failing, clock: { now: () => NOW } })({})()).toEqual(E.left(transient('down')));
+    expect(await listRecentEvents({ events: failing, clock: { now: () => NOW } })(DEFAULTS)()).toEqual(E.left(transient('down')));
   });
 });

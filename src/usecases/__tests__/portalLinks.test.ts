@@ -1,6 +1,6 @@
 import { HttpRequest } from '@azure/functions';
 import * as E from 'fp-ts/Either';
-import { memoryTenantStore } from '../../adapters/memory/memoryTenantStore';
+import { memoryTenantStore } from '../../adapters/__tests__/memory/memoryTenantStore';
 import { PORTAL_SESSION_PREFIX, portalKeys, signPortalToken, verifyPortalToken } from '../../domain/portalToken';
 import { hashKey, type Tenant, type TenantId } from '../../domain/tenant';
 import { authenticate } from '../../functions/lib/principal';

@@ -1,11 +1,11 @@
 import * as E from 'fp-ts/Either';
-import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
-import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
-import { memoryPoisonQueue } from '../../adapters/memory/memoryPoisonQueue';
-import { memoryPrivacyIndex } from '../../adapters/memory/memoryPrivacyIndex';
-import { memoryWebhookLookup } from '../../adapters/memory/memoryWebhookLookup';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryAttemptLog } from '../../adapters/__tests__/memory/memoryAttemptLog';
+import { memoryDeliveryQueue } from '../../adapters/__tests__/memory/memoryDeliveryQueue';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
+import { memoryPoisonQueue } from '../../adapters/__tests__/memory/memoryPoisonQueue';
+import { memoryPrivacyIndex } from '../../adapters/__tests__/memory/memoryPrivacyIndex';
+import { memoryWebhookLookup } from '../../adapters/__tests__/memory/memoryWebhookLookup';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import { aWebhook } from '../../domain/__tests__/fixtures';
 import { deliveryIdFor, type DeliveryMessage } from '../../domain/delivery';
 import { transient } from '../../domain/errors';

@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
-import { memoryAttemptLog } from '../../adapters/memory/memoryAttemptLog';
-import { memoryDeliveryQueue } from '../../adapters/memory/memoryDeliveryQueue';
-import { memoryEventStore } from '../../adapters/memory/memoryEventStore';
-import { memoryPrivacyIndex } from '../../adapters/memory/memoryPrivacyIndex';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryAttemptLog } from '../../adapters/__tests__/memory/memoryAttemptLog';
+import { memoryDeliveryQueue } from '../../adapters/__tests__/memory/memoryDeliveryQueue';
+import { memoryEventStore } from '../../adapters/__tests__/memory/memoryEventStore';
+import { memoryPrivacyIndex } from '../../adapters/__tests__/memory/memoryPrivacyIndex';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import { aWebhook } from '../../domain/__tests__/fixtures';
 import { deliveryIdFor } from '../../domain/delivery';
 import type { EventId } from '../../domain/events';

@@ -1,6 +1,6 @@
 import * as TE from 'fp-ts/TaskEither';
-import { memoryTenantStore } from '../../adapters/memory/memoryTenantStore';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryTenantStore } from '../../adapters/__tests__/memory/memoryTenantStore';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import { transient } from '../../domain/errors';
 import { ADMIN, type Principal, type Tenant } from '../../domain/tenant';
 import { expectLeft as left, expectRight as right } from '../../__tests__/taskEither';

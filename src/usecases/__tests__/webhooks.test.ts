@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { memoryWebhookStore } from '../../adapters/memory/memoryWebhookStore';
+import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhookStore';
 import type { Webhook } from '../../domain/webhook';
 import { createWebhook } from '../createWebhook';
 import { deleteWebhook } from '../deleteWebhook';
@@ -96,19 +96,16 @@ describe('webhook registry use cases', () => {
     expect(await deleteWebhook(webhooks)(created.id)()).toEqual(E.left(expect.objectContaining({ kind: 'NotFound' })));
   });
 
-  it('list: pages with a limit and a continuation token; bad limits are Invalid', async () => {
+  it('list: pages with a limit and a continuation token', async () => {
     const { webhooks, deps } = setup();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(right(await createWebhook(deps)(body)()).id);
-    const first = right(await listWebhooks(webhooks)({ limit: '2' })());
+    const first = right(await listWebhooks(webhooks)({ limit: 2 })());
     expect(first.items.map((w: Webhook) => w.id)).toEqual(ids.slice(0, 2));
-    const second = right(await listWebhooks(webhooks)({ limit: '2', continuationToken: first.continuationToken })());
-    const third = right(await listWebhooks(webhooks)({ limit: '2', continuationToken: second.continuationToken })());
+    const second = right(await listWebhooks(webhooks)({ limit: 2, continuationToken: first.continuationToken })());
+    const third = right(await listWebhooks(webhooks)({ limit: 2, continuationToken: second.continuationToken })());
     expect([...second.items, ...third.items].map((w) => w.id)).toEqual(ids.slice(2));
     expect(third.continuationToken).toBeUndefined();
-    for (const limit of ['0', '101', 'ten', '-1']) {
-      expect(await listWebhooks(webhooks)({ limit })()).toEqual(E.left({ kind: 'Invalid', message: 'The query is invalid', details: ['limit: must be an integer from 1 to 100'] }));
-    }
   });
 
   it('passes a store failure on', async () => {

@@ -2,13 +2,14 @@ import { TEST_SECRETS_KEY } from '../../../domain/__tests__/fixtures';
 import { randomBytes } from 'node:crypto';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import * as E from 'fp-ts/Either';
-import { memoryWebhookStore } from '../../memory/memoryWebhookStore';
+import { memoryWebhookStore } from '../../__tests__/memory/memoryWebhookStore';
 import { decodeConfig } from '../../../config';
 import { classifyAddress, type PortRanges } from '../../../domain/destination';
 import { webhookCollectionHandler } from '../../../functions/handlers/webhookHandlers';
 import { DESTINATION_NOT_ALLOWED, guardedLookup, type ResolveAll } from '../destinationGuard';
 import { createUndiciHttpSender, type ClosableHttpSender } from '../undiciHttpSender';
 import { startServer, type TestServer } from './testServer';
+import { adminOnly } from '../../../functions/__tests__/fakes';
 
 const ADMIN_KEY = 'admin-key-0123456789ab';
 const PLATFORM_ALWAYS = 'refused always, even with ALLOW_PRIVATE_DESTINATIONS=true';
@@ -54,6 +55,7 @@ describe('platform addresses are refused even with ALLOW_PRIVATE_DESTINATIONS=tr
       clock: { now: () => new Date(0) },
       randomBytes: (n: number) => new Uint8Array(randomBytes(n)),
       adminApiKey: ADMIN_KEY,
+      ...adminOnly(),
       allowPrivateDestinations: options.allowPrivate,
       ...(options.ports === undefined ? {} : { allowedDestinationPorts: options.ports }),
     });
@@ -101,7 +103,7 @@ describe('ALLOWED_DESTINATION_PORTS', () => {
 
   const setup = (ports: PortRanges) => {
     const webhooks = memoryWebhookStore();
-    const collection = webhookCollectionHandler({ webhooks, clock: { now: () => new Date(0) }, randomBytes: (n: number) => new Uint8Array(randomBytes(n)), adminApiKey: ADMIN_KEY, allowedDestinationPorts: ports });
+    const collection = webhookCollectionHandler({ webhooks, clock: { now: () => new Date(0) }, randomBytes: (n: number) => new Uint8Array(randomBytes(n)), adminApiKey: ADMIN_KEY, ...adminOnly(), allowedDestinationPorts: ports });
     const create = async (url: string) =>
       collection(
         new HttpRequest({ method: 'POST', url: 'http://localhost/api/webhooks', headers: { authorization: `Bearer ${ADMIN_KEY}` }, body: { string: JSON.stringify({ url, subscriptions: ['ping'] }) } }),

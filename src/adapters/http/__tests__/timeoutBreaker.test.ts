@@ -1,6 +1,6 @@
 import * as T from 'fp-ts/Task';
 import { decide, type AttemptResult } from '../../../domain/outcome';
-import type { HttpSender, OutgoingRequest } from '../httpSender';
+import type { HttpSender, OutgoingRequest } from '../../../ports/httpSender';
 import { withTimeoutBreaker } from '../timeoutBreaker';
 
 const TIMEOUT: AttemptResult = { kind: 'NetworkError', error: 'Timeout', message: 'no answer within 10000 ms', latencyMs: 10_000 };
@@ -28,20 +28,22 @@ describe('timeout breaker', () => {
     clock = 1_000_000;
   });
 
-  it('pauses an origin after the threshold of timeouts in a row, and only that origin', async () => {
+  it('pauses an endpoint after the threshold of timeouts in a row, and only that endpoint', async () => {
     const inner = scripted({ 'https://slow.example': TIMEOUT, 'https://slow.example:8443': TIMEOUT });
     const breaker = withTimeoutBreaker(inner.sender, { threshold: 3, cooldownMs: 30_000, now });
-    for (let i = 0; i < 3; i++) expect(await breaker.send(post(`https://slow.example/hook/${i}`))()).toEqual(TIMEOUT);
+    for (let i = 0; i < 3; i++) expect(await breaker.send(post('https://slow.example/hook'))()).toEqual(TIMEOUT);
 
-    const paused = await breaker.send(post('https://slow.example/hook/other'))();
+    const paused = await breaker.send(post('https://slow.example/hook'))();
     expect(paused).toMatchObject({ kind: 'NetworkError', error: 'CircuitOpen', latencyMs: 0 });
-    expect(paused.kind === 'NetworkError' && paused.message).toContain('the last 3 requests to https://slow.example timed out');
+    expect(paused.kind === 'NetworkError' && paused.message).toContain('the last 3 requests to https://slow.example/hook timed out');
     expect(inner.sent).toHaveLength(3);
 
-    // Another receiver, or the same host on another port, is another origin.
+    // Another receiver on the same origin (another path), another host, or the same host on another
+    // port is another endpoint: a tenant's hanging hook does not pause its neighbours on a shared host.
+    expect(await breaker.send(post('https://slow.example/other'))()).toEqual(TIMEOUT);
     expect(await breaker.send(post('https://fast.example/hook'))()).toEqual(OK);
     expect(await breaker.send(post('https://slow.example:8443/hook'))()).toEqual(TIMEOUT);
-    expect(inner.sent).toHaveLength(5);
+    expect(inner.sent).toHaveLength(6);
   });
 
   it('counts timeouts in a row only: an answer or another error in between starts over', async () => {
@@ -94,14 +96,14 @@ describe('timeout breaker', () => {
       },
     };
     const breaker = withTimeoutBreaker(inner, { threshold: 1, cooldownMs: 1_000, now });
-    await breaker.send(post('https://down.example/a'))();
+    await breaker.send(post('https://down.example/hook'))();
     clock += 1_000;
     hang = true;
-    const probe = breaker.send(post('https://down.example/probe'))();
-    expect(await breaker.send(post('https://down.example/b'))()).toMatchObject({ error: 'CircuitOpen' });
+    const probe = breaker.send(post('https://down.example/hook'))();
+    expect(await breaker.send(post('https://down.example/hook'))()).toMatchObject({ error: 'CircuitOpen' });
     release(OK);
     expect(await probe).toEqual(OK);
-    expect(sent).toEqual(['https://down.example/a', 'https://down.example/probe']);
+    expect(sent).toEqual(['https://down.example/hook', 'https://down.example/hook']);
   });
 
   it('is off with a threshold of 0', async () => {

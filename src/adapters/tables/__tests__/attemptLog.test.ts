@@ -3,6 +3,7 @@ import * as E from 'fp-ts/Either';
 import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import { aWebhook, testKeyring } from '../../../domain/__tests__/fixtures';
+import { DeliveryMessage, type LookupHint } from '../../../domain/delivery';
 import type { AttemptResult } from '../../../domain/outcome';
 import type { AttemptLogEntry } from '../../../ports/attemptLog';
 import type { Webhook } from '../../../domain/webhook';
@@ -147,26 +148,52 @@ describe('table webhook lookup (Azurite)', () => {
     expect((await run(lookup([deleted?.id as never]))).size).toBe(0);
   });
 
-  it('reads a message\'s webhooks in the key range the fan-out gave, and what changed since from the main rows', async () => {
+  /** A lookup whose queries' filters are recorded: how it read, not only what it found. */
+  const watchedLookup = (): { lookup: ReturnType<typeof tableWebhookLookup>; filters: string[] } => {
+    const watched = ensuredTable({ connectionString, tableName });
+    const filters: string[] = [];
+    const original = watched.client.listEntities.bind(watched.client);
+    watched.client.listEntities = ((options?: Parameters<TableClient['listEntities']>[0]) => {
+      filters.push(options?.queryOptions?.filter ?? '');
+      return original(options);
+    }) as TableClient['listEntities'];
+    return { lookup: tableWebhookLookup(watched, { keyring: testKeyring }), filters };
+  };
+
+  it('reads a message\'s webhooks in the key range of the store\'s hint, and what changed since from the main rows', async () => {
     const webhooks = Array.from({ length: 6 }, (_, i) => aWebhook({ subscriptions: ['ping'], attributes: { name: `range${i}` } }));
     for (const w of webhooks) await run(store.create(w));
     const page = await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 1000 }));
-    const keyOf = new Map(page.items.map((w, i) => [w.id, page.keys?.[i] ?? '']));
     const [a, b, c, d, e] = webhooks as [Webhook, Webhook, Webhook, Webhook, Webhook];
-    const keys = [a, b, c, d, e].map((w) => keyOf.get(w.id) ?? '').sort();
-    const range = { from: keys[0] as string, to: keys[4] as string };
-    expect(range.from.startsWith('sub|ping|')).toBe(true);
+    const ids = [e, c, a, d, b].map((w) => w.id);
+    const hint = page.lookupHint?.(ids);
+    expect(hint).toBeDefined();
+    // An id the page does not hold gets no hint: the range would not be known to hold it.
+    expect(page.lookupHint?.([a.id, 'NOT0IN0THE0PAGE0000000000' as Webhook['id']])).toBeUndefined();
+    // The range the hint stands for: the first and last of those webhooks' index rows, whatever the ids' order.
+    const rangeRead = `PartitionKey eq 'webhooks' and RowKey ge 'sub|ping|range0|${a.id}' and RowKey le 'sub|ping|range4|${e.id}'`;
 
     // Since the fan-out: c disabled (its index row went), d renamed (its row moved), e deleted.
     const disabled = await run(store.update(c.id, (w) => E.right({ ...w, disabled: true })));
     const renamed = await run(store.update(d.id, (w) => E.right({ ...w, attributes: { name: 'zzz-renamed' } })));
     await run(store.delete(e.id));
-    const found = await run(lookup([a.id, b.id, c.id, d.id, e.id], range));
-    expect(found).toEqual(new Map([[a.id, a], [b.id, b], [c.id, disabled], [d.id, renamed]]));
+    const expected = new Map([[a.id, a], [b.id, b], [c.id, disabled], [d.id, renamed]]);
+    const withHint = watchedLookup();
+    expect(await run(withHint.lookup(ids, hint))).toEqual(expected);
+    expect(withHint.filters[0]).toBe(rangeRead);
 
-    // A range that is not one event's index rows is ignored: the ids are read all the same.
-    for (const junk of [{ from: 'webhook|', to: 'webhook}' }, { from: 'sub|ping|', to: 'sub|service:subscribed|' }, { from: range.to, to: range.from }]) {
-      expect([...(await run(lookup([a.id, b.id], junk))).keys()].sort()).toEqual([a.id, b.id].sort());
+    // A message enqueued before the hint was opaque carries `lookupRange` itself: it is read in the same range.
+    const legacy = DeliveryMessage.decode({ v: 1, eventId: '01J0000000000000000000EVNT', items: [], lookupRange: { from: `sub|ping|range0|${a.id}`, to: `sub|ping|range4|${e.id}` } });
+    const fromLegacy = watchedLookup();
+    expect(await run(fromLegacy.lookup(ids, E.isRight(legacy) ? legacy.right.lookupHint : undefined))).toEqual(expected);
+    expect(fromLegacy.filters[0]).toBe(rangeRead);
+
+    // A hint that is not one event's index rows in order is ignored: the ids are read all the same, by id.
+    const junk = [{ from: 'webhook|', to: 'webhook}' }, { from: 'sub|ping|', to: 'sub|service:subscribed|' }, { from: `sub|ping|range4|${e.id}`, to: `sub|ping|range0|${a.id}` }].map((r) => JSON.stringify(r));
+    for (const text of [...junk, 'not json', '']) {
+      const watched = watchedLookup();
+      expect([...(await run(watched.lookup([a.id, b.id], text as LookupHint))).keys()].sort()).toEqual([a.id, b.id].sort());
+      expect(watched.filters.some((f) => f.includes('RowKey ge'))).toBe(false);
     }
     for (const w of [a, b, c, d]) await run(store.delete(w.id));
   });

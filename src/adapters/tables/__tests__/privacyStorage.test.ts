@@ -3,7 +3,7 @@ import { storageConnectionString } from '../../../../local-host/testing/spawnHos
 import { expectRight as run } from '../../../__tests__/taskEither';
 import type { EventId } from '../../../domain/events';
 import type { AttemptLogEntry } from '../../../ports/attemptLog';
-import { memoryPoisonQueue } from '../../memory/memoryPoisonQueue';
+import { memoryPoisonQueue } from '../../__tests__/memory/memoryPoisonQueue';
 import { ingestEvent } from '../../../usecases/ingestEvent';
 import { backfillPrivacyIndex } from '../../../usecases/backfillPrivacyIndex';
 import { eraseSubject } from '../../../usecases/eraseSubject';

@@ -4,16 +4,19 @@ import { Webhook as Receiver } from 'standardwebhooks';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import { expectRight as run } from '../../../__tests__/taskEither';
 import { aWebhook, testKeyring } from '../../../domain/__tests__/fixtures';
+import { DeliveryMessage, type LookupHint } from '../../../domain/delivery';
 import { keyring, type SecretsKey } from '../../../domain/secretBox';
 import { signatureHeaders } from '../../../domain/signature';
-import { signingSecrets, type Webhook, type WebhookSecret } from '../../../domain/webhook';
+import { signingSecrets, type Webhook, type WebhookId, type WebhookSecret } from '../../../domain/webhook';
 import type { WebhookLookup } from '../../../ports/webhookLookup';
+import type { SubscribedPage } from '../../../ports/webhookStore';
 import { resealSecrets } from '../../../usecases/resealSecrets';
 import { rotateWebhookSecret } from '../../../usecases/rotateWebhookSecret';
 import { type EnsuredTable, ensuredTable } from '../tables';
 import { tableStaleSecrets } from '../tableStaleSecrets';
 import { tableWebhookLookup } from '../tableWebhookLookup';
-import { INDEX_META_KEY, tableWebhookStore } from '../tableWebhookStore';
+import { tableWebhookStore } from '../tableWebhookStore';
+import { INDEX_META_KEY } from '../webhookKeys';
 
 /*
  * Secrets at rest (docs/secrets.md), against Azurite: what the rows hold, key rotation, the
@@ -53,11 +56,8 @@ const countingTable = (tableName: string): { table: EnsuredTable; pointReads: ()
   return { table: inner, pointReads: () => reads };
 };
 
-/** The lookup range of a fan-out page, as the fan-out puts it in a message. */
-const rangeOf = (keys: readonly string[] | undefined) => {
-  const sorted = [...(keys ?? [])].sort();
-  return { from: sorted[0] ?? '', to: sorted[sorted.length - 1] ?? '' };
-};
+/** The lookup hint of a fan-out page for these webhooks, as the fan-out puts it in a message. */
+const hintOf = (page: SubscribedPage, ids: readonly WebhookId[]): LookupHint | undefined => page.lookupHint?.(ids);
 
 /** Signs as the worker does, then checks that a receiver holding `secret` accepts it. */
 const receiverAccepts = (webhook: Webhook, secret: WebhookSecret): boolean => {
@@ -116,7 +116,7 @@ describe('a SECRETS_KEY rotation (Azurite)', () => {
     const before = tableWebhookStore(table, { keyring: keyring(k1) });
     const webhooks = await Promise.all([0, 1, 2].map((i) => run(before.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `rot${i}` } })))));
     const page = await run(before.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }));
-    const range = rangeOf(page.keys);
+    const range = hintOf(page, webhooks.map((w) => w.id));
 
     // Deployed with SECRETS_KEY=k2, SECRETS_KEYS_PREVIOUS=k1.
     const rotated = keyring(k2, [k1]);
@@ -158,7 +158,7 @@ describe('the worker\'s secret cache (Azurite)', () => {
     const store = tableWebhookStore(table, { keyring: testKeyring });
     const webhooks = await Promise.all([0, 1, 2].map((i) => run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `cache${i}` } })))));
     const ids = webhooks.map((w) => w.id);
-    const range = rangeOf((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).keys);
+    const range = hintOf(await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 })), ids);
     const counting = countingTable(tableName);
     const lookup: WebhookLookup = tableWebhookLookup(counting.table, { keyring: testKeyring });
 
@@ -189,7 +189,7 @@ describe('the worker\'s secret cache (Azurite)', () => {
     const store = tableWebhookStore(table, { keyring: testKeyring });
     const webhooks = await Promise.all([0, 1, 2, 3].map((i) => run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `flight${i}` } })))));
     const ids = webhooks.map((w) => w.id);
-    const range = rangeOf((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }))).keys);
+    const range = hintOf(await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 10 })), ids);
     const counting = countingTable(tableName);
     const lookup: WebhookLookup = tableWebhookLookup(counting.table, { keyring: testKeyring });
     // Ten messages at once, as ten events fanned out to the same webhooks arrive together.
@@ -202,11 +202,9 @@ describe('the worker\'s secret cache (Azurite)', () => {
     const store = tableWebhookStore(table, { keyring: testKeyring });
     const webhooks = await Promise.all(Array.from({ length: 20 }, (_, i) => run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `bulk${i}` } })))));
     const page = await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 100 }));
-    const ours = new Set(webhooks.map((w) => w.id as string));
-    const keys = (page.keys ?? []).filter((_, i) => ours.has(page.items[i]?.id as string));
     const counting = countingTable(tableName);
     const lookup: WebhookLookup = tableWebhookLookup(counting.table, { keyring: testKeyring });
-    const found = await run(lookup(webhooks.map((w) => w.id), rangeOf(keys)));
+    const found = await run(lookup(webhooks.map((w) => w.id), hintOf(page, webhooks.map((w) => w.id))));
     expect(webhooks.map((w) => found.get(w.id))).toEqual(webhooks);
     expect(counting.pointReads()).toBe(0);
   });
@@ -214,10 +212,10 @@ describe('the worker\'s secret cache (Azurite)', () => {
   it('keeps at most maxCachedSecrets webhooks: past it the oldest is read again', async () => {
     const store = tableWebhookStore(table, { keyring: testKeyring });
     const webhooks = await Promise.all([0, 1, 2].map((i) => run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `bound${i}` } })))));
-    const rangeAll = rangeOf((await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 100 }))).keys);
+    const ids = webhooks.map((w) => w.id);
+    const rangeAll = hintOf(await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 100 })), ids);
     const counting = countingTable(tableName);
     const lookup = tableWebhookLookup(counting.table, { keyring: testKeyring, maxCachedSecrets: 2 });
-    const ids = webhooks.map((w) => w.id);
     await run(lookup(ids, rangeAll));
     expect(counting.pointReads()).toBe(3);
     // Only two fit: the first one went when the third came in.
@@ -248,7 +246,10 @@ describe('rows written before encryption (Azurite)', () => {
     const [a, b] = written as [Webhook, Webhook];
     for (const w of written) await asLegacy(w);
     expect((await rowsOf(a.id)).find((r) => r.rowKey?.startsWith('sub|') === true)?.secret).toBe(a.secret);
-    const legacyRange = { from: `sub|ping|old0|${a.id}`, to: `sub|ping|old1|${b.id}` };
+    // A message enqueued before the hint was opaque, carrying the range itself.
+    const legacy = DeliveryMessage.decode({ v: 1, eventId: '01J0000000000000000000EVNT', items: [], lookupRange: { from: `sub|ping|old0|${a.id}`, to: `sub|ping|old1|${b.id}` } });
+    const legacyRange = E.isRight(legacy) ? legacy.right.lookupHint : undefined;
+    expect(legacyRange).toBeDefined();
 
     expect(await run(store.get(a.id))).toEqual(a);
     const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName }), { keyring: testKeyring });

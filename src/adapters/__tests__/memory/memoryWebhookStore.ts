@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import * as TE from 'fp-ts/TaskEither';
-import { routingAttributeOf } from '../../domain/catalogue';
-import { type AppError, conflict, invalid, notFound } from '../../domain/errors';
-import { routingSlot } from '../../domain/mapping';
-import { canReceive, coversEvent, type Webhook } from '../../domain/webhook';
-import type { WebhookPage, WebhookStore } from '../../ports/webhookStore';
+import { routingAttributeOf } from '../../../domain/catalogue';
+import { type AppError, conflict, invalid, notFound } from '../../../domain/errors';
+import { routingSlot } from '../../../domain/mapping';
+import { canReceive, coversEvent, type Webhook } from '../../../domain/webhook';
+import type { WebhookPage, WebhookStore } from '../../../ports/webhookStore';
 
 /**
  * The WebhookStore contract in memory, for unit tests of use cases. `failWith` makes every call
@@ -60,9 +60,8 @@ export const memoryWebhookStore = (): MemoryWebhookStore => {
         return slot !== undefined && (!narrowed || slot === routingValue);
       };
       const subscribed = [...rows.values()].filter((w) => canReceive(w) && w.subscriptions.some((s) => coversEvent(s, eventName)) && routed(w)).sort((a, b) => (a.id < b.id ? -1 : 1));
-      // Keys as the table store gives them, in the same order: here the ids.
-      const found = page(subscribed, continuationToken, pageSize);
-      return TE.right({ ...found, keys: found.items.map((w) => w.id) });
+      // No lookup hint: the memory lookup reads by id anyway.
+      return TE.right(page(subscribed, continuationToken, pageSize));
     },
   };
   return store;

@@ -1,6 +1,6 @@
 import * as TE from 'fp-ts/TaskEither';
-import type { Webhook } from '../../domain/webhook';
-import type { WebhookLookup } from '../../ports/webhookLookup';
+import type { Webhook } from '../../../domain/webhook';
+import type { WebhookLookup } from '../../../ports/webhookLookup';
 import type { MemoryWebhookStore } from './memoryWebhookStore';
 
 /** The WebhookLookup over a memory webhook store (its `failWith` fails the lookup too). */

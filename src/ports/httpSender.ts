@@ -1,5 +1,5 @@
 import type * as T from 'fp-ts/Task';
-import type { AttemptResult } from '../../domain/outcome';
+import type { AttemptResult } from '../domain/outcome';
 
 /** One POST to a webhook endpoint (or a GET, for WebSub intent verification; its body is not sent). */
 export type OutgoingRequest = {

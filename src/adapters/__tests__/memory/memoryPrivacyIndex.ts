@@ -1,7 +1,7 @@
 import * as TE from 'fp-ts/TaskEither';
-import type { AppError } from '../../domain/errors';
-import type { EventId } from '../../domain/events';
-import type { BackfillState, PrivacyIndex } from '../../ports/privacyIndex';
+import type { AppError } from '../../../domain/errors';
+import type { EventId } from '../../../domain/events';
+import type { BackfillState, PrivacyIndex } from '../../../ports/privacyIndex';
 
 /** The PrivacyIndex contract in memory, for unit tests: rows as `t|<hour>` / `s|<hash>` -> event ids. */
 export type MemoryPrivacyIndex = PrivacyIndex & { readonly rows: Map<string, Set<EventId>>; backfill: BackfillState; failWith?: AppError };

@@ -1,7 +1,7 @@
 import * as TE from 'fp-ts/TaskEither';
-import { type AppError, conflict, invalid, notFound } from '../../domain/errors';
-import type { Tenant, TenantId } from '../../domain/tenant';
-import type { TenantStore } from '../../ports/tenantStore';
+import { type AppError, conflict, invalid, notFound } from '../../../domain/errors';
+import type { Tenant, TenantId } from '../../../domain/tenant';
+import type { TenantStore } from '../../../ports/tenantStore';
 
 /** The TenantStore contract in memory, for unit tests; `failWith` makes every call fail. */
 export type MemoryTenantStore = TenantStore & { readonly rows: Map<string, Tenant>; failWith?: AppError };

@@ -1,7 +1,7 @@
 import * as TE from 'fp-ts/TaskEither';
-import type { DeliveryMessage, PoisonEntry } from '../../domain/delivery';
-import { type AppError, permanent } from '../../domain/errors';
-import type { DeliveryQueue } from '../../ports/deliveryQueue';
+import type { DeliveryMessage, PoisonEntry } from '../../../domain/delivery';
+import { type AppError, permanent } from '../../../domain/errors';
+import type { DeliveryQueue } from '../../../ports/deliveryQueue';
 
 /** What Azure Storage accepts per message, after the base64 the Functions host expects. */
 export const MAX_ENCODED_MESSAGE_BYTES = 64 * 1024;

@@ -1,6 +1,6 @@
 import * as TE from 'fp-ts/TaskEither';
-import { addObservation, emptyCounters, hourOf, type StatsObservation } from '../../domain/deliveryStats';
-import type { DeliveryStats } from '../../ports/deliveryStats';
+import { addObservation, emptyCounters, hourOf, type StatsObservation } from '../../../domain/deliveryStats';
+import type { DeliveryStats } from '../../../ports/deliveryStats';
 
 /** For unit tests: every observation kept, summed on read. */
 export const memoryDeliveryStats = (): DeliveryStats & { readonly observations: StatsObservation[] } => {

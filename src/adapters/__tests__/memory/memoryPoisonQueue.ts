@@ -1,6 +1,6 @@
 import * as TE from 'fp-ts/TaskEither';
-import { notFound } from '../../domain/errors';
-import type { LockedPoisonMessage, PoisonMessage, PoisonQueue } from '../../ports/poisonQueue';
+import { notFound } from '../../../domain/errors';
+import type { LockedPoisonMessage, PoisonMessage, PoisonQueue } from '../../../ports/poisonQueue';
 
 /** The PoisonQueue contract in memory, for unit tests; a received message is out of sight until removed or released. */
 export type MemoryPoisonQueue = PoisonQueue & { readonly messages: PoisonMessage[]; put(text: string, insertedOn: string): void };

@@ -1,6 +1,6 @@
 import * as TE from 'fp-ts/TaskEither';
-import { type AppError, notFound } from '../../domain/errors';
-import type { EventStore, StoredEvent } from '../../ports/eventStore';
+import { type AppError, notFound } from '../../../domain/errors';
+import type { EventStore, StoredEvent } from '../../../ports/eventStore';
 
 /** The EventStore contract in memory, for unit tests; `failWith` makes every call fail. */
 export type MemoryEventStore = EventStore & { readonly rows: Map<string, StoredEvent>; failWith?: AppError };

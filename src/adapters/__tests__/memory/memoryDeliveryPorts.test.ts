@@ -4,10 +4,10 @@ import type { DeliveryMessage } from '../../../domain/delivery';
 import { transient } from '../../../domain/errors';
 import type { EventId } from '../../../domain/events';
 import type { AttemptLogEntry } from '../../../ports/attemptLog';
-import { memoryAttemptLog } from '../memoryAttemptLog';
-import { MAX_ENCODED_MESSAGE_BYTES, memoryDeliveryQueue } from '../memoryDeliveryQueue';
-import { memoryWebhookLookup } from '../memoryWebhookLookup';
-import { memoryWebhookStore } from '../memoryWebhookStore';
+import { memoryAttemptLog } from './memoryAttemptLog';
+import { MAX_ENCODED_MESSAGE_BYTES, memoryDeliveryQueue } from './memoryDeliveryQueue';
+import { memoryWebhookLookup } from './memoryWebhookLookup';
+import { memoryWebhookStore } from './memoryWebhookStore';
 
 /* The memory ports keep the promises of the real ones that unit tests rely on. */
 

@@ -1,6 +1,6 @@
 import * as TE from 'fp-ts/TaskEither';
-import type { AppError } from '../../domain/errors';
-import type { AttemptLog, AttemptLogEntry } from '../../ports/attemptLog';
+import type { AppError } from '../../../domain/errors';
+import type { AttemptLog, AttemptLogEntry } from '../../../ports/attemptLog';
 
 /** The AttemptLog contract in memory, for unit tests; `failWith` makes every call fail. */
 export type MemoryAttemptLog = AttemptLog & { readonly entries: AttemptLogEntry[]; failWith?: AppError };
