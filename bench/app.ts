@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Agent, request } from 'undici';
 import { freePort } from '../local-host/azurite';
 import { deliveryIdFor } from '../src/domain/delivery';
+import { hostEnvironment, hostNodeArgs } from './evidence';
 
 /*
  * The dispatcher under test: the embedded host on the repo's own app (host.json and all), in a child
@@ -22,9 +23,15 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export type RunningApp = {
   readonly baseUrl: string;
   readonly logFile: string;
+  /** The host process (the soak kills it; memory is read from /proc). */
+  readonly pid: number | undefined;
+  /** The environment and node arguments it was started with (results record them). */
+  readonly started: { readonly env: Readonly<Record<string, string>>; readonly nodeArgs: readonly string[] };
+  /** SIGKILL, as a crash would; resolves once the process is gone. */
+  kill(): Promise<void>;
   registerWebhook(input: { url: string; name: string }): Promise<string>;
-  /** Posts one `ping` event for the webhooks named `target`; resolves with the HTTP status. */
-  postPing(input: { id: string; target: string }): Promise<number>;
+  /** Posts one `ping` event for the webhooks named `target` (with `data`, a large payload); resolves with the HTTP status. */
+  postPing(input: { id: string; target: string; data?: string }): Promise<number>;
   /** `ping:all`: one `ping` to every webhook with a name. */
   postPingAll(input: { id: string }): Promise<number>;
   eventStatus(id: string): Promise<unknown>;
@@ -64,9 +71,9 @@ export const startApp = async (options: {
   const appDir = appDirWith(options.queues);
   const logFile = path.join(os.tmpdir(), `bench-host-${process.pid}-${port}.log`);
   const out = openSync(logFile, 'w');
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(REPO_ROOT, 'dist', 'local-host', 'cli.js'), '--app', appDir.dir, '--port', String(port)], {
-    env: {
-      ...process.env,
+  const nodeArgs = hostNodeArgs();
+  // An explicit environment: the shell's NODE_OPTIONS or app settings must not change what is measured.
+  const env = hostEnvironment({
       AzureWebJobsStorage: options.storageConnectionString,
       INGEST_API_KEY,
       ADMIN_API_KEY,
@@ -77,7 +84,9 @@ export const startApp = async (options: {
       // Per-invocation lines at "information" would cost the 2 cores more than some of what we measure.
       LOCAL_HOST_LOG_LEVEL: 'warning',
       ...options.env,
-    },
+  });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(REPO_ROOT, 'dist', 'local-host', 'cli.js'), '--app', appDir.dir, '--port', String(port)], {
+    env,
     stdio: ['ignore', out, out],
   });
   closeSync(out);
@@ -121,13 +130,26 @@ export const startApp = async (options: {
   return {
     baseUrl,
     logFile,
+    pid: child.pid,
+    started: { env, nodeArgs },
+    kill: async () => {
+      stopped = true;
+      process.removeListener('exit', kill);
+      await agent.close().catch(() => undefined);
+      if (exited === undefined) {
+        const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        await gone;
+      }
+      appDir.cleanup();
+    },
     registerWebhook: async ({ url, name }) => {
       const r = await call('POST', 'webhooks', ADMIN_API_KEY, { url, subscriptions: ['ping'], attributes: { name } });
       const id = (r.json as { id?: unknown } | undefined)?.id;
       if (r.status !== 201 || typeof id !== 'string') throw new Error(`registering a webhook answered ${r.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
       return id;
     },
-    postPing: async ({ id, target }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping', payload: { name: target } })).status,
+    postPing: async ({ id, target, data }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping', payload: { name: target, ...(data === undefined ? {} : { data }) } })).status,
     postPingAll: async ({ id }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping:all' })).status,
     eventStatus: async (id) => (await call('GET', `events/${encodeURIComponent(id)}`, ADMIN_API_KEY)).json,
     stop: async () => {

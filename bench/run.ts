@@ -1,4 +1,3 @@
-import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,8 +8,12 @@ import { costOf, PRICE_BOOKS, PRICES_AS_OF } from './pricing';
 import { type CountingProxy, startCountingProxy } from './proxy';
 import { type Receivers, startReceivers } from './receivers';
 import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, measureSteadyLatency, measureThroughput, type ScalePoint, type SteadyLatency, type Throughput } from './scenarios';
+import { runDecayPhase } from './decay';
 import { seedWebhooks } from './seed';
-import { ms, round } from './stats';
+import { runSoak } from './soak';
+import { measurePayloads, PAYLOAD_SETTINGS, type PayloadRun } from './payloads';
+import { commitLabel, provenance, recordedEnvironment, refusal } from './evidence';
+import { ms, percentiles, round } from './stats';
 import { type OpCount, total } from './storageOps';
 import { DEFAULTS } from '../src/config';
 
@@ -30,7 +33,7 @@ const experiment = Object.keys(settingOverrides).length > 0 || queueOverrides !=
 const CONCURRENCY = 16;
 const ISOLATION_EVENTS_PER_SECOND = 3;
 /** Hard stop: a hung phase must not keep the machine busy. */
-const WATCHDOG_MS = quick ? 170_000 : 900_000;
+const WATCHDOG_MS = quick ? 400_000 : 1_500_000; // the decay phase seeds 10 000 / 50 000 events
 
 const PLAN = quick
   ? { queueMessages: 400, posts: 4000, idleSeconds: 3, fanOutEvents: { 1: 120, 10: 30, 100: 10 }, latencySeconds: 5, isolationSeconds: 15, isolationWaitMs: 10_000, scaleSizes: [10, 100, 1000], scaleEvents: 2, drainMs: 45_000 }
@@ -39,15 +42,8 @@ const PLAN = quick
 type Status = 'pass' | 'miss' | '';
 type Row = { metric: string; result: string; baseline?: string; goal?: string; status?: Status };
 
-const commit = (): string => {
-  try {
-    const sha = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-    const dirty = execSync('git status --porcelain -- src local-host host.json', { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${sha} (+ uncommitted changes in src/local-host)` : sha;
-  } catch {
-    return 'unknown';
-  }
-};
+/** `--allow-dirty`: write results from uncommitted changes anyway (the result records it). */
+const allowDirty = process.argv.includes('--allow-dirty');
 
 const verdict = (ok: boolean | undefined): Status => (ok === undefined ? 'miss' : ok ? 'pass' : 'miss');
 
@@ -80,6 +76,17 @@ const healthOps = (counts: readonly OpCount[], deliveries: number): { stats: num
 const perMillion = (counts: readonly OpCount[], deliveries: number): Record<string, number> =>
   Object.fromEntries(PRICE_BOOKS.map((book) => [book.name, round((costOf(counts, book) / Math.max(1, deliveries)) * 1_000_000, 2)]));
 
+/** `--soak [--soak-minutes N]` (bench/soak.ts): its own results, refused on a dirty tree like the rest. */
+const runSoakPhase = async (): Promise<void> => {
+  const progress = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
+  const origin = provenance(process.argv.includes('--allow-dirty'));
+  const refused = refusal(origin, { quick: false });
+  if (refused !== undefined) throw new Error(refused);
+  if (!Number.isFinite(soakMinutes) || soakMinutes < 1) throw new Error('--soak-minutes must be a number of minutes, at least 1');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  await runSoak({ minutes: soakMinutes, provenance: origin, progress, settings: settingOverrides });
+};
+
 const main = async (): Promise<void> => {
   const progress = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
   const watchdog = setTimeout(() => {
@@ -90,12 +97,12 @@ const main = async (): Promise<void> => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
   const stops: (() => Promise<void>)[] = [];
-  const environment = async (): Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }> => {
+  const environment = async (extra: Record<string, string> = {}): Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }> => {
     const azurite = await startAzurite({ inMemory: true });
     stops.unshift(() => azurite.stop());
     const proxy = await startCountingProxy(azurite.ports);
     stops.unshift(() => proxy.stop());
-    const app = await startApp({ storageConnectionString: proxy.connectionString, progress, env: settingOverrides, ...(queueOverrides ? { queues: queueOverrides } : {}) });
+    const app = await startApp({ storageConnectionString: proxy.connectionString, progress, env: { ...extra, ...settingOverrides }, ...(queueOverrides ? { queues: queueOverrides } : {}) });
     stops.unshift(() => app.stop());
     return { azurite, proxy, app };
   };
@@ -103,6 +110,10 @@ const main = async (): Promise<void> => {
     for (const stop of stops.splice(0)) await stop().catch(() => undefined);
   };
 
+  // Results come from the committed bench and product (bench/evidence.ts): checked before the run, not after it.
+  const origin = provenance(allowDirty);
+  const refused = refusal(origin, { quick });
+  if (refused !== undefined) throw new Error(refused);
   const started = performance.now();
   progress(`mode ${quick ? 'quick' : 'full'}; starting Azurite in memory, the counting proxy and the host`);
   let receivers: Receivers | undefined;
@@ -172,6 +183,20 @@ const main = async (): Promise<void> => {
     const third = await environment();
     const isolation: Isolation = await measureIsolation({ ...env, app: third.app, proxy: third.proxy }, { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs });
     await stopAll();
+    // The same with the faulty two on the healthy receivers' origin, under the default breaker: a
+    // paused origin pauses the healthy receivers too, which the first run cannot show.
+    progress('isolation: a fresh host and Azurite; the hanging and failing receivers on the healthy receivers\' origin');
+    const fourth = await environment();
+    const isolationSameOrigin: Isolation = await measureIsolation({ ...env, app: fourth.app, proxy: fourth.proxy }, { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs, faultyOrigin: 0, group: 'isosame' });
+    await stopAll();
+
+    progress('payloads: a fresh host (events up to 1 MB) and Azurite; fan-out 10 of 512 KB events, then fan-out 100 of 256 KB');
+    const fifth = await environment(PAYLOAD_SETTINGS);
+    const payloads: PayloadRun[] = [];
+    for (const run of [{ fanOut: 10, dataKb: 512, events: quick ? 3 : 10 }, { fanOut: 100, dataKb: 256, events: quick ? 2 : 6 }]) {
+      payloads.push(await measurePayloads({ ...env, app: fifth.app, proxy: fifth.proxy }, { ...run, drainTimeoutMs: PLAN.drainMs }));
+    }
+    await stopAll();
 
     progress(`scale: a fresh host and Azurite; fan-out time with ${PLAN.scaleSizes.join(', ')} registered webhooks, 5 matching`);
     const second = await environment();
@@ -181,6 +206,7 @@ const main = async (): Promise<void> => {
     );
     await stopAll();
 
+    const decay = await runDecayPhase({ quick, progress, env: settingOverrides });
     const [fo1, fo10, fo100] = throughput as [Throughput, Throughput, Throughput];
     // Goals compare with the mean of the yardstick measured before and after the end-to-end phases.
     const q = round((queue.perSecond + queueAfter.perSecond) / 2);
@@ -192,19 +218,21 @@ const main = async (): Promise<void> => {
         metric: `fan-out ${t.fanOut}: deliveries/s (${t.delivered}/${t.deliveriesExpected} delivered, ${t.repeats} repeats)`,
         result: `${t.deliveriesPerSecond} (${round(t.deliveriesPerSecond / q, 2)}x queue RT)`,
         baseline: `${q} msg/s`,
-        ...(t.fanOut === 100 ? { goal: '>= 3x queue RT', status: verdict(t.deliveriesPerSecond >= 3 * q && t.delivered === t.deliveriesExpected) } : {}),
+        ...(t.fanOut === 100 ? { goal: '>= 3x queue RT', status: verdict(t.deliveriesPerSecond >= 3 * q && t.accepted === t.events && t.delivered === t.deliveriesExpected) } : {}),
       })),
       ...throughput.map((t) => ({
-        metric: `fan-out ${t.fanOut}: events/s accepted / fully delivered`,
+        metric: `fan-out ${t.fanOut}${t.fanOut === 1 ? ', through the counting proxy' : ''}: events/s accepted / fully delivered (${t.accepted}/${t.events} posts accepted)`,
         result: `${t.acceptedEventsPerSecond} / ${t.eventsPerSecond} (${round((t.eventsPerSecond / q) * 100, 1)}% of queue RT)`,
         baseline: `${q} msg/s`,
+        // The fan-out 1 goal carries a verdict in both modes it is measured (here and straight to Azurite below).
+        ...(t.fanOut === 1 ? { goal: '>= 25% of queue RT (delivered)', status: verdict(t.eventsPerSecond >= 0.25 * q && t.accepted === t.events && t.delivered === t.deliveriesExpected) } : {}),
       })),
       {
         metric: `fan-out 1, host straight to Azurite (no counting proxy): events/s accepted / fully delivered (${fo1Direct.delivered}/${fo1Direct.deliveriesExpected} delivered)`,
         result: `${fo1Direct.acceptedEventsPerSecond} / ${fo1Direct.eventsPerSecond} (${round((fo1Direct.eventsPerSecond / q) * 100, 1)}% of queue RT)`,
         baseline: `${q} msg/s`,
         goal: '>= 25% of queue RT (delivered)',
-        status: verdict(fo1Direct.eventsPerSecond >= 0.25 * q && fo1Direct.delivered === fo1Direct.deliveriesExpected),
+        status: verdict(fo1Direct.eventsPerSecond >= 0.25 * q && fo1Direct.accepted === fo1Direct.events && fo1Direct.delivered === fo1Direct.deliveriesExpected),
       },
       ...throughput.map((t) => ({
         metric: `fan-out ${t.fanOut}: storage transactions per delivery`,
@@ -228,29 +256,47 @@ const main = async (): Promise<void> => {
         metric: `fan-out ${t.fanOut}: cost per million deliveries, USD (${PRICE_BOOKS.map((b) => b.name).join(' / ')})`,
         result: Object.values(perMillion(t.storage.counts, t.delivered)).map((v) => `$${v}`).join(' / '),
       })),
-      { metric: `ingest response at ${latency.ratePerSecond} events/s, p50 / p99`, result: `${ms(latency.ingest.p50Ms)} / ${ms(latency.ingest.p99Ms)}` },
+      { metric: `ingest response at ${latency.ratePerSecond} events/s, p50 / p90 / p99`, result: `${percentiles(latency.ingest)}` },
       {
-        metric: `accepted -> delivered at ${latency.ratePerSecond} events/s (12.5% of the queue RT measured before), fan-out 1, p50 / p99`,
-        result: `${ms(latency.acceptedToDelivered.p50Ms)} / ${ms(latency.acceptedToDelivered.p99Ms)} (${latency.delivered}/${latency.accepted})`,
+        metric: `accepted -> delivered at ${latency.ratePerSecond} events/s (12.5% of the queue RT measured before), fan-out 1, p50 / p90 / p99`,
+        result: `${percentiles(latency.acceptedToDelivered)} (${latency.delivered}/${latency.accepted})`,
         goal: 'p99 <= 1 s',
-        status: verdict(latency.missing === 0 && (latency.acceptedToDelivered.p99Ms ?? Infinity) <= 1000),
+        status: verdict(latency.accepted === latency.events && latency.missing === 0 && (latency.acceptedToDelivered.p99Ms ?? Infinity) <= 1000),
       },
       {
-        metric: `accepted -> delivered at ${lowLatency.ratePerSecond} events/s (half the fan-out 1 rate measured), p50 / p99; ingest p50 / p99`,
-        result: `${ms(lowLatency.acceptedToDelivered.p50Ms)} / ${ms(lowLatency.acceptedToDelivered.p99Ms)} (${lowLatency.delivered}/${lowLatency.accepted}); ${ms(lowLatency.ingest.p50Ms)} / ${ms(lowLatency.ingest.p99Ms)}`,
+        metric: `accepted -> delivered at ${lowLatency.ratePerSecond} events/s (half the fan-out 1 rate measured), p50 / p90 / p99; ingest p50 / p90 / p99`,
+        result: `${percentiles(lowLatency.acceptedToDelivered)} (${lowLatency.delivered}/${lowLatency.accepted}); ${percentiles(lowLatency.ingest)}`,
       },
-      ...throughput.map((t) => ({ metric: `fan-out ${t.fanOut} at saturation: ingest p50 / p99; accepted -> delivered p50 / p99`, result: `${ms(t.ingest.p50Ms)} / ${ms(t.ingest.p99Ms)}; ${ms(t.acceptedToDeliveredAtSaturation.p50Ms)} / ${ms(t.acceptedToDeliveredAtSaturation.p99Ms)}` })),
+      ...throughput.map((t) => ({ metric: `fan-out ${t.fanOut} at saturation: ingest p50 / p90 / p99; accepted -> delivered p50 / p90 / p99`, result: `${percentiles(t.ingest)}; ${percentiles(t.acceptedToDeliveredAtSaturation)}` })),
       {
-        metric: `isolation: healthy receivers p50 / p99, all healthy (fan-out ${isolation.fanOut}, ${isolation.ratePerSecond} events/s)`,
-        result: `${ms(isolation.control.healthy.p50Ms)} / ${ms(isolation.control.healthy.p99Ms)} (${isolation.control.healthyDelivered} delivered, ${isolation.control.healthyMissing} missing)`,
+        metric: `isolation: healthy receivers p50 / p90 / p99, all healthy (fan-out ${isolation.fanOut}, ${isolation.ratePerSecond} events/s)`,
+        result: `${percentiles(isolation.control.healthy)} (${isolation.control.healthyDelivered} delivered, ${isolation.control.healthyMissing} missing)`,
       },
       {
-        metric: 'isolation: healthy receivers p50 / p99, one hanging + one answering 500',
-        result: `${ms(isolation.faulty.healthy.p50Ms)} / ${ms(isolation.faulty.healthy.p99Ms)} (${isolation.faulty.healthyDelivered} delivered, ${isolation.faulty.healthyMissing} missing after ${isolation.waitAfterPostingMs / 1000} s)`,
+        metric: 'isolation: healthy receivers p50 / p90 / p99, one hanging + one answering 500',
+        result: `${percentiles(isolation.faulty.healthy)} (${isolation.faulty.healthyDelivered} delivered, ${isolation.faulty.healthyMissing} missing after ${isolation.waitAfterPostingMs / 1000} s)`,
         baseline: `p99 ${ms(isolation.control.healthy.p99Ms)}`,
         goal: 'p99 raised < 20%',
-        status: verdict(isolation.p99IncreasePercent !== undefined && isolation.p99IncreasePercent < 20 && isolation.faulty.healthyMissing === 0),
+        status: verdict(isolation.p99IncreasePercent !== undefined && isolation.p99IncreasePercent < 20 && isolation.faulty.healthyMissing === 0 && isolation.faulty.events === isolation.faulty.posted && isolation.control.events === isolation.control.posted),
       },
+      {
+        metric: `isolation, faulty receivers on the healthy receivers' origin (default breaker): healthy p50 / p90 / p99, all healthy`,
+        result: `${percentiles(isolationSameOrigin.control.healthy)} (${isolationSameOrigin.control.healthyDelivered} delivered, ${isolationSameOrigin.control.healthyMissing} missing)`,
+      },
+      {
+        metric: `isolation, faulty receivers on the healthy receivers' origin (default breaker): healthy p50 / p90 / p99, one hanging + one answering 500`,
+        result: `${percentiles(isolationSameOrigin.faulty.healthy)} (${isolationSameOrigin.faulty.healthyDelivered} delivered, ${isolationSameOrigin.faulty.healthyMissing} missing after ${isolationSameOrigin.waitAfterPostingMs / 1000} s)`,
+        baseline: `p99 ${ms(isolationSameOrigin.control.healthy.p99Ms)}`,
+        goal: 'p99 raised < 20%',
+        status: verdict(isolationSameOrigin.p99IncreasePercent !== undefined && isolationSameOrigin.p99IncreasePercent < 20 && isolationSameOrigin.faulty.healthyMissing === 0 && isolationSameOrigin.faulty.events === isolationSameOrigin.faulty.posted && isolationSameOrigin.control.events === isolationSameOrigin.control.posted),
+      },
+      ...payloads.map((p) => ({
+        metric: `large payloads: fan-out ${p.fanOut} of ${p.dataKb} KB events (${p.accepted}/${p.events} accepted, ${p.delivered}/${p.deliveriesExpected} delivered): storage transactions per delivery (blob ${p.storage.blob}); host peak RSS`,
+        result: `${p.storage.perDelivery}; ${p.hostPeakRssMb ?? 'n/a'} MB`,
+        ...(p.fanOut === 10
+          ? { goal: '<= 1.5 transactions per delivery', status: verdict(p.storage.perDelivery <= 1.5 && p.accepted === p.events && p.delivered === p.deliveriesExpected) }
+          : { goal: 'peak RSS < 520 MB (payloadMemory.e2e.test.ts)', status: verdict(p.hostPeakRssMb !== undefined && p.hostPeakRssMb < 520 && p.accepted === p.events && p.delivered === p.deliveriesExpected) }),
+      })),
       ...scale.map((s) => ({
         metric: `scale: ${s.registered} webhooks subscribed, a ping to the ${s.matching} with one name (registered last): accepted -> all delivered, p50 (max)`,
         result: `${ms(s.fanOut.p50Ms)} (${ms(s.fanOut.maxMs)}); ${s.transactionsPerEvent} transactions/event${s.pages !== undefined ? `, ${s.pages} pages` : ''}`,
@@ -266,13 +312,15 @@ const main = async (): Promise<void> => {
             ],
       ),
     ];
+    rows.push(...decay.rows);
     const result = {
-      commit: commit(),
+      commit: commitLabel(origin),
+      provenance: origin,
       date: new Date().toISOString(),
       mode: quick ? 'quick' : 'full',
       durationSeconds: round((performance.now() - started) / 1000, 1),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverage: os.loadavg().map((l) => round(l, 2)) },
-      settings: { note: 'product defaults (src/config.ts) and the repo host.json; LOCAL_HOST_LOG_LEVEL=warning', overrides: { settings: settingOverrides, queues: queueOverrides }, concurrency: CONCURRENCY, plan: PLAN },
+      settings: { note: 'product defaults (src/config.ts) and the repo host.json; LOCAL_HOST_LOG_LEVEL=warning', host: { env: recordedEnvironment(app.started.env), nodeArgs: app.started.nodeArgs }, bench: { execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS ?? '' }, overrides: { settings: settingOverrides, queues: queueOverrides }, concurrency: CONCURRENCY, plan: PLAN },
       prices: { asOf: PRICES_AS_OF, books: PRICE_BOOKS },
       baselines: { queueRoundTrip: queue, queueRoundTripAfter: queueAfter, queueRoundTripMean: q, queueRoundTripThroughProxy: queueViaProxy, httpPost: post, idle },
       throughput: throughput.map((t) => ({ ...t, costPerMillionDeliveriesUsd: perMillion(t.storage.counts, t.delivered) })),
@@ -281,7 +329,10 @@ const main = async (): Promise<void> => {
       latency,
       lowLatency,
       isolation,
+      isolationSameOrigin,
+      payloads,
       scale,
+      decay: decay.decay,
       rows,
     };
     // An experiment (overrides) is not the product: its results go to experiment*.{json,md}.
@@ -316,7 +367,10 @@ const main = async (): Promise<void> => {
   }
 };
 
-main().catch((e: unknown) => {
+const soak = process.argv.includes('--soak');
+const soakMinutes = Number(argValues('--soak-minutes')[0] ?? 20);
+
+(soak ? runSoakPhase() : main()).catch((e: unknown) => {
   process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });

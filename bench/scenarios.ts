@@ -96,8 +96,9 @@ export const measureThroughput = async (env: Env, input: { fanOut: number; event
   env.progress(`  fan-out ${input.fanOut}: ${accepted.length}/${input.events} events accepted in ${round(postedFor, 2)} s; waiting for ${expected} deliveries`);
   const complete = await env.receivers.waitFor(() => env.receivers.distinctIn(group) >= expected, input.drainTimeoutMs);
   if (!complete) env.progress(`  fan-out ${input.fanOut}: only ${env.receivers.distinctIn(group)} of ${expected} deliveries within ${input.drainTimeoutMs} ms`);
-  const cpuAfter = cpuSnapshot();
+  // After the settle window: the attempt log writes and message deletes of the last deliveries are part of their cost.
   await sleep(SETTLE_MS);
+  const cpuAfter = cpuSnapshot();
   const counts = diffCounts(before, await env.proxy.snapshot());
   const { latencies, lastArrival } = deliveryLatencies(env, accepted, webhooks);
   const seconds = (lastArrival - started) / 1000;
@@ -175,11 +176,12 @@ export const measureSteadyLatency = async (env: Env, input: { group: string; rat
   };
 };
 
-export type IsolationRun = { label: string; events: number; healthyDelivered: number; healthyMissing: number; healthy: Distribution; faultyAttempts: number };
+export type IsolationRun = { label: string; posted: number; events: number; healthyDelivered: number; healthyMissing: number; healthy: Distribution; faultyAttempts: number };
 
 export type Isolation = {
   fanOut: number;
   ratePerSecond: number;
+  faultyOrigin: string;
   seconds: number;
   waitAfterPostingMs: number;
   control: IsolationRun;
@@ -200,12 +202,14 @@ const slowestOf = (env: Env, p: Posted, webhookIds: readonly string[]): number =
 /** Healthy deliveries slower than this are listed in the progress output of the isolation runs. */
 const SLOW_DELIVERY_MS = 2_000;
 
-export const measureIsolation = async (env: Env, input: { fanOut: number; ratePerSecond: number; seconds: number; waitAfterPostingMs: number }): Promise<Isolation> => {
-  const group = 'iso';
+export const measureIsolation = async (env: Env, input: { fanOut: number; ratePerSecond: number; seconds: number; waitAfterPostingMs: number; faultyOrigin?: 0 | 1; group?: string }): Promise<Isolation> => {
+  const group = input.group ?? 'iso';
+  const faultyOrigin = input.faultyOrigin ?? 1;
   const hangIndex = input.fanOut - 2;
   const failIndex = input.fanOut - 1;
-  // The faulty two live on another port (origin), as another company's endpoint would.
-  const webhooks = await registerGroup(env, { group, count: input.fanOut, originOf: (i) => (i >= hangIndex ? 1 : 0) });
+  // The faulty two live on another port (origin), as another company's endpoint would; or, with
+  // faultyOrigin 0, on the healthy receivers' own origin (one company, one endpoint misbehaving).
+  const webhooks = await registerGroup(env, { group, count: input.fanOut, originOf: (i) => (i >= hangIndex ? faultyOrigin : 0) });
   const healthyIds = webhooks.slice(0, hangIndex);
   const run = async (label: string): Promise<IsolationRun> => {
     const faultyBefore = env.receivers.arrivalsIn(group);
@@ -243,6 +247,7 @@ export const measureIsolation = async (env: Env, input: { fanOut: number; ratePe
     }
     return {
       label,
+      posted: posted.length,
       events: accepted.length,
       healthyDelivered: latencies.length,
       healthyMissing: missing,
@@ -261,6 +266,7 @@ export const measureIsolation = async (env: Env, input: { fanOut: number; ratePe
   return {
     fanOut: input.fanOut,
     ratePerSecond: round(input.ratePerSecond, 2),
+    faultyOrigin: faultyOrigin === 0 ? 'same as the healthy receivers' : 'another origin',
     seconds: input.seconds,
     waitAfterPostingMs: input.waitAfterPostingMs,
     control,

@@ -11,8 +11,16 @@ export const round = (value: number, digits = 1): number => Number(value.toFixed
 
 export type Distribution = { count: number; p50Ms?: number; p90Ms?: number; p99Ms?: number; maxMs?: number };
 
+/**
+ * Samples a percentile needs before it is reported: at least one sample above it, and never fewer
+ * than 5 (p50 from 5, p90 from 10, p99 from 100). Below that the percentile is left out ("n/a"), and
+ * a goal judged on it misses: a p99 of 2 samples is their maximum, not a p99.
+ */
+export const minSamplesFor = (p: number): number => (p >= 100 ? 1 : Math.max(5, Math.ceil(100 / (100 - p))));
+
 export const distribution = (valuesMs: readonly number[]): Distribution => {
   const at = (p: number): number | undefined => {
+    if (valuesMs.length < minSamplesFor(p)) return undefined;
     const v = percentile(valuesMs, p);
     return v === undefined ? undefined : round(v, 1);
   };
@@ -20,3 +28,6 @@ export const distribution = (valuesMs: readonly number[]): Distribution => {
 };
 
 export const ms = (value: number | undefined): string => (value === undefined ? 'n/a' : value >= 10_000 ? `${round(value / 1000, 1)} s` : `${Math.round(value)} ms`);
+
+/** `p50 / p90 / p99` of a distribution, each "n/a" without enough samples (minSamplesFor). */
+export const percentiles = (d: Distribution): string => `${ms(d.p50Ms)} / ${ms(d.p90Ms)} / ${ms(d.p99Ms)}`;

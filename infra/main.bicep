@@ -78,7 +78,7 @@ param instanceMemoryMB int = 2048
 param logRetentionDays int = 30
 
 // App tuning. Each value is the string the app decodes (src/config.ts); the defaults are the app's own.
-@description('MAX_EVENT_BODY_BYTES: largest accepted event body, 2 to 49152 bytes.')
+@description('MAX_EVENT_BODY_BYTES: largest accepted event body, 2 to 1048576 bytes (over 24 KB a payload travels by claim check, a blob).')
 param maxEventBodyBytes string = '32768'
 
 @description('WEBHOOKS_TABLE: table of registered webhooks.')
@@ -134,6 +134,8 @@ param disabledEvents string = ''
 
 @description('TENANT_GRANTS_CACHE_SECONDS: how long an instance keeps tenants\' routing grants (0-300); the bound for a grant change to reach every instance.')
 param tenantGrantsCacheSeconds string = '5'
+@description('REGISTRY_CACHE_MS: how long an instance keeps a first page of webhooks (fan-out) and the webhooks it read (worker), 0-60000, 0 off; the bound for another instance\'s registry write to reach it.')
+param registryCacheMs string = '1000'
 @description('RETENTION_DAYS: events, attempts, poison entries and finished orchestrations older than this are purged.')
 param retentionDays string = '30'
 
@@ -170,6 +172,12 @@ param opsWebhookSecret string = ''
 
 @description('STATS_TABLE: per-webhook hourly counters behind GET /api/webhooks/{id}/stats.')
 param statsTable string = 'webhookstats'
+
+@description('PAYLOADS_CONTAINER: private blob container of large event payloads (the claim check); deleted with their events.')
+param payloadsContainer string = 'event-payloads'
+
+@description('MAX_INFLIGHT_DELIVERY_BYTES: request bodies one instance sends at once, at most (bounds memory with large payloads).')
+param maxInflightDeliveryBytes string = '33554432'
 
 @description('E-mail address of the action group the alerts go to (poison queue growth, delivery failure rate); empty: no alerts.')
 param alertEmail string = ''
@@ -244,6 +252,36 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   name: deploymentContainerName
   properties: {
     publicAccess: 'None'
+  }
+}
+
+// Large event payloads (docs/privacy.md): private, read only by the app's identity. The purge deletes
+// them with their events; this rule is the backstop for one it missed (a day after the retention).
+resource payloadsBlobContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+  parent: blobService
+  name: payloadsContainer
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource payloadsLifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'event-payloads-retention'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: [ 'blockBlob' ], prefixMatch: [ '${payloadsContainer}/' ] }
+            actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: int(retentionDays) + 1 } } }
+          }
+        }
+      ]
+    }
   }
 }
 
@@ -457,6 +495,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     VERIFY_ENDPOINTS_DEFAULT: verifyEndpointsDefault
     DISABLED_EVENTS: disabledEvents
     TENANT_GRANTS_CACHE_SECONDS: tenantGrantsCacheSeconds
+    REGISTRY_CACHE_MS: registryCacheMs
     STORAGE_TIMEOUT_MS: storageTimeoutMs
     STRANDED_EVENT_SECONDS: strandedEventSeconds
     DELIVERY_TIMEOUT_MS: deliveryTimeoutMs
@@ -476,6 +515,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     OPS_WEBHOOK_URL: opsWebhookUrl
     OPS_WEBHOOK_SECRET: empty(opsWebhookSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${opsWebhookSecretSecret.properties.secretUri})'
     STATS_TABLE: statsTable
+    PAYLOADS_CONTAINER: payloadsContainer
+    MAX_INFLIGHT_DELIVERY_BYTES: maxInflightDeliveryBytes
   }
 }
 

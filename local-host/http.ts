@@ -270,7 +270,9 @@ export const createHttpComponent = (ctx: HostContext, options: { port: number; h
         if (inFlight === 0) idle?.();
       });
   });
-  server.keepAliveTimeout = 5_000;
+  // Kestrel, the real host's server, keeps an idle connection 130 s (KestrelServerLimits.KeepAliveTimeout).
+  // At 5 s, a loaded machine let clients reuse a socket just as the server closed it ("other side closed").
+  server.keepAliveTimeout = 130_000;
 
   return {
     name: 'http',

@@ -18,8 +18,8 @@ import { WebhookSecret, WebhookUrl } from './domain/webhook';
  */
 
 export const MIN_API_KEY_LENGTH = 32;
-/** Queue messages hold at most 64 KB encoded (about 48 KB of JSON), and events travel in them. */
-export const MAX_EVENT_BODY_BYTES_LIMIT = 48 * 1024;
+/** Event Grid's limit; payloads over 24 KB travel by claim check (a blob), not in queue messages. */
+export const MAX_EVENT_BODY_BYTES_LIMIT = 1024 * 1024;
 
 /** An API key: long enough that guessing is hopeless; its value never appears in messages. */
 export const ApiKey = refinedString<'ApiKey'>(`a secret of at least ${MIN_API_KEY_LENGTH} characters, without spaces`, (s) => s.length >= MIN_API_KEY_LENGTH && !/\s/.test(s));
@@ -139,6 +139,8 @@ export const SETTINGS = {
   DISABLED_EVENTS: EventNameList,
   /** How long an instance's fan-out keeps tenants' routing grants: the bound for a change made elsewhere (docs/tenants.md). */
   TENANT_GRANTS_CACHE_SECONDS: IntegerFromString({ min: 0, max: 300 }),
+  /** How long an instance's fan-out keeps a first page of webhooks and its worker the webhooks it read: the bound for another instance's registry write (docs/architecture.md item 27). */
+  REGISTRY_CACHE_MS: IntegerFromString({ min: 0, max: 60_000 }),
   /** Encrypts webhook signing secrets at rest: `<keyId>:<base64 of 32 bytes>` (docs/secrets.md). */
   SECRETS_KEY: SecretsKey,
   /** Older keys, comma-separated, kept only to decrypt rows written before a rotation. */
@@ -169,6 +171,10 @@ export const SETTINGS = {
   OPS_WEBHOOK_SECRET: OrEmpty(WebhookSecret),
   /** Per-webhook hourly counters behind GET /api/webhooks/{id}/stats. */
   STATS_TABLE: TableName,
+  /** The private blob container of large event payloads (the claim check: docs/delivery.md, "Large payloads"). */
+  PAYLOADS_CONTAINER: patternString<'ContainerName'>('a blob container name (3-63 lower-case letters, digits and single hyphens, not at either end)', /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/),
+  /** Request bodies a process sends at once, at most: bounds the memory of large payloads fanned out wide. */
+  MAX_INFLIGHT_DELIVERY_BYTES: IntegerFromString({ min: MAX_EVENT_BODY_BYTES_LIMIT, max: 1024 * 1024 * 1024 }),
 };
 
 /** Settings with a safe default; the others (storage, keys) must be set. */
@@ -187,6 +193,7 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   VERIFY_ENDPOINTS_DEFAULT: 'false',
   DISABLED_EVENTS: '',
   TENANT_GRANTS_CACHE_SECONDS: '5',
+  REGISTRY_CACHE_MS: '1000',
   SECRETS_KEYS_PREVIOUS: '',
   DEVELOPMENT_MODE: 'false',
   RETENTION_DAYS: '30',
@@ -201,6 +208,8 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   OPS_WEBHOOK_URL: '',
   OPS_WEBHOOK_SECRET: '',
   STATS_TABLE: 'webhookstats',
+  PAYLOADS_CONTAINER: 'event-payloads',
+  MAX_INFLIGHT_DELIVERY_BYTES: String(32 * 1024 * 1024),
 };
 
 export const Config = t.type(SETTINGS, 'Config');

@@ -1,5 +1,6 @@
 import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { BlobServiceClient, type StoragePipelineOptions as BlobPipelineOptions } from '@azure/storage-blob';
 import { QueueClient, QueueServiceClient, type StoragePipelineOptions } from '@azure/storage-queue';
 
 /*
@@ -15,7 +16,7 @@ export type IdentityStorage = { readonly accountName: string; readonly credentia
 export type StorageConnection = string | IdentityStorage;
 
 /** Plain http is allowed only where the connection string asks for it (Azurite). */
-export const isPlainHttp = (connectionString: string, endpoint: 'Table' | 'Queue'): boolean => {
+export const isPlainHttp = (connectionString: string, endpoint: 'Table' | 'Queue' | 'Blob'): boolean => {
   const explicit = new RegExp(`(?:^|;)\\s*${endpoint}Endpoint=([^;]*)`, 'i').exec(connectionString)?.[1];
   return explicit !== undefined ? /^http:/i.test(explicit.trim()) : /(?:^|;)\s*DefaultEndpointsProtocol=http\s*(?:;|$)/i.test(connectionString);
 };
@@ -37,7 +38,7 @@ export const credentialFor = (identity: IdentityStorage): TokenCredential => {
 };
 
 /** The public-cloud endpoint of a service of the account. */
-export const serviceUrl = (accountName: string, service: 'table' | 'queue'): string => `https://${accountName}.${service}.core.windows.net`;
+export const serviceUrl = (accountName: string, service: 'table' | 'queue' | 'blob'): string => `https://${accountName}.${service}.core.windows.net`;
 
 export const tableClientFor = (connection: StorageConnection, tableName: string, options: TableServiceClientOptions = {}): TableClient =>
   typeof connection === 'string'
@@ -54,3 +55,7 @@ export const queueClientFor = (connection: StorageConnection, queueName: string,
 
 export const queueServiceClientFor = (connection: StorageConnection, options: StoragePipelineOptions = {}): QueueServiceClient =>
   typeof connection === 'string' ? QueueServiceClient.fromConnectionString(connection, options) : new QueueServiceClient(serviceUrl(connection.accountName, 'queue'), credentialFor(connection), options);
+
+/** Large event payloads (the claim check): the same account, its blob service. */
+export const blobServiceClientFor = (connection: StorageConnection, options: BlobPipelineOptions = {}): BlobServiceClient =>
+  typeof connection === 'string' ? BlobServiceClient.fromConnectionString(connection, options) : new BlobServiceClient(serviceUrl(connection.accountName, 'blob'), credentialFor(connection), options);

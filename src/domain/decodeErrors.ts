@@ -27,7 +27,9 @@ const pathOf = (context: t.Context): string =>
     .slice(1)
     // Union members and intersection parts show up as numeric keys of a non-array parent: skip them.
     .filter((entry, i, all) => {
-      const parent = all[i - 1]?.type ?? context[0]?.type;
+      const outer = all[i - 1]?.type ?? context[0]?.type;
+      // An exact intersection (a payload with optional fields) validates its parts under its own context.
+      const parent = outer instanceof t.ExactType ? (outer.type as unknown) : outer;
       return !(parent instanceof t.UnionType || parent instanceof t.IntersectionType);
     })
     .map((entry) => entry.key)

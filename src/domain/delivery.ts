@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as t from 'io-ts';
 import { PublicEventName } from './catalogue';
 import { EventId } from './events';
+import { PayloadRef } from './claimCheck';
 import { AttemptResult, PoisonReason } from './outcome';
 import { NonEmptyString } from './strings';
 import { WebhookId } from './webhook';
@@ -67,7 +68,8 @@ export const DeliveryItem = t.intersection(
       attempts: t.array(AttemptRecord),
     }),
     // The owner of the webhook (docs/tenants.md); absent for the admin's webhooks and older messages.
-    t.partial({ tenantId: t.string }),
+    // `claimed`: payload fields left out of `body`, to be taken from the message's payload blob.
+    t.partial({ tenantId: t.string, claimed: t.array(t.string) }),
   ],
   'DeliveryItem',
 );
@@ -90,7 +92,8 @@ const DeliveryMessageFields = t.intersection(
       eventId: EventId,
       items: t.array(DeliveryItem),
     }),
-    t.partial({ lookupHint: LookupHint }),
+    // The claim check of a large payload (docs/delivery.md, "Large payloads"): the blob's content hash, never a secret.
+    t.partial({ lookupHint: LookupHint, payloadRef: PayloadRef }),
   ],
   'DeliveryMessage',
 );
@@ -130,7 +133,7 @@ export const PoisonEntry = t.intersection(
     reason: t.union([PoisonReason, t.type({ kind: t.literal('UnreadableMessage'), message: t.string })]),
     poisonedAt: t.string,
     }),
-    t.partial({ tenantId: t.string }),
+    t.partial({ tenantId: t.string, payloadRef: PayloadRef, claimed: t.array(t.string) }),
   ],
   'PoisonEntry',
 );

@@ -1,16 +1,23 @@
 import * as t from 'io-ts';
 import { FiscalCode } from './fiscalCode';
-import { NonEmptyString, patternString, WellFormedString } from './strings';
+import { NonEmptyString, patternString, refinedString, WellFormedString } from './strings';
 
 /*
  * The payload of every event of the catalogue (DESIGN.md section 2). Payloads are exact: fields the
  * catalogue does not name are dropped at the edge, so nothing unexpected reaches a subscriber.
  */
 
-export const PingPayload = t.exact(t.type({ name: NonEmptyString }), 'PingPayload');
+/**
+ * Opaque data a public event may carry to its subscribers (JSON text, base64: the sender's choice),
+ * up to MAX_EVENT_BODY_BYTES; over 24 KB it travels by claim check (docs/delivery.md, "Large payloads").
+ */
+export const EventData = refinedString<'EventData'>('opaque event data (a string)', () => true);
+export type EventData = t.TypeOf<typeof EventData>;
+
+export const PingPayload = t.exact(t.intersection([t.type({ name: NonEmptyString }), t.partial({ data: EventData })]), 'PingPayload');
 export type PingPayload = t.TypeOf<typeof PingPayload>;
 
-export const ServiceSubscribedPayload = t.exact(t.type({ serviceId: NonEmptyString, fiscalCode: FiscalCode }), 'ServiceSubscribedPayload');
+export const ServiceSubscribedPayload = t.exact(t.intersection([t.type({ serviceId: NonEmptyString, fiscalCode: FiscalCode }), t.partial({ data: EventData })]), 'ServiceSubscribedPayload');
 export type ServiceSubscribedPayload = t.TypeOf<typeof ServiceSubscribedPayload>;
 
 /** `ping:all` carries nothing. */

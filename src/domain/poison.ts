@@ -58,7 +58,10 @@ export const redriveMessageFor = (item: PoisonItem): DeliveryMessage | undefined
       const body = DeliveryBody.decode(entry.body);
       if (E.isLeft(eventId) || E.isLeft(deliveryId) || E.isLeft(webhookId) || E.isLeft(body)) return undefined;
       const tenant = entry.tenantId === undefined ? {} : { tenantId: entry.tenantId };
-      return { v: MESSAGE_VERSION, eventId: eventId.right, items: [{ deliveryId: deliveryId.right, webhookId: webhookId.right, body: body.right, attempts: [], ...tenant }] };
+      // A large payload's fields stay in its blob: the redriven message names it again.
+      const claim = entry.payloadRef === undefined || entry.claimed === undefined ? {} : { claimed: entry.claimed };
+      const ref = entry.payloadRef === undefined ? {} : { payloadRef: entry.payloadRef };
+      return { v: MESSAGE_VERSION, eventId: eventId.right, ...ref, items: [{ deliveryId: deliveryId.right, webhookId: webhookId.right, body: body.right, attempts: [], ...tenant, ...claim }] };
     }
     case 'Unreadable':
       return undefined;

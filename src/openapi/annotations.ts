@@ -1,8 +1,9 @@
 import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
 import { PUBLIC_EVENT_NAMES } from '../domain/catalogue';
+import { PayloadRef } from '../domain/claimCheck';
 import { DeliveryId } from '../domain/delivery';
-import { EVENT_ID_PATTERN, EventId } from '../domain/events';
+import { EVENT_ID_PATTERN, EventData, EventId } from '../domain/events';
 import { FISCAL_CODE_PATTERN, FiscalCode } from '../domain/fiscalCode';
 import { NonEmptyString } from '../domain/strings';
 import { MAX_ROUTING_GRANTS_CHARS, MAX_ROUTING_VALUES_PER_ATTRIBUTE, ROUTING_ATTRIBUTES, RoutingGrants } from '../domain/routingGrants';
@@ -64,6 +65,8 @@ const base: Annotations = {
   [NonEmptyString.name]: { type: 'string', minLength: 1 },
   [FiscalCode.name]: { type: 'string', pattern: FISCAL_CODE_PATTERN.source, examples: ['AAABBB00A00A000B'] },
   [EventId.name]: { type: 'string', pattern: EVENT_ID_PATTERN.source },
+  [PayloadRef.name]: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of a large payload kept in a blob (the claim check): a reference, never a secret' },
+  [EventData.name]: { type: 'string', description: 'Opaque data delivered as it is (JSON text, base64...): the whole event may reach MAX_EVENT_BODY_BYTES (up to 1 MB)' },
   [WebhookUrl.name]: { type: 'string', format: 'uri', maxLength: MAX_URL_LENGTH, description: 'Absolute http or https URL, without credentials or fragment' },
   [Subscription.name]: {
     anyOf: [

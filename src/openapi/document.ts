@@ -659,12 +659,12 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'ops',
     security: 'none',
     responses: {
-      200: { description: 'Up', schema: 'HealthReport', examples: { ok: { status: 'ok', checks: { tables: 'ok', queues: 'ok' } } } },
+      200: { description: 'Up', schema: 'HealthReport', examples: { ok: { status: 'ok', checks: { tables: 'ok', queues: 'ok', blobs: 'ok' } } } },
       503: {
         description: 'Storage does not answer, or a setting is invalid (named with what it must be, never its value)',
         schema: 'HealthReport',
         examples: {
-          down: { status: 'unavailable', message: 'Not answering: queues', checks: { tables: 'ok', queues: 'down' } },
+          down: { status: 'unavailable', message: 'Not answering: queues', checks: { tables: 'ok', queues: 'down', blobs: 'ok' } },
           misconfigured: { status: 'unavailable', message: 'Invalid settings: INGEST_API_KEY', checks: { settings: 'down' }, settings: ['INGEST_API_KEY: is required (a secret of at least 16 characters, without spaces)'] },
         },
       },

@@ -14,8 +14,9 @@ import { type JsonSchema, toJsonSchema } from './jsonSchema';
  * attributes (or outside its projection), so every payload field is optional here.
  */
 export const deliveredBody = (name: PublicEventName) => {
-  const payload = PUBLIC_EVENTS[name].payload as unknown as t.ExactC<t.TypeC<t.Props>>;
-  return t.type({ name: t.literal(name), payload: t.exact(t.partial(payload.type.props)) }, `Delivered ${name}`);
+  const payload = PUBLIC_EVENTS[name].payload as unknown as t.ExactC<t.TypeC<t.Props> | t.IntersectionC<[t.TypeC<t.Props>, t.PartialC<t.Props>]>>;
+  const props = 'types' in payload.type ? { ...payload.type.types[0].props, ...payload.type.types[1].props } : payload.type.props;
+  return t.type({ name: t.literal(name), payload: t.exact(t.partial(props)) }, `Delivered ${name}`);
 };
 
 /** The test send (POST /api/webhooks/{id}/test): the same body shape, no payload. */

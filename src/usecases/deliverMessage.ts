@@ -24,6 +24,9 @@ import type { EventStore } from '../ports/eventStore';
 import type { PublishOpsEvent } from '../ports/opsEvents';
 import type { WebhookLookup } from '../ports/webhookLookup';
 import type { WebhookStore } from '../ports/webhookStore';
+import type { PayloadStore } from '../ports/payloadStore';
+import { type RestoredBodies, restoreBodies } from './claimCheck';
+import type { InFlightBytes } from './inFlightBytes';
 
 export const USER_AGENT = 'webhook-dispatcher/0.1';
 
@@ -54,6 +57,10 @@ export type DeliverDeps = {
   readonly stats?: DeliveryStats;
   /** OPS_WEBHOOK_URL: webhook.disabled and delivery.exhausted; best effort. */
   readonly publishOpsEvent?: PublishOpsEvent;
+  /** Large payloads' blobs, read once per message that names one (docs/delivery.md, "Large payloads"). */
+  readonly payloads?: PayloadStore;
+  /** MAX_INFLIGHT_DELIVERY_BYTES: request bodies being sent at once, process-wide; absent = no bound. */
+  readonly inFlight?: InFlightBytes;
 };
 
 /** What one delivery came to; the effects are applied together after every POST of the message. */
@@ -94,10 +101,10 @@ export const signedRequest = (input: { webhook: Webhook; deliveryId: string; bod
 /** One signed POST and what to do next (DESIGN.md section 5 for the headers). */
 const attempt =
   (deps: DeliverDeps, message: DeliveryMessage) =>
-  (item: DeliveryItem, webhook: Webhook): T.Task<ItemResult> => {
+  (item: DeliveryItem, webhook: Webhook, body: DeliveryItem['body'] = item.body): T.Task<ItemResult> => {
     const started = deps.clock.now();
     return pipe(
-      deps.sender.send(signedRequest({ webhook, deliveryId: item.deliveryId, body: item.body, at: started })),
+      deps.sender.send(signedRequest({ webhook, deliveryId: item.deliveryId, body, at: started })),
       // A receiver may echo the body: its excerpt goes to attempt rows and poison reasons, never a fiscal code.
       T.map((sent): AttemptResult => (sent.kind === 'Response' ? { ...sent, excerpt: redactFiscalCodes(sent.excerpt) } : sent)),
       T.map((result): ItemResult => {
@@ -131,6 +138,7 @@ const attempt =
                 reason: decision.reason,
                 poisonedAt: now.toISOString(),
                 ...tenantOf(item),
+                ...(item.claimed === undefined || message.payloadRef === undefined ? {} : { payloadRef: message.payloadRef, claimed: item.claimed }),
               },
             };
         }
@@ -138,14 +146,17 @@ const attempt =
     );
   };
 
+/** What a body weighs while it is sent: its longest strings dominate (a UTF-16 estimate is enough for a budget). */
+const bodyBytes = (body: DeliveryItem['body']): number => Object.values(body.payload).reduce((sum, v) => sum + v.length, 64);
+
 const all = (tasks: readonly TE.TaskEither<AppError, unknown>[]): TE.TaskEither<AppError, readonly unknown[]> => pipe([...tasks], A.sequence(TE.ApplicativePar));
 
 /** The stores a message's results must reach before the message may complete. */
-const consequences = (deps: DeliverDeps, eventId: DeliveryMessage['eventId'], results: readonly ItemResult[]): TE.TaskEither<AppError, unknown>[] => {
+const consequences = (deps: DeliverDeps, { eventId, payloadRef }: DeliveryMessage, results: readonly ItemResult[]): TE.TaskEither<AppError, unknown>[] => {
   const poison = results.flatMap((r) => (r.poison ? [r.poison] : []));
   const disableAt = deps.clock.now().toISOString() as Webhook['updatedAt'];
   return [
-    ...results.flatMap((r) => (r.retry ? [deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, items: [r.retry.item] }], { delaySeconds: r.retry.delaySeconds })] : [])),
+    ...results.flatMap((r) => (r.retry ? [deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, ...(r.retry.item.claimed === undefined || payloadRef === undefined ? {} : { payloadRef }), items: [r.retry.item] }], { delaySeconds: r.retry.delaySeconds })] : [])),
     ...(poison.length > 0 ? [deps.queue.poison(poison)] : []),
     ...results.flatMap((r) =>
       r.disable
@@ -316,8 +327,12 @@ const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEithe
     TE.chain((webhooks) =>
       pipe(
         eventErased(deps, message),
-        TE.chain((erased): TE.TaskEither<AppError, readonly ItemResult[]> => {
-          if (erased) {
+        // A large payload's blob, once for the whole message, after the erasure check (its blob goes with the event).
+        TE.chain((erased): TE.TaskEither<AppError, { erased: boolean; restored?: RestoredBodies }> =>
+          erased ? TE.right({ erased }) : pipe(restoreBodies(deps.payloads, message), TE.map((restored) => ({ erased, restored }))),
+        ),
+        TE.chain(({ erased, restored }): TE.TaskEither<AppError, readonly ItemResult[]> => {
+          if (erased || restored?.kind === 'Gone') {
             const at = deps.clock.now().toISOString();
             return TE.right(message.items.map((item) => skipped(message, item, at, 'SkippedErasedEvent')));
           }
@@ -329,8 +344,11 @@ const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEithe
                 if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
                 // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
                 if (!isActive(webhook, new Date(at))) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
+                const body = restored?.kind === 'Bodies' ? (restored.bodies.get(item.deliveryId) ?? item.body) : item.body;
+                // Lazily, so the body is serialized only once the in-flight budget lets it go.
+                const send: T.Task<ItemResult> = () => attempt(deps, message)(item, webhook, body)();
                 return pipe(
-                  attempt(deps, message)(item, webhook),
+                  deps.inFlight === undefined ? send : deps.inFlight.within(bodyBytes(body), send),
                   T.map((r) => ({ ...r, webhook })),
                 );
               }),
@@ -347,7 +365,7 @@ export const deliverMessage =
   (message: DeliveryMessage): TE.TaskEither<AppError, DeliverySummary> =>
     pipe(
       deliverItems(deps, message),
-      TE.chainFirst((results) => all(consequences(deps, message.eventId, results))),
+      TE.chainFirst((results) => all(consequences(deps, message, results))),
       TE.chainFirst((results) =>
         pipe(
           // An erased event's attempts are not written: they would bring back rows the erasure deleted.

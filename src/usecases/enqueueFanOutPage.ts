@@ -13,6 +13,7 @@ import type { FanOutCursor } from '../ports/dispatch';
 import type { TenantGrants } from '../ports/tenantGrants';
 import type { EventStore, StoredEvent } from '../ports/eventStore';
 import type { SubscribedPage, WebhookStore } from '../ports/webhookStore';
+import { claimedItems, withPayloadRef } from './claimCheck';
 
 export type FanOutPageDeps = {
   readonly events: Pick<EventStore, 'get'>;
@@ -107,14 +108,16 @@ export const enqueueFanOutPage =
           deps.webhooks.pageSubscribedTo({ eventName: plan.publicEventName, ...routingOf(plan), continuationToken: cursor.continuationToken, pageSize: deps.pageSize }),
           TE.chain((page) => pipe(grantedOnly(deps.grantsOf, plan, page.items.filter((w) => isActive(w, now))), TE.map((webhooks) => ({ page, webhooks })))),
           TE.chain(({ page, webhooks }) => {
-            const items: DeliveryItem[] = deliveriesFor(plan, webhooks).map((d) => ({
+            const planned: DeliveryItem[] = deliveriesFor(plan, webhooks).map((d) => ({
               deliveryId: deliveryIdFor({ eventId: cursor.eventId, publicEventName: d.body.name, webhookId: d.webhook.id }),
               webhookId: d.webhook.id,
               ...(d.webhook.tenantId === undefined ? {} : { tenantId: d.webhook.tenantId }),
               body: { name: d.body.name, payload: { ...d.body.payload } },
               attempts: [],
             }));
-            const messages = withLookupHints(packMessages(cursor.eventId, items, deps.maxDeliveriesPerMessage), page);
+            // A large payload's long fields stay in its blob; the messages carry its reference.
+            const { items, ref } = claimedItems(event.payload, planned);
+            const messages = withPayloadRef(withLookupHints(packMessages(cursor.eventId, items, deps.maxDeliveriesPerMessage), page), ref);
             const next = page.continuationToken !== undefined ? { ...cursor, continuationToken: page.continuationToken } : nextPlan();
             return pipe(
               messages.length > 0 ? deps.queue.enqueue(messages) : TE.right(undefined),

@@ -1,3 +1,5 @@
+import { claimCheckOf, type PayloadRef } from '../domain/claimCheck';
+import { claimedItems, withPayloadRef } from './claimCheck';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import { decodePayload, planForEvent } from '../domain/catalogue';
@@ -33,6 +35,12 @@ export type RedeliverDeps = {
   readonly maxDeliveriesPerMessage: number;
 };
 
+/** The blob reference of a large payload's event, for its replayed messages. */
+const payloadRefOf = (event: StoredEvent): { payloadRef?: PayloadRef } => {
+  const ref = claimCheckOf(event.payload)?.ref;
+  return ref === undefined ? {} : { payloadRef: ref };
+};
+
 /**
  * The deliveries of one stored event to one webhook, as the fan-out makes them (same plans, same
  * matching, same routing grants), so the `webhook-id` and the body are those of the original. A
@@ -61,7 +69,8 @@ export const redeliveriesFor =
           ),
         ),
       ),
-      TE.map((lists) => lists.flat()),
+      // A large payload's long fields stay in its blob (enqueueAll names it in the messages).
+      TE.map((lists) => claimedItems(event.payload, lists.flat()).items),
     );
   };
 
@@ -69,8 +78,8 @@ export const redeliveriesFor =
  * Enqueues the deliveries, after writing a `Requeued` entry for each: a replay that runs meanwhile
  * (another window, the same request after this one finished) then finds them no longer failed.
  */
-const enqueueAll = (deps: Pick<RedeliverDeps, 'queue' | 'maxDeliveriesPerMessage' | 'attemptLog' | 'clock'>, byEvent: readonly { eventId: EventId; items: DeliveryItem[] }[]): TE.TaskEither<AppError, number> => {
-  const messages: DeliveryMessage[] = byEvent.flatMap(({ eventId, items }) => packMessages(eventId, items, deps.maxDeliveriesPerMessage));
+const enqueueAll = (deps: Pick<RedeliverDeps, 'queue' | 'maxDeliveriesPerMessage' | 'attemptLog' | 'clock'>, byEvent: readonly { eventId: EventId; items: DeliveryItem[]; payloadRef?: PayloadRef }[]): TE.TaskEither<AppError, number> => {
+  const messages: DeliveryMessage[] = byEvent.flatMap(({ eventId, items, payloadRef }) => withPayloadRef(packMessages(eventId, items, deps.maxDeliveriesPerMessage), payloadRef));
   const at = deps.clock.now().toISOString();
   const entries: AttemptLogEntry[] = byEvent.flatMap(({ eventId, items }) =>
     items.map((i) => ({ eventId, deliveryId: i.deliveryId, webhookId: i.webhookId, attempt: 0, at, decision: 'Requeued' as const, ...(i.tenantId === undefined ? {} : { tenantId: i.tenantId }) })),
@@ -95,12 +104,12 @@ export const resendDelivery =
           TE.chain((webhook) =>
             pipe(
               deps.events.get(request.eventId),
-              TE.chain((event) => redeliveriesFor(deps)(event, webhook)),
-              TE.chain((items) =>
+              TE.chain((event) => pipe(redeliveriesFor(deps)(event, webhook), TE.map((items) => ({ items, ref: payloadRefOf(event) })))),
+              TE.chain(({ items, ref }) =>
                 items.length === 0
                   ? TE.left(notFound(`Event ${request.eventId} has no delivery to webhook ${webhook.id}`))
                   : pipe(
-                      enqueueAll(deps, [{ eventId: request.eventId, items }]),
+                      enqueueAll(deps, [{ eventId: request.eventId, items, ...ref }]),
                       TE.map(() => ({ deliveryIds: items.map((i) => i.deliveryId as string) })),
                     ),
               ),
@@ -195,7 +204,7 @@ const failedPage = (deps: RedeliverDeps, cursor: ReplayCursor, webhook: WebhookW
               return pipe(
                 deps.attemptLog.forEvent(eventId),
                 TE.map((log) => new Set(failures.filter((f) => f.eventId === eventId && stillFailed(f, log)).map((f) => f.deliveryId))),
-                TE.chain((ids) => (ids.size === 0 ? TE.right(undefined) : pipe(redeliveriesFor(deps)(event, webhook), TE.map((items) => ({ eventId: event.id, items: items.filter((i) => ids.has(i.deliveryId)) }))))),
+                TE.chain((ids) => (ids.size === 0 ? TE.right(undefined) : pipe(redeliveriesFor(deps)(event, webhook), TE.map((items) => ({ eventId: event.id, items: items.filter((i) => ids.has(i.deliveryId)), ...payloadRefOf(event) }))))),
               );
             }),
           ),
@@ -215,7 +224,7 @@ const allPage = (deps: RedeliverDeps, cursor: ReplayCursor, webhook: WebhookWith
         TE.traverseSeqArray((row) =>
           pipe(
             eventOrGone(deps, row.eventId),
-            TE.chain((event) => (event === undefined || !inWindow(event, cursor) ? TE.right(undefined) : pipe(redeliveriesFor(deps)(event, webhook), TE.map((items) => ({ eventId: event.id, items }))))),
+            TE.chain((event) => (event === undefined || !inWindow(event, cursor) ? TE.right(undefined) : pipe(redeliveriesFor(deps)(event, webhook), TE.map((items) => ({ eventId: event.id, items, ...payloadRefOf(event) }))))),
           ),
         ),
         TE.map((found) => ({ found: found.flatMap((f) => (f === undefined ? [] : [f])), continuationToken: page.continuationToken })),

@@ -9,13 +9,16 @@ import { formatValidationErrors } from '../../domain/decodeErrors';
 import { type AppError, notFound, permanent } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
 import type { AddEventResult, EventStore, StoredEvent } from '../../ports/eventStore';
+import type { PayloadStore } from '../../ports/payloadStore';
+import { claimCheckOf, type PayloadRef, ROW_PAYLOAD_MAX_CHARS } from '../../domain/claimCheck';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
 
 /*
  * One row per event: PartitionKey = event id, RowKey = "event". The payload JSON is split over
  * properties of PAYLOAD_CHUNK_CHARS characters, because a string property holds at most 64 KiB of
- * UTF-16 (32 K characters) while an entity holds 1 MiB.
+ * UTF-16 (32 K characters) while an entity holds 1 MiB. A payload over ROW_PAYLOAD_MAX_CHARS lives
+ * only in its claim-check blob (docs/delivery.md, "Large payloads"): the row holds `payloadRef` instead.
  */
 
 export const EVENT_ROW_KEY = 'event';
@@ -27,8 +30,8 @@ export const chunk = (text: string, size: number): string[] => {
   return parts.length === 0 ? [''] : parts;
 };
 
-const toRow = (event: StoredEvent): TableEntity<Record<string, unknown>> => {
-  const parts = chunk(JSON.stringify(event.payload), PAYLOAD_CHUNK_CHARS);
+const toRow = (event: StoredEvent, blobOnly?: PayloadRef): TableEntity<Record<string, unknown>> => {
+  const parts = blobOnly === undefined ? chunk(JSON.stringify(event.payload), PAYLOAD_CHUNK_CHARS) : [];
   return {
     partitionKey: event.id,
     rowKey: EVENT_ROW_KEY,
@@ -36,6 +39,9 @@ const toRow = (event: StoredEvent): TableEntity<Record<string, unknown>> => {
     receivedAt: event.receivedAt,
     status: event.status,
     payloadChunks: parts.length,
+    ...(blobOnly === undefined ? {} : { payloadRef: blobOnly }),
+    // A dispatched event written whole (a copy, the bench's seed) has the row the mark leaves.
+    ...(event.firstPage === undefined ? {} : { firstPageDeliveries: event.firstPage.deliveries, orchestrated: event.firstPage.orchestrated }),
     ...Object.fromEntries(parts.map((p, i) => [`payload${i}`, p])),
   };
 };
@@ -79,10 +85,25 @@ export const fromRow = (row: Record<string, unknown>): E.Either<AppError, Stored
   );
 };
 
-export const tableEventStore = (table: EnsuredTable): EventStore => {
+/**
+ * `payloads` keeps the blobs of large payloads (absent: every payload must fit the row). A blob is
+ * written before its row, so an event row never names a blob that was not stored.
+ */
+export const tableEventStore = (table: EnsuredTable, options: { payloads?: PayloadStore } = {}): EventStore => {
+  const { payloads } = options;
+  /** A row whose payload lives in its blob, with the blob's text in place of the chunks. */
+  const resolved = async (row: Record<string, unknown>): Promise<E.Either<AppError, StoredEvent>> => {
+    const ref = row.payloadRef;
+    if (typeof ref !== 'string') return fromRow(row);
+    if (payloads === undefined) return E.left(permanent('A stored event row names a payload blob, and no blob store is configured'));
+    const text = await payloads.get({ eventId: String(row.partitionKey) as EventId, ref: ref as PayloadRef })();
+    // A row without its blob is an event half-removed by the purge or an erasure: gone for its readers.
+    if (E.isLeft(text)) return text.left.kind === 'NotFound' ? E.left(notFound(`No event with id "${String(row.partitionKey)}"`)) : E.left(text.left);
+    return fromRow({ ...row, payloadChunks: 1, payload0: text.right });
+  };
   const read = async (client: TableClient, id: EventId): Promise<E.Either<AppError, StoredEvent>> => {
     try {
-      return fromRow(await client.getEntity<Record<string, unknown>>(id, EVENT_ROW_KEY));
+      return await resolved(await client.getEntity<Record<string, unknown>>(id, EVENT_ROW_KEY));
     } catch (e) {
       if (statusOf(e) === 404) return E.left(notFound(`No event with id "${id}"`));
       throw e;
@@ -92,9 +113,15 @@ export const tableEventStore = (table: EnsuredTable): EventStore => {
     add: (event) =>
       pipe(
         TE.tryCatch(async (): Promise<E.Either<AppError, AddEventResult>> => {
+          const claim = payloads === undefined ? undefined : claimCheckOf(event.payload);
+          if (claim !== undefined && payloads !== undefined) {
+            // The blob first (the same name on a repeat): nothing is acknowledged unless both are stored.
+            const put = await payloads.put({ eventId: event.id, ref: claim.ref, text: claim.text })();
+            if (E.isLeft(put)) return put;
+          }
           const client = await table.ready();
           try {
-            await client.createEntity(toRow(event));
+            await client.createEntity(toRow(event, claim !== undefined && claim.text.length > ROW_PAYLOAD_MAX_CHARS ? claim.ref : undefined));
             return E.right({ kind: 'Added' });
           } catch (e) {
             // The id was taken first: the caller compares the stored event with this one.
@@ -120,7 +147,8 @@ export const tableEventStore = (table: EnsuredTable): EventStore => {
           async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`RowKey eq ${EVENT_ROW_KEY} and receivedAt ge ${receivedAfter}`, max: scanMax }),
           storageError('list events'),
         ),
-        TE.chainEitherK((rows) => E.traverseArray(fromRow)(rows)),
+        TE.chain((rows) => TE.tryCatch(() => Promise.all(rows.map(resolved)), storageError('list events'))),
+        TE.chainEitherK((events) => E.sequenceArray(events)),
         TE.map((events) => [...events].sort((a, b) => b.receivedAt.localeCompare(a.receivedAt)).slice(0, limit)),
       ),
     scanPage: ({ limit, continuationToken }) =>
@@ -132,18 +160,25 @@ export const tableEventStore = (table: EnsuredTable): EventStore => {
           return page.done === true ? { rows: [], next: undefined } : { rows: [...page.value], next: page.value.continuationToken };
         }, storageError('scan events')),
         // A row this code cannot read is left out of the index, not a reason to stop the scan.
-        TE.map(({ rows, next }) => ({ events: rows.flatMap((row) => pipe(fromRow(row), E.match(() => [], (event) => [event]))), ...(next === undefined ? {} : { continuationToken: next }) })),
+        TE.chain(({ rows, next }) => TE.tryCatch(async () => ({ events: await Promise.all(rows.map(resolved)), next }), storageError('scan events'))),
+        TE.map(({ events, next }) => ({ events: events.flatMap((event) => pipe(event, E.match(() => [], (e) => [e]))), ...(next === undefined ? {} : { continuationToken: next }) })),
       ),
     remove: (id) =>
-      TE.tryCatch(async () => {
-        try {
-          await (await table.ready()).deleteEntity(id, EVENT_ROW_KEY);
-          return true;
-        } catch (e) {
-          if (statusOf(e) === 404) return false;
-          throw e;
-        }
-      }, storageError('delete an event')),
+      pipe(
+        // The blobs first: a failure leaves the row, and the next purge or erasure finds it again.
+        payloads === undefined ? TE.right(0) : payloads.removeAll(id),
+        TE.chain(() =>
+          TE.tryCatch(async () => {
+            try {
+              await (await table.ready()).deleteEntity(id, EVENT_ROW_KEY);
+              return true;
+            } catch (e) {
+              if (statusOf(e) === 404) return false;
+              throw e;
+            }
+          }, storageError('delete an event')),
+        ),
+      ),
     listStranded: ({ receivedBefore, limit }) =>
       TE.tryCatch(async () => {
         const rows = await queryUpTo<{ partitionKey?: string; receivedAt?: string; etag?: string }>(await table.ready(), {

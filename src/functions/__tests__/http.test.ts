@@ -44,7 +44,7 @@ describe('HTTP APIs through the embedded host', () => {
 
   describe('GET /api/health', () => {
     it('200 without a key when storage answers', async () => {
-      expect(await call('GET', 'health')).toMatchObject({ status: 200, body: { status: 'ok', checks: { tables: 'ok', queues: 'ok' } } });
+      expect(await call('GET', 'health')).toMatchObject({ status: 200, body: { status: 'ok', checks: { tables: 'ok', queues: 'ok', blobs: 'ok' } } });
     });
   });
 
@@ -205,10 +205,10 @@ describe('HTTP APIs with storage down', () => {
     await host.stop();
   });
 
-  it('health answers 503 naming tables and queues', async () => {
+  it('health answers 503 naming tables, queues and blobs', async () => {
     const res = await fetch(`${host.baseUrl}/api/health`);
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ status: 'unavailable', message: 'Not answering: tables, queues', checks: { tables: 'down', queues: 'down' } });
+    expect(await res.json()).toEqual({ status: 'unavailable', message: 'Not answering: tables, queues, blobs', checks: { tables: 'down', queues: 'down', blobs: 'down' } });
   });
 
   it('ingest answers 503, never 202, and the registry 503 too', async () => {

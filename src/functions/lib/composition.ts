@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as TE from 'fp-ts/TaskEither';
 import { durableContinueFanOut, durableReadDispatch } from '../../adapters/durable/durableDispatch';
 import { durablePurgeHistory } from '../../adapters/durable/durablePurgeHistory';
+import { blobPayloadStore } from '../../adapters/blobs/blobPayloadStore';
 import { durableReadReplay, durableStartReplay } from '../../adapters/durable/durableReplay';
 import { httpOpsEvents, noOpsEvents } from '../../adapters/http/httpOpsEvents';
 import { withTimeoutBreaker } from '../../adapters/http/timeoutBreaker';
@@ -20,6 +21,8 @@ import { ensuredTable } from '../../adapters/tables/tables';
 import { tableStaleSecrets } from '../../adapters/tables/tableStaleSecrets';
 import { tableTenantStore } from '../../adapters/tables/tableTenantStore';
 import { tableWebhookLookup } from '../../adapters/tables/tableWebhookLookup';
+import { cachedLookup } from '../../adapters/cachedLookup';
+import { cachedRegistry } from '../../adapters/cachedRegistry';
 import { tableWebhookStore } from '../../adapters/tables/tableWebhookStore';
 import { type Config, getConfig } from '../../config';
 import { retryPolicyOf } from '../../domain/deliverySettings';
@@ -39,6 +42,7 @@ import { ownerAlerts, publishToAll } from '../../usecases/ownerAlerts';
 import { purgeEvents, type PurgeDeps } from '../../usecases/purgeEvents';
 import { eraseSubject } from '../../usecases/eraseSubject';
 import { tenantOwnedCreate } from '../../usecases/tenantOwnedCreate';
+import { inFlightBytes } from '../../usecases/inFlightBytes';
 import { currentGrants, grantsCache } from '../../usecases/tenantGrants';
 import { FAN_OUT_ORCHESTRATOR, REPLAY_ORCHESTRATOR } from './orchestrations';
 
@@ -63,12 +67,22 @@ const storage = (config: Config) => {
   // Poison entries hold personal data: they expire with the retention (docs/privacy.md).
   const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE, poisonTimeToLiveSeconds: config.RETENTION_DAYS * 86_400, timeoutMs });
   const websubQueue = ensuredQueue({ connectionString, queueName: websubQueueName(config.DELIVERIES_QUEUE), timeoutMs });
+  // Large payloads' blobs (the claim check): written and deleted with their events by the event store.
+  const payloads = blobPayloadStore({ connectionString, containerName: config.PAYLOADS_CONTAINER, timeoutMs });
+  // The worker's webhooks and the fan-out's first pages, kept REGISTRY_CACHE_MS; this process's
+  // registry writes drop both at once (docs/architecture.md item 27).
+  const lookup = cachedLookup(tableWebhookLookup(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }), { clock: systemClock, ttlMs: config.REGISTRY_CACHE_MS });
   return {
     tenants,
-    webhooks: tenantOwnedCreate(tableWebhookStore(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }), tenants),
-    lookup: tableWebhookLookup(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }),
+    webhooks: cachedRegistry(tenantOwnedCreate(tableWebhookStore(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }), tenants), {
+      clock: systemClock,
+      ttlMs: config.REGISTRY_CACHE_MS,
+      onWrite: lookup.invalidate,
+    }),
+    lookup,
     staleSecrets: tableStaleSecrets(table(config.WEBHOOKS_TABLE), secretsKeyring.current.id),
-    events: tableEventStore(table(config.EVENTS_TABLE)),
+    events: tableEventStore(table(config.EVENTS_TABLE), { payloads }),
+    payloads,
     // The retention and erasure indexes, written by ingest before the event (docs/privacy.md).
     privacy: { index: tablePrivacyIndex(table(config.PRIVACY_TABLE)), subjectHashKey: config.SUBJECT_HASH_KEY },
     attemptLog: tableAttemptLog(table(config.ATTEMPTS_TABLE)),
@@ -126,6 +140,8 @@ const build = (config: Config) => {
     newEventId: () => ulid(Date.now(), randomBytes(ULID_RANDOM_BYTES)) as EventId,
     retryPolicy: retryPolicyOf(config),
     unwrittenFailures: new Map<string, number>(),
+    // MAX_INFLIGHT_DELIVERY_BYTES: request bodies this process sends at once (large payloads fanned out wide).
+    inFlight: inFlightBytes(config.MAX_INFLIGHT_DELIVERY_BYTES),
   };
 };
 
@@ -211,6 +227,8 @@ export const deliveryRecord = () => {
       stats: a.stats,
       publishOpsEvent: a.publishOpsEvent,
       events: a.events,
+      payloads: a.payloads,
+      inFlight: a.inFlight,
     }),
   };
 };
