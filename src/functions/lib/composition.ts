@@ -254,6 +254,12 @@ export const tenantsRecord = () => {
   return { adminApiKey: a.config.ADMIN_API_KEY, tenants: a.tenants, webhooks: a.webhooks, clock: a.clock, randomBytes: a.randomBytes, sender: a.sender, grants: a.grants, grantsOf: a.grantsOf, log: a.log };
 };
 
+/** The subscriber portal's links, sessions and page (docs/portal.md). */
+export const portalRecord = () => {
+  const a = adapters();
+  return { adminApiKey: a.config.ADMIN_API_KEY, tenants: a.tenants, webhooks: a.webhooks, clock: a.clock };
+};
+
 export const statsRecord = () => {
   const a = adapters();
   return { webhooks: a.webhooks, stats: a.stats, clock: a.clock, adminApiKey: a.config.ADMIN_API_KEY, tenants: a.tenants };
