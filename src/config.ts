@@ -139,7 +139,7 @@ export const SETTINGS = {
   DISABLED_EVENTS: EventNameList,
   /** How long an instance's fan-out keeps tenants' routing grants: the bound for a change made elsewhere (docs/tenants.md). */
   TENANT_GRANTS_CACHE_SECONDS: IntegerFromString({ min: 0, max: 300 }),
-  /** How long an instance's fan-out keeps a first page of webhooks and its worker the webhooks it read: the bound for another instance's registry write (docs/architecture.md item 27). */
+  /** How long an instance's fan-out keeps a first page of webhooks and its worker the webhooks it read: the bound for another instance's registry write (docs/architecture.md item 28). */
   REGISTRY_CACHE_MS: IntegerFromString({ min: 0, max: 60_000 }),
   /** Encrypts webhook signing secrets at rest: `<keyId>:<base64 of 32 bytes>` (docs/secrets.md). */
   SECRETS_KEY: SecretsKey,

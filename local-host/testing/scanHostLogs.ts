@@ -13,6 +13,7 @@ const FORBIDDEN: readonly { readonly kind: string; readonly pattern: RegExp }[] 
   { kind: 'a fiscal code', pattern: FISCAL_CODE },
   { kind: 'a webhook signing secret (whsec_...)', pattern: /whsec_[A-Za-z0-9+/]{24,}/ },
   { kind: 'a tenant key (whtk_...)', pattern: /whtk_[A-Za-z0-9_-]{24,}/ },
+  { kind: 'a portal link or session token (whpl_..., whps_...)', pattern: /wh(pl|ps)_[A-Za-z0-9_-]{24,}/ },
   { kind: 'a secrets key (<id>:<base64 of 32 bytes>)', pattern: /\b[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=/ },
 ];
 

@@ -4,7 +4,7 @@ import type { Clock } from '../ports/clock';
 import type { WebhookLookup } from '../ports/webhookLookup';
 
 /*
- * The worker's webhooks, kept REGISTRY_CACHE_MS (docs/architecture.md item 27): a message whose
+ * The worker's webhooks, kept REGISTRY_CACHE_MS (docs/architecture.md item 28): a message whose
  * webhooks were all read within the bound reads nothing (a busy webhook: no point read per message);
  * any other message reads as before (one key range, or point reads) and refreshes what it read.
  * (Reading the whole registry for a wide message, once per bound, was tried: under a 1 s bound a

@@ -46,6 +46,8 @@ td.empty { color: var(--muted); text-align: center; padding: 16px; }
 .badge.bad { color: var(--bad); background: var(--bad-bg); }
 .badge.muted { color: var(--muted); background: #eef0f3; }
 .intro { color: var(--muted); }
+td.portal input { width: 100%; max-width: 420px; font-size: 12px; }
+td.portal a { margin-left: 6px; }
 `;
 
 const BODY = `
@@ -73,6 +75,10 @@ const BODY = `
     <section>
       <h2>Recent events <span class="hint">last 24 hours, newest first</span></h2>
       <table><thead><tr><th>Id</th><th>Event</th><th>Received (UTC)</th><th>Fan-out</th><th>Delivered</th><th>Deliveries</th></tr></thead><tbody id="events"></tbody></table>
+    </section>
+    <section>
+      <h2>Tenants <span class="hint">a portal link opens that tenant's own view (its webhooks, tests, replays); it ends at its expiry or when the tenant's links are revoked</span></h2>
+      <table><thead><tr><th>Id</th><th>Name</th><th>Routing values</th><th>Portal</th></tr></thead><tbody id="tenants"></tbody></table>
     </section>
     <section>
       <h2>Poison <span class="hint">deliveries given up on; redrive sends them again with a fresh attempt count</span><button id="redrive-all" type="button" class="small">Redrive all</button></h2>

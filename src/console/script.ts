@@ -56,7 +56,7 @@ export const CONSOLE_SCRIPT = String.raw`
       var health = w.disabled ? badge(disabled, 'muted') : w.failing || s.poisoned > 0 ? badge('failing', 'bad') : p ? badge('had problems', 'warn') : s.delivered > 0 ? badge('healthy', 'ok') : badge('no recent deliveries', 'muted');
       return el('tr', { 'data-webhook': w.id }, [
         el('td', { class: 'mono', text: w.id }), el('td', { class: 'url', text: w.url }), el('td', { text: w.subscriptions.join(', ') }),
-        el('td', {}, [health]), el('td', { class: 'num', text: s.delivered + ' / ' + (s.delivered + s.failed) }),
+        el('td', {}, [health]), el('td', { class: 'num', text: s.delivered + ' / ' + (s.delivered + s.failed) + (s.p99Ms === null || s.p99Ms === undefined ? '' : ', p99 ' + s.p99Ms + ' ms') }),
         el('td', { text: p ? when(p.at) + ' ' + p.decision + (p.result ? ' (' + (p.result.kind === 'Response' ? 'HTTP ' + p.result.status : p.result.error) + ')' : '') : '-' }),
       ]);
     }), 'No webhook is registered.', 6);
@@ -95,6 +95,24 @@ export const CONSOLE_SCRIPT = String.raw`
     }), 'The poison queue is empty.', 6);
   }
 
+  function renderTenants(tenants) {
+    fill($('tenants'), tenants.map(function (t) {
+      var cell = el('td', { class: 'portal' });
+      var mint = function () {
+        api('POST', '/api/tenants/' + t.id + '/portal-links', { ttlSeconds: 3600 }).then(function (link) {
+          cell.replaceChildren(
+            el('input', { readonly: 'readonly', value: link.url, 'aria-label': 'Portal link of ' + t.name }),
+            el('a', { href: link.url, target: '_blank', rel: 'noopener noreferrer', text: 'Open' }),
+            el('div', { class: 'intro', text: 'Expires ' + when(link.expiresAt) + ' UTC' }));
+          say('Portal link for ' + t.name + ' minted.', 'ok');
+        }).catch(function (e) { say(e.message, 'error'); });
+      };
+      cell.appendChild(el('button', { class: 'small', text: 'Portal link', onclick: mint }));
+      var routing = Object.keys(t.routing || {}).map(function (k) { return k + ': ' + t.routing[k].join(', '); }).join('; ');
+      return el('tr', { 'data-tenant': t.id }, [el('td', { class: 'mono', text: t.id }), el('td', { text: t.name }), el('td', { text: routing || '-' }), cell]);
+    }), 'No tenant yet.', 4);
+  }
+
   function allWebhooks(token, acc) {
     return api('GET', '/api/webhooks?limit=100' + (token ? '&continuationToken=' + encodeURIComponent(token) : '')).then(function (page) {
       var items = (acc || []).concat(page.items);
@@ -107,7 +125,9 @@ export const CONSOLE_SCRIPT = String.raw`
       allWebhooks(),
       api('GET', '/api/events?limit=20').then(function (list) { return Promise.all(list.items.map(function (e) { return api('GET', '/api/events/' + encodeURIComponent(e.id)); })); }),
       api('GET', '/api/poison'),
+      api('GET', '/api/tenants?limit=100'),
     ]).then(function (r) {
+      renderTenants(r[3].items);
       var webhooks = r[0], statuses = r[1];
       // Counters kept as deliveries finish (GET /api/webhooks/{id}/stats, the last day), not a scan of events.
       var stats = Promise.all(webhooks.map(function (w) { return api('GET', '/api/webhooks/' + w.id + '/stats'); }));

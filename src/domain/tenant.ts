@@ -36,7 +36,8 @@ export const Tenant = t.intersection(
       createdAt: t.string,
     }),
     // Absent on tenants stored before routing grants: the first read initialises them (usecases/tenantGrants.ts).
-    t.partial({ routing: RoutingGrants }),
+    // portalEpoch: absent = 0; DELETE /api/tenants/{id}/portal-links bumps it, ending every portal link and session (docs/portal.md).
+    t.partial({ routing: RoutingGrants, portalEpoch: t.number }),
   ],
   'Tenant',
 );

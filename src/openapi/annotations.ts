@@ -11,6 +11,7 @@ import { MAX_TENANT_NAME_LENGTH, TenantInput, TenantName } from '../domain/tenan
 import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
 import { HubSecret, LeaseSecondsText, MAX_HUB_SECRET_BYTES, MIN_HUB_SECRET_BYTES, TopicText } from '../domain/websub';
 import { ReplayId, ReplayRequest, ResendRequest } from '../domain/replay';
+import { DEFAULT_PORTAL_LINK_TTL_SECONDS, MAX_PORTAL_LINK_TTL_SECONDS, PortalLinkRequest, PortalLinkTtlSeconds, PortalSessionRequest } from '../domain/portalToken';
 import { HEADER_NAMES, MAX_LEASE_SECONDS, MAX_TIMEOUT_MS, MIN_LEASE_SECONDS, MIN_TIMEOUT_MS, TimeoutMs } from '../domain/webhook';
 import { BODY_FORMATS, BodyFormat, MAX_ATTEMPTS_ANY_SCHEDULE, MAX_RATE_LIMIT_PER_SECOND, MaxAttempts, MIN_RATE_LIMIT_PER_SECOND, RateLimitPerSecond } from '../domain/endpointControls';
 import { AttributeName, Attributes, AttributeValue, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_ATTRIBUTES } from '../domain/attributes';
@@ -142,6 +143,14 @@ export const ANNOTATIONS: Annotations = {
   [ReplayId.name]: { type: 'string', pattern: '^rpl_[0-9a-f]{32}$' },
   [ReplayRequest.name]: { ...toJsonSchema(wrappedCodec(ReplayRequest), base), additionalProperties: false },
   [ResendRequest.name]: { ...toJsonSchema(wrappedCodec(ResendRequest), base), additionalProperties: false },
+  [PortalLinkRequest.name]: {
+    ...toJsonSchema(wrappedCodec(PortalLinkRequest), {
+      ...base,
+      [PortalLinkTtlSeconds.name]: { type: 'integer', description: `Seconds until the link and its sessions expire: 1 to ${MAX_PORTAL_LINK_TTL_SECONDS} (default ${DEFAULT_PORTAL_LINK_TTL_SECONDS})` },
+    }),
+    additionalProperties: false,
+  },
+  [PortalSessionRequest.name]: { ...toJsonSchema(wrappedCodec(PortalSessionRequest), base), additionalProperties: false },
   // These refuse unknown fields (a typo is an error, not a no-op).
   [TenantInput.name]: { ...toJsonSchema(wrappedCodec(TenantInput), base), additionalProperties: false },
   [RotateSecretInput.name]: { ...toJsonSchema(wrappedCodec(RotateSecretInput), base), additionalProperties: false },

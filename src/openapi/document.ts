@@ -24,6 +24,7 @@ import { WebSubRequest } from '../domain/websub';
 import { WebhookStats } from '../domain/deliveryStats';
 import { EventTypeList, openApiWebhooks } from './eventTypes';
 import { ReplayAccepted, ReplayRequest, ReplayStatusView, ResendAccepted, ResendRequest, TestSendAnswer } from '../domain/replay';
+import { PortalLink, PortalLinkRequest, PortalMe, PortalSessionRequest, PortalSessionView } from '../domain/portalToken';
 
 /*
  * The OpenAPI 3.1 document of every HTTP route. Schemas are generated from the codecs the handlers
@@ -74,6 +75,11 @@ const COMPONENTS = {
   PurgeReport,
   ErasureRequest,
   ErasureReport,
+  PortalLinkRequest,
+  PortalLink,
+  PortalSessionRequest,
+  PortalSessionView,
+  PortalMe,
 } as const satisfies Record<string, t.Decoder<unknown, unknown>>;
 export type ComponentName = keyof typeof COMPONENTS;
 
@@ -674,6 +680,71 @@ export const OPERATIONS: readonly Operation[] = [
     responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },
   },
   {
+    method: 'post',
+    path: '/api/tenants/{id}/portal-links',
+    operationId: 'mintPortalLink',
+    summary: "A link to the tenant's portal (docs/portal.md): the signed token rides in the URL fragment; it ends at expiresAt or when the tenant's links are revoked",
+    tag: 'tenants',
+    security: 'admin',
+    parameters: [idParam('tenant')],
+    request: { schema: 'PortalLinkRequest', decode: decodeWith(PortalLinkRequest), examples: { defaultHour: {}, day: { ttlSeconds: 86_400 } } },
+    responses: {
+      201: { description: 'The link and when it expires', schema: 'PortalLink', examples: { link: X.portalLink } },
+      400: invalid({ badTtl: X.badPortalTtl }),
+      401: unauthorized,
+      404: notFound('tenant'),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/tenants/{id}/portal-links',
+    operationId: 'revokePortalLinks',
+    summary: "Revoke every portal link and session of the tenant at once (links minted afterwards work)",
+    tag: 'tenants',
+    security: 'admin',
+    parameters: [idParam('tenant')],
+    responses: { 204: { description: 'Revoked' }, 401: unauthorized, 404: notFound('tenant'), 503: unavailable },
+  },
+  {
+    method: 'post',
+    path: '/api/portal/session',
+    operationId: 'openPortalSession',
+    summary: "Exchange a portal link's token for a session bearer: that tenant's rights on the API, until the link's expiry or a revocation",
+    tag: 'tenants',
+    security: 'none',
+    request: { schema: 'PortalSessionRequest', decode: decodeWith(PortalSessionRequest), examples: { fromLink: { token: X.portalLinkToken } } },
+    responses: {
+      201: { description: 'The session bearer (whps_...)', schema: 'PortalSessionView', examples: { session: X.portalSession } },
+      400: invalid({ noToken: X.noPortalToken }),
+      401: error('The link is not one this dispatcher signed, has expired, or was revoked; the message says which', X.portalLinkRefusals),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/portal/me',
+    operationId: 'portalMe',
+    summary: 'Who the portal acts for (a session bearer or a tenant key), with the routing values it may use',
+    tag: 'tenants',
+    security: 'registry',
+    responses: {
+      200: { description: 'The tenant', schema: 'PortalMe', examples: { me: X.portalMe } },
+      401: unauthorized,
+      403: error('The admin key has no portal of its own', { admin: X.adminHasNoPortal }),
+      503: unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/portal',
+    operationId: 'portal',
+    summary: "The subscriber portal (an HTML page; it reads a link's token from the URL fragment, or asks for the tenant key)",
+    tag: 'tenants',
+    security: 'none',
+    responses: { 200: { description: 'The page', contentType: 'text/html' } },
+  },
+  {
     method: 'get',
     path: '/api/console',
     operationId: 'console',
@@ -742,7 +813,7 @@ export const openApiDocument = (): JsonSchema => {
       securitySchemes: {
         ingestKey: { type: 'http', scheme: 'bearer', description: 'INGEST_API_KEY: POST /api/events only' },
         adminKey: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY: every route but ingest' },
-        tenantKey: { type: 'http', scheme: 'bearer', description: "A tenant's key (whtk_...): that tenant's own webhooks only (registry routes and attempts)" },
+        tenantKey: { type: 'http', scheme: 'bearer', description: "A tenant's key (whtk_...), or a portal session bearer (whps_..., POST /api/portal/session): that tenant's own webhooks only (registry routes and attempts)" },
       },
     },
   };

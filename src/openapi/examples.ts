@@ -154,3 +154,21 @@ export const purgeReport = { deleted: { events: 120, attempts: 131, poison: 2 },
 export const badBefore = { error: 'Invalid', message: 'The query is invalid', details: ['before: must not be in the future (now is 2026-12-05T14:00:00.000Z)'] };
 export const erasureReport = { deleted: { events: 2, attempts: 3, poison: 1 }, truncated: false };
 export const badErasure = { error: 'Invalid', message: 'The erasure request is invalid', details: ['fiscalCode: must be a fiscal code (16 characters, e.g. AAABBB00A00A000B)'] };
+
+/* The subscriber portal (docs/portal.md). */
+export const portalLinkToken = 'whpl_eyJ2IjoxLCJ0aWQiOiIwMUowWjdYM1YxRjZROFIyVDRXNlk4QTBDMSIsImVwIjowLCJleHAiOjE3MTQ1NjU2MDB9.3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+export const portalLink = { url: `https://dispatcher.example.org/api/portal#token=${portalLinkToken}`, expiresAt: '2024-05-01T12:00:00.000Z' };
+export const badPortalTtl = { error: 'Invalid', message: 'The body is invalid', details: ['ttlSeconds: must be an integer number of seconds from 1 to 86400'] };
+export const portalSession = {
+  token: 'whps_eyJ2IjoxLCJ0aWQiOiIwMUowWjdYM1YxRjZROFIyVDRXNlk4QTBDMSIsImVwIjowLCJleHAiOjE3MTQ1NjU2MDB9.7a9-1QAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+  tenantId: '01J0Z7X3V1F6Q8R2T4W6Y8A0C1',
+  expiresAt: '2024-05-01T12:00:00.000Z',
+};
+export const noPortalToken = { error: 'Invalid', message: 'The body is invalid', details: ['token: is required'] };
+export const portalLinkRefusals = {
+  expired: { error: 'Unauthorized', message: 'This portal link has expired; ask for a new link' },
+  revoked: { error: 'Unauthorized', message: 'This portal link was revoked; ask for a new link' },
+  notValid: { error: 'Unauthorized', message: 'This portal link is not valid (changed or cut short); ask for a new link' },
+};
+export const portalMe = { tenantId: '01J0Z7X3V1F6Q8R2T4W6Y8A0C1', name: 'Payments team', routing: { serviceId: ['svc-1'], name: ['orders'] } };
+export const adminHasNoPortal = { error: 'Forbidden', message: 'The admin key has no portal of its own: mint a portal link for a tenant (POST /api/tenants/{id}/portal-links)' };

@@ -17,6 +17,8 @@ export type TenantStore = {
    * grants already keeps them and is returned as it is (another instance migrated it first).
    */
   setRouting(id: TenantId, routing: RoutingGrants, options?: { onlyIfUnset?: boolean }): TE.TaskEither<AppError, Tenant>;
+  /** Adds one to the tenant's portal epoch (guarded by the row's ETag): every portal link and session minted before stops. */
+  bumpPortalEpoch(id: TenantId): TE.TaskEither<AppError, Tenant>;
   /** The tenant holding the key with this hash; undefined when no tenant does (one point read). */
   findByKeyHash(hash: KeyHash): TE.TaskEither<AppError, TenantId | undefined>;
   /** Removes the tenant and every key row naming it: no key of it works afterwards. NotFound when there is no such tenant. */

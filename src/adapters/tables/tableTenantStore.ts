@@ -61,6 +61,7 @@ const toRow = (tenant: Tenant) => ({
   keyCreatedAt: tenant.keyCreatedAt ?? '',
   createdAt: tenant.createdAt,
   ...routingColumns(tenant.routing),
+  ...(tenant.portalEpoch === undefined ? {} : { portalEpoch: tenant.portalEpoch }),
 });
 const keyRow = (hash: string, tenantId: string) => ({ partitionKey: TENANT_PARTITION, rowKey: KEY_PREFIX + hash, tenantId });
 
@@ -70,7 +71,16 @@ export const tenantFromRow = (row: unknown): E.Either<AppError, Tenant> =>
     RowCodec.decode(repairedText(row)),
     E.chain((r) => {
       const routing = routingFromRow(row as Record<string, unknown>);
-      return Tenant.decode({ id: r.tenantId, name: r.name, keyHash: r.keyHash === '' ? null : r.keyHash, keyCreatedAt: r.keyCreatedAt === '' ? null : r.keyCreatedAt, createdAt: r.createdAt, ...(routing === undefined ? {} : { routing }) });
+      const portalEpoch = (row as Record<string, unknown>).portalEpoch;
+      return Tenant.decode({
+        id: r.tenantId,
+        name: r.name,
+        keyHash: r.keyHash === '' ? null : r.keyHash,
+        keyCreatedAt: r.keyCreatedAt === '' ? null : r.keyCreatedAt,
+        createdAt: r.createdAt,
+        ...(routing === undefined ? {} : { routing }),
+        ...(portalEpoch === undefined ? {} : { portalEpoch }),
+      });
     }),
     E.mapLeft((errors) => permanent(`A stored tenant row is corrupt: ${formatValidationErrors(errors).join('; ')}`)),
   );
@@ -180,6 +190,23 @@ export const tableTenantStore = (table: EnsuredTable): TenantStore => {
             return E.right(next);
           } catch (e) {
             // 412: changed since the read (a key change, or another instance's migration): read again.
+            if ((statusOf(e) !== 412 && statusOf(e) !== 404) || i >= MAX_WRITE_ATTEMPTS) throw e;
+          }
+        }
+      }),
+
+    bumpPortalEpoch: (id) =>
+      attempt('revoke portal links', async (client) => {
+        for (let i = 1; ; i++) {
+          const loaded = await load(client, id);
+          if (E.isLeft(loaded)) return loaded;
+          const { tenant, etag } = loaded.right;
+          const next: Tenant = { ...tenant, portalEpoch: (tenant.portalEpoch ?? 0) + 1 };
+          try {
+            await client.updateEntity(toRow(next), 'Replace', { etag });
+            return E.right(next);
+          } catch (e) {
+            // 412: changed since the read (a key or grant change): read again, so neither write is lost.
             if ((statusOf(e) !== 412 && statusOf(e) !== 404) || i >= MAX_WRITE_ATTEMPTS) throw e;
           }
         }

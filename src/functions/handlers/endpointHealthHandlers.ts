@@ -14,7 +14,7 @@ export type StatsHandlerDeps = {
   readonly stats: DeliveryStats;
   readonly clock: Clock;
   readonly adminApiKey: string;
-  readonly tenants: Pick<TenantStore, 'findByKeyHash'>;
+  readonly tenants: Pick<TenantStore, 'findByKeyHash' | 'get'>;
 };
 
 /** GET /api/webhooks/{id}/stats?since=ISO (admin, or the owning tenant). */

@@ -31,7 +31,7 @@ const limitOf = (request: HttpRequest, max: number, fallback: number): E.Either<
  * GET /api/webhooks/{id}/attempts: the webhook's recent attempts that were not first-try successes.
  * With tenants, a tenant key reads its own webhooks' attempts; another tenant's id is a 404.
  */
-export const webhookAttemptsHandler = (deps: { adminApiKey: string; webhooks: Pick<WebhookStore, 'get'>; attemptLog: Pick<AttemptLog, 'problemsForWebhook'>; tenants: Pick<TenantStore, 'findByKeyHash'> }): Handler =>
+export const webhookAttemptsHandler = (deps: { adminApiKey: string; webhooks: Pick<WebhookStore, 'get'>; attemptLog: Pick<AttemptLog, 'problemsForWebhook'>; tenants: Pick<TenantStore, 'findByKeyHash' | 'get'> }): Handler =>
   route({
     auth: adminOrTenant(deps),
     // The limit is decoded after the ownership check: an unknown or foreign id is a 404 whatever the query.

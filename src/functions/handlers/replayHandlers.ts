@@ -24,7 +24,7 @@ import { adminOrTenant, route } from '../lib/route';
 /** A replay or resend request is a few fields. */
 export const MAX_REPLAY_BODY_BYTES = 4 * 1024;
 
-export type ReplayAuthDeps = { readonly adminApiKey: string; readonly tenants: Pick<TenantStore, 'findByKeyHash'> };
+export type ReplayAuthDeps = { readonly adminApiKey: string; readonly tenants: Pick<TenantStore, 'findByKeyHash' | 'get'> };
 
 /** Pages through the replay's window; replayable: no I/O, no clock. */
 export const replayOrchestrator: df.OrchestrationHandler = function* (context: df.OrchestrationContext) {

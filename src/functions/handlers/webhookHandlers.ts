@@ -35,7 +35,7 @@ export type WebhookHandlerDeps = {
   /** ALLOWED_DESTINATION_PORTS: absent = any port. */
   readonly allowedDestinationPorts?: PortRanges;
   /** A tenant key also opens these routes, for that tenant's webhooks only. */
-  readonly tenants: Pick<TenantStore, 'findByKeyHash'>;
+  readonly tenants: Pick<TenantStore, 'findByKeyHash' | 'get'>;
   /** VERIFY_ENDPOINTS_DEFAULT */
   readonly verifyEndpointsDefault?: boolean;
   /** The retry schedule's attempts: the most a webhook's `maxAttempts` may be. */

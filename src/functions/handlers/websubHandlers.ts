@@ -29,7 +29,7 @@ const readForm = async (request: Parameters<Handler>[0]): Promise<E.Either<AppEr
  * POST /api/websub (a tenant key, or the admin key, as bearer): 202 Accepted with an empty body, as
  * WebSub asks; intent verification follows from the queue. Errors are the registry's JSON errors.
  */
-export const websubHandler = (deps: WebSubDeps & { readonly adminApiKey: string; readonly tenants: Pick<TenantStore, 'findByKeyHash'> }): Handler =>
+export const websubHandler = (deps: WebSubDeps & { readonly adminApiKey: string; readonly tenants: Pick<TenantStore, 'findByKeyHash' | 'get'> }): Handler =>
   route({
     auth: adminOrTenant(deps),
     run: ({ request, caller }) =>

@@ -72,7 +72,7 @@ const storage = (config: Config) => {
   // Large payloads' blobs (the claim check): written and deleted with their events by the event store.
   const payloads = blobPayloadStore({ connectionString, containerName: config.PAYLOADS_CONTAINER, timeoutMs });
   // The worker's webhooks and the fan-out's first pages, kept REGISTRY_CACHE_MS; this process's
-  // registry writes drop both at once (docs/architecture.md item 27).
+  // registry writes drop both at once (docs/architecture.md item 28).
   const lookup = cachedLookup(tableWebhookLookup(table(config.WEBHOOKS_TABLE), { keyring: secretsKeyring }), { clock: systemClock, ttlMs: config.REGISTRY_CACHE_MS });
   return {
     tenants,
@@ -258,6 +258,12 @@ export const webhooksRecord = () => {
 export const tenantsRecord = () => {
   const a = adapters();
   return { adminApiKey: a.config.ADMIN_API_KEY, tenants: a.tenants, webhooks: a.webhooks, clock: a.clock, randomBytes: a.randomBytes, sender: a.sender, grants: a.grants, grantsOf: a.grantsOf, log: a.log };
+};
+
+/** The subscriber portal's links, sessions and page (docs/portal.md). */
+export const portalRecord = () => {
+  const a = adapters();
+  return { adminApiKey: a.config.ADMIN_API_KEY, tenants: a.tenants, webhooks: a.webhooks, clock: a.clock };
 };
 
 export const statsRecord = () => {

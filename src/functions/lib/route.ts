@@ -33,7 +33,7 @@ export const bearerKey =
     );
 
 /** The admin key, or (with a tenant store) a tenant key: the routes a tenant may use for its own webhooks. */
-export const adminOrTenant = (deps: { readonly adminApiKey: string; readonly tenants?: Pick<TenantStore, 'findByKeyHash'> }): Auth<Principal> =>
+export const adminOrTenant = (deps: { readonly adminApiKey: string; readonly tenants?: Pick<TenantStore, 'findByKeyHash' | 'get'> }): Auth<Principal> =>
   deps.tenants === undefined ? bearerKey(deps.adminApiKey) : authenticate({ adminApiKey: deps.adminApiKey, tenants: deps.tenants });
 
 /** A successful answer: a status, and a JSON body unless there is none (204, WebSub's 202). */

@@ -160,4 +160,28 @@ describe('the OpenAPI document and the running app', () => {
     conforms('deleteTenant', await env.call('DELETE', `tenants/${tenantId}`, { key: ADMIN_KEY }));
     conforms('deleteTenant', await env.call('DELETE', `tenants/${tenantId}`, { key: ADMIN_KEY }));
   });
+
+  it('answers as documented on the portal routes', async () => {
+    const created = await env.call('POST', 'tenants', { key: ADMIN_KEY, body: { name: 'Portal team', routing: { name: ['portal'] } } });
+    const tenantId = created.body?.id as string;
+    const link = await env.call('POST', `tenants/${tenantId}/portal-links`, { key: ADMIN_KEY, body: { ttlSeconds: 600 } });
+    conforms('mintPortalLink', link);
+    conforms('mintPortalLink', await env.call('POST', `tenants/${tenantId}/portal-links`, { key: ADMIN_KEY }));
+    conforms('mintPortalLink', await env.call('POST', `tenants/${tenantId}/portal-links`, { key: ADMIN_KEY, body: { ttlSeconds: 86_401 } }));
+    conforms('mintPortalLink', await env.call('POST', `tenants/${tenantId}/portal-links`, { key: INGEST_KEY }));
+    conforms('mintPortalLink', await env.call('POST', 'tenants/01J0Z7X3V1F6Q8R2T4W6Y8A0C9/portal-links', { key: ADMIN_KEY }));
+    const token = decodeURIComponent((link.body?.url as string).split('#token=')[1] ?? '');
+    const session = await env.call('POST', 'portal/session', { body: { token } });
+    conforms('openPortalSession', session);
+    conforms('openPortalSession', await env.call('POST', 'portal/session', { body: {} }));
+    conforms('openPortalSession', await env.call('POST', 'portal/session', { body: { token: `${token}x` } }));
+    conforms('portalMe', await env.call('GET', 'portal/me', { key: session.body?.token as string }));
+    conforms('portalMe', await env.call('GET', 'portal/me', { key: ADMIN_KEY }));
+    conforms('portalMe', await env.call('GET', 'portal/me'));
+    conforms('portal', await env.call('GET', 'portal'));
+    conforms('revokePortalLinks', await env.call('DELETE', `tenants/${tenantId}/portal-links`, { key: ADMIN_KEY }));
+    conforms('revokePortalLinks', await env.call('DELETE', `tenants/${tenantId}/portal-links`, { key: session.body?.token as string }));
+    conforms('revokePortalLinks', await env.call('DELETE', 'tenants/01J0Z7X3V1F6Q8R2T4W6Y8A0C9/portal-links', { key: ADMIN_KEY }));
+    conforms('openPortalSession', await env.call('POST', 'portal/session', { body: { token } }));
+  });
 });

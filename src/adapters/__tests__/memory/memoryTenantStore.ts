@@ -41,6 +41,14 @@ export const memoryTenantStore = (): MemoryTenantStore => {
       rows.set(id, next);
       return TE.right(next);
     },
+    bumpPortalEpoch: (id) => {
+      if (store.failWith) return TE.left(store.failWith);
+      const found = rows.get(id);
+      if (found === undefined) return TE.left(notFound(`No tenant with id "${id}"`));
+      const next: Tenant = { ...found, portalEpoch: (found.portalEpoch ?? 0) + 1 };
+      rows.set(id, next);
+      return TE.right(next);
+    },
     findByKeyHash: (hash) => (store.failWith ? TE.left(store.failWith) : TE.right([...rows.values()].find((t) => t.keyHash === hash)?.id as TenantId | undefined)),
     delete: (id) => (store.failWith ? TE.left(store.failWith) : rows.delete(id) ? TE.right(undefined) : TE.left(notFound(`No tenant with id "${id}"`))),
   };
