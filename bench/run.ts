@@ -10,6 +10,7 @@ import { type Receivers, startReceivers } from './receivers';
 import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, measureSteadyLatency, measureThroughput, type ScalePoint, type SteadyLatency, type Throughput } from './scenarios';
 import { runDecayPhase } from './decay';
 import { seedWebhooks } from './seed';
+import { runRateLimitPhase } from './rateLimit';
 import { runSoak } from './soak';
 import { measurePayloads, PAYLOAD_SETTINGS, type PayloadRun } from './payloads';
 import { commitLabel, provenance, recordedEnvironment, refusal } from './evidence';
@@ -95,6 +96,7 @@ const main = async (): Promise<void> => {
   }, WATCHDOG_MS);
   watchdog.unref();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  if (argValues('--phase')[0] === 'rate-limit') return runRateLimitPhase({ quick, progress, settings: settingOverrides }).finally(() => clearTimeout(watchdog));
 
   const stops: (() => Promise<void>)[] = [];
   const environment = async (extra: Record<string, string> = {}): Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }> => {

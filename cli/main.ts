@@ -5,6 +5,7 @@ import { type CliError, CliFailure, createClient, fail } from './client';
 import { statsCommand } from './statsCommand';
 import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, secretsResealCommand, tenantRoutingCommand, webhooksCommand } from './commands';
 import { replayCommand, resendCommand, testCommand } from './replayCommands';
+import { controlsCommand } from './controlsCommand';
 import { plainIntegerIn } from '../src/domain/stringValues';
 
 /* dispatcher-ops: the ops command line of the webhook dispatcher (see README, "Operating"). */
@@ -27,6 +28,9 @@ Commands:
                                       re-send the webhook's failed deliveries (--all: every one) of a window
   resend <webhookId> <eventId>        send that event's delivery to the webhook again (same webhook-id)
   test <webhookId>                    send one signed webhook.test and show the receiver's answer
+  controls <webhookId> [--rate-limit <n|none>] [--timeout-ms <n|none>] [--max-attempts <n|none>] [--format <f|none>]
+                                      show a webhook's per-endpoint controls, or change those given
+                                      (format: pagopa, standard, cloudevents; none = back to the default)
 
 Options:
   --url <url>          base URL (env DISPATCHER_URL, default http://localhost:7071)
@@ -68,6 +72,10 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
           grant: { type: 'string', multiple: true },
           since: { type: 'string' },
           until: { type: 'string' },
+          'rate-limit': { type: 'string' },
+          'timeout-ms': { type: 'string' },
+          'max-attempts': { type: 'string' },
+          format: { type: 'string' },
           help: { type: 'boolean', short: 'h', default: false },
         },
       });
@@ -133,6 +141,9 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
         break;
       case 'test':
         output = await testCommand(ctx, requireId(rest[0], 'webhook id: dispatcher-ops test <webhookId>'));
+        break;
+      case 'controls':
+        output = await controlsCommand(ctx, requireId(rest[0], 'webhook id: dispatcher-ops controls <webhookId> [--rate-limit n]'), { rateLimit: values['rate-limit'], timeoutMs: values['timeout-ms'], maxAttempts: values['max-attempts'], format: values.format });
         break;
       default:
         return fail({ kind: 'Usage', message: `Unknown command "${command}"; see dispatcher-ops --help` });

@@ -173,6 +173,8 @@ param opsWebhookSecret string = ''
 @description('STATS_TABLE: per-webhook hourly counters behind GET /api/webhooks/{id}/stats.')
 param statsTable string = 'webhookstats'
 
+@description('RATE_LIMITS_TABLE: send slots of rate-limited webhooks (rateLimitPerSecond), shared by every instance.')
+param rateLimitsTable string = 'webhookratelimits'
 @description('PAYLOADS_CONTAINER: private blob container of large event payloads (the claim check); deleted with their events.')
 param payloadsContainer string = 'event-payloads'
 
@@ -515,6 +517,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     OPS_WEBHOOK_URL: opsWebhookUrl
     OPS_WEBHOOK_SECRET: empty(opsWebhookSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${opsWebhookSecretSecret.properties.secretUri})'
     STATS_TABLE: statsTable
+    RATE_LIMITS_TABLE: rateLimitsTable
     PAYLOADS_CONTAINER: payloadsContainer
     MAX_INFLIGHT_DELIVERY_BYTES: maxInflightDeliveryBytes
   }

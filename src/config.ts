@@ -171,6 +171,8 @@ export const SETTINGS = {
   OPS_WEBHOOK_SECRET: OrEmpty(WebhookSecret),
   /** Per-webhook hourly counters behind GET /api/webhooks/{id}/stats. */
   STATS_TABLE: TableName,
+  /** Send slots of rate-limited webhooks (`rateLimitPerSecond`), one row each, shared by every instance. */
+  RATE_LIMITS_TABLE: TableName,
   /** The private blob container of large event payloads (the claim check: docs/delivery.md, "Large payloads"). */
   PAYLOADS_CONTAINER: patternString<'ContainerName'>('a blob container name (3-63 lower-case letters, digits and single hyphens, not at either end)', /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/),
   /** Request bodies a process sends at once, at most: bounds the memory of large payloads fanned out wide. */
@@ -208,6 +210,7 @@ export const DEFAULTS: Partial<Record<keyof typeof SETTINGS, string>> = {
   OPS_WEBHOOK_URL: '',
   OPS_WEBHOOK_SECRET: '',
   STATS_TABLE: 'webhookstats',
+  RATE_LIMITS_TABLE: 'webhookratelimits',
   PAYLOADS_CONTAINER: 'event-payloads',
   MAX_INFLIGHT_DELIVERY_BYTES: String(32 * 1024 * 1024),
 };

@@ -97,6 +97,8 @@ export type NextDelayInput = {
   readonly now: Date;
   /** A number in [0, 1); Math.random unless a test pins it. */
   readonly random?: () => number;
+  /** The webhook's own cap on attempts (domain/endpointControls.ts); absent = the whole schedule. */
+  readonly maxAttempts?: number;
 };
 
 const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
@@ -107,7 +109,8 @@ const clamp = (value: number, min: number, max: number): number => Math.min(max,
  * receiver cannot make us retry faster than the schedule, and it is clamped to the schedule's
  * largest step so a receiver cannot park a delivery for longer than we would ourselves.
  */
-export const nextDelay = ({ policy, attempt, retryAfter, now, random = Math.random }: NextDelayInput): RetryDecision => {
+export const nextDelay = ({ policy, attempt, retryAfter, now, random = Math.random, maxAttempts }: NextDelayInput): RetryDecision => {
+  if (maxAttempts !== undefined && attempt >= maxAttempts) return { kind: 'Exhausted' };
   const scheduled = policy.scheduleSeconds[Math.max(1, Math.floor(attempt)) - 1];
   if (scheduled === undefined) return { kind: 'Exhausted' };
   const ratio = clamp(policy.jitterRatio, 0, 1);

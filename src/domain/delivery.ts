@@ -70,6 +70,8 @@ export const DeliveryItem = t.intersection(
     // The owner of the webhook (docs/tenants.md); absent for the admin's webhooks and older messages.
     // `claimed`: payload fields left out of `body`, to be taken from the message's payload blob.
     t.partial({ tenantId: t.string, claimed: t.array(t.string) }),
+    // The send slot (epoch ms) a delivery held back by its webhook's rate limit keeps (domain/rateLimit.ts).
+    t.partial({ slotMs: t.number }),
   ],
   'DeliveryItem',
 );

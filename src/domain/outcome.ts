@@ -181,10 +181,12 @@ export type DecideInput = {
   readonly policy: RetryPolicy;
   readonly now: Date;
   readonly random?: () => number;
+  /** The webhook's `maxAttempts`: exhausted after that many, as after the whole schedule. */
+  readonly maxAttempts?: number;
 };
 
 /** What the delivery function does after an attempt. */
-export const decide = ({ result, attempt, policy, now, random }: DecideInput): Decision => {
+export const decide = ({ result, attempt, policy, now, random, maxAttempts }: DecideInput): Decision => {
   const outcome = classifyAttempt(result);
   switch (outcome.kind) {
     case 'Delivered':
@@ -194,7 +196,7 @@ export const decide = ({ result, attempt, policy, now, random }: DecideInput): D
     case 'Permanent':
       return { kind: 'Poison', reason: outcome.reason };
     case 'Retry': {
-      const next = nextDelay({ policy, attempt, now, retryAfter: outcome.retryAfter, random });
+      const next = nextDelay({ policy, attempt, now, retryAfter: outcome.retryAfter, random, maxAttempts });
       return next.kind === 'Retry'
         ? { kind: 'RetryLater', delaySeconds: next.delaySeconds }
         : { kind: 'Poison', reason: { kind: 'AttemptsExhausted', attempts: attempt } };

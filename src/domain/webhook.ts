@@ -3,6 +3,7 @@ import { AttributeName, Attributes, AttributeValue } from './attributes';
 import { PUBLIC_EVENT_NAMES, PublicEventName } from './catalogue';
 import { boundedArray, boundedRecord, checkedRecord, IsoTimestamp, withoutExtraFields } from './codecs';
 import { DisabledReason, FailingStreak } from './endpointHealth';
+import { BodyFormat, MaxAttempts, RateLimitPerSecond } from './endpointControls';
 import { ULID_PATTERN } from './ids';
 import { type Branded, checkedString, patternString, refinedString } from './strings';
 import { TenantId } from './tenant';
@@ -145,6 +146,10 @@ const optionalFields = t.partial({
   failing: FailingStreak,
   /** The receiver timeout of this webhook's attempts; absent = DELIVERY_TIMEOUT_MS. */
   timeoutMs: TimeoutMs,
+  /** Per-endpoint controls (./endpointControls); absent = unlimited, the whole schedule, the pagopa body. */
+  rateLimitPerSecond: RateLimitPerSecond,
+  maxAttempts: MaxAttempts,
+  format: BodyFormat,
 });
 
 /** A webhook as the fan-out reads it from the registry's index rows, which carry no secrets. */
@@ -186,7 +191,7 @@ export const signingSecrets = (webhook: Webhook, now: Date): WebhookSecret[] => 
   ...(webhook.previousSecrets ?? []).filter((p) => Date.parse(p.expiresAt) > now.getTime()).map((p) => p.secret),
 ];
 
-const WEBHOOK_INPUT_FIELDS = ['url', 'subscriptions', 'attributes', 'headers', 'disabled', 'fields', 'expiresAt', 'leaseSeconds', 'verify', 'timeoutMs'] as const;
+const WEBHOOK_INPUT_FIELDS = ['url', 'subscriptions', 'attributes', 'headers', 'disabled', 'fields', 'expiresAt', 'leaseSeconds', 'verify', 'timeoutMs', 'rateLimitPerSecond', 'maxAttempts', 'format'] as const;
 
 /** The body of a create (POST) or a replace (PUT). */
 export const WebhookInput = withoutExtraFields(
@@ -202,6 +207,9 @@ export const WebhookInput = withoutExtraFields(
       /** Endpoint verification before the webhook receives anything (default: VERIFY_ENDPOINTS_DEFAULT). */
       verify: t.boolean,
       timeoutMs: TimeoutMs,
+      rateLimitPerSecond: RateLimitPerSecond,
+      maxAttempts: MaxAttempts,
+      format: BodyFormat,
     }),
   ]),
   WEBHOOK_INPUT_FIELDS,
@@ -227,6 +235,10 @@ export const WebhookPatch = withoutExtraFields(
     verify: t.boolean,
     /** null goes back to DELIVERY_TIMEOUT_MS. */
     timeoutMs: t.union([TimeoutMs, t.null]),
+    /** null goes back to the default (unlimited, the whole schedule, pagopa). */
+    rateLimitPerSecond: t.union([RateLimitPerSecond, t.null]),
+    maxAttempts: t.union([MaxAttempts, t.null]),
+    format: t.union([BodyFormat, t.null]),
   }),
   WEBHOOK_INPUT_FIELDS,
   'WebhookPatch',
@@ -247,6 +259,7 @@ export const applyPatch = (current: Webhook, patch: WebhookPatch): WebhookInput 
   const fields = patch.fields === null ? undefined : (patch.fields ?? current.fields);
   const expiresAt = patch.expiresAt === null ? undefined : (patch.expiresAt ?? current.expiresAt);
   const timeoutMs = patch.timeoutMs === null ? undefined : (patch.timeoutMs ?? current.timeoutMs);
+  const controls = patchedControls(current, patch);
   return {
     url: patch.url ?? current.url,
     subscriptions: patch.subscriptions ?? current.subscriptions,
@@ -259,7 +272,21 @@ export const applyPatch = (current: Webhook, patch: WebhookPatch): WebhookInput 
     ...(patch.leaseSeconds !== undefined ? { leaseSeconds: patch.leaseSeconds } : expiresAt === undefined ? {} : { expiresAt }),
     ...(patch.verify === undefined ? {} : { verify: patch.verify }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...controls,
   };
+};
+
+const CONTROL_FIELDS = ['rateLimitPerSecond', 'maxAttempts', 'format'] as const;
+type Controls = Pick<WebhookInput, (typeof CONTROL_FIELDS)[number]>;
+
+/** The controls after a merge patch: null removes one, absent keeps the stored one. */
+const patchedControls = (current: Controls, patch: { readonly [K in keyof Controls]?: Controls[K] | null }): Controls => {
+  const result: Record<string, unknown> = {};
+  for (const key of CONTROL_FIELDS) {
+    const value = patch[key] === null ? undefined : (patch[key] ?? current[key]);
+    if (value !== undefined) result[key] = value;
+  }
+  return result as Controls;
 };
 
 /** Subscriptions without repeats, in the order given. */

@@ -12,7 +12,8 @@ import { RotateSecretInput } from '../usecases/rotateWebhookSecret';
 import { HubSecret, LeaseSecondsText, MAX_HUB_SECRET_BYTES, MIN_HUB_SECRET_BYTES, TopicText } from '../domain/websub';
 import { ReplayId, ReplayRequest, ResendRequest } from '../domain/replay';
 import { DEFAULT_PORTAL_LINK_TTL_SECONDS, MAX_PORTAL_LINK_TTL_SECONDS, PortalLinkRequest, PortalLinkTtlSeconds, PortalSessionRequest } from '../domain/portalToken';
-import { HEADER_NAMES, MAX_LEASE_SECONDS, MIN_LEASE_SECONDS } from '../domain/webhook';
+import { HEADER_NAMES, MAX_LEASE_SECONDS, MAX_TIMEOUT_MS, MIN_LEASE_SECONDS, MIN_TIMEOUT_MS, TimeoutMs } from '../domain/webhook';
+import { BODY_FORMATS, BodyFormat, MAX_ATTEMPTS_ANY_SCHEDULE, MAX_RATE_LIMIT_PER_SECOND, MaxAttempts, MIN_RATE_LIMIT_PER_SECOND, RateLimitPerSecond } from '../domain/endpointControls';
 import { AttributeName, Attributes, AttributeValue, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_ATTRIBUTES } from '../domain/attributes';
 import { IsoTimestamp } from '../domain/codecs';
 import { ULID_PATTERN } from '../domain/ids';
@@ -101,6 +102,26 @@ const base: Annotations = {
     propertyNames: { type: 'string', enum: [...ROUTING_ATTRIBUTES] },
     additionalProperties: { type: 'array', maxItems: MAX_ROUTING_VALUES_PER_ATTRIBUTE, items: { type: 'string', minLength: 1, maxLength: MAX_ATTRIBUTE_VALUE_LENGTH } },
     description: `Routing grants: for each routing attribute of the catalogue, the values the tenant may route on (at most ${MAX_ROUTING_VALUES_PER_ATTRIBUTE} per attribute, ${MAX_ROUTING_GRANTS_CHARS} characters of JSON in all; repeats are dropped)`,
+  },
+  // Per-endpoint controls (docs/api.md): whole numbers in a range, absent = the default.
+  [TimeoutMs.name]: { type: 'integer', minimum: MIN_TIMEOUT_MS, maximum: MAX_TIMEOUT_MS, description: 'Receiver timeout of each attempt, ms; absent = DELIVERY_TIMEOUT_MS' },
+  [RateLimitPerSecond.name]: {
+    type: 'integer',
+    minimum: MIN_RATE_LIMIT_PER_SECOND,
+    maximum: MAX_RATE_LIMIT_PER_SECOND,
+    description: 'Deliveries per second to this webhook, across instances; what would exceed it is held back in the queue, never dropped or counted as an attempt; absent = unlimited',
+  },
+  [MaxAttempts.name]: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_ATTEMPTS_ANY_SCHEDULE,
+    description: "Attempts before a delivery is poisoned (AttemptsExhausted); at most the retry schedule's attempts (RETRY_SCHEDULE_SECONDS delays + 1, 8 by default); absent = the schedule",
+  },
+  [BodyFormat.name]: {
+    type: 'string',
+    enum: [...BODY_FORMATS],
+    description:
+      'The delivered body: pagopa {"name","payload"} (absent = this), standard {"type","timestamp","data"} (Standard Webhooks), cloudevents (CloudEvents 1.0 structured JSON, application/cloudevents+json, source urn:pagopa:webhook-dispatcher); all signed the same way',
   },
   [HubSecret.name]: { type: 'string', description: `${MIN_HUB_SECRET_BYTES} to ${MAX_HUB_SECRET_BYTES} bytes; deliveries are signed with it (X-Hub-Signature)` },
 };

@@ -10,6 +10,7 @@ import type { Clock } from '../ports/clock';
 import type { RandomBytes } from '../ports/random';
 import type { WebhookStore } from '../ports/webhookStore';
 import type { PortRanges } from '../domain/destination';
+import { checkMaxAttempts } from '../domain/endpointControls';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 import { checkTenantInput, grantsForWrite, type TenantRulesDeps, verificationRequired } from './tenantRules';
@@ -24,10 +25,12 @@ export type CreateWebhookDeps = TenantRulesDeps & {
   readonly allowedDestinationPorts?: PortRanges;
   /** VERIFY_ENDPOINTS_DEFAULT: whether a webhook that does not say `verify` must pass endpoint verification. */
   readonly verifyEndpointsDefault?: boolean;
+  /** The retry schedule's attempts (RETRY_SCHEDULE_SECONDS + 1): the most `maxAttempts` may be; absent = no check. */
+  readonly maxAttemptsAllowed?: number;
 };
 
 /** The fields a create/replace body sets; the optional ones are absent when the body leaves them out. */
-export type InputFields = Pick<Webhook, 'url' | 'subscriptions' | 'attributes' | 'headers' | 'disabled' | 'fields' | 'expiresAt' | 'verified' | 'timeoutMs'>;
+export type InputFields = Pick<Webhook, 'url' | 'subscriptions' | 'attributes' | 'headers' | 'disabled' | 'fields' | 'expiresAt' | 'verified' | 'timeoutMs' | 'rateLimitPerSecond' | 'maxAttempts' | 'format'>;
 
 /**
  * A decoded create/replace body with its defaults applied. `leaseSeconds` becomes an expiry from
@@ -50,12 +53,15 @@ export const fromInput = (input: WebhookInput, options: { now: Date; previous?: 
     ...(expiresAt === undefined ? {} : { expiresAt }),
     ...(verified === undefined ? {} : { verified }),
     ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
+    ...(input.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: input.rateLimitPerSecond }),
+    ...(input.maxAttempts === undefined ? {} : { maxAttempts: input.maxAttempts }),
+    ...(input.format === undefined ? {} : { format: input.format }),
   };
 };
 
 /** The webhook with the fields of a body: those the body leaves out are reset, as PUT means. */
 export const withInput = (current: Webhook, fields: InputFields, now: Date): Webhook => {
-  const { fields: _f, expiresAt: _e, verified: _v, timeoutMs: _t, ...kept } = current;
+  const { fields: _f, expiresAt: _e, verified: _v, timeoutMs: _t, rateLimitPerSecond: _r, maxAttempts: _m, format: _fmt, ...kept } = current;
   // Re-enabling clears the dispatcher's disabledReason and any failing streak (docs/delivery.md).
   return afterOwnerWrite(current, { ...kept, ...fields, updatedAt: now.toISOString() } as Webhook);
 };
@@ -68,7 +74,7 @@ export const createWebhook =
   (deps: CreateWebhookDeps) =>
   (body: unknown, principal: Principal = ADMIN): TE.TaskEither<AppError, Webhook> =>
     pipe(
-      TE.fromEither(pipe(decodeOrInvalid(WebhookInput, body, { what: 'The webhook' }), E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The webhook' })))),
+      TE.fromEither(pipe(decodeOrInvalid(WebhookInput, body, { what: 'The webhook' }), E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The webhook' })), E.chain(checkMaxAttempts(deps.maxAttemptsAllowed, 'The webhook')))),
       TE.chain((input) =>
         pipe(
           grantsForWrite(deps, principal),

@@ -14,6 +14,7 @@ import type { OpsEvent } from '../domain/opsEvents';
 import { type AttemptResult, decide, loggedResult } from '../domain/outcome';
 import { redactFiscalCodes } from '../domain/privacy';
 import { signatureHeaders } from '../domain/signature';
+import { formatBody } from '../domain/bodyFormat';
 import { isActive, isReservedHeaderName, signingSecrets, type Webhook } from '../domain/webhook';
 import { hubSignature } from '../domain/websub';
 import type { AttemptLog, AttemptLogEntry } from '../ports/attemptLog';
@@ -24,6 +25,9 @@ import type { EventStore } from '../ports/eventStore';
 import type { PublishOpsEvent } from '../ports/opsEvents';
 import type { WebhookLookup } from '../ports/webhookLookup';
 import type { WebhookStore } from '../ports/webhookStore';
+import type { RateLimiter } from '../ports/rateLimiter';
+import { heldItem, paceDeliveries } from './paceDeliveries';
+import { HOLD_ON_ERROR_SECONDS } from '../domain/rateLimit';
 import type { PayloadStore } from '../ports/payloadStore';
 import { type RestoredBodies, restoreBodies } from './claimCheck';
 import type { InFlightBytes } from './inFlightBytes';
@@ -57,6 +61,8 @@ export type DeliverDeps = {
   readonly stats?: DeliveryStats;
   /** OPS_WEBHOOK_URL: webhook.disabled and delivery.exhausted; best effort. */
   readonly publishOpsEvent?: PublishOpsEvent;
+  /** Send slots of rate-limited webhooks (./paceDeliveries); unlimited webhooks never reach it. */
+  readonly rateLimiter?: RateLimiter;
   /** Large payloads' blobs, read once per message that names one (docs/delivery.md, "Large payloads"). */
   readonly payloads?: PayloadStore;
   /** MAX_INFLIGHT_DELIVERY_BYTES: request bodies being sent at once, process-wide; absent = no bound. */
@@ -73,7 +79,11 @@ type ItemResult = {
   readonly webhook?: Webhook;
 };
 
-export type DeliverySummary = { readonly delivered: number; readonly retried: number; readonly poisoned: number; readonly gone: number; readonly skipped: number };
+export type DeliverySummary = { readonly delivered: number; readonly retried: number; readonly poisoned: number; readonly gone: number; readonly skipped: number; readonly held: number };
+
+/** A delivery held back by its webhook's rate limit: re-enqueued as it is, no attempt made or logged. */
+type HeldItem = { readonly item: DeliveryItem; readonly delaySeconds: number };
+type MessageResults = { readonly results: readonly ItemResult[]; readonly held: readonly HeldItem[] };
 
 const tenantOf = (item: DeliveryItem): { tenantId?: string } => (item.tenantId === undefined ? {} : { tenantId: item.tenantId });
 
@@ -84,9 +94,10 @@ const skipped = (message: DeliveryMessage, item: DeliveryItem, at: string, decis
 /** The signed POST of one delivery to a webhook (DESIGN.md section 5); replays and test sends use it too. */
 export const signedRequest = (input: { webhook: Webhook; deliveryId: string; body: unknown; at: Date }): OutgoingRequest => {
   const { webhook, at } = input;
-  const body = JSON.stringify(input.body);
+  const formatted = formatBody({ format: webhook.format, deliveryId: input.deliveryId, body: input.body, at });
+  const body = formatted.text;
   const own: Record<string, string> = {
-    'content-type': 'application/json',
+    'content-type': formatted.contentType,
     'user-agent': USER_AGENT,
     // During a rotation's overlap both secrets sign: receivers holding either one verify.
     ...signatureHeaders({ secrets: signingSecrets(webhook, at), id: input.deliveryId, timestampSeconds: Math.floor(at.getTime() / 1000), body }),
@@ -97,6 +108,8 @@ export const signedRequest = (input: { webhook: Webhook; deliveryId: string; bod
   const added = Object.entries(webhook.headers).filter(([name]) => !isReservedHeaderName(name) && !(name.toLowerCase() in own));
   return { url: webhook.url, headers: { ...Object.fromEntries(added), ...own }, body, ...(webhook.timeoutMs === undefined ? {} : { timeoutMs: webhook.timeoutMs }) };
 };
+
+const withoutSlot = ({ slotMs: _slot, ...item }: DeliveryItem): DeliveryItem => item;
 
 /** One signed POST and what to do next (DESIGN.md section 5 for the headers). */
 const attempt =
@@ -113,14 +126,15 @@ const attempt =
         const record: AttemptRecord = { at: started.toISOString(), result };
         const carried = [...item.attempts, carriedRecord(record)];
         const base = { eventId: message.eventId, deliveryId: item.deliveryId, webhookId: item.webhookId, attempt: attemptNumber, at: record.at, result: loggedResult(result), ...tenantOf(item) };
-        const decision = decide({ result, attempt: attemptNumber, policy: deps.policy, now, random: deps.random });
+        const decision = decide({ result, attempt: attemptNumber, policy: deps.policy, now, random: deps.random, maxAttempts: webhook.maxAttempts });
         switch (decision.kind) {
           case 'Delivered':
             return { log: { ...base, decision: 'Delivered' } };
           case 'RetryLater':
             return {
               log: { ...base, decision: 'RetryLater', nextAttemptAt: new Date(now.getTime() + decision.delaySeconds * 1000).toISOString() },
-              retry: { item: { ...item, attempts: carried }, delaySeconds: decision.delaySeconds },
+              // A retry is a new send: it reserves a new slot (the one it held is spent).
+              retry: { item: { ...withoutSlot(item), attempts: carried }, delaySeconds: decision.delaySeconds },
             };
           case 'DisableWebhook':
             return { log: { ...base, decision: 'WebhookDisabledByGone' }, disable: item.webhookId };
@@ -170,6 +184,15 @@ const consequences = (deps: DeliverDeps, { eventId, payloadRef }: DeliveryMessag
         : [],
     ),
   ];
+};
+
+/** Held deliveries go back to the queue, one message per delay (they came from one message: they fit in one). */
+const holdBack = (deps: DeliverDeps, { eventId, payloadRef }: DeliveryMessage, held: readonly HeldItem[]): TE.TaskEither<AppError, unknown>[] => {
+  const byDelay = new Map<number, DeliveryItem[]>();
+  for (const h of held) byDelay.set(h.delaySeconds, [...(byDelay.get(h.delaySeconds) ?? []), h.item]);
+  // Claimed fields still come from the message's payload blob, as for a retry.
+  const ref = (items: readonly DeliveryItem[]) => (payloadRef === undefined || items.every((i) => i.claimed === undefined) ? {} : { payloadRef });
+  return [...byDelay].map(([delaySeconds, items]) => deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, ...ref(items), items }], { delaySeconds }));
 };
 
 const STATS_OUTCOMES: Partial<Record<AttemptLogEntry['decision'], StatsOutcome>> = { Delivered: 'Delivered', RetryLater: 'RetryLater', Poisoned: 'Poisoned', WebhookDisabledByGone: 'Gone' };
@@ -321,43 +344,80 @@ const eventErased = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither
  * call before a request leaves, so an erasure that answered (it waits ERASURE_SETTLE_MS after its
  * deletes, docs/privacy.md) is never followed by a send that checked before it.
  */
-const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, readonly ItemResult[]> =>
+const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEither<AppError, MessageResults> =>
   pipe(
     deps.lookup([...new Set(message.items.map((i) => i.webhookId))], message.lookupHint),
-    TE.chain((webhooks) =>
-      pipe(
-        eventErased(deps, message),
-        // A large payload's blob, once for the whole message, after the erasure check (its blob goes with the event).
-        TE.chain((erased): TE.TaskEither<AppError, { erased: boolean; restored?: RestoredBodies }> =>
-          erased ? TE.right({ erased }) : pipe(restoreBodies(deps.payloads, message), TE.map((restored) => ({ erased, restored }))),
+    TE.chain((webhooks) => {
+      const now = deps.clock.now();
+      const active = message.items.flatMap((item) => {
+        const webhook = webhooks.get(item.webhookId);
+        return webhook !== undefined && isActive(webhook, now) ? [{ item, webhook }] : [];
+      });
+      // Rate limit slots are reserved before the event check, which stays the last storage call before a send.
+      return pipe(
+        TE.fromTask(paceDeliveries(deps, active)),
+        TE.chain((paces) =>
+          pipe(
+            eventErased(deps, message),
+            // A large payload's blob, once for the whole message, after the erasure check (its blob goes with the event).
+            TE.chain((erased): TE.TaskEither<AppError, { erased: boolean; restored?: RestoredBodies }> =>
+              erased ? TE.right({ erased }) : pipe(restoreBodies(deps.payloads, message), TE.map((restored) => ({ erased, restored }))),
+            ),
+            TE.map(({ erased, restored }) => ({ paces, erased, restored })),
+          ),
         ),
-        TE.chain(({ erased, restored }): TE.TaskEither<AppError, readonly ItemResult[]> => {
+        TE.chain(({ paces, erased, restored }): TE.TaskEither<AppError, MessageResults> => {
           if (erased || restored?.kind === 'Gone') {
             const at = deps.clock.now().toISOString();
-            return TE.right(message.items.map((item) => skipped(message, item, at, 'SkippedErasedEvent')));
+            return TE.right({ results: message.items.map((item) => skipped(message, item, at, 'SkippedErasedEvent')), held: [] });
           }
+          const held: HeldItem[] = [];
           return TE.fromTask(
             pipe(
-              message.items.map((item): T.Task<ItemResult> => {
+              message.items.flatMap((item): T.Task<ItemResult | undefined>[] => {
                 const webhook = webhooks.get(item.webhookId);
                 const at = deps.clock.now().toISOString();
-                if (webhook === undefined) return T.of(skipped(message, item, at, 'SkippedDeletedWebhook'));
+                if (webhook === undefined) return [T.of(skipped(message, item, at, 'SkippedDeletedWebhook'))];
                 // Disabled, lease over, or endpoint not verified: the webhook receives nothing now.
-                if (!isActive(webhook, new Date(at))) return T.of(skipped(message, item, at, 'SkippedDisabledWebhook'));
+                if (!isActive(webhook, new Date(at))) return [T.of(skipped(message, item, at, 'SkippedDisabledWebhook'))];
+                const pace = paces.get(item.deliveryId);
+                if (pace?.kind === 'Hold') {
+                  held.push({ item: heldItem(item, pace), delaySeconds: pace.delaySeconds });
+                  return [];
+                }
                 const body = restored?.kind === 'Bodies' ? (restored.bodies.get(item.deliveryId) ?? item.body) : item.body;
                 // Lazily, so the body is serialized only once the in-flight budget lets it go.
-                const send: T.Task<ItemResult> = () => attempt(deps, message)(item, webhook, body)();
-                return pipe(
-                  deps.inFlight === undefined ? send : deps.inFlight.within(bodyBytes(body), send),
-                  T.map((r) => ({ ...r, webhook })),
+                const attemptNow: T.Task<ItemResult> = () => attempt(deps, message)(item, webhook, body)();
+                const send = pipe(
+                  deps.inFlight === undefined ? attemptNow : deps.inFlight.within(bodyBytes(body), attemptNow),
+                  T.map((r): ItemResult | undefined => ({ ...r, webhook })),
                 );
+                if (pace === undefined || pace.waitMs === 0) return [send];
+                // Waiting for the slot puts time between the event check and the send: a personal-data event is checked again.
+                return [
+                  T.delay(pace.waitMs)(
+                    pipe(
+                      eventErased(deps, { ...message, items: [item] }),
+                      T.chain(
+                        E.match(
+                          (): T.Task<ItemResult | undefined> => {
+                            held.push({ item: heldItem(item, { kind: 'Hold', delaySeconds: HOLD_ON_ERROR_SECONDS }), delaySeconds: HOLD_ON_ERROR_SECONDS });
+                            return T.of(undefined);
+                          },
+                          (gone) => (gone ? T.of(skipped(message, item, deps.clock.now().toISOString(), 'SkippedErasedEvent')) : send),
+                        ),
+                      ),
+                    ),
+                  ),
+                ];
               }),
               A.sequence(T.ApplicativePar),
+              T.map((results) => ({ results: results.filter((r): r is ItemResult => r !== undefined), held })),
             ),
           );
         }),
-      ),
-    ),
+      );
+    }),
   );
 
 export const deliverMessage =
@@ -365,8 +425,8 @@ export const deliverMessage =
   (message: DeliveryMessage): TE.TaskEither<AppError, DeliverySummary> =>
     pipe(
       deliverItems(deps, message),
-      TE.chainFirst((results) => all(consequences(deps, message, results))),
-      TE.chainFirst((results) =>
+      TE.chainFirst(({ results, held }) => all([...consequences(deps, message, results), ...holdBack(deps, message, held)])),
+      TE.chainFirst(({ results }) =>
         pipe(
           // An erased event's attempts are not written: they would bring back rows the erasure deleted.
           deps.attemptLog.record(results.filter((r) => r.log.decision !== 'SkippedErasedEvent').map((r) => r.log)),
@@ -376,12 +436,13 @@ export const deliverMessage =
           }),
         ),
       ),
-      TE.chainFirst((results) => TE.fromTask(afterDelivery(deps, message, results))),
-      TE.map((results) => ({
+      TE.chainFirst(({ results }) => TE.fromTask(afterDelivery(deps, message, results))),
+      TE.map(({ results, held }) => ({
         delivered: results.filter((r) => r.log.decision === 'Delivered').length,
         retried: results.filter((r) => r.retry).length,
         poisoned: results.filter((r) => r.poison).length,
         gone: results.filter((r) => r.disable).length,
         skipped: results.filter((r) => r.log.attempt === 0).length,
+        held: held.length,
       })),
     );

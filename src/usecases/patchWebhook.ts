@@ -7,13 +7,14 @@ import { applyPatch, type Webhook, WebhookInput, WebhookPatch } from '../domain/
 import type { Clock } from '../ports/clock';
 import type { WebhookStore } from '../ports/webhookStore';
 import type { PortRanges } from '../domain/destination';
+import { checkMaxAttempts } from '../domain/endpointControls';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 import { decodeWebhookId } from './getWebhook';
 import type { TenantRulesDeps } from './tenantRules';
 import { updateWithinGrants } from './updateWithinGrants';
 
-export type PatchWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean; readonly allowedDestinationPorts?: PortRanges };
+export type PatchWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean; readonly allowedDestinationPorts?: PortRanges; readonly maxAttemptsAllowed?: number };
 
 /**
  * PATCH with JSON merge patch semantics. The merged webhook is validated again, so limits (number
@@ -38,6 +39,7 @@ export const patchWebhook =
             pipe(
               decodeOrInvalid(WebhookInput, applyPatch(current, patch), { what: 'The patched webhook' }),
               E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The patched webhook' })),
+              E.chain(checkMaxAttempts(deps.maxAttemptsAllowed, 'The patched webhook')),
             ),
         }),
       ),

@@ -7,13 +7,14 @@ import { type Webhook, WebhookInput } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { WebhookStore } from '../ports/webhookStore';
 import type { PortRanges } from '../domain/destination';
+import { checkMaxAttempts } from '../domain/endpointControls';
 import { checkDestination } from './checkDestination';
 import { decodeOrInvalid } from './decode';
 import { decodeWebhookId } from './getWebhook';
 import type { TenantRulesDeps } from './tenantRules';
 import { updateWithinGrants } from './updateWithinGrants';
 
-export type ReplaceWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean; readonly allowedDestinationPorts?: PortRanges };
+export type ReplaceWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean; readonly allowedDestinationPorts?: PortRanges; readonly maxAttemptsAllowed?: number };
 
 /** PUT: the body replaces every field but the id, the secrets, the owner and the creation time. */
 export const replaceWebhook =
@@ -27,6 +28,7 @@ export const replaceWebhook =
             pipe(
               decodeOrInvalid(WebhookInput, request.body, { what: 'The webhook' }),
               E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The webhook' })),
+              E.chain(checkMaxAttempts(deps.maxAttemptsAllowed, 'The webhook')),
               E.map((input) => ({ id, input })),
             ),
           ),

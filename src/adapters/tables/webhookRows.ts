@@ -38,6 +38,10 @@ export type WebhookRow = TableEntity<{
   websubTopic: string;
   /** The webhook's receiver timeout in ms as text; '' = DELIVERY_TIMEOUT_MS. */
   timeoutMs: string;
+  /** Per-endpoint controls (domain/endpointControls.ts) as text; '' = the default. */
+  rateLimitPerSecond: string;
+  maxAttempts: string;
+  format: string;
   /** New with every write of the webhook, main and index rows alike: the worker's secret cache key. */
   secretVersion: string;
   /** Endpoint health (docs/delivery.md): JSON text, '' when unset. */
@@ -66,6 +70,9 @@ const commonColumns = (webhook: Webhook, rowKey: string, secretVersion: string, 
   verified: webhook.verified === undefined ? '' : String(webhook.verified),
   websubTopic: webhook.websubTopic ?? '',
   timeoutMs: webhook.timeoutMs === undefined ? '' : String(webhook.timeoutMs),
+  rateLimitPerSecond: webhook.rateLimitPerSecond === undefined ? '' : String(webhook.rateLimitPerSecond),
+  maxAttempts: webhook.maxAttempts === undefined ? '' : String(webhook.maxAttempts),
+  format: webhook.format ?? '',
   secretVersion,
   disabledReason: webhook.disabledReason === undefined ? '' : JSON.stringify(webhook.disabledReason),
   failing: webhook.failing === undefined ? '' : JSON.stringify(webhook.failing),
@@ -103,6 +110,8 @@ const WebhookRowCodec = t.intersection([
   }),
   // Rows written before tenants lack these columns; before encryption, secretVersion.
   t.partial({ tenantId: t.string, expiresAt: t.string, fields: t.string, verified: t.string, websubTopic: t.string, secretVersion: t.string, disabledReason: t.string, failing: t.string, timeoutMs: t.string }),
+  // Rows written before the per-endpoint controls lack these: the defaults.
+  t.partial({ rateLimitPerSecond: t.string, maxAttempts: t.string, format: t.string }),
 ]);
 const SecretColumnsCodec = t.intersection([t.type({ secret: t.string }), t.partial({ previousSecrets: t.string })]);
 
@@ -152,6 +161,9 @@ const columnsOf = (r: t.TypeOf<typeof WebhookRowCodec>): Record<string, unknown>
   ...field('disabledReason', optional(r.disabledReason, parseJson)),
   ...field('failing', optional(r.failing, parseJson)),
   ...field('timeoutMs', optional(r.timeoutMs, Number)),
+  ...field('rateLimitPerSecond', optional(r.rateLimitPerSecond, Number)),
+  ...field('maxAttempts', optional(r.maxAttempts, Number)),
+  ...field('format', optional(r.format, (x) => x)),
 });
 
 /** An index row: the webhook without its secrets, and the version of the secrets its main row holds ('' before encryption). */

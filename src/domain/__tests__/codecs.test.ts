@@ -101,7 +101,7 @@ describe('WebhookInput', () => {
 
   it('refuses unknown fields, reporting other problems too', () => {
     expect(errorsOf(WebhookInput, { ...validInput, url: 'ftp://x', disable: true })).toEqual([
-      'disable: is not a known field (known: url, subscriptions, attributes, headers, disabled, fields, expiresAt, leaseSeconds, verify, timeoutMs)',
+      'disable: is not a known field (known: url, subscriptions, attributes, headers, disabled, fields, expiresAt, leaseSeconds, verify, timeoutMs, rateLimitPerSecond, maxAttempts, format)',
       'url: must be an absolute http or https URL, without credentials or fragment, at most 2048 characters',
     ]);
   });
@@ -122,7 +122,7 @@ describe('WebhookPatch and applyPatch', () => {
   });
   it('refuses null for top-level fields and unknown fields', () => {
     expect(errorsOf(WebhookPatch, { url: null })[0]).toMatch(/^url: must be an absolute http/);
-    expect(errorsOf(WebhookPatch, { secret: 'whsec_x' })).toEqual(['secret: is not a known field (known: url, subscriptions, attributes, headers, disabled, fields, expiresAt, leaseSeconds, verify, timeoutMs)']);
+    expect(errorsOf(WebhookPatch, { secret: 'whsec_x' })).toEqual(['secret: is not a known field (known: url, subscriptions, attributes, headers, disabled, fields, expiresAt, leaseSeconds, verify, timeoutMs, rateLimitPerSecond, maxAttempts, format)']);
   });
 });
 

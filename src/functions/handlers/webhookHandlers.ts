@@ -38,6 +38,8 @@ export type WebhookHandlerDeps = {
   readonly tenants: Pick<TenantStore, 'findByKeyHash' | 'get'>;
   /** VERIFY_ENDPOINTS_DEFAULT */
   readonly verifyEndpointsDefault?: boolean;
+  /** The retry schedule's attempts: the most a webhook's `maxAttempts` may be. */
+  readonly maxAttemptsAllowed?: number;
   /** Sends endpoint verification requests. */
   readonly sender: HttpSender;
   /** A tenant's routing grants, read now: its writes may carry only values it holds (docs/tenants.md). */

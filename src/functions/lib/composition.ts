@@ -45,6 +45,8 @@ import { tenantOwnedCreate } from '../../usecases/tenantOwnedCreate';
 import { inFlightBytes } from '../../usecases/inFlightBytes';
 import { currentGrants, grantsCache } from '../../usecases/tenantGrants';
 import { FAN_OUT_ORCHESTRATOR, REPLAY_ORCHESTRATOR } from './orchestrations';
+import { tableRateLimiter } from '../../adapters/tables/tableRateLimiter';
+import { scheduleAttempts } from '../../domain/endpointControls';
 
 /*
  * The composition root: every adapter of the app is built here, once per process, on first use
@@ -88,6 +90,8 @@ const storage = (config: Config) => {
     attemptLog: tableAttemptLog(table(config.ATTEMPTS_TABLE)),
     // The timer's writes have no invocation to report to: one warning line each.
     stats: tableDeliveryStats(ensuredTable({ connectionString, tableName: config.STATS_TABLE }), { onError: (message) => console.warn(message) }),
+    // Send slots of rate-limited webhooks (docs/delivery.md, "Rate limits"); unlimited ones never touch it.
+    rateLimiter: tableRateLimiter(table(config.RATE_LIMITS_TABLE)),
     queue,
     poison: storagePoisonQueue(queue.poisonQueue),
     healthProbes: storageHealthProbes(connectionString),
@@ -227,6 +231,7 @@ export const deliveryRecord = () => {
       stats: a.stats,
       publishOpsEvent: a.publishOpsEvent,
       events: a.events,
+      rateLimiter: a.rateLimiter,
       payloads: a.payloads,
       inFlight: a.inFlight,
     }),
@@ -246,6 +251,7 @@ export const webhooksRecord = () => {
     allowPrivateDestinations: a.config.ALLOW_PRIVATE_DESTINATIONS,
     allowedDestinationPorts: a.config.ALLOWED_DESTINATION_PORTS,
     verifyEndpointsDefault: a.config.VERIFY_ENDPOINTS_DEFAULT,
+    maxAttemptsAllowed: scheduleAttempts(a.retryPolicy),
   };
 };
 

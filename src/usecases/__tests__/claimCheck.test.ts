@@ -161,7 +161,7 @@ describe('claim check', () => {
     await s.ingest({ data: 'w'.repeat(30 * 1024) }, 2);
     await s.payloads.store.removeAll(EVENT_ID)();
     const [result] = await s.deliverAll();
-    expect(result).toEqual(E.right({ delivered: 0, retried: 0, poisoned: 0, gone: 0, skipped: 2 }));
+    expect(result).toEqual(E.right({ delivered: 0, retried: 0, poisoned: 0, gone: 0, skipped: 2, held: 0 }));
     expect(s.requests).toEqual([]);
   });
 

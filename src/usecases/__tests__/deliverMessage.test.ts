@@ -96,7 +96,7 @@ describe('deliverMessage', () => {
     const s = setup(() => response(204));
     const webhook = s.add();
     const item = itemFor(webhook);
-    expect(right(await s.run(messageOf(item)))).toEqual({ delivered: 1, retried: 0, poisoned: 0, gone: 0, skipped: 0 });
+    expect(right(await s.run(messageOf(item)))).toEqual({ delivered: 1, retried: 0, poisoned: 0, gone: 0, skipped: 0, held: 0 });
     noEffects(s);
     expect(s.requests).toHaveLength(1);
     expect(s.requests[0]?.url).toBe(webhook.url);
@@ -169,7 +169,7 @@ describe('deliverMessage', () => {
     results['https://slow.example/'] = networkError('Timeout');
     results['https://limited.example/'] = response(429, { retryAfter: '120' });
     const items = [itemFor(ok), itemFor(busy), itemFor(slow), itemFor(limited, [pastAttempt(1)])];
-    expect(right(await s.run(messageOf(...items)))).toEqual({ delivered: 1, retried: 3, poisoned: 0, gone: 0, skipped: 0 });
+    expect(right(await s.run(messageOf(...items)))).toEqual({ delivered: 1, retried: 3, poisoned: 0, gone: 0, skipped: 0, held: 0 });
     expect(s.queue.poisoned).toEqual([]);
     expect(s.queue.sent).toHaveLength(3);
     const byWebhook = new Map(s.queue.sent.map((m) => [m.message.items[0]?.webhookId, m]));
@@ -207,7 +207,7 @@ describe('deliverMessage', () => {
     const s = setup(() => response(500, { excerpt: 'still broken' }));
     const webhook = s.add();
     const item = itemFor(webhook, [pastAttempt(1), pastAttempt(2), pastAttempt(3)]);
-    expect(right(await s.run(messageOf(item)))).toEqual({ delivered: 0, retried: 0, poisoned: 1, gone: 0, skipped: 0 });
+    expect(right(await s.run(messageOf(item)))).toEqual({ delivered: 0, retried: 0, poisoned: 1, gone: 0, skipped: 0, held: 0 });
     expect(s.queue.sent).toEqual([]);
     expect(s.queue.poisoned).toEqual([
       {
@@ -246,7 +246,7 @@ describe('deliverMessage', () => {
     const s = setup(() => response(410));
     const webhook = s.add();
     const other = s.add();
-    expect(right(await s.run(messageOf(itemFor(webhook))))).toEqual({ delivered: 0, retried: 0, poisoned: 0, gone: 1, skipped: 0 });
+    expect(right(await s.run(messageOf(itemFor(webhook))))).toEqual({ delivered: 0, retried: 0, poisoned: 0, gone: 1, skipped: 0, held: 0 });
     noEffects(s);
     expect(s.store.rows.get(webhook.id)).toEqual({ ...webhook, disabled: true, disabledReason: { kind: 'Gone' }, updatedAt: expect.any(String) });
     expect(Date.parse(s.store.rows.get(webhook.id)?.updatedAt ?? '')).toBeGreaterThanOrEqual(START);
@@ -291,7 +291,7 @@ describe('deliverMessage', () => {
     const deleted = aWebhook();
     const live = s.add();
     const items = [itemFor(disabled), itemFor(deleted), itemFor(live)];
-    expect(right(await s.run(messageOf(...items)))).toEqual({ delivered: 1, retried: 0, poisoned: 0, gone: 0, skipped: 2 });
+    expect(right(await s.run(messageOf(...items)))).toEqual({ delivered: 1, retried: 0, poisoned: 0, gone: 0, skipped: 2, held: 0 });
     expect(s.requests.map((r) => r.url)).toEqual([live.url]);
     noEffects(s);
     expect(s.attemptLog.entries).toEqual(
@@ -336,7 +336,7 @@ describe('deliverMessage', () => {
 
   it('an empty message completes with nothing to do', async () => {
     const s = setup();
-    expect(right(await s.run(messageOf()))).toEqual({ delivered: 0, retried: 0, poisoned: 0, gone: 0, skipped: 0 });
+    expect(right(await s.run(messageOf()))).toEqual({ delivered: 0, retried: 0, poisoned: 0, gone: 0, skipped: 0, held: 0 });
     expect(s.requests).toEqual([]);
   });
 });

@@ -233,7 +233,7 @@ describe('a delivery of an erased event', () => {
     await s.at(OLD, subscribed('a1', ANNA));
     expect(E.isRight(await s.erase({ fiscalCode: ANNA })())).toBe(true);
     const summary = await deliver(message('a1', 'service:subscribed'))();
-    expect(E.isRight(summary) && summary.right).toEqual({ delivered: 0, retried: 0, poisoned: 0, gone: 0, skipped: 1 });
+    expect(E.isRight(summary) && summary.right).toEqual({ delivered: 0, retried: 0, poisoned: 0, gone: 0, skipped: 1, held: 0 });
     expect(sent).toEqual([]);
     expect(queue.sent).toEqual([]);
     expect(queue.poisoned).toEqual([]);
