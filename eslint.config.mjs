@@ -26,16 +26,32 @@ const except = (allowed) => (allowed.length === 0 ? '' : `(?!(?:${allowed.join('
 export const layerRules = [
   layer('domain', ['src/domain/**/*.ts'], [{ regex: into(ABOVE_DOMAIN), message: 'domain imports nothing of ours outside src/domain (docs/architecture.md, Layers).' }]),
   layer('ports', ['src/ports/**/*.ts'], [{ regex: into(ABOVE_DOMAIN.filter((f) => f !== 'ports')), message: 'ports import src/domain only (docs/architecture.md, Layers).' }]),
-  layer('usecases', ['src/usecases/**/*.ts'], [
-    { regex: into(ABOVE_DOMAIN.filter((f) => !['ports', 'usecases', 'adapters'].includes(f))), message: 'use cases import src/domain and src/ports only (docs/architecture.md, Layers).' },
-    { regex: `^\\.{1,2}/(?:.*/)?adapters/${except(USECASES_MAY_IMPORT.map((p) => p.replace(/^adapters\//, '')))}`, message: 'use cases take adapters as ports: import src/ports, not src/adapters (docs/architecture.md, Layers).' },
-  ]),
-  layer('adapters', ['src/adapters/**/*.ts'], [
-    { regex: into(ABOVE_DOMAIN.filter((f) => !['ports', 'adapters'].includes(f))), message: 'adapters import src/domain and src/ports only, never use cases or functions (docs/architecture.md, Layers).' },
-  ]),
-  layer('local-host', ['local-host/**/*.ts'], [
-    { regex: `^(?:\\.\\./)+src(?:/|$)${except(LOCAL_HOST_MAY_IMPORT)}`, message: 'the local host knows nothing of the app: it imports nothing from src/ (docs/architecture.md, Layers).' },
-  ]),
+  layer(
+    'usecases',
+    ['src/usecases/**/*.ts'],
+    [
+      { regex: into(ABOVE_DOMAIN.filter((f) => !['ports', 'usecases', 'adapters'].includes(f))), message: 'use cases import src/domain and src/ports only (docs/architecture.md, Layers).' },
+      {
+        regex: `^\\.{1,2}/(?:.*/)?adapters/${except(USECASES_MAY_IMPORT.map((p) => p.replace(/^adapters\//, '')))}`,
+        message: 'use cases take adapters as ports: import src/ports, not src/adapters (docs/architecture.md, Layers).',
+      },
+    ],
+  ),
+  layer(
+    'adapters',
+    ['src/adapters/**/*.ts'],
+    [
+      {
+        regex: into(ABOVE_DOMAIN.filter((f) => !['ports', 'adapters'].includes(f))),
+        message: 'adapters import src/domain and src/ports only, never use cases or functions (docs/architecture.md, Layers).',
+      },
+    ],
+  ),
+  layer(
+    'local-host',
+    ['local-host/**/*.ts'],
+    [{ regex: `^(?:\\.\\./)+src(?:/|$)${except(LOCAL_HOST_MAY_IMPORT)}`, message: 'the local host knows nothing of the app: it imports nothing from src/ (docs/architecture.md, Layers).' }],
+  ),
 ];
 
 export default tseslint.config(
@@ -43,7 +59,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',

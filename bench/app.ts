@@ -74,16 +74,16 @@ export const startApp = async (options: {
   const nodeArgs = hostNodeArgs();
   // An explicit environment: the shell's NODE_OPTIONS or app settings must not change what is measured.
   const env = hostEnvironment({
-      AzureWebJobsStorage: options.storageConnectionString,
-      INGEST_API_KEY,
-      ADMIN_API_KEY,
-      SECRETS_KEY,
-      SUBJECT_HASH_KEY,
-      ALLOW_PRIVATE_DESTINATIONS: 'true',
-      LOCAL_HOST_LOG_FORMAT: 'json',
-      // Per-invocation lines at "information" would cost the 2 cores more than some of what we measure.
-      LOCAL_HOST_LOG_LEVEL: 'warning',
-      ...options.env,
+    AzureWebJobsStorage: options.storageConnectionString,
+    INGEST_API_KEY,
+    ADMIN_API_KEY,
+    SECRETS_KEY,
+    SUBJECT_HASH_KEY,
+    ALLOW_PRIVATE_DESTINATIONS: 'true',
+    LOCAL_HOST_LOG_FORMAT: 'json',
+    // Per-invocation lines at "information" would cost the 2 cores more than some of what we measure.
+    LOCAL_HOST_LOG_LEVEL: 'warning',
+    ...options.env,
   });
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(REPO_ROOT, 'dist', 'local-host', 'cli.js'), '--app', appDir.dir, '--port', String(port)], {
     env,
@@ -121,7 +121,10 @@ export const startApp = async (options: {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (exited !== undefined) throw new Error(`${exited}; log:\n${readFileSync(logFile, 'utf8').slice(-4000)}`);
-    const ok = await call('GET', 'health', ADMIN_API_KEY).then((r) => r.status === 200, () => false);
+    const ok = await call('GET', 'health', ADMIN_API_KEY).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`the host did not answer /api/health within ${START_TIMEOUT_MS} ms; log in ${logFile}`);
     await sleep(200);

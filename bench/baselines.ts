@@ -52,7 +52,11 @@ export const startCountingReceiver = async (): Promise<{ url: string; count: () 
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     count: () => count,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 };
 

@@ -10,8 +10,7 @@ export type CpuSnapshot = Record<string, number>;
 
 const TICKS_PER_SECOND = 100;
 
-const labelOf = (cmdline: string): string =>
-  cmdline.includes('azurite') ? 'azurite' : cmdline.includes('proxyMain') ? 'proxy' : cmdline.includes('cli.js') ? 'host' : 'other';
+const labelOf = (cmdline: string): string => (cmdline.includes('azurite') ? 'azurite' : cmdline.includes('proxyMain') ? 'proxy' : cmdline.includes('cli.js') ? 'host' : 'other');
 
 /** CPU seconds (user + system) so far, per kind of process. */
 export const cpuSnapshot = (): CpuSnapshot => {

@@ -32,7 +32,8 @@ export const refusal = (p: Provenance, options: { quick: boolean }): string | un
     : `refusing to write results: uncommitted changes in ${p.dirty.join(', ')} (commit them, or pass --allow-dirty, which the result records)`;
 
 /** The commit as the tables print it. */
-export const commitLabel = (p: Provenance): string => `${p.commit.slice(0, 12)}${p.dirty.length === 0 ? '' : ` + uncommitted changes (${p.allowDirty ? '--allow-dirty' : 'quick run'}): ${p.dirty.join(', ')}`}`;
+export const commitLabel = (p: Provenance): string =>
+  `${p.commit.slice(0, 12)}${p.dirty.length === 0 ? '' : ` + uncommitted changes (${p.allowDirty ? '--allow-dirty' : 'quick run'}): ${p.dirty.join(', ')}`}`;
 
 /** Variables a host needs from the shell to run at all; nothing else is inherited (no NODE_OPTIONS, no stray app settings). */
 const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'] as const;

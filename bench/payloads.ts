@@ -33,7 +33,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const peakRssMb = (pid: number | undefined): number | undefined => {
   if (pid === undefined) return undefined;
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmHWM:'));
     return line === undefined ? undefined : round(Number(/([0-9]+)/.exec(line)?.[1]) / 1024, 1);
   } catch {
     return undefined;

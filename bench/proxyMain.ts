@@ -29,14 +29,11 @@ const count = (service: Service, req: http.IncomingMessage, batchHead: string, s
 const listen = (service: Service): Promise<number> => {
   const server = http.createServer((req, res) => {
     let batchHead = '';
-    const upstream = http.request(
-      { host: '127.0.0.1', port: targets[service], method: req.method, path: req.url, headers: req.headers, agent },
-      (answer) => {
-        count(service, req, batchHead, answer.statusCode ?? 0);
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
+    const upstream = http.request({ host: '127.0.0.1', port: targets[service], method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+      count(service, req, batchHead, answer.statusCode ?? 0);
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
     // A transport error stays a transport error: the client sees its connection drop, as it would
     // without the proxy, rather than a 502 with a body it cannot parse.
     upstream.on('error', () => {

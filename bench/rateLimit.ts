@@ -188,7 +188,10 @@ export const runRateLimitPhase = async (options: { quick: boolean; progress: (m:
   try {
     options.progress(`rate limit: ${events} events at fan-out 1 to a webhook limited to ${LIMIT}/s beside an unlimited one`);
     const result = await measureRateLimit({ app, receivers, proxy, progress: options.progress }, { events, drainTimeoutMs: 120_000 });
-    const header = `${options.quick ? 'quick' : 'full'}, ${new Date().toISOString()}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => round(l, 2)).join(' ')}`;
+    const header = `${options.quick ? 'quick' : 'full'}, ${new Date().toISOString()}, ${os.cpus().length} cores, load ${os
+      .loadavg()
+      .map((l) => round(l, 2))
+      .join(' ')}`;
     const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const name = `rate-limit${LIMIT === 20 ? '' : `-${LIMIT}`}${options.quick ? '-quick' : ''}`;

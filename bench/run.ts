@@ -37,8 +37,30 @@ const ISOLATION_EVENTS_PER_SECOND = 3;
 const WATCHDOG_MS = quick ? 400_000 : 1_500_000; // the decay phase seeds 10 000 / 50 000 events
 
 const PLAN = quick
-  ? { queueMessages: 400, posts: 4000, idleSeconds: 3, fanOutEvents: { 1: 120, 10: 30, 100: 10 }, latencySeconds: 5, isolationSeconds: 15, isolationWaitMs: 10_000, scaleSizes: [10, 100, 1000], scaleEvents: 2, drainMs: 45_000 }
-  : { queueMessages: 1000, posts: 20000, idleSeconds: 10, fanOutEvents: { 1: 200, 10: 80, 100: 40 }, latencySeconds: 15, isolationSeconds: 20, isolationWaitMs: 25_000, scaleSizes: [10, 100, 1000, 10000], scaleEvents: 2, drainMs: 120_000 };
+  ? {
+      queueMessages: 400,
+      posts: 4000,
+      idleSeconds: 3,
+      fanOutEvents: { 1: 120, 10: 30, 100: 10 },
+      latencySeconds: 5,
+      isolationSeconds: 15,
+      isolationWaitMs: 10_000,
+      scaleSizes: [10, 100, 1000],
+      scaleEvents: 2,
+      drainMs: 45_000,
+    }
+  : {
+      queueMessages: 1000,
+      posts: 20000,
+      idleSeconds: 10,
+      fanOutEvents: { 1: 200, 10: 80, 100: 40 },
+      latencySeconds: 15,
+      isolationSeconds: 20,
+      isolationWaitMs: 25_000,
+      scaleSizes: [10, 100, 1000, 10000],
+      scaleEvents: 2,
+      drainMs: 120_000,
+    };
 
 type Status = 'pass' | 'miss' | '';
 type Row = { metric: string; result: string; baseline?: string; goal?: string; status?: Status };
@@ -49,7 +71,9 @@ const allowDirty = process.argv.includes('--allow-dirty');
 const verdict = (ok: boolean | undefined): Status => (ok === undefined ? 'miss' : ok ? 'pass' : 'miss');
 
 const table = (rows: Row[]): string =>
-  ['| metric | result | baseline (same run) | goal | |', '|---|---|---|---|---|', ...rows.map((r) => `| ${r.metric} | ${r.result} | ${r.baseline ?? ''} | ${r.goal ?? ''} | ${r.status ?? ''} |`)].join('\n');
+  ['| metric | result | baseline (same run) | goal | |', '|---|---|---|---|---|', ...rows.map((r) => `| ${r.metric} | ${r.result} | ${r.baseline ?? ''} | ${r.goal ?? ''} | ${r.status ?? ''} |`)].join(
+    '\n',
+  );
 
 /** Where the transactions of one phase went, per delivery, largest first. */
 const breakdown = (title: string, counts: readonly OpCount[], deliveries: number, top = 14): string => {
@@ -183,19 +207,28 @@ const main = async (): Promise<void> => {
     const isolationRate = ISOLATION_EVENTS_PER_SECOND;
     progress(`isolation: a fresh host and Azurite; fan-out 10 at ${round(isolationRate, 1)} events/s for ${PLAN.isolationSeconds} s, healthy then with a hanging and a failing receiver`);
     const third = await environment();
-    const isolation: Isolation = await measureIsolation({ ...env, app: third.app, proxy: third.proxy }, { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs });
+    const isolation: Isolation = await measureIsolation(
+      { ...env, app: third.app, proxy: third.proxy },
+      { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs },
+    );
     await stopAll();
     // The same with the faulty two on the healthy receivers' origin, under the default breaker: a
     // paused origin pauses the healthy receivers too, which the first run cannot show.
-    progress('isolation: a fresh host and Azurite; the hanging and failing receivers on the healthy receivers\' origin');
+    progress("isolation: a fresh host and Azurite; the hanging and failing receivers on the healthy receivers' origin");
     const fourth = await environment();
-    const isolationSameOrigin: Isolation = await measureIsolation({ ...env, app: fourth.app, proxy: fourth.proxy }, { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs, faultyOrigin: 0, group: 'isosame' });
+    const isolationSameOrigin: Isolation = await measureIsolation(
+      { ...env, app: fourth.app, proxy: fourth.proxy },
+      { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs, faultyOrigin: 0, group: 'isosame' },
+    );
     await stopAll();
 
     progress('payloads: a fresh host (events up to 1 MB) and Azurite; fan-out 10 of 512 KB events, then fan-out 100 of 256 KB');
     const fifth = await environment(PAYLOAD_SETTINGS);
     const payloads: PayloadRun[] = [];
-    for (const run of [{ fanOut: 10, dataKb: 512, events: quick ? 3 : 10 }, { fanOut: 100, dataKb: 256, events: quick ? 2 : 6 }]) {
+    for (const run of [
+      { fanOut: 10, dataKb: 512, events: quick ? 3 : 10 },
+      { fanOut: 100, dataKb: 256, events: quick ? 2 : 6 },
+    ]) {
       payloads.push(await measurePayloads({ ...env, app: fifth.app, proxy: fifth.proxy }, { ...run, drainTimeoutMs: PLAN.drainMs }));
     }
     await stopAll();
@@ -204,7 +237,13 @@ const main = async (): Promise<void> => {
     const second = await environment();
     const scale: ScalePoint[] = await measureScale(
       { ...env, app: second.app, proxy: second.proxy },
-      { sizes: PLAN.scaleSizes, matching: 5, eventsPerSize: PLAN.scaleEvents, deliveryTimeoutMs: quick ? 60_000 : 180_000, seed: seedWebhooks({ connectionString: second.azurite.connectionString, tableName: 'webhooks', name: 'fill' }) },
+      {
+        sizes: PLAN.scaleSizes,
+        matching: 5,
+        eventsPerSize: PLAN.scaleEvents,
+        deliveryTimeoutMs: quick ? 60_000 : 180_000,
+        seed: seedWebhooks({ connectionString: second.azurite.connectionString, tableName: 'webhooks', name: 'fill' }),
+      },
     );
     await stopAll();
 
@@ -213,7 +252,10 @@ const main = async (): Promise<void> => {
     // Goals compare with the mean of the yardstick measured before and after the end-to-end phases.
     const q = round((queue.perSecond + queueAfter.perSecond) / 2);
     const rows: Row[] = [
-      { metric: 'queue round trip (send+receive+delete), msg/s: mean of before / after', result: `${q}: ${queue.perSecond} / ${queueAfter.perSecond} (${queueViaProxy.perSecond} through the counting proxy)` },
+      {
+        metric: 'queue round trip (send+receive+delete), msg/s: mean of before / after',
+        result: `${q}: ${queue.perSecond} / ${queueAfter.perSecond} (${queueViaProxy.perSecond} through the counting proxy)`,
+      },
       { metric: 'raw HTTP POST to loopback receiver, req/s', result: String(post.perSecond) },
       { metric: 'idle storage transactions/s (polling)', result: String(idle.transactionsPerSecond) },
       ...throughput.map((t) => ({
@@ -252,11 +294,15 @@ const main = async (): Promise<void> => {
       }),
       ...throughput.map((t) => ({
         metric: `fan-out ${t.fanOut}: CPU ms per delivery by process`,
-        result: Object.entries(t.cpuMsPerDelivery).map(([k, v]) => `${k} ${v}`).join(', '),
+        result: Object.entries(t.cpuMsPerDelivery)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
       })),
       ...throughput.map((t) => ({
         metric: `fan-out ${t.fanOut}: cost per million deliveries, USD (${PRICE_BOOKS.map((b) => b.name).join(' / ')})`,
-        result: Object.values(perMillion(t.storage.counts, t.delivered)).map((v) => `$${v}`).join(' / '),
+        result: Object.values(perMillion(t.storage.counts, t.delivered))
+          .map((v) => `$${v}`)
+          .join(' / '),
       })),
       { metric: `ingest response at ${latency.ratePerSecond} events/s, p50 / p90 / p99`, result: `${percentiles(latency.ingest)}` },
       {
@@ -269,7 +315,10 @@ const main = async (): Promise<void> => {
         metric: `accepted -> delivered at ${lowLatency.ratePerSecond} events/s (half the fan-out 1 rate measured), p50 / p90 / p99; ingest p50 / p90 / p99`,
         result: `${percentiles(lowLatency.acceptedToDelivered)} (${lowLatency.delivered}/${lowLatency.accepted}); ${percentiles(lowLatency.ingest)}`,
       },
-      ...throughput.map((t) => ({ metric: `fan-out ${t.fanOut} at saturation: ingest p50 / p90 / p99; accepted -> delivered p50 / p90 / p99`, result: `${percentiles(t.ingest)}; ${percentiles(t.acceptedToDeliveredAtSaturation)}` })),
+      ...throughput.map((t) => ({
+        metric: `fan-out ${t.fanOut} at saturation: ingest p50 / p90 / p99; accepted -> delivered p50 / p90 / p99`,
+        result: `${percentiles(t.ingest)}; ${percentiles(t.acceptedToDeliveredAtSaturation)}`,
+      })),
       {
         metric: `isolation: healthy receivers p50 / p90 / p99, all healthy (fan-out ${isolation.fanOut}, ${isolation.ratePerSecond} events/s)`,
         result: `${percentiles(isolation.control.healthy)} (${isolation.control.healthyDelivered} delivered, ${isolation.control.healthyMissing} missing)`,
@@ -279,7 +328,13 @@ const main = async (): Promise<void> => {
         result: `${percentiles(isolation.faulty.healthy)} (${isolation.faulty.healthyDelivered} delivered, ${isolation.faulty.healthyMissing} missing after ${isolation.waitAfterPostingMs / 1000} s)`,
         baseline: `p99 ${ms(isolation.control.healthy.p99Ms)}`,
         goal: 'p99 raised < 20%',
-        status: verdict(isolation.p99IncreasePercent !== undefined && isolation.p99IncreasePercent < 20 && isolation.faulty.healthyMissing === 0 && isolation.faulty.events === isolation.faulty.posted && isolation.control.events === isolation.control.posted),
+        status: verdict(
+          isolation.p99IncreasePercent !== undefined &&
+            isolation.p99IncreasePercent < 20 &&
+            isolation.faulty.healthyMissing === 0 &&
+            isolation.faulty.events === isolation.faulty.posted &&
+            isolation.control.events === isolation.control.posted,
+        ),
       },
       {
         metric: `isolation, faulty receivers on the healthy receivers' origin (default breaker): healthy p50 / p90 / p99, all healthy`,
@@ -290,14 +345,23 @@ const main = async (): Promise<void> => {
         result: `${percentiles(isolationSameOrigin.faulty.healthy)} (${isolationSameOrigin.faulty.healthyDelivered} delivered, ${isolationSameOrigin.faulty.healthyMissing} missing after ${isolationSameOrigin.waitAfterPostingMs / 1000} s)`,
         baseline: `p99 ${ms(isolationSameOrigin.control.healthy.p99Ms)}`,
         goal: 'p99 raised < 20%',
-        status: verdict(isolationSameOrigin.p99IncreasePercent !== undefined && isolationSameOrigin.p99IncreasePercent < 20 && isolationSameOrigin.faulty.healthyMissing === 0 && isolationSameOrigin.faulty.events === isolationSameOrigin.faulty.posted && isolationSameOrigin.control.events === isolationSameOrigin.control.posted),
+        status: verdict(
+          isolationSameOrigin.p99IncreasePercent !== undefined &&
+            isolationSameOrigin.p99IncreasePercent < 20 &&
+            isolationSameOrigin.faulty.healthyMissing === 0 &&
+            isolationSameOrigin.faulty.events === isolationSameOrigin.faulty.posted &&
+            isolationSameOrigin.control.events === isolationSameOrigin.control.posted,
+        ),
       },
       ...payloads.map((p) => ({
         metric: `large payloads: fan-out ${p.fanOut} of ${p.dataKb} KB events (${p.accepted}/${p.events} accepted, ${p.delivered}/${p.deliveriesExpected} delivered): storage transactions per delivery (blob ${p.storage.blob}); host peak RSS`,
         result: `${p.storage.perDelivery}; ${p.hostPeakRssMb ?? 'n/a'} MB`,
         ...(p.fanOut === 10
           ? { goal: '<= 1.5 transactions per delivery', status: verdict(p.storage.perDelivery <= 1.5 && p.accepted === p.events && p.delivered === p.deliveriesExpected) }
-          : { goal: 'peak RSS < 520 MB (payloadMemory.e2e.test.ts)', status: verdict(p.hostPeakRssMb !== undefined && p.hostPeakRssMb < 520 && p.accepted === p.events && p.delivered === p.deliveriesExpected) }),
+          : {
+              goal: 'peak RSS < 520 MB (payloadMemory.e2e.test.ts)',
+              status: verdict(p.hostPeakRssMb !== undefined && p.hostPeakRssMb < 520 && p.accepted === p.events && p.delivered === p.deliveriesExpected),
+            }),
       })),
       ...scale.map((s) => ({
         metric: `scale: ${s.registered} webhooks subscribed, a ping to the ${s.matching} with one name (registered last): accepted -> all delivered, p50 (max)`,
@@ -322,7 +386,14 @@ const main = async (): Promise<void> => {
       mode: quick ? 'quick' : 'full',
       durationSeconds: round((performance.now() - started) / 1000, 1),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverage: os.loadavg().map((l) => round(l, 2)) },
-      settings: { note: 'product defaults (src/config.ts) and the repo host.json; LOCAL_HOST_LOG_LEVEL=warning', host: { env: recordedEnvironment(app.started.env), nodeArgs: app.started.nodeArgs }, bench: { execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS ?? '' }, overrides: { settings: settingOverrides, queues: queueOverrides }, concurrency: CONCURRENCY, plan: PLAN },
+      settings: {
+        note: 'product defaults (src/config.ts) and the repo host.json; LOCAL_HOST_LOG_LEVEL=warning',
+        host: { env: recordedEnvironment(app.started.env), nodeArgs: app.started.nodeArgs },
+        bench: { execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS ?? '' },
+        overrides: { settings: settingOverrides, queues: queueOverrides },
+        concurrency: CONCURRENCY,
+        plan: PLAN,
+      },
       prices: { asOf: PRICES_AS_OF, books: PRICE_BOOKS },
       baselines: { queueRoundTrip: queue, queueRoundTripAfter: queueAfter, queueRoundTripMean: q, queueRoundTripThroughProxy: queueViaProxy, httpPost: post, idle },
       throughput: throughput.map((t) => ({ ...t, costPerMillionDeliveriesUsd: perMillion(t.storage.counts, t.delivered) })),

@@ -202,7 +202,10 @@ const slowestOf = (env: Env, p: Posted, webhookIds: readonly string[]): number =
 /** Healthy deliveries slower than this are listed in the progress output of the isolation runs. */
 const SLOW_DELIVERY_MS = 2_000;
 
-export const measureIsolation = async (env: Env, input: { fanOut: number; ratePerSecond: number; seconds: number; waitAfterPostingMs: number; faultyOrigin?: 0 | 1; group?: string }): Promise<Isolation> => {
+export const measureIsolation = async (
+  env: Env,
+  input: { fanOut: number; ratePerSecond: number; seconds: number; waitAfterPostingMs: number; faultyOrigin?: 0 | 1; group?: string },
+): Promise<Isolation> => {
   const group = input.group ?? 'iso';
   const faultyOrigin = input.faultyOrigin ?? 1;
   const hangIndex = input.fanOut - 2;
@@ -243,7 +246,9 @@ export const measureIsolation = async (env: Env, input: { fanOut: number; ratePe
       env.progress(`  isolation ${label}: ${slow.length} healthy deliveries over ${SLOW_DELIVERY_MS} ms; ${[...new Set(slow)].slice(0, 5).join('; ')}`);
       // The slowest event as the dispatcher saw it: received, dispatch state and attempt times.
       const slowest = accepted.reduce((worst, p) => (slowestOf(env, p, healthyIds) > slowestOf(env, worst, healthyIds) ? p : worst));
-      env.progress(`  isolation ${label}: event ${slowest.id} accepted at ${new Date(performance.timeOrigin + slowest.acceptedAt).toISOString()}: ${JSON.stringify(await env.app.eventStatus(slowest.id))}`);
+      env.progress(
+        `  isolation ${label}: event ${slowest.id} accepted at ${new Date(performance.timeOrigin + slowest.acceptedAt).toISOString()}: ${JSON.stringify(await env.app.eventStatus(slowest.id))}`,
+      );
     }
     return {
       label,

@@ -61,8 +61,14 @@ const result = {
   rounds: ROUNDS,
   microsecondsPerDelivery: { signOnly: round(sign), cacheHitThenSign: round(hit), decryptThenSign: round(miss), decryptAlone: round(miss - sign), sealOnWrite: round(sealOnly) },
   perEvent: {
-    fanOut1: { cacheHit: { extraStorageOperations: 0, cpuMicroseconds: round(hit) }, cacheMiss: { extraStorageOperations: 0, cpuMicroseconds: round(miss), note: 'one id: the main row is read as before' } },
-    fanOut100: { cacheHit: { extraStorageOperations: 0, cpuMicroseconds: round(100 * hit) }, cacheMiss: { extraStorageOperations: 100, cpuMicroseconds: round(100 * miss), note: 'one point read per webhook, once per process and change' } },
+    fanOut1: {
+      cacheHit: { extraStorageOperations: 0, cpuMicroseconds: round(hit) },
+      cacheMiss: { extraStorageOperations: 0, cpuMicroseconds: round(miss), note: 'one id: the main row is read as before' },
+    },
+    fanOut100: {
+      cacheHit: { extraStorageOperations: 0, cpuMicroseconds: round(100 * hit) },
+      cacheMiss: { extraStorageOperations: 100, cpuMicroseconds: round(100 * miss), note: 'one point read per webhook, once per process and change' },
+    },
   },
 };
 const md = [

@@ -20,7 +20,12 @@ export const seedWebhooks =
   async (input: { count: number; firstIndex: number; urlFor: (i: number) => string }): Promise<void> => {
     const key = SecretsKey.decode(SECRETS_KEY);
     if (E.isLeft(key)) throw new Error('bench SECRETS_KEY does not decode');
-    const create = createWebhook({ webhooks: tableWebhookStore(ensuredTable({ connectionString: options.connectionString, tableName: options.tableName }), { keyring: keyring(key.right) }), clock: systemClock, randomBytes: (n) => randomBytes(n), allowPrivateDestinations: true });
+    const create = createWebhook({
+      webhooks: tableWebhookStore(ensuredTable({ connectionString: options.connectionString, tableName: options.tableName }), { keyring: keyring(key.right) }),
+      clock: systemClock,
+      randomBytes: (n) => randomBytes(n),
+      allowPrivateDestinations: true,
+    });
     await runConcurrently(input.count, SEED_CONCURRENCY, async (i) => {
       const result = await create({ url: input.urlFor(input.firstIndex + i), subscriptions: ['ping'], attributes: { name: options.name } })();
       if (E.isLeft(result)) throw new Error(`seeding webhook ${input.firstIndex + i}: ${result.left.kind}: ${result.left.message}`);

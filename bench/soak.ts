@@ -33,7 +33,9 @@ type RssSample = { readonly at: number; readonly life: number; readonly rssMb: n
 const rssMbOf = (pid: number | undefined): number | undefined => {
   if (pid === undefined) return undefined;
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
     return line === undefined ? undefined : Number(/([0-9]+)/.exec(line)?.[1]) / 1024;
   } catch {
     return undefined;
@@ -135,10 +137,12 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
       return arrival === undefined ? undefined : arrival.at - p.acceptedAt;
     };
     const latenciesIn = (fromMs: number, toMs: number): number[] =>
-      accepted.filter((p) => p.acceptedAt - started >= fromMs && p.acceptedAt - started < toMs).flatMap((p) => {
-        const l = latencyOf(p);
-        return l === undefined ? [] : [l];
-      });
+      accepted
+        .filter((p) => p.acceptedAt - started >= fromMs && p.acceptedAt - started < toMs)
+        .flatMap((p) => {
+          const l = latencyOf(p);
+          return l === undefined ? [] : [l];
+        });
     const recovery = restarts.map((r) => {
       // From 30 s after the restart, for 60 s: enough events for a p99 (100) at 2 events/s.
       const after: Distribution = distribution(latenciesIn(r.at + RECOVERY_MS, r.at + RECOVERY_MS + RECOVERY_WINDOW_MS));
@@ -152,9 +156,22 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
       const last = samples.at(-1)?.at ?? 0;
       const end = mean(samples.filter((s) => s.at >= last - 60_000).map((s) => s.rssMb));
       const growthPercent = second === undefined || end === undefined || last - first < 180_000 ? undefined : round(((end - second) / second) * 100, 1);
-      return { life: l.life, samples: samples.length, secondMinuteMb: second === undefined ? undefined : round(second, 1), lastMinuteMb: end === undefined ? undefined : round(end, 1), peakMb: Math.max(0, ...samples.map((s) => s.rssMb)), growthPercent, pass: growthPercent === undefined ? undefined : growthPercent < 10 };
+      return {
+        life: l.life,
+        samples: samples.length,
+        secondMinuteMb: second === undefined ? undefined : round(second, 1),
+        lastMinuteMb: end === undefined ? undefined : round(end, 1),
+        peakMb: Math.max(0, ...samples.map((s) => s.rssMb)),
+        growthPercent,
+        pass: growthPercent === undefined ? undefined : growthPercent < 10,
+      };
     });
-    const whole = distribution(accepted.flatMap((p) => { const l = latencyOf(p); return l === undefined ? [] : [l]; }));
+    const whole = distribution(
+      accepted.flatMap((p) => {
+        const l = latencyOf(p);
+        return l === undefined ? [] : [l];
+      }),
+    );
     const refused = posted.filter((p) => p.status !== 202);
     const result = {
       commit: commitLabel(options.provenance),
@@ -163,7 +180,13 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
       minutes: options.minutes,
       machine: { cpus: os.cpus().length, node: process.version, loadAverage: os.loadavg().map((l) => round(l, 2)) },
       host: { env: recordedEnvironment(app.started.env), nodeArgs: app.started.nodeArgs },
-      plan: { killEveryMinutes: KILL_EVERY_MS / 60_000, azuriteRestarts: 1, queueLeaseSeconds: QUEUE_LEASE_SECONDS, measuredFanOut1EventsPerSecond: round(measuredRate, 1), rateEventsPerSecond: round(rate, 2) },
+      plan: {
+        killEveryMinutes: KILL_EVERY_MS / 60_000,
+        azuriteRestarts: 1,
+        queueLeaseSeconds: QUEUE_LEASE_SECONDS,
+        measuredFanOut1EventsPerSecond: round(measuredRate, 1),
+        rateEventsPerSecond: round(rate, 2),
+      },
       posts: posted.length,
       accepted: accepted.length,
       refused: { total: refused.length, byStatus: Object.fromEntries([...new Set(refused.map((p) => p.status))].map((s) => [String(s), refused.filter((p) => p.status === s).length])) },
@@ -178,8 +201,16 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
     const goals = [
       { goal: '0 accepted events lost', result: `${lost.length} lost of ${accepted.length} accepted`, pass: lost.length === 0 },
       { goal: 'repeats counted', result: `${receivers.repeats()} repeated deliveries (at least once: a killed host's messages come back)`, pass: undefined },
-      ...memory.map((m) => ({ goal: `host memory flat in life ${m.life} (growth < 10%)`, result: m.growthPercent === undefined ? `too short to judge (${m.samples} samples)` : `${m.secondMinuteMb} -> ${m.lastMinuteMb} MB (${m.growthPercent}%), peak ${m.peakMb} MB`, pass: m.pass })),
-      ...recovery.map((r) => ({ goal: `p99 < 1 s within 30 s of the ${r.kind} restart at ${r.atSeconds} s`, result: `p99 of events accepted 30-90 s after: ${ms(r.p99MsAfterRecovery)} (${r.samples} samples)`, pass: r.pass })),
+      ...memory.map((m) => ({
+        goal: `host memory flat in life ${m.life} (growth < 10%)`,
+        result: m.growthPercent === undefined ? `too short to judge (${m.samples} samples)` : `${m.secondMinuteMb} -> ${m.lastMinuteMb} MB (${m.growthPercent}%), peak ${m.peakMb} MB`,
+        pass: m.pass,
+      })),
+      ...recovery.map((r) => ({
+        goal: `p99 < 1 s within 30 s of the ${r.kind} restart at ${r.atSeconds} s`,
+        result: `p99 of events accepted 30-90 s after: ${ms(r.p99MsAfterRecovery)} (${r.samples} samples)`,
+        pass: r.pass,
+      })),
     ];
     const verdict = (pass: boolean | undefined): string => (pass === undefined ? '' : pass ? 'pass' : 'miss');
     const markdown = [

@@ -76,9 +76,7 @@ export const opKey = (op: StorageOp): string => `${op.service}|${op.operation}|$
 /** The difference of two snapshots of the counters: what happened in between. */
 export const diffCounts = (before: readonly OpCount[], after: readonly OpCount[]): OpCount[] => {
   const old = new Map(before.map((c) => [opKey(c), c]));
-  return after
-    .map((c) => ({ ...c, count: c.count - (old.get(opKey(c))?.count ?? 0), errors: c.errors - (old.get(opKey(c))?.errors ?? 0) }))
-    .filter((c) => c.count > 0);
+  return after.map((c) => ({ ...c, count: c.count - (old.get(opKey(c))?.count ?? 0), errors: c.errors - (old.get(opKey(c))?.errors ?? 0) })).filter((c) => c.count > 0);
 };
 
 export const total = (counts: readonly OpCount[], predicate: (c: OpCount) => boolean = () => true): number => counts.filter(predicate).reduce((n, c) => n + c.count, 0);

@@ -39,7 +39,8 @@ const eventText = (s: EventStatus): string => {
   return [...head, '', table(['WEBHOOK', 'STATE', 'ATTEMPTS', 'LAST RESULT', 'LAST ATTEMPT', 'NEXT ATTEMPT'], rows)].join('\n');
 };
 
-const getEvent = (client: Client, id: string): Promise<EventStatus> => client.call({ method: 'GET', path: `/api/events/${encodeURIComponent(id)}`, key: 'admin', codec: EventStatusView, expect: [200] });
+const getEvent = (client: Client, id: string): Promise<EventStatus> =>
+  client.call({ method: 'GET', path: `/api/events/${encodeURIComponent(id)}`, key: 'admin', codec: EventStatusView, expect: [200] });
 
 export const eventCommand = async (ctx: CommandContext, id: string): Promise<Output> => {
   const status = await getEvent(ctx.client, id);
@@ -86,7 +87,15 @@ export type WebhookHealth = {
 };
 
 const stateOf = (w: WebhookView): string =>
-  !w.disabled ? (w.failing === undefined ? 'enabled' : `failing since ${when(w.failing.since)}`) : w.disabledReason === undefined ? 'disabled' : w.disabledReason.kind === 'Gone' ? 'disabled (410 Gone)' : `disabled (failing since ${when(w.disabledReason.since)})`;
+  !w.disabled
+    ? w.failing === undefined
+      ? 'enabled'
+      : `failing since ${when(w.failing.since)}`
+    : w.disabledReason === undefined
+      ? 'disabled'
+      : w.disabledReason.kind === 'Gone'
+        ? 'disabled (410 Gone)'
+        : `disabled (failing since ${when(w.disabledReason.since)})`;
 
 /**
  * Webhooks with their health: counters from GET /api/webhooks/{id}/stats (kept as deliveries
@@ -150,7 +159,14 @@ export const poisonListCommand = async (ctx: CommandContext): Promise<Output> =>
     switch (item.kind) {
       case 'Undeliverable': {
         const r = item.entry.reason;
-        return [m.messageId, when(m.insertedOn), 'undeliverable', item.entry.eventId, item.entry.webhookId, 'status' in r ? `${r.kind} ${r.status}` : 'attempts' in r ? `${r.kind} (${r.attempts})` : r.kind];
+        return [
+          m.messageId,
+          when(m.insertedOn),
+          'undeliverable',
+          item.entry.eventId,
+          item.entry.webhookId,
+          'status' in r ? `${r.kind} ${r.status}` : 'attempts' in r ? `${r.kind} (${r.attempts})` : r.kind,
+        ];
       }
       case 'FailedMessage':
         return [m.messageId, when(m.insertedOn), 'failed message', item.message.eventId, `${item.message.items.length} deliveries`, `dequeued ${m.dequeueCount} times`];
@@ -194,7 +210,13 @@ export const parseGrants = (grants: readonly string[]): Record<string, string[]>
     const at = grant.indexOf('=');
     if (at <= 0) return fail({ kind: 'Usage', message: `--grant takes attribute=value,value (got "${grant.slice(0, 64)}")` });
     const attribute = grant.slice(0, at);
-    routing[attribute] = [...(routing[attribute] ?? []), ...grant.slice(at + 1).split(',').filter((v) => v !== '')];
+    routing[attribute] = [
+      ...(routing[attribute] ?? []),
+      ...grant
+        .slice(at + 1)
+        .split(',')
+        .filter((v) => v !== ''),
+    ];
   }
   return routing;
 };

@@ -25,10 +25,7 @@ export const progress = (stream: ProgressStream, label: string, total?: number) 
   const draw = (done: number): void => {
     if (!active) return;
     const width = 24;
-    const bar =
-      total === undefined || total === 0
-        ? `${done}`
-        : `[${'#'.repeat(Math.round((width * Math.min(done, total)) / total)).padEnd(width, '.')}] ${Math.min(done, total)}/${total}`;
+    const bar = total === undefined || total === 0 ? `${done}` : `[${'#'.repeat(Math.round((width * Math.min(done, total)) / total)).padEnd(width, '.')}] ${Math.min(done, total)}/${total}`;
     stream.write(`\r${label} ${bar}\x1b[K`);
   };
   return {

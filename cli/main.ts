@@ -3,7 +3,18 @@ import { parseArgs } from 'node:util';
 import { redactFiscalCodes } from '../src/domain/privacy';
 import { type CliError, CliFailure, createClient, fail } from './client';
 import { statsCommand } from './statsCommand';
-import { type CommandContext, eventCommand, type Output, pingAllCommand, poisonListCommand, poisonRedriveCommand, requireId, secretsResealCommand, tenantRoutingCommand, webhooksCommand } from './commands';
+import {
+  type CommandContext,
+  eventCommand,
+  type Output,
+  pingAllCommand,
+  poisonListCommand,
+  poisonRedriveCommand,
+  requireId,
+  secretsResealCommand,
+  tenantRoutingCommand,
+  webhooksCommand,
+} from './commands';
 import { replayCommand, resendCommand, testCommand } from './replayCommands';
 import { controlsCommand } from './controlsCommand';
 import { plainIntegerIn } from '../src/domain/stringValues';
@@ -143,7 +154,12 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
         output = await testCommand(ctx, requireId(rest[0], 'webhook id: dispatcher-ops test <webhookId>'));
         break;
       case 'controls':
-        output = await controlsCommand(ctx, requireId(rest[0], 'webhook id: dispatcher-ops controls <webhookId> [--rate-limit n]'), { rateLimit: values['rate-limit'], timeoutMs: values['timeout-ms'], maxAttempts: values['max-attempts'], format: values.format });
+        output = await controlsCommand(ctx, requireId(rest[0], 'webhook id: dispatcher-ops controls <webhookId> [--rate-limit n]'), {
+          rateLimit: values['rate-limit'],
+          timeoutMs: values['timeout-ms'],
+          maxAttempts: values['max-attempts'],
+          format: values.format,
+        });
         break;
       default:
         return fail({ kind: 'Usage', message: `Unknown command "${command}"; see dispatcher-ops --help` });

@@ -46,5 +46,8 @@ export const resendCommand = async (ctx: CommandContext, webhookId: string, even
 export const testCommand = async (ctx: CommandContext, webhookId: string): Promise<Output> => {
   const r = await ctx.client.call({ method: 'POST', path: webhookPath(webhookId, 'test'), key: 'admin', codec: TestSendAnswer, expect: [200] });
   const outcome = r.status === null ? `no answer (${r.error ?? 'unknown error'})` : `HTTP ${r.status}`;
-  return { json: r, text: [`test      ${r.ok ? 'delivered' : 'failed'}: ${outcome} in ${r.durationMs} ms  (webhook-id ${r.deliveryId})`, ...(r.body === '' ? [] : [`answer    ${r.body}`])].join('\n') };
+  return {
+    json: r,
+    text: [`test      ${r.ok ? 'delivered' : 'failed'}: ${outcome} in ${r.durationMs} ms  (webhook-id ${r.deliveryId})`, ...(r.body === '' ? [] : [`answer    ${r.body}`])].join('\n'),
+  };
 };

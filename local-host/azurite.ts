@@ -66,12 +66,7 @@ const waitUntil = async (check: () => Promise<boolean>, timeoutMs: number, what:
  * Starts Azurite (blob, queue, table) from node_modules as a child process. Data lives under
  * `location`, or in memory when `inMemory` is set. The child dies with this process.
  */
-export const startAzurite = async (options: {
-  ports?: AzuritePorts;
-  location?: string;
-  inMemory?: boolean;
-  onOutput?: (line: string) => void;
-}): Promise<RunningAzurite> => {
+export const startAzurite = async (options: { ports?: AzuritePorts; location?: string; inMemory?: boolean; onOutput?: (line: string) => void }): Promise<RunningAzurite> => {
   const ports = options.ports ?? (await freePorts());
   const args = [
     azuriteMain(),
@@ -79,9 +74,12 @@ export const startAzurite = async (options: {
     '--skipApiVersionCheck',
     '--disableTelemetry',
     '--loose',
-    '--blobPort', String(ports.blob),
-    '--queuePort', String(ports.queue),
-    '--tablePort', String(ports.table),
+    '--blobPort',
+    String(ports.blob),
+    '--queuePort',
+    String(ports.queue),
+    '--tablePort',
+    String(ports.table),
   ];
   if (options.inMemory === true) {
     args.push('--inMemoryPersistence');

@@ -29,11 +29,7 @@ export type RunningHost = {
 
 /** Builds the trigger components for a loaded app; each one ignores functions it does not serve. */
 type ComponentFactory = (ctx: HostContext) => HostComponent;
-const triggerComponents: ComponentFactory[] = [
-  createQueueComponent,
-  createTimerComponent,
-  createDurableComponent,
-];
+const triggerComponents: ComponentFactory[] = [createQueueComponent, createTimerComponent, createDurableComponent];
 
 /**
  * Loads the app and serves its triggers. Knows nothing about what the app does: it only speaks

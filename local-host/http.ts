@@ -52,7 +52,10 @@ export const requestUrl = (p: { target: string | undefined; host: string | undef
 /** Path segments, percent-decoded; undefined when one is not valid percent-encoded UTF-8. */
 export const decodePath = (pathname: string): string[] | undefined => {
   try {
-    return pathname.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+    return pathname
+      .split('/')
+      .filter((s) => s.length > 0)
+      .map(decodeURIComponent);
   } catch {
     return undefined;
   }
@@ -161,7 +164,16 @@ const flatHeaders = (req: IncomingMessage): Record<string, string> => {
   return headers;
 };
 
-type RpcCookie = { name?: string; value?: string; domain?: { value?: string }; path?: { value?: string }; secure?: { value?: boolean }; httpOnly?: { value?: boolean }; sameSite?: number; maxAge?: { value?: number } };
+type RpcCookie = {
+  name?: string;
+  value?: string;
+  domain?: { value?: string };
+  path?: { value?: string };
+  secure?: { value?: boolean };
+  httpOnly?: { value?: boolean };
+  sameSite?: number;
+  maxAge?: { value?: number };
+};
 
 const toSetCookie = (c: RpcCookie): string => {
   const parts = [`${c.name ?? ''}=${c.value ?? ''}`];
@@ -188,7 +200,10 @@ const bodyBytes = (body: RpcHttp['body']): Buffer => {
  * HTTP triggers under `/{routePrefix}/` on one port, plus raw handlers mounted by other components
  * (the durable client API). Tracks requests in flight so that stop() can wait for them.
  */
-export const createHttpComponent = (ctx: HostContext, options: { port: number; host: string; onListening: (port: number) => void }): HostComponent & { mount: (prefix: string, handler: RawHttpHandler, authorize?: RawHttpAuthorize) => void } => {
+export const createHttpComponent = (
+  ctx: HostContext,
+  options: { port: number; host: string; onListening: (port: number) => void },
+): HostComponent & { mount: (prefix: string, handler: RawHttpHandler, authorize?: RawHttpAuthorize) => void } => {
   const prefix = (ctx.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/|\/$/g, '');
   const routes: Route[] = functionsWithTrigger(ctx.invoker.registry, 'httpTrigger').map((fn) => {
     const [, binding] = triggerBinding(fn);
@@ -210,9 +225,7 @@ export const createHttpComponent = (ctx: HostContext, options: { port: number; h
       return sendJson(res, 404, { error: 'NotFound', message: `No route for ${req.method} ${url.pathname}` });
     }
     const method = (req.method ?? 'GET').toUpperCase();
-    const matching = routes
-      .map((route) => ({ route, params: matchRoute(route.segments, path) }))
-      .filter((m): m is { route: Route; params: Record<string, string> } => m.params !== undefined);
+    const matching = routes.map((route) => ({ route, params: matchRoute(route.segments, path) })).filter((m): m is { route: Route; params: Record<string, string> } => m.params !== undefined);
     const match = matching.find((m) => m.route.methods === undefined || m.route.methods.includes(method));
     if (match === undefined) {
       return matching.length > 0
@@ -226,7 +239,14 @@ export const createHttpComponent = (ctx: HostContext, options: { port: number; h
     const outcome = await ctx.invoker.invoke(match.route.fn, {
       data: { http: { method, url: url.toString(), headers: flatHeaders(req), query, params: match.params, body: { bytes: body } } },
     });
-    ctx.log.invocation({ function: match.route.fn.metadata.name, invocationId: outcome.invocationId, durationMs: outcome.durationMs, outcome: outcome.kind, trigger: 'http', error: outcome.kind === 'failed' ? outcome.error.message : undefined });
+    ctx.log.invocation({
+      function: match.route.fn.metadata.name,
+      invocationId: outcome.invocationId,
+      durationMs: outcome.durationMs,
+      outcome: outcome.kind,
+      trigger: 'http',
+      error: outcome.kind === 'failed' ? outcome.error.message : undefined,
+    });
     if (outcome.kind === 'failed') {
       ctx.log.log('error', match.route.fn.metadata.name, outcome.error.stack ?? outcome.error.message, { invocationId: outcome.invocationId });
       return sendJson(res, 500, { error: 'InternalServerError', message: 'The function failed; see the host log', invocationId: outcome.invocationId });

@@ -49,8 +49,7 @@ export const resolveStorageConnection = (ctx: HostContext, connection: unknown, 
   return process.env[DEFAULT_CONNECTION_SETTING]?.trim() === DEVELOPMENT_STORAGE ? ctx.storageConnectionString : connectionStringFor(DEFAULT_PORTS);
 };
 
-export const encodeMessage = (body: Buffer, encoding: QueueMessageEncoding): string =>
-  encoding === 'base64' ? body.toString('base64') : body.toString('utf8');
+export const encodeMessage = (body: Buffer, encoding: QueueMessageEncoding): string => (encoding === 'base64' ? body.toString('base64') : body.toString('utf8'));
 
 // .NET's Convert.FromBase64String skips white space and demands whole 4-character groups.
 const BASE64_WHITESPACE = /[ \t\r\n]/g;
@@ -116,16 +115,13 @@ export const createQueueClients = (): QueueClients => {
  * created if missing) in the host's message encoding. `onEnqueued` lets a trigger on the same queue
  * in this host poll at once, as the Azure host's shared queue watcher does.
  */
-export const createQueueOutputHandler = (options: {
-  ctx: HostContext;
-  clients: QueueClients;
-  encoding: QueueMessageEncoding;
-  onEnqueued: (queueName: string) => void;
-}): OutputHandler => async ({ binding, data, fn }) => {
-  const where = `Function "${fn.metadata.name}", queue output`;
-  const queueName = resolveQueueName(binding.queueName, where);
-  const queue = await options.clients.get(resolveStorageConnection(options.ctx, binding.connection, where), queueName);
-  // One by one, so the messages enter the queue in the order the function gave them.
-  for (const body of outputMessages(data)) await queue.sendMessage(encodeMessage(body, options.encoding));
-  options.onEnqueued(queueName);
-};
+export const createQueueOutputHandler =
+  (options: { ctx: HostContext; clients: QueueClients; encoding: QueueMessageEncoding; onEnqueued: (queueName: string) => void }): OutputHandler =>
+  async ({ binding, data, fn }) => {
+    const where = `Function "${fn.metadata.name}", queue output`;
+    const queueName = resolveQueueName(binding.queueName, where);
+    const queue = await options.clients.get(resolveStorageConnection(options.ctx, binding.connection, where), queueName);
+    // One by one, so the messages enter the queue in the order the function gave them.
+    for (const body of outputMessages(data)) await queue.sendMessage(encodeMessage(body, options.encoding));
+    options.onEnqueued(queueName);
+  };

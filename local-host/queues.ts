@@ -4,16 +4,7 @@ import * as t from 'io-ts';
 import type { HostComponent, HostContext } from './core/component';
 import { functionsWithTrigger, outputBindings, triggerBinding } from './core/invoke';
 import type { RegisteredFunction, TypedData } from './core/types';
-import {
-  BindingConfigError,
-  createQueueClients,
-  createQueueOutputHandler,
-  decodeMessage,
-  type QueueClients,
-  type QueueMessageEncoding,
-  resolveQueueName,
-  resolveStorageConnection,
-} from './outputs';
+import { BindingConfigError, createQueueClients, createQueueOutputHandler, decodeMessage, type QueueClients, type QueueMessageEncoding, resolveQueueName, resolveStorageConnection } from './outputs';
 import { createQueueWorker, errorText, holdMessage, isRefusal, MIN_POLLING_INTERVAL_MS, openThenRun, systemClock, type WorkerLog } from './worker';
 
 /** The Azure host's limits and defaults for storage queue triggers (queues extension 5.x). */
@@ -84,8 +75,16 @@ const timeSpanMs = (value: string | undefined, fallbackMs: number, name: string)
 export const queueOptionsFrom = (options: { hostJson: unknown; cores: number; leaseSeconds?: number }): QueueOptions => {
   const decoded = QueuesHostJson.decode(options.hostJson ?? {});
   if (decoded._tag === 'Left') {
-    const paths = decoded.left.map((e) => e.context.map((c) => c.key).filter((k) => k !== '').join('.') || '(root)');
-    return configError(`invalid value at ${[...new Set(paths)].join(', ')}: expected numbers for batchSize/newBatchThreshold/maxDequeueCount, TimeSpan strings for intervals, "base64" or "none" for messageEncoding`);
+    const paths = decoded.left.map(
+      (e) =>
+        e.context
+          .map((c) => c.key)
+          .filter((k) => k !== '')
+          .join('.') || '(root)',
+    );
+    return configError(
+      `invalid value at ${[...new Set(paths)].join(', ')}: expected numbers for batchSize/newBatchThreshold/maxDequeueCount, TimeSpan strings for intervals, "base64" or "none" for messageEncoding`,
+    );
   }
   const q = decoded.right;
   const batchSize = integerIn(q.batchSize, DEFAULT_BATCH_SIZE, { name: 'batchSize', min: 1, max: MAX_BATCH_SIZE });
@@ -137,7 +136,12 @@ const createListener = (args: { ctx: HostContext; fn: RegisteredFunction; client
     const poisonQueue = await clients.get(connectionString, `${queueName}-poison`);
     await poisonQueue.sendMessage(m.messageText);
     await q.deleteMessage(m.messageId, popReceipt);
-    ctx.log.log('warning', 'host', `${name}: message ${m.messageId} moved to ${queueName}-poison: ${reason}`, { function: name, messageId: m.messageId, queue: queueName, dequeueCount: m.dequeueCount });
+    ctx.log.log('warning', 'host', `${name}: message ${m.messageId} moved to ${queueName}-poison: ${reason}`, {
+      function: name,
+      messageId: m.messageId,
+      queue: queueName,
+      dequeueCount: m.dequeueCount,
+    });
   };
 
   const handle = async (q: QueueClient, m: ReceivedMessageItem): Promise<void> => {

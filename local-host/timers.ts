@@ -19,7 +19,10 @@ export type Schedule = { readonly expression: string; next(after: Date): Date };
  * `{second} {minute} {hour} {day} {month} {day-of-week}`, in the host's local time zone.
  */
 export const parseSchedule = (expression: string): Schedule | { error: string } => {
-  const fields = expression.trim().split(/\s+/).filter((f) => f !== '');
+  const fields = expression
+    .trim()
+    .split(/\s+/)
+    .filter((f) => f !== '');
   if (fields.length !== 6) {
     return { error: `expected six fields "{second} {minute} {hour} {day} {month} {day-of-week}", got ${fields.length}` };
   }
@@ -87,10 +90,13 @@ const createTimer = (ctx: HostContext, fn: RegisteredFunction): Timer => {
   const arm = (): void => {
     if (stopped) return;
     const delay = Math.max(0, status.next.getTime() - Date.now());
-    timer = setTimeout(() => {
-      if (status.next.getTime() - Date.now() > 1_000) return arm();
-      running = invoke('schedule').catch(report).then(arm);
-    }, Math.min(delay, MAX_TIMEOUT_MS));
+    timer = setTimeout(
+      () => {
+        if (status.next.getTime() - Date.now() > 1_000) return arm();
+        running = invoke('schedule').catch(report).then(arm);
+      },
+      Math.min(delay, MAX_TIMEOUT_MS),
+    );
   };
 
   return {

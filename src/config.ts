@@ -38,7 +38,10 @@ export const EventNameList = new t.Type<readonly string[], string, unknown>(
 
 /** The key of the erasure index's subject hashes: long, and stable forever (a new one orphans the index: docs/privacy.md). */
 export const MIN_SUBJECT_HASH_KEY_LENGTH = 32;
-export const SubjectHashKey = refinedString<'SubjectHashKey'>(`a secret of at least ${MIN_SUBJECT_HASH_KEY_LENGTH} characters, without spaces`, (s) => s.length >= MIN_SUBJECT_HASH_KEY_LENGTH && !/\s/.test(s));
+export const SubjectHashKey = refinedString<'SubjectHashKey'>(
+  `a secret of at least ${MIN_SUBJECT_HASH_KEY_LENGTH} characters, without spaces`,
+  (s) => s.length >= MIN_SUBJECT_HASH_KEY_LENGTH && !/\s/.test(s),
+);
 
 /** An NCRONTAB schedule as the Functions host reads it: six fields (seconds first). */
 export const NcrontabSchedule = refinedString<'NcrontabSchedule'>('an NCRONTAB schedule of six fields (e.g. 0 5 * * * *)', (s) => /^\S+( \S+){5}$/.test(s.trim()));
@@ -234,7 +237,10 @@ export class ConfigError extends Error {
  */
 const unresolvedReferences = (config: Config): string[] =>
   (['AzureWebJobsStorage', 'INGEST_API_KEY', 'ADMIN_API_KEY', 'SUBJECT_HASH_KEY'] as const)
-    .filter((name) => { const value = config[name]; return typeof value === 'string' && /^@Microsoft\.KeyVault\(/i.test(value); })
+    .filter((name) => {
+      const value = config[name];
+      return typeof value === 'string' && /^@Microsoft\.KeyVault\(/i.test(value);
+    })
     .map((name) => `${name}: is a Key Vault reference the platform could not resolve (give the app's identity read access to the secret, then restart the app)`);
 
 /** The secrets keys do not decode from a reference's text: their problem says what the text is instead. */

@@ -42,7 +42,12 @@ describe('POST /api/events', () => {
     const unknown = await scenario.client.request({ method: 'POST', path: '/api/events', key: keys().ingest, body: { name: 'no:such-event', payload: {} } });
     expect(unknown.status).toBe(400);
     expect(unknown.text).toContain('no:such-event');
-    const badPayload = await scenario.client.request({ method: 'POST', path: '/api/events', key: keys().ingest, body: { name: 'profile:completed', payload: { fiscalCode: 'not-a-fiscal-code', servicePreferencesMode: 'AUTO' } } });
+    const badPayload = await scenario.client.request({
+      method: 'POST',
+      path: '/api/events',
+      key: keys().ingest,
+      body: { name: 'profile:completed', payload: { fiscalCode: 'not-a-fiscal-code', servicePreferencesMode: 'AUTO' } },
+    });
     expect(badPayload.status).toBe(400);
     expect(badPayload.text).toContain('fiscalCode');
     const notJson = await scenario.client.request({ method: 'POST', path: '/api/events', key: keys().ingest, body: '{"name":' });

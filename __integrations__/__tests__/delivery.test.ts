@@ -24,7 +24,13 @@ const ATTEMPTS_BEFORE_GIVING_UP = (TEST_APP_SETTINGS.RETRY_SCHEDULE_SECONDS ?? '
 describe('a failing receiver', () => {
   test('that answers 503 twice and then 204 gets the same delivery three times, with one webhook-id', async () => {
     const name = scenario.unique('flaky');
-    const flaky = await scenario.endpoint({ name: 'flaky', subscriptions: ['ping'], attributes: { name }, headers: { 'X-Retry-Check': 'yes' }, script: failTimesThenAnswer({ times: 2, failure: answer(503) }) });
+    const flaky = await scenario.endpoint({
+      name: 'flaky',
+      subscriptions: ['ping'],
+      attributes: { name },
+      headers: { 'X-Retry-Check': 'yes' },
+      script: failTimesThenAnswer({ times: 2, failure: answer(503) }),
+    });
     await scenario.post({ name: 'ping', payload: { name } });
     // expectDeliveries groups requests by webhook-id: three requests in one group prove the id is stable.
     await scenario.expectDeliveries([{ endpoint: flaky, body: ping, attempts: 3 }]);

@@ -28,7 +28,12 @@ describe('three webhooks with different subscriptions and attributes', () => {
   test('each event reaches exactly the webhooks that match it, without their own attributes, signed and with their headers', async () => {
     const [n1, n3, s2, s3] = [scenario.unique('wh1'), scenario.unique('wh3'), scenario.unique('service2'), scenario.unique('service3')];
     const w1 = await scenario.endpoint({ name: 'W1', subscriptions: ['ping'], attributes: { name: n1 }, headers: { 'X-Project': 'one' } });
-    const w2 = await scenario.endpoint({ name: 'W2', subscriptions: ['service:subscribed'], attributes: { serviceId: s2, environment: 'test' }, headers: { Authorization: 'Bearer w2-token', 'X-Project': 'two' } });
+    const w2 = await scenario.endpoint({
+      name: 'W2',
+      subscriptions: ['service:subscribed'],
+      attributes: { serviceId: s2, environment: 'test' },
+      headers: { Authorization: 'Bearer w2-token', 'X-Project': 'two' },
+    });
     const w3 = await scenario.endpoint({ name: 'W3', subscriptions: ['ping', 'service:subscribed'], attributes: { name: n3, serviceId: s3 } });
     const [fc2, fc3] = [randomFiscalCode(), randomFiscalCode()];
 
@@ -76,7 +81,11 @@ describe('ping', () => {
 describe('ping:all', () => {
   test('reaches exactly the enabled webhooks that have a name attribute and subscribe to ping', async () => {
     const named = await scenario.endpoint({ name: 'named', subscriptions: ['ping'], attributes: { name: scenario.unique('named') } });
-    const namedToo = await scenario.endpoint({ name: 'named-too', subscriptions: ['ping', 'service:subscribed'], attributes: { name: scenario.unique('named-too'), serviceId: scenario.unique('svc') } });
+    const namedToo = await scenario.endpoint({
+      name: 'named-too',
+      subscriptions: ['ping', 'service:subscribed'],
+      attributes: { name: scenario.unique('named-too'), serviceId: scenario.unique('svc') },
+    });
     await scenario.endpoint({ name: 'named-not-subscribed', subscriptions: ['service:subscribed'], attributes: { name: scenario.unique('nns'), serviceId: scenario.unique('svc') } });
     await scenario.endpoint({ name: 'unnamed', subscriptions: ['ping'], attributes: { serviceId: scenario.unique('svc') } });
     await scenario.endpoint({ name: 'named-disabled', subscriptions: ['ping'], attributes: { name: scenario.unique('disabled') }, disabled: true });

@@ -9,10 +9,7 @@ import * as t from 'io-ts';
 const StringRecord = t.record(t.string, t.string);
 
 /** A webhook as the registry shows it (GET, PATCH, PUT); extra fields are allowed. Header values are write-only: only their names come back. */
-export const WebhookView = t.type(
-  { id: t.string, url: t.string, subscriptions: t.array(t.string), attributes: StringRecord, headerNames: t.array(t.string), disabled: t.boolean },
-  'WebhookView',
-);
+export const WebhookView = t.type({ id: t.string, url: t.string, subscriptions: t.array(t.string), attributes: StringRecord, headerNames: t.array(t.string), disabled: t.boolean }, 'WebhookView');
 export type WebhookView = t.TypeOf<typeof WebhookView>;
 
 /** The create answer: the only one holding the signing secret. */
@@ -94,6 +91,7 @@ export const createDispatcherClient = (options: { baseUrl: string; ingestApiKey:
       const answer = await admin('DELETE', webhookPath(id));
       if (answer.status !== 204) throw new Error(`DELETE /api/webhooks/${id}: expected status 204, got ${answer.status}: ${answer.text.slice(0, 2000)}`);
     },
-    postEvent: (event) => expect({ what: `POST /api/events (${event.name})`, answer: request({ method: 'POST', path: '/api/events', key: options.ingestApiKey, body: event }), status: 202, codec: AcceptedEvent }),
+    postEvent: (event) =>
+      expect({ what: `POST /api/events (${event.name})`, answer: request({ method: 'POST', path: '/api/events', key: options.ingestApiKey, body: event }), status: 202, codec: AcceptedEvent }),
   };
 };

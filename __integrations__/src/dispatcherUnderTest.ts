@@ -30,7 +30,10 @@ const newKey = (): string => randomBytes(24).toString('base64url');
 export class NoContainerRuntimeError extends Error {
   override readonly name = 'NoContainerRuntimeError';
   /** True for a mode that `npm test` runs where it can: without Docker it is skipped, not failed. */
-  constructor(message: string, readonly skip = false) {
+  constructor(
+    message: string,
+    readonly skip = false,
+  ) {
     super(message);
   }
 }
@@ -99,7 +102,12 @@ const testcontainers = async (settings: AgentSettings): Promise<DispatcherUnderT
   }
   const { AzuriteContainer } = await import('@testcontainers/azurite');
   const container = await new AzuriteContainer(AZURITE_IMAGE).withInMemoryPersistence().withSkipApiVersionCheck().start();
-  return onEmbeddedHost({ storageConnectionString: container.getConnectionString(), storageDescription: `Azurite in container ${container.getId().slice(0, 12)} (${AZURITE_IMAGE})`, stopStorage: async () => void (await container.stop()), settings });
+  return onEmbeddedHost({
+    storageConnectionString: container.getConnectionString(),
+    storageDescription: `Azurite in container ${container.getId().slice(0, 12)} (${AZURITE_IMAGE})`,
+    stopStorage: async () => void (await container.stop()),
+    settings,
+  });
 };
 
 /**

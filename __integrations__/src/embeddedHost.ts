@@ -76,7 +76,12 @@ export const spawnEmbeddedHost = async (options: { storageConnectionString: stri
   });
   const record = (chunk: Buffer): void => {
     log.write(chunk);
-    lines.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim() !== ''));
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
     if (lines.length > TAIL_LINES) lines.splice(0, lines.length - TAIL_LINES);
   };
   child.stdout?.on('data', record);

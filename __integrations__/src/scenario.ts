@@ -56,15 +56,16 @@ const describeArrivals = (endpoint: Endpoint): string =>
   endpoint.receiver.arrivals.length === 0
     ? '      (nothing)'
     : groupDeliveries(endpoint.receiver.arrivals)
-        .map((d) => `      webhook-id ${d.webhookId}: ${d.attempts.length} request(s) [${d.attempts.map((a) => (a.reply.kind === 'hang' ? 'hang' : a.reply.status)).join(', ')}] ${d.attempts[0]?.body.slice(0, 200) ?? ''}`)
+        .map(
+          (d) =>
+            `      webhook-id ${d.webhookId}: ${d.attempts.length} request(s) [${d.attempts.map((a) => (a.reply.kind === 'hang' ? 'hang' : a.reply.status)).join(', ')}] ${d.attempts[0]?.body.slice(0, 200) ?? ''}`,
+        )
         .join('\n');
 
 type Want = { readonly body: string; readonly attempts: number };
 
 const wantedBy = (endpoint: Endpoint, expected: readonly ExpectedDelivery[]): Want[] =>
-  expected
-    .filter((e) => e.endpoint === endpoint)
-    .flatMap((e) => Array.from({ length: e.count ?? 1 }, () => ({ body: canonicalJson(e.body), attempts: e.attempts ?? 1 })));
+  expected.filter((e) => e.endpoint === endpoint).flatMap((e) => Array.from({ length: e.count ?? 1 }, () => ({ body: canonicalJson(e.body), attempts: e.attempts ?? 1 })));
 
 const requestsWanted = (wants: readonly Want[]): number => wants.reduce((sum, w) => sum + w.attempts, 0);
 

@@ -87,7 +87,14 @@ const withDefaults = <K extends string>(env: NodeJS.ProcessEnv, names: readonly 
 const decodeWith = <A>(codec: t.Decoder<unknown, A>, input: unknown, what: string): E.Either<Error, A> =>
   pipe(
     codec.decode(input),
-    E.mapLeft((errors) => new Error(`Invalid ${what}:\n${messages(errors).map((m) => `  - ${m}`).join('\n')}`)),
+    E.mapLeft(
+      (errors) =>
+        new Error(
+          `Invalid ${what}:\n${messages(errors)
+            .map((m) => `  - ${m}`)
+            .join('\n')}`,
+        ),
+    ),
   );
 
 export const decodeAgentSettings = (env: NodeJS.ProcessEnv): E.Either<Error, AgentSettings> =>

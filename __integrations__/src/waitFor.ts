@@ -11,12 +11,7 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * Checks `condition` until it returns true or the deadline passes. On timeout the error says what
  * was awaited and what was still missing (`missing()` describes the current state).
  */
-export const waitFor = async (options: {
-  what: string;
-  timeoutMs: number;
-  condition: () => boolean | Promise<boolean>;
-  missing?: () => string | Promise<string>;
-}): Promise<void> => {
+export const waitFor = async (options: { what: string; timeoutMs: number; condition: () => boolean | Promise<boolean>; missing?: () => string | Promise<string> }): Promise<void> => {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     if (await options.condition()) return;

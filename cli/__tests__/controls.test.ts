@@ -5,7 +5,16 @@ import { controlsCommand, controlsPatch } from '../controlsCommand';
 
 /* dispatcher-ops controls: the PATCH it sends for each option, "none" as null, usage errors before any call. */
 
-const WEBHOOK = { id: '01HZZZZZZZZZZZZZZZZZZZ0001', url: 'https://r.example/h', subscriptions: ['ping'], attributes: {}, headerNames: [], disabled: false, createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z' };
+const WEBHOOK = {
+  id: '01HZZZZZZZZZZZZZZZZZZZ0001',
+  url: 'https://r.example/h',
+  subscriptions: ['ping'],
+  attributes: {},
+  headerNames: [],
+  disabled: false,
+  createdAt: '2024-01-01T00:00:00.000Z',
+  updatedAt: '2024-01-01T00:00:00.000Z',
+};
 
 const contextWith = (answer: Record<string, unknown>) => {
   const calls: { method: string; path: string; body?: unknown }[] = [];

@@ -7,7 +7,15 @@ const stream = (isTTY: boolean) => {
 
 describe('CLI formatting', () => {
   it('pads table columns to the widest cell and trims line ends', () => {
-    expect(table(['ID', 'STATE'], [['a', 'delivered'], ['bbbb', '']])).toBe('ID    STATE\n----  ---------\na     delivered\nbbbb');
+    expect(
+      table(
+        ['ID', 'STATE'],
+        [
+          ['a', 'delivered'],
+          ['bbbb', ''],
+        ],
+      ),
+    ).toBe('ID    STATE\n----  ---------\na     delivered\nbbbb');
   });
 
   it('shows UTC times without the T and the milliseconds, and percentages', () => {

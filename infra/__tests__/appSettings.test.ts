@@ -77,7 +77,11 @@ describe('infra/main.bicep app settings', () => {
     for (const member of fromParams) {
       const param = declared.find((p) => p.name === member.raw);
       const value = stringLiteral(param?.defaultRaw ?? '');
-      expect({ setting: member.key, param: param?.type, default: value }).toEqual({ setting: member.key, param: 'string', default: isCodecSetting(member.key) ? DEFAULTS[member.key] : 'a codec setting' });
+      expect({ setting: member.key, param: param?.type, default: value }).toEqual({
+        setting: member.key,
+        param: 'string',
+        default: isCodecSetting(member.key) ? DEFAULTS[member.key] : 'a codec setting',
+      });
     }
     // Every codec setting with a default is tunable this way, except those production pins and the old secrets keys (Key Vault).
     const tunable = codecSettings.filter((name) => DEFAULTS[name] !== undefined && !['ALLOW_PRIVATE_DESTINATIONS', 'DEVELOPMENT_MODE', 'SECRETS_KEYS_PREVIOUS', 'OPS_WEBHOOK_SECRET'].includes(name));
@@ -129,7 +133,10 @@ describe('infra/main.bicep app settings', () => {
   });
 
   it('connects to storage by the app identity: account name, no key anywhere, shared key access off', () => {
-    expect({ account: setting('AzureWebJobsStorage__accountName').raw, credential: stringLiteral(setting('AzureWebJobsStorage__credential').raw) }).toEqual({ account: 'storage.name', credential: 'managedidentity' });
+    expect({ account: setting('AzureWebJobsStorage__accountName').raw, credential: stringLiteral(setting('AzureWebJobsStorage__credential').raw) }).toEqual({
+      account: 'storage.name',
+      credential: 'managedidentity',
+    });
     expect(appSettingsOf(bicep).map((m) => m.key)).not.toContain('AzureWebJobsStorage');
     expect(maskBicep(bicep)).not.toMatch(/listKeys\(/);
     const account = resources(bicep).find((r) => r.type === 'Microsoft.Storage/storageAccounts');
@@ -151,7 +158,9 @@ describe('infra/main.bicep app settings', () => {
         symbol: r.symbol,
       }));
     expect(onStorage.map(({ role, principal }) => ({ role, principal })).sort((a, b) => String(a.role).localeCompare(String(b.role)))).toEqual(
-      Object.values(roleIds).sort().map((role) => ({ role, principal: 'functionApp.identity.principalId' })),
+      Object.values(roleIds)
+        .sort()
+        .map((role) => ({ role, principal: 'functionApp.identity.principalId' })),
     );
     const settingsResource = resources(bicep).find((r) => r.type === 'Microsoft.Web/sites/config');
     const dependsOn = memberAt(bicep, settingsResource?.open ?? -1, ['dependsOn'])?.raw ?? '';
@@ -181,7 +190,13 @@ describe('infra/main.bicep app settings', () => {
 });
 
 describe('a Key Vault reference the platform could not resolve', () => {
-  const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'ingest-key-0123456789-abcdefghijklmnop', ADMIN_API_KEY: 'admin-key-0123456789ab-abcdefghijklmnop', SECRETS_KEY: TEST_SECRETS_KEY, SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij' };
+  const base = {
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    INGEST_API_KEY: 'ingest-key-0123456789-abcdefghijklmnop',
+    ADMIN_API_KEY: 'admin-key-0123456789ab-abcdefghijklmnop',
+    SECRETS_KEY: TEST_SECRETS_KEY,
+    SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij',
+  };
   const unresolved = '@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/ingest-api-key)';
 
   it.each(['INGEST_API_KEY', 'ADMIN_API_KEY', 'AzureWebJobsStorage', 'SECRETS_KEY', 'SECRETS_KEYS_PREVIOUS', 'SUBJECT_HASH_KEY'])('is refused as %s, naming the setting', (name) => {
@@ -239,7 +254,7 @@ describe('settings parity across local.settings.json.example, docker-compose.yml
     expect(lacking(exampleSettings())).toEqual([]);
   });
 
-  it("the compose app service provides every one", () => {
+  it('the compose app service provides every one', () => {
     expect(lacking(composeAppSettings(composeText))).toEqual([]);
   });
 

@@ -72,7 +72,9 @@ describe('the deploy package', () => {
       .filter((l) => l !== '' && !l.startsWith('#'));
 
     it('leaves out tests, the bench, the local host, the integration agent, sources and local settings', () => {
-      expect(entries).toEqual(expect.arrayContaining(['**/__tests__', 'bench', 'local-host', '__integrations__', 'src', 'infra', 'dist/local-host', 'dist/bench', 'dist/cli', 'local.settings.json', '__azurite__']));
+      expect(entries).toEqual(
+        expect.arrayContaining(['**/__tests__', 'bench', 'local-host', '__integrations__', 'src', 'infra', 'dist/local-host', 'dist/bench', 'dist/cli', 'local.settings.json', '__azurite__']),
+      );
     });
 
     it('keeps what the Functions host needs: host.json, package.json, dist/src and node_modules', () => {

@@ -28,7 +28,9 @@ export const registeredFunctions = (): RegisteredMetadata[] => {
       }),
       { virtual: true },
     );
-    for (const file of readdirSync(FUNCTIONS_DIR).filter((f) => f.endsWith('.ts')).sort()) {
+    for (const file of readdirSync(FUNCTIONS_DIR)
+      .filter((f) => f.endsWith('.ts'))
+      .sort()) {
       require(path.join(FUNCTIONS_DIR, file));
     }
   });

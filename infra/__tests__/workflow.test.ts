@@ -11,7 +11,15 @@ const ROOT = path.join(__dirname, '..', '..');
 const WORKFLOW_PATH = path.join(ROOT, '.github', 'workflows', 'ci.yml');
 
 type Step = { readonly name?: string; readonly uses?: string; readonly run?: string; readonly with?: Record<string, unknown> };
-type Job = { readonly 'runs-on'?: string; readonly container?: string; readonly strategy?: { readonly matrix?: Record<string, unknown> }; readonly needs?: string | string[]; readonly if?: string; readonly steps: Step[]; readonly env?: Record<string, string> };
+type Job = {
+  readonly 'runs-on'?: string;
+  readonly container?: string;
+  readonly strategy?: { readonly matrix?: Record<string, unknown> };
+  readonly needs?: string | string[];
+  readonly if?: string;
+  readonly steps: Step[];
+  readonly env?: Record<string, string>;
+};
 type Workflow = { readonly on: Record<string, unknown>; readonly jobs: Record<string, Job> };
 
 const parseWorkflow = (text: string): Workflow => {
@@ -96,7 +104,11 @@ describe('.github/workflows/ci.yml', () => {
   it('checks every secret and variable the deploy job uses before anything else', () => {
     const deploy = job('deploy');
     const check = deploy.steps[0]?.run ?? '';
-    const names = check.match(/for name in ([A-Z0-9_ ]+);/)?.[1]?.trim().split(/\s+/) ?? [];
+    const names =
+      check
+        .match(/for name in ([A-Z0-9_ ]+);/)?.[1]
+        ?.trim()
+        .split(/\s+/) ?? [];
     const used = secretsIn(JSON.stringify(deploy));
     expect(used.length).toBeGreaterThan(0);
     // SECRETS_KEYS_PREVIOUS is empty outside a key rotation (docs/secrets.md): the only secret that may be unset.

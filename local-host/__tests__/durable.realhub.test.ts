@@ -18,7 +18,8 @@ describe('local Durable runner beside a real task hub', () => {
     const host = await spawnHost({ appDir, env: { DURABLE_TEST_HUB: hub } });
     await host.stop();
     const tables: string[] = [];
-    for await (const t of TableServiceClient.fromConnectionString(storageConnectionString(), { allowInsecureConnection: true }).listTables()) if (t.name?.toLowerCase().includes(hub)) tables.push(t.name);
+    for await (const t of TableServiceClient.fromConnectionString(storageConnectionString(), { allowInsecureConnection: true }).listTables())
+      if (t.name?.toLowerCase().includes(hub)) tables.push(t.name);
     const queues: string[] = [];
     for await (const q of QueueServiceClient.fromConnectionString(storageConnectionString()).listQueues({ prefix: '' })) if (q.name.includes(hub)) queues.push(q.name);
     expect({ tables: tables.sort(), queues: queues.sort() }).toEqual({ tables: [`lh${hub}Instances`], queues: [`lh${hub}-control`, `lh${hub}-workitems`] });

@@ -24,7 +24,10 @@ const ORCHESTRATOR = 'callOnce';
 const scriptedOrchestrator = (bindingText: string): string => {
   const binding = JSON.parse(bindingText) as { history: HistoryEvent[]; input: unknown };
   const done = binding.history.find((e) => e.EventType === EventType.TaskCompleted);
-  const state = done === undefined ? { isDone: false, actions: [[{ actionType: ActionType.CallActivity, functionName: ACTIVITY, input: binding.input }]] } : { isDone: true, actions: [[{ actionType: ActionType.CallActivity, functionName: ACTIVITY, input: binding.input }]], output: JSON.parse(done.Result ?? 'null') as unknown };
+  const state =
+    done === undefined
+      ? { isDone: false, actions: [[{ actionType: ActionType.CallActivity, functionName: ACTIVITY, input: binding.input }]] }
+      : { isDone: true, actions: [[{ actionType: ActionType.CallActivity, functionName: ACTIVITY, input: binding.input }]], output: JSON.parse(done.Result ?? 'null') as unknown };
   return JSON.stringify(state);
 };
 
@@ -35,7 +38,12 @@ const orchestratorFunction: RegisteredFunction = {
 
 const invoker: Invoker = {
   registry: { functions: [orchestratorFunction], hooks: new Map(), programmingModel: undefined } satisfies AppRegistry,
-  invoke: async (_fn, trigger) => ({ kind: 'succeeded', invocationId: randomUUID(), durationMs: 0, response: { invocationId: '', returnValue: { json: scriptedOrchestrator(trigger.data.string ?? '') } } }),
+  invoke: async (_fn, trigger) => ({
+    kind: 'succeeded',
+    invocationId: randomUUID(),
+    durationMs: 0,
+    response: { invocationId: '', returnValue: { json: scriptedOrchestrator(trigger.data.string ?? '') } },
+  }),
   provideInput: () => undefined,
   handleOutput: () => undefined,
 };
@@ -45,7 +53,19 @@ const quietLog: Logger = { log: () => undefined, invocation: () => undefined };
 describe('durable recovery from a commit cut short (Azurite)', () => {
   const store = createInstanceStore({ connectionString: storageConnectionString(), tableName: `DurableRecovery${randomUUID().replace(/-/g, '').slice(0, 8)}` });
   const now = new Date().toISOString();
-  const newInstance = (): Instance => ({ name: ORCHESTRATOR, runtimeStatus: 'Pending', createdTime: now, lastUpdatedTime: now, executionId: 'e1', historyCount: 0, nextSeq: 0, leafCount: 0, lockOwner: '', lockedUntil: 0, input: '"ping"' });
+  const newInstance = (): Instance => ({
+    name: ORCHESTRATOR,
+    runtimeStatus: 'Pending',
+    createdTime: now,
+    lastUpdatedTime: now,
+    executionId: 'e1',
+    historyCount: 0,
+    nextSeq: 0,
+    leafCount: 0,
+    lockOwner: '',
+    lockedUntil: 0,
+    input: '"ping"',
+  });
   const startRow = { rowKey: 'i-start-e1', executionId: 'e1', event: { EventType: EventType.ExecutionStarted, EventId: -1, Timestamp: now, Name: ORCHESTRATOR, Input: '"ping"' } };
 
   const deps = (overrides: Partial<EpisodeDeps> & { sent?: Outbox[] }): EpisodeDeps => ({
@@ -87,10 +107,21 @@ describe('durable recovery from a commit cut short (Azurite)', () => {
     const id = `partial-${randomUUID()}`;
     await store.start({ instanceId: id, instance: newInstance(), etag: undefined, startEvent: startRow });
     const read = (await store.get(id))!;
-    const committed = await store.commit({ stored: read, instance: { ...read.instance, historyCount: 2 }, commit: { history: [startRow.event, { EventType: EventType.TaskScheduled, EventId: 0, Timestamp: now, Name: ACTIVITY }], historyExecutionId: 'e1', historyStart: 0, deleteRowKeys: ['i-start-e1'] } });
+    const committed = await store.commit({
+      stored: read,
+      instance: { ...read.instance, historyCount: 2 },
+      commit: {
+        history: [startRow.event, { EventType: EventType.TaskScheduled, EventId: 0, Timestamp: now, Name: ACTIVITY }],
+        historyExecutionId: 'e1',
+        historyStart: 0,
+        deleteRowKeys: ['i-start-e1'],
+      },
+    });
     // A second commit against a stale ETag: its history rows land, the instance row does not move.
     const stray: HistoryEvent = { EventType: EventType.TaskCompleted, EventId: -1, Timestamp: now, TaskScheduledId: 0, Result: '1', InboxKey: 'i-task-e1-0' };
-    await expect(store.commit({ stored: read, instance: { ...committed.instance, historyCount: 3 }, commit: { history: [stray], historyExecutionId: 'e1', historyStart: 2, deleteRowKeys: [] } })).rejects.toBeInstanceOf(ConflictError);
+    await expect(
+      store.commit({ stored: read, instance: { ...committed.instance, historyCount: 3 }, commit: { history: [stray], historyExecutionId: 'e1', historyStart: 2, deleteRowKeys: [] } }),
+    ).rejects.toBeInstanceOf(ConflictError);
     const now2 = (await store.get(id))!;
     expect(now2.instance.historyCount).toBe(2);
     expect((await store.history(id, now2.instance)).map((e) => e.EventType)).toEqual([EventType.ExecutionStarted, EventType.TaskScheduled]);
@@ -105,7 +136,11 @@ describe('durable recovery from a commit cut short (Azurite)', () => {
     expect(sent.flatMap((o) => o.workItems.map((w) => [w.name, w.taskId]))).toEqual([[ACTIVITY, 0]]);
 
     // The activity's result arrives; the worker applying it dies at the commit point.
-    await store.deliver(id, { rowKey: 'i-task-e1-0', executionId: 'e1', event: { EventType: EventType.TaskCompleted, EventId: -1, Timestamp: new Date().toISOString(), TaskScheduledId: 0, Result: '"pong"' } });
+    await store.deliver(id, {
+      rowKey: 'i-task-e1-0',
+      executionId: 'e1',
+      event: { EventType: EventType.TaskCompleted, EventId: -1, Timestamp: new Date().toISOString(), TaskScheduledId: 0, Result: '"pong"' },
+    });
     // Its clock is behind so that its lease has lapsed by the time the next worker looks.
     await expect(runEpisode(deps({ store: dyingAtCommitPoint(), now: () => Date.now() - 120_000 }), id)).rejects.toBeInstanceOf(ConflictError);
     expect((await store.get(id))?.instance.runtimeStatus).toBe('Running');

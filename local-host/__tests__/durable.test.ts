@@ -4,7 +4,17 @@ import { type SpawnedHost, spawnHost } from '../testing/spawnHost';
 
 const appDir = path.join(__dirname, 'fixtures', 'durable-app');
 
-type Status = { name: string; instanceId: string; runtimeStatus: string; input: unknown; output: unknown; customStatus: unknown; createdTime: string; lastUpdatedTime: string; history?: { EventType: number }[] };
+type Status = {
+  name: string;
+  instanceId: string;
+  runtimeStatus: string;
+  input: unknown;
+  output: unknown;
+  customStatus: unknown;
+  createdTime: string;
+  lastUpdatedTime: string;
+  history?: { EventType: number }[];
+};
 
 describe('local host: durable orchestrations', () => {
   let host: SpawnedHost;
@@ -13,7 +23,10 @@ describe('local host: durable orchestrations', () => {
   const systemKey = `key-${randomUUID()}`;
 
   beforeAll(async () => {
-    host = await spawnHost({ appDir, env: { DURABLE_TEST_HUB: hub, LOCAL_HOST_DURABLE_MAX_POLLING_INTERVAL_MS: '200', LOCAL_HOST_LOG_LEVEL: 'information', LOCAL_HOST_DURABLE_SYSTEM_KEY: systemKey } });
+    host = await spawnHost({
+      appDir,
+      env: { DURABLE_TEST_HUB: hub, LOCAL_HOST_DURABLE_MAX_POLLING_INTERVAL_MS: '200', LOCAL_HOST_LOG_LEVEL: 'information', LOCAL_HOST_DURABLE_SYSTEM_KEY: systemKey },
+    });
   });
   afterAll(async () => {
     await host.stop();
@@ -64,7 +77,11 @@ describe('local host: durable orchestrations', () => {
       const [input_, output] = [s.input as string, (s.output as string[])[2] ?? ''];
       // A summary, not the strings: a diff of 50 000 characters helps nobody.
       const summary = (text: string, expected: string) => ({ length: text.length, replaced: text.split('\ufffd').length - 1, same: text === expected });
-      expect({ status: s.runtimeStatus, input: summary(input_, input), output: summary(output, `Hello ${input}`) }).toEqual({ status: 'Completed', input: summary(input, input), output: summary(`Hello ${input}`, `Hello ${input}`) });
+      expect({ status: s.runtimeStatus, input: summary(input_, input), output: summary(output, `Hello ${input}`) }).toEqual({
+        status: 'Completed',
+        input: summary(input, input),
+        output: summary(`Hello ${input}`, `Hello ${input}`),
+      });
     }
   });
 

@@ -9,12 +9,20 @@ describe('planActions', () => {
   it('numbers leaves depth-first through Task.all/any, skipping external events and continueAsNew', () => {
     const plan = planActions({
       isDone: false,
-      actions: [[
-        { actionType: 0, functionName: 'A', input: '"x"' },
-        { actionType: 12, compoundActions: [{ actionType: 0, functionName: 'B', input: 1 }, { actionType: 11, compoundActions: [{ actionType: 5, fireAt: '2030-01-01T00:00:00.000Z' }, { actionType: 6 }] }] },
-        { actionType: 1, functionName: 'C', retryOptions: { firstRetryIntervalInMilliseconds: 10, maxNumberOfAttempts: 2 } },
-        { actionType: 4, input: 5 },
-      ]],
+      actions: [
+        [
+          { actionType: 0, functionName: 'A', input: '"x"' },
+          {
+            actionType: 12,
+            compoundActions: [
+              { actionType: 0, functionName: 'B', input: 1 },
+              { actionType: 11, compoundActions: [{ actionType: 5, fireAt: '2030-01-01T00:00:00.000Z' }, { actionType: 6 }] },
+            ],
+          },
+          { actionType: 1, functionName: 'C', retryOptions: { firstRetryIntervalInMilliseconds: 10, maxNumberOfAttempts: 2 } },
+          { actionType: 4, input: 5 },
+        ],
+      ],
     });
     expect(plan.leaves).toEqual([
       { kind: 'activity', name: 'A', input: '"x"' },
@@ -70,7 +78,15 @@ describe('durable settings', () => {
 
   it('reads tuning from the environment and rejects non-positive numbers', () => {
     const s = durableSettings({ extensions: { durableTask: { hubName: 'Hub' } } }, { LOCAL_HOST_DURABLE_LEASE_SECONDS: '5' });
-    expect(s).toMatchObject({ hubName: 'Hub', tableName: 'lhHubInstances', realHubTable: 'HubHistory', controlQueue: 'lhhub-control', workItemQueue: 'lhhub-workitems', leaseSeconds: 5, visibilityTimeoutSeconds: 30 });
+    expect(s).toMatchObject({
+      hubName: 'Hub',
+      tableName: 'lhHubInstances',
+      realHubTable: 'HubHistory',
+      controlQueue: 'lhhub-control',
+      workItemQueue: 'lhhub-workitems',
+      leaseSeconds: 5,
+      visibilityTimeoutSeconds: 30,
+    });
     expect(durableSettings({}, {}).hubName).toBe('TestHubName');
     expect(() => durableSettings({}, { LOCAL_HOST_DURABLE_VISIBILITY_TIMEOUT_SECONDS: '0' })).toThrow(/LOCAL_HOST_DURABLE_VISIBILITY_TIMEOUT_SECONDS/);
   });
@@ -91,7 +107,19 @@ describe('chunked text properties', () => {
 describe('instance store (Azurite)', () => {
   const store = createInstanceStore({ connectionString: storageConnectionString(), tableName: `DurableUnit${randomUUID().replace(/-/g, '').slice(0, 8)}` });
   const now = new Date().toISOString();
-  const instance = (input?: string): Instance => ({ name: 'orch', runtimeStatus: 'Pending', createdTime: now, lastUpdatedTime: now, executionId: 'e1', historyCount: 0, nextSeq: 0, leafCount: 0, lockOwner: '', lockedUntil: 0, input });
+  const instance = (input?: string): Instance => ({
+    name: 'orch',
+    runtimeStatus: 'Pending',
+    createdTime: now,
+    lastUpdatedTime: now,
+    executionId: 'e1',
+    historyCount: 0,
+    nextSeq: 0,
+    leafCount: 0,
+    lockOwner: '',
+    lockedUntil: 0,
+    input,
+  });
   const startEvent = { rowKey: 'i-start-e1', executionId: 'e1', event: { EventType: 0, EventId: -1, Timestamp: now } };
 
   beforeAll(async () => {
@@ -117,7 +145,11 @@ describe('instance store (Azurite)', () => {
     await expect(store.lease((await store.get(id))!, 'worker-b', Date.now() + 60_000)).rejects.toBeInstanceOf(ConflictError);
     // The holder's commit with a stale ETag fails too.
     await expect(store.commit({ stored: read, instance: held.instance, commit: { history: [], historyExecutionId: 'e1', historyStart: 0, deleteRowKeys: [] } })).rejects.toBeInstanceOf(ConflictError);
-    const committed = await store.commit({ stored: held, instance: { ...held.instance, lockOwner: 'worker-a', lockedUntil: Date.now() - 1 }, commit: { history: [startEvent.event], historyExecutionId: 'e1', historyStart: 0, deleteRowKeys: ['i-start-e1'] } });
+    const committed = await store.commit({
+      stored: held,
+      instance: { ...held.instance, lockOwner: 'worker-a', lockedUntil: Date.now() - 1 },
+      commit: { history: [startEvent.event], historyExecutionId: 'e1', historyStart: 0, deleteRowKeys: ['i-start-e1'] },
+    });
     expect(await store.inbox(id)).toEqual([]);
     expect(await store.history(id, { executionId: 'e1', historyCount: 1 })).toEqual([startEvent.event]);
     const taken = await store.lease(committed, 'worker-b', Date.now() + 60_000);
@@ -130,7 +162,16 @@ describe('instance store (Azurite)', () => {
     const rows = Array.from({ length: 150 }, (_, i) => ({ rowKey: `i-task-e1-${i}`, executionId: 'e1', event: { EventType: 5, EventId: -1, Timestamp: now, TaskScheduledId: i, Result: String(i) } }));
     for (const row of rows) await store.deliver(id, row);
     const read = (await store.get(id))!;
-    await store.commit({ stored: read, instance: { ...read.instance, historyCount: 250 }, commit: { history: Array.from({ length: 250 }, (_, i) => ({ EventType: 4, EventId: i, Timestamp: now })), historyExecutionId: 'e1', historyStart: 0, deleteRowKeys: ['i-start-e1', ...rows.map((r) => r.rowKey)] } });
+    await store.commit({
+      stored: read,
+      instance: { ...read.instance, historyCount: 250 },
+      commit: {
+        history: Array.from({ length: 250 }, (_, i) => ({ EventType: 4, EventId: i, Timestamp: now })),
+        historyExecutionId: 'e1',
+        historyStart: 0,
+        deleteRowKeys: ['i-start-e1', ...rows.map((r) => r.rowKey)],
+      },
+    });
     expect((await store.history(id, { executionId: 'e1', historyCount: 250 })).map((e) => e.EventId)).toEqual(Array.from({ length: 250 }, (_, i) => i));
     expect(await store.inbox(id)).toEqual([]);
     expect(await store.purge(id)).toBe(1);

@@ -50,8 +50,7 @@ const messageCount = async (queueName: string): Promise<number> => {
 type Report = { fn: string; message?: unknown; messageType?: string; dequeueCount?: number; dequeueCountType?: string; phase?: string; [k: string]: unknown };
 
 /** What the fixture functions reported through context.log (JSON lines in the host log). */
-const reports = (logs: LogLine[], fn: string): Report[] =>
-  logs.filter((l) => l.category === fn && l.message.startsWith('{')).map((l) => JSON.parse(l.message) as Report);
+const reports = (logs: LogLine[], fn: string): Report[] => logs.filter((l) => l.category === fn && l.message.startsWith('{')).map((l) => JSON.parse(l.message) as Report);
 
 describe('queue trigger semantics (pure parts)', () => {
   it('parses host.json TimeSpans and rejects what is not one', () => {
@@ -152,7 +151,15 @@ describe('local host: queue triggers and queue outputs', () => {
     const seen = reports(host.logs, 'flaky').filter((r) => (r.message as { tag?: string }).tag === 'recovers');
     expect(seen.map((r) => r.dequeueCount)).toEqual([1, 2, 3]);
     expect(seen[0]).toMatchObject({ id, messageType: 'object', message: { fails: 2, tag: 'recovers' } });
-    expect(seen.every((r) => typeof r.popReceipt === 'string' && !Number.isNaN(Date.parse(String(r.insertionTime))) && !Number.isNaN(Date.parse(String(r.expirationTime))) && !Number.isNaN(Date.parse(String(r.nextVisibleTime))))).toBe(true);
+    expect(
+      seen.every(
+        (r) =>
+          typeof r.popReceipt === 'string' &&
+          !Number.isNaN(Date.parse(String(r.insertionTime))) &&
+          !Number.isNaN(Date.parse(String(r.expirationTime))) &&
+          !Number.isNaN(Date.parse(String(r.nextVisibleTime))),
+      ),
+    ).toBe(true);
     await waitFor('the message to be deleted', async () => ((await messageCount(queues.flaky)) === 0 ? true : undefined));
     expect(await drain(`${queues.flaky}-poison`)).toEqual([]);
   });
@@ -164,11 +171,17 @@ describe('local host: queue triggers and queue outputs', () => {
       const found = reports(host.logs, 'record');
       return found.length >= 3 ? found : undefined;
     });
-    expect(seen.map((r) => [r.message, r.messageType]).sort()).toEqual([[42, 'number'], ['plain text', 'string'], [{ kind: 'object', n: 1 }, 'object']].sort());
+    expect(seen.map((r) => [r.message, r.messageType]).sort()).toEqual(
+      [
+        [42, 'number'],
+        ['plain text', 'string'],
+        [{ kind: 'object', n: 1 }, 'object'],
+      ].sort(),
+    );
     await waitFor('the recorded messages to be deleted', async () => ((await messageCount(queues.record)) === 0 ? true : undefined));
   });
 
-  it('delivers a queue function\'s return value through its $return queue output', async () => {
+  it("delivers a queue function's return value through its $return queue output", async () => {
     await enqueue(queues.relay, [JSON.stringify({ n: 7 })]);
     const relayed = await waitFor('the relayed message', () => reports(host.logs, 'record').find((r) => (r.message as { relayed?: unknown }).relayed !== undefined));
     expect(relayed.message).toEqual({ relayed: { n: 7 } });
@@ -213,7 +226,12 @@ describe('local host: queue listener life cycle', () => {
     const second = await spawnHost({ appDir, env });
     try {
       await waitFor('every message to be processed', () => {
-        const done = new Set([...finished, ...reports(second.logs, 'slow').filter((r) => r.phase === 'done').map((r) => r.message)]);
+        const done = new Set([
+          ...finished,
+          ...reports(second.logs, 'slow')
+            .filter((r) => r.phase === 'done')
+            .map((r) => r.message),
+        ]);
         return bodies.every((b) => done.has(b)) ? true : undefined;
       });
       await waitFor('the queue to be empty', async () => ((await messageCount(queueName)) === 0 ? true : undefined));

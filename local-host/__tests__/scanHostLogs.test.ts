@@ -32,7 +32,11 @@ describe('the scan of every test host log line (run after jest by npm test)', ()
   });
 
   it('finds a portal link or session token (docs/portal.md)', () => {
-    const dir = dirWith(['link whpl_eyJ2IjoxLCJ0aWQiOiIwMUowWjdYM1YxRjZROFIyVDRXNlk4QTBDMSJ9.abc', 'bearer whps_eyJ2IjoxLCJ0aWQiOiIwMUowWjdYM1YxRjZROFIyVDRXNlk4QTBDMSJ9.abc', 'routes POST /api/portal/session']);
+    const dir = dirWith([
+      'link whpl_eyJ2IjoxLCJ0aWQiOiIwMUowWjdYM1YxRjZROFIyVDRXNlk4QTBDMSJ9.abc',
+      'bearer whps_eyJ2IjoxLCJ0aWQiOiIwMUowWjdYM1YxRjZROFIyVDRXNlk4QTBDMSJ9.abc',
+      'routes POST /api/portal/session',
+    ]);
     expect(scanHostLogs(dir).findings.map((f) => f.line)).toEqual([1, 2]);
   });
 });

@@ -56,13 +56,17 @@ describe('npm start (development storage)', () => {
   it('starts Azurite itself, answers health with 200, and stops cleanly on SIGTERM', async () => {
     const azuriteWasRunning = (await azuriteListening()).every(Boolean);
     const host = await start();
-    await waitFor('GET /api/health to answer 200', async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${host.port}/api/health`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 60_000).catch((e: Error) => {
+    await waitFor(
+      'GET /api/health to answer 200',
+      async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${host.port}/api/health`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+    ).catch((e: Error) => {
       throw new Error(`${e.message}\n${host.output()}`);
     });
     expect(host.output()).toContain(azuriteWasRunning ? 'Using the storage emulator already listening' : 'Started Azurite');
@@ -99,13 +103,17 @@ describe('npm start (development storage)', () => {
     if (listening.every((l) => !l)) ours = await startAzurite({ ports: { ...DEFAULT_PORTS }, inMemory: true });
     try {
       const host = await start();
-      await waitFor('GET /api/health to answer 200', async () => {
-        try {
-          return (await fetch(`http://127.0.0.1:${host.port}/api/health`)).status === 200;
-        } catch {
-          return false;
-        }
-      }, 60_000).catch((e: Error) => {
+      await waitFor(
+        'GET /api/health to answer 200',
+        async () => {
+          try {
+            return (await fetch(`http://127.0.0.1:${host.port}/api/health`)).status === 200;
+          } catch {
+            return false;
+          }
+        },
+        60_000,
+      ).catch((e: Error) => {
         throw new Error(`${e.message}\n${host.output()}`);
       });
       expect(host.output()).toContain('Using the storage emulator already listening');

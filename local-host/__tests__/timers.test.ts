@@ -6,8 +6,7 @@ const appDir = path.join(__dirname, 'fixtures', 'timer-app');
 
 type Report = { fn: string; phase?: string; timer?: unknown };
 
-const reports = (logs: LogLine[], fn: string): Report[] =>
-  logs.filter((l) => l.category === fn && l.message.startsWith('{')).map((l) => JSON.parse(l.message) as Report);
+const reports = (logs: LogLine[], fn: string): Report[] => logs.filter((l) => l.category === fn && l.message.startsWith('{')).map((l) => JSON.parse(l.message) as Report);
 
 const waitForReports = async (logs: LogLine[], fn: string, count: number, timeoutMs = 20_000): Promise<Report[]> => {
   const deadline = Date.now() + timeoutMs;

@@ -27,7 +27,13 @@ const createCoreModule = (registry: AppRegistry, log: LogSink) => ({
       throw new Error(`A function named "${metadata.name}" is already registered`);
     }
     registry.functions.push({ metadata, callback });
-    return { dispose: () => registry.functions.splice(registry.functions.findIndex((f) => f.metadata.name === metadata.name), 1) };
+    return {
+      dispose: () =>
+        registry.functions.splice(
+          registry.functions.findIndex((f) => f.metadata.name === metadata.name),
+          1,
+        ),
+    };
   },
   registerHook: (hookName: string, callback: HookCallback) => {
     const list = registry.hooks.get(hookName) ?? [];

@@ -3,8 +3,7 @@ import type { AppRegistry, LogSink } from './functionsCore';
 import type { BindingInfo, InvocationResponse, ParameterBinding, RegisteredFunction, TypedData } from './types';
 
 export type InvocationOutcome =
-  | { kind: 'succeeded'; invocationId: string; durationMs: number; response: InvocationResponse }
-  | { kind: 'failed'; invocationId: string; durationMs: number; error: Error };
+  { kind: 'succeeded'; invocationId: string; durationMs: number; response: InvocationResponse } | { kind: 'failed'; invocationId: string; durationMs: number; error: Error };
 
 /** Supplies the data of an extra input binding of a given type (for example `durableClient`). */
 export type InputProvider = (binding: BindingInfo, fn: RegisteredFunction) => TypedData;
@@ -14,10 +13,7 @@ export type OutputHandler = (output: { binding: BindingInfo; data: TypedData; fn
 
 export type Invoker = {
   readonly registry: AppRegistry;
-  invoke(
-    fn: RegisteredFunction,
-    trigger: { data: TypedData; triggerMetadata?: Record<string, TypedData> },
-  ): Promise<InvocationOutcome>;
+  invoke(fn: RegisteredFunction, trigger: { data: TypedData; triggerMetadata?: Record<string, TypedData> }): Promise<InvocationOutcome>;
   /** Registers the provider for extra input bindings of `type`. */
   provideInput(type: string, provider: InputProvider): void;
   /** Registers the handler for output bindings of `type`; when it throws, the invocation fails. */
@@ -32,13 +28,10 @@ export const triggerBinding = (fn: RegisteredFunction): [string, BindingInfo] =>
 
 export const triggerType = (fn: RegisteredFunction): string => triggerBinding(fn)[1].type ?? '';
 
-export const functionsWithTrigger = (registry: AppRegistry, type: string): RegisteredFunction[] =>
-  registry.functions.filter((fn) => triggerType(fn).toLowerCase() === type.toLowerCase());
+export const functionsWithTrigger = (registry: AppRegistry, type: string): RegisteredFunction[] => registry.functions.filter((fn) => triggerType(fn).toLowerCase() === type.toLowerCase());
 
 export const outputBindings = (fn: RegisteredFunction, type: string): [string, BindingInfo][] =>
-  Object.entries(fn.metadata.bindings).filter(
-    ([, b]) => b.direction === 'out' && (b.type ?? '').toLowerCase() === type.toLowerCase(),
-  );
+  Object.entries(fn.metadata.bindings).filter(([, b]) => b.direction === 'out' && (b.type ?? '').toLowerCase() === type.toLowerCase());
 
 const errorOf = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 

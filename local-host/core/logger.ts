@@ -10,8 +10,7 @@ export type Logger = {
 
 const LEVEL_RANK: Record<LogLevel, number> = { trace: 0, debug: 1, information: 2, warning: 3, error: 4, critical: 5, none: 6 };
 
-export const parseLogLevel = (value: string | undefined): LogLevel =>
-  value !== undefined && value in LEVEL_RANK ? (value as LogLevel) : 'information';
+export const parseLogLevel = (value: string | undefined): LogLevel => (value !== undefined && value in LEVEL_RANK ? (value as LogLevel) : 'information');
 
 /**
  * Logs as one line per record: human-readable by default, JSON lines when `format` is `json`

@@ -32,9 +32,7 @@ export const OrchestratorState = t.intersection([
 export type OrchestratorState = t.TypeOf<typeof OrchestratorState>;
 
 /** One task that takes a number from the orchestration's id sequence. */
-export type Leaf =
-  | { kind: 'activity'; name: string; input: unknown; retry?: RetryOptions }
-  | { kind: 'timer'; fireAt: string };
+export type Leaf = { kind: 'activity'; name: string; input: unknown; retry?: RetryOptions } | { kind: 'timer'; fireAt: string };
 
 export type Plan = {
   /** Tasks in the order the library numbered them (depth-first, in the order they were yielded). */
@@ -99,5 +97,4 @@ export const planActions = (state: OrchestratorState): Plan => {
  * The text an activity's trigger receives: `durable-functions` already JSON-encodes string inputs,
  * other values arrive as values. The worker's converter JSON-parses it back.
  */
-export const activityInputText = (input: unknown): string | undefined =>
-  input === undefined ? undefined : typeof input === 'string' ? input : JSON.stringify(input);
+export const activityInputText = (input: unknown): string | undefined => (input === undefined ? undefined : typeof input === 'string' ? input : JSON.stringify(input));

@@ -34,9 +34,23 @@ export const createActivityRunner = (deps: {
     }
     const input = item.inputRow !== undefined ? await store.getPayload(item.instanceId, item.inputRow) : item.input;
     const outcome = await invoker.invoke(fn, { data: input === undefined ? {} : { string: input } });
-    deps.hostLog.invocation({ function: fn.metadata.name, invocationId: outcome.invocationId, durationMs: outcome.durationMs, outcome: outcome.kind, trigger: 'activityTrigger', error: outcome.kind === 'failed' ? outcome.error.message : undefined });
+    deps.hostLog.invocation({
+      function: fn.metadata.name,
+      invocationId: outcome.invocationId,
+      durationMs: outcome.durationMs,
+      outcome: outcome.kind,
+      trigger: 'activityTrigger',
+      error: outcome.kind === 'failed' ? outcome.error.message : undefined,
+    });
     if (outcome.kind === 'failed') {
-      return { EventType: EventType.TaskFailed, EventId: -1, Timestamp: timestamp(), TaskScheduledId: item.taskId, Reason: `Activity function '${fn.metadata.name}' failed: ${outcome.error.message}`, Details: outcome.error.name };
+      return {
+        EventType: EventType.TaskFailed,
+        EventId: -1,
+        Timestamp: timestamp(),
+        TaskScheduledId: item.taskId,
+        Reason: `Activity function '${fn.metadata.name}' failed: ${outcome.error.message}`,
+        Details: outcome.error.name,
+      };
     }
     const r = outcome.response.returnValue;
     const result = r?.json ?? (r?.string != null ? JSON.stringify(r.string) : r?.int != null ? String(r.int) : r?.double != null ? String(r.double) : 'null');
@@ -75,7 +89,8 @@ export const createActivityRunner = (deps: {
     log,
     clock,
     receive: async (max) => (await workItems.receiveMessages({ numberOfMessages: max, visibilityTimeout: settings.visibilityTimeoutSeconds })).receivedMessageItems,
-    handle: (messages) => messages.map((m) => runActivity(m).catch((e: unknown) => log('error', `Activity work item failed (retried after the visibility timeout): ${(e as Error).stack ?? String(e)}`))),
+    handle: (messages) =>
+      messages.map((m) => runActivity(m).catch((e: unknown) => log('error', `Activity work item failed (retried after the visibility timeout): ${(e as Error).stack ?? String(e)}`))),
     batchSize: WORK_ITEM_BATCH_SIZE,
     refillAt: settings.maxConcurrentActivities - 1,
     maxInFlight: settings.maxConcurrentActivities,

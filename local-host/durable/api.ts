@@ -16,7 +16,10 @@ const isControl = (ch: string): boolean => {
 export const InstanceId = new t.Type<string, string, unknown>(
   'InstanceId',
   (u): u is string => typeof u === 'string',
-  (u, c) => (typeof u === 'string' && u.length > 0 && u.length <= 100 && !/[/\\#?]/.test(u) && ![...u].some(isControl) ? t.success(u) : t.failure(u, c, 'an instance id has 1 to 100 characters, none of / \\ # ? or control characters')),
+  (u, c) =>
+    typeof u === 'string' && u.length > 0 && u.length <= 100 && !/[/\\#?]/.test(u) && ![...u].some(isControl)
+      ? t.success(u)
+      : t.failure(u, c, 'an instance id has 1 to 100 characters, none of / \\ # ? or control characters'),
   t.identity,
 );
 
@@ -48,9 +51,7 @@ export const requireSystemKey =
     const header = req.headers['x-functions-key'];
     const inPath = url.pathname.startsWith(RPC_PREFIX) ? decodeSegment(url.pathname.slice(RPC_PREFIX.length).split('/')[0] ?? '') : undefined;
     const given = inPath ?? url.searchParams.get('code') ?? (typeof header === 'string' ? header : undefined);
-    return given !== undefined && timingSafeEqual(digest(given), digest(systemKey))
-      ? undefined
-      : 'The durable HTTP API requires the host\'s durabletask_extension system key (?code=)';
+    return given !== undefined && timingSafeEqual(digest(given), digest(systemKey)) ? undefined : "The durable HTTP API requires the host's durabletask_extension system key (?code=)";
   };
 
 export type ApiDeps = {
@@ -92,7 +93,19 @@ export const statusBody = (stored: StoredInstance, history?: HistoryEvent[]): Re
 /** Azure's HTTP API: 202 while it runs, 200 once completed, 400 when it failed or was terminated. */
 const statusCode = (status: RuntimeStatus): number => (isActive(status) ? 202 : status === 'Completed' ? 200 : 400);
 
-const HISTORY_NAMES: Record<number, string> = { 0: 'ExecutionStarted', 1: 'ExecutionCompleted', 2: 'ExecutionTerminated', 4: 'TaskScheduled', 5: 'TaskCompleted', 6: 'TaskFailed', 10: 'TimerCreated', 11: 'TimerFired', 12: 'OrchestratorStarted', 13: 'OrchestratorCompleted', 15: 'EventRaised' };
+const HISTORY_NAMES: Record<number, string> = {
+  0: 'ExecutionStarted',
+  1: 'ExecutionCompleted',
+  2: 'ExecutionTerminated',
+  4: 'TaskScheduled',
+  5: 'TaskCompleted',
+  6: 'TaskFailed',
+  10: 'TimerCreated',
+  11: 'TimerFired',
+  12: 'OrchestratorStarted',
+  13: 'OrchestratorCompleted',
+  15: 'EventRaised',
+};
 
 const readableHistory = (events: HistoryEvent[]): HistoryEvent[] =>
   events
@@ -105,7 +118,10 @@ const listFilter = (query: URLSearchParams): string | { error: string } => {
   const statuses = (query.get('runtimeStatus') ?? '').split(',').filter((s) => s !== '');
   for (const s of statuses) if (!RuntimeStatus.is(s)) return { error: `unknown runtimeStatus "${s}"` };
   if (statuses.length > 0) parts.push(`(${statuses.map((s) => `runtimeStatus eq '${s}'`).join(' or ')})`);
-  for (const [key, op] of [['createdTimeFrom', 'ge'], ['createdTimeTo', 'le']] as const) {
+  for (const [key, op] of [
+    ['createdTimeFrom', 'ge'],
+    ['createdTimeTo', 'le'],
+  ] as const) {
     const value = query.get(key);
     if (value === null) continue;
     const time = Date.parse(value);
@@ -144,7 +160,19 @@ export const createDurableApi = (deps: ApiDeps): RawHttpHandler => {
     }
     const executionId = deps.newExecutionId();
     const timestamp = new Date(deps.now()).toISOString();
-    const instance: Instance = { name: orchestrator, runtimeStatus: 'Pending', createdTime: timestamp, lastUpdatedTime: timestamp, executionId, historyCount: 0, nextSeq: 0, leafCount: 0, lockOwner: '', lockedUntil: 0, input };
+    const instance: Instance = {
+      name: orchestrator,
+      runtimeStatus: 'Pending',
+      createdTime: timestamp,
+      lastUpdatedTime: timestamp,
+      executionId,
+      historyCount: 0,
+      nextSeq: 0,
+      leafCount: 0,
+      lockOwner: '',
+      lockedUntil: 0,
+      input,
+    };
     const startEvent: HistoryEvent = { EventType: EventType.ExecutionStarted, EventId: -1, Timestamp: timestamp, Name: orchestrator, Input: input ?? null };
     try {
       await store.start({ instanceId, instance, etag: existing?.etag, startEvent: { rowKey: `i-start-${executionId}`, executionId, event: startEvent } });
@@ -173,7 +201,11 @@ export const createDurableApi = (deps: ApiDeps): RawHttpHandler => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let path: string[];
     try {
-      path = url.pathname.slice(DURABLE_PREFIX.length).split('/').filter((s) => s !== '').map(decodeURIComponent);
+      path = url.pathname
+        .slice(DURABLE_PREFIX.length)
+        .split('/')
+        .filter((s) => s !== '')
+        .map(decodeURIComponent);
       // Under rpc/{key}/ (already checked by requireSystemKey) the API is the same.
       if (path[0] === 'rpc') path = path.slice(2);
     } catch {
@@ -192,7 +224,11 @@ export const createDurableApi = (deps: ApiDeps): RawHttpHandler => {
       if (method === 'GET') {
         const showInput = url.searchParams.get('showInput') !== 'false';
         const rows = await store.list(filter);
-        return send(res, 200, rows.map((r) => ({ ...statusBody(r), ...(showInput ? {} : { input: null }) })));
+        return send(
+          res,
+          200,
+          rows.map((r) => ({ ...statusBody(r), ...(showInput ? {} : { input: null }) })),
+        );
       }
       if (method === 'DELETE') {
         const rows = await store.list(filter);
@@ -231,7 +267,12 @@ export const createDurableApi = (deps: ApiDeps): RawHttpHandler => {
           return error(res, 400, 'Invalid', 'The event data is not JSON');
         }
       }
-      return deliverControl(res, id, { EventType: EventType.EventRaised, EventId: -1, Timestamp: timestamp, Name: eventName, Input: text.trim() === '' ? null : text }, `i-event-${Date.now().toString().padStart(15, '0')}-${randomUUID()}`);
+      return deliverControl(
+        res,
+        id,
+        { EventType: EventType.EventRaised, EventId: -1, Timestamp: timestamp, Name: eventName, Input: text.trim() === '' ? null : text },
+        `i-event-${Date.now().toString().padStart(15, '0')}-${randomUUID()}`,
+      );
     }
     if (['suspend', 'resume', 'rewind', 'restart'].includes(action)) return error(res, 501, 'NotImplemented', `The local host does not support ${action}`);
     return error(res, 404, 'NotFound', `No durable API route for ${method} ${url.pathname}`);

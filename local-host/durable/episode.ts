@@ -48,7 +48,9 @@ type Classified = { accepted: InboxRow[]; drop: string[]; deferred: boolean };
 const classify = (inbox: InboxRow[], index: HistoryIndex, instance: Instance, now: number): Classified => {
   const result: Classified = { accepted: [], drop: [], deferred: false };
   let retryEvent: InboxRow | undefined;
-  const ordered = [...inbox].sort((a, b) => (a.event.EventType === EventType.ExecutionStarted ? -1 : b.event.EventType === EventType.ExecutionStarted ? 1 : a.event.Timestamp.localeCompare(b.event.Timestamp)));
+  const ordered = [...inbox].sort((a, b) =>
+    a.event.EventType === EventType.ExecutionStarted ? -1 : b.event.EventType === EventType.ExecutionStarted ? 1 : a.event.Timestamp.localeCompare(b.event.Timestamp),
+  );
   const startAccepted = (): boolean => index.started || result.accepted.some((r) => r.event.EventType === EventType.ExecutionStarted);
   for (const row of ordered) {
     const e = row.event;
@@ -93,9 +95,7 @@ const classify = (inbox: InboxRow[], index: HistoryIndex, instance: Instance, no
   return result;
 };
 
-type Outcome =
-  | { kind: 'state'; state: OrchestratorState }
-  | { kind: 'failed'; message: string; customStatus?: unknown };
+type Outcome = { kind: 'state'; state: OrchestratorState } | { kind: 'failed'; message: string; customStatus?: unknown };
 
 const parseState = (text: string): OrchestratorState | undefined => {
   try {
@@ -151,7 +151,10 @@ export const runEpisode = async (deps: EpisodeDeps, instanceId: string): Promise
   if (inbox.length === 0) return 'idle';
   if (stored === undefined || !isActive(stored.instance.runtimeStatus)) {
     // Results for an instance that finished, was terminated or purged: nothing will read them.
-    await store.deleteRows(instanceId, inbox.map((r) => r.rowKey));
+    await store.deleteRows(
+      instanceId,
+      inbox.map((r) => r.rowKey),
+    );
     return 'idle';
   }
   const now = deps.now();
@@ -168,7 +171,11 @@ export const runEpisode = async (deps: EpisodeDeps, instanceId: string): Promise
   const base: Instance = { ...leased.instance, lockOwner: '', lockedUntil: 0, lastUpdatedTime: timestamp };
   const deleteRowKeys = [...drop, ...accepted.map((r) => r.rowKey)];
   const commit = (instance: Instance, events: HistoryEvent[], extra: { inbox?: InboxRow[] } = {}): Promise<StoredInstance> =>
-    store.commit({ stored: leased, instance: { ...instance, historyCount: instance.executionId === base.executionId ? base.historyCount + events.length : 0 }, commit: { history: events, historyExecutionId: base.executionId, historyStart: base.historyCount, deleteRowKeys, ...extra } });
+    store.commit({
+      stored: leased,
+      instance: { ...instance, historyCount: instance.executionId === base.executionId ? base.historyCount + events.length : 0 },
+      commit: { history: events, historyExecutionId: base.executionId, historyStart: base.historyCount, deleteRowKeys, ...extra },
+    });
 
   const terminate = accepted.find((r) => r.event.EventType === EventType.ExecutionTerminated);
   if (terminate !== undefined) {
@@ -180,7 +187,11 @@ export const runEpisode = async (deps: EpisodeDeps, instanceId: string): Promise
   const outcome = await runOrchestrator(deps, { instanceId, instance: base, history: [...history.map((e) => ({ ...e, IsPlayed: true })), ...newEvents], replaying: history.length > 0 });
   const fail = async (message: string, customStatus: unknown): Promise<EpisodeResult> => {
     const output = `Orchestrator function '${base.name}' failed: ${message}`;
-    await commit({ ...base, runtimeStatus: 'Failed', output: JSON.stringify(output), customStatus: json(customStatus) ?? base.customStatus }, [...newEvents, event(EventType.OrchestratorCompleted, timestamp), event(EventType.ExecutionCompleted, timestamp, { Result: JSON.stringify(output) })]);
+    await commit({ ...base, runtimeStatus: 'Failed', output: JSON.stringify(output), customStatus: json(customStatus) ?? base.customStatus }, [
+      ...newEvents,
+      event(EventType.OrchestratorCompleted, timestamp),
+      event(EventType.ExecutionCompleted, timestamp, { Result: JSON.stringify(output) }),
+    ]);
     deps.log.log('warning', 'durable', `Instance ${instanceId} failed: ${message}`, { instanceId });
     return 'idle';
   };
@@ -195,13 +206,21 @@ export const runEpisode = async (deps: EpisodeDeps, instanceId: string): Promise
     const executionId = deps.newExecutionId();
     const input = activityInputText(plan.continueAsNew.input);
     const startRow: InboxRow = { rowKey: `i-start-${executionId}`, executionId, event: event(EventType.ExecutionStarted, timestamp, { Name: base.name, Input: input ?? null }) };
-    await commit({ ...base, runtimeStatus: 'Running', executionId, input, output: undefined, customStatus, historyCount: 0, nextSeq: 0, leafCount: 0 }, [...newEvents, event(EventType.OrchestratorCompleted, timestamp), event(EventType.ExecutionCompleted, timestamp, { Result: null })], { inbox: [startRow] });
+    await commit(
+      { ...base, runtimeStatus: 'Running', executionId, input, output: undefined, customStatus, historyCount: 0, nextSeq: 0, leafCount: 0 },
+      [...newEvents, event(EventType.OrchestratorCompleted, timestamp), event(EventType.ExecutionCompleted, timestamp, { Result: null })],
+      { inbox: [startRow] },
+    );
     store.deleteOtherExecutions(instanceId, executionId).catch((e: unknown) => deps.log.log('warning', 'durable', `Cleaning old history of ${instanceId} failed: ${String(e)}`));
     return 'again';
   }
   if (state.isDone) {
     const output = JSON.stringify(state.output ?? null);
-    await commit({ ...base, runtimeStatus: 'Completed', output, customStatus }, [...newEvents, event(EventType.OrchestratorCompleted, timestamp), event(EventType.ExecutionCompleted, timestamp, { Result: output })]);
+    await commit({ ...base, runtimeStatus: 'Completed', output, customStatus }, [
+      ...newEvents,
+      event(EventType.OrchestratorCompleted, timestamp),
+      event(EventType.ExecutionCompleted, timestamp, { Result: output }),
+    ]);
     deps.log.log('information', 'durable', `Instance ${instanceId} completed`, { instanceId });
     return deferred ? 'again' : 'idle';
   }

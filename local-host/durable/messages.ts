@@ -8,10 +8,7 @@ export const ControlMessage = t.union([
 export type ControlMessage = t.TypeOf<typeof ControlMessage>;
 
 /** Work-item queue: one activity to run. Inputs too big for a message live in a payload row. */
-export const WorkItem = t.intersection([
-  t.type({ instanceId: t.string, executionId: t.string, taskId: t.number, name: t.string }),
-  t.partial({ input: t.string, inputRow: t.string }),
-]);
+export const WorkItem = t.intersection([t.type({ instanceId: t.string, executionId: t.string, taskId: t.number, name: t.string }), t.partial({ input: t.string, inputRow: t.string })]);
 export type WorkItem = t.TypeOf<typeof WorkItem>;
 
 /**

@@ -58,7 +58,14 @@ export const resolveAppSettings = (value: string, env: NodeJS.ProcessEnv): strin
 export const durableSettings = (hostJson: HostJson, env: NodeJS.ProcessEnv): DurableSettings => {
   const decoded = DurableEnv.decode(env);
   if (decoded._tag === 'Left') {
-    const bad = decoded.left.map((e) => e.context.map((c) => c.key).filter(Boolean).join('.')).join(', ');
+    const bad = decoded.left
+      .map((e) =>
+        e.context
+          .map((c) => c.key)
+          .filter(Boolean)
+          .join('.'),
+      )
+      .join(', ');
     throw new Error(`Invalid durable settings: ${bad} must be positive numbers`);
   }
   const hubName = resolveAppSettings(hostJson.extensions?.durableTask?.hubName ?? DEFAULT_HUB_NAME, env);

@@ -250,7 +250,10 @@ export const createInstanceStore = (options: { connectionString: string; tableNa
     /** Every row of the instance (state, history of every execution, inbox, payloads). */
     purge: async (instanceId: string): Promise<number> => {
       const rows = await listRows(instanceId, '', '~');
-      await submit(instanceId, rows.map((row): TransactionAction => ['delete', { partitionKey: instanceId, rowKey: row.rowKey ?? '' }]));
+      await submit(
+        instanceId,
+        rows.map((row): TransactionAction => ['delete', { partitionKey: instanceId, rowKey: row.rowKey ?? '' }]),
+      );
       return rows.some((row) => row.rowKey === INSTANCE_ROW) ? 1 : 0;
     },
 
@@ -258,7 +261,10 @@ export const createInstanceStore = (options: { connectionString: string; tableNa
     deleteOtherExecutions: async (instanceId: string, keepExecutionId: string): Promise<void> => {
       const rows = await listRows(instanceId, 'h-', 'h.');
       const stale = rows.filter((row) => !(row.rowKey ?? '').startsWith(`h-${keepExecutionId}-`));
-      await submit(instanceId, stale.map((row): TransactionAction => ['delete', { partitionKey: instanceId, rowKey: row.rowKey ?? '' }]));
+      await submit(
+        instanceId,
+        stale.map((row): TransactionAction => ['delete', { partitionKey: instanceId, rowKey: row.rowKey ?? '' }]),
+      );
     },
 
     putPayload: async (instanceId: string, rowKey: string, text: string): Promise<void> => {

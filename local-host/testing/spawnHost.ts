@@ -39,12 +39,7 @@ export const storageConnectionString = (): string => {
  * Starts the local host on a fixture app in a child process (the host patches Node's module
  * loader, which Jest's sandbox does not use) and waits until it says it has started.
  */
-export const spawnHost = async (options: {
-  appDir: string;
-  env?: Record<string, string>;
-  port?: number;
-  startTimeoutMs?: number;
-}): Promise<SpawnedHost> => {
+export const spawnHost = async (options: { appDir: string; env?: Record<string, string>; port?: number; startTimeoutMs?: number }): Promise<SpawnedHost> => {
   const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [CLI_PATH, '--app', options.appDir, '--port', String(port)], {
     env: {
@@ -105,7 +100,14 @@ export const spawnHost = async (options: {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for a log line; last lines:\n${logs.slice(-20).map((l) => JSON.stringify(l)).join('\n')}\n${rawOutput.join('\n')}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for a log line; last lines:\n${logs
+              .slice(-20)
+              .map((l) => JSON.stringify(l))
+              .join('\n')}\n${rawOutput.join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);

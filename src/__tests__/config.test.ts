@@ -6,7 +6,13 @@ import { TEST_SECRETS_KEY } from '../domain/__tests__/fixtures';
 
 const INGEST = 'ingest-key-0123456789-abcdefghijklmnop';
 const ADMIN = 'admin-key-0123456789ab-abcdefghijklmnop';
-const minimal = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: INGEST, ADMIN_API_KEY: ADMIN, SECRETS_KEY: TEST_SECRETS_KEY, SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij' };
+const minimal = {
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  INGEST_API_KEY: INGEST,
+  ADMIN_API_KEY: ADMIN,
+  SECRETS_KEY: TEST_SECRETS_KEY,
+  SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij',
+};
 
 const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
   const decoded = decodeConfig(env);
@@ -54,13 +60,19 @@ describe('settings', () => {
   it('has a default for every setting but storage and the four keys', () => {
     const decoded = decodeConfig(minimal);
     if (E.isLeft(decoded)) throw decoded.left;
-    expect(Object.keys(SETTINGS).filter((name) => !(name in DEFAULTS)).sort()).toEqual(['ADMIN_API_KEY', 'AzureWebJobsStorage', 'INGEST_API_KEY', 'SECRETS_KEY', 'SUBJECT_HASH_KEY']);
+    expect(
+      Object.keys(SETTINGS)
+        .filter((name) => !(name in DEFAULTS))
+        .sort(),
+    ).toEqual(['ADMIN_API_KEY', 'AzureWebJobsStorage', 'INGEST_API_KEY', 'SECRETS_KEY', 'SUBJECT_HASH_KEY']);
     expect(Object.keys(decoded.right).sort()).toEqual(Object.keys(SETTINGS).sort());
   });
 
   it('decodes every value given as a string', () => {
     const decoded = decodeConfig({ ...minimal, MAX_EVENT_BODY_BYTES: '1024', WEBHOOKS_TABLE: 'hooks1', EVENTS_TABLE: 'ev2', DELIVERIES_QUEUE: 'my-deliveries', ALLOW_PRIVATE_DESTINATIONS: 'true' });
-    expect(decoded).toEqual(E.right(expect.objectContaining({ MAX_EVENT_BODY_BYTES: 1024, WEBHOOKS_TABLE: 'hooks1', EVENTS_TABLE: 'ev2', DELIVERIES_QUEUE: 'my-deliveries', ALLOW_PRIVATE_DESTINATIONS: true })));
+    expect(decoded).toEqual(
+      E.right(expect.objectContaining({ MAX_EVENT_BODY_BYTES: 1024, WEBHOOKS_TABLE: 'hooks1', EVENTS_TABLE: 'ev2', DELIVERIES_QUEUE: 'my-deliveries', ALLOW_PRIVATE_DESTINATIONS: true })),
+    );
   });
 
   it('names every missing setting', () => {
@@ -177,7 +189,12 @@ describe('identity-based storage (AzureWebJobsStorage__accountName)', () => {
   const keys = { INGEST_API_KEY: INGEST, ADMIN_API_KEY: ADMIN, SECRETS_KEY: TEST_SECRETS_KEY, SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij' };
 
   it('takes the account name, and the optional credential and client id, when no connection string is set', () => {
-    const decoded = decodeConfig({ ...keys, AzureWebJobsStorage__accountName: 'webhooksprod', AzureWebJobsStorage__credential: 'managedidentity', AzureWebJobsStorage__clientId: '00000000-0000-0000-0000-000000000001' });
+    const decoded = decodeConfig({
+      ...keys,
+      AzureWebJobsStorage__accountName: 'webhooksprod',
+      AzureWebJobsStorage__credential: 'managedidentity',
+      AzureWebJobsStorage__clientId: '00000000-0000-0000-0000-000000000001',
+    });
     expect(E.isRight(decoded) && decoded.right.AzureWebJobsStorage).toEqual({ accountName: 'webhooksprod', credential: 'managedidentity', clientId: '00000000-0000-0000-0000-000000000001' });
     const plain = decodeConfig({ ...keys, AzureWebJobsStorage__accountName: 'webhooksprod' });
     expect(E.isRight(plain) && plain.right.AzureWebJobsStorage).toEqual({ accountName: 'webhooksprod' });

@@ -54,7 +54,9 @@ export const queueClientFor = (connection: StorageConnection, queueName: string,
   typeof connection === 'string' ? new QueueClient(connection, queueName, options) : new QueueClient(`${serviceUrl(connection.accountName, 'queue')}/${queueName}`, credentialFor(connection), options);
 
 export const queueServiceClientFor = (connection: StorageConnection, options: StoragePipelineOptions = {}): QueueServiceClient =>
-  typeof connection === 'string' ? QueueServiceClient.fromConnectionString(connection, options) : new QueueServiceClient(serviceUrl(connection.accountName, 'queue'), credentialFor(connection), options);
+  typeof connection === 'string'
+    ? QueueServiceClient.fromConnectionString(connection, options)
+    : new QueueServiceClient(serviceUrl(connection.accountName, 'queue'), credentialFor(connection), options);
 
 /** Large event payloads (the claim check): the same account, its blob service. */
 export const blobServiceClientFor = (connection: StorageConnection, options: BlobPipelineOptions = {}): BlobServiceClient =>

@@ -34,15 +34,12 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   jitterRatio: DEFAULT_RETRY_JITTER_RATIO,
 };
 
-export type RetryDecision =
-  | { readonly kind: 'Retry'; readonly delaySeconds: number }
-  | { readonly kind: 'Exhausted' };
+export type RetryDecision = { readonly kind: 'Retry'; readonly delaySeconds: number } | { readonly kind: 'Exhausted' };
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 // The three HTTP-date forms a recipient must accept (RFC 9110 section 5.6.7), all in GMT.
 const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
-const RFC850_DATE =
-  /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const RFC850_DATE = /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
 const ASCTIME_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
 
 type DateParts = { year: number; month: string; day: string; hour: string; minute: string; second: string };

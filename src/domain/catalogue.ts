@@ -1,13 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
-import {
-  PingAllPayload,
-  PingPayload,
-  ProfileCompletedPayload,
-  ProfileServicePreferencesChangedPayload,
-  ServiceSubscribedPayload,
-} from './events';
+import { PingAllPayload, PingPayload, ProfileCompletedPayload, ProfileServicePreferencesChangedPayload, ServiceSubscribedPayload } from './events';
 
 /*
  * The event catalogue as data (DESIGN.md section 2). Adding a public event is one entry in
@@ -30,10 +24,7 @@ export type PublicEventName = keyof typeof PUBLIC_EVENTS;
 export const routingAttributeOf = (name: string): string | undefined =>
   Object.prototype.hasOwnProperty.call(PUBLIC_EVENTS, name) ? (PUBLIC_EVENTS[name as PublicEventName] as { routingAttribute?: string }).routingAttribute : undefined;
 export const PUBLIC_EVENT_NAMES = Object.keys(PUBLIC_EVENTS) as PublicEventName[];
-export const PublicEventName = t.keyof(
-  Object.fromEntries(PUBLIC_EVENT_NAMES.map((n) => [n, null])) as Record<PublicEventName, null>,
-  `a public event name (${PUBLIC_EVENT_NAMES.join(', ')})`,
-);
+export const PublicEventName = t.keyof(Object.fromEntries(PUBLIC_EVENT_NAMES.map((n) => [n, null])) as Record<PublicEventName, null>, `a public event name (${PUBLIC_EVENT_NAMES.join(', ')})`);
 
 /**
  * What one incoming event asks for: a public event, sent to the webhooks it matches. The payload
@@ -109,12 +100,10 @@ export const decodePayload = (name: EventName, payload: unknown): PayloadDecodeR
   );
 
 /** The deliveries an event asks for; the payload must have been decoded by `decodePayload`. */
-export const planForEvent = (event: KnownEvent): readonly DeliveryPlan[] =>
-  (CATALOGUE[event.name].plan as (p: Readonly<Record<string, unknown>>) => readonly DeliveryPlan[])(event.payload);
+export const planForEvent = (event: KnownEvent): readonly DeliveryPlan[] => (CATALOGUE[event.name].plan as (p: Readonly<Record<string, unknown>>) => readonly DeliveryPlan[])(event.payload);
 
 /** The personal-data fields of an incoming event (catalogue data). */
 export const personalFieldsOf = (name: EventName): readonly string[] => CATALOGUE[name].personalFields;
 
 /** Whether a public event's delivered payload carries personal data (its deliveries check the event still exists). */
-export const publicEventCarriesPersonalData = (name: string): boolean =>
-  Object.prototype.hasOwnProperty.call(PUBLIC_EVENTS, name) && PUBLIC_EVENTS[name as PublicEventName].personalFields.length > 0;
+export const publicEventCarriesPersonalData = (name: string): boolean => Object.prototype.hasOwnProperty.call(PUBLIC_EVENTS, name) && PUBLIC_EVENTS[name as PublicEventName].personalFields.length > 0;

@@ -51,11 +51,7 @@ export const withoutClaimedFields = (
 };
 
 /** The claimed fields put back from the blob's payload; undefined when the blob lacks one (it does not belong to this delivery). */
-export const withClaimedFields = (
-  body: Readonly<Record<string, string>>,
-  claimed: readonly string[],
-  blobPayload: Readonly<Record<string, unknown>>,
-): Record<string, string> | undefined => {
+export const withClaimedFields = (body: Readonly<Record<string, string>>, claimed: readonly string[], blobPayload: Readonly<Record<string, unknown>>): Record<string, string> | undefined => {
   const restored: Record<string, string> = { ...body };
   for (const field of claimed) {
     const value = blobPayload[field];

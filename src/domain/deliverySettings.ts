@@ -22,8 +22,7 @@ const integerFromString = (min: number, max: number): t.Type<number, string, unk
 /** `RETRY_SCHEDULE_SECONDS`: "5,300,1800" = retry after 5 s, then 5 min, then 30 min. */
 export const RetryScheduleFromString = new t.Type<ReadonlyArray<number>, string, unknown>(
   `a comma-separated list of 1 to 50 delays in whole seconds, each from 0 to ${MAX_QUEUE_VISIBILITY_DELAY_SECONDS}`,
-  (u): u is ReadonlyArray<number> =>
-    Array.isArray(u) && u.every((n) => Number.isInteger(n) && n >= 0 && n <= MAX_QUEUE_VISIBILITY_DELAY_SECONDS),
+  (u): u is ReadonlyArray<number> => Array.isArray(u) && u.every((n) => Number.isInteger(n) && n >= 0 && n <= MAX_QUEUE_VISIBILITY_DELAY_SECONDS),
   (u, c) => {
     if (typeof u !== 'string') return t.failure(u, c);
     const parts = u.split(',').map((p) => p.trim());

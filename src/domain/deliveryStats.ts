@@ -17,10 +17,7 @@ export type StatsOutcome = 'Delivered' | 'RetryLater' | 'Poisoned' | 'Gone';
 export type StatsObservation = { readonly webhookId: string; readonly at: string; readonly outcome: StatsOutcome; readonly latencyMs: number };
 
 export const StatsCounters = t.intersection(
-  [
-    t.type({ delivered: t.number, retrying: t.number, poisoned: t.number, latency: t.array(t.number) }),
-    t.partial({ lastSuccessAt: t.string, lastFailureAt: t.string }),
-  ],
+  [t.type({ delivered: t.number, retrying: t.number, poisoned: t.number, latency: t.array(t.number) }), t.partial({ lastSuccessAt: t.string, lastFailureAt: t.string })],
   'StatsCounters',
 );
 export type StatsCounters = t.TypeOf<typeof StatsCounters>;

@@ -54,5 +54,4 @@ export const checkMaxAttempts =
       : E.left(invalid(`${what} is invalid`, [`maxAttempts: must be a whole number of attempts from 1 to ${allowed} (the retry schedule's attempts)`]));
 
 /** The attempts a delivery to this webhook gets: its own cap within the schedule, else the schedule's. */
-export const attemptsAllowed = (policy: Pick<RetryPolicy, 'scheduleSeconds'>, maxAttempts: number | undefined): number =>
-  Math.min(scheduleAttempts(policy), maxAttempts ?? Number.POSITIVE_INFINITY);
+export const attemptsAllowed = (policy: Pick<RetryPolicy, 'scheduleSeconds'>, maxAttempts: number | undefined): number => Math.min(scheduleAttempts(policy), maxAttempts ?? Number.POSITIVE_INFINITY);

@@ -9,12 +9,8 @@ import type { Webhook } from './webhook';
  * per COUNT_REFRESH_SECONDS, so a dead endpoint costs a bounded number of writes, never a scan.
  */
 
-
 /** Why the dispatcher disabled a webhook; absent when a person did (or nobody did). */
-export const DisabledReason = t.union(
-  [t.type({ kind: t.literal('FailingSince'), since: IsoTimestamp, failures: t.number }), t.type({ kind: t.literal('Gone') })],
-  'DisabledReason',
-);
+export const DisabledReason = t.union([t.type({ kind: t.literal('FailingSince'), since: IsoTimestamp, failures: t.number }), t.type({ kind: t.literal('Gone') })], 'DisabledReason');
 export type DisabledReason = t.TypeOf<typeof DisabledReason>;
 
 /** The current streak of failed attempts: since its first failure, and how many were counted. */
@@ -30,10 +26,7 @@ export const COUNT_REFRESH_SECONDS = 3600;
 /** What one message's attempts to one webhook came to. */
 export type HealthObservation = { readonly succeeded: boolean; readonly failures: number; readonly firstFailureAt?: string };
 
-export type HealthChange =
-  | { readonly kind: 'Recovered' }
-  | { readonly kind: 'Failing'; readonly streak: FailingStreak }
-  | { readonly kind: 'Disable'; readonly reason: DisabledReason };
+export type HealthChange = { readonly kind: 'Recovered' } | { readonly kind: 'Failing'; readonly streak: FailingStreak } | { readonly kind: 'Disable'; readonly reason: DisabledReason };
 
 /** The change to store, or undefined when the row may stay as it is (the common case). */
 export const healthChange = (input: {

@@ -9,17 +9,23 @@ import { PoisonReason } from './outcome';
  * They carry ids and reasons, never an event's payload (it may hold personal data).
  */
 
-export const WebhookDisabledPayload = t.intersection(
-  [t.type({ webhookId: t.string, reason: DisabledReason, at: t.string }), t.partial({ tenantId: t.string })],
-  'WebhookDisabledPayload',
-);
+export const WebhookDisabledPayload = t.intersection([t.type({ webhookId: t.string, reason: DisabledReason, at: t.string }), t.partial({ tenantId: t.string })], 'WebhookDisabledPayload');
 export const DeliveryExhaustedPayload = t.intersection(
   [t.type({ webhookId: t.string, eventId: t.string, deliveryId: t.string, attempts: t.number, reason: PoisonReason, at: t.string }), t.partial({ tenantId: t.string })],
   'DeliveryExhaustedPayload',
 );
 export const ReplayCompletedPayload = t.intersection(
   [
-    t.type({ webhookId: t.string, replayId: t.string, status: t.keyof({ Completed: null, Failed: null }), deliveries: t.number, since: t.string, until: t.string, only: t.keyof({ failed: null, all: null }), at: t.string }),
+    t.type({
+      webhookId: t.string,
+      replayId: t.string,
+      status: t.keyof({ Completed: null, Failed: null }),
+      deliveries: t.number,
+      since: t.string,
+      until: t.string,
+      only: t.keyof({ failed: null, all: null }),
+      at: t.string,
+    }),
     t.partial({ tenantId: t.string }),
   ],
   'ReplayCompletedPayload',
@@ -51,4 +57,7 @@ const occurrenceKey = (event: OpsEvent): string => {
 
 /** The `webhook-id` of an operational event: stable for one occurrence, so receivers drop repeats. */
 export const opsEventId = (event: OpsEvent): string =>
-  `ops_${createHash('sha256').update(`${event.name}|${occurrenceKey(event)}`, 'utf8').digest('base64url').slice(0, 32)}`;
+  `ops_${createHash('sha256')
+    .update(`${event.name}|${occurrenceKey(event)}`, 'utf8')
+    .digest('base64url')
+    .slice(0, 32)}`;

@@ -95,10 +95,7 @@ export const PermanentReason = t.union([
 export type PermanentReason = t.TypeOf<typeof PermanentReason>;
 
 /** Why a delivery is in `deliveries-poison`. */
-export const PoisonReason = t.union([
-  t.type({ kind: t.literal('AttemptsExhausted'), attempts: t.number }),
-  PermanentReason,
-]);
+export const PoisonReason = t.union([t.type({ kind: t.literal('AttemptsExhausted'), attempts: t.number }), PermanentReason]);
 export type PoisonReason = t.TypeOf<typeof PoisonReason>;
 
 export type Outcome =
@@ -197,9 +194,7 @@ export const decide = ({ result, attempt, policy, now, random, maxAttempts }: De
       return { kind: 'Poison', reason: outcome.reason };
     case 'Retry': {
       const next = nextDelay({ policy, attempt, now, retryAfter: outcome.retryAfter, random, maxAttempts });
-      return next.kind === 'Retry'
-        ? { kind: 'RetryLater', delaySeconds: next.delaySeconds }
-        : { kind: 'Poison', reason: { kind: 'AttemptsExhausted', attempts: attempt } };
+      return next.kind === 'Retry' ? { kind: 'RetryLater', delaySeconds: next.delaySeconds } : { kind: 'Poison', reason: { kind: 'AttemptsExhausted', attempts: attempt } };
     }
     default:
       return absurd(outcome);

@@ -30,7 +30,11 @@ export const PortalClaims = t.exact(t.type({ v: t.literal(1), tid: TenantId, ep:
 export type PortalClaims = t.TypeOf<typeof PortalClaims>;
 
 /** POST /api/tenants/{id}/portal-links body. */
-export const PortalLinkTtlSeconds = t.refinement(t.number, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_PORTAL_LINK_TTL_SECONDS, `an integer number of seconds from 1 to ${MAX_PORTAL_LINK_TTL_SECONDS}`);
+export const PortalLinkTtlSeconds = t.refinement(
+  t.number,
+  (n) => Number.isInteger(n) && n >= 1 && n <= MAX_PORTAL_LINK_TTL_SECONDS,
+  `an integer number of seconds from 1 to ${MAX_PORTAL_LINK_TTL_SECONDS}`,
+);
 export const PortalLinkRequest = withoutExtraFields(t.partial({ ttlSeconds: PortalLinkTtlSeconds }), ['ttlSeconds'], 'PortalLinkRequest');
 export type PortalLinkRequest = t.TypeOf<typeof PortalLinkRequest>;
 

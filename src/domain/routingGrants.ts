@@ -64,7 +64,11 @@ export const checkGrants = (grants: RoutingGrants, attributes: Readonly<Record<s
   const missing = routingValuesOf(attributes).find(({ attribute, value }) => !holds(grants, attribute, value));
   return missing === undefined
     ? E.right(undefined)
-    : E.left(forbidden(`The tenant holds no routing grant for ${missing.attribute} "${missing.value.slice(0, MAX_ATTRIBUTE_VALUE_LENGTH)}"; nothing was stored (the admin grants values with PUT /api/tenants/{id}/routing)`));
+    : E.left(
+        forbidden(
+          `The tenant holds no routing grant for ${missing.attribute} "${missing.value.slice(0, MAX_ATTRIBUTE_VALUE_LENGTH)}"; nothing was stored (the admin grants values with PUT /api/tenants/{id}/routing)`,
+        ),
+      );
 };
 
 /** Migration: the grants a tenant stored before grants existed starts with, the values its webhooks use. */

@@ -47,7 +47,10 @@ export const SecretsKeyList = new t.Type<readonly SecretsKey[], string, unknown>
   (u): u is readonly SecretsKey[] => Array.isArray(u) && u.every((k) => SecretsKey.is(k)),
   (u, c) => {
     if (typeof u !== 'string') return t.failure(u, c);
-    const parts = u.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const parts = u
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     const keys = parts.map(parseKey);
     return keys.every((k): k is SecretsKey => k !== undefined) ? t.success(keys) : t.failure(u, c);
   },

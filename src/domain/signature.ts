@@ -20,8 +20,7 @@ export type SignInput = {
   readonly body: string;
 };
 
-const signOne = (secret: WebhookSecret, signedContent: string): string =>
-  createHmac('sha256', secretKey(secret)).update(signedContent, 'utf8').digest('base64');
+const signOne = (secret: WebhookSecret, signedContent: string): string => createHmac('sha256', secretKey(secret)).update(signedContent, 'utf8').digest('base64');
 
 const asList = <A>(x: A | ReadonlyArray<A>): ReadonlyArray<A> => (Array.isArray(x) ? x : [x as A]);
 

@@ -51,14 +51,18 @@ export const refinedString = <B extends string>(description: string, check: (s: 
   );
 
 /** Any well-formed string: use it instead of `t.string` for input from outside. */
-export const WellFormedString = new t.Type<string, string, unknown>('a string', (u): u is string => typeof u === 'string' && isWellFormed(u), validateString<string>(() => true), (a) => a);
+export const WellFormedString = new t.Type<string, string, unknown>(
+  'a string',
+  (u): u is string => typeof u === 'string' && isWellFormed(u),
+  validateString<string>(() => true),
+  (a) => a,
+);
 export type WellFormedString = t.TypeOf<typeof WellFormedString>;
 
 export const NonEmptyString = refinedString<'NonEmptyString'>('a non-empty string', (s) => s.length > 0);
 export type NonEmptyString = t.TypeOf<typeof NonEmptyString>;
 
-export const patternString = <B extends string>(description: string, pattern: RegExp): t.Type<Branded<string, B>, string, unknown> =>
-  refinedString<B>(description, (s) => pattern.test(s));
+export const patternString = <B extends string>(description: string, pattern: RegExp): t.Type<Branded<string, B>, string, unknown> => refinedString<B>(description, (s) => pattern.test(s));
 
 /** Like refinedString, without a brand: for record keys and values, where brands only get in the way. */
 export const checkedString = (description: string, check: (s: string) => boolean): t.Type<string, string, unknown> =>

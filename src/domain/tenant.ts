@@ -23,7 +23,10 @@ export type TenantId = t.TypeOf<typeof TenantId>;
 export const KeyHash = patternString<'KeyHash'>('a key hash', /^[0-9a-f]{64}$/);
 export type KeyHash = t.TypeOf<typeof KeyHash>;
 
-export const TenantName = checkedString(`a name of 1 to ${MAX_TENANT_NAME_LENGTH} visible characters`, (s) => s.length >= 1 && s.length <= MAX_TENANT_NAME_LENGTH && [...s].every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f));
+export const TenantName = checkedString(
+  `a name of 1 to ${MAX_TENANT_NAME_LENGTH} visible characters`,
+  (s) => s.length >= 1 && s.length <= MAX_TENANT_NAME_LENGTH && [...s].every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f),
+);
 
 export const Tenant = t.intersection(
   [

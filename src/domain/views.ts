@@ -43,7 +43,16 @@ export type EventList = t.TypeOf<typeof EventList>;
  * What became of a delivery after one attempt (or why no attempt was made). `Requeued` (attempt 0):
  * a replay or resend enqueued it again, so a second replay leaves it alone (docs/delivery.md).
  */
-const DECISIONS = { Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null, SkippedErasedEvent: null, Requeued: null };
+const DECISIONS = {
+  Delivered: null,
+  RetryLater: null,
+  WebhookDisabledByGone: null,
+  Poisoned: null,
+  SkippedDisabledWebhook: null,
+  SkippedDeletedWebhook: null,
+  SkippedErasedEvent: null,
+  Requeued: null,
+};
 export type AttemptDecision = keyof typeof DECISIONS;
 
 /** One attempt-log entry, as the attempt log stores it and GET /api/webhooks/{id}/attempts shows it. */

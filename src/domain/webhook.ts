@@ -30,10 +30,7 @@ const isWebhookUrl = (s: string): boolean => {
   return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.username === '' && url.password === '' && url.hash === '';
 };
 
-export const WebhookUrl = refinedString<'WebhookUrl'>(
-  `an absolute http or https URL, without credentials or fragment, at most ${MAX_URL_LENGTH} characters`,
-  isWebhookUrl,
-);
+export const WebhookUrl = refinedString<'WebhookUrl'>(`an absolute http or https URL, without credentials or fragment, at most ${MAX_URL_LENGTH} characters`, isWebhookUrl);
 export type WebhookUrl = t.TypeOf<typeof WebhookUrl>;
 
 /**
@@ -112,11 +109,19 @@ export const ProjectedFields = t.refinement(t.array(AttributeName), (a) => a.len
 export const MIN_TIMEOUT_MS = 1_000;
 export const MAX_TIMEOUT_MS = 30_000;
 /** A webhook's own receiver timeout (Standard Webhooks recommends 15-30 s; DELIVERY_TIMEOUT_MS is the default). */
-export const TimeoutMs = t.refinement(t.number, (n) => Number.isInteger(n) && n >= MIN_TIMEOUT_MS && n <= MAX_TIMEOUT_MS, `a timeout in whole milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`);
+export const TimeoutMs = t.refinement(
+  t.number,
+  (n) => Number.isInteger(n) && n >= MIN_TIMEOUT_MS && n <= MAX_TIMEOUT_MS,
+  `a timeout in whole milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`,
+);
 
 export const MIN_LEASE_SECONDS = 60;
 export const MAX_LEASE_SECONDS = 366 * 24 * 3600;
-export const LeaseSeconds = t.refinement(t.number, (n) => Number.isInteger(n) && n >= MIN_LEASE_SECONDS && n <= MAX_LEASE_SECONDS, `a lease in whole seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`);
+export const LeaseSeconds = t.refinement(
+  t.number,
+  (n) => Number.isInteger(n) && n >= MIN_LEASE_SECONDS && n <= MAX_LEASE_SECONDS,
+  `a lease in whole seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`,
+);
 
 const requiredFields = {
   id: WebhookId,
@@ -182,8 +187,7 @@ export const toView = ({ secret: _secret, previousSecrets: _previous, headers, .
 export const canReceive = (webhook: WebhookWithoutSecrets): boolean => !webhook.disabled && webhook.verified !== false;
 
 /** Whether the webhook receives deliveries now: it can receive, and its lease (if any) is not over. */
-export const isActive = (webhook: WebhookWithoutSecrets, now: Date): boolean =>
-  canReceive(webhook) && (webhook.expiresAt === undefined || Date.parse(webhook.expiresAt) > now.getTime());
+export const isActive = (webhook: WebhookWithoutSecrets, now: Date): boolean => canReceive(webhook) && (webhook.expiresAt === undefined || Date.parse(webhook.expiresAt) > now.getTime());
 
 /** The secrets deliveries are signed with now: the current one first, then those still in their overlap. */
 export const signingSecrets = (webhook: Webhook, now: Date): WebhookSecret[] => [
@@ -191,7 +195,21 @@ export const signingSecrets = (webhook: Webhook, now: Date): WebhookSecret[] => 
   ...(webhook.previousSecrets ?? []).filter((p) => Date.parse(p.expiresAt) > now.getTime()).map((p) => p.secret),
 ];
 
-const WEBHOOK_INPUT_FIELDS = ['url', 'subscriptions', 'attributes', 'headers', 'disabled', 'fields', 'expiresAt', 'leaseSeconds', 'verify', 'timeoutMs', 'rateLimitPerSecond', 'maxAttempts', 'format'] as const;
+const WEBHOOK_INPUT_FIELDS = [
+  'url',
+  'subscriptions',
+  'attributes',
+  'headers',
+  'disabled',
+  'fields',
+  'expiresAt',
+  'leaseSeconds',
+  'verify',
+  'timeoutMs',
+  'rateLimitPerSecond',
+  'maxAttempts',
+  'format',
+] as const;
 
 /** The body of a create (POST) or a replace (PUT). */
 export const WebhookInput = withoutExtraFields(

@@ -18,8 +18,14 @@ export const DEFAULT_WEBSUB_LEASE_SECONDS = 10 * 24 * 3600;
 export const MIN_HUB_SECRET_BYTES = 24;
 export const MAX_HUB_SECRET_BYTES = 199;
 
-export const LeaseSecondsText = checkedString(`a whole number of seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`, (s) => /^[0-9]{1,9}$/.test(s) && Number(s) >= MIN_LEASE_SECONDS && Number(s) <= MAX_LEASE_SECONDS);
-export const HubSecret = checkedString(`${MIN_HUB_SECRET_BYTES} to ${MAX_HUB_SECRET_BYTES} bytes`, (s) => Buffer.byteLength(s, 'utf8') >= MIN_HUB_SECRET_BYTES && Buffer.byteLength(s, 'utf8') <= MAX_HUB_SECRET_BYTES);
+export const LeaseSecondsText = checkedString(
+  `a whole number of seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`,
+  (s) => /^[0-9]{1,9}$/.test(s) && Number(s) >= MIN_LEASE_SECONDS && Number(s) <= MAX_LEASE_SECONDS,
+);
+export const HubSecret = checkedString(
+  `${MIN_HUB_SECRET_BYTES} to ${MAX_HUB_SECRET_BYTES} bytes`,
+  (s) => Buffer.byteLength(s, 'utf8') >= MIN_HUB_SECRET_BYTES && Buffer.byteLength(s, 'utf8') <= MAX_HUB_SECRET_BYTES,
+);
 
 /**
  * A topic: a subscription (`ping`, `service:*`, `*`) and, after `?`, the webhook attributes that
@@ -61,4 +67,6 @@ export const websubQueueName = (deliveriesQueue: string): string => `${deliverie
  * Webhooks headers to subscriptions made through /api/websub.
  */
 export const hubSignature = (secret: string, body: string): string =>
-  `sha256=${createHmac('sha256', Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64')).update(body, 'utf8').digest('hex')}`;
+  `sha256=${createHmac('sha256', Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64'))
+    .update(body, 'utf8')
+    .digest('hex')}`;

@@ -1,5 +1,14 @@
 import { app } from '@azure/functions';
-import { rotateSecretHandler, tenantHandler, tenantsHandler, tenantRevokeKeyHandler, tenantRotateKeyHandler, tenantRoutingHandler, tenantWebhooksHandler, verifyWebhookHandler } from './handlers/tenantHandlers';
+import {
+  rotateSecretHandler,
+  tenantHandler,
+  tenantsHandler,
+  tenantRevokeKeyHandler,
+  tenantRotateKeyHandler,
+  tenantRoutingHandler,
+  tenantWebhooksHandler,
+  verifyWebhookHandler,
+} from './handlers/tenantHandlers';
 import { tenantsRecord } from './lib/composition';
 import { configuredHttp } from './lib/configured';
 import { noStore } from './lib/responses';

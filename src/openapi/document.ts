@@ -454,11 +454,17 @@ export const OPERATIONS: readonly Operation[] = [
       examples: { failed: { since: '2026-12-04T08:00:00.000Z', until: '2026-12-05T08:00:00.000Z' }, all: { since: '2026-12-04T08:00:00.000Z', only: 'all' } },
     },
     responses: {
-      202: { description: 'The replay runs; its progress is at GET .../replays/{replayId}. The same request while it runs answers the same id', schema: 'ReplayAccepted', examples: { accepted: { id: 'rpl_5f0c2b8e9a7d4c3b1a0f9e8d7c6b5a49' } } },
+      202: {
+        description: 'The replay runs; its progress is at GET .../replays/{replayId}. The same request while it runs answers the same id',
+        schema: 'ReplayAccepted',
+        examples: { accepted: { id: 'rpl_5f0c2b8e9a7d4c3b1a0f9e8d7c6b5a49' } },
+      },
       400: invalid({ future: { error: 'Invalid', message: 'The replay window is invalid', details: ['since: is in the future'] } }),
       401: unauthorized,
       404: notFound('webhook'),
-      409: error('The webhook is disabled or not verified', { disabled: { error: 'Conflict', message: 'Webhook 01J0Z7X3V1F6Q8R2T4W6Y8A0C9 is disabled or not verified: enable it first (PATCH {"disabled": false})' } }),
+      409: error('The webhook is disabled or not verified', {
+        disabled: { error: 'Conflict', message: 'Webhook 01J0Z7X3V1F6Q8R2T4W6Y8A0C9 is disabled or not verified: enable it first (PATCH {"disabled": false})' },
+      }),
       413: tooLarge,
       503: unavailable,
     },
@@ -496,7 +502,9 @@ export const OPERATIONS: readonly Operation[] = [
       400: invalid({ badEventId: { error: 'Invalid', message: 'The resend request is invalid', details: ['eventId: is required'] } }),
       401: unauthorized,
       404: notFound('webhook, event, or delivery of that event to this webhook'),
-      409: error('The webhook is disabled or not verified', { disabled: { error: 'Conflict', message: 'Webhook 01J0Z7X3V1F6Q8R2T4W6Y8A0C9 is disabled or not verified: enable it first (PATCH {"disabled": false})' } }),
+      409: error('The webhook is disabled or not verified', {
+        disabled: { error: 'Conflict', message: 'Webhook 01J0Z7X3V1F6Q8R2T4W6Y8A0C9 is disabled or not verified: enable it first (PATCH {"disabled": false})' },
+      }),
       413: tooLarge,
       503: unavailable,
     },
@@ -520,7 +528,9 @@ export const OPERATIONS: readonly Operation[] = [
       },
       401: unauthorized,
       404: notFound('webhook'),
-      409: error('The webhook has not passed endpoint verification', { unverified: { error: 'Conflict', message: 'Webhook 01J0Z7X3V1F6Q8R2T4W6Y8A0C9 has not passed endpoint verification; POST /api/webhooks/{id}/verify first' } }),
+      409: error('The webhook has not passed endpoint verification', {
+        unverified: { error: 'Conflict', message: 'Webhook 01J0Z7X3V1F6Q8R2T4W6Y8A0C9 has not passed endpoint verification; POST /api/webhooks/{id}/verify first' },
+      }),
       503: unavailable,
     },
   },
@@ -547,7 +557,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'get',
     path: '/api/event-types',
     operationId: 'listEventTypes',
-    summary: 'Every body the dispatcher sends, with its JSON Schema and an example (also in this document\'s `webhooks`)',
+    summary: "Every body the dispatcher sends, with its JSON Schema and an example (also in this document's `webhooks`)",
     tag: 'ops',
     security: 'none',
     responses: { 200: { description: 'The event types', schema: 'EventTypeList', examples: { eventTypes: X.eventTypeList } } },
@@ -603,7 +613,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'post',
     path: '/api/erasure',
     operationId: 'eraseSubject',
-    summary: "Erasure of one person (GDPR art. 17): the events holding that fiscal code, their attempts and poison entries; owed deliveries are not sent",
+    summary: 'Erasure of one person (GDPR art. 17): the events holding that fiscal code, their attempts and poison entries; owed deliveries are not sent',
     tag: 'privacy',
     security: 'admin',
     request: { schema: 'ErasureRequest', decode: decodeWith(ErasureRequest), examples: { erasure: { fiscalCode: 'AAABBB00A00A000B' } } },
@@ -639,7 +649,15 @@ export const OPERATIONS: readonly Operation[] = [
       schema: 'WebSubRequest',
       decode: decodeWith(WebSubRequest),
       contentType: 'application/x-www-form-urlencoded',
-      examples: { subscribe: { 'hub.mode': 'subscribe', 'hub.topic': 'ping?name=wh1', 'hub.callback': 'https://subscriber.example/callback', 'hub.lease_seconds': '86400', 'hub.secret': 'a-subscriber-secret-of-24-bytes-or-more' } },
+      examples: {
+        subscribe: {
+          'hub.mode': 'subscribe',
+          'hub.topic': 'ping?name=wh1',
+          'hub.callback': 'https://subscriber.example/callback',
+          'hub.lease_seconds': '86400',
+          'hub.secret': 'a-subscriber-secret-of-24-bytes-or-more',
+        },
+      },
     },
     responses: {
       202: { description: 'Accepted; the callback gets the intent verification next' },
@@ -665,7 +683,12 @@ export const OPERATIONS: readonly Operation[] = [
         schema: 'HealthReport',
         examples: {
           down: { status: 'unavailable', message: 'Not answering: queues', checks: { tables: 'ok', queues: 'down', blobs: 'ok' } },
-          misconfigured: { status: 'unavailable', message: 'Invalid settings: INGEST_API_KEY', checks: { settings: 'down' }, settings: ['INGEST_API_KEY: is required (a secret of at least 16 characters, without spaces)'] },
+          misconfigured: {
+            status: 'unavailable',
+            message: 'Invalid settings: INGEST_API_KEY',
+            checks: { settings: 'down' },
+            settings: ['INGEST_API_KEY: is required (a secret of at least 16 characters, without spaces)'],
+          },
         },
       },
     },
@@ -700,7 +723,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'delete',
     path: '/api/tenants/{id}/portal-links',
     operationId: 'revokePortalLinks',
-    summary: "Revoke every portal link and session of the tenant at once (links minted afterwards work)",
+    summary: 'Revoke every portal link and session of the tenant at once (links minted afterwards work)',
     tag: 'tenants',
     security: 'admin',
     parameters: [idParam('tenant')],
@@ -813,7 +836,11 @@ export const openApiDocument = (): JsonSchema => {
       securitySchemes: {
         ingestKey: { type: 'http', scheme: 'bearer', description: 'INGEST_API_KEY: POST /api/events only' },
         adminKey: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY: every route but ingest' },
-        tenantKey: { type: 'http', scheme: 'bearer', description: "A tenant's key (whtk_...), or a portal session bearer (whps_..., POST /api/portal/session): that tenant's own webhooks only (registry routes and attempts)" },
+        tenantKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: "A tenant's key (whtk_...), or a portal session bearer (whps_..., POST /api/portal/session): that tenant's own webhooks only (registry routes and attempts)",
+        },
       },
     },
   };

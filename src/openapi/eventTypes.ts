@@ -45,7 +45,14 @@ const OPS_EXAMPLES: Record<OpsEventName, OpsEvent> = {
   'webhook.disabled': { name: 'webhook.disabled', payload: { webhookId: WEBHOOK_ID, reason: { kind: 'FailingSince', since: '2025-01-10T10:30:00.000Z', failures: 42 }, at: AT } },
   'delivery.exhausted': {
     name: 'delivery.exhausted',
-    payload: { webhookId: WEBHOOK_ID, eventId: '01J0Z7X3V1F6Q8R2T4W6Y8A0C2', deliveryId: 'msg_3f1c9a0e5b7d4c2a8e6f1b3d5a7c9e0f', attempts: 8, reason: { kind: 'AttemptsExhausted', attempts: 8 }, at: AT },
+    payload: {
+      webhookId: WEBHOOK_ID,
+      eventId: '01J0Z7X3V1F6Q8R2T4W6Y8A0C2',
+      deliveryId: 'msg_3f1c9a0e5b7d4c2a8e6f1b3d5a7c9e0f',
+      attempts: 8,
+      reason: { kind: 'AttemptsExhausted', attempts: 8 },
+      at: AT,
+    },
   },
   'replay.completed': {
     name: 'replay.completed',
@@ -80,8 +87,20 @@ let cached: EventType[] | undefined;
 export const eventTypes = (): EventType[] =>
   (cached ??= [
     ...PUBLIC_EVENT_NAMES.map((name): EventType => ({ name, audience: 'webhooks', description: PUBLIC_DESCRIPTIONS[name], schema: schemaOf(deliveredBody(name)), example: PUBLIC_EXAMPLES[name] })),
-    { name: 'webhook.test', audience: 'test', description: 'The test send (POST /api/webhooks/{id}/test): to that webhook only, whatever its attributes.', schema: schemaOf(TestBody), example: { name: 'webhook.test', payload: {} } },
-    ...(Object.keys(OPS_BODIES) as OpsEventName[]).map((name): EventType => ({ name, audience: 'ops', description: OPS_DESCRIPTIONS[name], schema: schemaOf(OPS_BODIES[name]), example: OPS_EXAMPLES[name] })),
+    {
+      name: 'webhook.test',
+      audience: 'test',
+      description: 'The test send (POST /api/webhooks/{id}/test): to that webhook only, whatever its attributes.',
+      schema: schemaOf(TestBody),
+      example: { name: 'webhook.test', payload: {} },
+    },
+    ...(Object.keys(OPS_BODIES) as OpsEventName[]).map((name): EventType => ({
+      name,
+      audience: 'ops',
+      description: OPS_DESCRIPTIONS[name],
+      schema: schemaOf(OPS_BODIES[name]),
+      example: OPS_EXAMPLES[name],
+    })),
   ]);
 
 /** The OpenAPI 3.1 `webhooks` section: one POST per body the dispatcher sends, signed the Standard Webhooks way. */

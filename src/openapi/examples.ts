@@ -44,7 +44,10 @@ const { headers: _headers, ...webhookInputWithoutHeaders } = webhookInput;
 export const webhookView = { id: WEBHOOK_ID, ...webhookInputWithoutHeaders, disabled: false, createdAt: AT, updatedAt: AT, headerNames: ['Authorization'] };
 export const webhook = { ...webhookView, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw6nh4Yh4Kx8o=' };
 export const webhookPage = {
-  items: [webhookView, { id: '01J0Z7X3V1F6Q8R2T4W6Y8A0C4', url: 'https://ops.example/ping', subscriptions: ['ping'], attributes: { name: 'wh1' }, disabled: false, createdAt: AT, updatedAt: AT, headerNames: [] }],
+  items: [
+    webhookView,
+    { id: '01J0Z7X3V1F6Q8R2T4W6Y8A0C4', url: 'https://ops.example/ping', subscriptions: ['ping'], attributes: { name: 'wh1' }, disabled: false, createdAt: AT, updatedAt: AT, headerNames: [] },
+  ],
   continuationToken: 'eyJuZXh0UGFydGl0aW9uS2V5IjoiMDFKMFo3WDNWMUY2UThSMlQ0VzZZOEEwQzUifQ',
 };
 

@@ -13,7 +13,13 @@ export type AttemptLog = {
   /** Recent entries of one webhook that were not delivered at the first try, newest first. */
   problemsForWebhook(query: { webhookId: string; limit: number }): TE.TaskEither<AppError, AttemptLogEntry[]>;
   /** One page of a webhook's entries that were not first-try successes, made from `from` to `to`, newest first (replay). */
-  problemsBetween(query: { webhookId: string; from: string; to: string; pageSize: number; continuationToken?: string }): TE.TaskEither<AppError, { items: AttemptLogEntry[]; continuationToken?: string }>;
+  problemsBetween(query: {
+    webhookId: string;
+    from: string;
+    to: string;
+    pageSize: number;
+    continuationToken?: string;
+  }): TE.TaskEither<AppError, { items: AttemptLogEntry[]; continuationToken?: string }>;
   /** Deletes every entry of one event, with the webhook copies (retention, erasure); answers how many attempts went. */
   removeForEvent(eventId: string): TE.TaskEither<AppError, number>;
 };

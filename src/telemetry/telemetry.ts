@@ -51,7 +51,12 @@ export const recordDeliveryAttempt = (entry: AttemptLogEntry): string => {
   if (entry.result !== undefined) {
     meter().createHistogram(METRICS.deliveryLatency, { description: 'Receiver latency per attempt', unit: 'ms' }).record(entry.result.latencyMs, { outcome: entry.decision });
   }
-  const result = entry.result === undefined ? {} : entry.result.kind === 'Response' ? { status: entry.result.status, latencyMs: entry.result.latencyMs } : { error: entry.result.error, latencyMs: entry.result.latencyMs };
+  const result =
+    entry.result === undefined
+      ? {}
+      : entry.result.kind === 'Response'
+        ? { status: entry.result.status, latencyMs: entry.result.latencyMs }
+        : { error: entry.result.error, latencyMs: entry.result.latencyMs };
   return traceLine('delivery.attempt', {
     eventId: entry.eventId,
     deliveryId: entry.deliveryId,

@@ -36,7 +36,13 @@ export const backfillPrivacyIndex = (deps: BackfillDeps): TE.TaskEither<AppError
               pipe(
                 chunks(page.events, CONCURRENCY).map((part) =>
                   pipe(
-                    part.map((event) => deps.index.record({ eventId: event.id, hour: hourBucketOf(event.receivedAt), subjectHashes: subjectsOf(event).map((subject) => subjectHash({ key: deps.subjectHashKey, subject })) })),
+                    part.map((event) =>
+                      deps.index.record({
+                        eventId: event.id,
+                        hour: hourBucketOf(event.receivedAt),
+                        subjectHashes: subjectsOf(event).map((subject) => subjectHash({ key: deps.subjectHashKey, subject })),
+                      }),
+                    ),
                     A.sequence(TE.ApplicativePar),
                   ),
                 ),

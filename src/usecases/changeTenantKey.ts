@@ -36,4 +36,7 @@ export const rotateTenantKey =
 export const revokeTenantKey =
   (deps: Pick<TenantDeps, 'tenants'>) =>
   (id: string): TE.TaskEither<AppError, Tenant> =>
-    pipe(TE.fromEither(decodeTenantId(id)), TE.chain((tenantId) => deps.tenants.setKey(tenantId, null)));
+    pipe(
+      TE.fromEither(decodeTenantId(id)),
+      TE.chain((tenantId) => deps.tenants.setKey(tenantId, null)),
+    );

@@ -42,7 +42,8 @@ export const restoreBodies = (payloads: PayloadStore | undefined, message: Deliv
   const inlineBodies = (): Map<string, DeliveryBody> => new Map(message.items.map((i) => [i.deliveryId as string, i.body]));
   if (claimedItems.length === 0) return TE.right({ kind: 'Bodies', bodies: inlineBodies() });
   const ref = message.payloadRef;
-  if (ref === undefined || payloads === undefined) return TE.left(permanent(`Message of event ${message.eventId} has claimed fields but ${ref === undefined ? 'no payload reference' : 'no payload store is configured'}`));
+  if (ref === undefined || payloads === undefined)
+    return TE.left(permanent(`Message of event ${message.eventId} has claimed fields but ${ref === undefined ? 'no payload reference' : 'no payload store is configured'}`));
   return pipe(
     payloads.get({ eventId: message.eventId, ref }),
     TE.map((text): E.Either<AppError, RestoredBodies> => {

@@ -29,7 +29,14 @@ export const createTenant =
         const now = deps.clock.now();
         const { apiKey, keyHash, keyCreatedAt } = newKey(deps);
         // A new tenant holds only the routing values it is given (none by default).
-        const tenant: Tenant = { id: ulid(now.getTime(), deps.randomBytes(ULID_RANDOM_BYTES)) as TenantId, name: input.name, keyHash, keyCreatedAt, createdAt: now.toISOString(), routing: input.routing ?? {} };
+        const tenant: Tenant = {
+          id: ulid(now.getTime(), deps.randomBytes(ULID_RANDOM_BYTES)) as TenantId,
+          name: input.name,
+          keyHash,
+          keyCreatedAt,
+          createdAt: now.toISOString(),
+          routing: input.routing ?? {},
+        };
         return pipe(
           deps.tenants.create(tenant),
           TE.map((stored) => ({ tenant: stored, apiKey })),

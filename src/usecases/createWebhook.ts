@@ -30,7 +30,10 @@ export type CreateWebhookDeps = TenantRulesDeps & {
 };
 
 /** The fields a create/replace body sets; the optional ones are absent when the body leaves them out. */
-export type InputFields = Pick<Webhook, 'url' | 'subscriptions' | 'attributes' | 'headers' | 'disabled' | 'fields' | 'expiresAt' | 'verified' | 'timeoutMs' | 'rateLimitPerSecond' | 'maxAttempts' | 'format'>;
+export type InputFields = Pick<
+  Webhook,
+  'url' | 'subscriptions' | 'attributes' | 'headers' | 'disabled' | 'fields' | 'expiresAt' | 'verified' | 'timeoutMs' | 'rateLimitPerSecond' | 'maxAttempts' | 'format'
+>;
 
 /**
  * A decoded create/replace body with its defaults applied. `leaseSeconds` becomes an expiry from
@@ -74,7 +77,13 @@ export const createWebhook =
   (deps: CreateWebhookDeps) =>
   (body: unknown, principal: Principal = ADMIN): TE.TaskEither<AppError, Webhook> =>
     pipe(
-      TE.fromEither(pipe(decodeOrInvalid(WebhookInput, body, { what: 'The webhook' }), E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The webhook' })), E.chain(checkMaxAttempts(deps.maxAttemptsAllowed, 'The webhook')))),
+      TE.fromEither(
+        pipe(
+          decodeOrInvalid(WebhookInput, body, { what: 'The webhook' }),
+          E.chain(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The webhook' })),
+          E.chain(checkMaxAttempts(deps.maxAttemptsAllowed, 'The webhook')),
+        ),
+      ),
       TE.chain((input) =>
         pipe(
           grantsForWrite(deps, principal),

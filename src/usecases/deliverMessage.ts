@@ -170,7 +170,15 @@ const consequences = (deps: DeliverDeps, { eventId, payloadRef }: DeliveryMessag
   const poison = results.flatMap((r) => (r.poison ? [r.poison] : []));
   const disableAt = deps.clock.now().toISOString() as Webhook['updatedAt'];
   return [
-    ...results.flatMap((r) => (r.retry ? [deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, ...(r.retry.item.claimed === undefined || payloadRef === undefined ? {} : { payloadRef }), items: [r.retry.item] }], { delaySeconds: r.retry.delaySeconds })] : [])),
+    ...results.flatMap((r) =>
+      r.retry
+        ? [
+            deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, ...(r.retry.item.claimed === undefined || payloadRef === undefined ? {} : { payloadRef }), items: [r.retry.item] }], {
+              delaySeconds: r.retry.delaySeconds,
+            }),
+          ]
+        : [],
+    ),
     ...(poison.length > 0 ? [deps.queue.poison(poison)] : []),
     ...results.flatMap((r) =>
       r.disable
@@ -220,14 +228,16 @@ const healthObservations = (results: readonly ItemResult[]): Map<string, HealthO
   return byWebhook;
 };
 
-const bestEffort = (deps: DeliverDeps, what: string) => (task: TE.TaskEither<AppError, unknown>): T.Task<void> =>
-  pipe(
-    task,
-    TE.match(
-      (e) => deps.warn(`${what}: ${e.message}`),
-      () => undefined,
-    ),
-  );
+const bestEffort =
+  (deps: DeliverDeps, what: string) =>
+  (task: TE.TaskEither<AppError, unknown>): T.Task<void> =>
+    pipe(
+      task,
+      TE.match(
+        (e) => deps.warn(`${what}: ${e.message}`),
+        () => undefined,
+      ),
+    );
 
 /**
  * Auto-disable (docs/delivery.md, "Endpoint health"): the webhook row is written only when its
@@ -267,7 +277,11 @@ const updateHealth = (deps: DeliverDeps, results: readonly ItemResult[]): T.Task
     );
     return [write];
   });
-  return pipe(writes, A.sequence(T.ApplicativePar), T.map((lists) => lists.flat()));
+  return pipe(
+    writes,
+    A.sequence(T.ApplicativePar),
+    T.map((lists) => lists.flat()),
+  );
 };
 
 const disabledEvent = (webhook: Webhook, at: string): OpsEvent => ({
@@ -361,7 +375,12 @@ const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEithe
             eventErased(deps, message),
             // A large payload's blob, once for the whole message, after the erasure check (its blob goes with the event).
             TE.chain((erased): TE.TaskEither<AppError, { erased: boolean; restored?: RestoredBodies }> =>
-              erased ? TE.right({ erased }) : pipe(restoreBodies(deps.payloads, message), TE.map((restored) => ({ erased, restored }))),
+              erased
+                ? TE.right({ erased })
+                : pipe(
+                    restoreBodies(deps.payloads, message),
+                    TE.map((restored) => ({ erased, restored })),
+                  ),
             ),
             TE.map(({ erased, restored }) => ({ paces, erased, restored })),
           ),

@@ -67,7 +67,12 @@ export const grantedOnly = <W extends WebhookWithoutSecrets>(grantsOf: TenantGra
   const tenantIds = [...new Set(webhooks.flatMap((w) => (w.tenantId === undefined ? [] : [w.tenantId as string])))];
   if (attribute === undefined || tenantIds.length === 0) return TE.right([...webhooks]);
   return pipe(
-    tenantIds.map((id) => pipe(grantsOf(id), TE.map((grants) => [id, grants] as const))),
+    tenantIds.map((id) =>
+      pipe(
+        grantsOf(id),
+        TE.map((grants) => [id, grants] as const),
+      ),
+    ),
     TE.sequenceSeqArray,
     TE.map((entries) => {
       const grantsBy = new Map<string, RoutingGrants | undefined>(entries);
@@ -106,7 +111,16 @@ export const enqueueFanOutPage =
         const now = (deps.clock ?? { now: () => new Date() }).now();
         return pipe(
           deps.webhooks.pageSubscribedTo({ eventName: plan.publicEventName, ...routingOf(plan), continuationToken: cursor.continuationToken, pageSize: deps.pageSize }),
-          TE.chain((page) => pipe(grantedOnly(deps.grantsOf, plan, page.items.filter((w) => isActive(w, now))), TE.map((webhooks) => ({ page, webhooks })))),
+          TE.chain((page) =>
+            pipe(
+              grantedOnly(
+                deps.grantsOf,
+                plan,
+                page.items.filter((w) => isActive(w, now)),
+              ),
+              TE.map((webhooks) => ({ page, webhooks })),
+            ),
+          ),
           TE.chain(({ page, webhooks }) => {
             const planned: DeliveryItem[] = deliveriesFor(plan, webhooks).map((d) => ({
               deliveryId: deliveryIdFor({ eventId: cursor.eventId, publicEventName: d.body.name, webhookId: d.webhook.id }),

@@ -66,16 +66,14 @@ export const eraseSubject =
                 const erased = new Set<string>(ids);
                 return pipe(
                   removePoison(deps)({ matches: (m) => m.text.includes(fiscalCode) || erased.has(eventIdOf(m.text) ?? ''), maxMessages: deps.maxPoisonMessages }),
-                  TE.map(
-                    (poison): ErasureReport => ({
-                      deleted: {
-                        events: removed.reduce((n, r) => n + r.events, 0),
-                        attempts: removed.reduce((n, r) => n + r.attempts, 0),
-                        poison: poison.removed,
-                      },
-                      truncated: ids.length >= deps.maxEvents || poison.truncated,
-                    }),
-                  ),
+                  TE.map((poison): ErasureReport => ({
+                    deleted: {
+                      events: removed.reduce((n, r) => n + r.events, 0),
+                      attempts: removed.reduce((n, r) => n + r.attempts, 0),
+                      poison: poison.removed,
+                    },
+                    truncated: ids.length >= deps.maxEvents || poison.truncated,
+                  })),
                 );
               }),
             ),

@@ -17,8 +17,9 @@ import { decodeWebhookId, ownedBy } from './getWebhook';
 export const DEFAULT_STATS_WINDOW_SECONDS = 24 * 3600;
 
 /** An ISO 8601 date-time with its zone, e.g. 2026-12-05T10:00:00Z (a bare date or a local time is ambiguous). */
-const IsoDateTime = checkedString('an ISO 8601 date-time with a zone (e.g. 2026-12-05T10:00:00Z)', (s) =>
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)),
+const IsoDateTime = checkedString(
+  'an ISO 8601 date-time with a zone (e.g. 2026-12-05T10:00:00Z)',
+  (s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s)),
 );
 export const WebhookStatsQuery = withoutExtraFields(t.partial({ since: IsoDateTime }), ['since'], 'WebhookStatsQuery');
 
@@ -37,7 +38,12 @@ export const getWebhookStats =
       TE.fromEither(
         pipe(
           decodeWebhookId(request.id),
-          E.chain((id) => pipe(decodeOrInvalid(WebhookStatsQuery, request.query, { what: 'The query' }), E.map((query) => ({ id, query })))),
+          E.chain((id) =>
+            pipe(
+              decodeOrInvalid(WebhookStatsQuery, request.query, { what: 'The query' }),
+              E.map((query) => ({ id, query })),
+            ),
+          ),
           E.chain(({ id, query }) => {
             const since = query.since === undefined ? new Date(now.getTime() - DEFAULT_STATS_WINDOW_SECONDS * 1000) : new Date(query.since);
             return since.getTime() > now.getTime() ? E.left(invalid('The query is invalid', ['since: is in the future'])) : E.right({ id, since });
@@ -45,6 +51,11 @@ export const getWebhookStats =
         ),
       ),
       TE.chainFirst(({ id }) => pipe(deps.webhooks.get(id), TE.chainEitherK(ownedBy(request.principal ?? ADMIN)))),
-      TE.chain(({ id, since }) => pipe(deps.stats.read({ webhookId: id, since }), TE.map((counters) => toWebhookStats(counters, `${hourOf(since)}:00:00.000Z`)))),
+      TE.chain(({ id, since }) =>
+        pipe(
+          deps.stats.read({ webhookId: id, since }),
+          TE.map((counters) => toWebhookStats(counters, `${hourOf(since)}:00:00.000Z`)),
+        ),
+      ),
     );
   };

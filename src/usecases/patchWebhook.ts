@@ -14,7 +14,13 @@ import { decodeWebhookId } from './getWebhook';
 import type { TenantRulesDeps } from './tenantRules';
 import { updateWithinGrants } from './updateWithinGrants';
 
-export type PatchWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean; readonly allowedDestinationPorts?: PortRanges; readonly maxAttemptsAllowed?: number };
+export type PatchWebhookDeps = TenantRulesDeps & {
+  readonly webhooks: WebhookStore;
+  readonly clock: Clock;
+  readonly allowPrivateDestinations?: boolean;
+  readonly allowedDestinationPorts?: PortRanges;
+  readonly maxAttemptsAllowed?: number;
+};
 
 /**
  * PATCH with JSON merge patch semantics. The merged webhook is validated again, so limits (number
@@ -28,7 +34,12 @@ export const patchWebhook =
       TE.fromEither(
         pipe(
           decodeWebhookId(request.id),
-          E.chain((id) => pipe(decodeOrInvalid(WebhookPatch, request.body, { what: 'The patch' }), E.map((patch) => ({ id, patch })))),
+          E.chain((id) =>
+            pipe(
+              decodeOrInvalid(WebhookPatch, request.body, { what: 'The patch' }),
+              E.map((patch) => ({ id, patch })),
+            ),
+          ),
         ),
       ),
       TE.chain(({ id, patch }) =>

@@ -25,7 +25,6 @@ import { decodeOrInvalid } from './decode';
 
 export type PortalDeps = { readonly tenants: Pick<TenantStore, 'get'>; readonly clock: Clock; readonly keys: PortalKeys };
 
-
 const nowSeconds = (clock: Clock): number => Math.floor(clock.now().getTime() / 1000);
 const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString();
 const epochOf = (tenant: Tenant): number => tenant.portalEpoch ?? 0;
@@ -76,7 +75,12 @@ const checkToken =
     };
     const revoked = unauthorized(`${words.what} was revoked; ${words.then}`);
     return pipe(
-      TE.fromEither(pipe(verifyPortalToken({ keys: deps.keys, kind, token, nowSeconds: nowSeconds(deps.clock) }), E.mapLeft((p) => unauthorized(problem[p])))),
+      TE.fromEither(
+        pipe(
+          verifyPortalToken({ keys: deps.keys, kind, token, nowSeconds: nowSeconds(deps.clock) }),
+          E.mapLeft((p) => unauthorized(problem[p])),
+        ),
+      ),
       TE.chain((claims) =>
         pipe(
           deps.tenants.get(claims.tid),

@@ -65,13 +65,11 @@ export const purgeEvents =
           TE.chain((poison) =>
             pipe(
               deps.purgeHistory === undefined ? TE.right(0) : deps.purgeHistory(before),
-              TE.map(
-                (instances): PurgeReport => ({
-                  deleted: { events: removed.reduce((n, r) => n + r.events, 0), attempts: removed.reduce((n, r) => n + r.attempts, 0), poison: poison.removed },
-                  instances,
-                  truncated: full || poison.truncated,
-                }),
-              ),
+              TE.map((instances): PurgeReport => ({
+                deleted: { events: removed.reduce((n, r) => n + r.events, 0), attempts: removed.reduce((n, r) => n + r.attempts, 0), poison: poison.removed },
+                instances,
+                truncated: full || poison.truncated,
+              })),
             ),
           ),
         ),

@@ -32,7 +32,14 @@ export const removePoison =
           const [drop, keep] = [batch.filter(options.matches), batch.filter((m) => !options.matches(m))];
           held.push(...keep);
           return pipe(
-            seq(drop.map((m) => pipe(deps.poison.remove(m), TE.map(() => void removed++)))),
+            seq(
+              drop.map((m) =>
+                pipe(
+                  deps.poison.remove(m),
+                  TE.map(() => void removed++),
+                ),
+              ),
+            ),
             TE.chain(() => (batch.length === 0 ? TE.right(false) : seen >= options.maxMessages ? TE.right(true) : loop())),
           );
         }),

@@ -14,7 +14,13 @@ import { decodeWebhookId } from './getWebhook';
 import type { TenantRulesDeps } from './tenantRules';
 import { updateWithinGrants } from './updateWithinGrants';
 
-export type ReplaceWebhookDeps = TenantRulesDeps & { readonly webhooks: WebhookStore; readonly clock: Clock; readonly allowPrivateDestinations?: boolean; readonly allowedDestinationPorts?: PortRanges; readonly maxAttemptsAllowed?: number };
+export type ReplaceWebhookDeps = TenantRulesDeps & {
+  readonly webhooks: WebhookStore;
+  readonly clock: Clock;
+  readonly allowPrivateDestinations?: boolean;
+  readonly allowedDestinationPorts?: PortRanges;
+  readonly maxAttemptsAllowed?: number;
+};
 
 /** PUT: the body replaces every field but the id, the secrets, the owner and the creation time. */
 export const replaceWebhook =

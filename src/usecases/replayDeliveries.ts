@@ -57,15 +57,13 @@ export const redeliveriesFor =
         pipe(
           grantedOnly(deps.grantsOf, plan, [webhook]),
           TE.map((granted) =>
-            deliveriesFor(plan, granted).map(
-              (d): DeliveryItem => ({
-                deliveryId: deliveryIdFor({ eventId: event.id, publicEventName: d.body.name, webhookId: d.webhook.id }),
-                webhookId: d.webhook.id,
-                ...(d.webhook.tenantId === undefined ? {} : { tenantId: d.webhook.tenantId }),
-                body: { name: d.body.name, payload: { ...d.body.payload } },
-                attempts: [],
-              }),
-            ),
+            deliveriesFor(plan, granted).map((d): DeliveryItem => ({
+              deliveryId: deliveryIdFor({ eventId: event.id, publicEventName: d.body.name, webhookId: d.webhook.id }),
+              webhookId: d.webhook.id,
+              ...(d.webhook.tenantId === undefined ? {} : { tenantId: d.webhook.tenantId }),
+              body: { name: d.body.name, payload: { ...d.body.payload } },
+              attempts: [],
+            })),
           ),
         ),
       ),
@@ -78,14 +76,23 @@ export const redeliveriesFor =
  * Enqueues the deliveries, after writing a `Requeued` entry for each: a replay that runs meanwhile
  * (another window, the same request after this one finished) then finds them no longer failed.
  */
-const enqueueAll = (deps: Pick<RedeliverDeps, 'queue' | 'maxDeliveriesPerMessage' | 'attemptLog' | 'clock'>, byEvent: readonly { eventId: EventId; items: DeliveryItem[]; payloadRef?: PayloadRef }[]): TE.TaskEither<AppError, number> => {
+const enqueueAll = (
+  deps: Pick<RedeliverDeps, 'queue' | 'maxDeliveriesPerMessage' | 'attemptLog' | 'clock'>,
+  byEvent: readonly { eventId: EventId; items: DeliveryItem[]; payloadRef?: PayloadRef }[],
+): TE.TaskEither<AppError, number> => {
   const messages: DeliveryMessage[] = byEvent.flatMap(({ eventId, items, payloadRef }) => withPayloadRef(packMessages(eventId, items, deps.maxDeliveriesPerMessage), payloadRef));
   const at = deps.clock.now().toISOString();
   const entries: AttemptLogEntry[] = byEvent.flatMap(({ eventId, items }) =>
     items.map((i) => ({ eventId, deliveryId: i.deliveryId, webhookId: i.webhookId, attempt: 0, at, decision: 'Requeued' as const, ...(i.tenantId === undefined ? {} : { tenantId: i.tenantId }) })),
   );
   const count = entries.length;
-  return messages.length === 0 ? TE.right(0) : pipe(deps.attemptLog.record(entries), TE.chain(() => deps.queue.enqueue(messages)), TE.map(() => count));
+  return messages.length === 0
+    ? TE.right(0)
+    : pipe(
+        deps.attemptLog.record(entries),
+        TE.chain(() => deps.queue.enqueue(messages)),
+        TE.map(() => count),
+      );
 };
 
 const receiving = (webhook: WebhookWithoutSecrets): TE.TaskEither<AppError, WebhookWithoutSecrets> =>
@@ -104,7 +111,12 @@ export const resendDelivery =
           TE.chain((webhook) =>
             pipe(
               deps.events.get(request.eventId),
-              TE.chain((event) => pipe(redeliveriesFor(deps)(event, webhook), TE.map((items) => ({ items, ref: payloadRefOf(event) })))),
+              TE.chain((event) =>
+                pipe(
+                  redeliveriesFor(deps)(event, webhook),
+                  TE.map((items) => ({ items, ref: payloadRefOf(event) })),
+                ),
+              ),
               TE.chain(({ items, ref }) =>
                 items.length === 0
                   ? TE.left(notFound(`Event ${request.eventId} has no delivery to webhook ${webhook.id}`))
@@ -130,7 +142,12 @@ export const startReplay =
         pipe(
           TE.fromEither(decodeOrInvalid(ReplayRequest, input.body, { what: 'The replay request' })),
           TE.chainEitherK((request) => replayWindow(request, { now, retentionDays: deps.retentionDays })),
-          TE.chain((window) => pipe(receiving(webhook), TE.map(() => window))),
+          TE.chain((window) =>
+            pipe(
+              receiving(webhook),
+              TE.map(() => window),
+            ),
+          ),
           TE.chain((window) => {
             const body = input.body as ReplayRequest;
             const replayId = replayIdFor({ webhookId: webhook.id, since: window.since, ...(body.until === undefined ? {} : { until: window.until }), only: window.only });
@@ -151,7 +168,12 @@ export const readReplay =
     pipe(
       getWebhook(deps.webhooks as WebhookStore)(input.webhookId, input.principal),
       TE.chain((webhook) =>
-        /^rpl_[0-9a-f]{32}$/.test(input.replayId) ? pipe(deps.read(input.replayId as ReplayId), TE.map((status) => (status?.webhookId === webhook.id ? status : undefined))) : TE.right(undefined),
+        /^rpl_[0-9a-f]{32}$/.test(input.replayId)
+          ? pipe(
+              deps.read(input.replayId as ReplayId),
+              TE.map((status) => (status?.webhookId === webhook.id ? status : undefined)),
+            )
+          : TE.right(undefined),
       ),
       TE.chain((status) => {
         if (status === undefined) return TE.left(notFound(`No replay "${input.replayId.slice(0, 64)}" of webhook ${input.webhookId.slice(0, 64)}`));
@@ -190,7 +212,13 @@ const eventOrGone = (deps: Pick<RedeliverDeps, 'events'>, id: string): TE.TaskEi
 
 const failedPage = (deps: RedeliverDeps, cursor: ReplayCursor, webhook: WebhookWithoutSecrets) =>
   pipe(
-    deps.attemptLog.problemsBetween({ webhookId: cursor.webhookId, from: cursor.since, to: cursor.scanUntil, pageSize: REPLAY_PAGE_SIZE, ...(cursor.continuationToken === undefined ? {} : { continuationToken: cursor.continuationToken }) }),
+    deps.attemptLog.problemsBetween({
+      webhookId: cursor.webhookId,
+      from: cursor.since,
+      to: cursor.scanUntil,
+      pageSize: REPLAY_PAGE_SIZE,
+      ...(cursor.continuationToken === undefined ? {} : { continuationToken: cursor.continuationToken }),
+    }),
     TE.chain((page) => {
       const failures = page.items.filter(isFinalFailure);
       const eventIds = [...new Set(failures.map((f) => f.eventId))];
@@ -204,7 +232,14 @@ const failedPage = (deps: RedeliverDeps, cursor: ReplayCursor, webhook: WebhookW
               return pipe(
                 deps.attemptLog.forEvent(eventId),
                 TE.map((log) => new Set(failures.filter((f) => f.eventId === eventId && stillFailed(f, log)).map((f) => f.deliveryId))),
-                TE.chain((ids) => (ids.size === 0 ? TE.right(undefined) : pipe(redeliveriesFor(deps)(event, webhook), TE.map((items) => ({ eventId: event.id, items: items.filter((i) => ids.has(i.deliveryId)), ...payloadRefOf(event) }))))),
+                TE.chain((ids) =>
+                  ids.size === 0
+                    ? TE.right(undefined)
+                    : pipe(
+                        redeliveriesFor(deps)(event, webhook),
+                        TE.map((items) => ({ eventId: event.id, items: items.filter((i) => ids.has(i.deliveryId)), ...payloadRefOf(event) })),
+                      ),
+                ),
               );
             }),
           ),
@@ -217,14 +252,26 @@ const failedPage = (deps: RedeliverDeps, cursor: ReplayCursor, webhook: WebhookW
 /** The hour buckets cover whole hours: each event is read, and kept only when received inside the window. */
 const allPage = (deps: RedeliverDeps, cursor: ReplayCursor, webhook: WebhookWithoutSecrets) =>
   pipe(
-    deps.buckets.bucketPage({ fromHour: hourBucketOf(cursor.since), toHour: hourBucketOf(cursor.until), pageSize: REPLAY_PAGE_SIZE, ...(cursor.continuationToken === undefined ? {} : { continuationToken: cursor.continuationToken }) }),
+    deps.buckets.bucketPage({
+      fromHour: hourBucketOf(cursor.since),
+      toHour: hourBucketOf(cursor.until),
+      pageSize: REPLAY_PAGE_SIZE,
+      ...(cursor.continuationToken === undefined ? {} : { continuationToken: cursor.continuationToken }),
+    }),
     TE.chain((page) =>
       pipe(
         page.items,
         TE.traverseSeqArray((row) =>
           pipe(
             eventOrGone(deps, row.eventId),
-            TE.chain((event) => (event === undefined || !inWindow(event, cursor) ? TE.right(undefined) : pipe(redeliveriesFor(deps)(event, webhook), TE.map((items) => ({ eventId: event.id, items, ...payloadRefOf(event) }))))),
+            TE.chain((event) =>
+              event === undefined || !inWindow(event, cursor)
+                ? TE.right(undefined)
+                : pipe(
+                    redeliveriesFor(deps)(event, webhook),
+                    TE.map((items) => ({ eventId: event.id, items, ...payloadRefOf(event) })),
+                  ),
+            ),
           ),
         ),
         TE.map((found) => ({ found: found.flatMap((f) => (f === undefined ? [] : [f])), continuationToken: page.continuationToken })),

@@ -22,23 +22,27 @@ export type ResealReport = t.TypeOf<typeof ResealReport>;
  * an older key, which the store seals under the current one on every write. Nothing else changes. A
  * webhook deleted meanwhile is skipped; any other failure stops the call (call again: it is idempotent).
  */
-export const resealSecrets =
-  (deps: ResealDeps) =>
-  (): TE.TaskEither<AppError, ResealReport> =>
-    pipe(
-      deps.staleSecrets({ limit: MAX_RESEAL_PER_CALL }),
-      TE.chain(({ ids, more }) => {
-        const rewrite = (id: WebhookId): TE.TaskEither<AppError, number> =>
-          pipe(
-            deps.webhooks.update(id, (current) => E.right(current)),
-            TE.map(() => 1),
-            TE.orElse((e) => (e.kind === 'NotFound' ? TE.right(0) : TE.left(e))),
-          );
-        const chunks = A.chunksOf(RESEAL_CONCURRENCY)([...ids]);
-        return pipe(
-          chunks.map((chunk) => pipe(chunk.map(rewrite), TE.sequenceArray, TE.map((n) => n.reduce((a, b) => a + b, 0)))),
-          TE.sequenceSeqArray,
-          TE.map((counts): ResealReport => ({ resealed: counts.reduce((a, b) => a + b, 0), more })),
+export const resealSecrets = (deps: ResealDeps) => (): TE.TaskEither<AppError, ResealReport> =>
+  pipe(
+    deps.staleSecrets({ limit: MAX_RESEAL_PER_CALL }),
+    TE.chain(({ ids, more }) => {
+      const rewrite = (id: WebhookId): TE.TaskEither<AppError, number> =>
+        pipe(
+          deps.webhooks.update(id, (current) => E.right(current)),
+          TE.map(() => 1),
+          TE.orElse((e) => (e.kind === 'NotFound' ? TE.right(0) : TE.left(e))),
         );
-      }),
-    );
+      const chunks = A.chunksOf(RESEAL_CONCURRENCY)([...ids]);
+      return pipe(
+        chunks.map((chunk) =>
+          pipe(
+            chunk.map(rewrite),
+            TE.sequenceArray,
+            TE.map((n) => n.reduce((a, b) => a + b, 0)),
+          ),
+        ),
+        TE.sequenceSeqArray,
+        TE.map((counts): ResealReport => ({ resealed: counts.reduce((a, b) => a + b, 0), more })),
+      );
+    }),
+  );

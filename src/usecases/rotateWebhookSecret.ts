@@ -35,7 +35,12 @@ export const rotateWebhookSecret =
       TE.fromEither(
         pipe(
           decodeWebhookId(request.id),
-          E.chain((id) => pipe(decodeOrInvalid(RotateSecretInput, request.body ?? {}, { what: 'The rotation' }), E.map((input) => ({ id, input })))),
+          E.chain((id) =>
+            pipe(
+              decodeOrInvalid(RotateSecretInput, request.body ?? {}, { what: 'The rotation' }),
+              E.map((input) => ({ id, input })),
+            ),
+          ),
         ),
       ),
       TE.chain(({ id, input }) =>

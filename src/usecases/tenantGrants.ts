@@ -118,7 +118,12 @@ export const setTenantRouting =
       TE.fromEither(
         pipe(
           decodeTenantId(request.id),
-          E.chain((id) => pipe(decodeOrInvalid(RoutingGrants, request.body, { what: 'The routing' }), E.map((routing) => ({ id, routing })))),
+          E.chain((id) =>
+            pipe(
+              decodeOrInvalid(RoutingGrants, request.body, { what: 'The routing' }),
+              E.map((routing) => ({ id, routing })),
+            ),
+          ),
         ),
       ),
       TE.chain(({ id, routing }) => deps.tenants.setRouting(id, routing)),
@@ -158,8 +163,7 @@ export const grantsCache = (deps: GrantsDeps & { readonly clock: Clock; readonly
       TE.map((tenants): ReadonlyMap<string, RoutingGrants | undefined> => new Map(tenants.map((t) => [t.id as string, t.routing]))),
     )();
 
-  const fresh = (): ReadonlyMap<string, RoutingGrants | undefined> | undefined =>
-    loaded !== undefined && deps.clock.now().getTime() - loaded.at < deps.ttlSeconds * 1000 ? loaded.grants : undefined;
+  const fresh = (): ReadonlyMap<string, RoutingGrants | undefined> | undefined => (loaded !== undefined && deps.clock.now().getTime() - loaded.at < deps.ttlSeconds * 1000 ? loaded.grants : undefined);
 
   const grantsOf: TenantGrants = (tenantId) => async () => {
     const cached = fresh();

@@ -40,17 +40,24 @@ export const testSend =
   (input: { webhookId: string; principal: Principal }): TE.TaskEither<AppError, TestSendResult> =>
     pipe(
       getWebhook(deps.webhooks)(input.webhookId, input.principal),
-      TE.chain((webhook): TE.TaskEither<AppError, Webhook> => (webhook.verified === false ? TE.left(conflict(`Webhook ${webhook.id} has not passed endpoint verification; POST /api/webhooks/{id}/verify first`)) : TE.right(webhook))),
+      TE.chain((webhook): TE.TaskEither<AppError, Webhook> =>
+        webhook.verified === false ? TE.left(conflict(`Webhook ${webhook.id} has not passed endpoint verification; POST /api/webhooks/{id}/verify first`)) : TE.right(webhook),
+      ),
       TE.chain((webhook): TE.TaskEither<AppError, TestSendResult> => {
         const deliveryId = `msg_${Buffer.from(deps.randomBytes(16)).toString('hex')}` as DeliveryId;
         const request = signedRequest({ webhook, deliveryId, body: { name: TEST_EVENT_NAME, payload: {} }, at: deps.clock.now() });
         return pipe(
           TE.fromTask<AttemptResult, AppError>(deps.sender.send(request)),
-          TE.map(
-            (result): TestSendResult =>
-              result.kind === 'Response'
-                ? { deliveryId, ok: result.status >= 200 && result.status < 300, status: result.status, durationMs: result.latencyMs, body: redactFiscalCodes(result.excerpt).slice(0, TEST_SEND_BODY_CHARS) }
-                : { deliveryId, ok: false, status: null, durationMs: result.latencyMs, body: '', error: `${result.error}: ${result.message}` },
+          TE.map((result): TestSendResult =>
+            result.kind === 'Response'
+              ? {
+                  deliveryId,
+                  ok: result.status >= 200 && result.status < 300,
+                  status: result.status,
+                  durationMs: result.latencyMs,
+                  body: redactFiscalCodes(result.excerpt).slice(0, TEST_SEND_BODY_CHARS),
+                }
+              : { deliveryId, ok: false, status: null, durationMs: result.latencyMs, body: '', error: `${result.error}: ${result.message}` },
           ),
         );
       }),

@@ -76,9 +76,4 @@ export const verifyWebhookEndpoint =
 export const verifyWebhook =
   (deps: VerifyDeps) =>
   (request: { id: string; principal?: Principal }): TE.TaskEither<AppError, VerificationOutcome> =>
-    pipe(
-      TE.fromEither(decodeWebhookId(request.id)),
-      TE.chain(deps.webhooks.get),
-      TE.chainEitherK(ownedBy(request.principal ?? ADMIN)),
-      TE.chain(verifyWebhookEndpoint(deps)),
-    );
+    pipe(TE.fromEither(decodeWebhookId(request.id)), TE.chain(deps.webhooks.get), TE.chainEitherK(ownedBy(request.principal ?? ADMIN)), TE.chain(verifyWebhookEndpoint(deps)));

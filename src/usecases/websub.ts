@@ -55,7 +55,19 @@ export const requestWebSub =
   (deps: WebSubDeps) =>
   (request: { form: Readonly<Record<string, string>>; principal: Principal }): TE.TaskEither<AppError, { webhookId: WebhookId }> =>
     pipe(
-      TE.fromEither(pipe(decodeOrInvalid(WebSubRequest, request.form, { what: 'The subscription request' }), E.chain((r) => pipe(checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The subscription request' })({ url: r['hub.callback'] }), E.map(() => r))))),
+      TE.fromEither(
+        pipe(
+          decodeOrInvalid(WebSubRequest, request.form, { what: 'The subscription request' }),
+          E.chain((r) =>
+            pipe(
+              checkDestination({ allowPrivateDestinations: deps.allowPrivateDestinations, allowedDestinationPorts: deps.allowedDestinationPorts, what: 'The subscription request' })({
+                url: r['hub.callback'],
+              }),
+              E.map(() => r),
+            ),
+          ),
+        ),
+      ),
       TE.chain((form) => {
         const topic = form['hub.topic'];
         const callback = form['hub.callback'];
@@ -68,7 +80,9 @@ export const requestWebSub =
             ? TE.right(undefined)
             : pipe(
                 grantsForWrite(deps, request.principal),
-                TE.chainEitherK((grants) => checkTenantInput({ deps: {}, principal: request.principal, grants })({ url: callback, subscriptions: [parsed.subscription], attributes: parsed.attributes } as WebhookInput)),
+                TE.chainEitherK((grants) =>
+                  checkTenantInput({ deps: {}, principal: request.principal, grants })({ url: callback, subscriptions: [parsed.subscription], attributes: parsed.attributes } as WebhookInput),
+                ),
               );
         return pipe(
           granted,
@@ -76,7 +90,9 @@ export const requestWebSub =
           TE.chain((existing): TE.TaskEither<AppError, Webhook> => {
             if (form['hub.mode'] === 'unsubscribe') return existing === undefined ? TE.left(notFound('No subscription for this callback and topic')) : TE.right(existing);
             if (existing !== undefined)
-              return hubSecret === undefined ? TE.right(existing) : deps.webhooks.update(existing.id, (current) => E.right({ ...current, secret: secretFrom(hubSecret), updatedAt: deps.clock.now().toISOString() }));
+              return hubSecret === undefined
+                ? TE.right(existing)
+                : deps.webhooks.update(existing.id, (current) => E.right({ ...current, secret: secretFrom(hubSecret), updatedAt: deps.clock.now().toISOString() }));
             const now = deps.clock.now();
             return deps.webhooks.create({
               id: ulid(now.getTime(), deps.randomBytes(ULID_RANDOM_BYTES)) as WebhookId,
@@ -126,12 +142,29 @@ export const verifyIntent =
           TE.fromTask(deps.sender.send({ url: url.toString(), method: 'GET', headers: {}, body: '' })),
           TE.chain((result): TE.TaskEither<AppError, IntentOutcome> => {
             const confirmed = result.kind === 'Response' && result.status >= 200 && result.status < 300 && result.excerpt.trim() === challenge;
-            if (job.mode === 'unsubscribe') return confirmed ? pipe(deps.webhooks.delete(webhook.id), TE.map((): IntentOutcome => 'Unsubscribed')) : TE.right('Refused');
-            if (!confirmed) return webhook.verified === false ? pipe(deps.webhooks.delete(webhook.id), TE.map((): IntentOutcome => 'Refused')) : TE.right('Refused');
+            if (job.mode === 'unsubscribe')
+              return confirmed
+                ? pipe(
+                    deps.webhooks.delete(webhook.id),
+                    TE.map((): IntentOutcome => 'Unsubscribed'),
+                  )
+                : TE.right('Refused');
+            if (!confirmed)
+              return webhook.verified === false
+                ? pipe(
+                    deps.webhooks.delete(webhook.id),
+                    TE.map((): IntentOutcome => 'Refused'),
+                  )
+                : TE.right('Refused');
             const now = deps.clock.now();
             return pipe(
               deps.webhooks.update(webhook.id, (current) =>
-                E.right({ ...current, verified: true, expiresAt: new Date(now.getTime() + (job.leaseSeconds ?? DEFAULT_WEBSUB_LEASE_SECONDS) * 1000).toISOString(), updatedAt: now.toISOString() } as Webhook),
+                E.right({
+                  ...current,
+                  verified: true,
+                  expiresAt: new Date(now.getTime() + (job.leaseSeconds ?? DEFAULT_WEBSUB_LEASE_SECONDS) * 1000).toISOString(),
+                  updatedAt: now.toISOString(),
+                } as Webhook),
               ),
               TE.map((): IntentOutcome => 'Activated'),
             );

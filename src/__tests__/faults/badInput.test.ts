@@ -112,20 +112,23 @@ describe('faults: bad input through HTTP', () => {
     it('property: any JSON body is 202 or a 400 with details, and a refused event is not stored', async () => {
       let n = 0;
       await fc.assert(
-        fc.asyncProperty(fc.record({ name: fc.oneof(fc.constantFrom('ping', 'ping:all', 'service:subscribed', 'profile:completed'), fc.string({ unit: 'binary' })), payload: fc.jsonValue() }, { requiredKeys: [] }), async (event) => {
-          const id = `prop-${n++}`;
-          const before = await storedEvents();
-          const res = await call(baseUrl, 'POST', 'events', { key: INGEST_KEY, body: { ...event, id } });
-          expect([202, 400]).toContain(res.status);
-          const stored = await call(baseUrl, 'GET', `events/${id}`, { key: ADMIN_KEY });
-          if (res.status === 400) {
-            expect((res.body?.details as string[]).length).toBeGreaterThan(0);
-            expect(stored.status).toBe(404);
-            expect(await storedEvents()).toEqual(before);
-          } else {
-            expect(stored.status).toBe(200);
-          }
-        }),
+        fc.asyncProperty(
+          fc.record({ name: fc.oneof(fc.constantFrom('ping', 'ping:all', 'service:subscribed', 'profile:completed'), fc.string({ unit: 'binary' })), payload: fc.jsonValue() }, { requiredKeys: [] }),
+          async (event) => {
+            const id = `prop-${n++}`;
+            const before = await storedEvents();
+            const res = await call(baseUrl, 'POST', 'events', { key: INGEST_KEY, body: { ...event, id } });
+            expect([202, 400]).toContain(res.status);
+            const stored = await call(baseUrl, 'GET', `events/${id}`, { key: ADMIN_KEY });
+            if (res.status === 400) {
+              expect((res.body?.details as string[]).length).toBeGreaterThan(0);
+              expect(stored.status).toBe(404);
+              expect(await storedEvents()).toEqual(before);
+            } else {
+              expect(stored.status).toBe(200);
+            }
+          },
+        ),
         { numRuns: NUM_RUNS },
       );
     }, 180_000);
@@ -137,7 +140,10 @@ describe('faults: bad input through HTTP', () => {
         fc.asyncProperty(fc.tuple(fc.string(), loneSurrogate, fc.string()), async ([head, lone, tail]) => {
           const event = { id: `bad-uni-${n++}`, name: 'ping', payload: { name: `${head}${lone}${tail}` } };
           const res = await unchangedEvents(() => call(baseUrl, 'POST', 'events', { key: INGEST_KEY, body: event }));
-          expect({ status: res.status, detail: (res.body?.details as string[] | undefined)?.[0] }).toEqual({ status: 400, detail: expect.stringMatching(/^payload\.name: must be well-formed Unicode text/) });
+          expect({ status: res.status, detail: (res.body?.details as string[] | undefined)?.[0] }).toEqual({
+            status: 400,
+            detail: expect.stringMatching(/^payload\.name: must be well-formed Unicode text/),
+          });
           expect((await call(baseUrl, 'GET', `events/${event.id}`, { key: ADMIN_KEY })).status).toBe(404);
         }),
         { numRuns: NUM_RUNS },
@@ -215,7 +221,15 @@ describe('faults: bad input through HTTP', () => {
       const created: unknown[] = [];
       await fc.assert(
         fc.asyncProperty(
-          fc.record({ url: fc.oneof(fc.webUrl(), fc.string({ unit: 'binary' })), subscriptions: fc.oneof(fc.constant(['ping']), fc.jsonValue()), attributes: fc.jsonValue(), headers: fc.dictionary(fc.string(), fc.string()) }, { requiredKeys: [] }),
+          fc.record(
+            {
+              url: fc.oneof(fc.webUrl(), fc.string({ unit: 'binary' })),
+              subscriptions: fc.oneof(fc.constant(['ping']), fc.jsonValue()),
+              attributes: fc.jsonValue(),
+              headers: fc.dictionary(fc.string(), fc.string()),
+            },
+            { requiredKeys: [] },
+          ),
           async (body) => {
             const res = await call(baseUrl, 'POST', 'webhooks', { key: ADMIN_KEY, body });
             expect([201, 400]).toContain(res.status);

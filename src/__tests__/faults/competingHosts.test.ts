@@ -28,7 +28,11 @@ describe('faults: two hosts on the same storage', () => {
 
   it(`delivers each of ${EVENTS * RECEIVERS.length} deliveries once, both hosts taking part`, async () => {
     // Default lease lengths: a healthy host keeps what it took, so nothing is handed over twice.
-    const env = appSettings({ storage: azurite.connectionString, tag: 'compete', extra: { LOCAL_HOST_QUEUE_LEASE_SECONDS: '600', LOCAL_HOST_DURABLE_LEASE_SECONDS: '30', LOCAL_HOST_DURABLE_VISIBILITY_TIMEOUT_SECONDS: '30' } });
+    const env = appSettings({
+      storage: azurite.connectionString,
+      tag: 'compete',
+      extra: { LOCAL_HOST_QUEUE_LEASE_SECONDS: '600', LOCAL_HOST_DURABLE_LEASE_SECONDS: '30', LOCAL_HOST_DURABLE_VISIBILITY_TIMEOUT_SECONDS: '30' },
+    });
     hosts.push(...(await Promise.all([startApp(env), startApp(env)])));
     const [a, b] = hosts as [SpawnedHost, SpawnedHost];
     const webhookIds = await mapLimit(RECEIVERS, 3, (name) => createWebhook(a.baseUrl, { url: receivers.url(name, 'ok'), name }));

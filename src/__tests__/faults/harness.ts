@@ -61,7 +61,9 @@ export const mapLimit = async <A, B>(items: readonly A[], limit: number, work: (
 };
 
 export const ownAzurite = (options: { location?: string; ports?: RunningAzurite['ports'] } = {}): Promise<RunningAzurite> =>
-  startAzurite(options.location === undefined ? { inMemory: true, ...(options.ports ? { ports: options.ports } : {}) } : { location: options.location, ...(options.ports ? { ports: options.ports } : {}) });
+  startAzurite(
+    options.location === undefined ? { inMemory: true, ...(options.ports ? { ports: options.ports } : {}) } : { location: options.location, ...(options.ports ? { ports: options.ports } : {}) },
+  );
 
 /** App settings for one test file: its own names, loopback receivers allowed, short retries. */
 export const appSettings = (options: { storage: string; tag: string; extra?: Record<string, string> }): Record<string, string> => ({
@@ -101,7 +103,12 @@ export const rssKb = (pid: number): number => {
 
 export type Answer = { status: number; body: Record<string, unknown> | undefined; text: string; headers: Headers };
 
-export const call = async (baseUrl: string, method: string, route: string, options: { key?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {}): Promise<Answer> => {
+export const call = async (
+  baseUrl: string,
+  method: string,
+  route: string,
+  options: { key?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<Answer> => {
   const res = await fetch(`${baseUrl}/api/${route}`, {
     method,
     headers: { 'content-type': 'application/json', ...(options.key === undefined ? {} : { authorization: `Bearer ${options.key}` }), ...options.headers },
@@ -124,9 +131,14 @@ export const createWebhook = async (baseUrl: string, input: { url: string; name:
   return String(res.body?.id);
 };
 
-export const ingest = async (baseUrl: string, event: { id: string; name: string; payload?: Record<string, unknown> }): Promise<Answer> => call(baseUrl, 'POST', 'events', { key: INGEST_KEY, body: event });
+export const ingest = async (baseUrl: string, event: { id: string; name: string; payload?: Record<string, unknown> }): Promise<Answer> =>
+  call(baseUrl, 'POST', 'events', { key: INGEST_KEY, body: event });
 
-export type EventView = { dispatch: { status: string; deliveries?: number; pages?: number }; summary: Record<string, number>; deliveries: { deliveryId: string; webhookId: string; state: string; lastResult?: { status?: number; error?: string } }[] };
+export type EventView = {
+  dispatch: { status: string; deliveries?: number; pages?: number };
+  summary: Record<string, number>;
+  deliveries: { deliveryId: string; webhookId: string; state: string; lastResult?: { status?: number; error?: string } }[];
+};
 
 export const eventStatus = async (baseUrl: string, id: string): Promise<EventView | undefined> => {
   const res = await call(baseUrl, 'GET', `events/${encodeURIComponent(id)}`, { key: ADMIN_KEY });

@@ -39,7 +39,9 @@ describe('faults: the host is killed while 200 events fan out', () => {
     const first = host;
     const webhookIds = await mapLimit(RECEIVERS, 4, (name) => createWebhook(first.baseUrl, { url: receivers.url(name, 'slowOk'), name }));
     // Half ping:all (one delivery per receiver), half a ping addressed to one receiver by name.
-    const events = Array.from({ length: EVENTS }, (_, i) => (i % 2 === 0 ? { id: `kill-${i}`, name: 'ping:all' } : { id: `kill-${i}`, name: 'ping', payload: { name: RECEIVERS[i % RECEIVERS.length] } }));
+    const events = Array.from({ length: EVENTS }, (_, i) =>
+      i % 2 === 0 ? { id: `kill-${i}`, name: 'ping:all' } : { id: `kill-${i}`, name: 'ping', payload: { name: RECEIVERS[i % RECEIVERS.length] } },
+    );
     const expected = new Set<string>();
     events.forEach((e, i) => {
       const targets = e.name === 'ping:all' ? webhookIds : [webhookIds[i % RECEIVERS.length] as string];

@@ -2,7 +2,22 @@ import type { RunningAzurite } from '../../../local-host/azurite';
 import { freePort } from '../../../local-host/azurite';
 import type { SpawnedHost } from '../../../local-host/testing/spawnHost';
 import { deliveryIdFor } from '../../domain/delivery';
-import { appSettings, approximateCount, type Behavior, createWebhook, eventStatus, type EventView, ingest, mapLimit, ownAzurite, type Receivers, rssKb, startApp, startReceivers, waitUntil } from './harness';
+import {
+  appSettings,
+  approximateCount,
+  type Behavior,
+  createWebhook,
+  eventStatus,
+  type EventView,
+  ingest,
+  mapLimit,
+  ownAzurite,
+  type Receivers,
+  rssKb,
+  startApp,
+  startReceivers,
+  waitUntil,
+} from './harness';
 
 /*
  * Receivers that misbehave in every way we know, next to healthy ones, against a running host.
@@ -109,10 +124,11 @@ describe('faults: receivers that misbehave', () => {
         intervalMs: 1_000,
         state: () => {
           const counts: Record<string, number> = {};
-          for (const v of views.values()) for (const d of v.deliveries) {
-            const key = `${nameOf.get(d.webhookId)}:${d.state}:${JSON.stringify(d.lastResult)}`;
-            counts[key] = (counts[key] ?? 0) + 1;
-          }
+          for (const v of views.values())
+            for (const d of v.deliveries) {
+              const key = `${nameOf.get(d.webhookId)}:${d.state}:${JSON.stringify(d.lastResult)}`;
+              counts[key] = (counts[key] ?? 0) + 1;
+            }
           return { dispatch: [...views.values()].map((v) => v.dispatch.status).filter((s) => s !== 'Completed'), counts, requests: Object.fromEntries(receivers.requests) };
         },
       },
@@ -123,7 +139,11 @@ describe('faults: receivers that misbehave', () => {
       for (const d of view.deliveries) {
         const name = nameOf.get(d.webhookId)!;
         const expected = HOOKS[name]!;
-        expect({ name, state: d.state, ...(expected.lastResult ? { lastResult: d.lastResult } : {}) }).toEqual({ name, state: expected.state, ...(expected.lastResult ? { lastResult: expected.lastResult } : {}) });
+        expect({ name, state: d.state, ...(expected.lastResult ? { lastResult: d.lastResult } : {}) }).toEqual({
+          name,
+          state: expected.state,
+          ...(expected.lastResult ? { lastResult: expected.lastResult } : {}),
+        });
       }
     }
     // The redirect was not followed: its target never saw a request.

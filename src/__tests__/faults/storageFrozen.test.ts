@@ -70,7 +70,11 @@ describe('faults: storage frozen for 30 s', () => {
     const all = [...before, ...during];
     const expected = all.flatMap((e) => webhookIds.map((webhookId) => deliveryIdFor({ eventId: e.id, publicEventName: 'ping', webhookId })));
     const distinct = (): Set<string> => new Set([...rx.received.values()].flat());
-    await waitUntil('every delivery of every accepted event', () => expected.every((id) => distinct().has(id)), { timeoutMs: 60_000, intervalMs: 250, state: () => `${distinct().size}/${expected.length}` });
-    expect((await mapLimit(all, 5, async (e) => (await eventStatus(baseUrl, e.id))?.dispatch.status))).toEqual(all.map(() => 'Completed'));
+    await waitUntil('every delivery of every accepted event', () => expected.every((id) => distinct().has(id)), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      state: () => `${distinct().size}/${expected.length}`,
+    });
+    expect(await mapLimit(all, 5, async (e) => (await eventStatus(baseUrl, e.id))?.dispatch.status)).toEqual(all.map(() => 'Completed'));
   }, 180_000);
 });

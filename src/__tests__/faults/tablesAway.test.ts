@@ -85,7 +85,11 @@ describe('faults: table storage away for 30 s mid-delivery', () => {
     expect(distinct().size).toBeLessThan(expected.length);
     await proxy.up();
 
-    await waitUntil('every delivery owed before the outage', () => expected.every((id) => distinct().has(id)), { timeoutMs: 120_000, intervalMs: 500, state: () => `${distinct().size}/${expected.length}` });
+    await waitUntil('every delivery owed before the outage', () => expected.every((id) => distinct().has(id)), {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      state: () => `${distinct().size}/${expected.length}`,
+    });
     expect(host.logs.filter((l) => /moved to .*-poison/.test(l.message))).toEqual([]);
     expect(await approximateCount(azurite.connectionString, `${settings.DELIVERIES_QUEUE}-poison`)).toBe(0);
   }, 240_000);

@@ -25,7 +25,8 @@ describe('storage clients from the app settings', () => {
   });
 
   it('a connection string (Azurite) keeps its own endpoints', () => {
-    const azurite = 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=eA==;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;';
+    const azurite =
+      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=eA==;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;';
     expect(tableClientFor(azurite, 'events').url).toBe('http://127.0.0.1:10002/devstoreaccount1');
     expect(queueClientFor(azurite, 'deliveries').url).toBe('http://127.0.0.1:10001/devstoreaccount1/deliveries');
   });

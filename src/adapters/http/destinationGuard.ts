@@ -19,15 +19,14 @@ export type DestinationNotAllowedError = Error & {
 
 const destinationNotAllowed = ({ platform, ...p }: { host: string; address: string; range: string; platform?: boolean }): DestinationNotAllowedError => {
   const why = platform === true ? 'refused always, even with ALLOW_PRIVATE_DESTINATIONS=true' : 'ALLOW_PRIVATE_DESTINATIONS is off';
-  return Object.assign(
-    new Error(p.host === p.address ? `${p.address} is ${p.range}: delivery refused (${why})` : `${p.host} resolves to ${p.address}, ${p.range}: delivery refused (${why})`),
-    { code: DESTINATION_NOT_ALLOWED, ...p } as const,
-  );
+  return Object.assign(new Error(p.host === p.address ? `${p.address} is ${p.range}: delivery refused (${why})` : `${p.host} resolves to ${p.address}, ${p.range}: delivery refused (${why})`), {
+    code: DESTINATION_NOT_ALLOWED,
+    ...p,
+  } as const);
 };
 
 /** Whether an address is refused: a platform address always, any other non-public one unless allowPrivate. */
-const refused = (verdict: AddressClass, allowPrivate: boolean): verdict is Extract<AddressClass, { kind: 'NotPublic' }> =>
-  verdict.kind === 'NotPublic' && (verdict.platform === true || !allowPrivate);
+const refused = (verdict: AddressClass, allowPrivate: boolean): verdict is Extract<AddressClass, { kind: 'NotPublic' }> => verdict.kind === 'NotPublic' && (verdict.platform === true || !allowPrivate);
 
 const portNotAllowed = (p: { host: string; port: number; allowedPorts: PortRanges }): DestinationNotAllowedError =>
   Object.assign(new Error(`port ${p.port} is not one of ALLOWED_DESTINATION_PORTS (${describePorts(p.allowedPorts)}): delivery refused`), {
@@ -45,12 +44,9 @@ export type ResolveAll = (
 ) => void;
 
 export const systemResolve: ResolveAll = (hostname, options, callback) =>
-  dns.lookup(hostname, { family: options.family ?? 0, hints: options.hints ?? 0, all: true }, (error, addresses) =>
-    callback(error, addresses ?? []),
-  );
+  dns.lookup(hostname, { family: options.family ?? 0, hints: options.hints ?? 0, all: true }, (error, addresses) => callback(error, addresses ?? []));
 
-const familyNumber = (family: dns.LookupOptions['family']): number | undefined =>
-  family === 'IPv4' ? 4 : family === 'IPv6' ? 6 : family;
+const familyNumber = (family: dns.LookupOptions['family']): number | undefined => (family === 'IPv4' ? 4 : family === 'IPv6' ? 6 : family);
 
 /**
  * A `lookup` for net.connect that refuses the host when any of its addresses is not public (a

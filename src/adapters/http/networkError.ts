@@ -34,8 +34,7 @@ const KIND_BY_CODE: Readonly<Record<string, NetworkErrorKind>> = {
   ERR_INVALID_CHAR: 'InvalidRequest',
 };
 
-const kindOfCode = (code: string): NetworkErrorKind | undefined =>
-  KIND_BY_CODE[code] ?? (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') ? 'Tls' : undefined);
+const kindOfCode = (code: string): NetworkErrorKind | undefined => KIND_BY_CODE[code] ?? (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') ? 'Tls' : undefined);
 
 type Inspectable = { readonly code?: unknown; readonly cause?: unknown; readonly errors?: unknown };
 
@@ -43,11 +42,7 @@ type Inspectable = { readonly code?: unknown; readonly cause?: unknown; readonly
 const errorChain = (error: unknown, depth = 0): unknown[] => {
   if (depth > 5 || typeof error !== 'object' || error === null) return [error];
   const { cause, errors } = error as Inspectable;
-  return [
-    error,
-    ...(cause === undefined ? [] : errorChain(cause, depth + 1)),
-    ...(Array.isArray(errors) ? errors.flatMap((e) => errorChain(e, depth + 1)) : []),
-  ];
+  return [error, ...(cause === undefined ? [] : errorChain(cause, depth + 1)), ...(Array.isArray(errors) ? errors.flatMap((e) => errorChain(e, depth + 1)) : [])];
 };
 
 const codeOf = (error: unknown): string | undefined => {

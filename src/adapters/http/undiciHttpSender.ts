@@ -98,57 +98,55 @@ export const createUndiciHttpSender = (settings: UndiciHttpSenderSettings): Clos
     }),
   });
 
-  const send =
-    (request: OutgoingRequest) =>
-    async (): Promise<AttemptResult> => {
-      const started = performance.now();
-      const latencyMs = (): number => Math.round(performance.now() - started);
-      const target = parseTarget(request.url);
-      if (typeof target === 'string') return { kind: 'NetworkError', error: 'InvalidUrl', message: target, latencyMs: latencyMs() };
+  const send = (request: OutgoingRequest) => async (): Promise<AttemptResult> => {
+    const started = performance.now();
+    const latencyMs = (): number => Math.round(performance.now() - started);
+    const target = parseTarget(request.url);
+    if (typeof target === 'string') return { kind: 'NetworkError', error: 'InvalidUrl', message: target, latencyMs: latencyMs() };
 
-      // undici's own timeouts reset on every byte; this one bounds the attempt as a whole.
-      const controller = new AbortController();
-      let timedOut = false;
-      const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort(Object.assign(new Error(`no complete answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-      }, timeoutMs);
-      try {
-        const response = await agent.request({
-          origin: target.origin,
-          path: target.path,
-          method: request.method ?? 'POST',
-          headers: { ...request.headers },
-          body: request.method === 'GET' ? null : request.body,
-          signal: controller.signal,
-        });
-        const retryAfter = firstHeader(response.headers['retry-after']);
-        const location = firstHeader(response.headers['location']);
-        const contentType = mediaType(firstHeader(response.headers['content-type']));
-        const { excerpt, bodyRead, bytes } = await readCapped(response.body, settings.maxResponseBytes, () => timedOut);
-        return {
-          kind: 'Response',
-          status: response.statusCode,
-          latencyMs: latencyMs(),
-          excerpt,
-          bodyRead,
-          bodyBytes: bytes,
-          ...(contentType === undefined ? {} : { contentType }),
-          ...(retryAfter === undefined ? {} : { retryAfter }),
-          ...(location === undefined ? {} : { location }),
-        };
-      } catch (error) {
-        return {
-          kind: 'NetworkError',
-          error: timedOut ? 'Timeout' : classifyNetworkError(error),
-          message: describeNetworkError(error),
-          latencyMs: latencyMs(),
-        };
-      } finally {
-        clearTimeout(timer);
-      }
-    };
+    // undici's own timeouts reset on every byte; this one bounds the attempt as a whole.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timeoutMs = request.timeoutMs ?? settings.timeoutMs;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(Object.assign(new Error(`no complete answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    try {
+      const response = await agent.request({
+        origin: target.origin,
+        path: target.path,
+        method: request.method ?? 'POST',
+        headers: { ...request.headers },
+        body: request.method === 'GET' ? null : request.body,
+        signal: controller.signal,
+      });
+      const retryAfter = firstHeader(response.headers['retry-after']);
+      const location = firstHeader(response.headers['location']);
+      const contentType = mediaType(firstHeader(response.headers['content-type']));
+      const { excerpt, bodyRead, bytes } = await readCapped(response.body, settings.maxResponseBytes, () => timedOut);
+      return {
+        kind: 'Response',
+        status: response.statusCode,
+        latencyMs: latencyMs(),
+        excerpt,
+        bodyRead,
+        bodyBytes: bytes,
+        ...(contentType === undefined ? {} : { contentType }),
+        ...(retryAfter === undefined ? {} : { retryAfter }),
+        ...(location === undefined ? {} : { location }),
+      };
+    } catch (error) {
+      return {
+        kind: 'NetworkError',
+        error: timedOut ? 'Timeout' : classifyNetworkError(error),
+        message: describeNetworkError(error),
+        latencyMs: latencyMs(),
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
   return { send, close: () => agent.close() };
 };

@@ -39,7 +39,12 @@ export const encodeMessage = (value: unknown): string => Buffer.from(JSON.string
 export const poisonQueueName = (queueName: string): string => `${queueName}-poison`;
 
 /** `poisonTimeToLiveSeconds`: how long a poison entry lives (absent: forever); it holds personal data, so the retention bounds it. */
-export const storageDeliveryQueue = (options: { connectionString: StorageConnection; queueName: string; poisonTimeToLiveSeconds?: number; timeoutMs?: number }): DeliveryQueue & { readonly deliveries: EnsuredQueue; readonly poisonQueue: EnsuredQueue } => {
+export const storageDeliveryQueue = (options: {
+  connectionString: StorageConnection;
+  queueName: string;
+  poisonTimeToLiveSeconds?: number;
+  timeoutMs?: number;
+}): DeliveryQueue & { readonly deliveries: EnsuredQueue; readonly poisonQueue: EnsuredQueue } => {
   const deliveries = ensuredQueue(options);
   const poisonQueue = ensuredQueue({ ...options, queueName: poisonQueueName(options.queueName) });
   const sendAll = (queue: EnsuredQueue, values: readonly unknown[], delaySeconds: number, what: string, messageTimeToLive = NEVER_EXPIRES): TE.TaskEither<AppError, void> =>

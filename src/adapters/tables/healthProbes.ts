@@ -14,19 +14,28 @@ export const storageHealthProbes = (connectionString: StorageConnection): Health
     {
       name: 'tables',
       check: async () => {
-        await tables.listTables({ abortSignal: AbortSignal.timeout(HEALTH_PROBE_TIMEOUT_MS) }).byPage({ maxPageSize: 1 }).next();
+        await tables
+          .listTables({ abortSignal: AbortSignal.timeout(HEALTH_PROBE_TIMEOUT_MS) })
+          .byPage({ maxPageSize: 1 })
+          .next();
       },
     },
     {
       name: 'queues',
       check: async () => {
-        await queues.listQueues({ abortSignal: AbortSignal.timeout(HEALTH_PROBE_TIMEOUT_MS) }).byPage({ maxPageSize: 1 }).next();
+        await queues
+          .listQueues({ abortSignal: AbortSignal.timeout(HEALTH_PROBE_TIMEOUT_MS) })
+          .byPage({ maxPageSize: 1 })
+          .next();
       },
     },
     {
       name: 'blobs',
       check: async () => {
-        await blobs.listContainers({ abortSignal: AbortSignal.timeout(HEALTH_PROBE_TIMEOUT_MS) }).byPage({ maxPageSize: 1 }).next();
+        await blobs
+          .listContainers({ abortSignal: AbortSignal.timeout(HEALTH_PROBE_TIMEOUT_MS) })
+          .byPage({ maxPageSize: 1 })
+          .next();
       },
     },
   ];

@@ -45,7 +45,16 @@ const rowOf = (entry: AttemptLogEntry, partitionKey: string, rowKey: string): At
 
 const isProblem = (entry: AttemptLogEntry): boolean => !(entry.decision === 'Delivered' && entry.attempt === 1);
 
-const AttemptDecisionCodec = t.keyof({ Delivered: null, RetryLater: null, WebhookDisabledByGone: null, Poisoned: null, SkippedDisabledWebhook: null, SkippedDeletedWebhook: null, SkippedErasedEvent: null, Requeued: null });
+const AttemptDecisionCodec = t.keyof({
+  Delivered: null,
+  RetryLater: null,
+  WebhookDisabledByGone: null,
+  Poisoned: null,
+  SkippedDisabledWebhook: null,
+  SkippedDeletedWebhook: null,
+  SkippedErasedEvent: null,
+  Requeued: null,
+});
 const StoredRow = t.intersection([
   t.type({ eventId: t.string, deliveryId: t.string, webhookId: t.string, attempt: t.number, at: t.string, decision: AttemptDecisionCodec, result: t.string, nextAttemptAt: t.string }),
   // Rows written before tenants lack it.
@@ -70,7 +79,19 @@ const fromRows = (rows: readonly unknown[]): AttemptLogEntry[] =>
     if (E.isLeft(decoded)) return [];
     const r = decoded.right;
     const result = parseResult(r.result);
-    return [{ eventId: r.eventId, deliveryId: r.deliveryId, webhookId: r.webhookId, attempt: r.attempt, at: r.at, decision: r.decision as AttemptDecision, ...(result ? { result } : {}), ...(r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt } : {}), ...(r.tenantId ? { tenantId: r.tenantId } : {}) }];
+    return [
+      {
+        eventId: r.eventId,
+        deliveryId: r.deliveryId,
+        webhookId: r.webhookId,
+        attempt: r.attempt,
+        at: r.at,
+        decision: r.decision as AttemptDecision,
+        ...(result ? { result } : {}),
+        ...(r.nextAttemptAt ? { nextAttemptAt: r.nextAttemptAt } : {}),
+        ...(r.tenantId ? { tenantId: r.tenantId } : {}),
+      },
+    ];
   });
 
 const chunks = <A>(items: readonly A[], size: number): A[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
@@ -103,12 +124,18 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
     }, storageError('write the attempt log')),
   forEvent: (eventId) =>
     pipe(
-      TE.tryCatch(async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${eventPartition(eventId)}`, max: 100_000 }), storageError('read the attempt log')),
+      TE.tryCatch(
+        async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${eventPartition(eventId)}`, max: 100_000 }),
+        storageError('read the attempt log'),
+      ),
       TE.map((rows) => fromRows(rows).sort((a, b) => a.at.localeCompare(b.at))),
     ),
   problemsForWebhook: ({ webhookId, limit }) =>
     pipe(
-      TE.tryCatch(async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${webhookPartition(webhookId)}`, max: limit }), storageError('read the attempt log')),
+      TE.tryCatch(
+        async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${webhookPartition(webhookId)}`, max: limit }),
+        storageError('read the attempt log'),
+      ),
       TE.map(fromRows),
     ),
   // A key range of the webhook's partition (row keys start with the inverted time): no scan.
@@ -152,7 +179,10 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
         }
       };
       await Promise.all([...byPartition.entries()].map(([pk, keys]) => deleteAll(pk, keys)));
-      await deleteAll(eventPartition(eventId), keyed.map((k) => k.rowKey));
+      await deleteAll(
+        eventPartition(eventId),
+        keyed.map((k) => k.rowKey),
+      );
       return keyed.length;
     }, storageError('delete the attempt log of an event')),
 });

@@ -31,10 +31,7 @@ const MAX_ROWS_READ = 50_000;
 
 type StatsRow = TableEntity<{ delivered: number; retrying: number; poisoned: number; latency: string; lastSuccessAt: string; lastFailureAt: string }>;
 
-const StoredRow = t.intersection([
-  t.type({ delivered: t.number, retrying: t.number, poisoned: t.number, latency: t.string }),
-  t.partial({ lastSuccessAt: t.string, lastFailureAt: t.string }),
-]);
+const StoredRow = t.intersection([t.type({ delivered: t.number, retrying: t.number, poisoned: t.number, latency: t.string }), t.partial({ lastSuccessAt: t.string, lastFailureAt: t.string })]);
 
 const parseLatency = (text: string): number[] => {
   try {
@@ -145,14 +142,17 @@ export const tableDeliveryStats = (table: EnsuredTable, options: { writerId?: st
   /** A flush at the end of the interval; one timer per process. */
   const schedule = (): void => {
     if (timer !== undefined) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      flush()
-        .catch((e: unknown) => options.onError?.(`delivery stats not written: ${e instanceof Error ? e.message : String(e)}`))
-        .finally(() => {
-          if ([...totals.values()].some((e) => e.dirty)) schedule();
-        });
-    }, Math.max(0, flushedAt + WRITE_INTERVAL_SECONDS * 1000 - now()));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        flush()
+          .catch((e: unknown) => options.onError?.(`delivery stats not written: ${e instanceof Error ? e.message : String(e)}`))
+          .finally(() => {
+            if ([...totals.values()].some((e) => e.dirty)) schedule();
+          });
+      },
+      Math.max(0, flushedAt + WRITE_INTERVAL_SECONDS * 1000 - now()),
+    );
     // Pending stats never keep a process alive.
     timer.unref();
   };

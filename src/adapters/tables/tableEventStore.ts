@@ -70,16 +70,14 @@ export const fromRow = (row: Record<string, unknown>): E.Either<AppError, Stored
         decodePayload(r.name, repairedText(payload)),
         E.map((event) => (illFormedPath(payload) === undefined ? event : { ...event, payload: payload as typeof event.payload })),
         E.mapLeft((errors) => corrupt(formatValidationErrors(errors, 'payload').join('; '))),
-        E.map(
-          (event): StoredEvent => ({
-            id: r.partitionKey as EventId,
-            name: event.name,
-            payload: event.payload,
-            receivedAt: r.receivedAt,
-            status: r.status,
-            ...(r.status === 'dispatched' ? { firstPage: { deliveries: r.firstPageDeliveries ?? 0, orchestrated: r.orchestrated ?? false } } : {}),
-          }),
-        ),
+        E.map((event): StoredEvent => ({
+          id: r.partitionKey as EventId,
+          name: event.name,
+          payload: event.payload,
+          receivedAt: r.receivedAt,
+          status: r.status,
+          ...(r.status === 'dispatched' ? { firstPage: { deliveries: r.firstPageDeliveries ?? 0, orchestrated: r.orchestrated ?? false } } : {}),
+        })),
       );
     }),
   );
@@ -126,7 +124,10 @@ export const tableEventStore = (table: EnsuredTable, options: { payloads?: Paylo
           } catch (e) {
             // The id was taken first: the caller compares the stored event with this one.
             if (statusOf(e) !== 409) throw e;
-            return pipe(await read(client, event.id), E.map((existing) => ({ kind: 'AlreadyExists', existing })));
+            return pipe(
+              await read(client, event.id),
+              E.map((existing) => ({ kind: 'AlreadyExists', existing })),
+            );
           }
         }, storageError('store an event')),
         TE.chainEitherK((x) => x),
@@ -155,13 +156,26 @@ export const tableEventStore = (table: EnsuredTable, options: { payloads?: Paylo
       pipe(
         TE.tryCatch(async () => {
           const client = await table.ready();
-          const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`RowKey eq ${EVENT_ROW_KEY}` } }).byPage({ maxPageSize: Math.min(limit, 1000), ...(continuationToken === undefined ? {} : { continuationToken }) });
+          const pages = client
+            .listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`RowKey eq ${EVENT_ROW_KEY}` } })
+            .byPage({ maxPageSize: Math.min(limit, 1000), ...(continuationToken === undefined ? {} : { continuationToken }) });
           const page = await pages.next();
           return page.done === true ? { rows: [], next: undefined } : { rows: [...page.value], next: page.value.continuationToken };
         }, storageError('scan events')),
         // A row this code cannot read is left out of the index, not a reason to stop the scan.
         TE.chain(({ rows, next }) => TE.tryCatch(async () => ({ events: await Promise.all(rows.map(resolved)), next }), storageError('scan events'))),
-        TE.map(({ events, next }) => ({ events: events.flatMap((event) => pipe(event, E.match(() => [], (e) => [e]))), ...(next === undefined ? {} : { continuationToken: next }) })),
+        TE.map(({ events, next }) => ({
+          events: events.flatMap((event) =>
+            pipe(
+              event,
+              E.match(
+                () => [],
+                (e) => [e],
+              ),
+            ),
+          ),
+          ...(next === undefined ? {} : { continuationToken: next }),
+        })),
       ),
     remove: (id) =>
       pipe(

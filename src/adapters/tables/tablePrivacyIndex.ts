@@ -71,7 +71,10 @@ export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => ({
     }, storageError('write the privacy index')),
   eventsOfSubject: ({ subjectHash, limit }) =>
     pipe(
-      TE.tryCatch(async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${subjectPartition(subjectHash)}`, max: limit }), storageError('read the privacy index')),
+      TE.tryCatch(
+        async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${subjectPartition(subjectHash)}`, max: limit }),
+        storageError('read the privacy index'),
+      ),
       TE.map((rows) => decodeRows(rows).map((r) => r.rowKey)),
     ),
   bucketsUpTo: ({ lastHour, limit }) =>
@@ -81,7 +84,13 @@ export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => ({
         storageError('read the retention index'),
       ),
       TE.map((rows) =>
-        decodeRows(rows).map((r): BucketedEvent => ({ eventId: r.rowKey, hour: hourOfPartition(r.partitionKey), subjectHashes: String(r.subjects ?? '').split(',').filter((h) => h !== '') })),
+        decodeRows(rows).map((r): BucketedEvent => ({
+          eventId: r.rowKey,
+          hour: hourOfPartition(r.partitionKey),
+          subjectHashes: String(r.subjects ?? '')
+            .split(',')
+            .filter((h) => h !== ''),
+        })),
       ),
     ),
   bucketPage: ({ fromHour, toHour, pageSize, continuationToken }) =>
@@ -95,7 +104,13 @@ export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => ({
         return { rows: [...first.value], continuationToken: first.value.continuationToken };
       }, storageError('read the retention index')),
       TE.map(({ rows, continuationToken: next }) => ({
-        items: decodeRows(rows).map((r): BucketedEvent => ({ eventId: r.rowKey, hour: hourOfPartition(r.partitionKey), subjectHashes: String(r.subjects ?? '').split(',').filter((h) => h !== '') })),
+        items: decodeRows(rows).map((r): BucketedEvent => ({
+          eventId: r.rowKey,
+          hour: hourOfPartition(r.partitionKey),
+          subjectHashes: String(r.subjects ?? '')
+            .split(',')
+            .filter((h) => h !== ''),
+        })),
         ...(next === undefined ? {} : { continuationToken: next }),
       })),
     ),

@@ -134,7 +134,13 @@ export const tableTenantStore = (table: EnsuredTable): TenantStore => {
         }
       }),
 
-    get: (id) => attempt('read a tenant', async (client) => pipe(await load(client, id), E.map((l) => l.tenant))),
+    get: (id) =>
+      attempt('read a tenant', async (client) =>
+        pipe(
+          await load(client, id),
+          E.map((l) => l.tenant),
+        ),
+      ),
 
     list: ({ limit, continuationToken }): TE.TaskEither<AppError, TenantPage> =>
       pipe(

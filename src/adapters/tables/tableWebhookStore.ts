@@ -101,9 +101,18 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
     }
   };
 
-  const decodeRows = (rows: readonly unknown[]): E.Either<AppError, Webhook[]> => pipe(rows.map(fromRow), E.sequenceArray, E.map((a) => [...a]));
+  const decodeRows = (rows: readonly unknown[]): E.Either<AppError, Webhook[]> =>
+    pipe(
+      rows.map(fromRow),
+      E.sequenceArray,
+      E.map((a) => [...a]),
+    );
   const decodeIndexRows = (rows: readonly unknown[]): E.Either<AppError, WebhookWithoutSecrets[]> =>
-    pipe(rows.map(fromIndexRow), E.sequenceArray, E.map((a) => a.map((x) => x.webhook)));
+    pipe(
+      rows.map(fromIndexRow),
+      E.sequenceArray,
+      E.map((a) => a.map((x) => x.webhook)),
+    );
 
   return {
     create: (webhook) =>
@@ -118,7 +127,13 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
         }
       }),
 
-    get: (id) => attempt('read a webhook', async (client) => pipe(await load(client, id), E.map((l) => l.webhook))),
+    get: (id) =>
+      attempt('read a webhook', async (client) =>
+        pipe(
+          await load(client, id),
+          E.map((l) => l.webhook),
+        ),
+      ),
 
     list: ({ limit, continuationToken, tenantId }) =>
       pipe(
@@ -165,19 +180,18 @@ export const tableWebhookStore = (table: EnsuredTable, options: TableWebhookStor
     delete: (id, guard) =>
       attempt('delete a webhook', (client) =>
         writeLoop(client, id, ({ webhook, etag }) =>
-          guard !== undefined && !guard.mayDelete(webhook) ? E.left(notFound(`No webhook with id "${id}"`)) : E.right({
-            // A transaction cannot delete conditionally, so the etag guard rides on turning the main
-            // row into a tombstone, in the same transaction that deletes the index rows; the
-            // tombstone goes right after. A crash in between leaves a tombstone reads ignore.
-            actions: [
-              ['update', rowsOf(ring, webhook).main(true), 'Replace', { etag }] as TransactionAction,
-              ...index.keysOf(webhook).map(deleteRow),
-            ],
-            result: async (response) => {
-              const tombstoneEtag = response.subResponses[0]?.etag;
-              await client.deleteEntity(PARTITION_KEY, mainKey(id), tombstoneEtag === undefined ? {} : { etag: tombstoneEtag }).catch(() => undefined);
-            },
-          }),
+          guard !== undefined && !guard.mayDelete(webhook)
+            ? E.left(notFound(`No webhook with id "${id}"`))
+            : E.right({
+                // A transaction cannot delete conditionally, so the etag guard rides on turning the main
+                // row into a tombstone, in the same transaction that deletes the index rows; the
+                // tombstone goes right after. A crash in between leaves a tombstone reads ignore.
+                actions: [['update', rowsOf(ring, webhook).main(true), 'Replace', { etag }] as TransactionAction, ...index.keysOf(webhook).map(deleteRow)],
+                result: async (response) => {
+                  const tombstoneEtag = response.subResponses[0]?.etag;
+                  await client.deleteEntity(PARTITION_KEY, mainKey(id), tombstoneEtag === undefined ? {} : { etag: tombstoneEtag }).catch(() => undefined);
+                },
+              }),
         ),
       ),
 

@@ -40,16 +40,14 @@ export const idOfIndexKey = (rowKey: string): string => rowKey.slice(rowKey.last
 /** `PartitionKey eq ... and RowKey ge from and RowKey lt to`. */
 export const rangeFilter = (range: KeyRange): string => odata`PartitionKey eq ${PARTITION_KEY} and RowKey ge ${range.from} and RowKey lt ${range.to}`;
 /** The main rows after `afterId` (all when absent), tombstones left out. */
-export const liveMainRowsAfter = (afterId: string): string =>
-  odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${mainKey(afterId)} and RowKey lt ${MAIN_RANGE.to} and deleted eq false`;
+export const liveMainRowsAfter = (afterId: string): string => odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${mainKey(afterId)} and RowKey lt ${MAIN_RANGE.to} and deleted eq false`;
 /** Table queries allow 15 comparisons in a filter: the partition key plus 14 row keys. */
 export const MAIN_KEYS_PER_QUERY = 14;
 /** The main rows of these ids (at most MAIN_KEYS_PER_QUERY): an `or` over row keys, which the service answers by scanning the partition. */
 export const mainRowsOf = (ids: readonly string[]): string => `PartitionKey eq '${PARTITION_KEY}' and (${ids.map((id) => odata`RowKey eq ${mainKey(id)}`).join(' or ')})`;
 
 /** The public events whose fan-out must meet this webhook. */
-export const indexedEvents = (webhook: Webhook, publicEvents: readonly string[]): string[] =>
-  publicEvents.filter((name) => webhook.subscriptions.some((s) => coversEvent(s, name)));
+export const indexedEvents = (webhook: Webhook, publicEvents: readonly string[]): string[] => publicEvents.filter((name) => webhook.subscriptions.some((s) => coversEvent(s, name)));
 
 /**
  * A routing value as a row key segment: percent-encoded (no `|`, `/`, `\`, `#`, `?` or control
@@ -73,8 +71,7 @@ export const indexPrefix = (eventName: string, routingValue?: string): string =>
   routingValue === undefined ? `${INDEX_PREFIX}${eventName}|` : `${INDEX_PREFIX}${eventName}|${routingKey(routingValue)}|`;
 
 /** The index rows after `afterKey` (from the start when absent) under `prefix`. */
-export const indexRowsAfter = (prefix: string, afterKey: string | undefined): string =>
-  odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${afterKey ?? prefix} and RowKey lt ${rangeEnd(prefix)}`;
+export const indexRowsAfter = (prefix: string, afterKey: string | undefined): string => odata`PartitionKey eq ${PARTITION_KEY} and RowKey gt ${afterKey ?? prefix} and RowKey lt ${rangeEnd(prefix)}`;
 
 /**
  * The index row keys of a webhook: one per covered public event, under its value of the event's

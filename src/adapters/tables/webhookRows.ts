@@ -109,7 +109,17 @@ const WebhookRowCodec = t.intersection([
     updatedAt: t.string,
   }),
   // Rows written before tenants lack these columns; before encryption, secretVersion.
-  t.partial({ tenantId: t.string, expiresAt: t.string, fields: t.string, verified: t.string, websubTopic: t.string, secretVersion: t.string, disabledReason: t.string, failing: t.string, timeoutMs: t.string }),
+  t.partial({
+    tenantId: t.string,
+    expiresAt: t.string,
+    fields: t.string,
+    verified: t.string,
+    websubTopic: t.string,
+    secretVersion: t.string,
+    disabledReason: t.string,
+    failing: t.string,
+    timeoutMs: t.string,
+  }),
   // Rows written before the per-endpoint controls lack these: the defaults.
   t.partial({ rateLimitPerSecond: t.string, maxAttempts: t.string, format: t.string }),
 ]);
@@ -153,24 +163,44 @@ const columnsOf = (r: t.TypeOf<typeof WebhookRowCodec>): Record<string, unknown>
   disabled: r.disabled,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
-  ...field('tenantId', optional(r.tenantId, (x) => x)),
-  ...field('expiresAt', optional(r.expiresAt, (x) => x)),
+  ...field(
+    'tenantId',
+    optional(r.tenantId, (x) => x),
+  ),
+  ...field(
+    'expiresAt',
+    optional(r.expiresAt, (x) => x),
+  ),
   ...field('fields', optional(r.fields, parseJson)),
-  ...field('verified', optional(r.verified, (x) => x === 'true')),
-  ...field('websubTopic', optional(r.websubTopic, (x) => x)),
+  ...field(
+    'verified',
+    optional(r.verified, (x) => x === 'true'),
+  ),
+  ...field(
+    'websubTopic',
+    optional(r.websubTopic, (x) => x),
+  ),
   ...field('disabledReason', optional(r.disabledReason, parseJson)),
   ...field('failing', optional(r.failing, parseJson)),
   ...field('timeoutMs', optional(r.timeoutMs, Number)),
   ...field('rateLimitPerSecond', optional(r.rateLimitPerSecond, Number)),
   ...field('maxAttempts', optional(r.maxAttempts, Number)),
-  ...field('format', optional(r.format, (x) => x)),
+  ...field(
+    'format',
+    optional(r.format, (x) => x),
+  ),
 });
 
 /** An index row: the webhook without its secrets, and the version of the secrets its main row holds ('' before encryption). */
 export const fromIndexRow = (row: unknown): E.Either<AppError, { webhook: WebhookWithoutSecrets; secretVersion: string }> =>
   pipe(
     WebhookRowCodec.decode(repairedText(row)),
-    E.chain((r) => pipe(decodeColumns(WebhookWithoutSecrets, columnsOf(r)), E.map((webhook) => ({ webhook, secretVersion: r.secretVersion ?? '' })))),
+    E.chain((r) =>
+      pipe(
+        decodeColumns(WebhookWithoutSecrets, columnsOf(r)),
+        E.map((webhook) => ({ webhook, secretVersion: r.secretVersion ?? '' })),
+      ),
+    ),
     E.mapLeft(corrupt),
   );
 
@@ -225,7 +255,10 @@ export const deleteRow = (rowKey: string): TransactionAction => ['delete', { par
 export const webhookOfMainRow =
   (ring: Keyring) =>
   (row: unknown): E.Either<AppError, Webhook> =>
-    pipe(fromMainRow(ring)(row), E.bimap((e) => e.error, withoutVersion));
+    pipe(
+      fromMainRow(ring)(row),
+      E.bimap((e) => e.error, withoutVersion),
+    );
 
 /** A main row being deleted (see the store's `delete`): invisible to reads. */
 export const isTombstone = (row: Record<string, unknown>): boolean => row.deleted === true;

@@ -19,7 +19,7 @@ describe('the console page', () => {
 
   it('holds no data and no key, and never writes API values as HTML', () => {
     expect(CONSOLE_HTML).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
-    expect(CONSOLE_HTML).toContain("sessionStorage.getItem(key || ADMIN)");
+    expect(CONSOLE_HTML).toContain('sessionStorage.getItem(key || ADMIN)');
     expect(CONSOLE_HTML).not.toContain('localStorage');
   });
 });

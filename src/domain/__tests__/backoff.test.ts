@@ -1,12 +1,5 @@
 import fc from 'fast-check';
-import {
-  DEFAULT_RETRY_POLICY,
-  DEFAULT_RETRY_SCHEDULE_SECONDS,
-  MAX_QUEUE_VISIBILITY_DELAY_SECONDS,
-  nextDelay,
-  parseRetryAfter,
-  RetryPolicy,
-} from '../backoff';
+import { DEFAULT_RETRY_POLICY, DEFAULT_RETRY_SCHEDULE_SECONDS, MAX_QUEUE_VISIBILITY_DELAY_SECONDS, nextDelay, parseRetryAfter, RetryPolicy } from '../backoff';
 
 const now = new Date('2025-03-01T12:00:00.000Z');
 const middle = (): number => 0.5; // jitter factor exactly 1
@@ -23,13 +16,9 @@ describe('the default schedule', () => {
   });
 
   it('follows the schedule step by step, then is exhausted', () => {
-    const delays = DEFAULT_RETRY_SCHEDULE_SECONDS.map((_, i) =>
-      nextDelay({ policy: DEFAULT_RETRY_POLICY, attempt: i + 1, now, random: middle }),
-    );
+    const delays = DEFAULT_RETRY_SCHEDULE_SECONDS.map((_, i) => nextDelay({ policy: DEFAULT_RETRY_POLICY, attempt: i + 1, now, random: middle }));
     expect(delays).toEqual(DEFAULT_RETRY_SCHEDULE_SECONDS.map((delaySeconds) => ({ kind: 'Retry', delaySeconds })));
-    expect(
-      nextDelay({ policy: DEFAULT_RETRY_POLICY, attempt: DEFAULT_RETRY_SCHEDULE_SECONDS.length + 1, now, random: middle }),
-    ).toEqual({ kind: 'Exhausted' });
+    expect(nextDelay({ policy: DEFAULT_RETRY_POLICY, attempt: DEFAULT_RETRY_SCHEDULE_SECONDS.length + 1, now, random: middle })).toEqual({ kind: 'Exhausted' });
   });
 });
 

@@ -57,7 +57,11 @@ describe('body formats', () => {
     const webhook = aWebhook({ format });
     const request = signedRequest({ webhook, deliveryId: DELIVERY_ID, body: BODY, at: new Date() });
     const receiver = new Receiver(webhook.secret.slice('whsec_'.length));
-    const headers = { 'webhook-id': request.headers['webhook-id'] ?? '', 'webhook-timestamp': request.headers['webhook-timestamp'] ?? '', 'webhook-signature': request.headers['webhook-signature'] ?? '' };
+    const headers = {
+      'webhook-id': request.headers['webhook-id'] ?? '',
+      'webhook-timestamp': request.headers['webhook-timestamp'] ?? '',
+      'webhook-signature': request.headers['webhook-signature'] ?? '',
+    };
     expect(receiver.verify(request.body, headers)).toEqual(JSON.parse(request.body));
     // One byte more and it fails: the signature covers these bytes.
     expect(() => receiver.verify(`${request.body} `, headers)).toThrow();

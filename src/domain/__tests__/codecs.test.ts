@@ -62,7 +62,9 @@ describe('event payloads', () => {
 describe('WebhookInput', () => {
   it('accepts a minimal and a full webhook', () => {
     expect(errorsOf(WebhookInput, validInput)).toEqual([]);
-    expect(errorsOf(WebhookInput, { ...validInput, subscriptions: ['*', 'service:subscribed'], attributes: { serviceId: 's' }, headers: { Authorization: 'Bearer x', 'X-Tenant': 'a' }, disabled: true })).toEqual([]);
+    expect(
+      errorsOf(WebhookInput, { ...validInput, subscriptions: ['*', 'service:subscribed'], attributes: { serviceId: 's' }, headers: { Authorization: 'Bearer x', 'X-Tenant': 'a' }, disabled: true }),
+    ).toEqual([]);
   });
 
   it.each([
@@ -79,11 +81,28 @@ describe('WebhookInput', () => {
   });
 
   it('refuses unknown subscriptions, an empty list, and names the non-public events as unknown', () => {
-    expect(errorsOf(WebhookInput, { ...validInput, subscriptions: ['ping:all'] })).toEqual(['subscriptions.0: must be a public event name (ping, service:subscribed), a pattern such as service:*, *, or an alert (webhook.disabled, delivery.exhausted)']);
+    expect(errorsOf(WebhookInput, { ...validInput, subscriptions: ['ping:all'] })).toEqual([
+      'subscriptions.0: must be a public event name (ping, service:subscribed), a pattern such as service:*, *, or an alert (webhook.disabled, delivery.exhausted)',
+    ]);
     expect(errorsOf(WebhookInput, { ...validInput, subscriptions: [] })).toEqual(['subscriptions: must be a list of 1 to 16 subscriptions']);
   });
 
-  it.each(['connection', 'Keep-Alive', 'transfer-encoding', 'TE', 'trailer', 'upgrade', 'proxy-authorization', 'Host', 'content-length', 'Content-Type', 'webhook-signature', 'Webhook-Id', 'bad header', 'x\u00e9'])('refuses the header name %j', (name) => {
+  it.each([
+    'connection',
+    'Keep-Alive',
+    'transfer-encoding',
+    'TE',
+    'trailer',
+    'upgrade',
+    'proxy-authorization',
+    'Host',
+    'content-length',
+    'Content-Type',
+    'webhook-signature',
+    'Webhook-Id',
+    'bad header',
+    'x\u00e9',
+  ])('refuses the header name %j', (name) => {
     expect(errorsOf(WebhookInput, { ...validInput, headers: { [name]: 'v' } })[0]).toMatch(new RegExp(`^headers\\.${name.replace(/[-]/g, '\\-')}: must be a header name`));
   });
 
@@ -122,7 +141,9 @@ describe('WebhookPatch and applyPatch', () => {
   });
   it('refuses null for top-level fields and unknown fields', () => {
     expect(errorsOf(WebhookPatch, { url: null })[0]).toMatch(/^url: must be an absolute http/);
-    expect(errorsOf(WebhookPatch, { secret: 'whsec_x' })).toEqual(['secret: is not a known field (known: url, subscriptions, attributes, headers, disabled, fields, expiresAt, leaseSeconds, verify, timeoutMs, rateLimitPerSecond, maxAttempts, format)']);
+    expect(errorsOf(WebhookPatch, { secret: 'whsec_x' })).toEqual([
+      'secret: is not a known field (known: url, subscriptions, attributes, headers, disabled, fields, expiresAt, leaseSeconds, verify, timeoutMs, rateLimitPerSecond, maxAttempts, format)',
+    ]);
   });
 });
 

@@ -53,7 +53,11 @@ describe('deliveryIdFor', () => {
 });
 
 describe('DeliveryMessage codec', () => {
-  const valid = { v: 1, eventId: EVENT_ID, items: [item(1, { name: 'wh1' }, [{ at: '2024-01-01T00:00:00.000Z', result: { kind: 'NetworkError', error: 'Timeout', message: 'slow', latencyMs: 1000 } }])] };
+  const valid = {
+    v: 1,
+    eventId: EVENT_ID,
+    items: [item(1, { name: 'wh1' }, [{ at: '2024-01-01T00:00:00.000Z', result: { kind: 'NetworkError', error: 'Timeout', message: 'slow', latencyMs: 1000 } }])],
+  };
 
   it('reads back what it wrote, through JSON', () => {
     expect(DeliveryMessage.decode(JSON.parse(JSON.stringify(valid)))).toEqual(E.right(valid));
@@ -79,8 +83,22 @@ describe('DeliveryMessage codec', () => {
   });
 
   it('PoisonEntry reads the reasons deliverMessage and the worker write', () => {
-    const entry = { kind: 'undeliverable', v: 1, eventId: EVENT_ID, deliveryId: valid.items[0]?.deliveryId, webhookId: webhookId(1), body: { name: 'ping', payload: {} }, attempts: [], poisonedAt: '2024-01-01T00:00:00.000Z' };
-    for (const reason of [{ kind: 'AttemptsExhausted', attempts: 8 }, { kind: 'Rejected', status: 400 }, { kind: 'DestinationNotAllowed', message: 'loopback' }, { kind: 'UnreadableMessage', message: 'v: is required' }]) {
+    const entry = {
+      kind: 'undeliverable',
+      v: 1,
+      eventId: EVENT_ID,
+      deliveryId: valid.items[0]?.deliveryId,
+      webhookId: webhookId(1),
+      body: { name: 'ping', payload: {} },
+      attempts: [],
+      poisonedAt: '2024-01-01T00:00:00.000Z',
+    };
+    for (const reason of [
+      { kind: 'AttemptsExhausted', attempts: 8 },
+      { kind: 'Rejected', status: 400 },
+      { kind: 'DestinationNotAllowed', message: 'loopback' },
+      { kind: 'UnreadableMessage', message: 'v: is required' },
+    ]) {
       expect(E.isRight(PoisonEntry.decode({ ...entry, reason }))).toBe(true);
     }
     expect(E.isRight(PoisonEntry.decode({ ...entry, reason: { kind: 'Bored' } }))).toBe(false);
@@ -90,7 +108,10 @@ describe('DeliveryMessage codec', () => {
 describe('carriedRecord', () => {
   it('keeps the start of long texts and everything else', () => {
     const at = '2024-01-01T00:00:00.000Z';
-    const long = { at, result: { kind: 'Response' as const, status: 503, latencyMs: 5, excerpt: 'e'.repeat(5000), bodyRead: 'Capped' as const, retryAfter: '1'.repeat(500), location: 'l'.repeat(3000) } };
+    const long = {
+      at,
+      result: { kind: 'Response' as const, status: 503, latencyMs: 5, excerpt: 'e'.repeat(5000), bodyRead: 'Capped' as const, retryAfter: '1'.repeat(500), location: 'l'.repeat(3000) },
+    };
     const carried = carriedRecord(long);
     expect(carried).toEqual({ at, result: { ...long.result, excerpt: 'e'.repeat(MAX_CARRIED_EXCERPT_CHARS), retryAfter: expect.stringMatching(/^1+$/), location: expect.stringMatching(/^l+$/) } });
     expect(jsonBytes(carried)).toBeLessThan(600);

@@ -23,7 +23,10 @@ describe('delivery stats counters', () => {
   });
 
   it('counts outcomes, keeps the latest success and failure, and merges rows by adding', () => {
-    const a = [obs('Delivered', 10, '2026-12-05T10:00:01.000Z'), obs('RetryLater', 2000, '2026-12-05T10:00:02.000Z'), obs('Poisoned', 5, '2026-12-05T10:00:03.000Z')].reduce(addObservation, emptyCounters());
+    const a = [obs('Delivered', 10, '2026-12-05T10:00:01.000Z'), obs('RetryLater', 2000, '2026-12-05T10:00:02.000Z'), obs('Poisoned', 5, '2026-12-05T10:00:03.000Z')].reduce(
+      addObservation,
+      emptyCounters(),
+    );
     const b = [obs('Delivered', 10, '2026-12-05T11:00:00.000Z'), obs('Gone', 10, '2026-12-05T09:00:00.000Z')].reduce(addObservation, emptyCounters());
     const stats = toWebhookStats(mergeCounters(a, b), '2026-12-05T09:00:00.000Z');
     expect(stats).toEqual({

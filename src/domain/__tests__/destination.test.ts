@@ -88,8 +88,6 @@ describe('classifyAddress', () => {
   });
 
   it('judges an IPv4 address and its IPv4-mapped IPv6 form the same (property)', () => {
-    fc.assert(
-      fc.property(fc.ipV4(), (v4) => isPublicAddress(v4) === isPublicAddress(`::ffff:${v4}`) && isPublicAddress(v4) === isPublicAddress(`64:ff9b::${v4}`)),
-    );
+    fc.assert(fc.property(fc.ipV4(), (v4) => isPublicAddress(v4) === isPublicAddress(`::ffff:${v4}`) && isPublicAddress(v4) === isPublicAddress(`64:ff9b::${v4}`)));
   });
 });

@@ -29,7 +29,12 @@ describe('endpoint health: when the webhook row changes', () => {
     });
     const atMin = { since: iso(0), failures: 3, countedAt: iso(20) };
     expect(healthChange({ current: { disabled: false, failing: atMin }, observed: failed(1), now: at(30), policy })).toBeUndefined();
-    const stale = healthChange({ current: { disabled: false, failing: atMin }, observed: failed(2), now: at(20 + COUNT_REFRESH_SECONDS), policy: { ...policy, afterSeconds: 10 * COUNT_REFRESH_SECONDS } });
+    const stale = healthChange({
+      current: { disabled: false, failing: atMin },
+      observed: failed(2),
+      now: at(20 + COUNT_REFRESH_SECONDS),
+      policy: { ...policy, afterSeconds: 10 * COUNT_REFRESH_SECONDS },
+    });
     expect(stale).toEqual({ kind: 'Failing', streak: { since: iso(0), failures: 5, countedAt: iso(20 + COUNT_REFRESH_SECONDS) } });
   });
 

@@ -1,16 +1,7 @@
 import * as E from 'fp-ts/Either';
 import fc from 'fast-check';
 import { RetryPolicy } from '../backoff';
-import {
-  AttemptResult,
-  classifyAttempt,
-  decide,
-  NetworkErrorAttempt,
-  NetworkErrorKind,
-  Outcome,
-  PoisonReason,
-  ResponseAttempt,
-} from '../outcome';
+import { AttemptResult, classifyAttempt, decide, NetworkErrorAttempt, NetworkErrorKind, Outcome, PoisonReason, ResponseAttempt } from '../outcome';
 
 const response = (status: number, extra: Partial<ResponseAttempt> = {}): ResponseAttempt => ({
   kind: 'Response',
@@ -91,14 +82,7 @@ describe('classifyAttempt: HTTP statuses', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 999 }), (status) => {
         const { kind } = classifyAttempt(response(status));
-        const expected =
-          status >= 200 && status < 300
-            ? 'Delivered'
-            : status === 410
-              ? 'Gone'
-              : status === 408 || status === 429 || (status >= 500 && status < 600)
-                ? 'Retry'
-                : 'Permanent';
+        const expected = status >= 200 && status < 300 ? 'Delivered' : status === 410 ? 'Gone' : status === 408 || status === 429 || (status >= 500 && status < 600) ? 'Retry' : 'Permanent';
         return kind === expected;
       }),
     );
@@ -124,9 +108,19 @@ describe('classifyAttempt: network errors', () => {
 
   it('covers every kind the codec knows', () => {
     // A new kind added to the codec without a row above would fail here.
-    expect(Object.keys(NetworkErrorKind.keys).sort()).toEqual(
-      ['CircuitOpen', 'ConnectionRefused', 'ConnectionReset', 'DestinationNotAllowed', 'DnsFailure', 'InvalidRequest', 'InvalidUrl', 'Other', 'Timeout', 'Tls', 'Unreachable'],
-    );
+    expect(Object.keys(NetworkErrorKind.keys).sort()).toEqual([
+      'CircuitOpen',
+      'ConnectionRefused',
+      'ConnectionReset',
+      'DestinationNotAllowed',
+      'DnsFailure',
+      'InvalidRequest',
+      'InvalidUrl',
+      'Other',
+      'Timeout',
+      'Tls',
+      'Unreachable',
+    ]);
   });
 });
 

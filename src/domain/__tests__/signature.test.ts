@@ -50,9 +50,7 @@ describe('sign', () => {
     const secret = generateSecret();
     const headers = signatureHeaders({ secrets: secret, id: 'd1', timestampSeconds: nowSeconds(), body: '{"a":1}' });
     expect(() => new Webhook(secret).verify('{"a":2}', { ...headers })).toThrow('No matching signature');
-    expect(() => new Webhook(secret).verify('{"a":1}', { ...headers, 'webhook-id': 'd2' })).toThrow(
-      'No matching signature',
-    );
+    expect(() => new Webhook(secret).verify('{"a":1}', { ...headers, 'webhook-id': 'd2' })).toThrow('No matching signature');
   });
 });
 

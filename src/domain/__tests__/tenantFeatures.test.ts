@@ -53,7 +53,12 @@ describe('leases, verification, rotation overlap', () => {
   it('signs with the current secret and the previous ones still in their overlap', () => {
     const old = 'whsec_b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xk' as WebhookSecret;
     const older = 'whsec_b2xkZXJvbGRlcm9sZGVyb2xkZXJvbGRlcm9s' as WebhookSecret;
-    const webhook = aWebhook({ previousSecrets: [{ secret: old, expiresAt: '2024-05-01T10:05:00.000Z' }, { secret: older, expiresAt: '2024-05-01T09:00:00.000Z' }] });
+    const webhook = aWebhook({
+      previousSecrets: [
+        { secret: old, expiresAt: '2024-05-01T10:05:00.000Z' },
+        { secret: older, expiresAt: '2024-05-01T09:00:00.000Z' },
+      ],
+    });
     expect(signingSecrets(webhook, now)).toEqual([webhook.secret, old]);
     expect(signingSecrets(webhook, new Date('2024-05-01T10:05:00.000Z'))).toEqual([webhook.secret]);
   });

@@ -141,15 +141,12 @@ const environment = (name: string, allowPrivate: boolean, pageSize: number) => {
 
   /** Waits until the fan-out of the event has finished and every delivery reached one of `states`. */
   const settled = async (id: string, count: number, states = ['delivered', 'poisoned', 'gone', 'skipped']): Promise<Json> =>
-    eventually(
-      async () => {
-        const view = await eventStatus(id);
-        const dispatch = view.dispatch as Json;
-        const deliveries = view.deliveries as Json[];
-        return dispatch.status === 'Completed' && dispatch.deliveries === count && deliveries.length === count && deliveries.every((d) => states.includes(d.state as string)) ? view : undefined;
-      },
-      `event ${id} to settle with ${count} deliveries`,
-    );
+    eventually(async () => {
+      const view = await eventStatus(id);
+      const dispatch = view.dispatch as Json;
+      const deliveries = view.deliveries as Json[];
+      return dispatch.status === 'Completed' && dispatch.deliveries === count && deliveries.length === count && deliveries.every((d) => states.includes(d.state as string)) ? view : undefined;
+    }, `event ${id} to settle with ${count} deliveries`);
 
   /** Reads the poison queue (this file is its only reader) and keeps what it found. */
   const drainPoison = async (): Promise<void> => {

@@ -42,7 +42,10 @@ describe('route', () => {
     expect((await handler(request({ key: KEY, body: 'not json', query: '?limit=0' }), context())).status).toBe(400);
     expect((await handler(request({ key: KEY, body: JSON.stringify({ a: 'x'.repeat(40) }), query: '?limit=0' }), context())).status).toBe(413);
     const badQuery = await handler(request({ key: KEY, body: '{}', query: '?limit=0' }), context());
-    expect({ status: badQuery.status, body: badQuery.jsonBody }).toEqual({ status: 400, body: { error: 'Invalid', message: 'The query is invalid', details: ['limit: must be an integer from 1 to 100'] } });
+    expect({ status: badQuery.status, body: badQuery.jsonBody }).toEqual({
+      status: 400,
+      body: { error: 'Invalid', message: 'The query is invalid', details: ['limit: must be an integer from 1 to 100'] },
+    });
     expect(runs).toEqual([]);
   });
 

@@ -97,7 +97,9 @@ describe('per-endpoint controls through the embedded host', () => {
       const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
       const event = HTTP.toEvent({ headers, body: r.body }) as CloudEvent<unknown>;
       expect(event).toMatchObject({ specversion: '1.0', type: 'ping', id: headers['webhook-id'], datacontenttype: 'application/json', data: {} });
-      expect(() => verifier.verify(r.body, { 'webhook-id': headers['webhook-id'] ?? '', 'webhook-timestamp': headers['webhook-timestamp'] ?? '', 'webhook-signature': headers['webhook-signature'] ?? '' })).not.toThrow();
+      expect(() =>
+        verifier.verify(r.body, { 'webhook-id': headers['webhook-id'] ?? '', 'webhook-timestamp': headers['webhook-timestamp'] ?? '', 'webhook-signature': headers['webhook-signature'] ?? '' }),
+      ).not.toThrow();
     }
   });
 

@@ -107,8 +107,7 @@ describe('endpoint health through the embedded host', () => {
           'webhook-signature': header(r.headers, 'webhook-signature'),
         }) as Json,
     );
-  const opsEvent = (name: string, webhookId: string): Promise<Json> =>
-    until(`${name} for ${webhookId}`, () => opsEvents().find((e) => e.name === name && (e.payload as Json).webhookId === webhookId));
+  const opsEvent = (name: string, webhookId: string): Promise<Json> => until(`${name} for ${webhookId}`, () => opsEvents().find((e) => e.name === name && (e.payload as Json).webhookId === webhookId));
 
   let eventTypes: Json[] = [];
   const schemaOf = (name: string): JsonSchema => {
@@ -241,7 +240,10 @@ describe('endpoint health through the embedded host', () => {
     // The same occurrence reached OPS_WEBHOOK_URL with the same webhook-id.
     const toOps = await until('the ops copy', () => ops.requests.find((r) => header(r.headers, 'webhook-id') === header(alert.headers, 'webhook-id')));
     expect(JSON.parse(toOps.body)).toEqual(body);
-    expect(await call('POST', 'webhooks', { key, body: { url: alertsReceiver.url('/x'), subscriptions: ['replay.completed'] } })).toMatchObject({ status: 400, body: { details: [expect.stringMatching(/^subscriptions\.0: must be a public event name/)] } });
+    expect(await call('POST', 'webhooks', { key, body: { url: alertsReceiver.url('/x'), subscriptions: ['replay.completed'] } })).toMatchObject({
+      status: 400,
+      body: { details: [expect.stringMatching(/^subscriptions\.0: must be a public event name/)] },
+    });
   });
 
   it('a replay that finishes sends replay.completed to OPS_WEBHOOK_URL, signed, with its id and count', async () => {
@@ -257,4 +259,3 @@ describe('endpoint health through the embedded host', () => {
     expect(validate({ schema: schemaOf('replay.completed'), value: done, root: {}, closed: true })).toEqual([]);
   });
 });
-

@@ -7,4 +7,8 @@ import type { TenantGrants } from '../../ports/tenantGrants';
 export const noSender: HttpSender = { send: () => () => Promise.reject(new Error('this test sends no request')) };
 
 /** The production dependencies of the webhook routes that admin-key tests never reach: no tenants, no sends. */
-export const adminOnly = (): { tenants: ReturnType<typeof memoryTenantStore>; sender: HttpSender; grantsOf: TenantGrants } => ({ tenants: memoryTenantStore(), sender: noSender, grantsOf: () => TE.right(undefined) });
+export const adminOnly = (): { tenants: ReturnType<typeof memoryTenantStore>; sender: HttpSender; grantsOf: TenantGrants } => ({
+  tenants: memoryTenantStore(),
+  sender: noSender,
+  grantsOf: () => TE.right(undefined),
+});

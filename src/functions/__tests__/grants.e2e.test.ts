@@ -97,7 +97,10 @@ describe('routing grants and endpoint verification through the embedded host', (
   };
   /** The deliveries (not verification challenges) a receiver path got. */
   const deliveriesAt = (p: string): Json[] =>
-    received.filter((r) => r.method === 'POST' && r.path === p).map((r) => JSON.parse(r.body) as Json).filter((b) => b.name !== 'webhook:verification');
+    received
+      .filter((r) => r.method === 'POST' && r.path === p)
+      .map((r) => JSON.parse(r.body) as Json)
+      .filter((b) => b.name !== 'webhook:verification');
   const tenantRows = (): TableClient => TableClient.fromConnectionString(storageConnectionString(), settings.WEBHOOKS_TABLE, { allowInsecureConnection: true });
   /** Rewrites a tenant row's grants the way another instance (or a row from before grants) would leave it. */
   const rewriteRouting = async (tenantId: string, routing: Json | undefined): Promise<void> => {
@@ -107,7 +110,7 @@ describe('routing grants and endpoint verification through the embedded host', (
     await client.updateEntity({ ...kept, partitionKey: 'tenants', rowKey: `tenant|${tenantId}`, ...(routing === undefined ? {} : { routing0: JSON.stringify(routing) }) }, 'Replace');
   };
 
-  it('the leak of issue 14: tenant A registering tenant B\'s serviceId gets 403, stores nothing, and receives none of its deliveries', async () => {
+  it("the leak of issue 14: tenant A registering tenant B's serviceId gets 403, stores nothing, and receives none of its deliveries", async () => {
     const tenantA = await newTenant({ name: 'leak A' });
     const adminB = await newWebhook(ADMIN_KEY, { url: `${base}/leak-admin`, subscriptions: ['service:subscribed'], attributes: { serviceId: 'svc-leak-b' }, verify: false });
     const attempt = await call('POST', 'webhooks', { key: tenantA.key, body: { url: `${base}/leak-a`, subscriptions: ['service:subscribed'], attributes: { serviceId: 'svc-leak-b' } } });
@@ -226,7 +229,9 @@ describe('routing grants and endpoint verification through the embedded host', (
 
     // 3. A WebSub subscription confirmed on its own callback, then PATCHed to an endpoint that never echoes.
     expect((await subscribe(t.key, { 'hub.mode': 'subscribe', 'hub.topic': 'service:subscribed?serviceId=svc-v', 'hub.callback': `${base}/websub-v` })).status).toBe(202);
-    const active = await until('the WebSub subscription to be active', async () => ((await call('GET', 'webhooks', { key: t.key })).body?.items as Json[]).find((w) => w.websubTopic !== undefined && w.verified === true));
+    const active = await until('the WebSub subscription to be active', async () =>
+      ((await call('GET', 'webhooks', { key: t.key })).body?.items as Json[]).find((w) => w.websubTopic !== undefined && w.verified === true),
+    );
     expect(await call('PATCH', `webhooks/${active.id as string}`, { key: t.key, body: { url: `${base}/silent-websub`, verify: false } })).toMatchObject({ status: 403 });
     expect(await call('PATCH', `webhooks/${active.id as string}`, { key: t.key, body: { url: `${base}/silent-websub` } })).toMatchObject({ status: 200, body: { verified: false } });
     expect(received.filter((r) => r.path === '/silent-websub').map((r) => (JSON.parse(r.body) as Json).name)).toEqual(['webhook:verification']);

@@ -24,7 +24,14 @@ const request = (options: { method?: string; url?: string; key?: string; body?: 
 
 const ingestSetup = () => {
   const events = memoryEventStore();
-  const handler = ingestEventHandler({ events, clock: { now: () => new Date(0) }, newEventId: () => 'generated' as EventId, ingestApiKey: INGEST_KEY, maxEventBodyBytes: 100, startDispatch: () => () => TE.right(undefined) });
+  const handler = ingestEventHandler({
+    events,
+    clock: { now: () => new Date(0) },
+    newEventId: () => 'generated' as EventId,
+    ingestApiKey: INGEST_KEY,
+    maxEventBodyBytes: 100,
+    startDispatch: () => () => TE.right(undefined),
+  });
   return { events, handler };
 };
 
@@ -58,7 +65,10 @@ describe('ingest handler', () => {
 
   it('400 for empty, non-JSON and non-UTF-8 bodies', async () => {
     const { handler } = ingestSetup();
-    expect(statusOf(await handler(request({ key: INGEST_KEY }), context()))).toEqual({ status: 400, body: { error: 'Invalid', message: 'The body is invalid', details: ['(body): is required (a JSON object)'] } });
+    expect(statusOf(await handler(request({ key: INGEST_KEY }), context()))).toEqual({
+      status: 400,
+      body: { error: 'Invalid', message: 'The body is invalid', details: ['(body): is required (a JSON object)'] },
+    });
     const notJson = await handler(request({ key: INGEST_KEY, body: '{"name":' }), context());
     expect(notJson.status).toBe(400);
     expect((notJson.jsonBody as { details: string[] }).details[0]).toMatch(/^\(body\): is not valid JSON/);
@@ -76,7 +86,10 @@ describe('ingest handler', () => {
   it('500 without details for a Permanent failure', async () => {
     const { events, handler } = ingestSetup();
     events.failWith = { kind: 'Permanent', message: 'row corrupt' };
-    expect(statusOf(await handler(request({ key: INGEST_KEY, body: '{"name":"ping:all"}' }), context()))).toEqual({ status: 500, body: { error: 'Permanent', message: 'The request failed; see the function log' } });
+    expect(statusOf(await handler(request({ key: INGEST_KEY, body: '{"name":"ping:all"}' }), context()))).toEqual({
+      status: 500,
+      body: { error: 'Permanent', message: 'The request failed; see the function log' },
+    });
   });
 });
 
@@ -118,7 +131,10 @@ describe('health handler', () => {
     const down = { name: 'queues', check: async () => Promise.reject(new Error('ECONNREFUSED')) };
     const req = request({ method: 'GET', url: 'http://localhost/api/health' });
     expect(statusOf(await healthHandler([ok])(req, context()))).toEqual({ status: 200, body: { status: 'ok', checks: { tables: 'ok' } } });
-    expect(statusOf(await healthHandler([ok, down])(req, context()))).toEqual({ status: 503, body: { status: 'unavailable', message: 'Not answering: queues', checks: { tables: 'ok', queues: 'down' } } });
+    expect(statusOf(await healthHandler([ok, down])(req, context()))).toEqual({
+      status: 503,
+      body: { status: 'unavailable', message: 'Not answering: queues', checks: { tables: 'ok', queues: 'down' } },
+    });
   });
 });
 

@@ -65,11 +65,16 @@ describe('HTTP APIs through the embedded host', () => {
 
     it('400 naming the field, the unknown name, or the JSON error', async () => {
       expect(await call('POST', 'events', { key: INGEST_KEY, body: { name: 'service:subscribed', payload: { serviceId: 's', fiscalCode: 'bad' } } })).toEqual(
-        expect.objectContaining({ status: 400, body: { error: 'Invalid', message: 'The event is invalid', details: ['payload.fiscalCode: must be a fiscal code (16 characters, e.g. AAABBB00A00A000B)'] } }),
+        expect.objectContaining({
+          status: 400,
+          body: { error: 'Invalid', message: 'The event is invalid', details: ['payload.fiscalCode: must be a fiscal code (16 characters, e.g. AAABBB00A00A000B)'] },
+        }),
       );
       const unknown = await call('POST', 'events', { key: INGEST_KEY, body: { name: 'user:deleted' } });
       expect(unknown.status).toBe(400);
-      expect((unknown.body?.details as string[])[0]).toBe('name: unknown event "user:deleted"; known events: ping, service:subscribed, ping:all, profile:completed, profile:service-preferences-changed');
+      expect((unknown.body?.details as string[])[0]).toBe(
+        'name: unknown event "user:deleted"; known events: ping, service:subscribed, ping:all, profile:completed, profile:service-preferences-changed',
+      );
       const broken = await call('POST', 'events', { key: INGEST_KEY, raw: '{"name": "ping"' });
       expect(broken.status).toBe(400);
       expect((broken.body?.details as string[])[0]).toMatch(/^\(body\): is not valid JSON/);
@@ -116,7 +121,10 @@ describe('HTTP APIs through the embedded host', () => {
       expect(rest.body?.continuationToken).toBeUndefined();
 
       const replaced = await call('PUT', `webhooks/${id}`, { key: ADMIN_KEY, body: { url: 'https://receiver.example/v2', subscriptions: ['service:subscribed'], attributes: { serviceId: 'svc-1' } } });
-      expect(replaced).toMatchObject({ status: 200, body: { id, url: 'https://receiver.example/v2', subscriptions: ['service:subscribed'], attributes: { serviceId: 'svc-1' }, headerNames: [], createdAt: created.body?.createdAt } });
+      expect(replaced).toMatchObject({
+        status: 200,
+        body: { id, url: 'https://receiver.example/v2', subscriptions: ['service:subscribed'], attributes: { serviceId: 'svc-1' }, headerNames: [], createdAt: created.body?.createdAt },
+      });
       expect(replaced.body).not.toHaveProperty('secret');
 
       const patched = await call('PATCH', `webhooks/${id}`, { key: ADMIN_KEY, body: { disabled: true, headers: { 'X-Tenant': 't1', 'X-Api-Key': 'receiver-api-key' } } });
@@ -136,7 +144,10 @@ describe('HTTP APIs through the embedded host', () => {
     });
 
     it('400 for invalid bodies, patches and queries, naming the fields', async () => {
-      const bad = await call('POST', 'webhooks', { key: ADMIN_KEY, body: { url: 'https://user:pw@receiver.example/', subscriptions: ['ping:all'], headers: { 'Transfer-Encoding': 'chunked', 'webhook-signature': 'v1,x' } } });
+      const bad = await call('POST', 'webhooks', {
+        key: ADMIN_KEY,
+        body: { url: 'https://user:pw@receiver.example/', subscriptions: ['ping:all'], headers: { 'Transfer-Encoding': 'chunked', 'webhook-signature': 'v1,x' } },
+      });
       expect(bad.status).toBe(400);
       expect(bad.body?.details).toEqual([
         'url: must be an absolute http or https URL, without credentials or fragment, at most 2048 characters',
@@ -147,7 +158,10 @@ describe('HTTP APIs through the embedded host', () => {
       const created = await call('POST', 'webhooks', { key: ADMIN_KEY, body: { url: 'https://receiver.example/', subscriptions: ['*'] } });
       const id = created.body?.id as string;
       expect(await call('PATCH', `webhooks/${id}`, { key: ADMIN_KEY, body: { secret: 'whsec_mine' } })).toMatchObject({ status: 400 });
-      expect(await call('PUT', `webhooks/${id}`, { key: ADMIN_KEY, body: { url: 'https://receiver.example/' } })).toMatchObject({ status: 400, body: { details: ['subscriptions: is required (a list of 1 to 16 subscriptions)'] } });
+      expect(await call('PUT', `webhooks/${id}`, { key: ADMIN_KEY, body: { url: 'https://receiver.example/' } })).toMatchObject({
+        status: 400,
+        body: { details: ['subscriptions: is required (a list of 1 to 16 subscriptions)'] },
+      });
       expect(await call('GET', 'webhooks?limit=1000', { key: ADMIN_KEY })).toMatchObject({ status: 400, body: { details: ['limit: must be an integer from 1 to 100'] } });
       expect(await call('GET', 'webhooks?continuationToken=nonsense', { key: ADMIN_KEY })).toMatchObject({ status: 400 });
       await call('DELETE', `webhooks/${id}`, { key: ADMIN_KEY });
@@ -168,7 +182,12 @@ describe('HTTP APIs through the embedded host', () => {
       const id = created.body?.id as string;
       const tenant = await call('POST', 'tenants', { key: ADMIN_KEY, body: { name: `cache-${suffix}` } });
       const tenantId = tenant.body?.id as string;
-      expect({ webhook: created.status, tenant: tenant.status, secret: typeof created.body?.secret, apiKey: typeof tenant.body?.apiKey }).toEqual({ webhook: 201, tenant: 201, secret: 'string', apiKey: 'string' });
+      expect({ webhook: created.status, tenant: tenant.status, secret: typeof created.body?.secret, apiKey: typeof tenant.body?.apiKey }).toEqual({
+        webhook: 201,
+        tenant: 201,
+        secret: 'string',
+        apiKey: 'string',
+      });
       const answers: [string, Answer][] = [
         ['POST webhooks', created],
         ['GET webhooks', await call('GET', 'webhooks', { key: ADMIN_KEY })],

@@ -50,9 +50,14 @@ describe('large payloads (spawned host)', () => {
   beforeAll(async () => {
     azurite = await ownAzurite();
     receiver = await startDataReceiver();
-    host = await startApp(appSettings({ storage: azurite.connectionString, tag: 'lp', extra: { MAX_EVENT_BODY_BYTES: String(1024 * 1024), PAYLOADS_CONTAINER: CONTAINER, PRIVACY_TABLE: 'lpprivacy' } }));
+    host = await startApp(
+      appSettings({ storage: azurite.connectionString, tag: 'lp', extra: { MAX_EVENT_BODY_BYTES: String(1024 * 1024), PAYLOADS_CONTAINER: CONTAINER, PRIVACY_TABLE: 'lpprivacy' } }),
+    );
     for (let i = 0; i < 10; i++) {
-      const res = await call(host.baseUrl, 'POST', 'webhooks', { key: ADMIN_KEY, body: { url: receiver.url(`big${i}`), subscriptions: ['ping', 'service:subscribed'], attributes: { name: 'big', serviceId: 'svc-big' } } });
+      const res = await call(host.baseUrl, 'POST', 'webhooks', {
+        key: ADMIN_KEY,
+        body: { url: receiver.url(`big${i}`), subscriptions: ['ping', 'service:subscribed'], attributes: { name: 'big', serviceId: 'svc-big' } },
+      });
       expect(res.status).toBe(201);
     }
   }, 120_000);
@@ -88,9 +93,12 @@ describe('large payloads (spawned host)', () => {
     expect(await blobsOf('big-1mb')).toHaveLength(1);
   });
 
-  it('an erasure deletes the blob of the person\'s event; the purge deletes the others', async () => {
+  it("an erasure deletes the blob of the person's event; the purge deletes the others", async () => {
     const data = 'p'.repeat(100 * 1024);
-    const posted = await call(host.baseUrl, 'POST', 'events', { key: INGEST_KEY, body: { id: 'big-person', name: 'service:subscribed', payload: { serviceId: 'svc-big', fiscalCode: FISCAL_CODE, data } } });
+    const posted = await call(host.baseUrl, 'POST', 'events', {
+      key: INGEST_KEY,
+      body: { id: 'big-person', name: 'service:subscribed', payload: { serviceId: 'svc-big', fiscalCode: FISCAL_CODE, data } },
+    });
     expect(posted.status).toBe(202);
     expect(await blobsOf('big-person')).toHaveLength(1);
     const erased = await call(host.baseUrl, 'POST', 'erasure', { key: ADMIN_KEY, body: { fiscalCode: FISCAL_CODE } });

@@ -51,7 +51,17 @@ describe('memory with large payloads (spawned host)', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    host = await startApp(appSettings({ storage: azurite.connectionString, tag: 'mem', extra: { MAX_EVENT_BODY_BYTES: String(1024 * 1024), PRIVACY_TABLE: 'memprivacy', ...(process.env.PAYLOAD_MEMORY_BUDGET === undefined ? {} : { MAX_INFLIGHT_DELIVERY_BYTES: process.env.PAYLOAD_MEMORY_BUDGET }) } }));
+    host = await startApp(
+      appSettings({
+        storage: azurite.connectionString,
+        tag: 'mem',
+        extra: {
+          MAX_EVENT_BODY_BYTES: String(1024 * 1024),
+          PRIVACY_TABLE: 'memprivacy',
+          ...(process.env.PAYLOAD_MEMORY_BUDGET === undefined ? {} : { MAX_INFLIGHT_DELIVERY_BYTES: process.env.PAYLOAD_MEMORY_BUDGET }),
+        },
+      }),
+    );
     await mapLimit(
       Array.from({ length: FAN_OUT }, (_, i) => i),
       8,

@@ -69,7 +69,14 @@ describe('portal links and sessions through the embedded host', () => {
     expect(Math.abs(Date.parse(link.expiresAt) - before - 3600_000)).toBeLessThan(120_000);
     const session = await sessionOf(link.token);
     // A session bearer is the tenant, not the admin: no minting, no revoking, no tenant list, no events.
-    for (const [method, route] of [['POST', `tenants/${tenant.id}/portal-links`], ['DELETE', `tenants/${tenant.id}/portal-links`], ['GET', 'tenants'], ['GET', `tenants/${tenant.id}`], ['GET', 'events'], ['GET', 'poison']] as const) {
+    for (const [method, route] of [
+      ['POST', `tenants/${tenant.id}/portal-links`],
+      ['DELETE', `tenants/${tenant.id}/portal-links`],
+      ['GET', 'tenants'],
+      ['GET', `tenants/${tenant.id}`],
+      ['GET', 'events'],
+      ['GET', 'poison'],
+    ] as const) {
       expect(`${method} ${route} ${(await call(method, route, { key: session })).status}`).toBe(`${method} ${route} 401`);
     }
     const page = await fetch(`${host.baseUrl}/api/portal`);
@@ -109,7 +116,14 @@ describe('portal links and sessions through the embedded host', () => {
     const listed = await call('GET', 'webhooks', { key: sessionA });
     expect((listed.body?.items as Json[]).map((w) => w.id)).toEqual([created.body?.id]);
     // Another tenant's webhook does not exist for this session, on every route the portal uses.
-    for (const [method, route] of [['GET', ''], ['PATCH', ''], ['GET', '/stats'], ['GET', '/attempts'], ['POST', '/test'], ['POST', '/rotate-secret']] as const) {
+    for (const [method, route] of [
+      ['GET', ''],
+      ['PATCH', ''],
+      ['GET', '/stats'],
+      ['GET', '/attempts'],
+      ['POST', '/test'],
+      ['POST', '/rotate-secret'],
+    ] as const) {
       const answer = await call(method, `webhooks/${ofB.body?.id as string}${route}`, { key: sessionA, ...(method === 'PATCH' ? { body: { disabled: true } } : {}) });
       expect(`${method} ${route} ${answer.status}`).toBe(`${method} ${route} 404`);
     }

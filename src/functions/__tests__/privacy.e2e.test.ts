@@ -3,7 +3,21 @@ import { QueueClient } from '@azure/storage-queue';
 import { run as ops } from '../../../cli/main';
 import type { RunningAzurite } from '../../../local-host/azurite';
 import type { SpawnedHost } from '../../../local-host/testing/spawnHost';
-import { ADMIN_KEY, type Answer, appSettings, approximateCount, call, eventStatus, ingest, ownAzurite, peekQueue, type Receivers, startApp, startReceivers, waitUntil } from '../../__tests__/faults/harness';
+import {
+  ADMIN_KEY,
+  type Answer,
+  appSettings,
+  approximateCount,
+  call,
+  eventStatus,
+  ingest,
+  ownAzurite,
+  peekQueue,
+  type Receivers,
+  startApp,
+  startReceivers,
+  waitUntil,
+} from '../../__tests__/faults/harness';
 
 /*
  * Personal data end to end, the compiled app in the embedded host on an Azurite of its own:
@@ -73,7 +87,7 @@ describe('personal data: retention and erasure (spawned host)', () => {
   const poisonTexts = async (): Promise<string[]> => (await peekQueue(azurite.connectionString, `${TAG}-deliveries-poison`)).map((m) => Buffer.from(m, 'base64').toString('utf8'));
   const deliveryLines = (eventId: string) => host.logs.filter((l) => l.message.startsWith('delivery.message') && l.message.includes(eventId));
 
-  it("erases a person while a delivery is retrying: it is never sent again, its poison entries go, and the event is a 404", async () => {
+  it('erases a person while a delivery is retrying: it is never sent again, its poison entries go, and the event is a 404', async () => {
     await webhook(receivers.url('retrying', 'error503'), ['service:subscribed'], { serviceId: 'svc-retry' });
     await webhook(receivers.url('refusing', 'redirect'), ['service:subscribed'], { serviceId: 'svc-poison' });
     await accepted({ id: 'anna-1', name: 'service:subscribed', payload: { serviceId: 'svc-retry', fiscalCode: ANNA } });
@@ -115,7 +129,11 @@ describe('personal data: retention and erasure (spawned host)', () => {
     await waitUntil('the refused delivery and the unreadable message in the poison queue', async () => (await poisonTexts()).filter((t) => t.includes(DARIO)).length === 2, { timeoutMs: 30_000 });
 
     const printed: string[] = [];
-    const io = { stdout: { write: (s: string) => printed.push(s) }, stderr: { write: (s: string) => printed.push(s), isTTY: false }, env: { DISPATCHER_URL: baseUrl, DISPATCHER_ADMIN_KEY: ADMIN_KEY } };
+    const io = {
+      stdout: { write: (s: string) => printed.push(s) },
+      stderr: { write: (s: string) => printed.push(s), isTTY: false },
+      env: { DISPATCHER_URL: baseUrl, DISPATCHER_ADMIN_KEY: ADMIN_KEY },
+    };
     expect(await ops(['poison'], io)).toBe(0);
     expect(await ops(['poison', '--json'], io)).toBe(0);
     expect(await ops(['event', `ops-${DARIO}`, '--json'], io)).toBe(0);
@@ -195,7 +213,15 @@ describe('personal data: the retention timer (spawned host)', () => {
     const events = TableClient.fromConnectionString(azurite.connectionString, 'retevents', { allowInsecureConnection: true });
     await events.createTable();
     const payload = JSON.stringify({ serviceId: 's1', fiscalCode: ANNA });
-    await events.createEntity({ partitionKey: 'old-1', rowKey: 'event', name: 'service:subscribed', receivedAt: new Date(Date.now() - 3 * 86_400_000).toISOString(), status: 'dispatched', payloadChunks: 1, payload0: payload });
+    await events.createEntity({
+      partitionKey: 'old-1',
+      rowKey: 'event',
+      name: 'service:subscribed',
+      receivedAt: new Date(Date.now() - 3 * 86_400_000).toISOString(),
+      status: 'dispatched',
+      payloadChunks: 1,
+      payload0: payload,
+    });
     host = await startApp(
       appSettings({
         storage: azurite.connectionString,

@@ -32,13 +32,19 @@ describe('purgeCutoffOf', () => {
 describe('the privacy handlers', () => {
   it('run nothing without the admin key or with a bad cutoff', async () => {
     let runs = 0;
-    const purge = purgeEventsHandler({ adminApiKey: ADMIN, clock: { now: () => NOW }, purge: () => (runs++, TE.right({ deleted: { events: 0, attempts: 0, poison: 0 }, instances: 0, truncated: false })) });
+    const purge = purgeEventsHandler({
+      adminApiKey: ADMIN,
+      clock: { now: () => NOW },
+      purge: () => (runs++, TE.right({ deleted: { events: 0, attempts: 0, poison: 0 }, instances: 0, truncated: false })),
+    });
     const erase = erasureHandler({ adminApiKey: ADMIN, erase: () => (runs++, TE.right({ deleted: { events: 0, attempts: 0, poison: 0 }, truncated: false })) });
     const context = new InvocationContext();
     expect((await purge(request('?before=2026-12-01T00:00:00Z', 'wrong-key-0123456789'), context)).status).toBe(401);
     expect((await purge(request('?before=tomorrow'), context)).status).toBe(400);
     expect((await erase(new HttpRequest({ method: 'POST', url: 'http://localhost/api/erasure', body: { string: '{}' } }), context)).status).toBe(401);
-    expect((await erase(new HttpRequest({ method: 'POST', url: 'http://localhost/api/erasure', headers: { authorization: `Bearer ${ADMIN}` }, body: { string: 'not json' } }), context)).status).toBe(400);
+    expect((await erase(new HttpRequest({ method: 'POST', url: 'http://localhost/api/erasure', headers: { authorization: `Bearer ${ADMIN}` }, body: { string: 'not json' } }), context)).status).toBe(
+      400,
+    );
     expect(runs).toBe(0);
     expect((await purge(request('?before=2026-12-01T00:00:00Z'), context)).status).toBe(200);
     expect(runs).toBe(1);

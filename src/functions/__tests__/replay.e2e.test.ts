@@ -121,7 +121,11 @@ describe('replay, resend and test send through the embedded host', () => {
     const other = await ping('b1');
     for (const id of missed) await deliveryIn(id, hookA.id, 'poisoned');
     await deliveryIn(other, hookB.id, 'delivered');
-    const failedIds = new Set(at('/a').filter((r) => header(r, 'webhook-id') !== '').map((r) => header(r, 'webhook-id')));
+    const failedIds = new Set(
+      at('/a')
+        .filter((r) => header(r, 'webhook-id') !== '')
+        .map((r) => header(r, 'webhook-id')),
+    );
     expect(failedIds.size).toBe(4); // the delivered one before the window, and the three missed
 
     down.delete('/a');
@@ -175,7 +179,11 @@ describe('replay, resend and test send through the embedded host', () => {
     const arrived = await until('three more deliveries', () => (at('/a').length >= before + 3 ? at('/a').slice(before) : undefined));
     const ids = arrived.map((r) => header(r, 'webhook-id'));
     expect(new Set(ids).size).toBe(3);
-    const firstIds = new Set(at('/a').slice(0, before).map((r) => header(r, 'webhook-id')));
+    const firstIds = new Set(
+      at('/a')
+        .slice(0, before)
+        .map((r) => header(r, 'webhook-id')),
+    );
     for (const id of ids) expect(firstIds.has(id)).toBe(true);
     expect(at('/b')).toHaveLength(1);
   });
@@ -185,7 +193,11 @@ describe('replay, resend and test send through the embedded host', () => {
     const original = header(at('/a')[0] as Received, 'webhook-id');
     const resent = await call('POST', `webhooks/${hookA.id}/resend`, { key: tenantA.key, body: { eventId: beforeWindow } });
     expect(resent).toMatchObject({ status: 202, body: { deliveryIds: [original] } });
-    const arrived = await until('the resent delivery', () => at('/a').slice(before).find((r) => header(r, 'webhook-id') === original));
+    const arrived = await until('the resent delivery', () =>
+      at('/a')
+        .slice(before)
+        .find((r) => header(r, 'webhook-id') === original),
+    );
     expect(verified(arrived, hookA.secret)).toEqual({ name: 'ping', payload: {} });
     // An event of another tenant's routing value has no delivery to this webhook.
     const bEvent = await ping('b1');

@@ -43,7 +43,12 @@ describe('a bad setting the app decodes', () => {
     const res = await fetch(`${host.baseUrl}/api/health`);
     const text = await res.text();
     expect(res.status).toBe(503);
-    expect(JSON.parse(text)).toMatchObject({ status: 'unavailable', message: 'Invalid settings: INGEST_API_KEY', checks: { settings: 'down' }, settings: [expect.stringMatching(/^INGEST_API_KEY: /)] });
+    expect(JSON.parse(text)).toMatchObject({
+      status: 'unavailable',
+      message: 'Invalid settings: INGEST_API_KEY',
+      checks: { settings: 'down' },
+      settings: [expect.stringMatching(/^INGEST_API_KEY: /)],
+    });
     // The answer keeps the documented contract (the OpenAPI HealthReport).
     expect(E.isRight(HealthReport.decode(JSON.parse(text)))).toBe(true);
     expect(text).not.toContain(badKey);

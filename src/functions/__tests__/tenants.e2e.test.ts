@@ -192,7 +192,11 @@ describe('tenants, keys, secrets and subscriber-controlled delivery through the 
     const event = await call('POST', 'events', { key: INGEST_KEY, body: { name: 'ping', payload: { name: 'rot' } } });
     expect(event.status).toBe(202);
     const delivery = await until('the rotated delivery', () => received.find((r) => r.url === '/rotation'));
-    const headers = { 'webhook-id': String(delivery.headers['webhook-id']), 'webhook-timestamp': String(delivery.headers['webhook-timestamp']), 'webhook-signature': String(delivery.headers['webhook-signature']) };
+    const headers = {
+      'webhook-id': String(delivery.headers['webhook-id']),
+      'webhook-timestamp': String(delivery.headers['webhook-timestamp']),
+      'webhook-signature': String(delivery.headers['webhook-signature']),
+    };
     expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
     expect(new StandardWebhook(hook.secret as string).verify(delivery.body, headers)).toEqual({ name: 'ping', payload: {} });
     expect(new StandardWebhook(rotated.body?.secret as string).verify(delivery.body, headers)).toEqual({ name: 'ping', payload: {} });
@@ -228,7 +232,13 @@ describe('tenants, keys, secrets and subscriber-controlled delivery through the 
     const hubSecret = 'a-websub-subscriber-secret-0123456789';
     secrets.add(hubSecret);
     const form = (mode: string): URLSearchParams =>
-      new URLSearchParams({ 'hub.mode': mode, 'hub.topic': 'ping?name=ws1', 'hub.callback': `${base}/websub/cb1`, 'hub.lease_seconds': '3600', ...(mode === 'subscribe' ? { 'hub.secret': hubSecret } : {}) });
+      new URLSearchParams({
+        'hub.mode': mode,
+        'hub.topic': 'ping?name=ws1',
+        'hub.callback': `${base}/websub/cb1`,
+        'hub.lease_seconds': '3600',
+        ...(mode === 'subscribe' ? { 'hub.secret': hubSecret } : {}),
+      });
     const post = (body: URLSearchParams, key = tenantA.key) =>
       fetch(`${host.baseUrl}/api/websub`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-www-form-urlencoded' }, body });
     const subscribed = await post(form('subscribe'));

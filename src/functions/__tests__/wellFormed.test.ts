@@ -57,7 +57,14 @@ describe('ill-formed Unicode is refused in every decoded string', () => {
 
   it('an event whose payload holds a lone surrogate: 400, nothing stored', async () => {
     const events = memoryEventStore();
-    const handler = ingestEventHandler({ events, clock: { now: () => new Date(0) }, newEventId: () => 'generated' as EventId, ingestApiKey: INGEST_KEY, maxEventBodyBytes: 1000, startDispatch: () => () => TE.right(undefined) });
+    const handler = ingestEventHandler({
+      events,
+      clock: { now: () => new Date(0) },
+      newEventId: () => 'generated' as EventId,
+      ingestApiKey: INGEST_KEY,
+      maxEventBodyBytes: 1000,
+      startDispatch: () => () => TE.right(undefined),
+    });
     const res = await handler(post('http://localhost/api/events', INGEST_KEY, `{"name":"ping","payload":{"name":"x${LONE}"}}`), context());
     expect(res.status).toBe(400);
     expect((res.jsonBody as { details: string[] }).details).toEqual([`payload.name: ${LONE_MESSAGE}`]);
@@ -94,13 +101,16 @@ describe('the app body reader', () => {
   const lazyRequest = (bytes: number, headers: Record<string, string> = {}) => {
     let pulled = 0;
     const chunk = new Uint8Array(64 * 1024);
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (pulled >= bytes) return controller.close();
-        pulled += chunk.length;
-        controller.enqueue(chunk);
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (pulled >= bytes) return controller.close();
+          pulled += chunk.length;
+          controller.enqueue(chunk);
+        },
       },
-    }, { highWaterMark: 0 });
+      { highWaterMark: 0 },
+    );
     const request = { headers: new Headers(headers), body } as unknown as HttpRequest;
     return { request, pulled: () => pulled };
   };

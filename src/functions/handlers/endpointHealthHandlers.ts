@@ -22,7 +22,11 @@ export const webhookStatsHandler = (deps: StatsHandlerDeps): Handler =>
   route({
     auth: adminOrTenant(deps),
     // The use case decodes `since` after the id: an unknown id is a 404 whatever the query holds.
-    run: ({ id, request, caller }) => pipe(getWebhookStats(deps)({ id, query: Object.fromEntries(request.query.entries()), principal: caller }), TE.map((stats) => ({ status: 200, body: stats }))),
+    run: ({ id, request, caller }) =>
+      pipe(
+        getWebhookStats(deps)({ id, query: Object.fromEntries(request.query.entries()), principal: caller }),
+        TE.map((stats) => ({ status: 200, body: stats })),
+      ),
   });
 
 /** GET /api/event-types: no key, like the OpenAPI document it mirrors. */

@@ -25,7 +25,12 @@ export const eventStatusHandler = (deps: EventStatusHandlerDeps): Handler =>
     auth: bearerKey(deps.adminApiKey),
     run: ({ id, context }) =>
       pipe(
-        TE.fromEither(pipe(EventId.decode(id), E.mapLeft(() => notFound(`No event with id "${id.slice(0, 128)}"`)))),
+        TE.fromEither(
+          pipe(
+            EventId.decode(id),
+            E.mapLeft(() => notFound(`No event with id "${id.slice(0, 128)}"`)),
+          ),
+        ),
         TE.chain(getEventStatus({ events: deps.events, attemptLog: deps.attemptLog, readDispatch: deps.readDispatch(context) })),
         TE.map((view) => ({ status: 200, body: view })),
       ),

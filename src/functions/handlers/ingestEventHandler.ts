@@ -18,15 +18,15 @@ export type IngestEventHandlerDeps = Omit<IngestEventDeps, 'startDispatch'> & {
 /** POST /api/events: key, size, JSON, then the use case; 202 {"id"} once the event is stored. */
 export const ingestEventHandler = (deps: IngestEventHandlerDeps): Handler =>
   route({
-      auth: bearerKey(deps.ingestApiKey),
-      body: { limitBytes: deps.maxEventBodyBytes },
-      run: ({ body, context }) =>
-        pipe(
-          ingestEvent({ ...deps, startDispatch: deps.startDispatch(context) })(body),
-          TE.map((result) => {
-            context.log(recordAcceptedEvent({ id: result.id, name: result.name, repeated: result.repeated }));
-            // A disabled event (DISABLED_EVENTS) is accepted and stored but not dispatched: the answer says so.
-            return { status: 202, body: (result.disabled === true ? { id: result.id, disabled: true } : { id: result.id }) satisfies EventAccepted };
-          }),
-        ),
+    auth: bearerKey(deps.ingestApiKey),
+    body: { limitBytes: deps.maxEventBodyBytes },
+    run: ({ body, context }) =>
+      pipe(
+        ingestEvent({ ...deps, startDispatch: deps.startDispatch(context) })(body),
+        TE.map((result) => {
+          context.log(recordAcceptedEvent({ id: result.id, name: result.name, repeated: result.repeated }));
+          // A disabled event (DISABLED_EVENTS) is accepted and stored but not dispatched: the answer says so.
+          return { status: 202, body: (result.disabled === true ? { id: result.id, disabled: true } : { id: result.id }) satisfies EventAccepted };
+        }),
+      ),
   });

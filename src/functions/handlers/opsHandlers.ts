@@ -31,15 +31,36 @@ const limitOf = (request: HttpRequest, max: number, fallback: number): E.Either<
  * GET /api/webhooks/{id}/attempts: the webhook's recent attempts that were not first-try successes.
  * With tenants, a tenant key reads its own webhooks' attempts; another tenant's id is a 404.
  */
-export const webhookAttemptsHandler = (deps: { adminApiKey: string; webhooks: Pick<WebhookStore, 'get'>; attemptLog: Pick<AttemptLog, 'problemsForWebhook'>; tenants: Pick<TenantStore, 'findByKeyHash' | 'get'> }): Handler =>
+export const webhookAttemptsHandler = (deps: {
+  adminApiKey: string;
+  webhooks: Pick<WebhookStore, 'get'>;
+  attemptLog: Pick<AttemptLog, 'problemsForWebhook'>;
+  tenants: Pick<TenantStore, 'findByKeyHash' | 'get'>;
+}): Handler =>
   route({
     auth: adminOrTenant(deps),
     // The limit is decoded after the ownership check: an unknown or foreign id is a 404 whatever the query.
     run: ({ id, request, caller }) =>
       pipe(
-        TE.fromEither(pipe(WebhookId.decode(id), E.mapLeft(() => notFound(`No webhook with id "${id.slice(0, 64)}"`)))),
-        TE.chain((webhookId) => pipe(deps.webhooks.get(webhookId), TE.chainEitherK(ownedBy(caller)), TE.map(() => webhookId))),
-        TE.chain((webhookId) => pipe(TE.fromEither(limitOf(request, MAX_ATTEMPTS_LIMIT, DEFAULT_ATTEMPTS_LIMIT)), TE.chain((limit) => deps.attemptLog.problemsForWebhook({ webhookId, limit })))),
+        TE.fromEither(
+          pipe(
+            WebhookId.decode(id),
+            E.mapLeft(() => notFound(`No webhook with id "${id.slice(0, 64)}"`)),
+          ),
+        ),
+        TE.chain((webhookId) =>
+          pipe(
+            deps.webhooks.get(webhookId),
+            TE.chainEitherK(ownedBy(caller)),
+            TE.map(() => webhookId),
+          ),
+        ),
+        TE.chain((webhookId) =>
+          pipe(
+            TE.fromEither(limitOf(request, MAX_ATTEMPTS_LIMIT, DEFAULT_ATTEMPTS_LIMIT)),
+            TE.chain((limit) => deps.attemptLog.problemsForWebhook({ webhookId, limit })),
+          ),
+        ),
         TE.map((attempts) => ({ status: 200, body: { items: attempts } satisfies AttemptList })),
       ),
   });
@@ -49,7 +70,11 @@ export const listPoisonHandler = (deps: { adminApiKey: string } & Pick<RedriveDe
   route({
     auth: bearerKey(deps.adminApiKey),
     query: PoisonListQuery,
-    run: ({ query }) => pipe(listPoison(deps)(query.limit), TE.map((items) => ({ status: 200, body: { items } }))),
+    run: ({ query }) =>
+      pipe(
+        listPoison(deps)(query.limit),
+        TE.map((items) => ({ status: 200, body: { items } })),
+      ),
   });
 
 const RedriveBody = t.union([t.exact(t.type({ all: t.literal(true) })), t.exact(t.type({ messageId: WellFormedString }))], 'a body {"all": true} or {"messageId": "<id from GET /api/poison>"}');

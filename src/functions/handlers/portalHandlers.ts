@@ -28,9 +28,20 @@ export const portalLinksHandler = (deps: PortalHandlerDeps): Handler =>
     POST: route({
       auth: bearerKey(deps.adminApiKey),
       body: { limitBytes: MAX_PORTAL_BODY_BYTES, optional: true },
-      run: ({ id, body, request }) => pipe(mintPortalLink(portalDeps(deps))({ id, body, origin: new URL(request.url).origin }), TE.map((link) => ({ status: 201, body: link }))),
+      run: ({ id, body, request }) =>
+        pipe(
+          mintPortalLink(portalDeps(deps))({ id, body, origin: new URL(request.url).origin }),
+          TE.map((link) => ({ status: 201, body: link })),
+        ),
     }),
-    DELETE: route({ auth: bearerKey(deps.adminApiKey), run: ({ id }) => pipe(revokePortalLinks(deps)(id), TE.map(() => ({ status: 204 }))) }),
+    DELETE: route({
+      auth: bearerKey(deps.adminApiKey),
+      run: ({ id }) =>
+        pipe(
+          revokePortalLinks(deps)(id),
+          TE.map(() => ({ status: 204 })),
+        ),
+    }),
   });
 
 /** POST /api/portal/session {"token"} (no key: the token is the credential): 201 {"token","tenantId","expiresAt"}. */
@@ -38,7 +49,11 @@ export const portalSessionHandler = (deps: PortalHandlerDeps): Handler =>
   route({
     auth: anyone,
     body: { limitBytes: MAX_PORTAL_BODY_BYTES },
-    run: ({ body }) => pipe(openPortalSession(portalDeps(deps))(body), TE.map((session) => ({ status: 201, body: session }))),
+    run: ({ body }) =>
+      pipe(
+        openPortalSession(portalDeps(deps))(body),
+        TE.map((session) => ({ status: 201, body: session })),
+      ),
   });
 
 /** GET /api/portal/me (a session bearer or a tenant key): who the portal acts for, and the routing values it may use. */

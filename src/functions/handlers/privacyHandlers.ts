@@ -59,7 +59,11 @@ export const erasureHandler = (deps: Pick<PrivacyHandlerDeps, 'adminApiKey' | 'e
   route({
     auth: bearerKey(deps.adminApiKey),
     body: { limitBytes: MAX_ERASURE_BODY_BYTES },
-    run: ({ body }) => pipe(deps.erase(body), TE.map((report) => ({ status: 200, body: report }))),
+    run: ({ body }) =>
+      pipe(
+        deps.erase(body),
+        TE.map((report) => ({ status: 200, body: report })),
+      ),
   });
 
 /** Hourly (RETENTION_SCHEDULE): purges what is older than RETENTION_DAYS, a bounded amount per run. */

@@ -52,7 +52,16 @@ export const replayPageActivity =
     context.log(traceLine('replay.page', { replayId: cursor.replayId, deliveries: result.right.deliveries, more: result.right.next !== undefined }));
     if (result.right.next === undefined) {
       // The last page: OPS_WEBHOOK_URL hears replay.completed (best effort; a retried activity sends the same webhook-id).
-      const payload = { webhookId: cursor.webhookId, replayId: cursor.replayId, status: 'Completed' as const, deliveries: cursor.deliveries + result.right.deliveries, since: cursor.since, until: cursor.until, only: cursor.only, at: deps.redeliver.clock.now().toISOString() };
+      const payload = {
+        webhookId: cursor.webhookId,
+        replayId: cursor.replayId,
+        status: 'Completed' as const,
+        deliveries: cursor.deliveries + result.right.deliveries,
+        since: cursor.since,
+        until: cursor.until,
+        only: cursor.only,
+        at: deps.redeliver.clock.now().toISOString(),
+      };
       const sent = await deps.publishOpsEvent({ name: 'replay.completed', payload })();
       if (E.isLeft(sent)) context.warn(`operational event replay.completed not sent: ${sent.left.message}`);
     }
@@ -60,11 +69,18 @@ export const replayPageActivity =
   };
 
 /** POST /api/webhooks/{id}/replay: 202 with the replay id (admin, or the owning tenant). */
-export const startReplayHandler = (deps: { readonly auth: ReplayAuthDeps; readonly start: (context: InvocationContext) => { webhooks: Pick<WebhookStore, 'get'>; clock: Clock; retentionDays: number; start: StartReplay } }): Handler =>
+export const startReplayHandler = (deps: {
+  readonly auth: ReplayAuthDeps;
+  readonly start: (context: InvocationContext) => { webhooks: Pick<WebhookStore, 'get'>; clock: Clock; retentionDays: number; start: StartReplay };
+}): Handler =>
   route({
     auth: adminOrTenant(deps.auth),
     body: { limitBytes: MAX_REPLAY_BODY_BYTES },
-    run: ({ id, body, caller, context }) => pipe(startReplay(deps.start(context))({ webhookId: id, body, principal: caller }), TE.map((answer) => ({ status: 202, body: answer }))),
+    run: ({ id, body, caller, context }) =>
+      pipe(
+        startReplay(deps.start(context))({ webhookId: id, body, principal: caller }),
+        TE.map((answer) => ({ status: 202, body: answer })),
+      ),
   });
 
 /** GET /api/webhooks/{id}/replays/{replayId} */
@@ -72,7 +88,10 @@ export const replayStatusHandler = (deps: { readonly auth: ReplayAuthDeps; reado
   route({
     auth: adminOrTenant(deps.auth),
     run: ({ id, request, caller, context }) =>
-      pipe(readReplay(deps.read(context))({ webhookId: id, replayId: request.params.replayId ?? '', principal: caller }), TE.map((status) => ({ status: 200, body: status }))),
+      pipe(
+        readReplay(deps.read(context))({ webhookId: id, replayId: request.params.replayId ?? '', principal: caller }),
+        TE.map((status) => ({ status: 200, body: status })),
+      ),
   });
 
 /** POST /api/webhooks/{id}/resend: 202 */
@@ -80,12 +99,20 @@ export const resendDeliveryHandler = (deps: { readonly auth: ReplayAuthDeps; rea
   route({
     auth: adminOrTenant(deps.auth),
     body: { limitBytes: MAX_REPLAY_BODY_BYTES },
-    run: ({ id, body, caller }) => pipe(resendDelivery(deps.redeliver)({ webhookId: id, body, principal: caller }), TE.map((answer) => ({ status: 202, body: answer }))),
+    run: ({ id, body, caller }) =>
+      pipe(
+        resendDelivery(deps.redeliver)({ webhookId: id, body, principal: caller }),
+        TE.map((answer) => ({ status: 202, body: answer })),
+      ),
   });
 
 /** POST /api/webhooks/{id}/test: 200 with what the receiver answered. */
 export const testWebhookHandler = (deps: { readonly auth: ReplayAuthDeps; readonly testSend: Parameters<typeof testSend>[0] }): Handler =>
   route({
     auth: adminOrTenant(deps.auth),
-    run: ({ id, caller }) => pipe(testSend(deps.testSend)({ webhookId: id, principal: caller }), TE.map((answer) => ({ status: 200, body: answer }))),
+    run: ({ id, caller }) =>
+      pipe(
+        testSend(deps.testSend)({ webhookId: id, principal: caller }),
+        TE.map((answer) => ({ status: 200, body: answer })),
+      ),
   });

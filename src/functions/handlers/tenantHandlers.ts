@@ -37,7 +37,10 @@ export type TenantHandlerDeps = {
 };
 
 const grantsDeps = (deps: TenantHandlerDeps) => ({ tenants: deps.tenants, webhooks: deps.webhooks, log: deps.log });
-const viewPage = (page: { items: readonly Parameters<typeof tenantView>[0][]; continuationToken?: string }) => ({ items: page.items.map(tenantView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) });
+const viewPage = (page: { items: readonly Parameters<typeof tenantView>[0][]; continuationToken?: string }) => ({
+  items: page.items.map(tenantView),
+  ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }),
+});
 
 /** Tenant management is the admin's alone: a tenant key gets 401 here like any other wrong key. */
 export const tenantsHandler = (deps: TenantHandlerDeps): Handler =>
@@ -56,16 +59,34 @@ export const tenantsHandler = (deps: TenantHandlerDeps): Handler =>
     POST: route({
       auth: bearerKey(deps.adminApiKey),
       body: { limitBytes: MAX_ROUTING_BODY_BYTES },
-      run: ({ body }) => pipe(createTenant(deps)(body), TE.map(({ tenant, apiKey }) => ({ status: 201, body: { ...tenantView(tenant), apiKey } satisfies TenantWithKey }))),
+      run: ({ body }) =>
+        pipe(
+          createTenant(deps)(body),
+          TE.map(({ tenant, apiKey }) => ({ status: 201, body: { ...tenantView(tenant), apiKey } satisfies TenantWithKey })),
+        ),
     }),
   });
 
 export const tenantHandler = (deps: TenantHandlerDeps): Handler =>
   byMethod({
     /** GET /api/tenants/{id} */
-    GET: route({ auth: bearerKey(deps.adminApiKey), run: ({ id }) => pipe(getTenantWithGrants(grantsDeps(deps))(id), TE.map((tenant) => ({ status: 200, body: tenantView(tenant) }))) }),
+    GET: route({
+      auth: bearerKey(deps.adminApiKey),
+      run: ({ id }) =>
+        pipe(
+          getTenantWithGrants(grantsDeps(deps))(id),
+          TE.map((tenant) => ({ status: 200, body: tenantView(tenant) })),
+        ),
+    }),
     /** DELETE /api/tenants/{id}: 204; 409 while the tenant owns webhooks (the use case says why, and what a concurrent create does). */
-    DELETE: route({ auth: bearerKey(deps.adminApiKey), run: ({ id }) => pipe(deleteTenant(deps)(id), TE.map(() => ({ status: 204 }))) }),
+    DELETE: route({
+      auth: bearerKey(deps.adminApiKey),
+      run: ({ id }) =>
+        pipe(
+          deleteTenant(deps)(id),
+          TE.map(() => ({ status: 204 })),
+        ),
+    }),
   });
 
 /** PUT /api/tenants/{id}/routing: replaces the tenant's routing grants; 200 with the tenant. */
@@ -73,16 +94,34 @@ export const tenantRoutingHandler = (deps: TenantHandlerDeps): Handler =>
   route({
     auth: bearerKey(deps.adminApiKey),
     body: { limitBytes: MAX_ROUTING_BODY_BYTES },
-    run: ({ id, body }) => pipe(setTenantRouting({ tenants: deps.tenants, onChange: () => deps.grants.invalidate() })({ id, body }), TE.map((tenant) => ({ status: 200, body: tenantView(tenant) }))),
+    run: ({ id, body }) =>
+      pipe(
+        setTenantRouting({ tenants: deps.tenants, onChange: () => deps.grants.invalidate() })({ id, body }),
+        TE.map((tenant) => ({ status: 200, body: tenantView(tenant) })),
+      ),
   });
 
 /** POST /api/tenants/{id}/rotate-key: 200 with the new key; the old one stops at once. */
 export const tenantRotateKeyHandler = (deps: TenantHandlerDeps): Handler =>
-  route({ auth: bearerKey(deps.adminApiKey), run: ({ id }) => pipe(rotateTenantKey(deps)(id), TE.map(({ tenant, apiKey }) => ({ status: 200, body: { ...tenantView(tenant), apiKey } satisfies TenantWithKey }))) });
+  route({
+    auth: bearerKey(deps.adminApiKey),
+    run: ({ id }) =>
+      pipe(
+        rotateTenantKey(deps)(id),
+        TE.map(({ tenant, apiKey }) => ({ status: 200, body: { ...tenantView(tenant), apiKey } satisfies TenantWithKey })),
+      ),
+  });
 
 /** DELETE /api/tenants/{id}/key: 200 with the tenant, now without a key. */
 export const tenantRevokeKeyHandler = (deps: TenantHandlerDeps): Handler =>
-  route({ auth: bearerKey(deps.adminApiKey), run: ({ id }) => pipe(revokeTenantKey(deps)(id), TE.map((tenant) => ({ status: 200, body: tenantView(tenant) }))) });
+  route({
+    auth: bearerKey(deps.adminApiKey),
+    run: ({ id }) =>
+      pipe(
+        revokeTenantKey(deps)(id),
+        TE.map((tenant) => ({ status: 200, body: tenantView(tenant) })),
+      ),
+  });
 
 /** GET /api/tenants/{id}/webhooks: the admin's view of one tenant's webhooks. */
 export const tenantWebhooksHandler = (deps: TenantHandlerDeps): Handler =>
@@ -93,7 +132,10 @@ export const tenantWebhooksHandler = (deps: TenantHandlerDeps): Handler =>
       pipe(
         getTenant(deps)(id),
         TE.chain((tenant) => listWebhooks(deps.webhooks)(query, { kind: 'Tenant', tenantId: tenant.id })),
-        TE.map((page) => ({ status: 200, body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } satisfies WebhookPage })),
+        TE.map((page) => ({
+          status: 200,
+          body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } satisfies WebhookPage,
+        })),
       ),
   });
 
@@ -110,7 +152,11 @@ export const rotateSecretHandler = (deps: TenantHandlerDeps): Handler =>
         rotateWebhookSecret(deps)({ id, body, principal: caller }),
         TE.map((webhook) => ({
           status: 200,
-          body: { ...toView(webhook), secret: webhook.secret, ...(webhook.previousSecrets?.[0] === undefined ? {} : { previousSecretExpiresAt: webhook.previousSecrets[0].expiresAt }) } satisfies RotatedWebhook,
+          body: {
+            ...toView(webhook),
+            secret: webhook.secret,
+            ...(webhook.previousSecrets?.[0] === undefined ? {} : { previousSecretExpiresAt: webhook.previousSecrets[0].expiresAt }),
+          } satisfies RotatedWebhook,
         })),
       ),
   });

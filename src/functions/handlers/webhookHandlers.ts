@@ -51,7 +51,9 @@ type Answer = { status: number; body?: unknown };
 /** The admin key, or a tenant key for that tenant's webhooks; the body at most MAX_WEBHOOK_BODY_BYTES. */
 const withBody = (deps: WebhookHandlerDeps, run: RouteSpec<Principal, undefined>['run']): Handler => route({ auth: adminOrTenant(deps), body: { limitBytes: MAX_WEBHOOK_BODY_BYTES }, run });
 
-const view = (status: number) => (webhook: Webhook): Answer => ({ status, body: toView(webhook) });
+const view =
+  (status: number) =>
+  (webhook: Webhook): Answer => ({ status, body: toView(webhook) });
 
 /**
  * A webhook that needs endpoint verification is challenged right away. Its failure never fails the
@@ -86,7 +88,10 @@ export const listWebhooksHandler = (deps: WebhookHandlerDeps): Handler =>
     run: ({ query, caller }) =>
       pipe(
         listWebhooks(deps.webhooks)(query, caller),
-        TE.map((page) => ({ status: 200, body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } satisfies WebhookPage })),
+        TE.map((page) => ({
+          status: 200,
+          body: { items: page.items.map(toView), ...(page.continuationToken === undefined ? {} : { continuationToken: page.continuationToken }) } satisfies WebhookPage,
+        })),
       ),
   });
 
@@ -112,7 +117,14 @@ export const patchWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
   );
 
 export const deleteWebhookHandler = (deps: WebhookHandlerDeps): Handler =>
-  route({ auth: adminOrTenant(deps), run: ({ id, caller }) => pipe(deleteWebhook(deps.webhooks)(id, caller), TE.map((): Answer => ({ status: 204 }))) });
+  route({
+    auth: adminOrTenant(deps),
+    run: ({ id, caller }) =>
+      pipe(
+        deleteWebhook(deps.webhooks)(id, caller),
+        TE.map((): Answer => ({ status: 204 })),
+      ),
+  });
 
 /** /api/webhooks/{id}: one handler per method. */
 export const webhookItemHandler = (deps: WebhookHandlerDeps): Handler =>

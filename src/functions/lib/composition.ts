@@ -257,7 +257,17 @@ export const webhooksRecord = () => {
 
 export const tenantsRecord = () => {
   const a = adapters();
-  return { adminApiKey: a.config.ADMIN_API_KEY, tenants: a.tenants, webhooks: a.webhooks, clock: a.clock, randomBytes: a.randomBytes, sender: a.sender, grants: a.grants, grantsOf: a.grantsOf, log: a.log };
+  return {
+    adminApiKey: a.config.ADMIN_API_KEY,
+    tenants: a.tenants,
+    webhooks: a.webhooks,
+    clock: a.clock,
+    randomBytes: a.randomBytes,
+    sender: a.sender,
+    grants: a.grants,
+    grantsOf: a.grantsOf,
+    log: a.log,
+  };
 };
 
 /** The subscriber portal's links, sessions and page (docs/portal.md). */

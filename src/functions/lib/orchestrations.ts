@@ -21,11 +21,10 @@ export const STEPS_PER_RUN = 50;
 export const PAGE_RETRY = Object.assign(new df.RetryOptions(2_000, 6), { backoffCoefficient: 2 });
 
 /** The fan-out activity's input: which plan of the event, and where in its webhooks. */
-export const FanOutCursor: t.Type<FanOutCursorPort, unknown, unknown> = t.intersection([t.type({ eventId: EventId, planIndex: t.number }), t.partial({ continuationToken: t.string })]) as unknown as t.Type<
-  FanOutCursorPort,
-  unknown,
-  unknown
->;
+export const FanOutCursor: t.Type<FanOutCursorPort, unknown, unknown> = t.intersection([
+  t.type({ eventId: EventId, planIndex: t.number }),
+  t.partial({ continuationToken: t.string }),
+]) as unknown as t.Type<FanOutCursorPort, unknown, unknown>;
 export type FanOutCursor = FanOutCursorPort;
 /** The fan-out orchestration's input (ingest's start and continueAsNew): the cursor plus what earlier pages enqueued. */
 export const FanOutInput = t.intersection([FanOutCursor, t.partial({ deliveries: t.number, pages: t.number })]);

@@ -10,11 +10,17 @@ import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../../usecases/listWebhooks'
  */
 
 /** GET /api/events?limit=&sinceHours= */
-export const ListEventsQuery = t.type({ limit: LimitParam({ max: MAX_EVENTS_LIMIT, fallback: DEFAULT_EVENTS_LIMIT }), sinceHours: IntegerParam({ min: 1, max: MAX_EVENTS_SINCE_HOURS, fallback: DEFAULT_EVENTS_SINCE_HOURS }) }, 'ListEventsQuery');
+export const ListEventsQuery = t.type(
+  { limit: LimitParam({ max: MAX_EVENTS_LIMIT, fallback: DEFAULT_EVENTS_LIMIT }), sinceHours: IntegerParam({ min: 1, max: MAX_EVENTS_SINCE_HOURS, fallback: DEFAULT_EVENTS_SINCE_HOURS }) },
+  'ListEventsQuery',
+);
 export type ListEventsQuery = t.TypeOf<typeof ListEventsQuery>;
 
 /** GET /api/webhooks and /api/tenants/{id}/webhooks: ?limit=&continuationToken= */
-export const ListWebhooksQuery = t.intersection([t.type({ limit: LimitParam({ max: MAX_LIST_LIMIT, fallback: DEFAULT_LIST_LIMIT }) }), t.partial({ continuationToken: WellFormedString })], 'ListWebhooksQuery');
+export const ListWebhooksQuery = t.intersection(
+  [t.type({ limit: LimitParam({ max: MAX_LIST_LIMIT, fallback: DEFAULT_LIST_LIMIT }) }), t.partial({ continuationToken: WellFormedString })],
+  'ListWebhooksQuery',
+);
 export type ListWebhooksQuery = t.TypeOf<typeof ListWebhooksQuery>;
 
 /** GET /api/tenants?limit=&continuationToken= */

@@ -60,11 +60,13 @@ export type RouteSpec<P, Q> = {
   readonly run: (input: RouteInput<P, Q>) => TE.TaskEither<AppError, Answer>;
 };
 
-const readBody = (request: HttpRequest, spec: { limitBytes: number; optional?: boolean }): TE.TaskEither<AppError, unknown> => async () => {
-  const read = await readJsonBody(request, spec.limitBytes);
-  const absent = E.isLeft(read) && read.left.kind === 'Invalid' && read.left.details[0]?.startsWith('(body): is required') === true;
-  return spec.optional === true && absent ? E.right({}) : read;
-};
+const readBody =
+  (request: HttpRequest, spec: { limitBytes: number; optional?: boolean }): TE.TaskEither<AppError, unknown> =>
+  async () => {
+    const read = await readJsonBody(request, spec.limitBytes);
+    const absent = E.isLeft(read) && read.left.kind === 'Invalid' && read.left.details[0]?.startsWith('(body): is required') === true;
+    return spec.optional === true && absent ? E.right({}) : read;
+  };
 
 /** The one HTTP pipeline: auth, then body, then query, then the use case; errors through errorResponse. */
 export const route =

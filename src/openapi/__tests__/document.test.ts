@@ -23,7 +23,9 @@ const requestExamples: Example[] = OPERATIONS.flatMap((op) =>
 );
 const responseExamples: (Example & { status: string })[] = OPERATIONS.flatMap((op) =>
   Object.entries(op.responses).flatMap(([status, r]) =>
-    'schema' in r ? Object.entries(r.examples).map(([k, value]) => ({ where: `${op.operationId} ${status} ${k}`, status, schema: r.schema, decode: (u: unknown) => codecOf(r.schema).decode(u), value })) : [],
+    'schema' in r
+      ? Object.entries(r.examples).map(([k, value]) => ({ where: `${op.operationId} ${status} ${k}`, status, schema: r.schema, decode: (u: unknown) => codecOf(r.schema).decode(u), value }))
+      : [],
   ),
 );
 const allExamples: Example[] = [...requestExamples, ...responseExamples];

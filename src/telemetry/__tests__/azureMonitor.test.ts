@@ -32,7 +32,12 @@ describe('startAzureMonitor', () => {
   });
 
   it('refuses a malformed connection string with a warning naming the setting, never its value', () => {
-    for (const value of ['InstrumentationKey=not-a-guid;IngestionEndpoint=https://example.invalid/', `InstrumentationKey=${KEY};`, `IngestionEndpoint=https://example.invalid/`, 'sk-live-secret-value']) {
+    for (const value of [
+      'InstrumentationKey=not-a-guid;IngestionEndpoint=https://example.invalid/',
+      `InstrumentationKey=${KEY};`,
+      `IngestionEndpoint=https://example.invalid/`,
+      'sk-live-secret-value',
+    ]) {
       const load = jest.fn(() => fakeDistro());
       const warn = jest.fn();
       expect(startAzureMonitor({ [CONNECTION_STRING_SETTING]: value }, { load, warn })).toMatchObject({ kind: 'Failed' });

@@ -16,7 +16,13 @@ jest.mock('@azure/functions', () => {
   return { ...actual, app: { ...actual.app, hook: { ...actual.app.hook, appTerminate: mockAppTerminate } } };
 });
 
-const SETTINGS = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'wiring-ingest-key-0123456789-abcdefghijklmnop', ADMIN_API_KEY: 'wiring-admin-key-0123456789-abcdefghijklmnop', SECRETS_KEY: TEST_SECRETS_KEY, SUBJECT_HASH_KEY: 'wiring-subject-hash-key-0123456789abcdef' };
+const SETTINGS = {
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  INGEST_API_KEY: 'wiring-ingest-key-0123456789-abcdefghijklmnop',
+  ADMIN_API_KEY: 'wiring-admin-key-0123456789-abcdefghijklmnop',
+  SECRETS_KEY: TEST_SECRETS_KEY,
+  SUBJECT_HASH_KEY: 'wiring-subject-hash-key-0123456789abcdef',
+};
 const CONNECTION_STRING = 'InstrumentationKey=0f3c2b1a-9d8e-4f7a-8b6c-5d4e3f2a1b0c;IngestionEndpoint=https://example.invalid/';
 
 /** A function's record of a fresh module registry, twice (a second function file asks again). */

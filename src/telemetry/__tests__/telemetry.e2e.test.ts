@@ -50,7 +50,11 @@ describe('telemetry through the embedded host', () => {
     });
     const webhookId = ((await created.json()) as { id: string }).id;
     const eventId = `tel-${suffix}`;
-    const posted = await fetch(`${host.baseUrl}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${INGEST_KEY}` }, body: JSON.stringify({ id: eventId, name: 'ping', payload: { name: 'tel' } }) });
+    const posted = await fetch(`${host.baseUrl}/api/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${INGEST_KEY}` },
+      body: JSON.stringify({ id: eventId, name: 'ping', payload: { name: 'tel' } }),
+    });
     expect(posted.status).toBe(202);
 
     const accepted = await host.waitForLog((l) => fieldsOf(l, 'event.accepted')?.eventId === eventId);

@@ -37,7 +37,10 @@ describe('telemetry', () => {
     for (const rm of exporter.getMetrics() as ResourceMetrics[]) {
       for (const scope of rm.scopeMetrics) {
         for (const metric of scope.metrics) {
-          result.set(metric.descriptor.name, metric.dataPoints.map((p) => ({ value: p.value, attributes: p.attributes as Record<string, unknown> })));
+          result.set(
+            metric.descriptor.name,
+            metric.dataPoints.map((p) => ({ value: p.value, attributes: p.attributes as Record<string, unknown> })),
+          );
         }
       }
     }
@@ -45,7 +48,9 @@ describe('telemetry', () => {
   };
 
   it('carries the event, delivery and webhook ids in every delivery trace line', () => {
-    const line = recordDeliveryAttempt(entry({ decision: 'RetryLater', attempt: 2, result: { kind: 'NetworkError', error: 'Timeout', message: 'timed out', latencyMs: 1000 }, nextAttemptAt: '2026-11-23T10:05:00.000Z' }));
+    const line = recordDeliveryAttempt(
+      entry({ decision: 'RetryLater', attempt: 2, result: { kind: 'NetworkError', error: 'Timeout', message: 'timed out', latencyMs: 1000 }, nextAttemptAt: '2026-11-23T10:05:00.000Z' }),
+    );
     expect(line.startsWith('delivery.attempt ')).toBe(true);
     expect(JSON.parse(line.slice('delivery.attempt '.length))).toEqual({
       eventId: 'evt-1',

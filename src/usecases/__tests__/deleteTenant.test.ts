@@ -83,8 +83,7 @@ describe('deleteTenant', () => {
     // A create that authenticated before the revoke lands between the first count and the revoke.
     const racing = {
       ...s.tenants,
-      setKey: (id: TenantId, key: Parameters<typeof s.tenants.setKey>[1]) =>
-        TE.chain(() => s.tenants.setKey(id, key))(createWebhook(s.deps)(body, as(tenant))),
+      setKey: (id: TenantId, key: Parameters<typeof s.tenants.setKey>[1]) => TE.chain(() => s.tenants.setKey(id, key))(createWebhook(s.deps)(body, as(tenant))),
     };
     const refused = await left(deleteTenant({ ...s.deps, tenants: racing })(tenant.id));
     expect(refused).toMatchObject({ kind: 'Conflict', message: expect.stringContaining('still owns 1 webhook (created during this delete; its key is now revoked)') });

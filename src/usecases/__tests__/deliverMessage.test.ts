@@ -100,9 +100,7 @@ describe('deliverMessage', () => {
     noEffects(s);
     expect(s.requests).toHaveLength(1);
     expect(s.requests[0]?.url).toBe(webhook.url);
-    expect(s.attemptLog.entries).toEqual([
-      { eventId: EVENT_ID, deliveryId: item.deliveryId, webhookId: webhook.id, attempt: 1, at: expect.any(String), result: response(204), decision: 'Delivered' },
-    ]);
+    expect(s.attemptLog.entries).toEqual([{ eventId: EVENT_ID, deliveryId: item.deliveryId, webhookId: webhook.id, attempt: 1, at: expect.any(String), result: response(204), decision: 'Delivered' }]);
   });
 
   it('signs the exact body so that the standardwebhooks package verifies it with the webhook secret', async () => {
@@ -112,7 +110,11 @@ describe('deliverMessage', () => {
     right(await s.run(messageOf(item)));
     const sent = s.requests[0] as OutgoingRequest;
     expect(JSON.parse(sent.body)).toEqual(item.body);
-    const headers = { 'webhook-id': headerValues(sent, 'webhook-id')[0] ?? '', 'webhook-timestamp': headerValues(sent, 'webhook-timestamp')[0] ?? '', 'webhook-signature': headerValues(sent, 'webhook-signature')[0] ?? '' };
+    const headers = {
+      'webhook-id': headerValues(sent, 'webhook-id')[0] ?? '',
+      'webhook-timestamp': headerValues(sent, 'webhook-timestamp')[0] ?? '',
+      'webhook-signature': headerValues(sent, 'webhook-signature')[0] ?? '',
+    };
     expect(headers['webhook-id']).toBe(item.deliveryId);
     expect(Number(headers['webhook-timestamp'])).toBeGreaterThanOrEqual(Math.floor(START / 1000));
     expect(new Receiver(webhook.secret).verify(sent.body, headers)).toEqual(item.body);
@@ -193,7 +195,13 @@ describe('deliverMessage', () => {
   });
 
   it('retry: Retry-After longer than the step is honoured (in seconds or as a date), clamped to the largest step', async () => {
-    const s = setup((request) => (request.url.includes('seconds') ? response(503, { retryAfter: '900' }) : request.url.includes('date') ? response(503, { retryAfter: new Date(START + 600_000).toUTCString() }) : response(503, { retryAfter: '999999' })));
+    const s = setup((request) =>
+      request.url.includes('seconds')
+        ? response(503, { retryAfter: '900' })
+        : request.url.includes('date')
+          ? response(503, { retryAfter: new Date(START + 600_000).toUTCString() })
+          : response(503, { retryAfter: '999999' }),
+    );
     const items = ['seconds', 'date', 'huge'].map((k) => itemFor(s.add({ url: `https://${k}.example/` as Webhook['url'] })));
     right(await s.run(messageOf(...items)));
     const delayOf = (k: string): number | undefined => s.queue.sent.find((m) => m.message.items[0]?.webhookId === items[['seconds', 'date', 'huge'].indexOf(k)]?.webhookId)?.delaySeconds;

@@ -58,7 +58,9 @@ describe('dispatchEvent (ingest enqueues the first page itself)', () => {
     const s = setup(7);
     expect(E.isRight(await s.dispatch(EVENT_ID, s.firstPost())())).toBe(true);
     expect(s.enqueued()).toBe(3);
-    expect(s.continued).toEqual([expect.objectContaining({ cursor: expect.objectContaining({ eventId: EVENT_ID, planIndex: 0, continuationToken: expect.any(String) }), deliveries: 3, pages: 1, repeated: false })]);
+    expect(s.continued).toEqual([
+      expect.objectContaining({ cursor: expect.objectContaining({ eventId: EVENT_ID, planIndex: 0, continuationToken: expect.any(String) }), deliveries: 3, pages: 1, repeated: false }),
+    ]);
     expect(s.events.rows.get(EVENT_ID)).toMatchObject({ status: 'dispatched', firstPage: { deliveries: 3, orchestrated: true } });
   });
 

@@ -192,8 +192,12 @@ describe('endpoint health through deliverMessage', () => {
         p99Ms: 250,
       }),
     );
-    expect(await stats({ id: webhook.id, query: {}, principal: { kind: 'Tenant', tenantId: '01J0Z7X3V1F6Q8R2T4W6Y8A0C8' as NonNullable<Webhook['tenantId']> } })()).toEqual(E.left(expect.objectContaining({ kind: 'NotFound' })));
-    expect(await stats({ id: webhook.id, query: { since: 'yesterday' } })()).toEqual(E.left(expect.objectContaining({ kind: 'Invalid', details: [expect.stringMatching(/^since: must be an ISO 8601 date-time/)] })));
+    expect(await stats({ id: webhook.id, query: {}, principal: { kind: 'Tenant', tenantId: '01J0Z7X3V1F6Q8R2T4W6Y8A0C8' as NonNullable<Webhook['tenantId']> } })()).toEqual(
+      E.left(expect.objectContaining({ kind: 'NotFound' })),
+    );
+    expect(await stats({ id: webhook.id, query: { since: 'yesterday' } })()).toEqual(
+      E.left(expect.objectContaining({ kind: 'Invalid', details: [expect.stringMatching(/^since: must be an ISO 8601 date-time/)] })),
+    );
     expect(await stats({ id: webhook.id, query: { since: '2099-01-01T00:00:00Z' } })()).toEqual(E.left(expect.objectContaining({ kind: 'Invalid', details: ['since: is in the future'] })));
     expect(await stats({ id: webhook.id, query: { from: '2026-01-01T00:00:00Z' } })()).toEqual(E.left(expect.objectContaining({ kind: 'Invalid' })));
   });
@@ -202,7 +206,12 @@ describe('endpoint health through deliverMessage', () => {
     const s = setup(() => response(410));
     const tenant = '01J0Z7X3V1F6Q8R2T4W6Y8A0C9' as Webhook['tenantId'];
     const dead = s.add({ tenantId: tenant, subscriptions: ['webhook.disabled', 'ping'] });
-    const alerts = s.add({ tenantId: tenant, url: 'https://tenant.example/alerts' as Webhook['url'], subscriptions: ['webhook.disabled'], secret: 'whsec_dGVuYW50LWFsZXJ0LXNlY3JldC1mb3ItdGVzdHM=' as WebhookSecret });
+    const alerts = s.add({
+      tenantId: tenant,
+      url: 'https://tenant.example/alerts' as Webhook['url'],
+      subscriptions: ['webhook.disabled'],
+      secret: 'whsec_dGVuYW50LWFsZXJ0LXNlY3JldC1mb3ItdGVzdHM=' as WebhookSecret,
+    });
     s.add({ tenantId: tenant, url: 'https://tenant.example/other' as Webhook['url'], subscriptions: ['delivery.exhausted'] });
     s.add({ tenantId: tenant, url: 'https://tenant.example/off' as Webhook['url'], subscriptions: ['webhook.disabled'], disabled: true });
     s.add({ tenantId: '01J0Z7X3V1F6Q8R2T4W6Y8A0C8' as Webhook['tenantId'], url: 'https://other-tenant.example/alerts' as Webhook['url'], subscriptions: ['webhook.disabled'] });

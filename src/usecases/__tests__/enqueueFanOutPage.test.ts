@@ -145,12 +145,18 @@ describe('enqueueFanOutPage', () => {
     expect(queries.every((q) => (q as { routingValue?: string }).routingValue === undefined)).toBe(true);
   });
 
-  it('a message of several deliveries carries the store\'s lookup hint for its webhooks; a single delivery none', async () => {
+  it("a message of several deliveries carries the store's lookup hint for its webhooks; a single delivery none", async () => {
     const s = setup({ pageSize: 10, maxDeliveriesPerMessage: 2 });
     const webhooks = Array.from({ length: 5 }, (_, i) => s.add({ attributes: { name: `wh${i}` } }));
     // The hint is the store's business: here it names the ids it was asked for.
     const page = s.webhooks.pageSubscribedTo;
-    const hinting: Pick<WebhookStore, 'pageSubscribedTo'> = { pageSubscribedTo: (q) => pipe(page(q), TE.map((p) => ({ ...p, lookupHint: (ids) => `hint:${ids.join(',')}` as LookupHint }))) };
+    const hinting: Pick<WebhookStore, 'pageSubscribedTo'> = {
+      pageSubscribedTo: (q) =>
+        pipe(
+          page(q),
+          TE.map((p) => ({ ...p, lookupHint: (ids) => `hint:${ids.join(',')}` as LookupHint })),
+        ),
+    };
     s.deps.webhooks = hinting as typeof s.webhooks;
     s.store('ping:all');
     await s.fanOut();

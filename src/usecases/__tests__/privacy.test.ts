@@ -59,7 +59,18 @@ const setup = () => {
 
 const subscribed = (id: string, fiscalCode: string) => ({ id, name: 'service:subscribed', payload: { serviceId: 's1', fiscalCode } });
 const profile = (id: string, fiscalCode: string) => ({ id, name: 'profile:completed', payload: { fiscalCode, servicePreferencesMode: 'AUTO' } });
-const poisonText = (eventId: string, fiscalCode: string) => JSON.stringify({ kind: 'undeliverable', v: 1, eventId, deliveryId: 'd', webhookId: 'w1', body: { name: 'service:subscribed', payload: { fiscalCode } }, attempts: [], reason: { kind: 'Exhausted' }, poisonedAt: OLD });
+const poisonText = (eventId: string, fiscalCode: string) =>
+  JSON.stringify({
+    kind: 'undeliverable',
+    v: 1,
+    eventId,
+    deliveryId: 'd',
+    webhookId: 'w1',
+    body: { name: 'service:subscribed', payload: { fiscalCode } },
+    attempts: [],
+    reason: { kind: 'Exhausted' },
+    poisonedAt: OLD,
+  });
 
 describe('ingest, for retention and erasure', () => {
   it('indexes an event by hour and by the keyed hash of its fiscal code, never by the code', async () => {
@@ -74,7 +85,9 @@ describe('ingest, for retention and erasure', () => {
   it('stores nothing when the index cannot be written (the sender retries)', async () => {
     const s = setup();
     s.index.failWith = transient('down');
-    const result = await ingestEvent({ events: s.events, clock: { now: () => new Date(OLD) }, newEventId: () => 'x' as EventId, privacy: { index: s.index, subjectHashKey: KEY } })(subscribed('e1', ANNA))();
+    const result = await ingestEvent({ events: s.events, clock: { now: () => new Date(OLD) }, newEventId: () => 'x' as EventId, privacy: { index: s.index, subjectHashKey: KEY } })(
+      subscribed('e1', ANNA),
+    )();
     expect(E.isLeft(result) && result.left.kind).toBe('Transient');
     expect(s.events.rows.size).toBe(0);
   });
@@ -144,7 +157,11 @@ describe('events stored before the index', () => {
   it('are indexed a page per purge run, resumably, then purged and erasable', async () => {
     const s = setup();
     // Rows as an older version wrote them: no index rows at all.
-    for (const [id, code] of [['legacy-1', ANNA], ['legacy-2', BRUNO], ['legacy-3', ANNA]] as const) {
+    for (const [id, code] of [
+      ['legacy-1', ANNA],
+      ['legacy-2', BRUNO],
+      ['legacy-3', ANNA],
+    ] as const) {
       s.events.rows.set(id, { id: id as EventId, name: 'service:subscribed', payload: { serviceId: 's1', fiscalCode: code }, receivedAt: OLD, status: 'dispatched' });
     }
     const backfill = () => backfillPrivacyIndex({ events: s.events, index: s.index, subjectHashKey: KEY, maxEvents: 2 });
@@ -223,7 +240,14 @@ describe('a delivery of an erased event', () => {
     const message = (eventId: string, name: 'ping' | 'service:subscribed'): DeliveryMessage => ({
       v: 1,
       eventId: eventId as EventId,
-      items: [{ deliveryId: deliveryIdFor({ eventId: eventId as EventId, publicEventName: name, webhookId: webhook.id }), webhookId: webhook.id, body: name === 'ping' ? { name, payload: {} } : { name, payload: { fiscalCode: ANNA } }, attempts: [] }],
+      items: [
+        {
+          deliveryId: deliveryIdFor({ eventId: eventId as EventId, publicEventName: name, webhookId: webhook.id }),
+          webhookId: webhook.id,
+          body: name === 'ping' ? { name, payload: {} } : { name, payload: { fiscalCode: ANNA } },
+          attempts: [],
+        },
+      ],
     });
     return { s, queue, sent, reads, deliver, message };
   };

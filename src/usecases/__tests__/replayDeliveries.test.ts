@@ -77,16 +77,25 @@ describe('replay window', () => {
 describe('replayPage', () => {
   it('failed: re-enqueues what ended poisoned or gone in the window, with the original delivery id, once', async () => {
     const s = setup();
-    const poisoned = s.event('e1', '2026-12-05T09:00:00.000Z', [['RetryLater', '2026-12-05T09:00:01.000Z'], ['Poisoned', '2026-12-05T09:10:00.000Z']]);
+    const poisoned = s.event('e1', '2026-12-05T09:00:00.000Z', [
+      ['RetryLater', '2026-12-05T09:00:01.000Z'],
+      ['Poisoned', '2026-12-05T09:10:00.000Z'],
+    ]);
     const gone = s.event('e2', '2026-12-05T09:30:00.000Z', [['WebhookDisabledByGone', '2026-12-05T09:30:01.000Z']]);
-    s.event('e3', '2026-12-05T09:40:00.000Z', [['Poisoned', '2026-12-05T09:41:00.000Z'], ['Delivered', '2026-12-05T10:00:00.000Z']]); // redriven and delivered
+    s.event('e3', '2026-12-05T09:40:00.000Z', [
+      ['Poisoned', '2026-12-05T09:41:00.000Z'],
+      ['Delivered', '2026-12-05T10:00:00.000Z'],
+    ]); // redriven and delivered
     s.event('e4', '2026-12-05T07:00:00.000Z', [['Poisoned', '2026-12-05T08:30:00.000Z']]); // received before the window
     s.event('e5', '2026-12-05T11:30:00.000Z', [['Poisoned', '2026-12-05T11:31:00.000Z']]); // received after it
     s.event('e6', '2026-12-05T10:00:00.000Z', [['RetryLater', '2026-12-05T10:00:01.000Z']]); // still retrying
     const page = await replayPage(s.deps)(s.cursor('failed'))();
     expect(page).toEqual(E.right({ deliveries: 2 }));
     expect(s.replayed().sort()).toEqual([poisoned, gone].sort());
-    expect(s.queue.sent.flatMap((m) => m.message.items.map((i) => i.body))).toEqual([{ name: 'ping', payload: {} }, { name: 'ping', payload: {} }]);
+    expect(s.queue.sent.flatMap((m) => m.message.items.map((i) => i.body))).toEqual([
+      { name: 'ping', payload: {} },
+      { name: 'ping', payload: {} },
+    ]);
     // A second replay finds them requeued: nothing twice.
     expect(await replayPage(s.deps)(s.cursor('failed'))()).toEqual(E.right({ deliveries: 0 }));
   });

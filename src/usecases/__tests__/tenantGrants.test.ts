@@ -23,7 +23,14 @@ import { expectLeft as left, expectRight as right } from '../../__tests__/taskEi
 const A = 'AAAAAAAAAAAAAAAAAAAAAAAAAA' as TenantId;
 const B = 'BBBBBBBBBBBBBBBBBBBBBBBBBB' as TenantId;
 const asA: Principal = { kind: 'Tenant', tenantId: A };
-const aTenant = (id: TenantId, routing?: RoutingGrants): Tenant => ({ id, name: id, keyHash: null, keyCreatedAt: null, createdAt: '2024-01-01T00:00:00.000Z', ...(routing === undefined ? {} : { routing }) });
+const aTenant = (id: TenantId, routing?: RoutingGrants): Tenant => ({
+  id,
+  name: id,
+  keyHash: null,
+  keyCreatedAt: null,
+  createdAt: '2024-01-01T00:00:00.000Z',
+  ...(routing === undefined ? {} : { routing }),
+});
 
 const setup = () => {
   const webhooks = memoryWebhookStore();
@@ -66,7 +73,7 @@ describe('routing grants (domain)', () => {
 describe('registration within the grants', () => {
   const body = { url: 'https://receiver.example/hook', subscriptions: ['service:subscribed'], attributes: { serviceId: 'svc-b' } };
 
-  it("a tenant naming a value it does not hold gets Forbidden naming it and nothing is stored; the admin is unaffected", async () => {
+  it('a tenant naming a value it does not hold gets Forbidden naming it and nothing is stored; the admin is unaffected', async () => {
     const s = setup();
     s.tenants.rows.set(A, aTenant(A, { serviceId: ['svc-a'] }));
     expect(await left(createWebhook(s.deps)(body, asA))).toEqual({ kind: 'Forbidden', message: expect.stringContaining('serviceId "svc-b"') });
@@ -157,12 +164,15 @@ describe('initialisation and the cache', () => {
     const C = 'CCCCCCCCCCCCCCCCCCCCCCCCCC' as TenantId;
     s.tenants.rows.set(A, aTenant(A));
     s.tenants.rows.set(C, aTenant(C, { serviceId: ['s2'] }));
-    for (const attributes of [{ serviceId: 's1' }, { serviceId: 's2', name: 'n' }, { serviceId: 's1' }] as Record<string, string>[]) await right(s.webhooks.create(aWebhook({ tenantId: A, attributes })));
+    for (const attributes of [{ serviceId: 's1' }, { serviceId: 's2', name: 'n' }, { serviceId: 's1' }] as Record<string, string>[])
+      await right(s.webhooks.create(aWebhook({ tenantId: A, attributes })));
     await right(s.webhooks.create(aWebhook({ tenantId: B, attributes: { serviceId: 'other' } })));
     const tenant = await right(ensureGrants(s.grantsDeps)(aTenant(A)));
     expect(tenant.routing).toEqual({ serviceId: ['s1', 's2'], name: ['n'] });
     // Another tenant already holds s2: the line names it (ids and counts, never the values).
-    expect(s.lines).toEqual([`tenant ${A}: routing grants initialised from 3 webhooks (serviceId: 2, name: 1); 1 of these values are also granted to tenant(s) ${C}: review with GET /api/tenants/{id}`]);
+    expect(s.lines).toEqual([
+      `tenant ${A}: routing grants initialised from 3 webhooks (serviceId: 2, name: 1); 1 of these values are also granted to tenant(s) ${C}: review with GET /api/tenants/{id}`,
+    ]);
     // Another instance got there first: its grants stand, and no second line.
     s.tenants.rows.set(B, aTenant(B, { serviceId: [] }));
     expect((await right(ensureGrants(s.grantsDeps)(aTenant(B)))).routing).toEqual({ serviceId: [] });

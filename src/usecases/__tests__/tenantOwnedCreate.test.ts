@@ -23,7 +23,7 @@ const body = { url: 'https://receiver.example/hook', subscriptions: ['ping'], at
 const as = (tenant: Tenant): Principal => ({ kind: 'Tenant', tenantId: tenant.id });
 
 describe('tenantOwnedCreate', () => {
-  it('keeps the webhook of a tenant that still holds a key, and the admin\'s', async () => {
+  it("keeps the webhook of a tenant that still holds a key, and the admin's", async () => {
     const s = setup();
     const { tenant } = await right(createTenant(s.base)({ name: 'active' }));
     const owned = await right(s.create(as(tenant)));

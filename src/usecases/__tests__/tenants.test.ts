@@ -64,7 +64,10 @@ describe('tenants and their keys', () => {
 
   it('refuses a bad tenant body naming the field', async () => {
     const s = setup();
-    expect(await left(createTenant(s.deps)({ name: '', extra: 1 }))).toMatchObject({ kind: 'Invalid', details: [expect.stringMatching(/^extra: is not a known field/), expect.stringMatching(/^name: must be a name/)] });
+    expect(await left(createTenant(s.deps)({ name: '', extra: 1 }))).toMatchObject({
+      kind: 'Invalid',
+      details: [expect.stringMatching(/^extra: is not a known field/), expect.stringMatching(/^name: must be a name/)],
+    });
   });
 });
 
@@ -197,7 +200,18 @@ describe('delivery with tenants, leases, rotation and toggles', () => {
     const events = memoryEventStore();
     const queue = memoryDeliveryQueue();
     const add = (w: Partial<Webhook>): Webhook => {
-      const full = { id: `01HZZZZZZZZZZZZZZZZZZZ${String(s.webhooks.rows.size).padStart(4, '0')}` as WebhookId, url: 'https://r.example/', subscriptions: ['*'], attributes: { serviceId: 'svc' }, headers: {}, disabled: false, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', createdAt: 'x', updatedAt: 'x', ...w } as Webhook;
+      const full = {
+        id: `01HZZZZZZZZZZZZZZZZZZZ${String(s.webhooks.rows.size).padStart(4, '0')}` as WebhookId,
+        url: 'https://r.example/',
+        subscriptions: ['*'],
+        attributes: { serviceId: 'svc' },
+        headers: {},
+        disabled: false,
+        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        createdAt: 'x',
+        updatedAt: 'x',
+        ...w,
+      } as Webhook;
       s.webhooks.rows.set(full.id, full);
       return full;
     };
@@ -250,7 +264,13 @@ describe('per-event emit toggles at ingest', () => {
   it('a disabled event is stored and answered, but not dispatched', async () => {
     const events = memoryEventStore();
     const started: string[] = [];
-    const deps = { events, clock: { now: () => new Date() }, newEventId: () => 'generated' as EventId, startDispatch: (id: EventId) => (started.push(id), T.of(E.right(undefined))), disabledEvents: new Set(['ping:all']) };
+    const deps = {
+      events,
+      clock: { now: () => new Date() },
+      newEventId: () => 'generated' as EventId,
+      startDispatch: (id: EventId) => (started.push(id), T.of(E.right(undefined))),
+      disabledEvents: new Set(['ping:all']),
+    };
     expect(await right(ingestEvent(deps as never)({ name: 'ping:all', id: 'off-1' }))).toMatchObject({ id: 'off-1', disabled: true });
     expect(events.rows.has('off-1')).toBe(true);
     expect(await right(ingestEvent(deps as never)({ name: 'ping', id: 'on-1', payload: { name: 'x' } }))).not.toHaveProperty('disabled');

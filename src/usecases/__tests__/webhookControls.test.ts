@@ -29,7 +29,7 @@ const body = { url: 'https://receiver.example/hook', subscriptions: ['ping'], at
 const controls = { rateLimitPerSecond: 20, maxAttempts: 3, format: 'cloudevents', timeoutMs: 5000 } as const;
 
 describe('per-endpoint controls in the registry', () => {
-  it('create stores every control; without them the webhook has none (today\'s defaults)', async () => {
+  it("create stores every control; without them the webhook has none (today's defaults)", async () => {
     const { webhooks, deps } = setup();
     const limited = right(await createWebhook(deps)({ ...body, ...controls })());
     expect(webhooks.rows.get(limited.id)).toMatchObject(controls);

@@ -52,7 +52,10 @@ describe('webhook registry use cases', () => {
     expect(E.isLeft(result) && result.left).toEqual({
       kind: 'Invalid',
       message: 'The webhook is invalid',
-      details: ['url: must be an absolute http or https URL, without credentials or fragment, at most 2048 characters', 'subscriptions.0: must be a public event name (ping, service:subscribed), a pattern such as service:*, *, or an alert (webhook.disabled, delivery.exhausted)'],
+      details: [
+        'url: must be an absolute http or https URL, without credentials or fragment, at most 2048 characters',
+        'subscriptions.0: must be a public event name (ping, service:subscribed), a pattern such as service:*, *, or an alert (webhook.disabled, delivery.exhausted)',
+      ],
     });
     expect(webhooks.rows.size).toBe(0);
   });

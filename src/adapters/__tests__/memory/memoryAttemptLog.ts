@@ -20,8 +20,7 @@ export const memoryAttemptLog = (): MemoryAttemptLog => {
       }
       return TE.right(undefined);
     },
-    forEvent: (eventId) =>
-      log.failWith !== undefined ? TE.left(log.failWith) : TE.right(log.entries.filter((e) => e.eventId === eventId).sort((a, b) => a.at.localeCompare(b.at))),
+    forEvent: (eventId) => (log.failWith !== undefined ? TE.left(log.failWith) : TE.right(log.entries.filter((e) => e.eventId === eventId).sort((a, b) => a.at.localeCompare(b.at)))),
     problemsForWebhook: ({ webhookId, limit }) =>
       log.failWith !== undefined
         ? TE.left(log.failWith)

@@ -8,7 +8,6 @@ export const memoryDeliveryStats = (): DeliveryStats & { readonly observations: 
   return {
     observations,
     record: (batch) => TE.fromIO(() => void observations.push(...batch)),
-    read: ({ webhookId, since }) =>
-      TE.fromIO(() => observations.filter((o) => o.webhookId === webhookId && hourOf(o.at) >= hourOf(since)).reduce(addObservation, emptyCounters())),
+    read: ({ webhookId, since }) => TE.fromIO(() => observations.filter((o) => o.webhookId === webhookId && hourOf(o.at) >= hourOf(since)).reduce(addObservation, emptyCounters())),
   };
 };

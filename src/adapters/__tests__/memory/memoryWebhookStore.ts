@@ -34,7 +34,13 @@ export const memoryWebhookStore = (): MemoryWebhookStore => {
       if (store.failWith !== undefined) return TE.left(store.failWith);
       if (continuationToken !== undefined && !/^[0-9A-Z]{26}$/.test(continuationToken)) return TE.left(invalid('The query is invalid', ['continuationToken: is not a token this API issued']));
       const visible = [...rows.values()].filter((w) => tenantId === undefined || w.tenantId === tenantId);
-      return TE.right(page(visible.sort((a, b) => (a.id < b.id ? -1 : 1)), continuationToken, limit));
+      return TE.right(
+        page(
+          visible.sort((a, b) => (a.id < b.id ? -1 : 1)),
+          continuationToken,
+          limit,
+        ),
+      );
     },
     update: (id, change) => {
       if (store.failWith !== undefined) return TE.left(store.failWith);

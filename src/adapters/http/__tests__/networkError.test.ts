@@ -60,9 +60,7 @@ describe('describeNetworkError', () => {
 
   it('describes the coded error of a chain', () => {
     expect(describeNetworkError(new Error('outer', { cause: withCode('ENOTFOUND', 'getaddrinfo ENOTFOUND x') }))).toBe('getaddrinfo ENOTFOUND x');
-    expect(describeNetworkError(new AggregateError([withCode('ECONNREFUSED', 'connect ECONNREFUSED ::1:1')], ''))).toBe(
-      'connect ECONNREFUSED ::1:1',
-    );
+    expect(describeNetworkError(new AggregateError([withCode('ECONNREFUSED', 'connect ECONNREFUSED ::1:1')], ''))).toBe('connect ECONNREFUSED ::1:1');
   });
 
   it('is short and printable', () => {

@@ -36,11 +36,14 @@ describe('platform addresses are refused even with ALLOW_PRIVATE_DESTINATIONS=tr
     (address: string, family: number): ResolveAll =>
     (_host, _options, callback) =>
       callback(null, [{ address, family }]);
-  const lookupError = (lookup: ReturnType<typeof guardedLookup>, host: string): Promise<NodeJS.ErrnoException | null> =>
-    new Promise((resolve) => lookup(host, {}, (error) => resolve(error)));
+  const lookupError = (lookup: ReturnType<typeof guardedLookup>, host: string): Promise<NodeJS.ErrnoException | null> => new Promise((resolve) => lookup(host, {}, (error) => resolve(error)));
 
   it('a name resolving to the metadata or wire server is refused at connect time, saying why', async () => {
-    for (const [address, family] of [['169.254.169.254', 4], ['168.63.129.16', 4], ['fd00:ec2::254', 6]] as const) {
+    for (const [address, family] of [
+      ['169.254.169.254', 4],
+      ['168.63.129.16', 4],
+      ['fd00:ec2::254', 6],
+    ] as const) {
       const error = await lookupError(guardedLookup({ allowPrivate: true, resolve: resolvesTo(address, family) }), 'metadata.example');
       expect(error).toMatchObject({ code: DESTINATION_NOT_ALLOWED, address });
       expect(error?.message).toContain(PLATFORM_ALWAYS);
@@ -61,7 +64,12 @@ describe('platform addresses are refused even with ALLOW_PRIVATE_DESTINATIONS=tr
     });
     const create = async (url: string) =>
       collection(
-        new HttpRequest({ method: 'POST', url: 'http://localhost/api/webhooks', headers: { authorization: `Bearer ${ADMIN_KEY}` }, body: { string: JSON.stringify({ url, subscriptions: ['ping'] }) } }),
+        new HttpRequest({
+          method: 'POST',
+          url: 'http://localhost/api/webhooks',
+          headers: { authorization: `Bearer ${ADMIN_KEY}` },
+          body: { string: JSON.stringify({ url, subscriptions: ['ping'] }) },
+        }),
         new InvocationContext({ invocationId: 't', functionName: 't', logHandler: () => undefined }),
       );
     return { webhooks, create };
@@ -90,9 +98,18 @@ describe('platform addresses are refused even with ALLOW_PRIVATE_DESTINATIONS=tr
 
 describe('ALLOWED_DESTINATION_PORTS', () => {
   it('decodes ports and ranges; empty means any; a bad list names the setting', () => {
-    const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INGEST_API_KEY: 'ingest-key-0123456789-abcdefghijklmnop', ADMIN_API_KEY: 'admin-key-0123456789-abcdefghijklmnopq', SECRETS_KEY: TEST_SECRETS_KEY, SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij' };
+    const base = {
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      INGEST_API_KEY: 'ingest-key-0123456789-abcdefghijklmnop',
+      ADMIN_API_KEY: 'admin-key-0123456789-abcdefghijklmnopq',
+      SECRETS_KEY: TEST_SECRETS_KEY,
+      SUBJECT_HASH_KEY: 'subject-hash-key-0123456789abcdefghij',
+    };
     const decoded = decodeConfig({ ...base, ALLOWED_DESTINATION_PORTS: '443, 8000-8100' });
-    expect(E.isRight(decoded) && decoded.right.ALLOWED_DESTINATION_PORTS).toEqual([{ from: 443, to: 443 }, { from: 8000, to: 8100 }]);
+    expect(E.isRight(decoded) && decoded.right.ALLOWED_DESTINATION_PORTS).toEqual([
+      { from: 443, to: 443 },
+      { from: 8000, to: 8100 },
+    ]);
     const empty = decodeConfig(base);
     expect(E.isRight(empty) && empty.right.ALLOWED_DESTINATION_PORTS).toEqual([]);
     for (const bad of ['0', '70000', '5-3', 'https', '443;80']) {
@@ -103,17 +120,32 @@ describe('ALLOWED_DESTINATION_PORTS', () => {
 
   const setup = (ports: PortRanges) => {
     const webhooks = memoryWebhookStore();
-    const collection = webhookCollectionHandler({ webhooks, clock: { now: () => new Date(0) }, randomBytes: (n: number) => new Uint8Array(randomBytes(n)), adminApiKey: ADMIN_KEY, ...adminOnly(), allowedDestinationPorts: ports });
+    const collection = webhookCollectionHandler({
+      webhooks,
+      clock: { now: () => new Date(0) },
+      randomBytes: (n: number) => new Uint8Array(randomBytes(n)),
+      adminApiKey: ADMIN_KEY,
+      ...adminOnly(),
+      allowedDestinationPorts: ports,
+    });
     const create = async (url: string) =>
       collection(
-        new HttpRequest({ method: 'POST', url: 'http://localhost/api/webhooks', headers: { authorization: `Bearer ${ADMIN_KEY}` }, body: { string: JSON.stringify({ url, subscriptions: ['ping'] }) } }),
+        new HttpRequest({
+          method: 'POST',
+          url: 'http://localhost/api/webhooks',
+          headers: { authorization: `Bearer ${ADMIN_KEY}` },
+          body: { string: JSON.stringify({ url, subscriptions: ['ping'] }) },
+        }),
         new InvocationContext({ invocationId: 't', functionName: 't', logHandler: () => undefined }),
       );
     return { webhooks, create };
   };
 
   it('registration: a port outside the list is a 400 naming it and the allowed ones; the default port counts', async () => {
-    const { webhooks, create } = setup([{ from: 443, to: 443 }, { from: 9000, to: 9100 }]);
+    const { webhooks, create } = setup([
+      { from: 443, to: 443 },
+      { from: 9000, to: 9100 },
+    ]);
     const res = await create('https://a.example:8443/hook');
     expect(res.status).toBe(400);
     expect((res.jsonBody as { details: string[] }).details).toEqual(['url: must use an allowed port (443, 9000-9100; ALLOWED_DESTINATION_PORTS), not 8443']);

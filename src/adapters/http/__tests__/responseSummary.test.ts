@@ -19,7 +19,13 @@ describe("the sender's typed summary of a response", () => {
   });
 
   it('records the media type (lower case, no parameters) and the body length read', async () => {
-    expect(await sender.send({ url: server.url('/xml'), headers: {}, body: '{}' })()).toMatchObject({ kind: 'Response', status: 500, contentType: 'application/xml', bodyBytes: 8, bodyRead: 'Complete' });
+    expect(await sender.send({ url: server.url('/xml'), headers: {}, body: '{}' })()).toMatchObject({
+      kind: 'Response',
+      status: 500,
+      contentType: 'application/xml',
+      bodyBytes: 8,
+      bodyRead: 'Complete',
+    });
   });
 
   it('leaves out a content type that is not a media type, and counts a capped body up to the cap', async () => {

@@ -14,10 +14,7 @@ export type TestServer = {
   readonly close: () => Promise<void>;
 };
 
-export const startServer = async (
-  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void,
-  host = '127.0.0.1',
-): Promise<TestServer> => {
+export const startServer = async (handler: (req: IncomingMessage, res: ServerResponse, body: string) => void, host = '127.0.0.1'): Promise<TestServer> => {
   const sockets = new Set<Socket>();
   let connections = 0;
   let maxOpen = 0;

@@ -221,8 +221,7 @@ describe('undici HttpSender: failures', () => {
   });
 
   it('reports an unknown host as DnsFailure', async () => {
-    const nxdomain: ResolveAll = (hostname, _options, callback) =>
-      callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
+    const nxdomain: ResolveAll = (hostname, _options, callback) => callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
     expect(asNetworkError(await post(sender({ resolve: nxdomain }), 'http://no-such-host.test/hook')).error).toBe('DnsFailure');
   });
 });

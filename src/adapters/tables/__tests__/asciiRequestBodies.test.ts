@@ -2,7 +2,7 @@ import { escapeNonAscii } from '../asciiRequestBodies';
 
 describe('escapeNonAscii', () => {
   const values: unknown[] = [
-    { name: 'é€😀', nested: ['ü', { 'clé': 'naïve' }] },
+    { name: 'é€😀', nested: ['ü', { clé: 'naïve' }] },
     'plain ascii with \\ backslash and "quotes" and \u007f',
     { lone: '\ud800 high and \udfff low surrogates' },
     { payload: '中文测试'.repeat(1000) },

@@ -89,7 +89,15 @@ describe('table attempt log (Azurite)', () => {
   });
 
   it("keeps a typed summary of a response, never the receiver's body text; nothing to write costs nothing", async () => {
-    const internal: AttemptResult = { kind: 'Response', status: 500, latencyMs: 4, excerpt: '<?xml version="1.0"?><Error><Code>AuthorizationFailure</Code></Error>', bodyRead: 'Complete', contentType: 'application/xml', bodyBytes: 71 };
+    const internal: AttemptResult = {
+      kind: 'Response',
+      status: 500,
+      latencyMs: 4,
+      excerpt: '<?xml version="1.0"?><Error><Code>AuthorizationFailure</Code></Error>',
+      bodyRead: 'Complete',
+      contentType: 'application/xml',
+      bodyBytes: 71,
+    };
     await run(log.record([entry('evt-6', 'long', 1, 'RetryLater', { result: internal })]));
     const [back] = await run(log.forEvent('evt-6'));
     expect(back?.result).toEqual({ ...internal, excerpt: '' });
@@ -100,15 +108,48 @@ describe('table attempt log (Azurite)', () => {
 
   it('rows written before the summary rule show no excerpt either', async () => {
     const old = JSON.stringify(ok(200, '{"runtimeStatus":"Completed","input":"secret"}'));
-    await raw.upsertEntity({ partitionKey: 'event|evt-8', rowKey: 'old', eventId: 'evt-8', deliveryId: 'o', webhookId: 'w', attempt: 1, at: at(0), decision: 'Delivered', result: old, nextAttemptAt: '' });
+    await raw.upsertEntity({
+      partitionKey: 'event|evt-8',
+      rowKey: 'old',
+      eventId: 'evt-8',
+      deliveryId: 'o',
+      webhookId: 'w',
+      attempt: 1,
+      at: at(0),
+      decision: 'Delivered',
+      result: old,
+      nextAttemptAt: '',
+    });
     const [back] = await run(log.forEvent('evt-8'));
     expect(back?.result).toEqual(ok(200));
   });
 
   it('skips rows it did not write, and results it cannot read', async () => {
     await raw.upsertEntity({ partitionKey: 'event|evt-7', rowKey: 'junk', hello: 'world' });
-    await raw.upsertEntity({ partitionKey: 'event|evt-7', rowKey: 'bad-result', eventId: 'evt-7', deliveryId: 'b', webhookId: 'w', attempt: 1, at: at(0), decision: 'Delivered', result: '{not json', nextAttemptAt: '' });
-    await raw.upsertEntity({ partitionKey: 'event|evt-7', rowKey: 'bad-decision', eventId: 'evt-7', deliveryId: 'c', webhookId: 'w', attempt: 1, at: at(0), decision: 'Exploded', result: '', nextAttemptAt: '' });
+    await raw.upsertEntity({
+      partitionKey: 'event|evt-7',
+      rowKey: 'bad-result',
+      eventId: 'evt-7',
+      deliveryId: 'b',
+      webhookId: 'w',
+      attempt: 1,
+      at: at(0),
+      decision: 'Delivered',
+      result: '{not json',
+      nextAttemptAt: '',
+    });
+    await raw.upsertEntity({
+      partitionKey: 'event|evt-7',
+      rowKey: 'bad-decision',
+      eventId: 'evt-7',
+      deliveryId: 'c',
+      webhookId: 'w',
+      attempt: 1,
+      at: at(0),
+      decision: 'Exploded',
+      result: '',
+      nextAttemptAt: '',
+    });
     expect(await run(log.forEvent('evt-7'))).toEqual([{ eventId: 'evt-7', deliveryId: 'b', webhookId: 'w', attempt: 1, at: at(0), decision: 'Delivered' }]);
   });
 
@@ -160,7 +201,7 @@ describe('table webhook lookup (Azurite)', () => {
     return { lookup: tableWebhookLookup(watched, { keyring: testKeyring }), filters };
   };
 
-  it('reads a message\'s webhooks in the key range of the store\'s hint, and what changed since from the main rows', async () => {
+  it("reads a message's webhooks in the key range of the store's hint, and what changed since from the main rows", async () => {
     const webhooks = Array.from({ length: 6 }, (_, i) => aWebhook({ subscriptions: ['ping'], attributes: { name: `range${i}` } }));
     for (const w of webhooks) await run(store.create(w));
     const page = await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 1000 }));
@@ -177,7 +218,12 @@ describe('table webhook lookup (Azurite)', () => {
     const disabled = await run(store.update(c.id, (w) => E.right({ ...w, disabled: true })));
     const renamed = await run(store.update(d.id, (w) => E.right({ ...w, attributes: { name: 'zzz-renamed' } })));
     await run(store.delete(e.id));
-    const expected = new Map([[a.id, a], [b.id, b], [c.id, disabled], [d.id, renamed]]);
+    const expected = new Map([
+      [a.id, a],
+      [b.id, b],
+      [c.id, disabled],
+      [d.id, renamed],
+    ]);
     const withHint = watchedLookup();
     expect(await run(withHint.lookup(ids, hint))).toEqual(expected);
     expect(withHint.filters[0]).toBe(rangeRead);
@@ -189,7 +235,11 @@ describe('table webhook lookup (Azurite)', () => {
     expect(fromLegacy.filters[0]).toBe(rangeRead);
 
     // A hint that is not one event's index rows in order is ignored: the ids are read all the same, by id.
-    const junk = [{ from: 'webhook|', to: 'webhook}' }, { from: 'sub|ping|', to: 'sub|service:subscribed|' }, { from: `sub|ping|range4|${e.id}`, to: `sub|ping|range0|${a.id}` }].map((r) => JSON.stringify(r));
+    const junk = [
+      { from: 'webhook|', to: 'webhook}' },
+      { from: 'sub|ping|', to: 'sub|service:subscribed|' },
+      { from: `sub|ping|range4|${e.id}`, to: `sub|ping|range0|${a.id}` },
+    ].map((r) => JSON.stringify(r));
     for (const text of [...junk, 'not json', '']) {
       const watched = watchedLookup();
       expect([...(await run(watched.lookup([a.id, b.id], text as LookupHint))).keys()].sort()).toEqual([a.id, b.id].sort());

@@ -70,7 +70,9 @@ describe('tableDeliveryStats', () => {
 
   it('reads rows written before the day partitions (one partition per webhook) together with the new ones', async () => {
     const hour = AT.slice(0, 13);
-    await (await table.ready()).upsertEntity({ partitionKey: 'OLD1', rowKey: `${hour}|legacy`, delivered: 3, retrying: 1, poisoned: 0, latency: '[]', lastSuccessAt: '', lastFailureAt: '' }, 'Replace');
+    await (
+      await table.ready()
+    ).upsertEntity({ partitionKey: 'OLD1', rowKey: `${hour}|legacy`, delivered: 3, retrying: 1, poisoned: 0, latency: '[]', lastSuccessAt: '', lastFailureAt: '' }, 'Replace');
     const stats = tableDeliveryStats(table, { writerId: 'new' });
     await run(stats.record([obs('OLD1', 'Delivered')]));
     expect(await run(stats.read({ webhookId: 'OLD1', since }))).toMatchObject({ delivered: 4, retrying: 1 });

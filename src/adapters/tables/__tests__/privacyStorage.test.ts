@@ -47,8 +47,16 @@ describe('retention and erasure on table storage (Azurite)', () => {
     for await (const row of TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true }).listEntities()) rows.push(row);
     return rows;
   };
-  const ingestAt = (time: string) => ingestEvent({ events: ports.events, clock: { now: () => new Date(time) }, newEventId: () => 'unused' as EventId, privacy: { index: ports.index, subjectHashKey: KEY } });
-  const attempt = (eventId: string, n: number, decision: AttemptLogEntry['decision']): AttemptLogEntry => ({ eventId, deliveryId: `d-${eventId}`, webhookId: `w-${eventId}`, attempt: n, at: new Date(Date.parse(OLD) + n * 1000).toISOString(), decision });
+  const ingestAt = (time: string) =>
+    ingestEvent({ events: ports.events, clock: { now: () => new Date(time) }, newEventId: () => 'unused' as EventId, privacy: { index: ports.index, subjectHashKey: KEY } });
+  const attempt = (eventId: string, n: number, decision: AttemptLogEntry['decision']): AttemptLogEntry => ({
+    eventId,
+    deliveryId: `d-${eventId}`,
+    webhookId: `w-${eventId}`,
+    attempt: n,
+    at: new Date(Date.parse(OLD) + n * 1000).toISOString(),
+    decision,
+  });
 
   beforeAll(async () => {
     await Promise.all(all.map((c) => c.table.ready()));
@@ -77,7 +85,9 @@ describe('retention and erasure on table storage (Azurite)', () => {
     expect(await rowsOf(names.events)).toEqual([]);
     expect(await rowsOf(names.attempts)).toEqual([]);
     expect(await rowsOf(names.privacy)).toEqual([]);
-    console.log(`storage requests: ingest adds ${plainIngest - 1} (no personal data) / ${personalIngest - 1} (a fiscal code); purge of 2 events with 3 attempts (2 webhook copies): ${purgeRequests} = ${purgeRequests / 2} per event`);
+    console.log(
+      `storage requests: ingest adds ${plainIngest - 1} (no personal data) / ${personalIngest - 1} (a fiscal code); purge of 2 events with 3 attempts (2 webhook copies): ${purgeRequests} = ${purgeRequests / 2} per event`,
+    );
     // Ingest: the event row plus one bucket row, plus one subject row per fiscal code.
     expect([plainIngest, personalIngest]).toEqual([2, 3]);
     // 13: one more than before the bucket shards, the delete of a bucket row written before them

@@ -76,8 +76,25 @@ describe('replay on table storage (Azurite)', () => {
 
   const replay = async (only: 'failed' | 'all') => {
     const queue = memoryDeliveryQueue();
-    const deps = { webhooks, events: ports.events, buckets: ports.index, attemptLog: ports.attemptLog, queue, grantsOf: () => TE.right(undefined), clock: { now: () => NOW }, maxDeliveriesPerMessage: 50 };
-    let cursor: ReplayCursor | undefined = { replayId: 'rpl_00000000000000000000000000000000' as ReplayId, webhookId: webhook.id, since: SINCE, until: UNTIL, only, scanUntil: NOW.toISOString(), deliveries: 0 };
+    const deps = {
+      webhooks,
+      events: ports.events,
+      buckets: ports.index,
+      attemptLog: ports.attemptLog,
+      queue,
+      grantsOf: () => TE.right(undefined),
+      clock: { now: () => NOW },
+      maxDeliveriesPerMessage: 50,
+    };
+    let cursor: ReplayCursor | undefined = {
+      replayId: 'rpl_00000000000000000000000000000000' as ReplayId,
+      webhookId: webhook.id,
+      since: SINCE,
+      until: UNTIL,
+      only,
+      scanUntil: NOW.toISOString(),
+      deliveries: 0,
+    };
     all.forEach((c) => c.reset());
     let pages = 0;
     while (cursor !== undefined) {
@@ -92,7 +109,9 @@ describe('replay on table storage (Azurite)', () => {
     const result = await replay('failed');
     expect(result.pages).toBeGreaterThanOrEqual(Math.ceil((2 * FAILED) / REPLAY_PAGE_SIZE));
     expect([...result.ids].sort()).toEqual([...failedIds].sort());
-    console.log(`replay failed: ${FAILED} deliveries, ${result.pages} pages, ${result.requests} table requests = ${(result.requests / FAILED).toFixed(2)} per delivery, ${result.messages} queue messages`);
+    console.log(
+      `replay failed: ${FAILED} deliveries, ${result.pages} pages, ${result.requests} table requests = ${(result.requests / FAILED).toFixed(2)} per delivery, ${result.messages} queue messages`,
+    );
     // Per failed event: one event read, one attempt-log partition query, one Requeued write; per page a
     // range query (and its continuation) and the Requeued copies' transaction in the webhook's partition.
     expect(result.requests).toBeLessThanOrEqual(3 * FAILED + 4 * result.pages);
@@ -103,7 +122,9 @@ describe('replay on table storage (Azurite)', () => {
   it('all: every delivery of the window once, from the hour buckets, at a counted cost', async () => {
     const result = await replay('all');
     expect([...result.ids].sort()).toEqual([...allIds].sort());
-    console.log(`replay all: ${allIds.length} deliveries, ${result.pages} pages, ${result.requests} table requests = ${(result.requests / allIds.length).toFixed(2)} per delivery, ${result.messages} queue messages`);
+    console.log(
+      `replay all: ${allIds.length} deliveries, ${result.pages} pages, ${result.requests} table requests = ${(result.requests / allIds.length).toFixed(2)} per delivery, ${result.messages} queue messages`,
+    );
     // Per event: one event read; per page one index query; the Requeued entries go one write per event partition.
     expect(result.requests).toBeLessThanOrEqual(2 * allIds.length + 2 * result.pages + 2);
   }, 120_000);

@@ -80,7 +80,9 @@ describe('webhook secrets at rest (Azurite)', () => {
 
   it('seals the secrets in the main row under SECRETS_KEY; index rows read from storage have no secret property', async () => {
     const previous = 'whsec_T2xkT2xkT2xkT2xkT2xkT2xkT2xkT2xkT2xkT2xk' as WebhookSecret;
-    const webhook = await run(store.create(aWebhook({ subscriptions: ['*'], attributes: { name: 'sealed', serviceId: 's1' }, previousSecrets: [{ secret: previous, expiresAt: '2099-01-01T00:00:00.000Z' }] })));
+    const webhook = await run(
+      store.create(aWebhook({ subscriptions: ['*'], attributes: { name: 'sealed', serviceId: 's1' }, previousSecrets: [{ secret: previous, expiresAt: '2099-01-01T00:00:00.000Z' }] })),
+    );
     const rows = await rowsOf(webhook.id);
     const main = rows.find((r) => r.rowKey === `webhook|${webhook.id}`);
     const index = rows.filter((r) => r.rowKey?.startsWith('sub|') === true);
@@ -97,7 +99,7 @@ describe('webhook secrets at rest (Azurite)', () => {
     expect(await run(store.get(webhook.id))).toEqual(webhook);
   });
 
-  it('a ciphertext copied to another webhook\'s row does not open there', async () => {
+  it("a ciphertext copied to another webhook's row does not open there", async () => {
     const a = await run(store.create(aWebhook()));
     const b = await run(store.create(aWebhook()));
     const [aMain] = (await rowsOf(a.id)).filter((r) => r.rowKey === `webhook|${a.id}`);
@@ -116,13 +118,21 @@ describe('a SECRETS_KEY rotation (Azurite)', () => {
     const before = tableWebhookStore(table, { keyring: keyring(k1) });
     const webhooks = await Promise.all([0, 1, 2].map((i) => run(before.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `rot${i}` } })))));
     const page = await run(before.pageSubscribedTo({ eventName: 'ping', pageSize: 10 }));
-    const range = hintOf(page, webhooks.map((w) => w.id));
+    const range = hintOf(
+      page,
+      webhooks.map((w) => w.id),
+    );
 
     // Deployed with SECRETS_KEY=k2, SECRETS_KEYS_PREVIOUS=k1.
     const rotated = keyring(k2, [k1]);
     const after = tableWebhookStore(table, { keyring: rotated });
     const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName }), { keyring: rotated });
-    const found = await run(lookup(webhooks.map((w) => w.id), range));
+    const found = await run(
+      lookup(
+        webhooks.map((w) => w.id),
+        range,
+      ),
+    );
     for (const w of webhooks) {
       expect(found.get(w.id)).toEqual(w);
       expect(receiverAccepts(found.get(w.id) as Webhook, w.secret)).toBe(true);
@@ -148,7 +158,7 @@ describe('a SECRETS_KEY rotation (Azurite)', () => {
   });
 });
 
-describe('the worker\'s secret cache (Azurite)', () => {
+describe("the worker's secret cache (Azurite)", () => {
   const { tableName, table, raw } = tableFor('seccache');
   afterAll(async () => {
     await raw.deleteTable();
@@ -204,7 +214,15 @@ describe('the worker\'s secret cache (Azurite)', () => {
     const page = await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 100 }));
     const counting = countingTable(tableName);
     const lookup: WebhookLookup = tableWebhookLookup(counting.table, { keyring: testKeyring });
-    const found = await run(lookup(webhooks.map((w) => w.id), hintOf(page, webhooks.map((w) => w.id))));
+    const found = await run(
+      lookup(
+        webhooks.map((w) => w.id),
+        hintOf(
+          page,
+          webhooks.map((w) => w.id),
+        ),
+      ),
+    );
     expect(webhooks.map((w) => found.get(w.id))).toEqual(webhooks);
     expect(counting.pointReads()).toBe(0);
   });
@@ -253,7 +271,12 @@ describe('rows written before encryption (Azurite)', () => {
 
     expect(await run(store.get(a.id))).toEqual(a);
     const lookup = tableWebhookLookup(ensuredTable({ connectionString, tableName }), { keyring: testKeyring });
-    expect(await run(lookup([a.id, b.id], legacyRange))).toEqual(new Map([[a.id, a], [b.id, b]]));
+    expect(await run(lookup([a.id, b.id], legacyRange))).toEqual(
+      new Map([
+        [a.id, a],
+        [b.id, b],
+      ]),
+    );
 
     // The next write seals a.
     await run(store.update(a.id, (w) => E.right({ ...w, disabled: false })));

@@ -19,7 +19,12 @@ describe('table event store: list (Azurite)', () => {
   });
 
   it('lists events received at or after the time, newest first, at most limit, whatever their id order', async () => {
-    for (const e of [event('z-old', '2024-05-01T09:00:00.000Z'), event('a-newest', '2024-05-01T12:00:00.000Z'), event('m-mid', '2024-05-01T11:00:00.000Z'), event('b-edge', '2024-05-01T10:00:00.000Z')]) {
+    for (const e of [
+      event('z-old', '2024-05-01T09:00:00.000Z'),
+      event('a-newest', '2024-05-01T12:00:00.000Z'),
+      event('m-mid', '2024-05-01T11:00:00.000Z'),
+      event('b-edge', '2024-05-01T10:00:00.000Z'),
+    ]) {
       expect(E.isRight(await store.add(e)())).toBe(true);
     }
     const all = await store.list({ limit: 10, receivedAfter: '2024-05-01T10:00:00.000Z', scanMax: 100 })();

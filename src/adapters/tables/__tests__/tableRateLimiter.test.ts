@@ -37,9 +37,7 @@ describe('tableRateLimiter', () => {
     const a = tableRateLimiter(table);
     const b = tableRateLimiter(table);
     const now = new Date();
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => run((i % 2 === 0 ? a : b).reserve({ webhookId, ratePerSecond: 20, count: 3, now }))),
-    );
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => run((i % 2 === 0 ? a : b).reserve({ webhookId, ratePerSecond: 20, count: 3, now }))));
     const slots = results.flat().sort((x, y) => x - y);
     expect(slots).toHaveLength(60);
     for (let i = 1; i < slots.length; i++) expect((slots[i] as number) - (slots[i - 1] as number)).toBeCloseTo(50, 6);

@@ -222,9 +222,7 @@ describe('table webhook store (Azurite)', () => {
       const after = open(['ping', 'service:subscribed']);
       const service = await allSubscribed(after, 'service:subscribed', 10);
       expect(service.ids.sort()).toEqual([everything.id, services.id].sort());
-      expect(await keysOf()).toEqual(
-        [`sub|ping|n|${everything.id}`, `sub|ping|n|${pinger.id}`, `sub|service:subscribed|s|${everything.id}`, `sub|service:subscribed|s|${services.id}`].sort(),
-      );
+      expect(await keysOf()).toEqual([`sub|ping|n|${everything.id}`, `sub|ping|n|${pinger.id}`, `sub|service:subscribed|s|${everything.id}`, `sub|service:subscribed|s|${services.id}`].sort());
       expect(await run(after.get(everything.id))).toEqual(everything);
 
       // Same catalogue in another process: one read of the meta row, no second rebuild.
@@ -242,7 +240,20 @@ describe('table webhook store (Azurite)', () => {
 
   it('reports a corrupt row as Permanent instead of trusting it', async () => {
     const id = '01HZZZZZZZZZZZZZZZZZZZZZZZ' as WebhookId;
-    await raw.createEntity({ partitionKey: PARTITION_KEY, rowKey: `webhook|${id}`, webhookId: id, url: 'ftp://x', subscriptions: '[]', attributes: '{}', headers: '{}', disabled: false, secret: 'x', createdAt: 'x', updatedAt: 'x', deleted: false });
+    await raw.createEntity({
+      partitionKey: PARTITION_KEY,
+      rowKey: `webhook|${id}`,
+      webhookId: id,
+      url: 'ftp://x',
+      subscriptions: '[]',
+      attributes: '{}',
+      headers: '{}',
+      disabled: false,
+      secret: 'x',
+      createdAt: 'x',
+      updatedAt: 'x',
+      deleted: false,
+    });
     expect(await store.get(id)()).toEqual(E.left(expect.objectContaining({ kind: 'Permanent' })));
     await raw.deleteEntity(PARTITION_KEY, `webhook|${id}`);
   });

@@ -26,7 +26,12 @@ describe('table event store: stranded events (Azurite)', () => {
   });
 
   it('removes old accepted events, keeps recent and dispatched ones, and one dispatched after it was listed', async () => {
-    for (const e of [event('old-stranded', '2024-05-01T11:00:00.000Z'), event('old-dispatched', '2024-05-01T11:00:00.000Z'), event('recent', '2024-05-01T11:55:00.000Z'), event('raced', '2024-05-01T11:01:00.000Z')]) {
+    for (const e of [
+      event('old-stranded', '2024-05-01T11:00:00.000Z'),
+      event('old-dispatched', '2024-05-01T11:00:00.000Z'),
+      event('recent', '2024-05-01T11:55:00.000Z'),
+      event('raced', '2024-05-01T11:01:00.000Z'),
+    ]) {
       expect(E.isRight(await store.add(e)())).toBe(true);
     }
     expect(E.isRight(await store.markDispatched('old-dispatched' as EventId, { deliveries: 1, orchestrated: false })())).toBe(true);

@@ -83,7 +83,10 @@ describe('deleting a tenant in the registry table (Azurite)', () => {
   };
 
   it('a rotation that commits between the read and the write of a delete leaves no key that opens the deleted tenant', async () => {
-    for (const [n, oldKey] of [[10, null], [11, 'whtk_old']] as const) {
+    for (const [n, oldKey] of [
+      [10, null],
+      [11, 'whtk_old'],
+    ] as const) {
       const racing = tenant(n, oldKey);
       await run(tenants.create(racing));
       const newKey = hashKey(`whtk_new${n}`);
@@ -99,16 +102,17 @@ describe('deleting a tenant in the registry table (Azurite)', () => {
   });
 
   it('a rotation whose tenant is deleted between its read and its write answers NotFound and leaves no key', async () => {
-    for (const [n, oldKey] of [[12, null], [13, 'whtk_old13']] as const) {
+    for (const [n, oldKey] of [
+      [12, null],
+      [13, 'whtk_old13'],
+    ] as const) {
       const racing = tenant(n, oldKey);
       await run(tenants.create(racing));
       const newKey = hashKey(`whtk_new${n}`);
       const deletion = beforeFirstTransaction(async () => {
         await run(tenants.delete(racing.id));
       });
-      expect(await tableTenantStore(deletion.table).setKey(racing.id, { keyHash: newKey, keyCreatedAt: '2024-02-01T00:00:00.000Z' })()).toEqual(
-        E.left(expect.objectContaining({ kind: 'NotFound' })),
-      );
+      expect(await tableTenantStore(deletion.table).setKey(racing.id, { keyHash: newKey, keyCreatedAt: '2024-02-01T00:00:00.000Z' })()).toEqual(E.left(expect.objectContaining({ kind: 'NotFound' })));
       expect(deletion.ran()).toBe(true);
       expect(await run(tenants.findByKeyHash(newKey))).toBeUndefined();
       expect(await rowsNaming(racing.id)).toEqual([]);
