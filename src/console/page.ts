@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { staticPage } from '../web/staticPage';
 import { CONSOLE_SCRIPT } from './script';
 
 /*
@@ -88,28 +88,8 @@ const BODY = `
 </main>
 `;
 
-const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+const PAGE = staticPage({ title: 'Webhook dispatcher - ops console', style: STYLE, body: BODY, script: CONSOLE_SCRIPT });
 
-export const CONSOLE_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-<title>Webhook dispatcher - ops console</title>
-<style>${STYLE}</style>
-</head>
-<body>${BODY}<script>${CONSOLE_SCRIPT}</script>
-</body>
-</html>
-`;
-
-/** Only this page's own script and style run; API calls go to this origin only; no framing. */
-export const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
-  'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': `default-src 'none'; script-src ${sha256(CONSOLE_SCRIPT)}; style-src ${sha256(STYLE)}; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
+export const CONSOLE_HTML = PAGE.html;
+/** Only this page's own script and style run; API calls go to this origin only; no framing; no referrer carries the URL. */
+export const CONSOLE_HEADERS = PAGE.headers;

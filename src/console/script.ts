@@ -1,3 +1,5 @@
+import { DOM_HELPERS } from '../web/staticPage';
+
 /*
  * The console's browser script, kept as a string so the plain `tsc` build ships it. It runs in the
  * page: ES2020, no modules, no template literals (this file is one). Every value from the API is
@@ -12,17 +14,7 @@ export const CONSOLE_SCRIPT = String.raw`
   var $ = function (id) { return document.getElementById(id); };
   var state = { polling: 0 };
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === 'text') node.textContent = attrs[k];
-      else if (k === 'onclick') node.addEventListener('click', attrs[k]);
-      else node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) { node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
-    return node;
-  }
-  function fill(tbody, rows, empty, columns) {
+${DOM_HELPERS}  function fill(tbody, rows, empty, columns) {
     tbody.replaceChildren();
     if (rows.length === 0) { tbody.appendChild(el('tr', {}, [el('td', { colspan: String(columns), class: 'empty', text: empty })])); return; }
     rows.forEach(function (r) { tbody.appendChild(r); });

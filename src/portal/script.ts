@@ -1,3 +1,5 @@
+import { DOM_HELPERS } from '../web/staticPage';
+
 /*
  * The subscriber portal's browser script, kept as a string so the plain `tsc` build ships it (as the
  * console's). ES2020, no modules, no template literals (this file is one). Every value from the API
@@ -12,17 +14,7 @@ export const PORTAL_SCRIPT = String.raw`
   var $ = function (id) { return document.getElementById(id); };
   var state = { me: undefined, webhooks: [], editing: undefined, detail: undefined, replayRound: 0 };
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === 'text') node.textContent = attrs[k];
-      else if (k === 'onclick') node.addEventListener('click', attrs[k]);
-      else node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) { node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
-    return node;
-  }
-  function when(iso) { return iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '') + ' UTC' : '-'; }
+${DOM_HELPERS}  function when(iso) { return iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '') + ' UTC' : '-'; }
   function badge(text, kind) { return el('span', { class: 'badge ' + kind, text: text }); }
   function say(text, kind) { var s = $('status'); s.textContent = text; s.className = kind || ''; }
   /** The API's own words: its message, then one line per detail. */
