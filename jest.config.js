@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/src', '<rootDir>/local-host', '<rootDir>/cli', '<rootDir>/infra'],
+  roots: ['<rootDir>/src', '<rootDir>/local-host', '<rootDir>/cli', '<rootDir>/infra', '<rootDir>/bench'],
   testMatch: ['**/__tests__/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   globalSetup: '<rootDir>/local-host/testing/globalSetup.ts',

@@ -47,6 +47,9 @@ export const hostEnvironment = (settings: Readonly<Record<string, string>>): Rec
 /** Node arguments of the host: only what BENCH_HOST_NODE_ARGS asks for (recorded with the result). */
 export const hostNodeArgs = (): string[] => (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-/** The environment as a result records it: keys and connection strings by name only. */
+/** Inherited variables whose values are this machine's own paths: a committed result names them only. */
+const MACHINE_PATHS: readonly string[] = ['PATH', 'HOME', 'TMPDIR'];
+
+/** The environment as a result records it: keys and connection strings by name only, the machine's paths as inherited. */
 export const recordedEnvironment = (env: Readonly<Record<string, string>>): Record<string, string> =>
-  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, /KEY|SECRET|Storage|PASSWORD|TOKEN/i.test(k) ? '(set)' : v]));
+  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, /KEY|SECRET|Storage|PASSWORD|TOKEN/i.test(k) ? '(set)' : MACHINE_PATHS.includes(k) ? '(inherited from the shell)' : v]));
