@@ -163,6 +163,14 @@ const attempt =
 /** What a body weighs while it is sent: its longest strings dominate (a UTF-16 estimate is enough for a budget). */
 const bodyBytes = (body: DeliveryItem['body']): number => Object.values(body.payload).reduce((sum, v) => sum + v.length, 64);
 
+/** A message of deliveries sent again (retries, held back); claimed fields still come from the event's payload blob. */
+const requeued = ({ eventId, payloadRef }: Pick<DeliveryMessage, 'eventId' | 'payloadRef'>, items: readonly DeliveryItem[]): DeliveryMessage => ({
+  v: MESSAGE_VERSION,
+  eventId,
+  ...(payloadRef === undefined || items.every((i) => i.claimed === undefined) ? {} : { payloadRef }),
+  items: [...items],
+});
+
 const all = (tasks: readonly TE.TaskEither<AppError, unknown>[]): TE.TaskEither<AppError, readonly unknown[]> => pipe([...tasks], A.sequence(TE.ApplicativePar));
 
 /** The stores a message's results must reach before the message may complete. */
@@ -173,7 +181,7 @@ const consequences = (deps: DeliverDeps, { eventId, payloadRef }: DeliveryMessag
     ...results.flatMap((r) =>
       r.retry
         ? [
-            deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, ...(r.retry.item.claimed === undefined || payloadRef === undefined ? {} : { payloadRef }), items: [r.retry.item] }], {
+            deps.queue.enqueue([requeued({ eventId, payloadRef }, [r.retry.item])], {
               delaySeconds: r.retry.delaySeconds,
             }),
           ]
@@ -198,9 +206,7 @@ const consequences = (deps: DeliverDeps, { eventId, payloadRef }: DeliveryMessag
 const holdBack = (deps: DeliverDeps, { eventId, payloadRef }: DeliveryMessage, held: readonly HeldItem[]): TE.TaskEither<AppError, unknown>[] => {
   const byDelay = new Map<number, DeliveryItem[]>();
   for (const h of held) byDelay.set(h.delaySeconds, [...(byDelay.get(h.delaySeconds) ?? []), h.item]);
-  // Claimed fields still come from the message's payload blob, as for a retry.
-  const ref = (items: readonly DeliveryItem[]) => (payloadRef === undefined || items.every((i) => i.claimed === undefined) ? {} : { payloadRef });
-  return [...byDelay].map(([delaySeconds, items]) => deps.queue.enqueue([{ v: MESSAGE_VERSION, eventId, ...ref(items), items }], { delaySeconds }));
+  return [...byDelay].map(([delaySeconds, items]) => deps.queue.enqueue([requeued({ eventId, payloadRef }, items)], { delaySeconds }));
 };
 
 const STATS_OUTCOMES: Partial<Record<AttemptLogEntry['decision'], StatsOutcome>> = { Delivered: 'Delivered', RetryLater: 'RetryLater', Poisoned: 'Poisoned', WebhookDisabledByGone: 'Gone' };
