@@ -3,6 +3,7 @@ import type * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
 import type { Clock } from '../ports/clock';
 import type { SubscribedPage, WebhookStore } from '../ports/webhookStore';
+import { sharedReads } from './sharedReads';
 
 /*
  * The fan-out's first page of webhooks per (public event, routing value), kept REGISTRY_CACHE_MS
@@ -35,7 +36,7 @@ export const cachedRegistry = <S extends WebhookStore>(store: S, options: Cached
   if (options.ttlMs <= 0) return store;
   const max = options.maxCachedWebhooks ?? DEFAULT_MAX_CACHED_WEBHOOKS;
   const pages = new Map<string, Entry>();
-  const inflight = new Map<string, Promise<SubscribedPage>>();
+  const inflight = sharedReads<SubscribedPage>();
   let held = 0;
   /** Bumped by every write: a read begun under an older generation is answered but not kept. */
   let generation = 0;
@@ -88,30 +89,19 @@ export const cachedRegistry = <S extends WebhookStore>(store: S, options: Cached
         const now = options.clock.now().getTime();
         const hit = pages.get(key);
         if (hit !== undefined && now - hit.at < options.ttlMs) return E.right(hit.page);
-        // Concurrent misses (a burst of events after expiry) share one read.
-        const shared = inflight.get(key);
-        if (shared !== undefined) {
-          try {
-            return E.right(await shared);
-          } catch (e) {
-            return E.left(e as AppError);
-          }
-        }
+        // Concurrent misses (a burst of events after expiry) share one read; a write in between starts a new one.
         const started = generation;
-        const read = (async () => {
-          const result = await store.pageSubscribedTo(query)();
-          if (E.isLeft(result)) throw result.left;
-          return result.right;
-        })();
-        inflight.set(key, read);
         try {
-          const page = await read;
-          if (generation === started) keep(key, page, now);
+          const page = await inflight.read(key, async () => {
+            const result = await store.pageSubscribedTo(query)();
+            if (E.isLeft(result)) throw result.left;
+            // Kept by the read's starter, stamped with when it started.
+            if (generation === started) keep(key, result.right, now);
+            return result.right;
+          });
           return E.right(page);
         } catch (e) {
           return E.left(e as AppError);
-        } finally {
-          if (inflight.get(key) === read) inflight.delete(key);
         }
       };
     },

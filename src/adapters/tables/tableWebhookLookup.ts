@@ -10,6 +10,7 @@ import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
 import { closedRangeFilter, MAIN_KEYS_PER_QUERY, MAIN_RANGE, mainKey, mainRowsOf, PARTITION_KEY, rangeFilter, rangeOfHint } from './webhookKeys';
 import { fromIndexRow, fromMainRow, isTombstone, type StoredWebhook, withoutVersion } from './webhookRows';
+import { sharedReads } from '../sharedReads';
 
 /** Rows a range read may return: a fan-out page (1000 at most), whatever a message claims. */
 const MAX_RANGE_ROWS = 1000;
@@ -83,24 +84,17 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
    * version, so a reader that saw a newer one (a rotation) never joins an older read: the index row and
    * the main row are written in one transaction, so a read started after seeing v reads v or later.
    */
-  const inflight = new Map<string, Promise<Record<string, unknown> | undefined>>();
-  const sharedRead = (client: TableClient, id: string, version: string): Promise<Record<string, unknown> | undefined> => {
-    const key = `${id}|${version}`;
-    const pending = inflight.get(key);
-    if (pending !== undefined) return pending;
-    const read = client
-      .getEntity<Record<string, unknown>>(PARTITION_KEY, mainKey(id))
-      .then(
+  const inflight = sharedReads<Record<string, unknown> | undefined>();
+  const sharedRead = (client: TableClient, id: string, version: string): Promise<Record<string, unknown> | undefined> =>
+    inflight.read(`${id}|${version}`, () =>
+      client.getEntity<Record<string, unknown>>(PARTITION_KEY, mainKey(id)).then(
         (row): Record<string, unknown> | undefined => row,
         (e: unknown) => {
           if (statusOf(e) === 404) return undefined;
           throw e;
         },
-      )
-      .finally(() => inflight.delete(key));
-    inflight.set(key, read);
-    return read;
-  };
+      ),
+    );
   /*
    * A cold process meeting a large fan-out (ping:all to 10 000 webhooks) would read every main row by
    * a point read: one request per webhook. One key-range query over the main rows reads 1000 a page
