@@ -97,6 +97,18 @@ describe('portal links', () => {
     expect(E.isRight(verifyPortalToken({ keys: otherKeys, kind: 'link', token: minted, nowSeconds: 0 }))).toBe(true);
   });
 
+  it('refuses a signature re-spelled with the same bytes (a last character whose spare bits differ): only the issued text is a token', async () => {
+    const { deps, linkToken } = setup();
+    const { token } = await linkToken();
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = token.slice(-1);
+    // 32 bytes take 43 characters: the last one carries 4 bits, its lowest 2 are spare.
+    const respelled = `${token.slice(0, -1)}${ALPHABET[ALPHABET.indexOf(last) ^ 1]}`;
+    const signatureOf = (t: string) => Buffer.from(t.split('.')[1] as string, 'base64url');
+    expect(signatureOf(respelled).equals(signatureOf(token))).toBe(true);
+    expect(messageOf(await left(openPortalSession(deps)({ token: respelled })))).toMatch(/link is not valid/);
+  });
+
   it('refuses a body without a token with a 400, not a 401', async () => {
     const { deps } = setup();
     expect(await left(openPortalSession(deps)({}))).toMatchObject({ kind: 'Invalid' });
