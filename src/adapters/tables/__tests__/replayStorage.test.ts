@@ -142,7 +142,16 @@ describe('replay on table storage (Azurite)', () => {
     const start = (cursor: ReplayCursor) => (started.push(cursor), TE.right({ started: true }));
     await run(startReplay({ webhooks, clock: { now: () => now }, start, retentionDays: 30 })({ webhookId: webhook.id, body: { since, only: 'failed' }, principal: ADMIN }));
     const queue = memoryDeliveryQueue();
-    const deps = { webhooks, events: ports.events, buckets: ports.index, attemptLog: ports.attemptLog, queue, grantsOf: () => TE.right(undefined), clock: { now: () => now }, maxDeliveriesPerMessage: 50 };
+    const deps = {
+      webhooks,
+      events: ports.events,
+      buckets: ports.index,
+      attemptLog: ports.attemptLog,
+      queue,
+      grantsOf: () => TE.right(undefined),
+      clock: { now: () => now },
+      maxDeliveriesPerMessage: 50,
+    };
     const page = await run(replayPage(deps)(started[0] as ReplayCursor));
     expect(page.deliveries).toBe(1);
     expect(queue.sent.flatMap((m) => m.message.items.map((i) => i.deliveryId as string))).toEqual([id]);
