@@ -142,7 +142,7 @@ const BODY = `
       <h2>Replay</h2>
       <form id="replay-form" class="inline" autocomplete="off">
         <label>Since (UTC) <input id="replay-since" required></label>
-        <label>Until (UTC) <input id="replay-until"></label>
+        <label>Until (UTC) <input id="replay-until" placeholder="now"></label>
         <label>Deliveries <select id="replay-only"><option value="failed">failed only</option><option value="all">all</option></select></label>
         <button type="submit" id="start-replay">Replay</button>
       </form>

@@ -260,7 +260,9 @@ ${DOM_HELPERS}  function when(iso) { return iso ? iso.replace('T', ' ').replace(
     $('test-result').textContent = '';
     var now = new Date();
     $('replay-since').value = new Date(now.getTime() - 3600 * 1000).toISOString().slice(0, 19) + 'Z';
-    $('replay-until').value = now.toISOString().slice(0, 19) + 'Z';
+    // Empty means "until now" on the server's clock: a time filled in here (cut to the second, from the
+    // browser's clock, when the panel opened) left out a failure of that second or of any later one.
+    $('replay-until').value = '';
     loadAttempts();
     $('detail').scrollIntoView({ block: 'nearest' });
   }

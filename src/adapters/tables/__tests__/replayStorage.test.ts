@@ -6,9 +6,10 @@ import { deliveryIdFor } from '../../../domain/delivery';
 import type { EventId } from '../../../domain/events';
 import { hourBucketOf } from '../../../domain/privacy';
 import type { ReplayId } from '../../../domain/replay';
+import { ADMIN } from '../../../domain/tenant';
 import type { AttemptLogEntry } from '../../../ports/attemptLog';
 import type { ReplayCursor } from '../../../ports/replay';
-import { REPLAY_PAGE_SIZE, replayPage, type ReplayPageResult } from '../../../usecases/replayDeliveries';
+import { REPLAY_PAGE_SIZE, replayPage, type ReplayPageResult, startReplay } from '../../../usecases/replayDeliveries';
 import { memoryDeliveryQueue } from '../../__tests__/memory/memoryDeliveryQueue';
 import { memoryWebhookStore } from '../../__tests__/memory/memoryWebhookStore';
 import { tableAttemptLog } from '../tableAttemptLog';
@@ -128,4 +129,31 @@ describe('replay on table storage (Azurite)', () => {
     // Per event: one event read; per page one index query; the Requeued entries go one write per event partition.
     expect(result.requests).toBeLessThanOrEqual(2 * allIds.length + 2 * result.pages + 2);
   }, 120_000);
+
+  // The portal's request (since an hour back, cut to the second; no until): the window and the scan
+  // end at the server's now, inclusive of an attempt of that very millisecond. Last: its rows sit
+  // after the other tests' window.
+  it('failed, as the portal asks: a failure written in the millisecond the replay starts is sent again', async () => {
+    const now = new Date('2026-12-05T11:30:00.123Z');
+    const id = await store(3000, new Date(now.getTime() - 1).toISOString(), []);
+    await run(ports.attemptLog.record([{ eventId: 'ev-3000' as EventId, deliveryId: id, webhookId: webhook.id, attempt: 1, at: now.toISOString(), decision: 'Poisoned' }]));
+    const started: ReplayCursor[] = [];
+    const since = new Date(now.getTime() - 3_600_000).toISOString().slice(0, 19) + 'Z';
+    const start = (cursor: ReplayCursor) => (started.push(cursor), TE.right({ started: true }));
+    await run(startReplay({ webhooks, clock: { now: () => now }, start, retentionDays: 30 })({ webhookId: webhook.id, body: { since, only: 'failed' }, principal: ADMIN }));
+    const queue = memoryDeliveryQueue();
+    const deps = {
+      webhooks,
+      events: ports.events,
+      buckets: ports.index,
+      attemptLog: ports.attemptLog,
+      queue,
+      grantsOf: () => TE.right(undefined),
+      clock: { now: () => now },
+      maxDeliveriesPerMessage: 50,
+    };
+    const page = await run(replayPage(deps)(started[0] as ReplayCursor));
+    expect(page.deliveries).toBe(1);
+    expect(queue.sent.flatMap((m) => m.message.items.map((i) => i.deliveryId as string))).toEqual([id]);
+  }, 60_000);
 });
