@@ -3,8 +3,9 @@ import type { AppError } from '../domain/errors';
 import type { EventId } from '../domain/events';
 
 /**
- * An event's row in an hour bucket of the retention index. It carries the event's subject hashes, so
- * the purge removes the subject rows even of an event whose row a failed run already deleted.
+ * An event's row in a time bucket of the retention index (`hour`: the bucket's hour). It carries the
+ * event's subject hashes, so the purge removes the subject rows even of an event whose row a failed
+ * run already deleted.
  */
 export type BucketedEvent = {
   readonly eventId: EventId;
