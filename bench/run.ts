@@ -113,14 +113,18 @@ const writeThroughputPhase = (input: { queue: Rate; throughput: readonly Through
     result: `${t.eventsPerSecond} (${round((t.eventsPerSecond / q) * 100, 1)}% of queue RT); ${round(t.storage.transactions / Math.max(1, t.events), 3)}; ${round((t.cpuMsPerDelivery.host ?? 0) * t.fanOut, 1)}`,
     baseline: `${q} msg/s`,
   }));
+  const load = os.loadavg().map((l) => round(l, 2));
   const name = `throughput${quick ? '-quick' : ''}`;
   const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ commit: commitLabel(input.origin), date: new Date().toISOString(), queueRoundTrip: input.queue, throughput: input.throughput }, null, 2) + '\n');
+  writeFileSync(
+    path.join(dir, `${name}.json`),
+    JSON.stringify({ commit: commitLabel(input.origin), date: new Date().toISOString(), queueRoundTrip: input.queue, throughput: input.throughput }, null, 2) + '\n',
+  );
   const markdown = [
     `# Fan-out throughput phases only (${quick ? 'quick' : 'full'} mode, \`--phase throughput\`)`,
     '',
-    `commit ${commitLabel(input.origin)}, ${new Date().toISOString()}, load average ${os.loadavg().map((l) => round(l, 2)).join(' ')}`,
+    `commit ${commitLabel(input.origin)}, ${new Date().toISOString()}, load average ${load.join(' ')}`,
     '',
     table(rows),
     '',
