@@ -10,7 +10,6 @@ import { ensuredTable } from '../src/adapters/tables/tables';
 import { DEFAULTS } from '../src/config';
 import { deliveryIdFor } from '../src/domain/delivery';
 import type { EventId } from '../src/domain/events';
-import { hourBucketOf } from '../src/domain/privacy';
 import { startApp } from './app';
 import { runConcurrently } from './baselines';
 import { startCountingProxy } from './proxy';
@@ -30,6 +29,8 @@ export type Decay = { readonly seeded: number; readonly seedSeconds: number; rea
 export type DecayRow = { metric: string; result: string; baseline?: string; goal?: string; status?: 'pass' | 'miss' | '' };
 
 const SEED_CONCURRENCY = 64;
+/** The rate the seeded history was received at: 50 000 events span about 17 minutes. */
+const SEED_EVENTS_PER_SECOND = 50;
 const GOAL_RATIO = 0.8;
 
 /**
@@ -42,13 +43,18 @@ export const seedDeliveredEvents = async (input: { connectionString: string; cou
   const events = tableEventStore(table(DEFAULTS.EVENTS_TABLE ?? 'events'));
   const privacy = table(DEFAULTS.PRIVACY_TABLE ?? 'privacy');
   const attempts = tableAttemptLog(table(DEFAULTS.ATTEMPTS_TABLE ?? 'attempts'));
-  const at = new Date().toISOString();
+  // Received over the time before now at SEED_EVENTS_PER_SECOND, as a deployment's history is: the
+  // bucket rows then fill minute partitions as ingest at that rate would (not all one minute).
+  const endedAt = Date.now();
   const ids = Array.from({ length: input.count }, (_, i) => `${input.prefix}-${i}` as EventId);
+  const receivedAt = (i: number): string => new Date(endedAt - Math.round(((input.count - i) * 1000) / SEED_EVENTS_PER_SECOND)).toISOString();
   const buckets = new Map<string, ReturnType<typeof bucketRow>[]>();
-  for (const id of ids) {
-    const row = bucketRow({ eventId: id, hour: hourBucketOf(at), subjectHashes: [] });
-    buckets.set(row.partitionKey, [...(buckets.get(row.partitionKey) ?? []), row]);
-  }
+  ids.forEach((id, i) => {
+    const row = bucketRow({ eventId: id, receivedAt: receivedAt(i), subjectHashes: [] });
+    const rows = buckets.get(row.partitionKey) ?? [];
+    rows.push(row);
+    buckets.set(row.partitionKey, rows);
+  });
   const batches = [...buckets.values()].flatMap((rows) => Array.from({ length: Math.ceil(rows.length / 100) }, (_, i) => rows.slice(i * 100, (i + 1) * 100)));
   const client = await privacy.ready();
   // As on a deployment past its first purge: the backfill of events stored before the retention
@@ -58,6 +64,7 @@ export const seedDeliveredEvents = async (input: { connectionString: string; cou
   await runConcurrently(batches.length, 8, async (i) => void (await client.submitTransaction((batches[i] ?? []).map((row): TransactionAction => ['upsert', row, 'Replace']))));
   await runConcurrently(input.count, SEED_CONCURRENCY, async (i) => {
     const id = ids[i] as EventId;
+    const at = receivedAt(i);
     const steps = [
       events.add({ id, name: 'ping', payload: { name: 'seeded' }, receivedAt: at, status: 'dispatched', firstPage: { deliveries: 1, orchestrated: false } }),
       attempts.record([

@@ -101,6 +101,39 @@ const healthOps = (counts: readonly OpCount[], deliveries: number): { stats: num
 const perMillion = (counts: readonly OpCount[], deliveries: number): Record<string, number> =>
   Object.fromEntries(PRICE_BOOKS.map((book) => [book.name, round((costOf(counts, book) / Math.max(1, deliveries)) * 1_000_000, 2)]));
 
+/**
+ * `--phase throughput`: the baseline and the fan-out throughput phases only (a minute instead of the
+ * full run's six), to measure a hot-path change; results in bench/results/throughput[-quick].{json,md}.
+ */
+const phase = argValues('--phase')[0];
+const writeThroughputPhase = (input: { queue: Rate; throughput: readonly Throughput[]; origin: ReturnType<typeof provenance> }): void => {
+  const q = input.queue.perSecond;
+  const rows = input.throughput.map((t) => ({
+    metric: `fan-out ${t.fanOut}: events/s fully delivered (${t.delivered}/${t.deliveriesExpected} delivered); storage transactions per event; host CPU ms per event`,
+    result: `${t.eventsPerSecond} (${round((t.eventsPerSecond / q) * 100, 1)}% of queue RT); ${round(t.storage.transactions / Math.max(1, t.events), 3)}; ${round((t.cpuMsPerDelivery.host ?? 0) * t.fanOut, 1)}`,
+    baseline: `${q} msg/s`,
+  }));
+  const load = os.loadavg().map((l) => round(l, 2));
+  const name = `throughput${quick ? '-quick' : ''}`;
+  const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, `${name}.json`),
+    JSON.stringify({ commit: commitLabel(input.origin), date: new Date().toISOString(), queueRoundTrip: input.queue, throughput: input.throughput }, null, 2) + '\n',
+  );
+  const markdown = [
+    `# Fan-out throughput phases only (${quick ? 'quick' : 'full'} mode, \`--phase throughput\`)`,
+    '',
+    `commit ${commitLabel(input.origin)}, ${new Date().toISOString()}, load average ${load.join(' ')}`,
+    '',
+    table(rows),
+    '',
+    ...input.throughput.flatMap((t) => [breakdown(`fan-out ${t.fanOut}`, t.storage.counts, t.delivered), '']),
+  ].join('\n');
+  writeFileSync(path.join(dir, `${name}.md`), markdown);
+  process.stdout.write(markdown);
+};
+
 /** `--soak [--soak-minutes N]` (bench/soak.ts): its own results, refused on a dirty tree like the rest. */
 const runSoakPhase = async (): Promise<void> => {
   const progress = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
@@ -152,6 +185,17 @@ const main = async (): Promise<void> => {
     const queue = await queueRoundTrip({ connectionString: azurite.connectionString, messages: PLAN.queueMessages, concurrency: CONCURRENCY });
     const queueViaProxy = await queueRoundTrip({ connectionString: proxy.connectionString, messages: Math.round(PLAN.queueMessages / 2), concurrency: CONCURRENCY });
     progress(`  ${queue.perSecond} msg/s direct, ${queueViaProxy.perSecond} msg/s through the counting proxy`);
+    const fanOutPhases = async (): Promise<Throughput[]> => {
+      const measured: Throughput[] = [];
+      for (const fanOut of [1, 10, 100] as const) {
+        progress(`throughput: fan-out ${fanOut}, ${PLAN.fanOutEvents[fanOut]} events`);
+        const t = await measureThroughput(env, { fanOut, events: PLAN.fanOutEvents[fanOut], drainTimeoutMs: PLAN.drainMs });
+        measured.push(t);
+        progress(`  ${t.deliveriesPerSecond} deliveries/s, ${t.eventsPerSecond} events/s, ${t.storage.perDelivery} transactions/delivery`);
+      }
+      return measured;
+    };
+    if (phase === 'throughput') return writeThroughputPhase({ queue, throughput: await fanOutPhases(), origin });
     const plain = await startCountingReceiver();
     let post: Rate;
     try {
@@ -163,13 +207,7 @@ const main = async (): Promise<void> => {
     progress(`idle: storage transactions for ${PLAN.idleSeconds} s with nothing to do`);
     const idle = await measureIdle(env, PLAN.idleSeconds);
 
-    const throughput: Throughput[] = [];
-    for (const fanOut of [1, 10, 100] as const) {
-      progress(`throughput: fan-out ${fanOut}, ${PLAN.fanOutEvents[fanOut]} events`);
-      throughput.push(await measureThroughput(env, { fanOut, events: PLAN.fanOutEvents[fanOut], drainTimeoutMs: PLAN.drainMs }));
-      const t = throughput[throughput.length - 1] as Throughput;
-      progress(`  ${t.deliveriesPerSecond} deliveries/s, ${t.eventsPerSecond} events/s, ${t.storage.perDelivery} transactions/delivery`);
-    }
+    const throughput = await fanOutPhases();
 
     // The goal's rate: half of "25% of the queue round trip".
     const latencyRate = Math.max(1, queue.perSecond * 0.125);

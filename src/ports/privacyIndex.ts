@@ -3,10 +3,17 @@ import type { AppError } from '../domain/errors';
 import type { EventId } from '../domain/events';
 
 /**
- * An event's row in an hour bucket of the retention index. It carries the event's subject hashes, so
- * the purge removes the subject rows even of an event whose row a failed run already deleted.
+ * An event's row in a time bucket of the retention index (`hour`: the bucket's hour). It carries the
+ * event's subject hashes, so the purge removes the subject rows even of an event whose row a failed
+ * run already deleted.
  */
-export type BucketedEvent = { readonly eventId: EventId; readonly hour: string; readonly subjectHashes: readonly string[] };
+export type BucketedEvent = {
+  readonly eventId: EventId;
+  readonly hour: string;
+  readonly subjectHashes: readonly string[];
+  /** Where its row sits (the adapter's key, opaque here): handed back to `forget`, which deletes it there. */
+  readonly bucket: string;
+};
 
 /** `done` once every event stored before the index has its rows; else where the scan goes on. */
 export type BackfillState = { readonly done: boolean; readonly continuationToken?: string };
@@ -17,7 +24,7 @@ export type BackfillState = { readonly done: boolean; readonly continuationToken
  */
 export type PrivacyIndex = {
   /** Written before the event row: a row without its event is harmless, an event without its rows is missed. */
-  record(entry: { eventId: EventId; hour: string; subjectHashes: readonly string[] }): TE.TaskEither<AppError, void>;
+  record(entry: { eventId: EventId; receivedAt: string; subjectHashes: readonly string[] }): TE.TaskEither<AppError, void>;
   /** The events indexed under a subject hash (at most `limit`). */
   eventsOfSubject(query: { subjectHash: string; limit: number }): TE.TaskEither<AppError, EventId[]>;
   /** Rows of the buckets up to and including `lastHour`, oldest first, at most `limit`. */
@@ -27,6 +34,9 @@ export type PrivacyIndex = {
   /** Where the one-time backfill of events stored before the index stands (docs/privacy.md). */
   backfillState(): TE.TaskEither<AppError, BackfillState>;
   saveBackfillState(state: BackfillState): TE.TaskEither<AppError, void>;
-  /** Deletes an event's index rows (absent rows are fine). */
-  forget(entry: { eventId: EventId; hours: readonly string[]; subjectHashes: readonly string[] }): TE.TaskEither<AppError, void>;
+  /**
+   * Deletes an event's index rows (absent rows are fine): its bucket rows where `record` puts them
+   * for each `receivedAt` (in every layout the index has had), and in the `buckets` a walk found.
+   */
+  forget(entry: { eventId: EventId; receivedAt: readonly string[]; buckets: readonly string[]; subjectHashes: readonly string[] }): TE.TaskEither<AppError, void>;
 };

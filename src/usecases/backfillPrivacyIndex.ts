@@ -2,7 +2,7 @@ import * as A from 'fp-ts/Array';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
-import { hourBucketOf, subjectHash, subjectsOf } from '../domain/privacy';
+import { subjectHash, subjectsOf } from '../domain/privacy';
 import type { EventStore } from '../ports/eventStore';
 import type { PrivacyIndex } from '../ports/privacyIndex';
 
@@ -39,7 +39,7 @@ export const backfillPrivacyIndex = (deps: BackfillDeps): TE.TaskEither<AppError
                     part.map((event) =>
                       deps.index.record({
                         eventId: event.id,
-                        hour: hourBucketOf(event.receivedAt),
+                        receivedAt: event.receivedAt,
                         subjectHashes: subjectsOf(event).map((subject) => subjectHash({ key: deps.subjectHashKey, subject })),
                       }),
                     ),

@@ -57,7 +57,7 @@ export const eraseSubject =
               ids.map((id) =>
                 pipe(
                   findEvent(deps, id),
-                  TE.chain((event) => removeEvent(deps)({ id, event, hours: [], subjectHashes: [hash] })),
+                  TE.chain((event) => removeEvent(deps)({ id, event, buckets: [], subjectHashes: [hash] })),
                 ),
               ),
               A.sequence(TE.ApplicativeSeq),

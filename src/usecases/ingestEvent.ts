@@ -10,7 +10,7 @@ import type { Clock } from '../ports/clock';
 import type { StartDispatch } from '../ports/dispatch';
 import type { EventStore, StoredEvent } from '../ports/eventStore';
 import type { PrivacyIndex } from '../ports/privacyIndex';
-import { hourBucketOf, redactFiscalCodes, subjectHash, subjectsOf } from '../domain/privacy';
+import { redactFiscalCodes, subjectHash, subjectsOf } from '../domain/privacy';
 import { decodeOrInvalid } from './decode';
 
 export type IngestEventDeps = {
@@ -31,7 +31,7 @@ const indexFirst = ({ privacy }: IngestEventDeps, stored: StoredEvent): TE.TaskE
     ? TE.right(undefined)
     : privacy.index.record({
         eventId: stored.id,
-        hour: hourBucketOf(stored.receivedAt),
+        receivedAt: stored.receivedAt,
         subjectHashes: subjectsOf(stored).map((subject) => subjectHash({ key: privacy.subjectHashKey, subject })),
       });
 

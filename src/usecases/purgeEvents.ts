@@ -46,7 +46,9 @@ export const purgeEvents =
         // Only the cutoff's own hour can hold newer events: older buckets are deleted without reading the event.
         row.hour < lastHour ? TE.right(undefined) : findEvent(deps, row.eventId),
         TE.chain((event) =>
-          event !== undefined && event.receivedAt >= cutoff ? TE.right({ events: 0, attempts: 0 }) : removeEvent(deps)({ id: row.eventId, event, hours: [row.hour], subjectHashes: row.subjectHashes }),
+          event !== undefined && event.receivedAt >= cutoff
+            ? TE.right({ events: 0, attempts: 0 })
+            : removeEvent(deps)({ id: row.eventId, event, buckets: [row.bucket], subjectHashes: row.subjectHashes }),
         ),
       );
     return pipe(

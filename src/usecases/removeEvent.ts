@@ -3,7 +3,7 @@ import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import type { AppError } from '../domain/errors';
 import type { EventId } from '../domain/events';
-import { hourBucketOf, subjectHash, subjectsOf } from '../domain/privacy';
+import { subjectHash, subjectsOf } from '../domain/privacy';
 import type { AttemptLog } from '../ports/attemptLog';
 import type { EventStore, StoredEvent } from '../ports/eventStore';
 import type { PrivacyIndex } from '../ports/privacyIndex';
@@ -34,10 +34,9 @@ export const findEvent = (deps: Pick<RemoveEventDeps, 'events'>, id: EventId): T
  */
 export const removeEvent =
   (deps: RemoveEventDeps) =>
-  (target: { id: EventId; event: StoredEvent | undefined; hours: readonly string[]; subjectHashes: readonly string[] }): TE.TaskEither<AppError, Removed> => {
+  (target: { id: EventId; event: StoredEvent | undefined; buckets: readonly string[]; subjectHashes: readonly string[] }): TE.TaskEither<AppError, Removed> => {
     const { id, event } = target;
     const hashes = event === undefined ? [] : subjectsOf(event).map((subject) => subjectHash({ key: deps.subjectHashKey, subject }));
-    const hours = event === undefined ? target.hours : [...target.hours, hourBucketOf(event.receivedAt)];
     return pipe(
       deps.events.remove(id),
       TE.chain((removed) =>
@@ -46,6 +45,8 @@ export const removeEvent =
           TE.map((attempts): Removed => ({ events: removed ? 1 : 0, attempts })),
         ),
       ),
-      TE.chainFirst(() => deps.index.forget({ eventId: id, hours: [...new Set(hours)], subjectHashes: [...new Set([...hashes, ...target.subjectHashes])] })),
+      TE.chainFirst(() =>
+        deps.index.forget({ eventId: id, receivedAt: event === undefined ? [] : [event.receivedAt], buckets: target.buckets, subjectHashes: [...new Set([...hashes, ...target.subjectHashes])] }),
+      ),
     );
   };

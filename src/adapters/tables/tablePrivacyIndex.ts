@@ -1,39 +1,55 @@
-import { odata } from '@azure/data-tables';
+import { odata, type TransactionAction } from '@azure/data-tables';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { EventId } from '../../domain/events';
+import { hourBucketOf } from '../../domain/privacy';
 import type { BackfillState, BucketedEvent, PrivacyIndex } from '../../ports/privacyIndex';
+import { partitionCommitter } from './partitionCommitter';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
 
 /*
  * Its own table (PRIVACY_TABLE), so no row here can be mistaken for an event. RowKey = event id;
- * PartitionKey `t|YYYYMMDDHH|<shard>` (hour bucket, split in BUCKET_SHARDS by a hash of the event
- * id: the purge walks the old ones in key order) or `s|<subject hash>` (erasure reads one
- * partition). A bucket row also lists the event's subject hashes (`subjects`), so the purge can
- * remove them when the event row is already gone. Rows written before the shards sit in
- * `t|YYYYMMDDHH`; the ranges below cover both.
+ * PartitionKey `t|YYYYMMDDHHmm|<shard>` (the minute the event was received, split in BUCKET_SHARDS
+ * by a hash of the event id: the purge walks the old ones in key order) or `s|<subject hash>`
+ * (erasure reads one partition). A bucket row also lists the event's subject hashes (`subjects`), so
+ * the purge can remove them when the event row is already gone. Rows of two older layouts are still
+ * read and deleted: `t|YYYYMMDDHH` (one partition per hour) and `t|YYYYMMDDHH|NN` (64 shards per
+ * hour); the ranges below cover all three, and an hour's keys sort before the next hour's in each.
  *
- * Why shards: every ingest writes a bucket row, so one partition per hour took every event of the
- * hour (144 000 at 40 events/s). On Table Storage that caps ingest at one partition's throughput
- * (about 2000 entities/s); on Azurite a write into a partition costs in proportion to its rows,
- * and ingest slowed as the hour filled (issue 19, bench/decay.ts).
+ * Why minutes and few shards (issue 19): every ingest writes a bucket row. One partition per hour
+ * took every event of the hour: on Table Storage one partition serves about 2000 entities/s, and on
+ * Azurite a write into a partition costs in proportion to its rows. 64 shards per hour bounded both
+ * but gave every concurrent ingest its own partition, so each paid a request of its own. A minute
+ * holds rate x 60 / BUCKET_SHARDS rows (3000 at 100 events/s, fewer than an hour's shard held), and
+ * concurrent ingests share a partition, so their rows go as one transaction (partitionCommitter).
  */
 
-const BUCKET_SHARDS = 64;
-/** The shard of an event's bucket row: from its id, so every path that knows the id and the hour finds the row. */
-const shardOf = (eventId: string): string => {
+/**
+ * Shards per minute. Each splits the rows that could share a transaction (the bench's fan-out 1,
+ * bucket writes per event: 0.37 with 1 shard, 0.64 with 2, 0.97 with 4); 2 partitions take about
+ * 4000 entities/s on Table Storage, the ingest rate at which an account's 20 000 requests/s run out
+ * anyway (4-5 requests per event), so the partition is not the tighter cap.
+ */
+const BUCKET_SHARDS = 2;
+/** Shards per hour of the layout before the minute buckets. */
+const LEGACY_HOUR_SHARDS = 64;
+const hashOf = (eventId: string): number => {
   let h = 0;
   for (let i = 0; i < eventId.length; i++) h = (h * 31 + eventId.charCodeAt(i)) >>> 0;
-  return String(h % BUCKET_SHARDS).padStart(2, '0');
+  return h;
 };
-const bucketPartition = (hour: string, eventId: string): string => `t|${hour}|${shardOf(eventId)}`;
-/** Where rows written before the shards sit (still read and deleted). */
-const legacyBucketPartition = (hour: string): string => `t|${hour}`;
-/** The first partition key after every bucket of `hour`, sharded or not ('~' sorts after '|'). */
+/** `YYYYMMDDHHmm` (UTC) of an ISO time: sorts as time does, and its first 10 characters are the hour. */
+const minuteOf = (receivedAt: string): string => receivedAt.slice(0, 16).replace(/[-T:]/g, '');
+/** From the id and the time only, so every path that knows the event finds its row. */
+const bucketPartition = (receivedAt: string, eventId: string): string => `t|${minuteOf(receivedAt)}|${hashOf(eventId) % BUCKET_SHARDS}`;
+/** Where rows of the two older layouts sit (still read and deleted). */
+const legacyBucketPartitions = (hour: string, eventId: string): string[] => [`t|${hour}`, `t|${hour}|${String(hashOf(eventId) % LEGACY_HOUR_SHARDS).padStart(2, '0')}`];
+/** The first partition key of `hour` in every layout, and the first after them ('~' sorts after '|' and digits). */
+const firstOfHour = (hour: string): string => `t|${hour}`;
 const afterHour = (hour: string): string => `t|${hour}~`;
-/** `t|YYYYMMDDHH` or `t|YYYYMMDDHH|07`: the hour. */
+/** `t|YYYYMMDDHH`, `t|YYYYMMDDHH|07` or `t|YYYYMMDDHHmm|2`: the hour. */
 const hourOfPartition = (partitionKey: string): string => partitionKey.slice(2, 12);
 /** The backfill's marker row: `m|` sorts before `t|`, so the bucket walk never meets it. */
 const MARKER = { partitionKey: 'm|backfill', rowKey: 'state' } as const;
@@ -44,6 +60,24 @@ const IndexRow = t.intersection([t.type({ partitionKey: t.string, rowKey: EventI
 
 const decodeRows = (rows: readonly unknown[]): t.TypeOf<typeof IndexRow>[] => rows.flatMap((r) => (IndexRow.is(r) ? [r] : []));
 
+const bucketedEvents = (rows: readonly unknown[]): BucketedEvent[] =>
+  decodeRows(rows).map((r) => ({
+    eventId: r.rowKey,
+    hour: hourOfPartition(r.partitionKey),
+    subjectHashes: String(r.subjects ?? '')
+      .split(',')
+      .filter((h) => h !== ''),
+    bucket: r.partitionKey,
+  }));
+
+type BucketRow = { partitionKey: string; rowKey: string; subjects: string };
+
+/** Two rows of one event id waiting together (a repeated post): one row listing the subjects of both. */
+const mergeBucketRows = (a: BucketRow, b: BucketRow): BucketRow => ({
+  ...b,
+  subjects: [...new Set([...a.subjects.split(','), ...b.subjects.split(',')])].filter((h) => h !== '').join(','),
+});
+
 const ignoreMissing = async (run: () => Promise<unknown>): Promise<void> => {
   try {
     await run();
@@ -53,86 +87,86 @@ const ignoreMissing = async (run: () => Promise<unknown>): Promise<void> => {
 };
 
 /** An event's bucket row, as ingest writes it (the bench seeds rows with it, 100 to a transaction). */
-export const bucketRow = (input: { eventId: string; hour: string; subjectHashes: readonly string[] }): { partitionKey: string; rowKey: string; subjects: string } => ({
-  partitionKey: bucketPartition(input.hour, input.eventId),
+export const bucketRow = (input: { eventId: string; receivedAt: string; subjectHashes: readonly string[] }): BucketRow => ({
+  partitionKey: bucketPartition(input.receivedAt, input.eventId),
   rowKey: input.eventId,
   subjects: input.subjectHashes.join(','),
 });
 
-export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => ({
-  record: ({ eventId, hour, subjectHashes }) =>
-    TE.tryCatch(async () => {
+export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => {
+  // One per process (the composition root builds the index once), so concurrent ingests share writes.
+  const commitBucketRow = partitionCommitter<BucketRow>({
+    write: async (rows) => {
       const client = await table.ready();
-      // Different partitions, so no transaction: one upsert each (a repeated ingest rewrites them).
-      await Promise.all([
-        client.upsertEntity(bucketRow({ eventId, hour, subjectHashes }), 'Replace'),
-        ...subjectHashes.map((hash) => client.upsertEntity({ partitionKey: subjectPartition(hash), rowKey: eventId }, 'Replace')),
-      ]);
-    }, storageError('write the privacy index')),
-  eventsOfSubject: ({ subjectHash, limit }) =>
-    pipe(
-      TE.tryCatch(
-        async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${subjectPartition(subjectHash)}`, max: limit }),
-        storageError('read the privacy index'),
-      ),
-      TE.map((rows) => decodeRows(rows).map((r) => r.rowKey)),
-    ),
-  bucketsUpTo: ({ lastHour, limit }) =>
-    pipe(
-      TE.tryCatch(
-        async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey ge ${'t|'} and PartitionKey lt ${afterHour(lastHour)}`, max: limit }),
-        storageError('read the retention index'),
-      ),
-      TE.map((rows) =>
-        decodeRows(rows).map((r): BucketedEvent => ({
-          eventId: r.rowKey,
-          hour: hourOfPartition(r.partitionKey),
-          subjectHashes: String(r.subjects ?? '')
-            .split(',')
-            .filter((h) => h !== ''),
-        })),
-      ),
-    ),
-  bucketPage: ({ fromHour, toHour, pageSize, continuationToken }) =>
-    pipe(
+      // A lone row as a plain upsert: one request either way, and a third of a transaction's price.
+      if (rows.length === 1) await client.upsertEntity(rows[0] as BucketRow, 'Replace');
+      else await client.submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace']));
+    },
+    merge: mergeBucketRows,
+  });
+  return {
+    record: ({ eventId, receivedAt, subjectHashes }) =>
       TE.tryCatch(async () => {
         const client = await table.ready();
-        const filter = odata`PartitionKey ge ${legacyBucketPartition(fromHour)} and PartitionKey lt ${afterHour(toHour)}`;
-        const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: pageSize, ...(continuationToken === undefined ? {} : { continuationToken }) });
-        const first = await pages.next();
-        if (first.done === true) return { rows: [] as Record<string, unknown>[] };
-        return { rows: [...first.value], continuationToken: first.value.continuationToken };
-      }, storageError('read the retention index')),
-      TE.map(({ rows, continuationToken: next }) => ({
-        items: decodeRows(rows).map((r): BucketedEvent => ({
-          eventId: r.rowKey,
-          hour: hourOfPartition(r.partitionKey),
-          subjectHashes: String(r.subjects ?? '')
-            .split(',')
-            .filter((h) => h !== ''),
+        // Subject rows: one partition per person, so no group to join; one upsert each (a repeated ingest rewrites them).
+        await Promise.all([
+          commitBucketRow(bucketRow({ eventId, receivedAt, subjectHashes })),
+          ...subjectHashes.map((hash) => client.upsertEntity({ partitionKey: subjectPartition(hash), rowKey: eventId }, 'Replace')),
+        ]);
+      }, storageError('write the privacy index')),
+    eventsOfSubject: ({ subjectHash, limit }) =>
+      pipe(
+        TE.tryCatch(
+          async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${subjectPartition(subjectHash)}`, max: limit }),
+          storageError('read the privacy index'),
+        ),
+        TE.map((rows) => decodeRows(rows).map((r) => r.rowKey)),
+      ),
+    bucketsUpTo: ({ lastHour, limit }) =>
+      pipe(
+        TE.tryCatch(
+          async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey ge ${'t|'} and PartitionKey lt ${afterHour(lastHour)}`, max: limit }),
+          storageError('read the retention index'),
+        ),
+        TE.map(bucketedEvents),
+      ),
+    bucketPage: ({ fromHour, toHour, pageSize, continuationToken }) =>
+      pipe(
+        TE.tryCatch(async () => {
+          const client = await table.ready();
+          const filter = odata`PartitionKey ge ${firstOfHour(fromHour)} and PartitionKey lt ${afterHour(toHour)}`;
+          const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: pageSize, ...(continuationToken === undefined ? {} : { continuationToken }) });
+          const first = await pages.next();
+          if (first.done === true) return { rows: [] as Record<string, unknown>[] };
+          return { rows: [...first.value], continuationToken: first.value.continuationToken };
+        }, storageError('read the retention index')),
+        TE.map(({ rows, continuationToken: next }) => ({
+          items: bucketedEvents(rows),
+          ...(next === undefined ? {} : { continuationToken: next }),
         })),
-        ...(next === undefined ? {} : { continuationToken: next }),
-      })),
-    ),
-  backfillState: () =>
-    TE.tryCatch(async (): Promise<BackfillState> => {
-      try {
-        const row = await (await table.ready()).getEntity<Record<string, unknown>>(MARKER.partitionKey, MARKER.rowKey);
-        // An unreadable marker starts the scan over: indexing an event twice is harmless.
-        return MarkerRow.is(row) ? { done: row.done, ...(row.continuationToken ? { continuationToken: row.continuationToken } : {}) } : { done: false };
-      } catch (e) {
-        if (statusOf(e) === 404) return { done: false };
-        throw e;
-      }
-    }, storageError('read the backfill marker')),
-  saveBackfillState: (state) =>
-    TE.tryCatch(async () => {
-      await (await table.ready()).upsertEntity({ ...MARKER, done: state.done, continuationToken: state.continuationToken ?? '' }, 'Replace');
-    }, storageError('write the backfill marker')),
-  forget: ({ eventId, hours, subjectHashes }) =>
-    TE.tryCatch(async () => {
-      const client = await table.ready();
-      const buckets = [...new Set(hours.map((h) => h.slice(0, 10)))].flatMap((h) => [bucketPartition(h, eventId), legacyBucketPartition(h)]);
-      await Promise.all([...buckets, ...subjectHashes.map(subjectPartition)].map((pk) => ignoreMissing(() => client.deleteEntity(pk, eventId))));
-    }, storageError('delete privacy index rows')),
-});
+      ),
+    backfillState: () =>
+      TE.tryCatch(async (): Promise<BackfillState> => {
+        try {
+          const row = await (await table.ready()).getEntity<Record<string, unknown>>(MARKER.partitionKey, MARKER.rowKey);
+          // An unreadable marker starts the scan over: indexing an event twice is harmless.
+          return MarkerRow.is(row) ? { done: row.done, ...(row.continuationToken ? { continuationToken: row.continuationToken } : {}) } : { done: false };
+        } catch (e) {
+          if (statusOf(e) === 404) return { done: false };
+          throw e;
+        }
+      }, storageError('read the backfill marker')),
+    saveBackfillState: (state) =>
+      TE.tryCatch(async () => {
+        await (await table.ready()).upsertEntity({ ...MARKER, done: state.done, continuationToken: state.continuationToken ?? '' }, 'Replace');
+      }, storageError('write the backfill marker')),
+    forget: ({ eventId, receivedAt, buckets, subjectHashes }) =>
+      TE.tryCatch(async () => {
+        const client = await table.ready();
+        // A walk knows the row's partition; from a time, the row may sit in any layout it was written in.
+        const fromTimes = receivedAt.flatMap((at) => [bucketPartition(at, eventId), ...legacyBucketPartitions(hourBucketOf(at), eventId)]);
+        const partitions = [...new Set([...buckets.filter((b) => b.startsWith('t|')), ...fromTimes, ...subjectHashes.map(subjectPartition)])];
+        await Promise.all(partitions.map((pk) => ignoreMissing(() => client.deleteEntity(pk, eventId))));
+      }, storageError('delete privacy index rows')),
+  };
+};

@@ -8,7 +8,6 @@ import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhoo
 import { aWebhook } from '../../domain/__tests__/fixtures';
 import { deliveryIdFor } from '../../domain/delivery';
 import type { EventId } from '../../domain/events';
-import { hourBucketOf } from '../../domain/privacy';
 import type { RoutingGrants } from '../../domain/routingGrants';
 import { replayIdFor, replayWindow, type ReplayId } from '../../domain/replay';
 import { ADMIN, type Principal, type TenantId } from '../../domain/tenant';
@@ -34,7 +33,7 @@ const setup = () => {
   /** An event received at `at` and what became of its delivery to the webhook. */
   const event = (id: string, at: string, decisions: [AttemptDecision, string][], name = 'a1'): string => {
     events.rows.set(id as EventId, { id: id as EventId, name: 'ping', payload: { name }, receivedAt: at, status: 'dispatched' });
-    void buckets.record({ eventId: id as EventId, hour: hourBucketOf(at), subjectHashes: [] })();
+    void buckets.record({ eventId: id as EventId, receivedAt: at, subjectHashes: [] })();
     const deliveryId = deliveryIdFor({ eventId: id, publicEventName: 'ping', webhookId: webhook.id });
     decisions.forEach(([decision, when], i) => attemptLog.entries.push({ eventId: id, deliveryId, webhookId: webhook.id, attempt: i + 1, at: when, decision }));
     return deliveryId;

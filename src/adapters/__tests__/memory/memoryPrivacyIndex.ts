@@ -1,6 +1,7 @@
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../../../domain/errors';
 import type { EventId } from '../../../domain/events';
+import { hourBucketOf } from '../../../domain/privacy';
 import type { BackfillState, PrivacyIndex } from '../../../ports/privacyIndex';
 
 /** The PrivacyIndex contract in memory, for unit tests: rows as `t|<hour>` / `s|<hash>` -> event ids. */
@@ -15,8 +16,9 @@ export const memoryPrivacyIndex = (): MemoryPrivacyIndex => {
     backfill: { done: false },
     backfillState: () => (index.failWith !== undefined ? TE.left(index.failWith) : TE.right(index.backfill)),
     saveBackfillState: (state) => (index.failWith !== undefined ? TE.left(index.failWith) : TE.right(void (index.backfill = state))),
-    record: ({ eventId, hour, subjectHashes }) => {
+    record: ({ eventId, receivedAt, subjectHashes }) => {
       if (index.failWith !== undefined) return TE.left(index.failWith);
+      const hour = hourBucketOf(receivedAt);
       add(`t|${hour}`, eventId);
       subjects.set(`t|${hour}|${eventId}`, subjectHashes);
       subjectHashes.forEach((h) => add(`s|${h}`, eventId));
@@ -28,7 +30,7 @@ export const memoryPrivacyIndex = (): MemoryPrivacyIndex => {
       const found = [...rows.entries()]
         .filter(([key]) => key.startsWith('t|') && key.slice(2) <= lastHour)
         .sort(([a], [b]) => a.localeCompare(b))
-        .flatMap(([key, ids]) => [...ids].sort().map((eventId) => ({ eventId, hour: key.slice(2), subjectHashes: subjects.get(`${key}|${eventId}`) ?? [] })));
+        .flatMap(([key, ids]) => [...ids].sort().map((eventId) => ({ eventId, hour: key.slice(2), subjectHashes: subjects.get(`${key}|${eventId}`) ?? [], bucket: key })));
       return TE.right(found.slice(0, limit));
     },
     // The continuation token is an offset: enough for unit tests.
@@ -37,14 +39,14 @@ export const memoryPrivacyIndex = (): MemoryPrivacyIndex => {
       const found = [...rows.entries()]
         .filter(([key]) => key.startsWith('t|') && key.slice(2) >= fromHour && key.slice(2) <= toHour)
         .sort(([a], [b]) => a.localeCompare(b))
-        .flatMap(([key, ids]) => [...ids].sort().map((eventId) => ({ eventId, hour: key.slice(2), subjectHashes: subjects.get(`${key}|${eventId}`) ?? [] })));
+        .flatMap(([key, ids]) => [...ids].sort().map((eventId) => ({ eventId, hour: key.slice(2), subjectHashes: subjects.get(`${key}|${eventId}`) ?? [], bucket: key })));
       const start = Number(continuationToken ?? '0');
       const next = start + pageSize;
       return TE.right({ items: found.slice(start, next), ...(next < found.length ? { continuationToken: String(next) } : {}) });
     },
-    forget: ({ eventId, hours, subjectHashes }) => {
+    forget: ({ eventId, receivedAt, buckets, subjectHashes }) => {
       if (index.failWith !== undefined) return TE.left(index.failWith);
-      for (const key of [...hours.map((h) => `t|${h}`), ...subjectHashes.map((h) => `s|${h}`)]) {
+      for (const key of [...buckets, ...receivedAt.map((at) => `t|${hourBucketOf(at)}`), ...subjectHashes.map((h) => `s|${h}`)]) {
         rows.get(key)?.delete(eventId);
         if (rows.get(key)?.size === 0) rows.delete(key);
       }

@@ -4,7 +4,6 @@ import { expectRight as run } from '../../../__tests__/taskEither';
 import { aWebhook } from '../../../domain/__tests__/fixtures';
 import { deliveryIdFor } from '../../../domain/delivery';
 import type { EventId } from '../../../domain/events';
-import { hourBucketOf } from '../../../domain/privacy';
 import type { ReplayId } from '../../../domain/replay';
 import { ADMIN } from '../../../domain/tenant';
 import type { AttemptLogEntry } from '../../../ports/attemptLog';
@@ -53,7 +52,7 @@ describe('replay on table storage (Azurite)', () => {
 
   const store = async (n: number, receivedAt: string, decisions: AttemptLogEntry['decision'][]): Promise<string> => {
     const id = `ev-${n}` as EventId;
-    await run(ports.index.record({ eventId: id, hour: hourBucketOf(receivedAt), subjectHashes: [] }));
+    await run(ports.index.record({ eventId: id, receivedAt, subjectHashes: [] }));
     await run(ports.events.add({ id, name: 'ping', payload: { name: 'r' }, receivedAt, status: 'dispatched' }));
     const deliveryId = deliveryIdFor({ eventId: id, publicEventName: 'ping', webhookId: webhook.id });
     const at = (i: number): string => new Date(Date.parse(receivedAt) + (i + 1) * 1000).toISOString();
