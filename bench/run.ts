@@ -11,6 +11,7 @@ import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, 
 import { runDecayPhase } from './decay';
 import { seedWebhooks } from './seed';
 import { runRateLimitPhase } from './rateLimit';
+import { runThroughputPhase } from './throughputPhase';
 import { runSoak } from './soak';
 import { measurePayloads, PAYLOAD_SETTINGS, type PayloadRun } from './payloads';
 import { commitLabel, provenance, recordedEnvironment, refusal } from './evidence';
@@ -121,6 +122,12 @@ const main = async (): Promise<void> => {
   watchdog.unref();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   if (argValues('--phase')[0] === 'rate-limit') return runRateLimitPhase({ quick, progress, settings: settingOverrides }).finally(() => clearTimeout(watchdog));
+  if (argValues('--phase')[0] === 'throughput') {
+    const origin = provenance(allowDirty);
+    const refused = refusal(origin, { quick });
+    if (refused !== undefined) throw new Error(refused);
+    return runThroughputPhase({ quick, progress, settings: settingOverrides, plan: PLAN, provenance: origin }).finally(() => clearTimeout(watchdog));
+  }
 
   const stops: (() => Promise<void>)[] = [];
   const environment = async (extra: Record<string, string> = {}): Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }> => {
