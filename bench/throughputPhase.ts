@@ -101,7 +101,10 @@ export const runThroughputPhase = async (input: {
       '',
       '| run | delivered | repeats | events/s | deliveries/s | / queue RT | transactions/event | host CPU ms/event |',
       '|---|---|---|---|---|---|---|---|',
-      ...rows.map((r) => `| ${r.run} | ${r.delivered} | ${r.repeats} | ${r.eventsPerSecond} | ${r.deliveriesPerSecond} | ${r.ratioOfQueueRoundTrip} | ${Number.isNaN(r.transactionsPerEvent) ? '' : r.transactionsPerEvent} | ${r.hostCpuMsPerEvent} |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.run} | ${r.delivered} | ${r.repeats} | ${r.eventsPerSecond} | ${r.deliveriesPerSecond} | ${r.ratioOfQueueRoundTrip} | ${Number.isNaN(r.transactionsPerEvent) ? '' : r.transactionsPerEvent} | ${r.hostCpuMsPerEvent} |`,
+      ),
       '',
     ].join('\n');
     writeFileSync(path.join(dir, `${name}.md`), markdown);
