@@ -36,6 +36,8 @@ export type EnvelopeSummary = {
   readonly retried: number;
   readonly poisoned: number;
   readonly skipped: number;
+  /** Each inner message that completed, with its own summary (logged as a message alone would be). */
+  readonly completed: readonly { readonly eventId: string; readonly summary: DeliverySummary }[];
 };
 
 /** A message that is not a delivery message of ours is set aside with its reason, never retried. */
@@ -83,7 +85,8 @@ export const deliverEnvelope =
         );
       }),
       TE.map((outcomes) => {
-        const summaries = outcomes.flatMap((o) => (E.isRight(o.result) ? [o.result.right] : []));
+        const completed = outcomes.flatMap((o) => (E.isRight(o.result) ? [{ eventId: o.message.eventId, summary: o.result.right }] : []));
+        const summaries = completed.map((c) => c.summary);
         const sum = (k: keyof DeliverySummary): number => summaries.reduce((n, s) => n + s[k], 0);
         return {
           messages: inner.length,
@@ -93,6 +96,7 @@ export const deliverEnvelope =
           retried: sum('retried'),
           poisoned: sum('poisoned'),
           skipped: sum('skipped'),
+          completed,
         };
       }),
     );

@@ -50,7 +50,10 @@ export const deliverHandler =
         const result = await deliverEnvelope({ deliver, queue: { enqueue: deps.requeue, poison: deps.poison }, clock: deps.clock, warn: logs.warn })(body.messages)();
         // The failed inner messages could not be enqueued again: the host runs the whole envelope again.
         if (E.isLeft(result)) throw new Error(redactFiscalCodes(`An envelope of ${body.messages.length} delivery messages could not record its outcome: ${result.left.message}`));
-        context.log(traceLine('delivery.envelope', { ...result.right }));
+        const { completed, ...counts } = result.right;
+        // One line per inner message, as for a message alone (what log queries and tests count), then the envelope's.
+        for (const c of completed) context.log(traceLine('delivery.message', { eventId: c.eventId, ...c.summary }));
+        context.log(traceLine('delivery.envelope', counts));
         return;
       }
     }
