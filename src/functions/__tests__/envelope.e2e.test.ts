@@ -102,6 +102,29 @@ describe('envelopes through the embedded host', () => {
     expect(envelopes.reduce((n, e) => n + e.delivered, 0)).toBeLessThanOrEqual(CONCURRENT_POSTS);
   });
 
+  it('an envelope the host moved to the poison queue is listed with its events, and a redrive delivers each of its messages', async () => {
+    const created = await call('POST', 'webhooks', { key: ADMIN_KEY, body: { url: receiver.url(), subscriptions: ['ping'], attributes: { name: `poisoned-${suffix}` } } });
+    expect(created.status).toBe(201);
+    const webhookId = created.body.id as string;
+    const messages = [1, 2].map((n) => {
+      const eventId = `poisoned-${suffix}-${n}`;
+      return { v: 1, eventId, items: [{ deliveryId: deliveryIdFor({ eventId, publicEventName: 'ping', webhookId }), webhookId, body: { name: 'ping', payload: {} }, attempts: [] }] };
+    });
+    // As the host copies a message it gave up on: the same base64 text, in <queue>-poison.
+    const poison = new QueueClient(azurite.connectionString, `${queueName}-poison`);
+    await poison.createIfNotExists();
+    await poison.sendMessage(encodeMessage({ v: 1, messages }));
+    const listed = await call('GET', 'poison', { key: ADMIN_KEY });
+    expect(listed.status).toBe(200);
+    const items = listed.body.items as { messageId: string; item: Json }[];
+    expect(items.map((i) => i.item)).toEqual([{ kind: 'FailedEnvelope', messages }]);
+    const before = receiver.requests.length;
+    const redriven = await call('POST', 'poison/redrive', { key: ADMIN_KEY, body: { messageId: items[0]?.messageId } });
+    expect(redriven.body).toEqual({ redriven: 1, leftUnreadable: 0, found: true, truncated: false });
+    await eventually(() => (receiver.requests.length >= before + 2 ? true : undefined), 'both redriven deliveries');
+    expect(webhookIds().slice(before).sort()).toEqual(messages.map((m) => m.items[0]?.deliveryId).sort());
+  });
+
   it('a single message written as before envelopes (queued at the deploy, redriven) is still delivered', async () => {
     const created = await call('POST', 'webhooks', { key: ADMIN_KEY, body: { url: receiver.url(), subscriptions: ['ping'], attributes: { name: `old-${suffix}` } } });
     expect(created.status).toBe(201);
