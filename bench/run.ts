@@ -11,6 +11,7 @@ import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, 
 import { runDecayPhase } from './decay';
 import { seedWebhooks } from './seed';
 import { runRateLimitPhase } from './rateLimit';
+import { runThroughputPhase } from './throughputPhase';
 import { runSoak } from './soak';
 import { measurePayloads, PAYLOAD_SETTINGS, type PayloadRun } from './payloads';
 import { commitLabel, provenance, recordedEnvironment, refusal } from './evidence';
@@ -101,39 +102,6 @@ const healthOps = (counts: readonly OpCount[], deliveries: number): { stats: num
 const perMillion = (counts: readonly OpCount[], deliveries: number): Record<string, number> =>
   Object.fromEntries(PRICE_BOOKS.map((book) => [book.name, round((costOf(counts, book) / Math.max(1, deliveries)) * 1_000_000, 2)]));
 
-/**
- * `--phase throughput`: the baseline and the fan-out throughput phases only (a minute instead of the
- * full run's six), to measure a hot-path change; results in bench/results/throughput[-quick].{json,md}.
- */
-const phase = argValues('--phase')[0];
-const writeThroughputPhase = (input: { queue: Rate; throughput: readonly Throughput[]; origin: ReturnType<typeof provenance> }): void => {
-  const q = input.queue.perSecond;
-  const rows = input.throughput.map((t) => ({
-    metric: `fan-out ${t.fanOut}: events/s fully delivered (${t.delivered}/${t.deliveriesExpected} delivered); storage transactions per event; host CPU ms per event`,
-    result: `${t.eventsPerSecond} (${round((t.eventsPerSecond / q) * 100, 1)}% of queue RT); ${round(t.storage.transactions / Math.max(1, t.events), 3)}; ${round((t.cpuMsPerDelivery.host ?? 0) * t.fanOut, 1)}`,
-    baseline: `${q} msg/s`,
-  }));
-  const load = os.loadavg().map((l) => round(l, 2));
-  const name = `throughput${quick ? '-quick' : ''}`;
-  const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    path.join(dir, `${name}.json`),
-    JSON.stringify({ commit: commitLabel(input.origin), date: new Date().toISOString(), queueRoundTrip: input.queue, throughput: input.throughput }, null, 2) + '\n',
-  );
-  const markdown = [
-    `# Fan-out throughput phases only (${quick ? 'quick' : 'full'} mode, \`--phase throughput\`)`,
-    '',
-    `commit ${commitLabel(input.origin)}, ${new Date().toISOString()}, load average ${load.join(' ')}`,
-    '',
-    table(rows),
-    '',
-    ...input.throughput.flatMap((t) => [breakdown(`fan-out ${t.fanOut}`, t.storage.counts, t.delivered), '']),
-  ].join('\n');
-  writeFileSync(path.join(dir, `${name}.md`), markdown);
-  process.stdout.write(markdown);
-};
-
 /** `--soak [--soak-minutes N]` (bench/soak.ts): its own results, refused on a dirty tree like the rest. */
 const runSoakPhase = async (): Promise<void> => {
   const progress = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
@@ -154,6 +122,12 @@ const main = async (): Promise<void> => {
   watchdog.unref();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   if (argValues('--phase')[0] === 'rate-limit') return runRateLimitPhase({ quick, progress, settings: settingOverrides }).finally(() => clearTimeout(watchdog));
+  if (argValues('--phase')[0] === 'throughput') {
+    const origin = provenance(allowDirty);
+    const refused = refusal(origin, { quick });
+    if (refused !== undefined) throw new Error(refused);
+    return runThroughputPhase({ quick, progress, settings: settingOverrides, plan: PLAN, provenance: origin }).finally(() => clearTimeout(watchdog));
+  }
 
   const stops: (() => Promise<void>)[] = [];
   const environment = async (extra: Record<string, string> = {}): Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }> => {
@@ -195,7 +169,6 @@ const main = async (): Promise<void> => {
       }
       return measured;
     };
-    if (phase === 'throughput') return writeThroughputPhase({ queue, throughput: await fanOutPhases(), origin });
     const plain = await startCountingReceiver();
     let post: Rate;
     try {

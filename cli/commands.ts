@@ -170,6 +170,15 @@ export const poisonListCommand = async (ctx: CommandContext): Promise<Output> =>
       }
       case 'FailedMessage':
         return [m.messageId, when(m.insertedOn), 'failed message', item.message.eventId, `${item.message.items.length} deliveries`, `dequeued ${m.dequeueCount} times`];
+      case 'FailedEnvelope':
+        return [
+          m.messageId,
+          when(m.insertedOn),
+          'failed envelope',
+          item.messages.map((x) => x.eventId).join(' '),
+          `${item.messages.reduce((n, x) => n + x.items.length, 0)} deliveries of ${item.messages.length} events`,
+          `dequeued ${m.dequeueCount} times`,
+        ];
       case 'Unreadable':
         return [m.messageId, when(m.insertedOn), 'unreadable', '-', '-', item.excerpt.slice(0, 40)];
     }

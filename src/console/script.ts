@@ -71,13 +71,14 @@ ${DOM_HELPERS}  function fill(tbody, rows, empty, columns) {
   function reason(item) {
     if (item.kind === 'Undeliverable') { var r = item.entry.reason; return r.kind + (r.status ? ' ' + r.status : r.attempts ? ' (' + r.attempts + ')' : ''); }
     if (item.kind === 'FailedMessage') return 'message failed (' + item.message.items.length + ' deliveries)';
+    if (item.kind === 'FailedEnvelope') return 'envelope failed (' + item.messages.length + ' events)';
     return 'unreadable: ' + item.excerpt.slice(0, 40);
   }
 
   function renderPoison(items) {
     $('redrive-all').disabled = items.length === 0;
     fill($('poison'), items.map(function (m) {
-      var eventId = m.item.kind === 'Undeliverable' ? m.item.entry.eventId : m.item.kind === 'FailedMessage' ? m.item.message.eventId : '-';
+      var eventId = m.item.kind === 'Undeliverable' ? m.item.entry.eventId : m.item.kind === 'FailedMessage' ? m.item.message.eventId : m.item.kind === 'FailedEnvelope' ? m.item.messages.map(function (x) { return x.eventId; }).join(' ') : '-';
       var webhookId = m.item.kind === 'Undeliverable' ? m.item.entry.webhookId : '-';
       return el('tr', {}, [
         el('td', { class: 'mono', text: m.messageId }), el('td', { text: when(m.insertedOn) }), el('td', { class: 'mono', text: eventId }),

@@ -20,4 +20,6 @@ export type PoisonQueue = {
   remove(message: LockedPoisonMessage): TE.TaskEither<AppError, void>;
   /** Makes a taken message visible again at once. */
   release(message: LockedPoisonMessage): TE.TaskEither<AppError, void>;
+  /** Replaces a taken message's text, in place (its insertion time and expiry stay); still taken for `lockSeconds`. */
+  rewrite(message: LockedPoisonMessage, text: string, lockSeconds: number): TE.TaskEither<AppError, LockedPoisonMessage>;
 };

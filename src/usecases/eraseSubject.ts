@@ -4,7 +4,7 @@ import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import type { AppError } from '../domain/errors';
 import { FiscalCode } from '../domain/fiscalCode';
-import { classifyPoison } from '../domain/poison';
+import { trimPoison } from '../domain/poison';
 import { subjectHash } from '../domain/privacy';
 import type { PoisonQueue } from '../ports/poisonQueue';
 import type { PrivacyIndex } from '../ports/privacyIndex';
@@ -33,11 +33,6 @@ export type EraseSubjectDeps = RemoveEventDeps & {
 export const ErasureReport = t.type({ deleted: Deleted, truncated: t.boolean }, 'ErasureReport');
 export type ErasureReport = t.TypeOf<typeof ErasureReport>;
 
-const eventIdOf = (text: string): string | undefined => {
-  const item = classifyPoison(text);
-  return item.kind === 'Undeliverable' ? item.entry.eventId : item.kind === 'FailedMessage' ? item.message.eventId : undefined;
-};
-
 /**
  * Erasure of one person (GDPR art. 17): every event indexed under the keyed hash of the fiscal code
  * is deleted with its attempts and index rows, then the poison entries that hold the code or belong
@@ -64,8 +59,17 @@ export const eraseSubject =
               TE.chainFirst(() => TE.fromTask(() => new Promise<void>((resolve) => setTimeout(resolve, deps.settleMs ?? 0)))),
               TE.chain((removed) => {
                 const erased = new Set<string>(ids);
+                // An envelope also holding other events' messages loses only this person's: the rest stay for a redrive.
+                const trim = (text: string) => trimPoison(text, (json, eventId) => json.includes(fiscalCode) || erased.has(eventId));
                 return pipe(
-                  removePoison(deps)({ matches: (m) => m.text.includes(fiscalCode) || erased.has(eventIdOf(m.text) ?? ''), maxMessages: deps.maxPoisonMessages }),
+                  removePoison(deps)({
+                    matches: (m) => trim(m.text).kind === 'Remove',
+                    rewrite: (m) => {
+                      const t = trim(m.text);
+                      return t.kind === 'Rewrite' ? t.text : undefined;
+                    },
+                    maxMessages: deps.maxPoisonMessages,
+                  }),
                   TE.map((poison): ErasureReport => ({
                     deleted: {
                       events: removed.reduce((n, r) => n + r.events, 0),

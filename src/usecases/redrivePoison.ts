@@ -4,7 +4,7 @@ import * as TE from 'fp-ts/TaskEither';
 import * as t from 'io-ts';
 import { IsoTimestamp } from '../domain/codecs';
 import type { AppError } from '../domain/errors';
-import { classifyPoison, PoisonItem, redriveMessageFor } from '../domain/poison';
+import { classifyPoison, PoisonItem, redriveMessagesFor } from '../domain/poison';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
 import type { LockedPoisonMessage, PoisonQueue } from '../ports/poisonQueue';
 
@@ -56,15 +56,16 @@ export const redrivePoison =
     let seen = 0;
     const handle = (m: LockedPoisonMessage): TE.TaskEither<AppError, void> => {
       const wanted = selection.kind === 'All' || selection.messageId === m.messageId;
-      const message = wanted ? redriveMessageFor(classifyPoison(m.text)) : undefined;
+      // An envelope (several events' messages) is redriven whole: its messages are enqueued together.
+      const messages = wanted ? redriveMessagesFor(classifyPoison(m.text)) : [];
       if (wanted) found = true;
-      if (message === undefined) {
+      if (messages.length === 0) {
         if (wanted) leftUnreadable++;
         held.push(m);
         return TE.right(undefined);
       }
       return pipe(
-        deps.deliveries.enqueue([message]),
+        deps.deliveries.enqueue(messages),
         TE.chain(() => deps.poison.remove(m)),
         TE.map(() => void redriven++),
       );

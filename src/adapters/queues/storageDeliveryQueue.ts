@@ -9,6 +9,7 @@ import type { DeliveryQueue } from '../../ports/deliveryQueue';
 import { storageError } from '../tables/storageErrors';
 import { onceUntilFailure } from '../onceUntilFailure';
 import { deadlineSignal } from '../storageDeadline';
+import { coalescingEnqueue } from './coalescingEnqueue';
 
 /** Never expire: the default of 7 days would silently drop a poisoned delivery nobody redrove yet. */
 const NEVER_EXPIRES = -1;
@@ -34,16 +35,22 @@ export const ensuredQueue = (options: { connectionString: StorageConnection; que
 };
 
 /** The Functions host reads queue messages as base64 text (its default messageEncoding). */
-export const encodeMessage = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
+export const encodeMessage = (value: unknown): string => encodeText(JSON.stringify(value));
+export const encodeText = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 
 export const poisonQueueName = (queueName: string): string => `${queueName}-poison`;
 
-/** `poisonTimeToLiveSeconds`: how long a poison entry lives (absent: forever); it holds personal data, so the retention bounds it. */
+/**
+ * `poisonTimeToLiveSeconds`: how long a poison entry lives (absent: forever); it holds personal data, so the retention bounds it.
+ * `coalesceMaxItems`: immediate enqueues that meet a send in flight go together in envelopes of at most
+ * that many deliveries (./coalescingEnqueue.ts); absent, every enqueue sends its own messages.
+ */
 export const storageDeliveryQueue = (options: {
   connectionString: StorageConnection;
   queueName: string;
   poisonTimeToLiveSeconds?: number;
   timeoutMs?: number;
+  coalesceMaxItems?: number;
 }): DeliveryQueue & { readonly deliveries: EnsuredQueue; readonly poisonQueue: EnsuredQueue } => {
   const deliveries = ensuredQueue(options);
   const poisonQueue = ensuredQueue({ ...options, queueName: poisonQueueName(options.queueName) });
@@ -55,10 +62,24 @@ export const storageDeliveryQueue = (options: {
         await Promise.all(values.map((v) => client.sendMessage(encodeMessage(v), { visibilityTimeout, messageTimeToLive, abortSignal: queue.signal() })));
       }, storageError(what)),
     );
+  const coalesced =
+    options.coalesceMaxItems === undefined
+      ? undefined
+      : coalescingEnqueue({
+          maxItems: options.coalesceMaxItems,
+          send: async (body) => {
+            const client = await deliveries.ready();
+            await client.sendMessage(encodeMessage(body), { visibilityTimeout: 0, messageTimeToLive: NEVER_EXPIRES, abortSignal: deliveries.signal() });
+          },
+        });
   return {
     deliveries,
     poisonQueue,
-    enqueue: (messages: readonly DeliveryMessage[], opts?: { delaySeconds?: number }) => sendAll(deliveries, messages, opts?.delaySeconds ?? 0, 'enqueue deliveries'),
+    // Delayed enqueues (retries, held deliveries) go alone: packing them would need a timer, and they wait anyway.
+    enqueue: (messages: readonly DeliveryMessage[], opts?: { delaySeconds?: number }) =>
+      coalesced !== undefined && Math.ceil(opts?.delaySeconds ?? 0) <= 0
+        ? TE.tryCatch(() => coalesced(messages), storageError('enqueue deliveries'))
+        : sendAll(deliveries, messages, opts?.delaySeconds ?? 0, 'enqueue deliveries'),
     poison: (entries: readonly PoisonEntry[]) => sendAll(poisonQueue, entries, 0, 'set deliveries aside in the poison queue', options.poisonTimeToLiveSeconds ?? NEVER_EXPIRES),
   };
 };

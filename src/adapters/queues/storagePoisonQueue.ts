@@ -3,7 +3,7 @@ import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../../domain/errors';
 import type { LockedPoisonMessage, PoisonMessage, PoisonQueue } from '../../ports/poisonQueue';
 import { storageError } from '../tables/storageErrors';
-import type { EnsuredQueue } from './storageDeliveryQueue';
+import { encodeText, type EnsuredQueue } from './storageDeliveryQueue';
 
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -34,5 +34,11 @@ export const storagePoisonQueue = (queue: EnsuredQueue): PoisonQueue => ({
   release: (m) =>
     attempt('release a poison message', async () => {
       await (await queue.ready()).updateMessage(m.messageId, m.popReceipt, undefined, 0, { abortSignal: queue.signal() });
+    }),
+  rewrite: (m, text, lockSeconds) =>
+    attempt('rewrite a poison message', async () => {
+      // Base64, as the host writes: every reader of the poison queue decodes it the same way.
+      const updated = await (await queue.ready()).updateMessage(m.messageId, m.popReceipt, encodeText(text), lockSeconds, { abortSignal: queue.signal() });
+      return { ...m, text, popReceipt: updated.popReceipt ?? m.popReceipt };
     }),
 });

@@ -67,7 +67,14 @@ const storage = (config: Config) => {
   // Tenants share the registry table (their own partition): docs/tenants.md.
   const tenants = tableTenantStore(table(config.WEBHOOKS_TABLE));
   // Poison entries hold personal data: they expire with the retention (docs/privacy.md).
-  const queue = storageDeliveryQueue({ connectionString, queueName: config.DELIVERIES_QUEUE, poisonTimeToLiveSeconds: config.RETENTION_DAYS * 86_400, timeoutMs });
+  const queue = storageDeliveryQueue({
+    connectionString,
+    queueName: config.DELIVERIES_QUEUE,
+    poisonTimeToLiveSeconds: config.RETENTION_DAYS * 86_400,
+    timeoutMs,
+    // Concurrent immediate enqueues share one queue message, an envelope (docs/delivery.md, "Envelopes").
+    coalesceMaxItems: config.MAX_DELIVERIES_PER_MESSAGE,
+  });
   const websubQueue = ensuredQueue({ connectionString, queueName: websubQueueName(config.DELIVERIES_QUEUE), timeoutMs });
   // Large payloads' blobs (the claim check): written and deleted with their events by the event store.
   const payloads = blobPayloadStore({ connectionString, containerName: config.PAYLOADS_CONTAINER, timeoutMs });
@@ -215,6 +222,7 @@ export const deliveryRecord = () => {
   const autoDisable = { afterSeconds: a.config.AUTO_DISABLE_AFTER_SECONDS, minFailures: a.config.AUTO_DISABLE_MIN_FAILURES };
   return {
     poison: a.queue.poison,
+    requeue: a.queue.enqueue,
     clock: a.clock,
     /** The delivery use case's ports; `log` receives one trace line per attempt, `warn` what went wrong on the side. */
     deliver: ({ log, warn }: { log: (line: string) => void; warn: (message: string) => void }): DeliverDeps => ({

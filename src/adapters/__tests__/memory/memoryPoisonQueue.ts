@@ -26,5 +26,11 @@ export const memoryPoisonQueue = (): MemoryPoisonQueue => {
       return TE.right(undefined);
     },
     release: (m) => TE.right(void locked.delete(m.messageId)),
+    rewrite: (m, text) => {
+      const at = messages.findIndex((x) => x.messageId === m.messageId);
+      if (at < 0) return TE.left(notFound(`No poison message ${m.messageId}`));
+      messages[at] = { ...(messages[at] as PoisonMessage), text };
+      return TE.right({ ...m, text });
+    },
   };
 };

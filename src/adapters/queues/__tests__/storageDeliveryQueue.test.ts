@@ -5,7 +5,9 @@ import { storageConnectionString } from '../../../../local-host/testing/spawnHos
 import { DeliveryMessage, deliveryIdFor, PoisonEntry } from '../../../domain/delivery';
 import type { EventId } from '../../../domain/events';
 import type { WebhookId } from '../../../domain/webhook';
+import { readQueueBody } from '../../../domain/deliveryEnvelope';
 import { encodeMessage, poisonQueueName, storageDeliveryQueue } from '../storageDeliveryQueue';
+import { storagePoisonQueue } from '../storagePoisonQueue';
 
 /*
  * The delivery queue on Azurite: messages are base64 JSON as the Functions host reads them, a delay
@@ -80,6 +82,39 @@ describe('storage delivery queue (Azurite)', () => {
     expect(decodeText(received?.messageText ?? '')).toEqual(entry);
     expect(PoisonEntry.decode(decodeText(received?.messageText ?? ''))).toEqual(E.right(entry));
     expect((await raw.peekMessages()).peekedMessageItems).toEqual([]);
+  });
+
+  it('with coalescing: concurrent immediate enqueues after the first share one envelope, and every message arrives once', async () => {
+    const name = `dqc-${suffix}`;
+    const coalescing = storageDeliveryQueue({ connectionString, queueName: name, coalesceMaxItems: 50 });
+    const rawCoalesced = new QueueClient(connectionString, name);
+    try {
+      const messages = [1, 2, 3, 4, 5].map((n): DeliveryMessage => ({ ...message, eventId: `${EVENT_ID}-${n}` as EventId }));
+      const results = await Promise.all(messages.map((m) => coalescing.enqueue([m])()));
+      expect(results).toEqual(messages.map(() => E.right(undefined)));
+      const received = (await rawCoalesced.receiveMessages({ numberOfMessages: 32 })).receivedMessageItems.map((m) => readQueueBody(decodeText(m.messageText)));
+      // The first went alone at once; the four that came during its send, together.
+      expect(received.map((r) => r.kind).sort()).toEqual(['Envelope', 'Single']);
+      const carried = received.flatMap((r) => (r.kind === 'Single' ? [r.message] : r.kind === 'Envelope' ? r.messages.flatMap((m) => (E.isRight(m) ? [m.right] : [])) : []));
+      expect(carried.map((m) => m.eventId).sort()).toEqual(messages.map((m) => m.eventId).sort());
+    } finally {
+      await rawCoalesced.deleteIfExists();
+    }
+  });
+
+  it('a poison message rewritten in place keeps its id and insertion time, and reads back as the new text', async () => {
+    const poison = storagePoisonQueue(queue.poisonQueue);
+    await rawPoison.sendMessage(encodeMessage({ before: true }));
+    const taken = await poison.receive(32, 30)();
+    if (E.isLeft(taken)) throw new Error(taken.left.message);
+    const [original] = taken.right.filter((m) => m.text.includes('before'));
+    if (original === undefined) throw new Error('the message did not arrive');
+    const rewritten = await poison.rewrite(original, JSON.stringify({ after: true }), 30)();
+    if (E.isLeft(rewritten)) throw new Error(rewritten.left.message);
+    expect(await poison.release(rewritten.right)()).toEqual(E.right(undefined));
+    const peeked = await poison.peek(32)();
+    const again = E.isRight(peeked) ? peeked.right.find((m) => m.messageId === original.messageId) : undefined;
+    expect(again).toEqual({ messageId: original.messageId, insertedOn: original.insertedOn, dequeueCount: expect.any(Number), text: '{"after":true}' });
   });
 
   it('encodeMessage is the base64 of the JSON text', () => {

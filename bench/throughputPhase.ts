@@ -1,0 +1,116 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startAzurite } from '../local-host/azurite';
+import { startApp } from './app';
+import { queueRoundTrip } from './baselines';
+import { commitLabel, type Provenance } from './evidence';
+import { startCountingProxy } from './proxy';
+import { startReceivers } from './receivers';
+import { measureThroughput, type Throughput } from './scenarios';
+import { round } from './stats';
+
+/*
+ * `npm run bench -- --phase throughput [--quick]`: only the fan-out throughput phases of the full run
+ * (fan-out 1, 10, 100 through the counting proxy, then fan-out 1 with the host straight to Azurite),
+ * between two queue round trips measured in the same run: a quick before/after for a hot-path change.
+ * Results: bench/results/throughput{-quick}.{json,md}. The full run is unchanged.
+ */
+
+const CONCURRENCY = 16;
+
+export const runThroughputPhase = async (input: {
+  quick: boolean;
+  progress: (m: string) => void;
+  settings: Record<string, string>;
+  plan: { queueMessages: number; fanOutEvents: Record<1 | 10 | 100, number>; drainMs: number };
+  provenance: Provenance;
+}): Promise<void> => {
+  const { progress, plan } = input;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.splice(0)) await stop().catch(() => undefined);
+  };
+  const receivers = await startReceivers();
+  try {
+    const azurite = await startAzurite({ inMemory: true });
+    stops.unshift(() => azurite.stop());
+    const proxy = await startCountingProxy(azurite.ports);
+    stops.unshift(() => proxy.stop());
+    const app = await startApp({ storageConnectionString: proxy.connectionString, progress, env: input.settings });
+    stops.unshift(() => app.stop());
+    const env = { app, receivers, proxy, progress };
+    const queueBefore = await queueRoundTrip({ connectionString: azurite.connectionString, messages: plan.queueMessages, concurrency: CONCURRENCY });
+    progress(`queue round trip ${queueBefore.perSecond} msg/s`);
+    const runs: Throughput[] = [];
+    for (const fanOut of [1, 10, 100] as const) {
+      progress(`throughput: fan-out ${fanOut}, ${plan.fanOutEvents[fanOut]} events`);
+      runs.push(await measureThroughput(env, { fanOut, events: plan.fanOutEvents[fanOut], drainTimeoutMs: plan.drainMs }));
+    }
+    await app.stop();
+    const direct = await startApp({ storageConnectionString: azurite.connectionString, progress, env: input.settings });
+    stops.unshift(() => direct.stop());
+    progress(`throughput: fan-out 1, ${plan.fanOutEvents[1]} events, host straight to Azurite`);
+    const fo1Direct = await measureThroughput({ ...env, app: direct }, { fanOut: 1, events: plan.fanOutEvents[1], drainTimeoutMs: plan.drainMs, group: 'fo1direct' });
+    await direct.stop();
+    const queueAfter = await queueRoundTrip({ connectionString: azurite.connectionString, messages: plan.queueMessages, concurrency: CONCURRENCY });
+    const q = round((queueBefore.perSecond + queueAfter.perSecond) / 2);
+    const rows = [
+      ...runs.map((t) => ({
+        run: `fan-out ${t.fanOut} (proxy)`,
+        delivered: `${t.delivered}/${t.deliveriesExpected}`,
+        repeats: t.repeats,
+        eventsPerSecond: t.eventsPerSecond,
+        deliveriesPerSecond: t.deliveriesPerSecond,
+        ratioOfQueueRoundTrip: round(t.deliveriesPerSecond / q, 3),
+        transactionsPerEvent: round(t.storage.transactions / Math.max(1, t.accepted), 2),
+        transactionsPerDelivery: t.storage.perDelivery,
+        hostCpuMsPerEvent: round(((t.cpuMsPerDelivery.host ?? 0) * t.delivered) / Math.max(1, t.accepted), 2),
+      })),
+      {
+        run: 'fan-out 1 (direct)',
+        delivered: `${fo1Direct.delivered}/${fo1Direct.deliveriesExpected}`,
+        repeats: fo1Direct.repeats,
+        eventsPerSecond: fo1Direct.eventsPerSecond,
+        deliveriesPerSecond: fo1Direct.deliveriesPerSecond,
+        ratioOfQueueRoundTrip: round(fo1Direct.eventsPerSecond / q, 3),
+        transactionsPerEvent: NaN,
+        transactionsPerDelivery: NaN,
+        hostCpuMsPerEvent: round(fo1Direct.cpuMsPerDelivery.host ?? 0, 2),
+      },
+    ];
+    const result = {
+      commit: commitLabel(input.provenance),
+      date: new Date().toISOString(),
+      mode: input.quick ? 'quick' : 'full',
+      machine: { cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => round(l, 2)), node: process.version },
+      overrides: input.settings,
+      queueRoundTrip: { before: queueBefore, after: queueAfter, mean: q },
+      rows,
+      throughput: runs,
+      throughputFanOut1Direct: { ...fo1Direct, storage: undefined },
+    };
+    const name = `throughput${input.quick ? '-quick' : ''}`;
+    const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
+    const markdown = [
+      `# Throughput phases only (${result.mode} mode)`,
+      '',
+      `commit ${result.commit}, ${result.date}, load average ${result.machine.loadAverage.join(' ')}; queue round trip ${queueBefore.perSecond} / ${queueAfter.perSecond} msg/s (mean ${q})`,
+      '',
+      '| run | delivered | repeats | events/s | deliveries/s | / queue RT | transactions/event | host CPU ms/event |',
+      '|---|---|---|---|---|---|---|---|',
+      ...rows.map(
+        (r) =>
+          `| ${r.run} | ${r.delivered} | ${r.repeats} | ${r.eventsPerSecond} | ${r.deliveriesPerSecond} | ${r.ratioOfQueueRoundTrip} | ${Number.isNaN(r.transactionsPerEvent) ? '' : r.transactionsPerEvent} | ${r.hostCpuMsPerEvent} |`,
+      ),
+      '',
+    ].join('\n');
+    writeFileSync(path.join(dir, `${name}.md`), markdown);
+    process.stdout.write(markdown);
+  } finally {
+    await receivers.close();
+    await stopAll();
+  }
+};
