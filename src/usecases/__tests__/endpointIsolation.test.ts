@@ -88,10 +88,13 @@ const startOrigin = async () => {
     });
   });
   server.keepAliveTimeout = 60_000;
+  let connections = 0;
+  server.on('connection', () => (connections += 1));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     base,
+    connections: () => connections,
     healthy,
     hangingSeen,
     held: () => held.size,
@@ -171,7 +174,7 @@ describe('deliverMessage: a hanging endpoint and healthy endpoints on one origin
       warn: () => undefined,
       ...(waitMs === undefined ? {} : { endpointSlots: endpointSlots({ perEndpoint: BOUND, waitMs }) }),
     });
-    return { queue, attemptLog, hangingMessage, healthyMessage, deps };
+    return { queue, attemptLog, hangingMessage, healthyMessage, deps, add, itemFor };
   };
 
   it('delivers every healthy webhook while the hanging endpoint still holds its requests, and holds back the rest without an attempt', async () => {
@@ -209,4 +212,13 @@ describe('deliverMessage: a hanging endpoint and healthy endpoints on one origin
     expect(firstTries.map((e) => [e.attempt, e.decision])).toEqual(heldItems.map(() => [1, 'Delivered']));
     expect(new Set(origin.hangingSeen)).toEqual(new Set(s.hangingMessage.items.map((i) => i.deliveryId)));
   }, 30_000);
+  it('keeps one pool for many webhooks of one healthy origin: every delivery sent at once over the shared sockets, none held', async () => {
+    const s = setup();
+    const many = Array.from({ length: 50 }, (_, i) => s.add(`${origin.base}/ok/many-${i}`));
+    const summary = await deliverMessage(s.deps(0))({ v: 1, eventId: EVENT_ID, items: many.map(s.itemFor) })();
+    expect(summary).toEqual(E.right({ delivered: 50, retried: 0, poisoned: 0, gone: 0, skipped: 0, held: 0 }));
+    expect(origin.healthy).toHaveLength(50);
+    // Connection reuse: the origin's pool, not a pool per URL.
+    expect(origin.connections()).toBeLessThanOrEqual(CONNECTIONS);
+  });
 });
