@@ -170,25 +170,28 @@ const bodyBytes = (body: DeliveryItem['body']): number => Object.values(body.pay
  * `send` holding one of the endpoint's slots (./endpointSlots), told whether it waited for it; `busy`
  * when none freed in time. Without a bound, `send` at once.
  */
-const endpointBound = (
-  slots: EndpointSlots | undefined,
-  url: string,
-  then: { readonly send: (waited: boolean) => T.Task<ItemResult | undefined>; readonly busy: () => void },
-): T.Task<ItemResult | undefined> =>
-  slots === undefined
-    ? () => then.send(false)()
+const endpointBound = (input: {
+  readonly slots: EndpointSlots | undefined;
+  readonly url: string;
+  readonly send: (waited: boolean) => T.Task<ItemResult | undefined>;
+  readonly busy: () => void;
+}): T.Task<ItemResult | undefined> => {
+  const { slots, url, send, busy } = input;
+  return slots === undefined
+    ? () => send(false)()
     : async () => {
         const admission = await slots.acquire(endpointOf(url))();
         if (admission.kind === 'Busy') {
-          then.busy();
+          busy();
           return undefined;
         }
         try {
-          return await then.send(admission.waitedMs > 0)();
+          return await send(admission.waitedMs > 0)();
         } finally {
           admission.release();
         }
       };
+};
 
 /** A message of deliveries sent again (retries, held back); claimed fields still come from the event's payload blob. */
 const requeued = ({ eventId, payloadRef }: Pick<DeliveryMessage, 'eventId' | 'payloadRef'>, items: readonly DeliveryItem[]): DeliveryMessage => ({
@@ -460,7 +463,9 @@ const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEithe
                     ),
                   );
                 const waitedForPace = pace !== undefined && pace.waitMs > 0;
-                const withinEndpoint = endpointBound(deps.endpointSlots, webhook.url, {
+                const withinEndpoint = endpointBound({
+                  slots: deps.endpointSlots,
+                  url: webhook.url,
                   send: (waited) => (waited || waitedForPace ? checkedAgain() : send),
                   // Every slot of the endpoint stayed taken: held back like a rate-limited delivery, not an attempt.
                   busy: () => held.push({ item, delaySeconds: HOLD_BUSY_ENDPOINT_SECONDS }),

@@ -8,7 +8,11 @@ import { memoryWebhookStore } from '../../adapters/__tests__/memory/memoryWebhoo
 import { type ClosableHttpSender, createUndiciHttpSender } from '../../adapters/http/undiciHttpSender';
 import { aWebhook } from '../../domain/__tests__/fixtures';
 import { type DeliveryItem, type DeliveryMessage, deliveryIdFor } from '../../domain/delivery';
+import { notFound } from '../../domain/errors';
 import type { EventId } from '../../domain/events';
+import type { AttemptResult } from '../../domain/outcome';
+import type { StoredEvent } from '../../ports/eventStore';
+import type { OutgoingRequest } from '../../ports/httpSender';
 import type { Webhook } from '../../domain/webhook';
 import { type DeliverDeps, deliverMessage, type DeliverySummary } from '../deliverMessage';
 import { endpointOf, endpointSlots, HOLD_BUSY_ENDPOINT_SECONDS } from '../endpointSlots';
@@ -220,5 +224,51 @@ describe('deliverMessage: a hanging endpoint and healthy endpoints on one origin
     expect(origin.healthy).toHaveLength(50);
     // Connection reuse: the origin's pool, not a pool per URL.
     expect(origin.connections()).toBeLessThanOrEqual(CONNECTIONS);
+  });
+});
+
+describe('deliverMessage: a delivery that waited for its endpoint slot', () => {
+  it('checks its event again before sending: an event erased while it waited is skipped, not sent', async () => {
+    const store = memoryWebhookStore();
+    // Two webhooks, one URL: one endpoint, one slot.
+    const hooks = [aWebhook({ url: 'https://receiver.example/shared' as Webhook['url'] }), aWebhook({ url: 'https://receiver.example/shared' as Webhook['url'] })];
+    for (const w of hooks) store.rows.set(w.id, w);
+    const event: StoredEvent = { id: EVENT_ID, name: 'service:subscribed', payload: { serviceId: 's1', fiscalCode: 'AAABBB00A00A000B' }, receivedAt: new Date().toISOString(), status: 'dispatched' };
+    let erased = false;
+    const requests: OutgoingRequest[] = [];
+    let answerFirst: (r: AttemptResult) => void = () => undefined;
+    const deps: DeliverDeps = {
+      lookup: memoryWebhookLookup(store),
+      webhooks: store,
+      sender: {
+        // The first request waits for the test; any later one is answered at once.
+        send: (request) => () => {
+          requests.push(request);
+          return requests.length === 1
+            ? new Promise<AttemptResult>((resolve) => (answerFirst = resolve))
+            : Promise.resolve<AttemptResult>({ kind: 'Response', status: 204, latencyMs: 1, excerpt: '', bodyRead: 'Complete' });
+        },
+      },
+      queue: memoryDeliveryQueue(),
+      attemptLog: memoryAttemptLog(),
+      clock: { now: () => new Date() },
+      policy: { scheduleSeconds: [5], jitterRatio: 0 },
+      warn: () => undefined,
+      events: { get: () => async () => (erased ? E.left(notFound('No event')) : E.right(event)) },
+      endpointSlots: endpointSlots({ perEndpoint: 1, waitMs: 60_000 }),
+    };
+    const items: DeliveryItem[] = hooks.map((w) => ({
+      deliveryId: deliveryIdFor({ eventId: EVENT_ID, publicEventName: 'service:subscribed', webhookId: w.id }),
+      webhookId: w.id,
+      body: { name: 'service:subscribed', payload: { fiscalCode: 'AAABBB00A00A000B' } },
+      attempts: [],
+    }));
+    const running = deliverMessage(deps)({ v: 1, eventId: EVENT_ID, items })();
+    await eventually('the first request is out', () => requests.length === 1);
+    // The erasure lands while the second delivery waits for the endpoint's one slot.
+    erased = true;
+    answerFirst({ kind: 'Response', status: 204, latencyMs: 1, excerpt: '', bodyRead: 'Complete' });
+    expect(await running).toEqual(E.right({ delivered: 1, retried: 0, poisoned: 0, gone: 0, skipped: 1, held: 0 }));
+    expect(requests).toHaveLength(1);
   });
 });
