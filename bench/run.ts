@@ -14,7 +14,7 @@ import { runRateLimitPhase } from './rateLimit';
 import { runThroughputPhase } from './throughputPhase';
 import { runSoak } from './soak';
 import { measurePayloads, PAYLOAD_SETTINGS, type PayloadRun } from './payloads';
-import { commitLabel, provenance, recordedEnvironment, refusal } from './evidence';
+import { commitLabel, type Provenance, provenance, recordedEnvironment, refusal } from './evidence';
 import { ms, percentiles, round } from './stats';
 import { type OpCount, total } from './storageOps';
 import { DEFAULTS } from '../src/config';
@@ -102,6 +102,125 @@ const healthOps = (counts: readonly OpCount[], deliveries: number): { stats: num
 const perMillion = (counts: readonly OpCount[], deliveries: number): Record<string, number> =>
   Object.fromEntries(PRICE_BOOKS.map((book) => [book.name, round((costOf(counts, book) / Math.max(1, deliveries)) * 1_000_000, 2)]));
 
+type Environment = (extra?: Record<string, string>) => Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }>;
+
+/**
+ * Both isolation runs, each on a fresh host and Azurite: the hanging and failing receivers on another
+ * origin, then on the healthy receivers' own origin, under the default breaker.
+ */
+const measureIsolationPair = async (input: {
+  environment: Environment;
+  stopAll: () => Promise<void>;
+  receivers: Receivers;
+  progress: (m: string) => void;
+}): Promise<{ isolation: Isolation; isolationSameOrigin: Isolation }> => {
+  const { environment, stopAll, receivers, progress } = input;
+  // Fixed, so runs compare: 3 events/s of fan-out 10 is below what fan-out 10 sustains here, and
+  // with a receiver that hangs for DELIVERY_TIMEOUT_MS it needs a few dozen messages in flight.
+  // On a fresh Azurite: its queue garbage collector runs every 60 s and, after the thousands of
+  // messages of the phases above, froze its event loop for about 8 s (measured), which once put
+  // an 8-9 s delivery into the control phase's p99 (4 of 10 full runs on 2026-11-30).
+  const isolationRate = ISOLATION_EVENTS_PER_SECOND;
+  progress(`isolation: a fresh host and Azurite; fan-out 10 at ${round(isolationRate, 1)} events/s for ${PLAN.isolationSeconds} s, healthy then with a hanging and a failing receiver`);
+  const third = await environment();
+  const isolation: Isolation = await measureIsolation(
+    { app: third.app, proxy: third.proxy, receivers, progress },
+    { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs },
+  );
+  await stopAll();
+  // The same with the faulty two on the healthy receivers' origin, under the default breaker: a
+  // paused origin pauses the healthy receivers too, which the first run cannot show.
+  progress("isolation: a fresh host and Azurite; the hanging and failing receivers on the healthy receivers' origin");
+  const fourth = await environment();
+  const isolationSameOrigin: Isolation = await measureIsolation(
+    { app: fourth.app, proxy: fourth.proxy, receivers, progress },
+    { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs, faultyOrigin: 0, group: 'isosame' },
+  );
+  await stopAll();
+  return { isolation, isolationSameOrigin };
+};
+
+/** The isolation rows of the table, with their verdicts. */
+const isolationRows = ({ isolation, isolationSameOrigin }: { isolation: Isolation; isolationSameOrigin: Isolation }): Row[] => [
+  {
+    metric: `isolation: healthy receivers p50 / p90 / p99, all healthy (fan-out ${isolation.fanOut}, ${isolation.ratePerSecond} events/s)`,
+    result: `${percentiles(isolation.control.healthy)} (${isolation.control.healthyDelivered} delivered, ${isolation.control.healthyMissing} missing)`,
+  },
+  {
+    metric: 'isolation: healthy receivers p50 / p90 / p99, one hanging + one answering 500',
+    result: `${percentiles(isolation.faulty.healthy)} (${isolation.faulty.healthyDelivered} delivered, ${isolation.faulty.healthyMissing} missing after ${isolation.waitAfterPostingMs / 1000} s)`,
+    baseline: `p99 ${ms(isolation.control.healthy.p99Ms)}`,
+    goal: 'p99 raised < 20%',
+    status: verdict(
+      isolation.p99IncreasePercent !== undefined &&
+        isolation.p99IncreasePercent < 20 &&
+        isolation.faulty.healthyMissing === 0 &&
+        isolation.faulty.events === isolation.faulty.posted &&
+        isolation.control.events === isolation.control.posted,
+    ),
+  },
+  {
+    metric: `isolation, faulty receivers on the healthy receivers' origin (default breaker): healthy p50 / p90 / p99, all healthy`,
+    result: `${percentiles(isolationSameOrigin.control.healthy)} (${isolationSameOrigin.control.healthyDelivered} delivered, ${isolationSameOrigin.control.healthyMissing} missing)`,
+  },
+  {
+    metric: `isolation, faulty receivers on the healthy receivers' origin (default breaker): healthy p50 / p90 / p99, one hanging + one answering 500`,
+    result: `${percentiles(isolationSameOrigin.faulty.healthy)} (${isolationSameOrigin.faulty.healthyDelivered} delivered, ${isolationSameOrigin.faulty.healthyMissing} missing after ${isolationSameOrigin.waitAfterPostingMs / 1000} s)`,
+    baseline: `p99 ${ms(isolationSameOrigin.control.healthy.p99Ms)}`,
+    goal: 'p99 raised < 20%',
+    status: verdict(
+      isolationSameOrigin.p99IncreasePercent !== undefined &&
+        isolationSameOrigin.p99IncreasePercent < 20 &&
+        isolationSameOrigin.faulty.healthyMissing === 0 &&
+        isolationSameOrigin.faulty.events === isolationSameOrigin.faulty.posted &&
+        isolationSameOrigin.control.events === isolationSameOrigin.control.posted,
+    ),
+  },
+];
+
+/**
+ * `npm run bench -- --phase isolation [--quick]`: the two isolation runs alone (about 3 minutes, not
+ * the whole bench), with the same settings, provenance and verdicts; results in
+ * bench/results/isolation[-quick].{json,md} (experiment-isolation with overrides).
+ */
+const runIsolationPhase = async (input: {
+  environment: Environment;
+  stopAll: () => Promise<void>;
+  receivers: Receivers;
+  progress: (m: string) => void;
+  origin: Provenance;
+  started: number;
+}): Promise<void> => {
+  const pair = await measureIsolationPair(input);
+  const rows = isolationRows(pair);
+  const result = {
+    commit: commitLabel(input.origin),
+    provenance: input.origin,
+    date: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    phase: 'isolation',
+    durationSeconds: round((performance.now() - input.started) / 1000, 1),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverage: os.loadavg().map((l) => round(l, 2)) },
+    settings: { overrides: { settings: settingOverrides, queues: queueOverrides }, plan: { isolationSeconds: PLAN.isolationSeconds, isolationWaitMs: PLAN.isolationWaitMs } },
+    ...pair,
+    rows,
+  };
+  const name = `${experiment ? 'experiment-' : ''}isolation${quick ? '-quick' : ''}`;
+  const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
+  const markdown = [
+    `# Isolation phase (${result.mode} mode${experiment ? `, EXPERIMENT: settings ${JSON.stringify(settingOverrides)}, host.json queues ${JSON.stringify(queueOverrides ?? {})}` : ''})`,
+    '',
+    `commit ${result.commit}, ${result.date}, ${result.machine.cpus} cores, Node ${result.machine.node}, load average before the end ${result.machine.loadAverage.join(' ')}; ${result.durationSeconds} s`,
+    '',
+    table(rows),
+    '',
+  ].join('\n');
+  writeFileSync(path.join(dir, `${name}.md`), markdown);
+  process.stdout.write(markdown);
+};
+
 /** `--soak [--soak-minutes N]` (bench/soak.ts): its own results, refused on a dirty tree like the rest. */
 const runSoakPhase = async (): Promise<void> => {
   const progress = (message: string): void => void process.stderr.write(`bench: ${message}\n`);
@@ -121,8 +240,10 @@ const main = async (): Promise<void> => {
   }, WATCHDOG_MS);
   watchdog.unref();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-  if (argValues('--phase')[0] === 'rate-limit') return runRateLimitPhase({ quick, progress, settings: settingOverrides }).finally(() => clearTimeout(watchdog));
-  if (argValues('--phase')[0] === 'throughput') {
+  const phase = argValues('--phase')[0];
+  if (phase !== undefined && !['rate-limit', 'throughput', 'isolation'].includes(phase)) throw new Error(`--phase ${phase}: the phases that run alone are rate-limit, throughput and isolation`);
+  if (phase === 'rate-limit') return runRateLimitPhase({ quick, progress, settings: settingOverrides }).finally(() => clearTimeout(watchdog));
+  if (phase === 'throughput') {
     const origin = provenance(allowDirty);
     const refused = refusal(origin, { quick });
     if (refused !== undefined) throw new Error(refused);
@@ -151,6 +272,11 @@ const main = async (): Promise<void> => {
   progress(`mode ${quick ? 'quick' : 'full'}; starting Azurite in memory, the counting proxy and the host`);
   let receivers: Receivers | undefined;
   try {
+    if (phase === 'isolation') {
+      receivers = await startReceivers();
+      await runIsolationPhase({ environment, stopAll, receivers, progress, origin, started });
+      return;
+    }
     const { azurite, proxy, app } = await environment();
     receivers = await startReceivers();
     const env: Env = { app, receivers, proxy, progress };
@@ -210,28 +336,7 @@ const main = async (): Promise<void> => {
     progress(`baseline again: queue round trip ${queueAfter.perSecond} msg/s`);
     await stopAll();
 
-    // Fixed, so runs compare: 3 events/s of fan-out 10 is below what fan-out 10 sustains here, and
-    // with a receiver that hangs for DELIVERY_TIMEOUT_MS (10 s) it needs about 30 messages in flight.
-    // On a fresh Azurite: its queue garbage collector runs every 60 s and, after the thousands of
-    // messages of the phases above, froze its event loop for about 8 s (measured), which once put
-    // an 8-9 s delivery into the control phase's p99 (4 of 10 full runs on 2026-11-30).
-    const isolationRate = ISOLATION_EVENTS_PER_SECOND;
-    progress(`isolation: a fresh host and Azurite; fan-out 10 at ${round(isolationRate, 1)} events/s for ${PLAN.isolationSeconds} s, healthy then with a hanging and a failing receiver`);
-    const third = await environment();
-    const isolation: Isolation = await measureIsolation(
-      { ...env, app: third.app, proxy: third.proxy },
-      { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs },
-    );
-    await stopAll();
-    // The same with the faulty two on the healthy receivers' origin, under the default breaker: a
-    // paused origin pauses the healthy receivers too, which the first run cannot show.
-    progress("isolation: a fresh host and Azurite; the hanging and failing receivers on the healthy receivers' origin");
-    const fourth = await environment();
-    const isolationSameOrigin: Isolation = await measureIsolation(
-      { ...env, app: fourth.app, proxy: fourth.proxy },
-      { fanOut: 10, ratePerSecond: isolationRate, seconds: PLAN.isolationSeconds, waitAfterPostingMs: PLAN.isolationWaitMs, faultyOrigin: 0, group: 'isosame' },
-    );
-    await stopAll();
+    const { isolation, isolationSameOrigin } = await measureIsolationPair({ environment, stopAll, receivers, progress });
 
     progress('payloads: a fresh host (events up to 1 MB) and Azurite; fan-out 10 of 512 KB events, then fan-out 100 of 256 KB');
     const fifth = await environment(PAYLOAD_SETTINGS);
@@ -337,40 +442,7 @@ const main = async (): Promise<void> => {
         metric: `fan-out ${t.fanOut} at saturation: ingest p50 / p90 / p99; accepted -> delivered p50 / p90 / p99`,
         result: `${percentiles(t.ingest)}; ${percentiles(t.acceptedToDeliveredAtSaturation)}`,
       })),
-      {
-        metric: `isolation: healthy receivers p50 / p90 / p99, all healthy (fan-out ${isolation.fanOut}, ${isolation.ratePerSecond} events/s)`,
-        result: `${percentiles(isolation.control.healthy)} (${isolation.control.healthyDelivered} delivered, ${isolation.control.healthyMissing} missing)`,
-      },
-      {
-        metric: 'isolation: healthy receivers p50 / p90 / p99, one hanging + one answering 500',
-        result: `${percentiles(isolation.faulty.healthy)} (${isolation.faulty.healthyDelivered} delivered, ${isolation.faulty.healthyMissing} missing after ${isolation.waitAfterPostingMs / 1000} s)`,
-        baseline: `p99 ${ms(isolation.control.healthy.p99Ms)}`,
-        goal: 'p99 raised < 20%',
-        status: verdict(
-          isolation.p99IncreasePercent !== undefined &&
-            isolation.p99IncreasePercent < 20 &&
-            isolation.faulty.healthyMissing === 0 &&
-            isolation.faulty.events === isolation.faulty.posted &&
-            isolation.control.events === isolation.control.posted,
-        ),
-      },
-      {
-        metric: `isolation, faulty receivers on the healthy receivers' origin (default breaker): healthy p50 / p90 / p99, all healthy`,
-        result: `${percentiles(isolationSameOrigin.control.healthy)} (${isolationSameOrigin.control.healthyDelivered} delivered, ${isolationSameOrigin.control.healthyMissing} missing)`,
-      },
-      {
-        metric: `isolation, faulty receivers on the healthy receivers' origin (default breaker): healthy p50 / p90 / p99, one hanging + one answering 500`,
-        result: `${percentiles(isolationSameOrigin.faulty.healthy)} (${isolationSameOrigin.faulty.healthyDelivered} delivered, ${isolationSameOrigin.faulty.healthyMissing} missing after ${isolationSameOrigin.waitAfterPostingMs / 1000} s)`,
-        baseline: `p99 ${ms(isolationSameOrigin.control.healthy.p99Ms)}`,
-        goal: 'p99 raised < 20%',
-        status: verdict(
-          isolationSameOrigin.p99IncreasePercent !== undefined &&
-            isolationSameOrigin.p99IncreasePercent < 20 &&
-            isolationSameOrigin.faulty.healthyMissing === 0 &&
-            isolationSameOrigin.faulty.events === isolationSameOrigin.faulty.posted &&
-            isolationSameOrigin.control.events === isolationSameOrigin.control.posted,
-        ),
-      },
+      ...isolationRows({ isolation, isolationSameOrigin }),
       ...payloads.map((p) => ({
         metric: `large payloads: fan-out ${p.fanOut} of ${p.dataKb} KB events (${p.accepted}/${p.events} accepted, ${p.delivered}/${p.deliveriesExpected} delivered): storage transactions per delivery (blob ${p.storage.blob}); host peak RSS`,
         result: `${p.storage.perDelivery}; ${p.hostPeakRssMb ?? 'n/a'} MB`,

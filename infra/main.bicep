@@ -117,6 +117,9 @@ param maxResponseBytes string = '4096'
 @description('MAX_CONNECTIONS_PER_ORIGIN: sockets one instance opens to one receiver, 1 to 1024.')
 param maxConnectionsPerOrigin string = '32'
 
+@description('MAX_INFLIGHT_REQUESTS_PER_ENDPOINT: requests one instance has in flight to one webhook URL, 1 to MAX_CONNECTIONS_PER_ORIGIN; more wait up to 1 s, then go back to the queue.')
+param maxInflightRequestsPerEndpoint string = '8'
+
 @description('CIRCUIT_BREAKER_TIMEOUTS: timeouts in a row after which one instance pauses requests to a receiver origin, 0 (off) to 1000.')
 param circuitBreakerTimeouts string = '3'
 
@@ -505,6 +508,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     RETRY_JITTER_RATIO: retryJitterRatio
     MAX_RESPONSE_BYTES: maxResponseBytes
     MAX_CONNECTIONS_PER_ORIGIN: maxConnectionsPerOrigin
+    MAX_INFLIGHT_REQUESTS_PER_ENDPOINT: maxInflightRequestsPerEndpoint
     CIRCUIT_BREAKER_TIMEOUTS: circuitBreakerTimeouts
     CIRCUIT_BREAKER_COOLDOWN_MS: circuitBreakerCooldownMs
     SUBJECT_HASH_KEY: '@Microsoft.KeyVault(SecretUri=${subjectHashKeySecret.properties.secretUri})'

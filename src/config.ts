@@ -259,6 +259,8 @@ const crossChecks = (config: Config): string[] => [
   ...unresolvedReferences(config),
   ...(config.INGEST_API_KEY === config.ADMIN_API_KEY ? ['ADMIN_API_KEY: must differ from INGEST_API_KEY'] : []),
   ...(config.OPS_WEBHOOK_URL !== '' && config.OPS_WEBHOOK_SECRET === '' ? ['OPS_WEBHOOK_SECRET: is required when OPS_WEBHOOK_URL is set (whsec_ + base64)'] : []),
+  // Above the origin's sockets the bound would not keep one URL from taking them all.
+  ...(config.MAX_INFLIGHT_REQUESTS_PER_ENDPOINT > config.MAX_CONNECTIONS_PER_ORIGIN ? ['MAX_INFLIGHT_REQUESTS_PER_ENDPOINT: must not exceed MAX_CONNECTIONS_PER_ORIGIN'] : []),
 ];
 
 /**

@@ -126,6 +126,13 @@ describe('settings', () => {
     expect(problems({ ...minimal, ADMIN_API_KEY: INGEST })).toEqual(['ADMIN_API_KEY: must differ from INGEST_API_KEY']);
   });
 
+  it("refuses a per-endpoint bound above the origin's sockets (it would let one URL take them all)", () => {
+    expect(problems({ ...minimal, MAX_CONNECTIONS_PER_ORIGIN: '4', MAX_INFLIGHT_REQUESTS_PER_ENDPOINT: '5' })).toEqual([
+      'MAX_INFLIGHT_REQUESTS_PER_ENDPOINT: must not exceed MAX_CONNECTIONS_PER_ORIGIN',
+    ]);
+    expect(E.isRight(decodeConfig({ ...minimal, MAX_CONNECTIONS_PER_ORIGIN: '4', MAX_INFLIGHT_REQUESTS_PER_ENDPOINT: '4' }))).toBe(true);
+  });
+
   it('local.settings.json.example holds every setting, and they decode', () => {
     const example = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'local.settings.json.example'), 'utf8')) as { Values: Record<string, string> };
     const decoded = decodeConfig(example.Values);

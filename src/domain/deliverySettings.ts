@@ -13,6 +13,11 @@ export const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 4096;
 /** Bounds the sockets one slow receiver can hold; further requests to it wait for a free one. */
 export const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN = 32;
+/**
+ * Requests one process has in flight to one endpoint (webhook URL): a quarter of an origin's sockets,
+ * so a hanging URL leaves the rest to its neighbours on the same host (docs/delivery.md, "Endpoint isolation").
+ */
+export const DEFAULT_MAX_INFLIGHT_REQUESTS_PER_ENDPOINT = 8;
 /** Timeouts in a row after which an origin is paused (src/adapters/http/timeoutBreaker.ts); 0 = never. */
 export const DEFAULT_CIRCUIT_BREAKER_TIMEOUTS = 3;
 export const DEFAULT_CIRCUIT_BREAKER_COOLDOWN_MS = 30_000;
@@ -53,6 +58,8 @@ export const DELIVERY_SETTINGS = {
   /** Table Storage keeps at most 64 KB per string property; a response excerpt needs far less. */
   MAX_RESPONSE_BYTES: integerFromString(0, 32 * 1024),
   MAX_CONNECTIONS_PER_ORIGIN: integerFromString(1, 1024),
+  /** At most MAX_CONNECTIONS_PER_ORIGIN (src/config.ts checks it). */
+  MAX_INFLIGHT_REQUESTS_PER_ENDPOINT: integerFromString(1, 1024),
   CIRCUIT_BREAKER_TIMEOUTS: integerFromString(0, 1000),
   CIRCUIT_BREAKER_COOLDOWN_MS: integerFromString(100, 3_600_000),
 };
@@ -63,6 +70,7 @@ export const DELIVERY_DEFAULTS: Record<keyof typeof DELIVERY_SETTINGS, string> =
   RETRY_JITTER_RATIO: String(DEFAULT_RETRY_JITTER_RATIO),
   MAX_RESPONSE_BYTES: String(DEFAULT_MAX_RESPONSE_BYTES),
   MAX_CONNECTIONS_PER_ORIGIN: String(DEFAULT_MAX_CONNECTIONS_PER_ORIGIN),
+  MAX_INFLIGHT_REQUESTS_PER_ENDPOINT: String(DEFAULT_MAX_INFLIGHT_REQUESTS_PER_ENDPOINT),
   CIRCUIT_BREAKER_TIMEOUTS: String(DEFAULT_CIRCUIT_BREAKER_TIMEOUTS),
   CIRCUIT_BREAKER_COOLDOWN_MS: String(DEFAULT_CIRCUIT_BREAKER_COOLDOWN_MS),
 };

@@ -31,6 +31,7 @@ import { HOLD_ON_ERROR_SECONDS } from '../domain/rateLimit';
 import type { PayloadStore } from '../ports/payloadStore';
 import { type RestoredBodies, restoreBodies } from './claimCheck';
 import type { InFlightBytes } from './inFlightBytes';
+import { endpointOf, type EndpointSlots, HOLD_BUSY_ENDPOINT_SECONDS } from './endpointSlots';
 
 export const USER_AGENT = 'webhook-dispatcher/0.1';
 
@@ -67,6 +68,8 @@ export type DeliverDeps = {
   readonly payloads?: PayloadStore;
   /** MAX_INFLIGHT_DELIVERY_BYTES: request bodies being sent at once, process-wide; absent = no bound. */
   readonly inFlight?: InFlightBytes;
+  /** MAX_INFLIGHT_REQUESTS_PER_ENDPOINT: requests in flight to one webhook URL, process-wide; absent = no bound. */
+  readonly endpointSlots?: EndpointSlots;
 };
 
 /** What one delivery came to; the effects are applied together after every POST of the message. */
@@ -162,6 +165,33 @@ const attempt =
 
 /** What a body weighs while it is sent: its longest strings dominate (a UTF-16 estimate is enough for a budget). */
 const bodyBytes = (body: DeliveryItem['body']): number => Object.values(body.payload).reduce((sum, v) => sum + v.length, 64);
+
+/**
+ * `send` holding one of the endpoint's slots (./endpointSlots), told whether it waited for it; `busy`
+ * when none freed in time. Without a bound, `send` at once.
+ */
+const endpointBound = (input: {
+  readonly slots: EndpointSlots | undefined;
+  readonly url: string;
+  readonly send: (waited: boolean) => T.Task<ItemResult | undefined>;
+  readonly busy: () => void;
+}): T.Task<ItemResult | undefined> => {
+  const { slots, url, send, busy } = input;
+  return slots === undefined
+    ? () => send(false)()
+    : async () => {
+        const admission = await slots.acquire(endpointOf(url))();
+        if (admission.kind === 'Busy') {
+          busy();
+          return undefined;
+        }
+        try {
+          return await send(admission.waitedMs > 0)();
+        } finally {
+          admission.release();
+        }
+      };
+};
 
 /** A message of deliveries sent again (retries, held back); claimed fields still come from the event's payload blob. */
 const requeued = ({ eventId, payloadRef }: Pick<DeliveryMessage, 'eventId' | 'payloadRef'>, items: readonly DeliveryItem[]): DeliveryMessage => ({
@@ -417,24 +447,30 @@ const deliverItems = (deps: DeliverDeps, message: DeliveryMessage): TE.TaskEithe
                   deps.inFlight === undefined ? attemptNow : deps.inFlight.within(bodyBytes(body), attemptNow),
                   T.map((r): ItemResult | undefined => ({ ...r, webhook })),
                 );
-                if (pace === undefined || pace.waitMs === 0) return [send];
-                // Waiting for the slot puts time between the event check and the send: a personal-data event is checked again.
-                return [
-                  T.delay(pace.waitMs)(
-                    pipe(
-                      eventErased(deps, { ...message, items: [item] }),
-                      T.chain(
-                        E.match(
-                          (): T.Task<ItemResult | undefined> => {
-                            held.push({ item: heldItem(item, { kind: 'Hold', delaySeconds: HOLD_ON_ERROR_SECONDS }), delaySeconds: HOLD_ON_ERROR_SECONDS });
-                            return T.of(undefined);
-                          },
-                          (gone) => (gone ? T.of(skipped(message, item, deps.clock.now().toISOString(), 'SkippedErasedEvent')) : send),
-                        ),
+                // Waiting (for a rate limit slot or an endpoint slot) puts time between the event check and the send: a personal-data event is checked again.
+                // Built only when needed: a port may start its read when called.
+                const checkedAgain = (): T.Task<ItemResult | undefined> =>
+                  pipe(
+                    eventErased(deps, { ...message, items: [item] }),
+                    T.chain(
+                      E.match(
+                        (): T.Task<ItemResult | undefined> => {
+                          held.push({ item: heldItem(item, { kind: 'Hold', delaySeconds: HOLD_ON_ERROR_SECONDS }), delaySeconds: HOLD_ON_ERROR_SECONDS });
+                          return T.of(undefined);
+                        },
+                        (gone) => (gone ? T.of(skipped(message, item, deps.clock.now().toISOString(), 'SkippedErasedEvent')) : send),
                       ),
                     ),
-                  ),
-                ];
+                  );
+                const waitedForPace = pace !== undefined && pace.waitMs > 0;
+                const withinEndpoint = endpointBound({
+                  slots: deps.endpointSlots,
+                  url: webhook.url,
+                  send: (waited) => (waited || waitedForPace ? checkedAgain() : send),
+                  // Every slot of the endpoint stayed taken: held back like a rate-limited delivery, not an attempt.
+                  busy: () => held.push({ item, delaySeconds: HOLD_BUSY_ENDPOINT_SECONDS }),
+                });
+                return [waitedForPace ? T.delay(pace.waitMs)(withinEndpoint) : withinEndpoint];
               }),
               A.sequence(T.ApplicativePar),
               T.map((results) => ({ results: results.filter((r): r is ItemResult => r !== undefined), held })),

@@ -14,6 +14,7 @@ describe('DeliverySettings', () => {
         RETRY_JITTER_RATIO: 0.2,
         MAX_RESPONSE_BYTES: 4096,
         MAX_CONNECTIONS_PER_ORIGIN: 32,
+        MAX_INFLIGHT_REQUESTS_PER_ENDPOINT: 8,
         CIRCUIT_BREAKER_TIMEOUTS: 3,
         CIRCUIT_BREAKER_COOLDOWN_MS: 30000,
       }),
@@ -58,6 +59,8 @@ describe('DeliverySettings', () => {
     ['MAX_RESPONSE_BYTES', '32769'],
     ['MAX_CONNECTIONS_PER_ORIGIN', '0'],
     ['MAX_CONNECTIONS_PER_ORIGIN', undefined],
+    ['MAX_INFLIGHT_REQUESTS_PER_ENDPOINT', '0'],
+    ['MAX_INFLIGHT_REQUESTS_PER_ENDPOINT', '4 requests'],
   ])('rejects %s = %j', (name, value) => {
     expect(E.isLeft(decodeOne(DELIVERY_SETTINGS[name] as t.Type<unknown, string, unknown>, value))).toBe(true);
   });

@@ -43,6 +43,8 @@ import { purgeEvents, type PurgeDeps } from '../../usecases/purgeEvents';
 import { eraseSubject } from '../../usecases/eraseSubject';
 import { tenantOwnedCreate } from '../../usecases/tenantOwnedCreate';
 import { inFlightBytes } from '../../usecases/inFlightBytes';
+import { endpointSlots } from '../../usecases/endpointSlots';
+import { WAIT_IN_INVOCATION_MS } from '../../domain/rateLimit';
 import { currentGrants, grantsCache } from '../../usecases/tenantGrants';
 import { FAN_OUT_ORCHESTRATOR, REPLAY_ORCHESTRATOR } from './orchestrations';
 import { tableRateLimiter } from '../../adapters/tables/tableRateLimiter';
@@ -153,6 +155,8 @@ const build = (config: Config) => {
     unwrittenFailures: new Map<string, number>(),
     // MAX_INFLIGHT_DELIVERY_BYTES: request bodies this process sends at once (large payloads fanned out wide).
     inFlight: inFlightBytes(config.MAX_INFLIGHT_DELIVERY_BYTES),
+    // MAX_INFLIGHT_REQUESTS_PER_ENDPOINT: one hanging URL cannot take its origin's sockets (docs/delivery.md, "Endpoint isolation").
+    endpointSlots: endpointSlots({ perEndpoint: config.MAX_INFLIGHT_REQUESTS_PER_ENDPOINT, waitMs: WAIT_IN_INVOCATION_MS }),
   };
 };
 
@@ -242,6 +246,7 @@ export const deliveryRecord = () => {
       rateLimiter: a.rateLimiter,
       payloads: a.payloads,
       inFlight: a.inFlight,
+      endpointSlots: a.endpointSlots,
     }),
   };
 };
