@@ -12,6 +12,7 @@ import { runDecayPhase } from './decay';
 import { seedWebhooks } from './seed';
 import { runRateLimitPhase } from './rateLimit';
 import { runSoak } from './soak';
+import { runScalePhase } from './scale';
 import { measurePayloads, PAYLOAD_SETTINGS, type PayloadRun } from './payloads';
 import { commitLabel, provenance, recordedEnvironment, refusal } from './evidence';
 import { ms, percentiles, round } from './stats';
@@ -121,6 +122,15 @@ const main = async (): Promise<void> => {
   watchdog.unref();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   if (argValues('--phase')[0] === 'rate-limit') return runRateLimitPhase({ quick, progress, settings: settingOverrides }).finally(() => clearTimeout(watchdog));
+  if (argValues('--phase')[0] === 'scale') {
+    // The scale phase alone (bench/scale.ts); `--scale-sizes 1000,10000` measures other sizes.
+    const origin = provenance(allowDirty);
+    const refused = refusal(origin, { quick });
+    if (refused !== undefined) throw new Error(refused);
+    const sizes = argValues('--scale-sizes')[0]?.split(',').map(Number) ?? PLAN.scaleSizes;
+    if (sizes.some((n) => !Number.isInteger(n) || n < 10 || n > 20_000)) throw new Error('--scale-sizes takes whole numbers from 10 to 20000, comma-separated');
+    return runScalePhase({ quick, sizes, provenance: origin, progress, settings: settingOverrides, ...(queueOverrides ? { queues: queueOverrides } : {}) }).finally(() => clearTimeout(watchdog));
+  }
 
   const stops: (() => Promise<void>)[] = [];
   const environment = async (extra: Record<string, string> = {}): Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }> => {
