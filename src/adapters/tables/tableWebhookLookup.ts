@@ -62,9 +62,9 @@ const PRELOAD_EVERY_MS = 5_000;
 const DEFAULT_MAX_PARALLEL_READS = 16;
 
 /**
- * Reads the webhooks of a message. With a hint from the fan-out (a key range), one query reads the index rows
- * between the first and last of them (written in the same transaction as the main row, so as
- * current); index rows carry no secrets (docs/secrets.md), only the version of those in the main
+ * Reads the webhooks of a message. With a hint from the fan-out (a key range: its page's), one query reads the index rows
+ * of the range (written in the same transaction as the main row, so as current), and the range's
+ * other webhooks whose secrets are cached come back too, for the page's other messages; index rows carry no secrets (docs/secrets.md), only the version of those in the main
  * row, so the secrets come from this process's cache when the version matches and from a point
  * read of the main row otherwise (a changed version means a rotation, so it is never missed).
  * Ids not found in the range (changed, disabled or deleted since) and messages without a range read
@@ -145,19 +145,27 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
         const fromRange = ids.length > 1 ? rangeOfHint(hint) : undefined;
         const missed = new Map<string, string>();
         const indexedById = new Map<string, WebhookWithoutSecrets>();
+        // The range's other webhooks (the rest of the fan-out page), returned when their secrets are cached: read anyway, they cost nothing more.
+        const others = new Map<string, { readonly webhook: WebhookWithoutSecrets; readonly version: string }>();
         if (fromRange !== undefined) {
           const filter = closedRangeFilter(fromRange);
           for (const row of await queryUpTo<Record<string, unknown>>(client, { filter, max: MAX_RANGE_ROWS })) {
             const indexed = fromIndexRow(row);
-            if (E.isLeft(indexed) || !wanted.has(indexed.right.webhook.id) || found.has(indexed.right.webhook.id)) continue;
+            if (E.isLeft(indexed) || found.has(indexed.right.webhook.id)) continue;
+            if (!wanted.has(indexed.right.webhook.id)) {
+              others.set(indexed.right.webhook.id, { webhook: indexed.right.webhook, version: indexed.right.secretVersion });
+              continue;
+            }
             const secrets = cache.get(indexed.right.webhook.id, indexed.right.secretVersion);
             indexedById.set(indexed.right.webhook.id, indexed.right.webhook);
             if (secrets === undefined) missed.set(indexed.right.webhook.id, indexed.right.secretVersion);
             else found.set(indexed.right.webhook.id, { ...indexed.right.webhook, ...secrets });
           }
         }
-        // Cache misses: the main row by a point read each (cheap, and no partition scan), a few at a time.
-        if (missed.size >= PRELOAD_FROM_MISSES) {
+        const othersMissed = (): number => [...others].filter(([id, o]) => cache.get(id, o.version) === undefined).length;
+        // Cache misses: the main row by a point read each (cheap, and no partition scan), a few at a time;
+        // many in the page (a cold process), every main row by key range instead.
+        if (missed.size >= PRELOAD_FROM_MISSES || (missed.size > 0 && missed.size + othersMissed() >= PRELOAD_FROM_MISSES)) {
           await preloadAll(client);
           for (const [id, version] of [...missed]) {
             const indexed = indexedById.get(id);
@@ -179,6 +187,10 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
             for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: mainRowsOf(batch) } })) keep(row);
           }),
         );
+        for (const [id, other] of others) {
+          const secrets = found.has(id) ? undefined : cache.get(id, other.version);
+          if (secrets !== undefined) found.set(id, { ...other.webhook, ...secrets });
+        }
         return unopened === undefined ? E.right(found) : E.left(unopened);
       }, storageError('read webhooks')),
       TE.chainEitherK((x) => x),
