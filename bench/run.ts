@@ -12,7 +12,7 @@ import { runDecayPhase } from './decay';
 import { seedWebhooks } from './seed';
 import { runRateLimitPhase } from './rateLimit';
 import { runSoak } from './soak';
-import { runScalePhase } from './scale';
+import { runScalePhase, runThroughputPhase } from './scale';
 import { measurePayloads, PAYLOAD_SETTINGS, type PayloadRun } from './payloads';
 import { commitLabel, provenance, recordedEnvironment, refusal } from './evidence';
 import { ms, percentiles, round } from './stats';
@@ -130,6 +130,14 @@ const main = async (): Promise<void> => {
     const sizes = argValues('--scale-sizes')[0]?.split(',').map(Number) ?? PLAN.scaleSizes;
     if (sizes.some((n) => !Number.isInteger(n) || n < 10 || n > 20_000)) throw new Error('--scale-sizes takes whole numbers from 10 to 20000, comma-separated');
     return runScalePhase({ quick, sizes, provenance: origin, progress, settings: settingOverrides, ...(queueOverrides ? { queues: queueOverrides } : {}) }).finally(() => clearTimeout(watchdog));
+  }
+  if (argValues('--phase')[0] === 'throughput') {
+    const origin = provenance(allowDirty);
+    const refused = refusal(origin, { quick });
+    if (refused !== undefined) throw new Error(refused);
+    return runThroughputPhase({ quick, events: PLAN.fanOutEvents, drainMs: PLAN.drainMs, provenance: origin, progress, settings: settingOverrides, ...(queueOverrides ? { queues: queueOverrides } : {}) }).finally(() =>
+      clearTimeout(watchdog),
+    );
   }
 
   const stops: (() => Promise<void>)[] = [];

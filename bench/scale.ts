@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { startAzurite } from '../local-host/azurite';
 import { startApp } from './app';
+import { queueRoundTrip } from './baselines';
 import { commitLabel, type Provenance, recordedEnvironment } from './evidence';
 import { startCountingProxy } from './proxy';
 import { startReceivers } from './receivers';
-import { measureScale, type ScalePoint } from './scenarios';
+import { measureScale, measureThroughput, type ScalePoint, type Throughput } from './scenarios';
 import { seedWebhooks } from './seed';
 import { ms, round } from './stats';
 import { type OpCount, total } from './storageOps';
@@ -16,6 +17,8 @@ import { type OpCount, total } from './storageOps';
  * alone (bench/README.md, measurement 6), on its own fresh Azurite, counting proxy and host, so the
  * `ping:all` to 10 000 webhooks can be measured without the other phases' ten minutes. Results:
  * bench/results/scale[-quick].{json,md} (experiment-scale* with --set or --queues).
+ * `--phase throughput` likewise runs the fan-out 1, 10 and 100 throughput phases alone, between two
+ * queue round trips: bench/results/throughput[-quick].{json,md}.
  */
 
 export type ScalePhaseOptions = {
@@ -98,6 +101,66 @@ export const runScalePhase = async (options: ScalePhaseOptions): Promise<void> =
       ...rows,
       '',
       ...scale.flatMap(breakdown),
+    ].join('\n');
+    const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(path.join(dir, `${name}.md`), markdown);
+    process.stdout.write(markdown);
+  } finally {
+    for (const stop of stops.splice(0)) await stop().catch(() => undefined);
+  }
+};
+
+/** The throughput phases alone (fan-out 1, 10, 100 in the full run's order), each rate beside the queue round trip of the same run. */
+export const runThroughputPhase = async (options: Omit<ScalePhaseOptions, 'sizes'> & { readonly events: Readonly<Record<1 | 10 | 100, number>>; readonly drainMs: number }): Promise<void> => {
+  const started = performance.now();
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const azurite = await startAzurite({ inMemory: true });
+    stops.unshift(() => azurite.stop());
+    const proxy = await startCountingProxy(azurite.ports);
+    stops.unshift(() => proxy.stop());
+    const app = await startApp({ storageConnectionString: proxy.connectionString, progress: options.progress, env: { ...options.settings }, ...(options.queues ? { queues: options.queues } : {}) });
+    stops.unshift(() => app.stop());
+    const receivers = await startReceivers();
+    stops.unshift(() => receivers.close());
+    const messages = options.quick ? 400 : 1000;
+    const before = await queueRoundTrip({ connectionString: azurite.connectionString, messages, concurrency: 16 });
+    const runs: Throughput[] = [];
+    for (const fanOut of [1, 10, 100] as const) {
+      options.progress(`throughput: fan-out ${fanOut}, ${options.events[fanOut]} events`);
+      runs.push(await measureThroughput({ app, receivers, proxy, progress: options.progress }, { fanOut, events: options.events[fanOut], drainTimeoutMs: options.drainMs }));
+    }
+    const after = await queueRoundTrip({ connectionString: azurite.connectionString, messages, concurrency: 16 });
+    const q = round((before.perSecond + after.perSecond) / 2);
+    const experiment = Object.keys(options.settings).length > 0 || options.queues !== undefined;
+    const name = `${experiment ? 'experiment-' : ''}throughput${options.quick ? '-quick' : ''}`;
+    const result = {
+      commit: commitLabel(options.provenance),
+      provenance: options.provenance,
+      date: new Date().toISOString(),
+      mode: options.quick ? 'quick' : 'full',
+      durationSeconds: round((performance.now() - started) / 1000, 1),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverage: os.loadavg().map((l) => round(l, 2)) },
+      settings: { host: { env: recordedEnvironment(app.started.env), nodeArgs: app.started.nodeArgs }, overrides: { settings: options.settings, queues: options.queues } },
+      queueRoundTrip: { before, after, mean: q },
+      throughput: runs,
+    };
+    const markdown = [
+      `# Throughput phases (${result.mode} mode${experiment ? `, EXPERIMENT: settings ${JSON.stringify(options.settings)}, host.json queues ${JSON.stringify(options.queues ?? {})}` : ''})`,
+      '',
+      `commit ${result.commit}, ${result.date}, ${result.machine.cpus} cores (${result.machine.cpuModel}), Node ${result.machine.node}, load average before the end ${result.machine.loadAverage.join(' ')}; ${result.durationSeconds} s; queue round trip ${q} msg/s (${before.perSecond} / ${after.perSecond})`,
+      '',
+      '| fan-out | deliveries/s | x queue RT | delivered | transactions/delivery | CPU ms/delivery |',
+      '|---|---|---|---|---|---|',
+      ...runs.map(
+        (t) =>
+          `| ${t.fanOut} | ${t.deliveriesPerSecond} | ${round(t.deliveriesPerSecond / q, 2)} | ${t.delivered}/${t.deliveriesExpected} (${t.repeats} repeats) | ${t.storage.perDelivery} | ${Object.entries(t.cpuMsPerDelivery)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')} |`,
+      ),
+      '',
     ].join('\n');
     const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
     mkdirSync(dir, { recursive: true });
