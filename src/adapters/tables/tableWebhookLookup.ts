@@ -54,7 +54,12 @@ export type TableWebhookLookupOptions = {
   readonly maxParallelReads?: number;
 };
 
-const DEFAULT_MAX_CACHED_SECRETS = 10_000;
+/**
+ * As many as the worker's webhook cache keeps (cachedLookup): a registry of that size is preloaded
+ * whole. At 10 000, a `ping:all` to 10 010 webhooks evicted preloaded secrets its retried messages
+ * needed again, each a main-row point read (on Azurite a scan of the registry partition).
+ */
+const DEFAULT_MAX_CACHED_SECRETS = 20_000;
 /** Cache misses in one message from which every main row is read at once (a cold `ping:all`, a new process). */
 const PRELOAD_FROM_MISSES = 16;
 /** At most one whole-registry read per this long (each costs about one query per 1000 rows, the price of a few point reads): a registry larger than the cache is not read per message. */
@@ -101,11 +106,12 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
    * instead, so past PRELOAD_FROM_MISSES misses in a message the registry's main rows (up to the cache's
    * bound) fill the cache at once; versions still decide every hit, so nothing stale is used.
    */
-  let preload: { readonly at: number; readonly done: Promise<void> } | undefined;
+  let preload: { readonly at: number; readonly done: Promise<void>; running: boolean } | undefined;
   const maxCached = options.maxCachedSecrets ?? DEFAULT_MAX_CACHED_SECRETS;
   const preloadAll = (client: TableClient): Promise<void> => {
     const now = Date.now();
-    if (preload !== undefined && now - preload.at < PRELOAD_EVERY_MS) return preload.done;
+    // One at a time: on a loaded machine a preload outlasted PRELOAD_EVERY_MS and a second one started beside it.
+    if (preload !== undefined && (preload.running || now - preload.at < PRELOAD_EVERY_MS)) return preload.done;
     const done = (async () => {
       const filter = rangeFilter(MAIN_RANGE);
       let read = 0;
@@ -114,8 +120,12 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
         if (webhook !== undefined && E.isRight(webhook)) cache.set(webhook.right);
         if (++read >= maxCached) break;
       }
-    })().catch(() => undefined); // A failed preload costs only the point reads it would have saved.
-    preload = { at: now, done };
+    })()
+      .catch(() => undefined) // A failed preload costs only the point reads it would have saved.
+      .finally(() => {
+        if (preload !== undefined && preload.done === done) preload.running = false;
+      });
+    preload = { at: now, done, running: true };
     return done;
   };
   return (ids, hint) =>
