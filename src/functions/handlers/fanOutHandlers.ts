@@ -17,11 +17,13 @@ export const fanOutOrchestrator: df.OrchestrationHandler = function* (context: d
   let cursor: FanOutCursor = { eventId: state.eventId, planIndex: state.planIndex, ...(state.continuationToken ? { continuationToken: state.continuationToken } : {}) };
   let deliveries = state.deliveries ?? 0;
   let pages = state.pages ?? 0;
-  for (let run = 0; run < STEPS_PER_RUN; run++) {
+  // A run ends after STEPS_PER_RUN pages (at most that many activities), then continues as new.
+  for (let run = 0; run < STEPS_PER_RUN; ) {
     const result = decodeOrThrow(FanOutPageResult, yield context.df.callActivityWithRetry(ENQUEUE_PAGE_ACTIVITY, PAGE_RETRY, cursor), 'The fan-out page result');
     deliveries += result.deliveries;
     // Results recorded before an activity could enqueue several pages have no count: one.
     pages += result.pages ?? 1;
+    run += result.pages ?? 1;
     context.df.setCustomStatus({ deliveries, pages });
     if (!context.df.isReplaying) context.log(traceLine('fanout.progress', { eventId: state.eventId, deliveries, pages, done: result.next === undefined }));
     if (result.next === undefined) return { eventId: state.eventId, deliveries, pages };
