@@ -135,9 +135,15 @@ const main = async (): Promise<void> => {
     const origin = provenance(allowDirty);
     const refused = refusal(origin, { quick });
     if (refused !== undefined) throw new Error(refused);
-    return runThroughputPhase({ quick, events: PLAN.fanOutEvents, drainMs: PLAN.drainMs, provenance: origin, progress, settings: settingOverrides, ...(queueOverrides ? { queues: queueOverrides } : {}) }).finally(() =>
-      clearTimeout(watchdog),
-    );
+    return runThroughputPhase({
+      quick,
+      events: PLAN.fanOutEvents,
+      drainMs: PLAN.drainMs,
+      provenance: origin,
+      progress,
+      settings: settingOverrides,
+      ...(queueOverrides ? { queues: queueOverrides } : {}),
+    }).finally(() => clearTimeout(watchdog));
   }
 
   const stops: (() => Promise<void>)[] = [];

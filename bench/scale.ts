@@ -156,7 +156,9 @@ export const runThroughputPhase = async (options: Omit<ScalePhaseOptions, 'sizes
       '|---|---|---|---|---|---|',
       ...runs.map(
         (t) =>
-          `| ${t.fanOut} | ${t.deliveriesPerSecond} | ${round(t.deliveriesPerSecond / q, 2)} | ${t.delivered}/${t.deliveriesExpected} (${t.repeats} repeats) | ${t.storage.perDelivery} | ${Object.entries(t.cpuMsPerDelivery)
+          `| ${t.fanOut} | ${t.deliveriesPerSecond} | ${round(t.deliveriesPerSecond / q, 2)} | ${t.delivered}/${t.deliveriesExpected} (${t.repeats} repeats) | ${t.storage.perDelivery} | ${Object.entries(
+            t.cpuMsPerDelivery,
+          )
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')} |`,
       ),

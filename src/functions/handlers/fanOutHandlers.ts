@@ -18,7 +18,7 @@ export const fanOutOrchestrator: df.OrchestrationHandler = function* (context: d
   let deliveries = state.deliveries ?? 0;
   let pages = state.pages ?? 0;
   // A run ends after STEPS_PER_RUN pages (at most that many activities), then continues as new.
-  for (let run = 0; run < STEPS_PER_RUN; ) {
+  for (let run = 0; run < STEPS_PER_RUN;) {
     const result = decodeOrThrow(FanOutPageResult, yield context.df.callActivityWithRetry(ENQUEUE_PAGE_ACTIVITY, PAGE_RETRY, cursor), 'The fan-out page result');
     deliveries += result.deliveries;
     // Results recorded before an activity could enqueue several pages have no count: one.

@@ -61,8 +61,28 @@ describe("a fan-out page's messages (Azurite)", () => {
 
     const c = counted();
     const lookup = cachedLookup(tableWebhookLookup(c.table, { keyring: testKeyring }), { clock: { now: () => new Date() }, ttlMs: 60_000 });
-    expect(byId(await run(lookup(first.map((w) => w.id), hint)), first)).toEqual(first);
-    expect(byId(await run(lookup(second.map((w) => w.id), hint)), second)).toEqual(second);
+    expect(
+      byId(
+        await run(
+          lookup(
+            first.map((w) => w.id),
+            hint,
+          ),
+        ),
+        first,
+      ),
+    ).toEqual(first);
+    expect(
+      byId(
+        await run(
+          lookup(
+            second.map((w) => w.id),
+            hint,
+          ),
+        ),
+        second,
+      ),
+    ).toEqual(second);
     expect(c.rangeQueries()).toBe(1);
     // 20 secrets missing in the page: the main rows by key range, not 20 point reads.
     expect(c.mainRowQueries()).toBe(1);
@@ -82,7 +102,16 @@ describe("a fan-out page's messages (Azurite)", () => {
     await run(inner(webhooks.map((w) => w.id)));
     const before = { range: c.rangeQueries(), points: c.pointReads() };
     const lookup = cachedLookup(inner, { clock: { now: () => new Date() }, ttlMs: 60_000 });
-    const found = await Promise.all(messages.map((m, i) => run(lookup(m.map((w) => w.id), hints[i]))));
+    const found = await Promise.all(
+      messages.map((m, i) =>
+        run(
+          lookup(
+            m.map((w) => w.id),
+            hints[i],
+          ),
+        ),
+      ),
+    );
     messages.forEach((m, i) => expect(byId(found[i] as ReadonlyMap<string, Webhook>, m)).toEqual(m));
     expect(c.rangeQueries() - before.range).toBe(1);
     expect(c.pointReads() - before.points).toBe(0);
