@@ -13,6 +13,7 @@ import { seedWebhooks } from './seed';
 import { runRateLimitPhase } from './rateLimit';
 import { runThroughputPhase } from './throughputPhase';
 import { runSoak } from './soak';
+import { runScalePhase } from './scale';
 import { measurePayloads, PAYLOAD_SETTINGS, type PayloadRun } from './payloads';
 import { commitLabel, type Provenance, provenance, recordedEnvironment, refusal } from './evidence';
 import { ms, percentiles, round } from './stats';
@@ -241,8 +242,18 @@ const main = async (): Promise<void> => {
   watchdog.unref();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const phase = argValues('--phase')[0];
-  if (phase !== undefined && !['rate-limit', 'throughput', 'isolation'].includes(phase)) throw new Error(`--phase ${phase}: the phases that run alone are rate-limit, throughput and isolation`);
+  if (phase !== undefined && !['rate-limit', 'throughput', 'isolation', 'scale'].includes(phase))
+    throw new Error(`--phase ${phase}: the phases that run alone are rate-limit, throughput, isolation and scale`);
   if (phase === 'rate-limit') return runRateLimitPhase({ quick, progress, settings: settingOverrides }).finally(() => clearTimeout(watchdog));
+  if (phase === 'scale') {
+    // The scale phase alone (bench/scale.ts); `--scale-sizes 1000,10000` measures other sizes.
+    const origin = provenance(allowDirty);
+    const refused = refusal(origin, { quick });
+    if (refused !== undefined) throw new Error(refused);
+    const sizes = argValues('--scale-sizes')[0]?.split(',').map(Number) ?? PLAN.scaleSizes;
+    if (sizes.some((n) => !Number.isInteger(n) || n < 10 || n > 20_000)) throw new Error('--scale-sizes takes whole numbers from 10 to 20000, comma-separated');
+    return runScalePhase({ quick, sizes, provenance: origin, progress, settings: settingOverrides, ...(queueOverrides ? { queues: queueOverrides } : {}) }).finally(() => clearTimeout(watchdog));
+  }
   if (phase === 'throughput') {
     const origin = provenance(allowDirty);
     const refused = refusal(origin, { quick });

@@ -288,7 +288,7 @@ export type ScalePoint = {
   transactionsPerEvent: number;
   pages?: number;
   /** One `ping:all` to every registered webhook (all have a name): the whole fan-out, through the orchestration past one page. */
-  everyone?: { deliveries: number; delivered: number; seconds: number; transactionsPerDelivery: number; pages?: number };
+  everyone?: { deliveries: number; delivered: number; seconds: number; transactionsPerDelivery: number; pages?: number; counts?: OpCount[] };
 };
 
 /**
@@ -316,6 +316,7 @@ const pingEveryone = async (env: Env, input: { id: string; deliveries: number; d
     seconds: round((lastAt - sentAt) / 1000, 2),
     transactionsPerDelivery: round(total(counts) / Math.max(1, delivered), 3),
     ...(pages !== undefined ? { pages } : {}),
+    counts,
   };
 };
 

@@ -100,7 +100,7 @@ param fanoutPageSize string = '200'
 param fanoutStepSize string = '1000'
 
 @description('MAX_DELIVERIES_PER_MESSAGE: deliveries carried by one queue message, 1 to 100.')
-param maxDeliveriesPerMessage string = '50'
+param maxDeliveriesPerMessage string = '100'
 
 @description('DELIVERY_TIMEOUT_MS: budget of one delivery attempt, 100 to 300000 ms.')
 param deliveryTimeoutMs string = '15000'

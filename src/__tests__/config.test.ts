@@ -42,7 +42,7 @@ describe('settings', () => {
           DURABLE_TASK_HUB: 'WebhookDispatcher',
           FANOUT_PAGE_SIZE: 200,
           FANOUT_STEP_SIZE: 1000,
-          MAX_DELIVERIES_PER_MESSAGE: 50,
+          MAX_DELIVERIES_PER_MESSAGE: 100,
           DELIVERY_TIMEOUT_MS: 15_000,
           RETRY_SCHEDULE_SECONDS: [5, 300, 1800, 7200, 18000, 36000, 36000],
           RETRY_JITTER_RATIO: 0.2,

@@ -1,4 +1,6 @@
 import * as E from 'fp-ts/Either';
+import type { LookupHint } from '../domain/delivery';
+import type { AppError } from '../domain/errors';
 import type { Webhook } from '../domain/webhook';
 import type { Clock } from '../ports/clock';
 import type { WebhookLookup } from '../ports/webhookLookup';
@@ -6,7 +8,9 @@ import type { WebhookLookup } from '../ports/webhookLookup';
 /*
  * The worker's webhooks, kept REGISTRY_CACHE_MS (docs/architecture.md item 28): a message whose
  * webhooks were all read within the bound reads nothing (a busy webhook: no point read per message);
- * any other message reads as before (one key range, or point reads) and refreshes what it read.
+ * any other message reads as before (one key range, or point reads) and refreshes what it read,
+ * which for a fan-out page's hint is the whole page: its other messages then read nothing, and
+ * those arriving while it is read wait for that read.
  * (Reading the whole registry for a wide message, once per bound, was tried: under a 1 s bound a
  * `ping:all` to 10 000 webhooks re-read and re-decrypted all 10 000 rows every second and went from
  * 74 s to over 300 s.) The staleness bound:
@@ -57,14 +61,44 @@ export const cachedLookup = (lookup: WebhookLookup, options: CachedLookupOptions
     }
     return found;
   };
+  /*
+   * Reads in flight by hint: the messages of one fan-out page carry the same hint (the page's range),
+   * so the first reads the page and those arriving meanwhile wait for it instead of reading it again.
+   * Joined only in the same generation (no write of this process since it began), and its answer
+   * used only within the bound of the moment it began, however long it took.
+   */
+  type Read = { readonly at: number; readonly generation: number; readonly answer: Promise<E.Either<AppError, ReadonlyMap<string, Webhook>>> };
+  const inflight = new Map<string, Read>();
+  const readAndKeep = async ({ ids, hint, at }: { readonly ids: readonly string[]; readonly hint?: LookupHint; readonly at: number }): Promise<E.Either<AppError, ReadonlyMap<string, Webhook>>> => {
+    const started = generation;
+    const answer = lookup(ids, hint)();
+    if (hint !== undefined) {
+      const read: Read = { at, generation: started, answer };
+      inflight.set(hint, read);
+      void answer.finally(() => {
+        if (inflight.get(hint) === read) inflight.delete(hint);
+      });
+    }
+    const result = await answer;
+    if (E.isRight(result)) remember(result.right.values(), at, started);
+    return result;
+  };
+  const joined = async (read: Read, ids: readonly string[]): Promise<E.Either<AppError, ReadonlyMap<string, Webhook>> | undefined> => {
+    const answer = await read.answer;
+    if (E.isLeft(answer) || now() - read.at >= options.ttlMs) return undefined;
+    // Ids the page read did not give (deleted since, or secrets it did not have): read by id.
+    const missing = ids.filter((id) => !answer.right.has(id));
+    if (missing.length === 0) return answer;
+    const rest = await readAndKeep({ ids: missing, at: now() });
+    return E.isLeft(rest) ? rest : E.right(new Map([...answer.right, ...rest.right]));
+  };
   const cachedRead: WebhookLookup = (ids, hint) => async () => {
     const at = now();
     const hit = cached(ids, at);
     if (hit !== undefined) return E.right(hit);
-    const started = generation;
-    const read = await lookup(ids, hint)();
-    if (E.isRight(read)) remember(read.right.values(), at, started);
-    return read;
+    const pending = hint === undefined ? undefined : inflight.get(hint);
+    const shared = pending !== undefined && pending.generation === generation ? await joined(pending, ids) : undefined;
+    return shared ?? readAndKeep({ ids, ...(hint === undefined ? {} : { hint }), at });
   };
 
   if (options.ttlMs <= 0) return Object.assign((ids: readonly string[], hint?: Parameters<WebhookLookup>[1]) => lookup(ids, hint), { invalidate: () => undefined });
@@ -72,6 +106,7 @@ export const cachedLookup = (lookup: WebhookLookup, options: CachedLookupOptions
     invalidate: () => {
       generation++;
       fresh.clear();
+      inflight.clear();
     },
   });
 };

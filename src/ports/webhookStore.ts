@@ -16,7 +16,8 @@ export type SubscribedPage = Omit<WebhookPage, 'items'> & {
   readonly items: readonly WebhookWithoutSecrets[];
   /**
    * Where the store has them: the hint for a message holding these webhooks of the page, which lets
-   * the WebhookLookup read them in one go. Undefined when it has none for them (an id not in the page).
+   * the WebhookLookup read them in one go (the table store's is the whole page's, one text for all its
+   * messages, so the page is read once). Undefined when it has none for them (an id not in the page).
    */
   readonly lookupHint?: (ids: readonly WebhookId[]) => LookupHint | undefined;
 };

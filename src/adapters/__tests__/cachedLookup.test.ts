@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import { expectRight as run } from '../../__tests__/taskEither';
 import { aWebhook } from '../../domain/__tests__/fixtures';
 import { DEFAULT_RETRY_POLICY } from '../../domain/backoff';
-import { deliveryIdFor, type DeliveryMessage } from '../../domain/delivery';
+import { deliveryIdFor, type DeliveryMessage, type LookupHint } from '../../domain/delivery';
 import type { EventId } from '../../domain/events';
 import type { Webhook } from '../../domain/webhook';
 import type { WebhookLookup } from '../../ports/webhookLookup';
@@ -107,6 +107,71 @@ describe('cachedLookup', () => {
     s.advance(1);
     expect(await run(deliver(message(3)))).toMatchObject({ delivered: 0, skipped: 1 });
     expect(sent).toHaveLength(2);
+  });
+
+  describe("a fan-out page's messages (one hint for the page)", () => {
+    const PAGE = 'page-hint' as LookupHint;
+    /** A store lookup that, given a hint, answers the whole page (as the table lookup does), held until released. */
+    const pageReads = (s: ReturnType<typeof setup>) => {
+      let reads = 0;
+      let release: () => void = () => undefined;
+      let gate = Promise.resolve();
+      const lookup: WebhookLookup = (ids, hint) => async () => {
+        reads++;
+        await gate;
+        const found = new Map<string, Webhook>();
+        for (const [id, webhook] of s.storage.rows) if (hint === PAGE || ids.includes(id)) found.set(id, webhook);
+        return E.right(found);
+      };
+      const hold = (): void => void (gate = new Promise<void>((r) => (release = r)));
+      return { lookup, reads: () => reads, hold, release: () => release() };
+    };
+
+    it('read the page once: those arriving during the read wait for it, and later ones within the bound read nothing', async () => {
+      const s = setup();
+      const [w0, w1, w2, w3] = [s.add(), s.add(), s.add(), s.add()] as const;
+      const page = pageReads(s);
+      const lookup = cachedLookup(page.lookup, { clock: { now: s.now }, ttlMs: TTL_MS });
+      page.hold();
+      const first = lookup([w0.id, w1.id], PAGE)();
+      const second = lookup([w2.id], PAGE)();
+      page.release();
+      const [a, b] = await Promise.all([first, second]);
+      expect(E.isRight(a) && a.right.get(w1.id)?.url).toBe(w1.url);
+      expect(E.isRight(b) && b.right.get(w2.id)?.url).toBe(w2.url);
+      expect(await run(lookup([w3.id], PAGE))).toEqual(expect.any(Map));
+      expect(page.reads()).toBe(1);
+      s.advance(TTL_MS);
+      await run(lookup([w3.id], PAGE));
+      expect(page.reads()).toBe(2);
+    });
+
+    it('a read that outlasts the bound is not used by those that waited for it, nor one begun before a write of this process', async () => {
+      const s = setup();
+      const w = s.add();
+      const page = pageReads(s);
+      const lookup = cachedLookup(page.lookup, { clock: { now: s.now }, ttlMs: TTL_MS });
+      page.hold();
+      const first = lookup([w.id], PAGE)();
+      const waiting = lookup([w.id], PAGE)();
+      // Disabled elsewhere while the read is in flight, and the read takes the whole bound.
+      s.storage.rows.set(w.id, { ...w, disabled: true });
+      s.advance(TTL_MS);
+      page.release();
+      await first;
+      expect((await run(() => waiting)).get(w.id)?.disabled).toBe(true);
+      expect(page.reads()).toBe(2);
+
+      page.hold();
+      const before = lookup([w.id], PAGE)();
+      s.storage.rows.set(w.id, { ...w, disabled: false });
+      lookup.invalidate();
+      const after = lookup([w.id], PAGE)();
+      page.release();
+      await before;
+      expect((await run(() => after)).get(w.id)?.disabled).toBe(false);
+      expect(page.reads()).toBe(4);
+    });
   });
 
   it('REGISTRY_CACHE_MS 0 reads storage for every message', async () => {

@@ -54,7 +54,12 @@ export type TableWebhookLookupOptions = {
   readonly maxParallelReads?: number;
 };
 
-const DEFAULT_MAX_CACHED_SECRETS = 10_000;
+/**
+ * As many as the worker's webhook cache keeps (cachedLookup): a registry of that size is preloaded
+ * whole. At 10 000, a `ping:all` to 10 010 webhooks evicted preloaded secrets its retried messages
+ * needed again, each a main-row point read (on Azurite a scan of the registry partition).
+ */
+const DEFAULT_MAX_CACHED_SECRETS = 20_000;
 /** Cache misses in one message from which every main row is read at once (a cold `ping:all`, a new process). */
 const PRELOAD_FROM_MISSES = 16;
 /** At most one whole-registry read per this long (each costs about one query per 1000 rows, the price of a few point reads): a registry larger than the cache is not read per message. */
@@ -62,9 +67,9 @@ const PRELOAD_EVERY_MS = 5_000;
 const DEFAULT_MAX_PARALLEL_READS = 16;
 
 /**
- * Reads the webhooks of a message. With a hint from the fan-out (a key range), one query reads the index rows
- * between the first and last of them (written in the same transaction as the main row, so as
- * current); index rows carry no secrets (docs/secrets.md), only the version of those in the main
+ * Reads the webhooks of a message. With a hint from the fan-out (a key range: its page's), one query reads the index rows
+ * of the range (written in the same transaction as the main row, so as current), and the range's
+ * other webhooks whose secrets are cached come back too, for the page's other messages; index rows carry no secrets (docs/secrets.md), only the version of those in the main
  * row, so the secrets come from this process's cache when the version matches and from a point
  * read of the main row otherwise (a changed version means a rotation, so it is never missed).
  * Ids not found in the range (changed, disabled or deleted since) and messages without a range read
@@ -101,11 +106,12 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
    * instead, so past PRELOAD_FROM_MISSES misses in a message the registry's main rows (up to the cache's
    * bound) fill the cache at once; versions still decide every hit, so nothing stale is used.
    */
-  let preload: { readonly at: number; readonly done: Promise<void> } | undefined;
+  let preload: { readonly at: number; readonly done: Promise<void>; running: boolean } | undefined;
   const maxCached = options.maxCachedSecrets ?? DEFAULT_MAX_CACHED_SECRETS;
   const preloadAll = (client: TableClient): Promise<void> => {
     const now = Date.now();
-    if (preload !== undefined && now - preload.at < PRELOAD_EVERY_MS) return preload.done;
+    // One at a time: on a loaded machine a preload outlasted PRELOAD_EVERY_MS and a second one started beside it.
+    if (preload !== undefined && (preload.running || now - preload.at < PRELOAD_EVERY_MS)) return preload.done;
     const done = (async () => {
       const filter = rangeFilter(MAIN_RANGE);
       let read = 0;
@@ -114,8 +120,12 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
         if (webhook !== undefined && E.isRight(webhook)) cache.set(webhook.right);
         if (++read >= maxCached) break;
       }
-    })().catch(() => undefined); // A failed preload costs only the point reads it would have saved.
-    preload = { at: now, done };
+    })()
+      .catch(() => undefined) // A failed preload costs only the point reads it would have saved.
+      .finally(() => {
+        if (preload !== undefined && preload.done === done) preload.running = false;
+      });
+    preload = { at: now, done, running: true };
     return done;
   };
   return (ids, hint) =>
@@ -145,19 +155,27 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
         const fromRange = ids.length > 1 ? rangeOfHint(hint) : undefined;
         const missed = new Map<string, string>();
         const indexedById = new Map<string, WebhookWithoutSecrets>();
+        // The range's other webhooks (the rest of the fan-out page), returned when their secrets are cached: read anyway, they cost nothing more.
+        const others = new Map<string, { readonly webhook: WebhookWithoutSecrets; readonly version: string }>();
         if (fromRange !== undefined) {
           const filter = closedRangeFilter(fromRange);
           for (const row of await queryUpTo<Record<string, unknown>>(client, { filter, max: MAX_RANGE_ROWS })) {
             const indexed = fromIndexRow(row);
-            if (E.isLeft(indexed) || !wanted.has(indexed.right.webhook.id) || found.has(indexed.right.webhook.id)) continue;
+            if (E.isLeft(indexed) || found.has(indexed.right.webhook.id)) continue;
+            if (!wanted.has(indexed.right.webhook.id)) {
+              others.set(indexed.right.webhook.id, { webhook: indexed.right.webhook, version: indexed.right.secretVersion });
+              continue;
+            }
             const secrets = cache.get(indexed.right.webhook.id, indexed.right.secretVersion);
             indexedById.set(indexed.right.webhook.id, indexed.right.webhook);
             if (secrets === undefined) missed.set(indexed.right.webhook.id, indexed.right.secretVersion);
             else found.set(indexed.right.webhook.id, { ...indexed.right.webhook, ...secrets });
           }
         }
-        // Cache misses: the main row by a point read each (cheap, and no partition scan), a few at a time.
-        if (missed.size >= PRELOAD_FROM_MISSES) {
+        const othersMissed = (): number => [...others].filter(([id, o]) => cache.get(id, o.version) === undefined).length;
+        // Cache misses: the main row by a point read each (cheap, and no partition scan), a few at a time;
+        // many in the page (a cold process), every main row by key range instead.
+        if (missed.size >= PRELOAD_FROM_MISSES || (missed.size > 0 && missed.size + othersMissed() >= PRELOAD_FROM_MISSES)) {
           await preloadAll(client);
           for (const [id, version] of [...missed]) {
             const indexed = indexedById.get(id);
@@ -179,6 +197,10 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
             for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: mainRowsOf(batch) } })) keep(row);
           }),
         );
+        for (const [id, other] of others) {
+          const secrets = found.has(id) ? undefined : cache.get(id, other.version);
+          if (secrets !== undefined) found.set(id, { ...other.webhook, ...secrets });
+        }
         return unopened === undefined ? E.right(found) : E.left(unopened);
       }, storageError('read webhooks')),
       TE.chainEitherK((x) => x),

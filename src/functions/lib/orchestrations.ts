@@ -29,8 +29,8 @@ export type FanOutCursor = FanOutCursorPort;
 /** The fan-out orchestration's input (ingest's start and continueAsNew): the cursor plus what earlier pages enqueued. */
 export const FanOutInput = t.intersection([FanOutCursor, t.partial({ deliveries: t.number, pages: t.number })]);
 export type FanOutInput = t.TypeOf<typeof FanOutInput>;
-/** The fan-out activity's result. */
-export const FanOutPageResult = t.intersection([t.type({ deliveries: t.number, messages: t.number }), t.partial({ next: FanOutCursor })]);
+/** The fan-out activity's result (`pages`: how many it enqueued; absent from results recorded before it could do several). */
+export const FanOutPageResult = t.intersection([t.type({ deliveries: t.number, messages: t.number }), t.partial({ next: FanOutCursor, pages: t.number })]);
 export type FanOutPageResult = t.TypeOf<typeof FanOutPageResult>;
 
 /** The replay orchestration's input and its activity's cursor. */

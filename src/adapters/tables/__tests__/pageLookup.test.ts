@@ -1,0 +1,119 @@
+import { TableClient } from '@azure/data-tables';
+import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
+import { expectRight as run } from '../../../__tests__/taskEither';
+import { aWebhook, testKeyring } from '../../../domain/__tests__/fixtures';
+import type { Webhook } from '../../../domain/webhook';
+import { cachedLookup } from '../../cachedLookup';
+import { type EnsuredTable, ensuredTable } from '../tables';
+import { tableWebhookLookup } from '../tableWebhookLookup';
+import { tableWebhookStore } from '../tableWebhookStore';
+
+/*
+ * The worker reads a fan-out page's webhooks once (docs/architecture.md, hot path): every message of
+ * a page carries the page's range, the first message's read brings the whole page, and the page's
+ * other messages read nothing within REGISTRY_CACHE_MS. On Azurite each range query costs in
+ * proportion to the whole table, so a `ping:all` to 10 000 webhooks paid 200 of them.
+ */
+
+const connectionString = storageConnectionString();
+const tableName = `pagelookup${process.pid}${Date.now() % 100000}`;
+
+/** The table, with its queries and main-row point reads counted. */
+const counted = (): { table: EnsuredTable; rangeQueries: () => number; mainRowQueries: () => number; pointReads: () => number } => {
+  const table = ensuredTable({ connectionString, tableName });
+  const filters: string[] = [];
+  let pointReads = 0;
+  const list = table.client.listEntities.bind(table.client);
+  table.client.listEntities = ((options?: Parameters<TableClient['listEntities']>[0]) => {
+    filters.push(options?.queryOptions?.filter ?? '');
+    return list(options);
+  }) as TableClient['listEntities'];
+  const get = table.client.getEntity.bind(table.client);
+  table.client.getEntity = ((...args: Parameters<TableClient['getEntity']>) => {
+    pointReads++;
+    return get(...args);
+  }) as TableClient['getEntity'];
+  return {
+    table,
+    rangeQueries: () => filters.filter((f) => f.includes("'sub|")).length,
+    mainRowQueries: () => filters.filter((f) => f.includes("'webhook|")).length,
+    pointReads: () => pointReads,
+  };
+};
+
+describe("a fan-out page's messages (Azurite)", () => {
+  const store = tableWebhookStore(ensuredTable({ connectionString, tableName }), { keyring: testKeyring });
+  const raw = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+  afterAll(async () => {
+    await raw.deleteTable();
+  });
+  const create = (prefix: string, n: number): Promise<Webhook[]> =>
+    Promise.all(Array.from({ length: n }, (_, i) => run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `${prefix}${String(i).padStart(2, '0')}` } })))));
+  const byId = (found: ReadonlyMap<string, Webhook>, webhooks: readonly Webhook[]): (Webhook | undefined)[] => webhooks.map((w) => found.get(w.id));
+
+  it('carry one hint, and the page is read once for all of them, with the secrets of a cold process read by key range', async () => {
+    const webhooks = await create('cold', 20);
+    const page = await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 100 }));
+    const [first, second] = [webhooks.slice(0, 10), webhooks.slice(10)];
+    const hint = page.lookupHint?.(first.map((w) => w.id));
+    expect(hint).toBeDefined();
+    expect(page.lookupHint?.(second.map((w) => w.id))).toBe(hint);
+
+    const c = counted();
+    const lookup = cachedLookup(tableWebhookLookup(c.table, { keyring: testKeyring }), { clock: { now: () => new Date() }, ttlMs: 60_000 });
+    expect(
+      byId(
+        await run(
+          lookup(
+            first.map((w) => w.id),
+            hint,
+          ),
+        ),
+        first,
+      ),
+    ).toEqual(first);
+    expect(
+      byId(
+        await run(
+          lookup(
+            second.map((w) => w.id),
+            hint,
+          ),
+        ),
+        second,
+      ),
+    ).toEqual(second);
+    expect(c.rangeQueries()).toBe(1);
+    // 20 secrets missing in the page: the main rows by key range, not 20 point reads.
+    expect(c.mainRowQueries()).toBe(1);
+    expect(c.pointReads()).toBe(0);
+  });
+
+  it('arriving together, they share the one read', async () => {
+    const webhooks = await create('together', 6);
+    const page = await run(store.pageSubscribedTo({ eventName: 'ping', routingValue: undefined, pageSize: 100 }));
+    const messages = [webhooks.slice(0, 2), webhooks.slice(2, 4), webhooks.slice(4)];
+    const hints = messages.map((m) => page.lookupHint?.(m.map((w) => w.id)));
+    expect(new Set(hints).size).toBe(1);
+
+    // A process whose secret cache is warm (its earlier deliveries), and whose webhook cache has expired.
+    const c = counted();
+    const inner = tableWebhookLookup(c.table, { keyring: testKeyring });
+    await run(inner(webhooks.map((w) => w.id)));
+    const before = { range: c.rangeQueries(), points: c.pointReads() };
+    const lookup = cachedLookup(inner, { clock: { now: () => new Date() }, ttlMs: 60_000 });
+    const found = await Promise.all(
+      messages.map((m, i) =>
+        run(
+          lookup(
+            m.map((w) => w.id),
+            hints[i],
+          ),
+        ),
+      ),
+    );
+    messages.forEach((m, i) => expect(byId(found[i] as ReadonlyMap<string, Webhook>, m)).toEqual(m));
+    expect(c.rangeQueries() - before.range).toBe(1);
+    expect(c.pointReads() - before.points).toBe(0);
+  });
+});
