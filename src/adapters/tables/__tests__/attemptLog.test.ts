@@ -211,8 +211,11 @@ describe('table webhook lookup (Azurite)', () => {
     expect(hint).toBeDefined();
     // An id the page does not hold gets no hint: the range would not be known to hold it.
     expect(page.lookupHint?.([a.id, 'NOT0IN0THE0PAGE0000000000' as Webhook['id']])).toBeUndefined();
-    // The range the hint stands for: the first and last of those webhooks' index rows, whatever the ids' order.
-    const rangeRead = `PartitionKey eq 'webhooks' and RowKey ge 'sub|ping|range0|${a.id}' and RowKey le 'sub|ping|range4|${e.id}'`;
+    // The range the hint stands for: the whole fan-out page's index rows (its other messages share the read), whatever the ids' order.
+    // (The table holds other tests' `ping` webhooks too: the page ends with the last of them in key order.)
+    const last = webhooks[5] as Webhook;
+    const endOfPage = page.items[page.items.length - 1] as Webhook;
+    const rangeRead = `PartitionKey eq 'webhooks' and RowKey ge 'sub|ping|range0|${a.id}' and RowKey le 'sub|ping|${String(endOfPage.attributes.name)}|${endOfPage.id}'`;
 
     // Since the fan-out: c disabled (its index row went), d renamed (its row moved), e deleted.
     const disabled = await run(store.update(c.id, (w) => E.right({ ...w, disabled: true })));
@@ -224,15 +227,22 @@ describe('table webhook lookup (Azurite)', () => {
       [c.id, disabled],
       [d.id, renamed],
     ]);
+    // The asked ids as they are now; the rest of the page the same read found may ride along (callers look up by id).
+    const askedOf = (found: ReadonlyMap<string, Webhook>): Map<string, Webhook> => new Map([...found].filter(([id]) => ids.includes(id as Webhook['id'])));
     const withHint = watchedLookup();
-    expect(await run(withHint.lookup(ids, hint))).toEqual(expected);
+    const found = await run(withHint.lookup(ids, hint));
+    expect(askedOf(found)).toEqual(expected);
+    const pageIds = new Set<string>(page.items.map((w) => w.id));
+    const extras = [...found.keys()].filter((id) => !ids.includes(id as Webhook['id']));
+    expect(extras).toContain(last.id);
+    expect(extras.filter((id) => !pageIds.has(id))).toEqual([]);
     expect(withHint.filters[0]).toBe(rangeRead);
 
     // A message enqueued before the hint was opaque carries `lookupRange` itself: it is read in the same range.
-    const legacy = DeliveryMessage.decode({ v: 1, eventId: '01J0000000000000000000EVNT', items: [], lookupRange: { from: `sub|ping|range0|${a.id}`, to: `sub|ping|range4|${e.id}` } });
+    const legacy = DeliveryMessage.decode({ v: 1, eventId: '01J0000000000000000000EVNT', items: [], lookupRange: { from: `sub|ping|range0|${a.id}`, to: `sub|ping|range5|${last.id}` } });
     const fromLegacy = watchedLookup();
-    expect(await run(fromLegacy.lookup(ids, E.isRight(legacy) ? legacy.right.lookupHint : undefined))).toEqual(expected);
-    expect(fromLegacy.filters[0]).toBe(rangeRead);
+    expect(askedOf(await run(fromLegacy.lookup(ids, E.isRight(legacy) ? legacy.right.lookupHint : undefined)))).toEqual(expected);
+    expect(fromLegacy.filters[0]).toBe(`PartitionKey eq 'webhooks' and RowKey ge 'sub|ping|range0|${a.id}' and RowKey le 'sub|ping|range5|${last.id}'`);
 
     // A hint that is not one event's index rows in order is ignored: the ids are read all the same, by id.
     const junk = [
