@@ -6,14 +6,17 @@ import type * as T from 'fp-ts/Task';
  * (MAX_CONNECTIONS_PER_ORIGIN) so that 10 000 webhooks on one receiver host reuse a few dozen
  * connections; without this bound one hanging URL on that host fills the pool for a whole
  * DELIVERY_TIMEOUT_MS and its healthy neighbours queue behind it (bench/results/isolation.md).
- * A request over the bound waits for a slot (first come, first served) at most `waitMs`; then the
- * caller holds the delivery back through the queue (docs/delivery.md, "Endpoint isolation").
+ * A request over the bound waits for a slot (first come, first served). It is held back through the
+ * queue (docs/delivery.md, "Endpoint isolation") only if the endpoint is slow: after `waitMs`, its
+ * oldest request in flight has been so for `slowMs` or more. An endpoint whose requests are merely
+ * queued behind the origin's sockets (a burst to many webhooks of one receiver, a busy host) keeps
+ * its waiters: sending them back for seconds cost fan-out 100 three quarters of its rate (bench).
  */
 
 export type SlotAdmission =
   /** Send now; `release` frees the slot once the attempt is over. `waitedMs` > 0: time passed since the caller's checks. */
   | { readonly kind: 'Admitted'; readonly waitedMs: number; readonly release: () => void }
-  /** Every slot of the endpoint stayed taken for `waitMs`. */
+  /** Every slot of the endpoint stayed taken for `waitMs`, and its oldest request has been in flight for `slowMs`. */
   | { readonly kind: 'Busy' };
 
 export type EndpointSlots = {
@@ -22,8 +25,9 @@ export type EndpointSlots = {
   readonly inFlight: (endpoint: string) => number;
 };
 
-type Waiter = { readonly since: number; readonly admit: (waitedMs: number) => void; readonly timer: NodeJS.Timeout };
-type Endpoint = { active: number; readonly waiting: Waiter[] };
+type Waiter = { readonly since: number; readonly admit: (waitedMs: number) => void; timer: NodeJS.Timeout };
+/** `started`: when each request in flight took its slot (a slot handed to a waiter starts again). */
+type Endpoint = { active: number; readonly started: number[]; readonly waiting: Waiter[] };
 
 /** The endpoint a URL names, spelled one way (as the timeout breaker keys it); an unparsable URL is its own key. */
 export const endpointOf = (url: string): string => {
@@ -34,12 +38,14 @@ export const endpointOf = (url: string): string => {
   }
 };
 
-export const endpointSlots = (input: { perEndpoint: number; waitMs: number; now?: () => number }): EndpointSlots => {
+export const endpointSlots = (input: { perEndpoint: number; waitMs: number; slowMs?: number; now?: () => number }): EndpointSlots => {
   const now = input.now ?? Date.now;
+  const slowMs = input.slowMs ?? SLOW_ENDPOINT_MS;
   // Only endpoints with requests in flight or waiting are kept: 10 000 quiet webhooks leave nothing behind.
   const endpoints = new Map<string, Endpoint>();
 
-  const release = (key: string, state: Endpoint) => (): void => {
+  const release = (key: string, state: Endpoint, startedAt: number) => (): void => {
+    state.started.splice(state.started.indexOf(startedAt), 1);
     const next = state.waiting.shift();
     if (next !== undefined) {
       // The slot passes straight to the longest waiter: `active` stays as it is.
@@ -53,7 +59,9 @@ export const endpointSlots = (input: { perEndpoint: number; waitMs: number; now?
 
   const admitted = (key: string, state: Endpoint, waitedMs: number): SlotAdmission => {
     let released = false;
-    const free = release(key, state);
+    const startedAt = now();
+    state.started.push(startedAt);
+    const free = release(key, state, startedAt);
     return {
       kind: 'Admitted',
       waitedMs,
@@ -69,7 +77,7 @@ export const endpointSlots = (input: { perEndpoint: number; waitMs: number; now?
   return {
     inFlight: (endpoint) => endpoints.get(endpoint)?.active ?? 0,
     acquire: (endpoint) => () => {
-      const state = endpoints.get(endpoint) ?? { active: 0, waiting: [] };
+      const state = endpoints.get(endpoint) ?? { active: 0, started: [], waiting: [] };
       endpoints.set(endpoint, state);
       if (state.active < input.perEndpoint) {
         state.active += 1;
@@ -77,14 +85,21 @@ export const endpointSlots = (input: { perEndpoint: number; waitMs: number; now?
       }
       if (input.waitMs <= 0) return Promise.resolve<SlotAdmission>({ kind: 'Busy' });
       return new Promise<SlotAdmission>((resolve) => {
+        // After `waitMs`, and again until then: busy only once the oldest request in flight is `slowMs` old.
+        const check = (): void => {
+          const oldestAgeMs = now() - Math.min(...state.started);
+          if (oldestAgeMs < slowMs) {
+            waiter.timer = setTimeout(check, Math.max(1, slowMs - oldestAgeMs));
+            return;
+          }
+          const at = state.waiting.indexOf(waiter);
+          if (at >= 0) state.waiting.splice(at, 1);
+          resolve({ kind: 'Busy' });
+        };
         const waiter: Waiter = {
           since: now(),
           admit: (waitedMs) => resolve(admitted(endpoint, state, waitedMs)),
-          timer: setTimeout(() => {
-            const at = state.waiting.indexOf(waiter);
-            if (at >= 0) state.waiting.splice(at, 1);
-            resolve({ kind: 'Busy' });
-          }, input.waitMs),
+          timer: setTimeout(check, input.waitMs),
         };
         state.waiting.push(waiter);
       });
@@ -98,3 +113,10 @@ export const endpointSlots = (input: { perEndpoint: number; waitMs: number; now?
  * trip every few seconds, not a busy loop, until its timeouts open the breaker.
  */
 export const HOLD_BUSY_ENDPOINT_SECONDS = 5;
+
+/**
+ * An endpoint is slow when a request to it has been in flight this long: far above a healthy
+ * receiver's answer (tens of ms) plus the wait for one of the origin's sockets in a burst (under a
+ * second in the bench's fan-out 100), far below DELIVERY_TIMEOUT_MS, which a hanging one holds.
+ */
+export const SLOW_ENDPOINT_MS = 2000;

@@ -64,6 +64,24 @@ describe('endpointSlots', () => {
     expect((await busy.acquire('https://r.example/a')()).kind).toBe('Admitted');
   });
 
+  it('keeps the waiters of an endpoint whose requests are young (queued behind sockets), and answers Busy only once one is slowMs old', async () => {
+    let clock = 0;
+    const slots = endpointSlots({ perEndpoint: 1, waitMs: 5, slowMs: 1000, now: () => clock });
+    const busyButFast = await slots.acquire('https://r.example/a')();
+    const waiting = slots.acquire('https://r.example/a')();
+    // Well past waitMs by the wall clock, while the request in flight is still young by the endpoint's clock.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (busyButFast.kind === 'Admitted') busyButFast.release();
+    const admitted = await waiting;
+    expect(admitted.kind).toBe('Admitted');
+
+    // The request in flight turns slow: the next waiter goes back to the queue.
+    clock = 5000;
+    expect((await slots.acquire('https://r.example/a')()).kind).toBe('Busy');
+    if (admitted.kind === 'Admitted') admitted.release();
+    expect(slots.inFlight('https://r.example/a')).toBe(0);
+  });
+
   it('keys an endpoint by its URL spelled one way', () => {
     expect(endpointOf('HTTPS://R.example:443/a')).toBe(endpointOf('https://r.example/a'));
     expect(endpointOf('https://r.example/a')).not.toBe(endpointOf('https://r.example/b'));
