@@ -141,42 +141,33 @@ const measureIsolationPair = async (input: {
   return { isolation, isolationSameOrigin };
 };
 
+/** One isolation run's two rows (all healthy, then with the faulty two), the second with its verdict. */
+const isolationPair = (run: Isolation, labels: { readonly control: string; readonly faulty: string }): Row[] => [
+  {
+    metric: labels.control,
+    result: `${percentiles(run.control.healthy)} (${run.control.healthyDelivered} delivered, ${run.control.healthyMissing} missing)`,
+  },
+  {
+    metric: labels.faulty,
+    result: `${percentiles(run.faulty.healthy)} (${run.faulty.healthyDelivered} delivered, ${run.faulty.healthyMissing} missing after ${run.waitAfterPostingMs / 1000} s)`,
+    baseline: `p99 ${ms(run.control.healthy.p99Ms)}`,
+    goal: 'p99 raised < 20%',
+    status: verdict(
+      run.p99IncreasePercent !== undefined && run.p99IncreasePercent < 20 && run.faulty.healthyMissing === 0 && run.faulty.events === run.faulty.posted && run.control.events === run.control.posted,
+    ),
+  },
+];
+
 /** The isolation rows of the table, with their verdicts. */
 const isolationRows = ({ isolation, isolationSameOrigin }: { isolation: Isolation; isolationSameOrigin: Isolation }): Row[] => [
-  {
-    metric: `isolation: healthy receivers p50 / p90 / p99, all healthy (fan-out ${isolation.fanOut}, ${isolation.ratePerSecond} events/s)`,
-    result: `${percentiles(isolation.control.healthy)} (${isolation.control.healthyDelivered} delivered, ${isolation.control.healthyMissing} missing)`,
-  },
-  {
-    metric: 'isolation: healthy receivers p50 / p90 / p99, one hanging + one answering 500',
-    result: `${percentiles(isolation.faulty.healthy)} (${isolation.faulty.healthyDelivered} delivered, ${isolation.faulty.healthyMissing} missing after ${isolation.waitAfterPostingMs / 1000} s)`,
-    baseline: `p99 ${ms(isolation.control.healthy.p99Ms)}`,
-    goal: 'p99 raised < 20%',
-    status: verdict(
-      isolation.p99IncreasePercent !== undefined &&
-        isolation.p99IncreasePercent < 20 &&
-        isolation.faulty.healthyMissing === 0 &&
-        isolation.faulty.events === isolation.faulty.posted &&
-        isolation.control.events === isolation.control.posted,
-    ),
-  },
-  {
-    metric: `isolation, faulty receivers on the healthy receivers' origin (default breaker): healthy p50 / p90 / p99, all healthy`,
-    result: `${percentiles(isolationSameOrigin.control.healthy)} (${isolationSameOrigin.control.healthyDelivered} delivered, ${isolationSameOrigin.control.healthyMissing} missing)`,
-  },
-  {
-    metric: `isolation, faulty receivers on the healthy receivers' origin (default breaker): healthy p50 / p90 / p99, one hanging + one answering 500`,
-    result: `${percentiles(isolationSameOrigin.faulty.healthy)} (${isolationSameOrigin.faulty.healthyDelivered} delivered, ${isolationSameOrigin.faulty.healthyMissing} missing after ${isolationSameOrigin.waitAfterPostingMs / 1000} s)`,
-    baseline: `p99 ${ms(isolationSameOrigin.control.healthy.p99Ms)}`,
-    goal: 'p99 raised < 20%',
-    status: verdict(
-      isolationSameOrigin.p99IncreasePercent !== undefined &&
-        isolationSameOrigin.p99IncreasePercent < 20 &&
-        isolationSameOrigin.faulty.healthyMissing === 0 &&
-        isolationSameOrigin.faulty.events === isolationSameOrigin.faulty.posted &&
-        isolationSameOrigin.control.events === isolationSameOrigin.control.posted,
-    ),
-  },
+  ...isolationPair(isolation, {
+    control: `isolation: healthy receivers p50 / p90 / p99, all healthy (fan-out ${isolation.fanOut}, ${isolation.ratePerSecond} events/s)`,
+    faulty: 'isolation: healthy receivers p50 / p90 / p99, one hanging + one answering 500',
+  }),
+  ...isolationPair(isolationSameOrigin, {
+    control: `isolation, faulty receivers on the healthy receivers' origin (default breaker): healthy p50 / p90 / p99, all healthy`,
+    faulty: `isolation, faulty receivers on the healthy receivers' origin (default breaker): healthy p50 / p90 / p99, one hanging + one answering 500`,
+  }),
 ];
 
 /**
