@@ -90,12 +90,14 @@ export const runThroughputPhase = async (input: {
       throughput: runs,
       throughputFanOut1Direct: { ...fo1Direct, storage: undefined },
     };
-    const name = `throughput${input.quick ? '-quick' : ''}`;
+    // An experiment (settings overridden) is not the product: it goes to experiment-throughput*, as the full run's do.
+    const experiment = Object.keys(input.settings).length > 0;
+    const name = `${experiment ? 'experiment-' : ''}throughput${input.quick ? '-quick' : ''}`;
     const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
     const markdown = [
-      `# Throughput phases only (${result.mode} mode)`,
+      `# Throughput phases only (${result.mode} mode${experiment ? `, EXPERIMENT: settings ${JSON.stringify(input.settings)}` : ''})`,
       '',
       `commit ${result.commit}, ${result.date}, load average ${result.machine.loadAverage.join(' ')}; queue round trip ${queueBefore.perSecond} / ${queueAfter.perSecond} msg/s (mean ${q})`,
       '',
