@@ -2,7 +2,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TransactionAction } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
-import { startAzurite } from '../local-host/azurite';
 import { tableAttemptLog } from '../src/adapters/tables/tableAttemptLog';
 import { tableEventStore } from '../src/adapters/tables/tableEventStore';
 import { bucketRow, tablePrivacyIndex } from '../src/adapters/tables/tablePrivacyIndex';
@@ -10,9 +9,8 @@ import { ensuredTable } from '../src/adapters/tables/tables';
 import { DEFAULTS } from '../src/config';
 import { deliveryIdFor } from '../src/domain/delivery';
 import type { EventId } from '../src/domain/events';
-import { startApp } from './app';
+import { startMeasuredStack } from './stack';
 import { runConcurrently } from './baselines';
-import { startCountingProxy } from './proxy';
 import { startReceivers } from './receivers';
 import { measureThroughput, type Env, type Throughput } from './scenarios';
 import { ms, round } from './stats';
@@ -118,12 +116,7 @@ export const decayRows = (d: Decay): DecayRow[] => [
 export const runDecayPhase = async (input: { quick: boolean; progress: (m: string) => void; env?: Record<string, string> }): Promise<{ decay: Decay; rows: DecayRow[] }> => {
   const stops: (() => Promise<void>)[] = [];
   try {
-    const azurite = await startAzurite({ inMemory: true });
-    stops.unshift(() => azurite.stop());
-    const proxy = await startCountingProxy(azurite.ports);
-    stops.unshift(() => proxy.stop());
-    const app = await startApp({ storageConnectionString: proxy.connectionString, progress: input.progress, env: input.env ?? {} });
-    stops.unshift(() => app.stop());
+    const { azurite, proxy, app } = await startMeasuredStack({ stops, progress: input.progress, env: input.env ?? {} });
     const receivers = await startReceivers();
     stops.unshift(() => receivers.close());
     const decay = await measureDecay(

@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { type RunningAzurite, startAzurite } from '../local-host/azurite';
 import { type RunningApp, startApp } from './app';
+import { startMeasuredStack } from './stack';
 import { httpPostRate, queueRoundTrip, type Rate, startCountingReceiver } from './baselines';
 import { costOf, PRICE_BOOKS, PRICES_AS_OF } from './pricing';
-import { type CountingProxy, startCountingProxy } from './proxy';
+import type { CountingProxy } from './proxy';
 import { type Receivers, startReceivers } from './receivers';
 import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, measureSteadyLatency, measureThroughput, type ScalePoint, type SteadyLatency, type Throughput } from './scenarios';
 import { runDecayPhase } from './decay';
@@ -254,13 +255,7 @@ const main = async (): Promise<void> => {
 
   const stops: (() => Promise<void>)[] = [];
   const environment = async (extra: Record<string, string> = {}): Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }> => {
-    const azurite = await startAzurite({ inMemory: true });
-    stops.unshift(() => azurite.stop());
-    const proxy = await startCountingProxy(azurite.ports);
-    stops.unshift(() => proxy.stop());
-    const app = await startApp({ storageConnectionString: proxy.connectionString, progress, env: { ...extra, ...settingOverrides }, ...(queueOverrides ? { queues: queueOverrides } : {}) });
-    stops.unshift(() => app.stop());
-    return { azurite, proxy, app };
+    return startMeasuredStack({ stops, progress, env: { ...extra, ...settingOverrides }, ...(queueOverrides ? { queues: queueOverrides } : {}) });
   };
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.splice(0)) await stop().catch(() => undefined);

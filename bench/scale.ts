@@ -1,10 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAzurite } from '../local-host/azurite';
-import { startApp } from './app';
+import { startMeasuredStack } from './stack';
 import { commitLabel, type Provenance, recordedEnvironment } from './evidence';
-import { startCountingProxy } from './proxy';
 import { startReceivers } from './receivers';
 import { measureScale, type ScalePoint } from './scenarios';
 import { seedWebhooks } from './seed';
@@ -51,12 +49,7 @@ export const runScalePhase = async (options: ScalePhaseOptions): Promise<void> =
   const started = performance.now();
   const stops: (() => Promise<void>)[] = [];
   try {
-    const azurite = await startAzurite({ inMemory: true });
-    stops.unshift(() => azurite.stop());
-    const proxy = await startCountingProxy(azurite.ports);
-    stops.unshift(() => proxy.stop());
-    const app = await startApp({ storageConnectionString: proxy.connectionString, progress: options.progress, env: { ...options.settings }, ...(options.queues ? { queues: options.queues } : {}) });
-    stops.unshift(() => app.stop());
+    const { azurite, proxy, app } = await startMeasuredStack({ stops, progress: options.progress, env: { ...options.settings }, ...(options.queues ? { queues: options.queues } : {}) });
     const receivers = await startReceivers();
     stops.unshift(() => receivers.close());
     options.progress(`scale: fan-out time with ${options.sizes.join(', ')} registered webhooks, 5 matching, then a ping:all to all`);

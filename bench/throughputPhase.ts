@@ -1,11 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAzurite } from '../local-host/azurite';
 import { startApp } from './app';
+import { startMeasuredStack } from './stack';
 import { queueRoundTrip } from './baselines';
 import { commitLabel, type Provenance } from './evidence';
-import { startCountingProxy } from './proxy';
 import { startReceivers } from './receivers';
 import { measureThroughput, type Throughput } from './scenarios';
 import { round } from './stats';
@@ -33,12 +32,7 @@ export const runThroughputPhase = async (input: {
   };
   const receivers = await startReceivers();
   try {
-    const azurite = await startAzurite({ inMemory: true });
-    stops.unshift(() => azurite.stop());
-    const proxy = await startCountingProxy(azurite.ports);
-    stops.unshift(() => proxy.stop());
-    const app = await startApp({ storageConnectionString: proxy.connectionString, progress, env: input.settings });
-    stops.unshift(() => app.stop());
+    const { azurite, proxy, app } = await startMeasuredStack({ stops, progress, env: input.settings });
     const env = { app, receivers, proxy, progress };
     const queueBefore = await queueRoundTrip({ connectionString: azurite.connectionString, messages: plan.queueMessages, concurrency: CONCURRENCY });
     progress(`queue round trip ${queueBefore.perSecond} msg/s`);

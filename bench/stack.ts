@@ -1,0 +1,25 @@
+import { type RunningAzurite, startAzurite } from '../local-host/azurite';
+import { type RunningApp, startApp } from './app';
+import { type CountingProxy, startCountingProxy } from './proxy';
+
+export type MeasuredStack = { readonly azurite: RunningAzurite; readonly proxy: CountingProxy; readonly app: RunningApp };
+
+/**
+ * What every measured phase starts from: a fresh in-memory Azurite, the counting proxy in front of
+ * it, and a host that talks through the proxy. Each part's stop goes to the front of `stops`, so
+ * running them in order stops the host first and Azurite last.
+ */
+export const startMeasuredStack = async (input: {
+  readonly stops: (() => Promise<void>)[];
+  readonly progress: (m: string) => void;
+  readonly env: Record<string, string>;
+  readonly queues?: Record<string, unknown>;
+}): Promise<MeasuredStack> => {
+  const azurite = await startAzurite({ inMemory: true });
+  input.stops.unshift(() => azurite.stop());
+  const proxy = await startCountingProxy(azurite.ports);
+  input.stops.unshift(() => proxy.stop());
+  const app = await startApp({ storageConnectionString: proxy.connectionString, progress: input.progress, env: input.env, ...(input.queues ? { queues: input.queues } : {}) });
+  input.stops.unshift(() => app.stop());
+  return { azurite, proxy, app };
+};
