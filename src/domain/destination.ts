@@ -193,3 +193,16 @@ export const urlDestinationProblem = (p: { readonly url: string; readonly allowP
   if (!portAllowed(port, p.allowedPorts)) return `must use an allowed port (${describePorts(p.allowedPorts)}; ALLOWED_DESTINATION_PORTS), not ${port}`;
   return undefined;
 };
+
+/**
+ * A webhook URL spelled one way (`HTTPS://R.example:443/a` and `https://r.example/a` are one
+ * endpoint): the key under which the timeout breaker and the per-endpoint bound count requests;
+ * undefined for a URL that does not parse.
+ */
+export const endpointKeyOf = (url: string): string | undefined => {
+  try {
+    return new URL(url).href;
+  } catch {
+    return undefined;
+  }
+};

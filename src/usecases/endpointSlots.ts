@@ -1,3 +1,4 @@
+import { endpointKeyOf } from '../domain/destination';
 import type * as T from 'fp-ts/Task';
 
 /*
@@ -30,13 +31,7 @@ type Waiter = { readonly since: number; readonly admit: (waitedMs: number) => vo
 type Endpoint = { active: number; readonly started: number[]; readonly waiting: Waiter[] };
 
 /** The endpoint a URL names, spelled one way (as the timeout breaker keys it); an unparsable URL is its own key. */
-export const endpointOf = (url: string): string => {
-  try {
-    return new URL(url).href;
-  } catch {
-    return url;
-  }
-};
+export const endpointOf = (url: string): string => endpointKeyOf(url) ?? url;
 
 export const endpointSlots = (input: { perEndpoint: number; waitMs: number; slowMs?: number; now?: () => number }): EndpointSlots => {
   const now = input.now ?? Date.now;

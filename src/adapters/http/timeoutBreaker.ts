@@ -1,3 +1,4 @@
+import { endpointKeyOf } from '../../domain/destination';
 import type { AttemptResult } from '../../domain/outcome';
 import type { HttpSender } from '../../ports/httpSender';
 
@@ -25,14 +26,6 @@ export type TimeoutBreakerOptions = {
 };
 
 type EndpointState = { timeouts: number; openUntil?: number; probing: boolean };
-
-const endpointOf = (url: string): string | undefined => {
-  try {
-    return new URL(url).href;
-  } catch {
-    return undefined;
-  }
-};
 
 export const withTimeoutBreaker = (inner: HttpSender, options: TimeoutBreakerOptions): HttpSender => {
   if (options.threshold <= 0) return inner;
@@ -62,7 +55,7 @@ export const withTimeoutBreaker = (inner: HttpSender, options: TimeoutBreakerOpt
 
   return {
     send: (request) => () => {
-      const endpoint = endpointOf(request.url);
+      const endpoint = endpointKeyOf(request.url);
       if (endpoint === undefined) return inner.send(request)();
       const state = endpoints.get(endpoint);
       if (state?.openUntil !== undefined) {
