@@ -1,3 +1,6 @@
+import * as RA from 'fp-ts/ReadonlyArray';
+import { groupCommit, type Pending } from '../groupCommit';
+
 /*
  * Group commit of table rows by partition (issue 19: the retention index's bucket rows). A row whose
  * partition has no write in flight is written at once (no timer: a lone ingest waits for nothing);
@@ -19,47 +22,28 @@ export type PartitionCommitterInput<R extends PartitionRow> = {
   readonly merge: (a: R, b: R) => R;
 };
 
-type Waiting<R> = { readonly row: R; readonly settle: (failure: { error: unknown } | undefined) => void };
-
-const chunks = <X>(items: readonly X[], size: number): X[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-
-/** Answers a function that stores a row and resolves once it is stored. */
+/** Answers a function that stores a row and resolves once it is stored (one write in flight per partition: ../groupCommit.ts). */
 export const partitionCommitter = <R extends PartitionRow>(input: PartitionCommitterInput<R>): ((row: R) => Promise<void>) => {
-  const waiting = new Map<string, Waiting<R>[]>();
-  const writing = new Set<string>();
-
-  const writeGroup = async (group: readonly { row: R; callers: Waiting<R>[] }[]): Promise<void> => {
-    let failure: { error: unknown } | undefined;
+  const writeGroup = async (group: readonly { row: R; callers: Pending<R>[] }[]): Promise<void> => {
+    const callers = group.flatMap((g) => g.callers);
     try {
       await input.write(group.map((g) => g.row));
     } catch (error) {
-      failure = { error };
-    }
-    for (const g of group) for (const caller of g.callers) caller.settle(failure);
-  };
-
-  const flush = (partitionKey: string): void => {
-    const queued = waiting.get(partitionKey) ?? [];
-    waiting.delete(partitionKey);
-    if (queued.length === 0) {
-      writing.delete(partitionKey);
+      for (const caller of callers) caller.reject(error);
       return;
     }
-    writing.add(partitionKey);
-    const byRowKey = new Map<string, { row: R; callers: Waiting<R>[] }>();
-    for (const w of queued) {
-      const same = byRowKey.get(w.row.rowKey);
-      if (same === undefined) byRowKey.set(w.row.rowKey, { row: w.row, callers: [w] });
-      else byRowKey.set(w.row.rowKey, { row: input.merge(same.row, w.row), callers: [...same.callers, w] });
-    }
-    void Promise.all(chunks([...byRowKey.values()], MAX_TRANSACTION_ROWS).map(writeGroup)).then(() => flush(partitionKey));
+    for (const caller of callers) caller.resolve();
   };
 
-  return (row) =>
-    new Promise<void>((resolve, reject) => {
-      const queued = waiting.get(row.partitionKey) ?? [];
-      queued.push({ row, settle: (failure) => (failure === undefined ? resolve() : reject(failure.error)) });
-      waiting.set(row.partitionKey, queued);
-      if (!writing.has(row.partitionKey)) flush(row.partitionKey);
-    });
+  const commit = groupCommit<R>(async (queued) => {
+    const byRowKey = new Map<string, { row: R; callers: Pending<R>[] }>();
+    for (const w of queued) {
+      const same = byRowKey.get(w.item.rowKey);
+      if (same === undefined) byRowKey.set(w.item.rowKey, { row: w.item, callers: [w] });
+      else byRowKey.set(w.item.rowKey, { row: input.merge(same.row, w.item), callers: [...same.callers, w] });
+    }
+    await Promise.all(RA.chunksOf(MAX_TRANSACTION_ROWS)([...byRowKey.values()]).map(writeGroup));
+  });
+
+  return (row) => commit(row.partitionKey, row);
 };
