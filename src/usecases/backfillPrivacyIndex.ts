@@ -1,3 +1,4 @@
+import * as RA from 'fp-ts/ReadonlyArray';
 import * as A from 'fp-ts/Array';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
@@ -8,8 +9,6 @@ import type { PrivacyIndex } from '../ports/privacyIndex';
 
 /** Events indexed side by side. */
 const CONCURRENCY = 8;
-
-const chunks = <X>(items: readonly X[], size: number): X[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 export type BackfillDeps = {
   readonly events: Pick<EventStore, 'scanPage'>;
@@ -34,7 +33,7 @@ export const backfillPrivacyIndex = (deps: BackfillDeps): TE.TaskEither<AppError
             deps.events.scanPage({ limit: deps.maxEvents, ...(state.continuationToken === undefined ? {} : { continuationToken: state.continuationToken }) }),
             TE.chain((page) =>
               pipe(
-                chunks(page.events, CONCURRENCY).map((part) =>
+                RA.chunksOf(CONCURRENCY)(page.events).map((part) =>
                   pipe(
                     part.map((event) =>
                       deps.index.record({

@@ -1,3 +1,4 @@
+import * as RA from 'fp-ts/ReadonlyArray';
 import * as A from 'fp-ts/Array';
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
@@ -28,8 +29,6 @@ export type PurgeReport = t.TypeOf<typeof PurgeReport>;
 /** Events removed side by side; storage answers a few at a time faster than one by one. */
 const CONCURRENCY = 8;
 
-const chunks = <X>(items: readonly X[], size: number): X[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-
 /**
  * Deletes the events received before `before`, with their attempts and index rows, the poison
  * entries set aside before it, and finished orchestration histories. Walks the hour buckets oldest
@@ -56,7 +55,7 @@ export const purgeEvents =
       TE.chain(() => deps.index.bucketsUpTo({ lastHour, limit: deps.maxEvents })),
       TE.chain((rows) =>
         pipe(
-          chunks(rows, CONCURRENCY).map((part) => pipe(part.map(one), A.sequence(TE.ApplicativePar))),
+          RA.chunksOf(CONCURRENCY)(rows).map((part) => pipe(part.map(one), A.sequence(TE.ApplicativePar))),
           A.sequence(TE.ApplicativeSeq),
           TE.map((parts) => ({ removed: parts.flat(), full: rows.length >= deps.maxEvents })),
         ),

@@ -1,3 +1,4 @@
+import * as RA from 'fp-ts/ReadonlyArray';
 import { odata, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
@@ -94,8 +95,6 @@ const fromRows = (rows: readonly unknown[]): AttemptLogEntry[] =>
     ];
   });
 
-const chunks = <A>(items: readonly A[], size: number): A[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-
 export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
   record: (entries) =>
     TE.tryCatch(async () => {
@@ -115,7 +114,7 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
       // in price (Azure bills a transaction as a batch operation).
       await Promise.all(
         [...byPartition.values()]
-          .flatMap((rows) => chunks(rows, MAX_TRANSACTION_ROWS))
+          .flatMap((rows) => RA.chunksOf(MAX_TRANSACTION_ROWS)(rows))
           .map(async (rows) => {
             if (rows.length === 1) await client.upsertEntity(rows[0] as (typeof rows)[number], 'Replace');
             else await client.submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace']));
@@ -164,7 +163,7 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
       const byPartition = new Map<string, string[]>();
       for (const c of copies) byPartition.set(c.partitionKey, [...(byPartition.get(c.partitionKey) ?? []), c.rowKey]);
       const deleteAll = async (partitionKey: string, rowKeys: readonly string[]): Promise<void> => {
-        for (const part of chunks(rowKeys, MAX_TRANSACTION_ROWS)) {
+        for (const part of RA.chunksOf(MAX_TRANSACTION_ROWS)(rowKeys)) {
           if (part.length === 1) {
             await client.deleteEntity(partitionKey, part[0] as string).catch((e: unknown) => {
               if (statusOf(e) !== 404) throw e;

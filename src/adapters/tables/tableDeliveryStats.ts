@@ -1,3 +1,4 @@
+import * as RA from 'fp-ts/ReadonlyArray';
 import { odata, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
@@ -88,8 +89,6 @@ const daysBetween = (since: Date, now: Date): string[] => {
   return days;
 };
 
-const chunks = <A>(items: readonly A[], size: number): A[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-
 export const tableDeliveryStats = (table: EnsuredTable, options: { writerId?: string; now?: () => number; onError?: (message: string) => void } = {}): DeliveryStats => {
   const writer = options.writerId ?? randomBytes(9).toString('base64url');
   const now = options.now ?? Date.now;
@@ -122,7 +121,7 @@ export const tableDeliveryStats = (table: EnsuredTable, options: { writerId?: st
     const failures: unknown[] = [];
     await Promise.all(
       [...byPartition.values()]
-        .flatMap((entries) => chunks(entries, MAX_TRANSACTION_ROWS))
+        .flatMap((entries) => RA.chunksOf(MAX_TRANSACTION_ROWS)(entries))
         .map(async (entries) => {
           const rows = entries.map(rowOf);
           for (const e of entries) e.dirty = false;
@@ -196,7 +195,7 @@ export const tableDeliveryStats = (table: EnsuredTable, options: { writerId?: st
           }),
           odata`PartitionKey eq ${webhookId} and RowKey ge ${first}`,
         ];
-        for (const part of chunks(ranges, PARALLEL_DAY_READS)) {
+        for (const part of RA.chunksOf(PARALLEL_DAY_READS)(ranges)) {
           const found = await Promise.all(part.map((filter) => queryUpTo<Record<string, unknown>>(client, { filter, max: MAX_ROWS_READ })));
           for (const row of found.flat()) add(row);
         }
