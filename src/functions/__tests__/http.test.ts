@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { connectionStringFor, freePorts } from '../../../local-host/azurite';
+import { type DeadStorage, deadStorage } from '../../../local-host/testing/deadStorage';
 import { type SpawnedHost, spawnHost } from '../../../local-host/testing/spawnHost';
 
 /*
@@ -215,26 +215,32 @@ describe('HTTP APIs through the embedded host', () => {
 });
 
 describe('HTTP APIs with storage down', () => {
-  let host: SpawnedHost;
+  let host: SpawnedHost | undefined;
+  let storage: DeadStorage | undefined;
   beforeAll(async () => {
-    // Ports that were free a moment ago: nothing listens there.
-    host = await spawnHost({ appDir, env: { ...settings, AzureWebJobsStorage: connectionStringFor(await freePorts()) } });
+    storage = await deadStorage();
+    host = await spawnHost({ appDir, env: { ...settings, AzureWebJobsStorage: storage.connectionString } });
   });
   afterAll(async () => {
-    await host.stop();
+    await host?.stop();
+    await storage?.close();
   });
+  const api = (route: string): string => {
+    if (host === undefined) throw new Error('the host did not start');
+    return `${host.baseUrl}/api/${route}`;
+  };
 
   it('health answers 503 naming tables, queues and blobs', async () => {
-    const res = await fetch(`${host.baseUrl}/api/health`);
+    const res = await fetch(api('health'));
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ status: 'unavailable', message: 'Not answering: tables, queues, blobs', checks: { tables: 'down', queues: 'down', blobs: 'down' } });
   });
 
   it('ingest answers 503, never 202, and the registry 503 too', async () => {
-    const ingest = await fetch(`${host.baseUrl}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${INGEST_KEY}` }, body: JSON.stringify({ name: 'ping:all', id: 'kept-nowhere' }) });
+    const ingest = await fetch(api('events'), { method: 'POST', headers: { authorization: `Bearer ${INGEST_KEY}` }, body: JSON.stringify({ name: 'ping:all', id: 'kept-nowhere' }) });
     expect(ingest.status).toBe(503);
     expect(ingest.headers.get('retry-after')).toBe('5');
-    const list = await fetch(`${host.baseUrl}/api/webhooks`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const list = await fetch(api('webhooks'), { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     expect(list.status).toBe(503);
   });
 });

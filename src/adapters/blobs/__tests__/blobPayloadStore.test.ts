@@ -1,7 +1,7 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { TableClient } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
-import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
+import { withDeadStorage } from '../../../../local-host/testing/deadStorage';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import { expectRight as run } from '../../../__tests__/taskEither';
 import { claimCheckOf, ROW_PAYLOAD_MAX_CHARS } from '../../../domain/claimCheck';
@@ -80,11 +80,13 @@ describe('tableEventStore with payload blobs', () => {
   });
 
   it('blob service down: adding a large event fails Transient and stores no row; a small one does not need it', async () => {
-    const down = blobPayloadStore({ connectionString: connectionStringFor(await freePorts()), containerName, timeoutMs: 2_000 });
-    const withDownBlobs = tableEventStore(ensuredTable({ connectionString, tableName, timeoutMs: 5_000 }), { payloads: down });
-    const result = await withDownBlobs.add(event('evt-down', 'b'.repeat(40_000)))();
-    expect(E.isLeft(result) && result.left.kind).toBe('Transient');
-    await expect(table.getEntity('evt-down', EVENT_ROW_KEY)).rejects.toMatchObject({ statusCode: 404 });
-    expect(await run(withDownBlobs.add(event('evt-up', 'small')))).toEqual({ kind: 'Added' });
+    await withDeadStorage(async (deadConnection) => {
+      const down = blobPayloadStore({ connectionString: deadConnection, containerName, timeoutMs: 2_000 });
+      const withDownBlobs = tableEventStore(ensuredTable({ connectionString, tableName, timeoutMs: 5_000 }), { payloads: down });
+      const result = await withDownBlobs.add(event('evt-down', 'b'.repeat(40_000)))();
+      expect(E.isLeft(result) && result.left.kind).toBe('Transient');
+      await expect(table.getEntity('evt-down', EVENT_ROW_KEY)).rejects.toMatchObject({ statusCode: 404 });
+      expect(await run(withDownBlobs.add(event('evt-up', 'small')))).toEqual({ kind: 'Added' });
+    });
   });
 });

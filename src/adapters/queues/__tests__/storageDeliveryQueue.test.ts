@@ -1,6 +1,6 @@
 import { QueueClient } from '@azure/storage-queue';
 import * as E from 'fp-ts/Either';
-import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
+import { withDeadStorage } from '../../../../local-host/testing/deadStorage';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import { DeliveryMessage, deliveryIdFor, PoisonEntry } from '../../../domain/delivery';
 import type { EventId } from '../../../domain/events';
@@ -122,8 +122,10 @@ describe('storage delivery queue (Azurite)', () => {
   });
 
   it('storage that does not answer is Transient, for both queues', async () => {
-    const down = storageDeliveryQueue({ connectionString: connectionStringFor(await freePorts()), queueName });
-    expect(await down.enqueue([message])()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
-    expect(await down.poison([])()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
+    await withDeadStorage(async (deadConnection) => {
+      const down = storageDeliveryQueue({ connectionString: deadConnection, queueName });
+      expect(await down.enqueue([message])()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
+      expect(await down.poison([])()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
-import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
+import { withDeadStorage } from '../../../../local-host/testing/deadStorage';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import { aWebhook, testKeyring } from '../../../domain/__tests__/fixtures';
 import { DeliveryMessage, type LookupHint } from '../../../domain/delivery';
@@ -154,9 +154,11 @@ describe('table attempt log (Azurite)', () => {
   });
 
   it('storage that does not answer is Transient', async () => {
-    const down = tableAttemptLog(ensuredTable({ connectionString: connectionStringFor(await freePorts()), tableName }));
-    expect(await down.record([entry('evt-8', 'd', 1, 'Delivered')])()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
-    expect(await down.forEvent('evt-8')()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
+    await withDeadStorage(async (deadConnection) => {
+      const down = tableAttemptLog(ensuredTable({ connectionString: deadConnection, tableName }));
+      expect(await down.record([entry('evt-8', 'd', 1, 'Delivered')])()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
+      expect(await down.forEvent('evt-8')()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
+    });
   });
 });
 
@@ -271,7 +273,9 @@ describe('table webhook lookup (Azurite)', () => {
   });
 
   it('storage that does not answer is Transient', async () => {
-    const down = tableWebhookLookup(ensuredTable({ connectionString: connectionStringFor(await freePorts()), tableName }), { keyring: testKeyring });
-    expect(await down([aWebhook().id])()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
+    await withDeadStorage(async (deadConnection) => {
+      const down = tableWebhookLookup(ensuredTable({ connectionString: deadConnection, tableName }), { keyring: testKeyring });
+      expect(await down([aWebhook().id])()).toEqual(E.left(expect.objectContaining({ kind: 'Transient' })));
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
-import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
+import { withDeadStorage } from '../../../../local-host/testing/deadStorage';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import type { EventId } from '../../../domain/events';
 import type { StoredEvent } from '../../../ports/eventStore';
@@ -44,8 +44,10 @@ describe('table event store: list (Azurite)', () => {
     await raw.createEntity({ partitionKey: 'corrupt', rowKey: 'event', name: 'no:such', receivedAt: '2030-01-01T00:00:00.000Z', status: 'accepted', payloadChunks: 1, payload0: '{}' });
     const corrupt = await store.list({ limit: 10, receivedAfter: '2029-01-01T00:00:00.000Z', scanMax: 100 })();
     expect(E.isLeft(corrupt) && corrupt.left.kind).toBe('Permanent');
-    const down = tableEventStore(ensuredTable({ connectionString: connectionStringFor(await freePorts()), tableName }));
-    const result = await down.list({ limit: 1, receivedAfter: '2024-01-01T00:00:00.000Z', scanMax: 10 })();
-    expect(E.isLeft(result) && result.left.kind).toBe('Transient');
+    await withDeadStorage(async (deadConnection) => {
+      const down = tableEventStore(ensuredTable({ connectionString: deadConnection, tableName }));
+      const result = await down.list({ limit: 1, receivedAfter: '2024-01-01T00:00:00.000Z', scanMax: 10 })();
+      expect(E.isLeft(result) && result.left.kind).toBe('Transient');
+    });
   });
 });

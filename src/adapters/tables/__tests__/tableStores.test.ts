@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
-import { connectionStringFor, freePorts } from '../../../../local-host/azurite';
+import { withDeadStorage } from '../../../../local-host/testing/deadStorage';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import type { EventId } from '../../../domain/events';
 import { PUBLIC_EVENT_NAMES, PUBLIC_EVENTS, type PublicEventName } from '../../../domain/catalogue';
@@ -290,8 +290,10 @@ describe('table event store (Azurite)', () => {
   });
 
   it('storage that does not answer is Transient', async () => {
-    const down = tableEventStore(ensuredTable({ connectionString: connectionStringFor(await freePorts()), tableName }));
-    const result = await down.add({ id: 'evt-2' as EventId, name: 'ping:all', payload: {}, receivedAt: '2024-05-01T10:00:00.000Z', status: 'accepted' })();
-    expect(E.isLeft(result) && result.left.kind).toBe('Transient');
+    await withDeadStorage(async (deadConnection) => {
+      const down = tableEventStore(ensuredTable({ connectionString: deadConnection, tableName }));
+      const result = await down.add({ id: 'evt-2' as EventId, name: 'ping:all', payload: {}, receivedAt: '2024-05-01T10:00:00.000Z', status: 'accepted' })();
+      expect(E.isLeft(result) && result.left.kind).toBe('Transient');
+    });
   });
 });
