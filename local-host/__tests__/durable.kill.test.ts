@@ -29,12 +29,16 @@ const waitUntil = async (what: string, check: () => Promise<boolean> | boolean, 
 describe('local host: durable orchestrations survive SIGKILL', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'durable-kill-'));
   const runLog = path.join(dir, 'runs.txt');
-  // Short timeouts so that the messages and the lease of the killed host lapse quickly.
+  // Short timeouts so that the messages and the lease of the killed host lapse soon after the kill,
+  // yet long enough that a renewal (at half of them) cannot come too late on a loaded machine: this
+  // test shares one Azurite with the whole suite, whose requests can stall for seconds, and with 3 s
+  // a late renewal lets a live host's running work item be received again (a CI run counted 40
+  // runs again where the kill cuts off at most 8).
   const env = {
     DURABLE_TEST_HUB: `kill${randomUUID().slice(0, 8)}`,
     RUN_LOG_FILE: runLog,
-    LOCAL_HOST_DURABLE_VISIBILITY_TIMEOUT_SECONDS: '3',
-    LOCAL_HOST_DURABLE_LEASE_SECONDS: '3',
+    LOCAL_HOST_DURABLE_VISIBILITY_TIMEOUT_SECONDS: '10',
+    LOCAL_HOST_DURABLE_LEASE_SECONDS: '10',
     LOCAL_HOST_DURABLE_MAX_POLLING_INTERVAL_MS: '200',
     LOCAL_HOST_DURABLE_MAX_CONCURRENT_ACTIVITIES: String(MAX_CONCURRENT_ACTIVITIES),
     LOCAL_HOST_LOG_LEVEL: 'information',
