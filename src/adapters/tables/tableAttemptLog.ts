@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as RA from 'fp-ts/ReadonlyArray';
 import { odata, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
@@ -10,10 +11,18 @@ import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
 
 /*
- * Layout: every attempt is a row in the event's partition (`event|<eventId>`), so the attempts of
- * one queue message (one event) are written in one transaction. Attempts that were not a first-try
- * success are also written to the webhook's partition (`webhook|<id>`, newest first), so ops can see
- * a webhook's trouble without scanning; successes, the bulk, cost nothing extra.
+ * Layout: the attempts one queue message writes for one event are rows of one partition of that
+ * event, `event|<eventId>!<shard>` (the shard is named after the smallest delivery id among them), so
+ * they go in one transaction. An event's partitions are one contiguous key range, from
+ * `event|<eventId>` (where rows written before the shards live) to `event|<eventId>"`: event ids
+ * hold letters, digits and `_ . : -`, all of which sort after `!`, so no other event's partition falls
+ * in between. Reads and deletes of an event are one range query. Why shards: a `ping:all` to 10 000
+ * webhooks wrote 10 000 rows into one partition, past what one partition takes (Table Storage's
+ * target is 2 000 entities/s per partition; on Azurite a write costs in proportion to the rows its
+ * partition holds); now each message's rows (at most 100 deliveries) have a partition of their own.
+ * Attempts that were not a first-try success are also written to the webhook's partition
+ * (`webhook|<id>`, newest first), so ops can see a webhook's trouble without scanning; successes, the
+ * bulk, cost nothing extra.
  */
 
 const MAX_TRANSACTION_ROWS = 100;
@@ -21,6 +30,10 @@ const MAX_TRANSACTION_ROWS = 100;
 const invertedTime = (iso: string): string => String(9_999_999_999_999 - Date.parse(iso)).padStart(13, '0');
 
 const eventPartition = (eventId: string): string => `event|${eventId}`;
+/** The partition of one call's rows for one event, named after the smallest of their delivery ids (8 hex digits of its hash). */
+const eventShard = (eventId: string, smallestDeliveryId: string): string => `${eventPartition(eventId)}!${createHash('sha256').update(smallestDeliveryId).digest('hex').slice(0, 8)}`;
+/** Every partition of one event: the one before the shards and its shards (see the layout above). */
+const eventRange = (eventId: string): string => odata`PartitionKey ge ${eventPartition(eventId)} and PartitionKey lt ${`${eventPartition(eventId)}"`}`;
 const webhookPartition = (webhookId: string): string => `webhook|${webhookId}`;
 
 type AttemptRow = TableEntity<{ eventId: string; deliveryId: string; webhookId: string; attempt: number; at: string; decision: string; result: string; nextAttemptAt: string; tenantId: string }>;
@@ -102,11 +115,17 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
       const client = await table.ready();
       const byPartition = new Map<string, AttemptRow[]>();
       const add = (row: AttemptRow): void => void byPartition.set(row.partitionKey, [...(byPartition.get(row.partitionKey) ?? []), row]);
+      const smallest = new Map<string, string>();
+      for (const { eventId, deliveryId } of entries) {
+        const known = smallest.get(eventId);
+        if (known === undefined || deliveryId < known) smallest.set(eventId, deliveryId);
+      }
+      const shardOf = (eventId: string): string => eventShard(eventId, smallest.get(eventId) ?? '');
       for (const entry of entries) {
         // The time is part of the key: a redrive starts counting attempts again, and must not
         // overwrite the attempts that put the delivery in the poison queue.
         const attemptKey = `${entry.deliveryId}|${String(entry.attempt).padStart(3, '0')}|${entry.at}`;
-        add(rowOf(entry, eventPartition(entry.eventId), attemptKey));
+        add(rowOf(entry, shardOf(entry.eventId), attemptKey));
         if (isProblem(entry)) add(rowOf(entry, webhookPartition(entry.webhookId), `${invertedTime(entry.at)}|${attemptKey}`));
       }
       // Upserts: a message run twice (after a crash) rewrites the same rows instead of failing. A
@@ -123,11 +142,12 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
     }, storageError('write the attempt log')),
   forEvent: (eventId) =>
     pipe(
-      TE.tryCatch(
-        async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: odata`PartitionKey eq ${eventPartition(eventId)}`, max: 100_000 }),
-        storageError('read the attempt log'),
+      TE.tryCatch(async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: eventRange(eventId), max: 100_000 }), storageError('read the attempt log')),
+      TE.map((rows) =>
+        fromRows(rows)
+          .filter((entry) => entry.eventId === eventId)
+          .sort((a, b) => a.at.localeCompare(b.at)),
       ),
-      TE.map((rows) => fromRows(rows).sort((a, b) => a.at.localeCompare(b.at))),
     ),
   problemsForWebhook: ({ webhookId, limit }) =>
     pipe(
@@ -153,8 +173,11 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
   removeForEvent: (eventId) =>
     TE.tryCatch(async () => {
       const client = await table.ready();
-      const rows = await queryUpTo<Record<string, unknown>>(client, { filter: odata`PartitionKey eq ${eventPartition(eventId)}`, max: 100_000 });
-      const keyed = rows.flatMap((row) => (typeof row.rowKey === 'string' ? [{ row, rowKey: row.rowKey }] : []));
+      const rows = await queryUpTo<Record<string, unknown>>(client, { filter: eventRange(eventId), max: 100_000 });
+      // Only this event's rows: the range holds no other event's partition, and the rows say so too.
+      const keyed = rows.flatMap((row) =>
+        typeof row.rowKey === 'string' && typeof row.partitionKey === 'string' && row.eventId === eventId ? [{ row, partitionKey: row.partitionKey, rowKey: row.rowKey }] : [],
+      );
       // The webhook copies first: were the event's rows gone first, a crash would orphan the copies.
       const copies = keyed.flatMap(({ row, rowKey }) => {
         const entry = fromRows([row])[0];
@@ -178,10 +201,9 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
         }
       };
       await Promise.all([...byPartition.entries()].map(([pk, keys]) => deleteAll(pk, keys)));
-      await deleteAll(
-        eventPartition(eventId),
-        keyed.map((k) => k.rowKey),
-      );
+      const eventRows = new Map<string, string[]>();
+      for (const k of keyed) eventRows.set(k.partitionKey, [...(eventRows.get(k.partitionKey) ?? []), k.rowKey]);
+      await Promise.all([...eventRows.entries()].map(([pk, keys]) => deleteAll(pk, keys)));
       return keyed.length;
     }, storageError('delete the attempt log of an event')),
 });

@@ -88,6 +88,32 @@ describe('table attempt log (Azurite)', () => {
     expect((await run(log.problemsForWebhook({ webhookId: 'wh-1', limit: 1000 }))).length).toBe(many.filter((e, i) => i % 3 === 1 && e.decision !== 'Delivered').length);
   });
 
+  it("gives each message's rows of an event a partition of their own, and reads and removes the event's partitions as one, rows written before the shards included", async () => {
+    const partitionsOf = async (eventId: string): Promise<string[]> => {
+      const keys = new Set<string>();
+      for await (const row of raw.listEntities<{ eventId: string }>()) if (row.eventId === eventId && row.partitionKey?.startsWith('event|') === true) keys.add(row.partitionKey);
+      return [...keys].sort();
+    };
+    // Three queue messages of one big fan-out, 50 deliveries each, and a row of the layout before shards.
+    const messages = [0, 1, 2].map((m) => Array.from({ length: 50 }, (_, i) => entry('evt-big', `big-${m}-${String(i).padStart(2, '0')}`, 1, 'Delivered', { at: at(m * 100 + i) })));
+    for (const rows of messages) await run(log.record(rows));
+    const before = entry('evt-big', 'big-before', 1, 'Delivered', { at: at(999) });
+    await raw.upsertEntity({ partitionKey: 'event|evt-big', rowKey: 'before', ...before, result: '', nextAttemptAt: '', tenantId: '' });
+    // Neighbours whose ids start with this one's: their rows stay out of its reads and deletes.
+    await run(log.record([entry('evt-big0', 'n1', 1, 'Delivered'), entry('evt-big.x', 'n2', 1, 'Delivered'), entry('evt-bi', 'n3', 1, 'Delivered')]));
+
+    const partitions = await partitionsOf('evt-big');
+    expect(partitions).toHaveLength(4);
+    expect(partitions[0]).toBe('event|evt-big');
+    expect(partitions.slice(1).every((p) => /^event\|evt-big![0-9a-f]{8}$/.test(p))).toBe(true);
+    expect(await run(log.forEvent('evt-big'))).toEqual([...messages.flat(), before]);
+
+    expect(await run(log.removeForEvent('evt-big'))).toBe(151);
+    expect(await partitionsOf('evt-big')).toEqual([]);
+    expect(await run(log.forEvent('evt-big'))).toEqual([]);
+    for (const neighbour of ['evt-big0', 'evt-big.x', 'evt-bi']) expect(await run(log.forEvent(neighbour))).toHaveLength(1);
+  });
+
   it("keeps a typed summary of a response, never the receiver's body text; nothing to write costs nothing", async () => {
     const internal: AttemptResult = {
       kind: 'Response',
@@ -101,7 +127,8 @@ describe('table attempt log (Azurite)', () => {
     await run(log.record([entry('evt-6', 'long', 1, 'RetryLater', { result: internal })]));
     const [back] = await run(log.forEvent('evt-6'));
     expect(back?.result).toEqual({ ...internal, excerpt: '' });
-    const stored = await raw.listEntities({ queryOptions: { filter: "PartitionKey eq 'event|evt-6'" } }).next();
+    const stored = await raw.listEntities({ queryOptions: { filter: "PartitionKey ge 'event|evt-6' and PartitionKey lt 'event|evt-6\"'" } }).next();
+    expect(stored.value).toMatchObject({ eventId: 'evt-6', deliveryId: 'long' });
     expect(JSON.stringify(stored.value)).not.toContain('AuthorizationFailure');
     await run(log.record([]));
   });
