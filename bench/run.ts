@@ -460,7 +460,7 @@ const main = async (): Promise<void> => {
           : [
               {
                 metric: `scale: ping:all to all ${s.registered} webhooks: accepted -> last delivered, deliveries/s`,
-                result: `${s.everyone.seconds} s, ${round(s.everyone.delivered / Math.max(0.001, s.everyone.seconds), 1)}/s (${s.everyone.delivered}/${s.everyone.deliveries} delivered); ${s.everyone.transactionsPerDelivery} transactions/delivery${s.everyone.pages !== undefined ? `, ${s.everyone.pages} pages` : ''}`,
+                result: `${s.everyone.seconds} s${s.everyone.curve ? ` (50% at ${s.everyone.curve.p50S} s, 90% at ${s.everyone.curve.p90S} s)` : ''}, ${round(s.everyone.delivered / Math.max(0.001, s.everyone.seconds), 1)}/s (${s.everyone.delivered}/${s.everyone.deliveries} delivered); ${s.everyone.transactionsPerDelivery} transactions/delivery${s.everyone.pages !== undefined ? `, ${s.everyone.pages} pages` : ''}`,
                 ...(s.registered === 10_000 && s.everyone !== undefined
                   ? { goal: 'last delivery <= 8 s', status: verdict(s.everyone.delivered === s.everyone.deliveries && s.everyone.seconds <= 8) }
                   : {}),

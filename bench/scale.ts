@@ -80,7 +80,13 @@ export const runScalePhase = async (options: ScalePhaseOptions): Promise<void> =
       ...(s.everyone === undefined
         ? []
         : [
-            `| ${s.registered} | ping:all: last delivery ${s.everyone.seconds} s after acceptance, ${round(s.everyone.delivered / Math.max(0.001, s.everyone.seconds), 1)}/s (${s.everyone.delivered}/${s.everyone.deliveries}); ${s.everyone.transactionsPerDelivery} transactions/delivery; ${s.everyone.pages ?? '?'} pages |`,
+            `| ${s.registered} | ping:all: last delivery ${s.everyone.seconds} s after acceptance${s.everyone.curve ? ` (first ${s.everyone.curve.firstS} s, 10% ${s.everyone.curve.p10S} s, 50% ${s.everyone.curve.p50S} s, 90% ${s.everyone.curve.p90S} s)` : ''}, ${round(s.everyone.delivered / Math.max(0.001, s.everyone.seconds), 1)}/s (${s.everyone.delivered}/${s.everyone.deliveries}); ${s.everyone.transactionsPerDelivery} transactions/delivery; ${s.everyone.pages ?? '?'} pages${
+              s.everyone.cpuSeconds
+                ? `; CPU s until the last delivery: ${Object.entries(s.everyone.cpuSeconds)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join(', ')}`
+                : ''
+            } |`,
           ]),
     ]);
     const markdown = [

@@ -288,7 +288,18 @@ export type ScalePoint = {
   transactionsPerEvent: number;
   pages?: number;
   /** One `ping:all` to every registered webhook (all have a name): the whole fan-out, through the orchestration past one page. */
-  everyone?: { deliveries: number; delivered: number; seconds: number; transactionsPerDelivery: number; pages?: number; counts?: OpCount[] };
+  everyone?: {
+    deliveries: number;
+    delivered: number;
+    seconds: number;
+    /** Seconds after acceptance at which the first delivery, 10%, 50% and 90% of them had arrived. */
+    curve?: { firstS: number; p10S: number; p50S: number; p90S: number };
+    /** CPU seconds per process (host, azurite, proxy, bench) from acceptance to the last delivery. */
+    cpuSeconds?: Record<string, number>;
+    transactionsPerDelivery: number;
+    pages?: number;
+    counts?: OpCount[];
+  };
 };
 
 /**
@@ -298,6 +309,7 @@ export type ScalePoint = {
 const pingEveryone = async (env: Env, input: { id: string; deliveries: number; deliveryTimeoutMs: number }): Promise<ScalePoint['everyone']> => {
   const arrivedBefore = env.receivers.firstArrival.size;
   const before = await env.proxy.snapshot();
+  const cpuBefore = cpuSnapshot();
   const sentAt = performance.now();
   const status = await env.app.postPingAll({ id: input.id }).catch(() => 0);
   if (status !== 202) return undefined;
@@ -306,6 +318,15 @@ const pingEveryone = async (env: Env, input: { id: string; deliveries: number; d
   let lastAt = sentAt;
   for (const a of env.receivers.firstArrival.values()) lastAt = Math.max(lastAt, a.at);
   const delivered = arrived();
+  // CPU seconds of each process until the last delivery: which one bounds the fan-out.
+  const cpuSeconds = Object.fromEntries(Object.entries(cpuMsPer(cpuBefore, cpuSnapshot(), 1)).map(([k, v]) => [k, round(v / 1000, 2)]));
+  // When the first 10%, 50% and 90% had arrived: the shape of the fan-out, not only its end.
+  const times = [...env.receivers.firstArrival.values()]
+    .map((a) => a.at)
+    .filter((at) => at >= sentAt)
+    .sort((x, y) => x - y);
+  const arrivedBy = (share: number): number => round(((times[Math.max(0, Math.ceil(times.length * share) - 1)] ?? sentAt) - sentAt) / 1000, 2);
+  const curve = { firstS: arrivedBy(0), p10S: arrivedBy(0.1), p50S: arrivedBy(0.5), p90S: arrivedBy(0.9) };
   await sleep(SETTLE_MS);
   const counts = diffCounts(before, await env.proxy.snapshot());
   const pages = ((await env.app.eventStatus(input.id)) as { dispatch?: { pages?: number } } | undefined)?.dispatch?.pages;
@@ -314,6 +335,8 @@ const pingEveryone = async (env: Env, input: { id: string; deliveries: number; d
     deliveries: input.deliveries,
     delivered,
     seconds: round((lastAt - sentAt) / 1000, 2),
+    curve,
+    cpuSeconds,
     transactionsPerDelivery: round(total(counts) / Math.max(1, delivered), 3),
     ...(pages !== undefined ? { pages } : {}),
     counts,

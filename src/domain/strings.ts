@@ -10,22 +10,44 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * False for ill-formed UTF-16 (a lone surrogate such as `\ud800`, which JSON escapes allow):
  * stored, it would break strict JSON and UTF-8 readers of every list that includes it.
  */
-export const isWellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
+// Any surrogate at all: most text has none, and this test is much cheaper than the one above.
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+export const isWellFormed = (s: string): boolean => !SURROGATE.test(s) || !LONE_SURROGATE.test(s);
 
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
-/**
- * A copy of a value read from storage with each lone surrogate (in strings and keys) replaced by
- * U+FFFD: rows written before text had to be well formed stay readable (one planted value must not
- * fail a whole list), and what is served from them is well formed. Rows are shallow: recursion is fine.
- */
-export const repairedText = (value: unknown): unknown => {
+const isPlainObject = (value: unknown): value is Record<string, unknown> => {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === Object.prototype || proto === null;
+};
+
+/** Whether `repairedText` would change anything: a walk that copies nothing. */
+const needsRepair = (value: unknown): boolean => {
+  if (typeof value === 'string') return !isWellFormed(value);
+  if (Array.isArray(value)) return value.some(needsRepair);
+  if (isPlainObject(value)) {
+    for (const key in value) if (!isWellFormed(key) || needsRepair(value[key])) return true;
+  }
+  return false;
+};
+
+const repairedCopy = (value: unknown): unknown => {
   if (typeof value === 'string') return value.replace(LONE_SURROGATES, '\uFFFD');
-  if (Array.isArray(value)) return value.map(repairedText);
-  const plain = typeof value === 'object' && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null);
-  if (plain) return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [repairedText(k) as string, repairedText(v)]));
+  if (Array.isArray(value)) return value.map(repairedCopy);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [repairedCopy(k) as string, repairedCopy(v)]));
   return value;
 };
+
+/**
+ * A value read from storage with each lone surrogate (in strings and keys) replaced by U+FFFD: rows
+ * written before text had to be well formed stay readable (one planted value must not fail a whole
+ * list), and what is served from them is well formed. A value that needs no repair comes back as it
+ * is (the common case, on the delivery path for every row read); one that does, as a copy. Rows are
+ * shallow: recursion is fine.
+ */
+export const repairedText = (value: unknown): unknown => (needsRepair(value) ? repairedCopy(value) : value);
 
 export const NOT_WELL_FORMED = 'must be well-formed Unicode text (it holds a lone surrogate such as \\ud800)';
 

@@ -1,4 +1,5 @@
 import { pipe } from 'fp-ts/function';
+import * as RNEA from 'fp-ts/ReadonlyNonEmptyArray';
 import * as TE from 'fp-ts/TaskEither';
 import type { AppError } from '../domain/errors';
 import * as t from 'io-ts';
@@ -54,9 +55,8 @@ const resultView = (result: AttemptResult | undefined): DeliveryView['lastResult
 
 /** The newest entry of each delivery says where it stands (a repeat after a crash may add more). */
 export const deliveryViews = (entries: readonly AttemptLogEntry[]): DeliveryView[] => {
-  const byDelivery = new Map<string, AttemptLogEntry[]>();
-  for (const entry of entries) byDelivery.set(entry.deliveryId, [...(byDelivery.get(entry.deliveryId) ?? []), entry]);
-  return [...byDelivery.values()].map((list) => {
+  const byDelivery = RNEA.groupBy((entry: AttemptLogEntry) => entry.deliveryId)(entries);
+  return Object.values(byDelivery).map((list) => {
     // In time order: a redrive counts attempts from 1 again, after the attempts that poisoned it.
     const sorted = [...list].sort((a, b) => a.at.localeCompare(b.at) || a.attempt - b.attempt);
     // Once delivered, a later repeat of the same message does not make it less delivered.

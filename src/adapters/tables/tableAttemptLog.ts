@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as RNEA from 'fp-ts/ReadonlyNonEmptyArray';
 import * as RA from 'fp-ts/ReadonlyArray';
 import { odata, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
@@ -30,6 +31,7 @@ const MAX_TRANSACTION_ROWS = 100;
 const invertedTime = (iso: string): string => String(9_999_999_999_999 - Date.parse(iso)).padStart(13, '0');
 
 const eventPartition = (eventId: string): string => `event|${eventId}`;
+const byPartitionKey = <A extends { partitionKey: string }>(rows: readonly A[]) => RNEA.groupBy((row: A) => row.partitionKey)(rows);
 /** The partition of one call's rows for one event, named after the smallest of their delivery ids (8 hex digits of its hash). */
 const eventShard = (eventId: string, smallestDeliveryId: string): string => `${eventPartition(eventId)}!${createHash('sha256').update(smallestDeliveryId).digest('hex').slice(0, 8)}`;
 /** Every partition of one event: the one before the shards and its shards (see the layout above). */
@@ -113,8 +115,7 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
     TE.tryCatch(async () => {
       if (entries.length === 0) return;
       const client = await table.ready();
-      const byPartition = new Map<string, AttemptRow[]>();
-      const add = (row: AttemptRow): void => void byPartition.set(row.partitionKey, [...(byPartition.get(row.partitionKey) ?? []), row]);
+      const rows: AttemptRow[] = [];
       const smallest = new Map<string, string>();
       for (const { eventId, deliveryId } of entries) {
         const known = smallest.get(eventId);
@@ -125,18 +126,18 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
         // The time is part of the key: a redrive starts counting attempts again, and must not
         // overwrite the attempts that put the delivery in the poison queue.
         const attemptKey = `${entry.deliveryId}|${String(entry.attempt).padStart(3, '0')}|${entry.at}`;
-        add(rowOf(entry, shardOf(entry.eventId), attemptKey));
-        if (isProblem(entry)) add(rowOf(entry, webhookPartition(entry.webhookId), `${invertedTime(entry.at)}|${attemptKey}`));
+        rows.push(rowOf(entry, shardOf(entry.eventId), attemptKey));
+        if (isProblem(entry)) rows.push(rowOf(entry, webhookPartition(entry.webhookId), `${invertedTime(entry.at)}|${attemptKey}`));
       }
       // Upserts: a message run twice (after a crash) rewrites the same rows instead of failing. A
       // lone row goes as a plain upsert: one write, cheaper than a one-row transaction in CPU and
       // in price (Azure bills a transaction as a batch operation).
       await Promise.all(
-        [...byPartition.values()]
-          .flatMap((rows) => RA.chunksOf(MAX_TRANSACTION_ROWS)(rows))
-          .map(async (rows) => {
-            if (rows.length === 1) await client.upsertEntity(rows[0] as (typeof rows)[number], 'Replace');
-            else await client.submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace']));
+        Object.values(byPartitionKey(rows))
+          .flatMap((partition) => RA.chunksOf(MAX_TRANSACTION_ROWS)(partition))
+          .map(async (part) => {
+            if (part.length === 1) await client.upsertEntity(part[0] as (typeof part)[number], 'Replace');
+            else await client.submitTransaction(part.map((row): TransactionAction => ['upsert', row, 'Replace']));
           }),
       );
     }, storageError('write the attempt log')),
@@ -183,8 +184,6 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
         const entry = fromRows([row])[0];
         return entry !== undefined && isProblem(entry) ? [{ partitionKey: webhookPartition(entry.webhookId), rowKey: `${invertedTime(entry.at)}|${rowKey}` }] : [];
       });
-      const byPartition = new Map<string, string[]>();
-      for (const c of copies) byPartition.set(c.partitionKey, [...(byPartition.get(c.partitionKey) ?? []), c.rowKey]);
       const deleteAll = async (partitionKey: string, rowKeys: readonly string[]): Promise<void> => {
         for (const part of RA.chunksOf(MAX_TRANSACTION_ROWS)(rowKeys)) {
           if (part.length === 1) {
@@ -200,10 +199,18 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
           }
         }
       };
-      await Promise.all([...byPartition.entries()].map(([pk, keys]) => deleteAll(pk, keys)));
-      const eventRows = new Map<string, string[]>();
-      for (const k of keyed) eventRows.set(k.partitionKey, [...(eventRows.get(k.partitionKey) ?? []), k.rowKey]);
-      await Promise.all([...eventRows.entries()].map(([pk, keys]) => deleteAll(pk, keys)));
+      const deleteGroups = async (keys: readonly { partitionKey: string; rowKey: string }[]): Promise<void> => {
+        await Promise.all(
+          Object.entries(byPartitionKey(keys)).map(([pk, group]) =>
+            deleteAll(
+              pk,
+              group.map((k) => k.rowKey),
+            ),
+          ),
+        );
+      };
+      await deleteGroups(copies);
+      await deleteGroups(keyed);
       return keyed.length;
     }, storageError('delete the attempt log of an event')),
 });

@@ -1,4 +1,5 @@
 import * as RA from 'fp-ts/ReadonlyArray';
+import * as RNEA from 'fp-ts/ReadonlyNonEmptyArray';
 import { odata, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
@@ -62,7 +63,7 @@ const countersOf = (row: unknown): StatsCounters | undefined =>
     E.getOrElseW(() => undefined),
   );
 
-type Entry = { readonly webhookId: string; readonly hour: string; counters: StatsCounters; dirty: boolean };
+type Entry = { readonly webhookId: string; readonly hour: string; counters: StatsCounters };
 
 const hoursBefore = (hour: string, n: number): string => hourOf(new Date(Date.parse(`${hour}:00:00.000Z`) - n * 3_600_000));
 
@@ -93,6 +94,10 @@ export const tableDeliveryStats = (table: EnsuredTable, options: { writerId?: st
   const writer = options.writerId ?? randomBytes(9).toString('base64url');
   const now = options.now ?? Date.now;
   const totals = new Map<string, Entry>();
+  /** The entries changed since their last write: a flush and a record touch only these, not every webhook's totals. */
+  const dirty = new Set<Entry>();
+  /** Hours older than this were dropped from `totals` (a walk of every entry, done when the newest hour moves on). */
+  let prunedBelow = '';
   let timer: NodeJS.Timeout | undefined;
   let flushedAt = 0;
 
@@ -110,27 +115,22 @@ export const tableDeliveryStats = (table: EnsuredTable, options: { writerId?: st
   /** Every dirty row, grouped by partition, 100 to a transaction (a lone row as a plain upsert). */
   const flush = async (): Promise<void> => {
     flushedAt = now();
-    const dirty = [...totals.values()].filter((e) => e.dirty);
-    if (dirty.length === 0) return;
-    const byPartition = new Map<string, Entry[]>();
-    for (const entry of dirty) {
-      const key = statsPartition(entry.webhookId, entry.hour);
-      byPartition.set(key, [...(byPartition.get(key) ?? []), entry]);
-    }
+    if (dirty.size === 0) return;
+    const byPartition = RNEA.groupBy((entry: Entry) => statsPartition(entry.webhookId, entry.hour))([...dirty]);
     const client = await table.ready();
     const failures: unknown[] = [];
     await Promise.all(
-      [...byPartition.values()]
+      Object.values(byPartition)
         .flatMap((entries) => RA.chunksOf(MAX_TRANSACTION_ROWS)(entries))
         .map(async (entries) => {
           const rows = entries.map(rowOf);
-          for (const e of entries) e.dirty = false;
+          for (const e of entries) dirty.delete(e);
           try {
             if (rows.length === 1) await client.upsertEntity(rows[0] as StatsRow, 'Replace');
             else await client.submitTransaction(rows.map((row): TransactionAction => ['upsert', row, 'Replace']));
           } catch (e) {
             // Written again with the next flush: the totals are absolute.
-            for (const entry of entries) entry.dirty = true;
+            for (const entry of entries) dirty.add(entry);
             failures.push(e);
           }
         }),
@@ -147,7 +147,7 @@ export const tableDeliveryStats = (table: EnsuredTable, options: { writerId?: st
         flush()
           .catch((e: unknown) => options.onError?.(`delivery stats not written: ${e instanceof Error ? e.message : String(e)}`))
           .finally(() => {
-            if ([...totals.values()].some((e) => e.dirty)) schedule();
+            if (dirty.size > 0) schedule();
           });
       },
       Math.max(0, flushedAt + WRITE_INTERVAL_SECONDS * 1000 - now()),
@@ -160,17 +160,24 @@ export const tableDeliveryStats = (table: EnsuredTable, options: { writerId?: st
     record: (observations) =>
       TE.tryCatch(async () => {
         if (observations.length === 0) return;
-        const newest = observations.reduce((h, o) => (hourOf(o.at) > h ? hourOf(o.at) : h), '');
+        const newest = observations.reduce((h, o) => {
+          const hour = hourOf(o.at);
+          return hour > h ? hour : h;
+        }, '');
         const oldest = hoursBefore(newest, KEEP_HOURS - 1);
-        for (const [key, entry] of totals) if (entry.hour < oldest && !entry.dirty) totals.delete(key);
+        if (oldest > prunedBelow) {
+          // An entry still to be written stays until a later walk: its totals are not lost.
+          for (const [key, entry] of totals) if (entry.hour < oldest && !dirty.has(entry)) totals.delete(key);
+          prunedBelow = oldest;
+        }
         for (const o of observations) {
           const hour = hourOf(o.at);
           // An hour already dropped would restart from zero and overwrite its row with less.
           if (hour < oldest) continue;
           const key = `${o.webhookId}|${hour}`;
-          const entry = totals.get(key) ?? { webhookId: o.webhookId, hour, counters: emptyCounters(), dirty: false };
+          const entry = totals.get(key) ?? { webhookId: o.webhookId, hour, counters: emptyCounters() };
           entry.counters = addObservation(entry.counters, o);
-          entry.dirty = true;
+          dirty.add(entry);
           totals.set(key, entry);
         }
         if (timer === undefined && now() - flushedAt >= WRITE_INTERVAL_SECONDS * 1000) await flush();

@@ -9,7 +9,7 @@ import type { WebhookLookup } from '../../ports/webhookLookup';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
 import { closedRangeFilter, MAIN_KEYS_PER_QUERY, MAIN_RANGE, mainKey, mainRowsOf, PARTITION_KEY, rangeFilter, rangeOfHint } from './webhookKeys';
-import { fromIndexRow, fromMainRow, isTombstone, type StoredWebhook, withoutVersion } from './webhookRows';
+import { fromIndexRow, fromMainRow, isTombstone, SECRET_COLUMNS, secretsOfMainRow, type StoredWebhook, withoutVersion } from './webhookRows';
 import { sharedReads } from '../sharedReads';
 
 /** Rows a range read may return: a fan-out page (1000 at most), whatever a message claims. */
@@ -26,11 +26,11 @@ const boundedCache = (max: number) => {
       const hit = entries.get(id);
       return hit !== undefined && version !== '' && hit.version === version ? hit.secrets : undefined;
     },
-    set: (webhook: StoredWebhook): void => {
+    set: (id: string, version: string, secrets: CachedSecrets['secrets']): void => {
       // Rows written before encryption have no version: nothing could ever match it.
-      if (webhook.secretVersion === '') return;
-      entries.delete(webhook.id);
-      entries.set(webhook.id, { version: webhook.secretVersion, secrets: { secret: webhook.secret, ...(webhook.previousSecrets === undefined ? {} : { previousSecrets: webhook.previousSecrets }) } });
+      if (version === '') return;
+      entries.delete(id);
+      entries.set(id, { version, secrets: { secret: secrets.secret, ...(secrets.previousSecrets === undefined ? {} : { previousSecrets: secrets.previousSecrets }) } });
       if (entries.size > max) entries.delete(entries.keys().next().value as string);
     },
   };
@@ -82,6 +82,8 @@ const DEFAULT_MAX_PARALLEL_READS = 16;
 export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLookupOptions): WebhookLookup => {
   const cache = boundedCache(options.maxCachedSecrets ?? DEFAULT_MAX_CACHED_SECRETS);
   const readMain = fromMainRow(options.keyring);
+  const readSecrets = secretsOfMainRow(options.keyring);
+  const remember = (webhook: StoredWebhook): void => cache.set(webhook.id, webhook.secretVersion, webhook);
   const parallelReads = options.maxParallelReads ?? DEFAULT_MAX_PARALLEL_READS;
   /*
    * Main-row reads in flight, by id and the secret version an index row showed: concurrent messages of
@@ -115,9 +117,10 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
     const done = (async () => {
       const filter = rangeFilter(MAIN_RANGE);
       let read = 0;
-      for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-        const webhook = isTombstone(row) ? undefined : readMain(row);
-        if (webhook !== undefined && E.isRight(webhook)) cache.set(webhook.right);
+      // The secret columns only: the rest of each row would be read and decoded for nothing.
+      for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: [...SECRET_COLUMNS] } })) {
+        const secrets = isTombstone(row) ? undefined : readSecrets(row);
+        if (secrets !== undefined && E.isRight(secrets)) cache.set(secrets.right.id, secrets.right.version, secrets.right.secrets);
         if (++read >= maxCached) break;
       }
     })()
@@ -144,7 +147,7 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
             if (webhook.left.secretUnopened) unopened = webhook.left.error;
             return;
           }
-          cache.set(webhook.right);
+          remember(webhook.right);
           found.set(webhook.right.id, withoutVersion(webhook.right));
         };
         /** `version`: the one an index row showed ('' when none was seen: such reads are shared only with each other). */
