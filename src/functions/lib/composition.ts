@@ -199,9 +199,18 @@ export const ingestRecord = () => {
     ingestApiKey: a.config.INGEST_API_KEY,
     maxEventBodyBytes: a.config.MAX_EVENT_BODY_BYTES,
     disabledEvents: new Set(a.config.DISABLED_EVENTS),
-    /** The durable client is the invocation's (df.getClient reads it from the context). */
+    /**
+     * The durable client is the invocation's (df.getClient reads it from the context), made only when
+     * an event has more than one page: building it (URL checks, an HTTP client) was a share of the host's
+     * CPU per event at fan-out 1 (its profile: 5%, 0.6 ms), where it is never used.
+     */
     startDispatch: (context: InvocationContext) =>
-      dispatchEvent({ events: a.events, fanOut, continueFanOut: durableContinueFanOut(df.getClient(context), FAN_OUT_ORCHESTRATOR), onPage: logFanOutPage(context) }),
+      dispatchEvent({
+        events: a.events,
+        fanOut,
+        continueFanOut: (input) => durableContinueFanOut(df.getClient(context), FAN_OUT_ORCHESTRATOR)(input),
+        onPage: logFanOutPage(context),
+      }),
   };
 };
 
