@@ -19,8 +19,8 @@ const connectionString = storageConnectionString();
 const tableName = `pagelookup${process.pid}${Date.now() % 100000}`;
 
 /** The table, with its queries and main-row point reads counted. */
-const counted = (): { table: EnsuredTable; rangeQueries: () => number; mainRowQueries: () => number; pointReads: () => number } => {
-  const table = ensuredTable({ connectionString, tableName });
+const counted = (name = tableName): { table: EnsuredTable; rangeQueries: () => number; mainRowQueries: () => number; mainRowFilters: () => string[]; pointReads: () => number } => {
+  const table = ensuredTable({ connectionString, tableName: name });
   const filters: string[] = [];
   let pointReads = 0;
   const list = table.client.listEntities.bind(table.client);
@@ -37,6 +37,7 @@ const counted = (): { table: EnsuredTable; rangeQueries: () => number; mainRowQu
     table,
     rangeQueries: () => filters.filter((f) => f.includes("'sub|")).length,
     mainRowQueries: () => filters.filter((f) => f.includes("'webhook|")).length,
+    mainRowFilters: () => filters.filter((f) => f.includes("'webhook|")),
     pointReads: () => pointReads,
   };
 };
@@ -115,5 +116,80 @@ describe("a fan-out page's messages (Azurite)", () => {
     messages.forEach((m, i) => expect(byId(found[i] as ReadonlyMap<string, Webhook>, m)).toEqual(m));
     expect(c.rangeQueries() - before.range).toBe(1);
     expect(c.pointReads() - before.points).toBe(0);
+  });
+});
+
+describe("a cold process's secrets, read by the page's key range (Azurite)", () => {
+  const name = `pagerange${process.pid}${Date.now() % 100000}`;
+  const store = tableWebhookStore(ensuredTable({ connectionString, tableName: name }), { keyring: testKeyring });
+  const raw = TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
+  afterAll(async () => {
+    await raw.deleteTable();
+  });
+  const createOne = (prefix: string, i: number, overrides: Partial<Webhook> = {}): Promise<Webhook> =>
+    run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `${prefix}${String(i).padStart(2, '0')}` }, ...overrides })));
+  const byId = (found: ReadonlyMap<string, Webhook>, webhooks: readonly Webhook[]): (Webhook | undefined)[] => webhooks.map((w) => found.get(w.id));
+
+  it("reads each page's main rows as one key range of their own, not the whole registry, so a page's deliveries wait for one query", async () => {
+    // 40 in id order (and name order, which the index sorts by first): two pages of 20.
+    const webhooks: Webhook[] = [];
+    for (let i = 0; i < 40; i++) webhooks.push(await createOne('p', i));
+    const first = await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 20 }));
+    const second = await run(store.pageSubscribedTo({ eventName: 'ping', pageSize: 20, ...(first.continuationToken === undefined ? {} : { continuationToken: first.continuationToken }) }));
+    const [one, two] = [webhooks.slice(0, 20), webhooks.slice(20)];
+    expect(first.items.map((w) => w.id)).toEqual(one.map((w) => w.id));
+
+    const c = counted(name);
+    const lookup = tableWebhookLookup(c.table, { keyring: testKeyring });
+    expect(
+      byId(
+        await run(
+          lookup(
+            one.map((w) => w.id),
+            first.lookupHint?.(one.map((w) => w.id)),
+          ),
+        ),
+        one,
+      ),
+    ).toEqual(one);
+    expect(c.mainRowQueries()).toBe(1);
+    // The first page's range ends at its last webhook: the second page's secrets were not read.
+    expect(c.mainRowFilters()[0]).toContain(`RowKey le 'webhook|${one[19]?.id ?? ''}'`);
+    expect(
+      byId(
+        await run(
+          lookup(
+            two.map((w) => w.id),
+            second.lookupHint?.(two.map((w) => w.id)),
+          ),
+        ),
+        two,
+      ),
+    ).toEqual(two);
+    expect(c.mainRowQueries()).toBe(2);
+    expect(c.mainRowFilters()[1]).toContain(`RowKey ge 'webhook|${two[0]?.id ?? ''}'`);
+    expect(c.pointReads()).toBe(0);
+  });
+
+  it("a page whose main rows are spread among many others' falls back to the whole registry, and finds every webhook", async () => {
+    // After each of the page's webhooks, eight disabled ones (main rows, no index rows). The page (the
+    // 40 of the test before and these 16) spans 56 + 128 main rows, more than twice its 56.
+    const page: Webhook[] = [];
+    for (let i = 0; i < 16; i++) {
+      page.push(await createOne('s', i));
+      for (let j = 0; j < 8; j++) await createOne(`s${i}-off`, j, { disabled: true });
+    }
+    const c = counted(name);
+    const lookup = tableWebhookLookup(c.table, { keyring: testKeyring });
+    const found = await run(
+      lookup(
+        page.map((w) => w.id),
+        (await run(store.pageSubscribedTo({ eventName: 'ping', routingValue: undefined, pageSize: 100 }))).lookupHint?.(page.map((w) => w.id)),
+      ),
+    );
+    expect(byId(found, page)).toEqual(page);
+    expect(c.mainRowQueries()).toBe(2);
+    expect(c.mainRowFilters()[1]).toContain("RowKey lt 'webhook}'");
+    expect(c.pointReads()).toBe(0);
   });
 });
