@@ -34,6 +34,9 @@ const eventPartition = (eventId: string): string => `event|${eventId}`;
 const byPartitionKey = <A extends { partitionKey: string }>(rows: readonly A[]) => RNEA.groupBy((row: A) => row.partitionKey)(rows);
 /** The partition of one call's rows for one event, named after the smallest of their delivery ids (8 hex digits of its hash). */
 const eventShard = (eventId: string, smallestDeliveryId: string): string => `${eventPartition(eventId)}!${createHash('sha256').update(smallestDeliveryId).digest('hex').slice(0, 8)}`;
+/** Whether a partition is one of this event's (the range below holds only these; this says so exactly). */
+const isEventPartition = (eventId: string, partitionKey: unknown): boolean =>
+  partitionKey === eventPartition(eventId) || (typeof partitionKey === 'string' && partitionKey.startsWith(`${eventPartition(eventId)}!`));
 /** Every partition of one event: the one before the shards and its shards (see the layout above). */
 const eventRange = (eventId: string): string => odata`PartitionKey ge ${eventPartition(eventId)} and PartitionKey lt ${`${eventPartition(eventId)}"`}`;
 const webhookPartition = (webhookId: string): string => `webhook|${webhookId}`;
@@ -144,11 +147,7 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
   forEvent: (eventId) =>
     pipe(
       TE.tryCatch(async () => queryUpTo<Record<string, unknown>>(await table.ready(), { filter: eventRange(eventId), max: 100_000 }), storageError('read the attempt log')),
-      TE.map((rows) =>
-        fromRows(rows)
-          .filter((entry) => entry.eventId === eventId)
-          .sort((a, b) => a.at.localeCompare(b.at)),
-      ),
+      TE.map((rows) => fromRows(rows.filter((row) => isEventPartition(eventId, row.partitionKey))).sort((a, b) => a.at.localeCompare(b.at))),
     ),
   problemsForWebhook: ({ webhookId, limit }) =>
     pipe(
@@ -175,9 +174,9 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
     TE.tryCatch(async () => {
       const client = await table.ready();
       const rows = await queryUpTo<Record<string, unknown>>(client, { filter: eventRange(eventId), max: 100_000 });
-      // Only this event's rows: the range holds no other event's partition, and the rows say so too.
+      // Every row of the event's partitions, those this code cannot read included (as before the shards).
       const keyed = rows.flatMap((row) =>
-        typeof row.rowKey === 'string' && typeof row.partitionKey === 'string' && row.eventId === eventId ? [{ row, partitionKey: row.partitionKey, rowKey: row.rowKey }] : [],
+        typeof row.rowKey === 'string' && typeof row.partitionKey === 'string' && isEventPartition(eventId, row.partitionKey) ? [{ row, partitionKey: row.partitionKey, rowKey: row.rowKey }] : [],
       );
       // The webhook copies first: were the event's rows gone first, a crash would orphan the copies.
       const copies = keyed.flatMap(({ row, rowKey }) => {

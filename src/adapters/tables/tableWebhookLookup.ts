@@ -104,12 +104,16 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
         },
       ),
     );
-  /*
-   * A cold process meeting a large fan-out (ping:all to 10 000 webhooks) would read every main row by
-   * a point read: one request per webhook. One key-range query over the main rows reads 1000 a page
-   * instead, so past PRELOAD_FROM_MISSES misses in a message the registry's main rows (up to the cache's
-   * bound) fill the cache at once; versions still decide every hit, so nothing stale is used.
-   */
+  /** Reads main rows' secret columns (at most `max` rows) into the cache. */
+  const cacheSecretsOf = async (client: TableClient, filter: string, max: number): Promise<void> => {
+    let read = 0;
+    // The secret columns only: the rest of each row would be read and decoded for nothing.
+    for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: [...SECRET_COLUMNS] } })) {
+      const secrets = isTombstone(row) ? undefined : readSecrets(row);
+      if (secrets !== undefined && E.isRight(secrets)) cache.set(secrets.right.id, secrets.right.version, secrets.right.secrets);
+      if (++read >= max) break;
+    }
+  };
   /*
    * Before the whole registry, the page: a fan-out page's webhooks (those of an event without a routing
    * attribute, like `ping:all`) sit in id order, so their main rows are one key range, from the page's
@@ -123,35 +127,23 @@ export const tableWebhookLookup = (table: EnsuredTable, options: TableWebhookLoo
   const pageReads = sharedReads<void>();
   const preloadPage = (client: TableClient, ids: readonly string[]): Promise<void> => {
     const sorted = [...ids].sort();
-    const from = mainKey(sorted[0] as string);
-    const to = mainKey(sorted[sorted.length - 1] as string);
-    const max = Math.min(MAX_RANGE_ROWS * PAGE_RANGE_SLACK, sorted.length * PAGE_RANGE_SLACK);
-    return pageReads.read(`${from}|${to}`, async () => {
-      const filter = closedRangeFilter({ from, to });
-      let read = 0;
-      for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: [...SECRET_COLUMNS] } })) {
-        const secrets = isTombstone(row) ? undefined : readSecrets(row);
-        if (secrets !== undefined && E.isRight(secrets)) cache.set(secrets.right.id, secrets.right.version, secrets.right.secrets);
-        if (++read >= max) break;
-      }
-    });
+    const range = { from: mainKey(sorted[0] as string), to: mainKey(sorted[sorted.length - 1] as string) };
+    const max = Math.min(MAX_RANGE_ROWS, sorted.length) * PAGE_RANGE_SLACK;
+    return pageReads.read(`${range.from}|${range.to}`, () => cacheSecretsOf(client, closedRangeFilter(range), max));
   };
+  /*
+   * A cold process meeting a large fan-out (ping:all to 10 000 webhooks) would read every main row by
+   * a point read: one request per webhook. One key-range query over the main rows reads 1000 a page
+   * instead, so past PRELOAD_FROM_MISSES misses in a message the registry's main rows (up to the cache's
+   * bound) fill the cache at once; versions still decide every hit, so nothing stale is used.
+   */
   let preload: { readonly at: number; readonly done: Promise<void>; running: boolean } | undefined;
   const maxCached = options.maxCachedSecrets ?? DEFAULT_MAX_CACHED_SECRETS;
   const preloadAll = (client: TableClient): Promise<void> => {
     const now = Date.now();
     // One at a time: on a loaded machine a preload outlasted PRELOAD_EVERY_MS and a second one started beside it.
     if (preload !== undefined && (preload.running || now - preload.at < PRELOAD_EVERY_MS)) return preload.done;
-    const done = (async () => {
-      const filter = rangeFilter(MAIN_RANGE);
-      let read = 0;
-      // The secret columns only: the rest of each row would be read and decoded for nothing.
-      for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: [...SECRET_COLUMNS] } })) {
-        const secrets = isTombstone(row) ? undefined : readSecrets(row);
-        if (secrets !== undefined && E.isRight(secrets)) cache.set(secrets.right.id, secrets.right.version, secrets.right.secrets);
-        if (++read >= maxCached) break;
-      }
-    })()
+    const done = cacheSecretsOf(client, rangeFilter(MAIN_RANGE), maxCached)
       .catch(() => undefined) // A failed preload costs only the point reads it would have saved.
       .finally(() => {
         if (preload !== undefined && preload.done === done) preload.running = false;

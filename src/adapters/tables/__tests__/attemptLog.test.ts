@@ -99,17 +99,21 @@ describe('table attempt log (Azurite)', () => {
     for (const rows of messages) await run(log.record(rows));
     const before = entry('evt-big', 'big-before', 1, 'Delivered', { at: at(999) });
     await raw.upsertEntity({ partitionKey: 'event|evt-big', rowKey: 'before', ...before, result: '', nextAttemptAt: '', tenantId: '' });
+    // A row this code did not write, in one of the event's partitions: skipped by reads, removed with the event.
+    await raw.upsertEntity({ partitionKey: 'event|evt-big!00000000', rowKey: 'junk', hello: 'world' });
     // Neighbours whose ids start with this one's: their rows stay out of its reads and deletes.
     await run(log.record([entry('evt-big0', 'n1', 1, 'Delivered'), entry('evt-big.x', 'n2', 1, 'Delivered'), entry('evt-bi', 'n3', 1, 'Delivered')]));
 
     const partitions = await partitionsOf('evt-big');
     expect(partitions).toHaveLength(4);
+    expect((await raw.getEntity('event|evt-big!00000000', 'junk')).hello).toBe('world');
     expect(partitions[0]).toBe('event|evt-big');
     expect(partitions.slice(1).every((p) => /^event\|evt-big![0-9a-f]{8}$/.test(p))).toBe(true);
     expect(await run(log.forEvent('evt-big'))).toEqual([...messages.flat(), before]);
 
-    expect(await run(log.removeForEvent('evt-big'))).toBe(151);
+    expect(await run(log.removeForEvent('evt-big'))).toBe(152);
     expect(await partitionsOf('evt-big')).toEqual([]);
+    await expect(raw.getEntity('event|evt-big!00000000', 'junk')).rejects.toMatchObject({ statusCode: 404 });
     expect(await run(log.forEvent('evt-big'))).toEqual([]);
     for (const neighbour of ['evt-big0', 'evt-big.x', 'evt-bi']) expect(await run(log.forEvent(neighbour))).toHaveLength(1);
   });
