@@ -215,6 +215,25 @@ const openColumn = (ring: Keyring, stored: string, context: { webhookId: string;
   );
 const corruptRow = (errors: t.Errors): MainRowError => ({ error: corrupt(errors), secretUnopened: false });
 
+/** The sealed secret columns of a main row, opened: the secret, and the previous secrets' JSON parsed (not yet checked). */
+const openSecrets = (
+  ring: Keyring,
+  columns: { readonly webhookId: string; readonly secret: string; readonly previousSecrets?: string | undefined },
+): E.Either<MainRowError, { secret: string; previous: { previousSecrets?: unknown } }> =>
+  pipe(
+    E.Do,
+    E.bind('secret', () => openColumn(ring, columns.secret, { webhookId: columns.webhookId, field: 'secret' })),
+    E.bind('previous', (): E.Either<MainRowError, { previousSecrets?: unknown }> =>
+      columns.previousSecrets === undefined || columns.previousSecrets === ''
+        ? E.right({})
+        : pipe(
+            // Before encryption the column held the JSON itself; open() passes such text through.
+            openColumn(ring, columns.previousSecrets, { webhookId: columns.webhookId, field: 'previousSecrets' }),
+            E.map((text) => ({ previousSecrets: parseJson(text) })),
+          ),
+    ),
+  );
+
 /**
  * A main row, secrets opened. Rows are decoded like any input: a row this code did not write is
  * reported, not trusted. A secret stored before encryption (plain `whsec_`) reads as it is; the
@@ -227,17 +246,8 @@ export const fromMainRow =
       E.Do,
       E.bind('r', () => pipe(WebhookRowCodec.decode(repairedText(row)), E.mapLeft(corruptRow))),
       E.bind('s', () => pipe(SecretColumnsCodec.decode(row), E.mapLeft(corruptRow))),
-      E.bind('secret', ({ r, s }) => openColumn(ring, s.secret, { webhookId: r.webhookId, field: 'secret' })),
-      E.bind('previous', ({ r, s }): E.Either<MainRowError, { previousSecrets?: unknown }> =>
-        s.previousSecrets === undefined || s.previousSecrets === ''
-          ? E.right({})
-          : pipe(
-              // Before encryption the column held the JSON itself; open() passes such text through.
-              openColumn(ring, s.previousSecrets, { webhookId: r.webhookId, field: 'previousSecrets' }),
-              E.map((text) => ({ previousSecrets: parseJson(text) })),
-            ),
-      ),
-      E.chain(({ r, secret, previous }) =>
+      E.bind('opened', ({ r, s }) => openSecrets(ring, { webhookId: r.webhookId, ...s })),
+      E.chain(({ r, opened: { secret, previous } }) =>
         pipe(
           decodeColumns(WebhookCodec, { ...columnsOf(r), secret, ...previous }),
           E.mapLeft(corruptRow),
@@ -262,16 +272,8 @@ export const secretsOfMainRow =
     pipe(
       E.Do,
       E.bind('r', () => pipe(SecretsRowCodec.decode(row), E.mapLeft(corruptRow))),
-      E.bind('secret', ({ r }) => openColumn(ring, r.secret, { webhookId: r.webhookId, field: 'secret' })),
-      E.bind('previous', ({ r }): E.Either<MainRowError, { previousSecrets?: unknown }> =>
-        r.previousSecrets === undefined || r.previousSecrets === ''
-          ? E.right({})
-          : pipe(
-              openColumn(ring, r.previousSecrets, { webhookId: r.webhookId, field: 'previousSecrets' }),
-              E.map((text) => ({ previousSecrets: parseJson(text) })),
-            ),
-      ),
-      E.chain(({ r, secret, previous }) =>
+      E.bind('opened', ({ r }) => openSecrets(ring, r)),
+      E.chain(({ r, opened: { secret, previous } }) =>
         pipe(
           SecretsCodec.decode({ secret, ...previous }),
           E.mapLeft(corruptRow),
