@@ -94,6 +94,17 @@ describe('rows stored before the rule', () => {
     const when = new Date(0);
     expect(repairedText({ a: 'x\ud800y', ['k\udc00']: ['\u{1F600}', 'z\ud83d', 3, null], when })).toEqual({ a: 'x\uFFFDy', ['k\uFFFD']: ['\u{1F600}', 'z\uFFFD', 3, null], when });
   });
+
+  it('finds a lone surrogate however deep, in a key too, and repairs a copy, never the row read', () => {
+    const row = { outer: [{ inner: { ['deep\udc00']: 'ok' } }] };
+    expect(repairedText(row)).toEqual({ outer: [{ inner: { ['deep\uFFFD']: 'ok' } }] });
+    expect(Object.keys(row.outer[0]?.inner ?? {})).toEqual(['deep\udc00']);
+  });
+
+  it('gives back a value that needs no repair as it is, without copying it (every row read on the delivery path)', () => {
+    const row = { url: 'https://receiver.example/hook', attributes: { name: 'caf\u00e9 \u{1F600}' }, list: ['a', 1, null] };
+    expect(repairedText(row)).toBe(row);
+  });
 });
 
 describe('the app body reader', () => {
