@@ -2,7 +2,9 @@ import { TableClient } from '@azure/data-tables';
 import { storageConnectionString } from '../../../../local-host/testing/spawnHost';
 import { expectRight as run } from '../../../__tests__/taskEither';
 import { aWebhook, testKeyring } from '../../../domain/__tests__/fixtures';
+import type { LookupHint } from '../../../domain/delivery';
 import type { Webhook } from '../../../domain/webhook';
+import type { WebhookLookup } from '../../../ports/webhookLookup';
 import { cachedLookup } from '../../cachedLookup';
 import { type EnsuredTable, ensuredTable } from '../tables';
 import { tableWebhookLookup } from '../tableWebhookLookup';
@@ -42,6 +44,20 @@ const counted = (name = tableName): { table: EnsuredTable; rangeQueries: () => n
   };
 };
 
+/** What a lookup found for each of these webhooks, in their order. */
+const byId = (found: ReadonlyMap<string, Webhook>, webhooks: readonly Webhook[]): (Webhook | undefined)[] => webhooks.map((w) => found.get(w.id));
+/** Looks these webhooks up with a hint, as a message holding them would. */
+const lookUp = async (lookup: WebhookLookup, webhooks: readonly Webhook[], hint: LookupHint | undefined): Promise<(Webhook | undefined)[]> =>
+  byId(
+    await run(
+      lookup(
+        webhooks.map((w) => w.id),
+        hint,
+      ),
+    ),
+    webhooks,
+  );
+
 describe("a fan-out page's messages (Azurite)", () => {
   const store = tableWebhookStore(ensuredTable({ connectionString, tableName }), { keyring: testKeyring });
   const raw = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
@@ -50,7 +66,6 @@ describe("a fan-out page's messages (Azurite)", () => {
   });
   const create = (prefix: string, n: number): Promise<Webhook[]> =>
     Promise.all(Array.from({ length: n }, (_, i) => run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `${prefix}${String(i).padStart(2, '0')}` } })))));
-  const byId = (found: ReadonlyMap<string, Webhook>, webhooks: readonly Webhook[]): (Webhook | undefined)[] => webhooks.map((w) => found.get(w.id));
 
   it('carry one hint, and the page is read once for all of them, with the secrets of a cold process read by key range', async () => {
     const webhooks = await create('cold', 20);
@@ -62,28 +77,8 @@ describe("a fan-out page's messages (Azurite)", () => {
 
     const c = counted();
     const lookup = cachedLookup(tableWebhookLookup(c.table, { keyring: testKeyring }), { clock: { now: () => new Date() }, ttlMs: 60_000 });
-    expect(
-      byId(
-        await run(
-          lookup(
-            first.map((w) => w.id),
-            hint,
-          ),
-        ),
-        first,
-      ),
-    ).toEqual(first);
-    expect(
-      byId(
-        await run(
-          lookup(
-            second.map((w) => w.id),
-            hint,
-          ),
-        ),
-        second,
-      ),
-    ).toEqual(second);
+    expect(await lookUp(lookup, first, hint)).toEqual(first);
+    expect(await lookUp(lookup, second, hint)).toEqual(second);
     expect(c.rangeQueries()).toBe(1);
     // 20 secrets missing in the page: the main rows by key range, not 20 point reads.
     expect(c.mainRowQueries()).toBe(1);
@@ -128,7 +123,6 @@ describe("a cold process's secrets, read by the page's key range (Azurite)", () 
   });
   const createOne = (prefix: string, i: number, overrides: Partial<Webhook> = {}): Promise<Webhook> =>
     run(store.create(aWebhook({ subscriptions: ['ping'], attributes: { name: `${prefix}${String(i).padStart(2, '0')}` }, ...overrides })));
-  const byId = (found: ReadonlyMap<string, Webhook>, webhooks: readonly Webhook[]): (Webhook | undefined)[] => webhooks.map((w) => found.get(w.id));
 
   it("reads each page's main rows as one key range of their own, not the whole registry, so a page's deliveries wait for one query", async () => {
     // 40 in id order (and name order, which the index sorts by first): two pages of 20.
@@ -141,31 +135,11 @@ describe("a cold process's secrets, read by the page's key range (Azurite)", () 
 
     const c = counted(name);
     const lookup = tableWebhookLookup(c.table, { keyring: testKeyring });
-    expect(
-      byId(
-        await run(
-          lookup(
-            one.map((w) => w.id),
-            first.lookupHint?.(one.map((w) => w.id)),
-          ),
-        ),
-        one,
-      ),
-    ).toEqual(one);
+    expect(await lookUp(lookup, one, first.lookupHint?.(one.map((w) => w.id)))).toEqual(one);
     expect(c.mainRowQueries()).toBe(1);
     // The first page's range ends at its last webhook: the second page's secrets were not read.
     expect(c.mainRowFilters()[0]).toContain(`RowKey le 'webhook|${one[19]?.id ?? ''}'`);
-    expect(
-      byId(
-        await run(
-          lookup(
-            two.map((w) => w.id),
-            second.lookupHint?.(two.map((w) => w.id)),
-          ),
-        ),
-        two,
-      ),
-    ).toEqual(two);
+    expect(await lookUp(lookup, two, second.lookupHint?.(two.map((w) => w.id)))).toEqual(two);
     expect(c.mainRowQueries()).toBe(2);
     expect(c.mainRowFilters()[1]).toContain(`RowKey ge 'webhook|${two[0]?.id ?? ''}'`);
     expect(c.pointReads()).toBe(0);
@@ -181,13 +155,8 @@ describe("a cold process's secrets, read by the page's key range (Azurite)", () 
     }
     const c = counted(name);
     const lookup = tableWebhookLookup(c.table, { keyring: testKeyring });
-    const found = await run(
-      lookup(
-        page.map((w) => w.id),
-        (await run(store.pageSubscribedTo({ eventName: 'ping', routingValue: undefined, pageSize: 100 }))).lookupHint?.(page.map((w) => w.id)),
-      ),
-    );
-    expect(byId(found, page)).toEqual(page);
+    const hint = (await run(store.pageSubscribedTo({ eventName: 'ping', routingValue: undefined, pageSize: 100 }))).lookupHint?.(page.map((w) => w.id));
+    expect(await lookUp(lookup, page, hint)).toEqual(page);
     expect(c.mainRowQueries()).toBe(2);
     expect(c.mainRowFilters()[1]).toContain("RowKey lt 'webhook}'");
     expect(c.pointReads()).toBe(0);

@@ -74,18 +74,21 @@ describe('replay on table storage (Azurite)', () => {
     await Promise.all(all.map((c) => c.table.client.deleteTable()));
   });
 
+  /** What a replay page reads, on these tables, sending into its own memory queue. */
+  const replayDeps = (now: Date) => ({
+    webhooks,
+    events: ports.events,
+    buckets: ports.index,
+    attemptLog: ports.attemptLog,
+    queue: memoryDeliveryQueue(),
+    grantsOf: () => TE.right(undefined),
+    clock: { now: () => now },
+    maxDeliveriesPerMessage: 50,
+  });
+
   const replay = async (only: 'failed' | 'all') => {
-    const queue = memoryDeliveryQueue();
-    const deps = {
-      webhooks,
-      events: ports.events,
-      buckets: ports.index,
-      attemptLog: ports.attemptLog,
-      queue,
-      grantsOf: () => TE.right(undefined),
-      clock: { now: () => NOW },
-      maxDeliveriesPerMessage: 50,
-    };
+    const deps = replayDeps(NOW);
+    const queue = deps.queue;
     let cursor: ReplayCursor | undefined = {
       replayId: 'rpl_00000000000000000000000000000000' as ReplayId,
       webhookId: webhook.id,
@@ -140,17 +143,8 @@ describe('replay on table storage (Azurite)', () => {
     const since = new Date(now.getTime() - 3_600_000).toISOString().slice(0, 19) + 'Z';
     const start = (cursor: ReplayCursor) => (started.push(cursor), TE.right({ started: true }));
     await run(startReplay({ webhooks, clock: { now: () => now }, start, retentionDays: 30 })({ webhookId: webhook.id, body: { since, only: 'failed' }, principal: ADMIN }));
-    const queue = memoryDeliveryQueue();
-    const deps = {
-      webhooks,
-      events: ports.events,
-      buckets: ports.index,
-      attemptLog: ports.attemptLog,
-      queue,
-      grantsOf: () => TE.right(undefined),
-      clock: { now: () => now },
-      maxDeliveriesPerMessage: 50,
-    };
+    const deps = replayDeps(now);
+    const queue = deps.queue;
     const page = await run(replayPage(deps)(started[0] as ReplayCursor));
     expect(page.deliveries).toBe(1);
     expect(queue.sent.flatMap((m) => m.message.items.map((i) => i.deliveryId as string))).toEqual([id]);
