@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as E from 'fp-ts/Either';
 import type * as TE from 'fp-ts/TaskEither';
-import type { DeliveryMessage, PoisonEntry } from '../../domain/delivery';
+import type { PoisonEntry } from '../../domain/delivery';
 import { readQueueBody } from '../../domain/deliveryEnvelope';
 import type { AppError } from '../../domain/errors';
 import { redactFiscalCodes } from '../../domain/privacy';
@@ -29,7 +29,8 @@ export const deliverHandler =
   async (message: unknown, context: InvocationContext): Promise<void> => {
     const body = readQueueBody(message);
     const logs = { log: (line: string) => context.log(line), warn: (m: string) => context.warn(redactFiscalCodes(m)) };
-    const deliver = (m: DeliveryMessage): ReturnType<ReturnType<typeof deliverMessage>> => deliverMessage(deps.deliver(logs))(m);
+    // One set of ports per invocation, shared by an envelope's inner messages.
+    const deliver = deliverMessage(deps.deliver(logs));
     switch (body.kind) {
       case 'Unreadable': {
         context.warn(traceLine('delivery.unreadable', { reason: body.reason }));
