@@ -5,14 +5,14 @@ import * as t from 'io-ts';
 import { EventId } from '../../domain/events';
 import { hourBucketOf } from '../../domain/privacy';
 import type { BackfillState, BucketedEvent, PrivacyIndex } from '../../ports/privacyIndex';
-import { partitionCommitter } from './partitionCommitter';
+import { MAX_TRANSACTION_ROWS, partitionCommitter } from './partitionCommitter';
 import { statusOf, storageError } from './storageErrors';
 import { type EnsuredTable, queryUpTo } from './tables';
 
 /*
  * Its own table (PRIVACY_TABLE), so no row here can be mistaken for an event. RowKey = event id;
- * PartitionKey `t|YYYYMMDDHHmm|<shard>` (the minute the event was received, split in BUCKET_SHARDS
- * by a hash of the event id: the purge walks the old ones in key order) or `s|<subject hash>`
+ * PartitionKey `t|YYYYMMDDHHmm|<shard>` (the minute the event was received, in one of BUCKET_SHARDS:
+ * the purge walks the old ones in key order) or `s|<subject hash>`
  * (erasure reads one partition). A bucket row also lists the event's subject hashes (`subjects`), so
  * the purge can remove them when the event row is already gone. Rows of two older layouts are still
  * read and deleted: `t|YYYYMMDDHH` (one partition per hour) and `t|YYYYMMDDHH|NN` (64 shards per
@@ -27,10 +27,14 @@ import { type EnsuredTable, queryUpTo } from './tables';
  */
 
 /**
- * Shards per minute. Each splits the rows that could share a transaction (the bench's fan-out 1,
- * bucket writes per event: 0.37 with 1 shard, 0.64 with 2, 0.97 with 4); 2 partitions take about
- * 4000 entities/s on Table Storage, the ingest rate at which an account's 20 000 requests/s run out
- * anyway (4-5 requests per event), so the partition is not the tighter cap.
+ * Shards per minute. A row goes to the first shard of its minute that holds fewer than a
+ * transaction's rows (MAX_TRANSACTION_ROWS) not yet stored by this process, so concurrent ingests
+ * share shard 0's transactions, and a burst that fills its next transaction spills into shard 1.
+ * Rows spread by a hash of the event id instead went to both at any rate, which halved the rows
+ * each transaction could join (the bench's fan-out 1, bucket writes per event: 0.37 with 1 shard,
+ * 0.64 with 2 by hash, 0.97 with 4). Two partitions take about 4000 entities/s on Table Storage,
+ * the ingest rate at which an account's 20 000 requests/s run out anyway (4-5 requests per event).
+ * A row's shard is not known from the event alone: paths that start from a time delete it in each.
  */
 const BUCKET_SHARDS = 2;
 /** Shards per hour of the layout before the minute buckets. */
@@ -42,8 +46,8 @@ const hashOf = (eventId: string): number => {
 };
 /** `YYYYMMDDHHmm` (UTC) of an ISO time: sorts as time does, and its first 10 characters are the hour. */
 const minuteOf = (receivedAt: string): string => receivedAt.slice(0, 16).replace(/[-T:]/g, '');
-/** From the id and the time only, so every path that knows the event finds its row. */
-const bucketPartition = (receivedAt: string, eventId: string): string => `t|${minuteOf(receivedAt)}|${hashOf(eventId) % BUCKET_SHARDS}`;
+/** The partitions of the minute `receivedAt` falls in, shard 0 first. */
+const bucketPartitions = (receivedAt: string): string[] => Array.from({ length: BUCKET_SHARDS }, (_, shard) => `t|${minuteOf(receivedAt)}|${shard}`);
 /** Where rows of the two older layouts sit (still read and deleted). */
 const legacyBucketPartitions = (hour: string, eventId: string): string[] => [`t|${hour}`, `t|${hour}|${String(hashOf(eventId) % LEGACY_HOUR_SHARDS).padStart(2, '0')}`];
 /** The first partition key of `hour` in every layout, and the first after them ('~' sorts after '|' and digits). */
@@ -86,9 +90,9 @@ const ignoreMissing = async (run: () => Promise<unknown>): Promise<void> => {
   }
 };
 
-/** An event's bucket row, as ingest writes it (the bench seeds rows with it, 100 to a transaction). */
+/** An event's bucket row in shard 0 of its minute, where ingest writes it unless a burst spills (the bench seeds rows with it). */
 export const bucketRow = (input: { eventId: string; receivedAt: string; subjectHashes: readonly string[] }): BucketRow => ({
-  partitionKey: bucketPartition(input.receivedAt, input.eventId),
+  partitionKey: bucketPartitions(input.receivedAt)[0] as string,
   rowKey: input.eventId,
   subjects: input.subjectHashes.join(','),
 });
@@ -104,13 +108,28 @@ export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => {
     },
     merge: mergeBucketRows,
   });
+  // Rows given to the committer and not yet settled, by partition: where the next row has room.
+  const unsettled = new Map<string, number>();
+  const commitWithRoom = async (row: BucketRow, receivedAt: string): Promise<void> => {
+    const partitions = bucketPartitions(receivedAt);
+    const load = (pk: string): number => unsettled.get(pk) ?? 0;
+    const partitionKey = partitions.find((pk) => load(pk) < MAX_TRANSACTION_ROWS) ?? partitions.reduce((a, b) => (load(b) < load(a) ? b : a));
+    unsettled.set(partitionKey, load(partitionKey) + 1);
+    try {
+      await commitBucketRow({ ...row, partitionKey });
+    } finally {
+      const left = load(partitionKey) - 1;
+      if (left > 0) unsettled.set(partitionKey, left);
+      else unsettled.delete(partitionKey);
+    }
+  };
   return {
     record: ({ eventId, receivedAt, subjectHashes }) =>
       TE.tryCatch(async () => {
         const client = await table.ready();
         // Subject rows: one partition per person, so no group to join; one upsert each (a repeated ingest rewrites them).
         await Promise.all([
-          commitBucketRow(bucketRow({ eventId, receivedAt, subjectHashes })),
+          commitWithRoom(bucketRow({ eventId, receivedAt, subjectHashes }), receivedAt),
           ...subjectHashes.map((hash) => client.upsertEntity({ partitionKey: subjectPartition(hash), rowKey: eventId }, 'Replace')),
         ]);
       }, storageError('write the privacy index')),
@@ -163,8 +182,8 @@ export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => {
     forget: ({ eventId, receivedAt, buckets, subjectHashes }) =>
       TE.tryCatch(async () => {
         const client = await table.ready();
-        // A walk knows the row's partition; from a time, the row may sit in any layout it was written in.
-        const fromTimes = receivedAt.flatMap((at) => [bucketPartition(at, eventId), ...legacyBucketPartitions(hourBucketOf(at), eventId)]);
+        // A walk knows the row's partition; from a time, the row may sit in any shard and layout it was written in.
+        const fromTimes = receivedAt.flatMap((at) => [...bucketPartitions(at), ...legacyBucketPartitions(hourBucketOf(at), eventId)]);
         const partitions = [...new Set([...buckets.filter((b) => b.startsWith('t|')), ...fromTimes, ...subjectHashes.map(subjectPartition)])];
         await Promise.all(partitions.map((pk) => ignoreMissing(() => client.deleteEntity(pk, eventId))));
       }, storageError('delete privacy index rows')),
