@@ -10,6 +10,7 @@ import type { CountingProxy } from './proxy';
 import { type Receivers, startReceivers } from './receivers';
 import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, measureSteadyLatency, measureThroughput, type ScalePoint, type SteadyLatency, type Throughput } from './scenarios';
 import { runDecayPhase } from './decay';
+import { startStallProbe } from './stallProbe';
 import { seedWebhooks } from './seed';
 import { runRateLimitPhase } from './rateLimit';
 import { runThroughputPhase } from './throughputPhase';
@@ -138,6 +139,12 @@ const coldStartRows = ({ throughProxy, direct, queuePerSecond }: { throughProxy:
     });
   }
   return rows;
+};
+
+/** `none`, or each pause of Azurite a latency window held, in milliseconds. */
+const stallsText = (run: SteadyLatency): string => {
+  const stalls = run.storageStalls ?? [];
+  return stalls.length === 0 ? 'none' : stalls.map((s) => `${s.ms} ms`).join(', ');
 };
 
 type Environment = (extra?: Record<string, string>) => Promise<{ azurite: RunningAzurite; proxy: CountingProxy; app: RunningApp }>;
@@ -344,13 +351,28 @@ const main = async (): Promise<void> => {
     // The goal's rate: half of "25% of the queue round trip".
     const latencyRate = Math.max(1, queue.perSecond * 0.125);
     progress(`latency: ${round(latencyRate, 1)} events/s for ${PLAN.latencySeconds} s, fan-out 1`);
-    const latency: SteadyLatency = await measureSteadyLatency(env, { group: 'lat', ratePerSecond: latencyRate, seconds: PLAN.latencySeconds, drainTimeoutMs: PLAN.drainMs });
+    // Azurite's pauses in each latency window are recorded (stallProbe.ts); it runs beside them, not through the proxy.
+    const probe = startStallProbe(azurite.connectionString);
+    stops.unshift(() => probe.stop());
+    const latency: SteadyLatency = await measureSteadyLatency(env, { group: 'lat', ratePerSecond: latencyRate, seconds: PLAN.latencySeconds, drainTimeoutMs: PLAN.drainMs, probe });
     progress(`  accepted -> delivered p50 ${ms(latency.acceptedToDelivered.p50Ms)}, p99 ${ms(latency.acceptedToDelivered.p99Ms)}`);
     // Below saturation for sure: half of what fan-out 1 sustained in this run.
     const lowRate = Math.max(0.5, (throughput[0]?.eventsPerSecond ?? 2) / 2);
     progress(`latency: ${round(lowRate, 1)} events/s (half the fan-out 1 rate measured) for ${PLAN.latencySeconds} s`);
-    const lowLatency: SteadyLatency = await measureSteadyLatency(env, { group: 'lowlat', ratePerSecond: lowRate, seconds: PLAN.latencySeconds, drainTimeoutMs: PLAN.drainMs });
-    progress(`  accepted -> delivered p50 ${ms(lowLatency.acceptedToDelivered.p50Ms)}, p99 ${ms(lowLatency.acceptedToDelivered.p99Ms)}`);
+    const lowLatency: SteadyLatency = await measureSteadyLatency(env, { group: 'lowlat', ratePerSecond: lowRate, seconds: PLAN.latencySeconds, drainTimeoutMs: PLAN.drainMs, probe });
+    progress(`  accepted -> delivered p50 ${ms(lowLatency.acceptedToDelivered.p50Ms)}, p99 ${ms(lowLatency.acceptedToDelivered.p99Ms)}; Azurite pauses ${stallsText(lowLatency)}`);
+    // A window that held one of Azurite's pauses measured the emulator too: the same load again, started
+    // as the next pause ends (the one after it is a minute away), so the goal is also judged on storage that answers.
+    let lowLatencyAfterPause: SteadyLatency | undefined;
+    if ((lowLatency.storageStalls ?? []).length > 0) {
+      progress("latency: waiting for Azurite's next queue GC pause to end (at most 75 s)");
+      if (await probe.nextStall(75_000)) {
+        lowLatencyAfterPause = await measureSteadyLatency(env, { group: 'lowlat2', ratePerSecond: lowRate, seconds: PLAN.latencySeconds, drainTimeoutMs: PLAN.drainMs, probe });
+        progress(
+          `  accepted -> delivered p50 ${ms(lowLatencyAfterPause.acceptedToDelivered.p50Ms)}, p99 ${ms(lowLatencyAfterPause.acceptedToDelivered.p99Ms)}; Azurite pauses ${stallsText(lowLatencyAfterPause)}`,
+        );
+      }
+    }
 
     // The counting proxy costs CPU on the same two cores (about 12% of a one-webhook event's): fan-out
     // 1 again with a host that talks to Azurite directly, as the product would. Its rate is the one
@@ -467,11 +489,23 @@ const main = async (): Promise<void> => {
         status: verdict(latency.accepted === latency.events && latency.missing === 0 && (latency.acceptedToDelivered.p99Ms ?? Infinity) <= 1000),
       },
       {
-        metric: `accepted -> delivered at ${lowLatency.ratePerSecond} events/s (half the fan-out 1 rate measured), p50 / p90 / p99; ingest p50 / p90 / p99`,
-        result: `${percentiles(lowLatency.acceptedToDelivered)} (${lowLatency.delivered}/${lowLatency.accepted}); ${percentiles(lowLatency.ingest)}`,
+        metric: `accepted -> delivered at ${lowLatency.ratePerSecond} events/s (half the fan-out 1 rate measured), p50 / p90 / p99; ingest p50 / p90 / p99; Azurite pauses in the window`,
+        result: `${percentiles(lowLatency.acceptedToDelivered)} (${lowLatency.delivered}/${lowLatency.accepted}); ${percentiles(lowLatency.ingest)}; ${stallsText(lowLatency)}`,
         goal: 'p99 <= 250 ms',
         status: verdict(lowLatency.accepted === lowLatency.events && lowLatency.missing === 0 && (lowLatency.acceptedToDelivered.p99Ms ?? Infinity) <= 250),
       },
+      ...(lowLatencyAfterPause === undefined
+        ? []
+        : [
+            {
+              metric: `the same, again from the end of Azurite's next pause: accepted -> delivered at ${lowLatencyAfterPause.ratePerSecond} events/s, p50 / p90 / p99; ingest p50 / p90 / p99; Azurite pauses in the window`,
+              result: `${percentiles(lowLatencyAfterPause.acceptedToDelivered)} (${lowLatencyAfterPause.delivered}/${lowLatencyAfterPause.accepted}); ${percentiles(lowLatencyAfterPause.ingest)}; ${stallsText(lowLatencyAfterPause)}`,
+              goal: 'p99 <= 250 ms',
+              status: verdict(
+                lowLatencyAfterPause.accepted === lowLatencyAfterPause.events && lowLatencyAfterPause.missing === 0 && (lowLatencyAfterPause.acceptedToDelivered.p99Ms ?? Infinity) <= 250,
+              ),
+            },
+          ]),
       ...throughput.map((t) => ({
         metric: `fan-out ${t.fanOut} at saturation: ingest p50 / p90 / p99; accepted -> delivered p50 / p90 / p99`,
         result: `${percentiles(t.ingest)}; ${percentiles(t.acceptedToDeliveredAtSaturation)}`,
@@ -528,6 +562,7 @@ const main = async (): Promise<void> => {
       throughputFanOut1Direct: { ...fo1Direct, storage: undefined },
       latency,
       lowLatency,
+      lowLatencyAfterPause,
       isolation,
       isolationSameOrigin,
       payloads,

@@ -4,6 +4,7 @@ import { runConcurrently } from './baselines';
 import { cpuMsPer, cpuSnapshot } from './cpu';
 import type { CountingProxy } from './proxy';
 import type { Receivers } from './receivers';
+import type { Stall, StallProbe } from './stallProbe';
 import { type Distribution, distribution, round } from './stats';
 import { diffCounts, type OpCount, total } from './storageOps';
 
@@ -165,16 +166,20 @@ export type SteadyLatency = {
   ingest: Distribution;
   acceptedToDelivered: Distribution;
   storage: { transactions: number; perDelivery: number; counts: OpCount[] };
+  /** Azurite's pauses (stallProbe.ts) from the first post to the last delivery, when a probe ran. */
+  storageStalls?: Stall[];
 };
 
 /** Accepted -> delivered at a steady offered rate, one webhook per event. */
-export const measureSteadyLatency = async (env: Env, input: { group: string; ratePerSecond: number; seconds: number; drainTimeoutMs: number }): Promise<SteadyLatency> => {
+export const measureSteadyLatency = async (env: Env, input: { group: string; ratePerSecond: number; seconds: number; drainTimeoutMs: number; probe?: StallProbe }): Promise<SteadyLatency> => {
   const group = input.group;
   const webhooks = await registerGroup(env, { group, count: 1 });
   const before = await env.proxy.snapshot();
+  const started = performance.now();
   const posted = await postAtRate(env, { prefix: group, target: group, ratePerSecond: input.ratePerSecond, seconds: input.seconds });
   const accepted = posted.filter((p) => p.status === 202);
   await env.receivers.waitFor(() => env.receivers.distinctIn(group) >= accepted.length, input.drainTimeoutMs);
+  const stalls = input.probe?.stallsBetween(started, performance.now());
   await sleep(SETTLE_MS);
   const counts = diffCounts(before, await env.proxy.snapshot());
   const { latencies, missing } = deliveryLatencies(env, accepted, webhooks);
@@ -190,6 +195,7 @@ export const measureSteadyLatency = async (env: Env, input: { group: string; rat
     ingest: distribution(posted.map((p) => p.acceptedAt - p.sentAt)),
     acceptedToDelivered: distribution(latencies),
     storage: { transactions, perDelivery: round(transactions / Math.max(1, latencies.length), 3), counts },
+    ...(stalls === undefined ? {} : { storageStalls: stalls }),
   };
 };
 
