@@ -361,17 +361,16 @@ const main = async (): Promise<void> => {
     progress(`latency: ${round(lowRate, 1)} events/s (half the fan-out 1 rate measured) for ${PLAN.latencySeconds} s`);
     const lowLatency: SteadyLatency = await measureSteadyLatency(env, { group: 'lowlat', ratePerSecond: lowRate, seconds: PLAN.latencySeconds, drainTimeoutMs: PLAN.drainMs, probe });
     progress(`  accepted -> delivered p50 ${ms(lowLatency.acceptedToDelivered.p50Ms)}, p99 ${ms(lowLatency.acceptedToDelivered.p99Ms)}; Azurite pauses ${stallsText(lowLatency)}`);
-    // A window that held one of Azurite's pauses measured the emulator too: the same load again, started
-    // as the next pause ends (the one after it is a minute away), so the goal is also judged on storage that answers.
+    // A window that held one of Azurite's pauses measured the emulator too: the same load again at
+    // once. The pause swept the garbage of the phases before (its length grows with it: 3 s to 11 s
+    // in full runs) and the next sweep is a minute after it, so this window meets none (the probe says).
     let lowLatencyAfterPause: SteadyLatency | undefined;
     if ((lowLatency.storageStalls ?? []).length > 0) {
-      progress("latency: waiting for Azurite's next queue GC pause to end (at most 75 s)");
-      if (await probe.nextStall(75_000)) {
-        lowLatencyAfterPause = await measureSteadyLatency(env, { group: 'lowlat2', ratePerSecond: lowRate, seconds: PLAN.latencySeconds, drainTimeoutMs: PLAN.drainMs, probe });
-        progress(
-          `  accepted -> delivered p50 ${ms(lowLatencyAfterPause.acceptedToDelivered.p50Ms)}, p99 ${ms(lowLatencyAfterPause.acceptedToDelivered.p99Ms)}; Azurite pauses ${stallsText(lowLatencyAfterPause)}`,
-        );
-      }
+      progress(`latency: the same ${round(lowRate, 1)} events/s again, after Azurite's pause`);
+      lowLatencyAfterPause = await measureSteadyLatency(env, { group: 'lowlat2', ratePerSecond: lowRate, seconds: PLAN.latencySeconds, drainTimeoutMs: PLAN.drainMs, probe });
+      progress(
+        `  accepted -> delivered p50 ${ms(lowLatencyAfterPause.acceptedToDelivered.p50Ms)}, p99 ${ms(lowLatencyAfterPause.acceptedToDelivered.p99Ms)}; Azurite pauses ${stallsText(lowLatencyAfterPause)}`,
+      );
     }
 
     // The counting proxy costs CPU on the same two cores (about 12% of a one-webhook event's): fan-out
@@ -498,7 +497,7 @@ const main = async (): Promise<void> => {
         ? []
         : [
             {
-              metric: `the same, again from the end of Azurite's next pause: accepted -> delivered at ${lowLatencyAfterPause.ratePerSecond} events/s, p50 / p90 / p99; ingest p50 / p90 / p99; Azurite pauses in the window`,
+              metric: `the same, again right after the window that held Azurite's pause: accepted -> delivered at ${lowLatencyAfterPause.ratePerSecond} events/s, p50 / p90 / p99; ingest p50 / p90 / p99; Azurite pauses in the window`,
               result: `${percentiles(lowLatencyAfterPause.acceptedToDelivered)} (${lowLatencyAfterPause.delivered}/${lowLatencyAfterPause.accepted}); ${percentiles(lowLatencyAfterPause.ingest)}; ${stallsText(lowLatencyAfterPause)}`,
               goal: 'p99 <= 250 ms',
               status: verdict(

@@ -1,11 +1,11 @@
 import { QueueServiceClient } from '@azure/storage-queue';
 
 /*
- * Azurite holds every request while its queue garbage collection runs (every 60 s; 3.1 s under the
- * bench's load, bench/README.md). Azure Storage has no such pause, so a latency window that holds one
+ * Azurite holds every request while its queue garbage collection runs (a minute after the previous
+ * one ended; 3 s to 11 s after the bench's throughput phases, bench/README.md). Azure Storage has no such pause, so a latency window that holds one
  * measures the emulator. The probe asks Azurite for its queue service properties every PROBE_EVERY_MS,
  * one request at a time, and keeps the requests that took STALL_MS or longer: a window's stalls are
- * recorded beside its latencies, and a phase can start its window right after one.
+ * recorded beside its latencies.
  */
 
 const PROBE_EVERY_MS = 100;
@@ -17,8 +17,6 @@ export type Stall = { readonly startedAt: number; readonly ms: number };
 export type StallProbe = {
   /** Stalls that overlap the time between two `performance.now()` readings. */
   stallsBetween(from: number, to: number): Stall[];
-  /** Resolves after the next stall ends, or after `timeoutMs` without one (false). */
-  nextStall(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 };
 
@@ -27,35 +25,18 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export const startStallProbe = (connectionString: string): StallProbe => {
   const client = QueueServiceClient.fromConnectionString(connectionString);
   const stalls: Stall[] = [];
-  const waiters = new Set<() => void>();
   let running = true;
   const loop = (async () => {
     while (running) {
       const startedAt = performance.now();
       await client.getProperties().catch(() => undefined);
       const ms = performance.now() - startedAt;
-      if (ms >= STALL_MS) {
-        stalls.push({ startedAt, ms: Math.round(ms) });
-        for (const wake of waiters) wake();
-        waiters.clear();
-      }
+      if (ms >= STALL_MS) stalls.push({ startedAt, ms: Math.round(ms) });
       await sleep(Math.max(0, PROBE_EVERY_MS - ms));
     }
   })();
   return {
     stallsBetween: (from, to) => stalls.filter((s) => s.startedAt <= to && s.startedAt + s.ms >= from),
-    nextStall: (timeoutMs) =>
-      new Promise<boolean>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(wake);
-          resolve(false);
-        }, timeoutMs);
-        waiters.add(wake);
-      }),
     stop: async () => {
       running = false;
       await loop;
