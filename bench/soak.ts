@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningAzurite, startAzurite } from '../local-host/azurite';
+import { STALL_MS, startStallProbe } from './stallProbe';
 import { expectedDeliveryId, type RunningApp, startApp } from './app';
 import { runConcurrently } from './baselines';
 import { commitLabel, type Provenance, recordedEnvironment } from './evidence';
@@ -60,6 +61,8 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
   const posted: Posted[] = [];
   const rss: RssSample[] = [];
   let webhook = '';
+  // Azurite's pauses over the run (stallProbe.ts): the same ports after its restart, so one probe follows it.
+  const probe = startStallProbe(azurite.connectionString);
   try {
     webhook = await app.registerWebhook({ url: receivers.urlFor('soak', 0), name: 'soak' });
     const calibration = await app.registerWebhook({ url: receivers.urlFor('soakcal', 0), name: 'soakcal' });
@@ -150,7 +153,16 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
     const recovery = restarts.map((r) => {
       // From 30 s after the restart, for 60 s: enough events for a p99 (100) at 2 events/s.
       const after: Distribution = distribution(latenciesIn(r.at + RECOVERY_MS, r.at + RECOVERY_MS + RECOVERY_WINDOW_MS));
-      return { ...r, atSeconds: round(r.at / 1000), p99MsAfterRecovery: after.p99Ms, samples: after.count, distribution: after, pass: after.p99Ms !== undefined && after.p99Ms < 1000 };
+      const pausesMs = probe.stallsBetween(started + r.at + RECOVERY_MS, started + r.at + RECOVERY_MS + RECOVERY_WINDOW_MS).map((p) => p.ms);
+      return {
+        ...r,
+        atSeconds: round(r.at / 1000),
+        p99MsAfterRecovery: after.p99Ms,
+        samples: after.count,
+        distribution: after,
+        azuritePausesMs: pausesMs,
+        pass: after.p99Ms !== undefined && after.p99Ms < 1000,
+      };
     });
     // Memory within each life: the mean of its second minute against the mean of its last minute.
     const memory = lives.map((l) => {
@@ -177,6 +189,7 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
       }),
     );
     const refused = posted.filter((p) => p.status !== 202);
+    const pauses = probe.stallsBetween(started, performance.now()).map((p) => ({ atSeconds: round((p.startedAt - started) / 1000), ms: p.ms }));
     const result = {
       commit: commitLabel(options.provenance),
       provenance: options.provenance,
@@ -198,6 +211,7 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
       lostIds: lost.slice(0, 20).map((p) => p.id),
       repeats: receivers.repeats(),
       latency: whole,
+      azuritePauses: pauses,
       restarts: recovery,
       memory,
       rss,
@@ -212,7 +226,7 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
       })),
       ...recovery.map((r) => ({
         goal: `p99 < 1 s within 30 s of the ${r.kind} restart at ${r.atSeconds} s`,
-        result: `p99 of events accepted 30-90 s after: ${ms(r.p99MsAfterRecovery)} (${r.samples} samples)`,
+        result: `p99 of events accepted 30-90 s after: ${ms(r.p99MsAfterRecovery)} (${r.samples} samples); Azurite pauses in that window: ${r.azuritePausesMs.length === 0 ? 'none' : r.azuritePausesMs.map((p) => `${p} ms`).join(', ')}`,
         pass: r.pass,
       })),
     ];
@@ -226,6 +240,8 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
       '',
       `Posts ${result.posts}, accepted ${result.accepted}, refused ${result.refused.total} ${JSON.stringify(result.refused.byStatus)} (0 = no answer: the host was down); accepted -> delivered over the whole run p50 / p90 / p99 ${ms(whole.p50Ms)} / ${ms(whole.p90Ms)} / ${ms(whole.p99Ms)} (${whole.count} samples).`,
       '',
+      `Azurite's pauses (a probe request held ${STALL_MS} ms or more, bench/stallProbe.ts): ${pauses.length === 0 ? 'none' : `${pauses.length}, longest ${Math.max(...pauses.map((p) => p.ms))} ms, at ${pauses.map((p) => `${p.atSeconds} s (${p.ms} ms)`).join(', ')}`}.`,
+      '',
       '| goal | result | |',
       '|---|---|---|',
       ...goals.map((g) => `| ${g.goal} | ${g.result} | ${verdict(g.pass)} |`),
@@ -237,6 +253,7 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
     writeFileSync(path.join(dir, 'soak.md'), markdown);
     process.stdout.write(markdown);
   } finally {
+    await probe.stop();
     await app.stop().catch(() => undefined);
     await receivers.close();
     await azurite.stop();

@@ -23,7 +23,8 @@ export type StallProbe = {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export const startStallProbe = (connectionString: string): StallProbe => {
-  const client = QueueServiceClient.fromConnectionString(connectionString);
+  // One try: Azurite down (the soak restarts it) fails at once instead of retrying into a false pause.
+  const client = QueueServiceClient.fromConnectionString(connectionString, { retryOptions: { maxTries: 1 } });
   const stalls: Stall[] = [];
   let running = true;
   const loop = (async () => {
