@@ -33,7 +33,8 @@ import { type EnsuredTable, queryUpTo } from './tables';
  * Rows spread by a hash of the event id instead went to both at any rate, which halved the rows
  * each transaction could join (the bench's fan-out 1, bucket writes per event: 0.37 with 1 shard,
  * 0.64 with 2 by hash, 0.97 with 4). Two partitions take about 4000 entities/s on Table Storage,
- * the ingest rate at which an account's 20 000 requests/s run out anyway (4-5 requests per event).
+ * the ingest rate at which an account's 20 000 requests/s run out anyway (4-5 requests per event);
+ * a partition that Table Storage throttles answers later, which leaves more rows unsettled and spills.
  * A row's shard is not known from the event alone: paths that start from a time delete it in each.
  */
 const BUCKET_SHARDS = 2;
