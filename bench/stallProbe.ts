@@ -22,7 +22,8 @@ export type StallProbe = {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export const startStallProbe = (connectionString: string): StallProbe => {
+/** `stallMs`: the threshold (STALL_MS unless a test needs one above its own process's hiccups). */
+export const startStallProbe = (connectionString: string, stallMs: number = STALL_MS): StallProbe => {
   // One try: Azurite down (the soak restarts it) fails at once instead of retrying into a false pause.
   const client = QueueServiceClient.fromConnectionString(connectionString, { retryOptions: { maxTries: 1 } });
   const stalls: Stall[] = [];
@@ -32,7 +33,7 @@ export const startStallProbe = (connectionString: string): StallProbe => {
       const startedAt = performance.now();
       await client.getProperties().catch(() => undefined);
       const ms = performance.now() - startedAt;
-      if (ms >= STALL_MS) stalls.push({ startedAt, ms: Math.round(ms) });
+      if (ms >= stallMs) stalls.push({ startedAt, ms: Math.round(ms) });
       await sleep(Math.max(0, PROBE_EVERY_MS - ms));
     }
   })();
