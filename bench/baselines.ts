@@ -20,10 +20,10 @@ export const runConcurrently = async (total: number, concurrency: number, task: 
   );
 };
 
-/** Raw Azurite queue round trip: send + receive + delete per message, same library the app uses. */
 /** Round trips run before the measured ones, so the client's code is compiled as it is in a long run. */
 const QUEUE_WARM_UP_MESSAGES = 200;
 
+/** Raw Azurite queue round trip: send + receive + delete per message, same library the app uses. */
 export const queueRoundTrip = async (options: { connectionString: string; messages: number; concurrency: number }): Promise<Rate> => {
   const queue = new QueueClient(options.connectionString, `bench-baseline-${Date.now()}`);
   await queue.create();

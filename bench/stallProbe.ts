@@ -2,8 +2,9 @@ import { QueueServiceClient } from '@azure/storage-queue';
 
 /*
  * Azurite holds every request while its queue garbage collection runs (a minute after the previous
- * one ended; 3 s to 11 s after the bench's throughput phases, bench/README.md). Azure Storage has no such pause, so a latency window that holds one
- * measures the emulator. The probe asks Azurite for its queue service properties every PROBE_EVERY_MS,
+ * one ended; 3 s to 11 s after the bench's throughput phases) and, on disk, while it saves a store
+ * (every 5 s, longer as rows accumulate; bench/README.md). Azure Storage has no such pauses, so a
+ * latency window that holds one measures the emulator. The probe asks Azurite for its queue service properties every PROBE_EVERY_MS,
  * one request at a time, and keeps the requests that took STALL_MS or longer: a window's stalls are
  * recorded beside its latencies.
  */
