@@ -20,10 +20,15 @@ export const hourBucketOf = (iso: string): string => iso.slice(0, 13).replace(/[
 /** The cutoff of a retention of `days` days at `now`. */
 export const retentionCutoff = (options: { now: Date; days: number }): Date => new Date(options.now.getTime() - options.days * 86_400_000);
 
-/** Anything shaped like a fiscal code, anywhere in a text (the pattern of domain/fiscalCode.ts, unanchored, case-insensitive). */
-const FISCAL_CODE_ANYWHERE = /[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]/gi;
+/**
+ * Anything shaped like a fiscal code, anywhere in a text (the pattern of domain/fiscalCode.ts, unanchored,
+ * case-insensitive), or, tried first at each position, a whole ULID: a token of exactly 26 Crockford base32
+ * characters, the shape of every id the dispatcher prints. About one ULID in 470 holds 16 characters
+ * shaped like a fiscal code; redacting them made `ping-all --json` print an id no command could follow.
+ */
+const ULID_OR_FISCAL_CODE = /(?<![0-9A-Z])[0-7][0-9A-HJKMNP-TV-Z]{25}(?![0-9A-Z])|[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]/gi;
 
 export const REDACTED_FISCAL_CODE = '[fiscal code]';
 
-/** Replaces every fiscal code in a text: log lines, CLI output and error messages pass through it. */
-export const redactFiscalCodes = (text: string): string => text.replace(FISCAL_CODE_ANYWHERE, REDACTED_FISCAL_CODE);
+/** Replaces every fiscal code in a text, ULIDs kept whole: log lines, CLI output and error messages pass through it. */
+export const redactFiscalCodes = (text: string): string => text.replace(ULID_OR_FISCAL_CODE, (found) => (found.length === 16 ? REDACTED_FISCAL_CODE : found));

@@ -18,5 +18,15 @@ describe('personal data in the domain', () => {
   it('redacts every fiscal code in a text, whatever surrounds it or its case', () => {
     expect(redactFiscalCodes('event {"fiscalCode":"RSSNNA80A41H501X"} and rssnna80a41h501x,BRNBRN70B12F205Z.')).toBe('event {"fiscalCode":"[fiscal code]"} and [fiscal code],[fiscal code].');
     expect(redactFiscalCodes('01HZZZZZZZZZZZZZZZZZZZ0001 webhook ids stay')).toBe('01HZZZZZZZZZZZZZZZZZZZ0001 webhook ids stay');
+    expect(redactFiscalCodes('x-RSSNNA80A41H501X0123456789 and RSSNNA80A41H501Xabc')).toBe('x-[fiscal code]0123456789 and [fiscal code]abc');
+  });
+
+  it('keeps a ULID whole even where 16 of its characters are shaped like a fiscal code', () => {
+    // The shape of an event id a CI run printed as "01M94[fiscal code]KX4ZF" (`ping-all --json`).
+    const id = '01M94RSSNNA80A41H501XKX4ZF';
+    expect(id).toMatch(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/);
+    expect(redactFiscalCodes(`{"id":"${id}"} event ${id}\n${id.toLowerCase()}`)).toBe(`{"id":"${id}"} event ${id}\n${id.toLowerCase()}`);
+    // Not a ULID (27 characters, or an 8 first): the code in it is redacted.
+    expect(redactFiscalCodes(`${id}Q 81M94RSSNNA80A41H501XKX4ZF`)).toBe('01M94[fiscal code]KX4ZFQ 81M94[fiscal code]KX4ZF');
   });
 });
