@@ -12,6 +12,14 @@ import type { StoredEvent } from './eventStore';
  */
 export type StartDispatch = (eventId: EventId, post: { readonly repeated: true } | { readonly repeated: false; readonly event: StoredEvent }) => TE.TaskEither<AppError, void>;
 
+/**
+ * Stores and dispatches an event whose id the dispatcher chose (a post without `id`: no one can have
+ * posted it before). Resolves once the event is stored; the implementation picks the order
+ * (docs/architecture.md item 30: a one-page event without personal data is enqueued first and
+ * stored already dispatched, one write instead of two).
+ */
+export type DispatchFresh = (event: StoredEvent) => TE.TaskEither<AppError, void>;
+
 // One definition with the answer's codec (GET /api/events/{id} shows it as read).
 export type { DispatchState } from '../domain/views';
 

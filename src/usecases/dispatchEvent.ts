@@ -1,14 +1,28 @@
 import { pipe } from 'fp-ts/function';
 import * as TE from 'fp-ts/TaskEither';
-import type { ContinueFanOut, FanOutCursor, StartDispatch } from '../ports/dispatch';
-import type { EventStore } from '../ports/eventStore';
-import { enqueueFanOutPage, type FanOutPageDeps, type FanOutPageResult } from './enqueueFanOutPage';
+import { publicEventCarriesPersonalData } from '../domain/catalogue';
+import { type AppError, conflict } from '../domain/errors';
+import { subjectsOf } from '../domain/privacy';
+import type { ContinueFanOut, DispatchFresh, FanOutCursor, StartDispatch } from '../ports/dispatch';
+import type { EventStore, StoredEvent } from '../ports/eventStore';
+import { enqueuePlannedPage, type FanOutPageDeps, type FanOutPageResult, planFanOutPage, type PlannedPage } from './enqueueFanOutPage';
 
 export type DispatchEventDeps = {
   readonly events: Pick<EventStore, 'get' | 'markDispatched'>;
   readonly fanOut: FanOutPageDeps;
   readonly continueFanOut: ContinueFanOut;
   readonly onPage?: (cursor: FanOutCursor, result: FanOutPageResult) => void;
+};
+
+/** The first page sent, the orchestration started for the rest, then the mark (the order below says why). */
+const enqueueThenMark = (deps: DispatchEventDeps, event: StoredEvent, planned: PlannedPage, repeated: boolean): TE.TaskEither<AppError, void> => {
+  const first: FanOutCursor = { eventId: event.id, planIndex: 0 };
+  return pipe(
+    enqueuePlannedPage(deps.fanOut.queue)(planned),
+    TE.chainFirst((page) => TE.fromIO(() => deps.onPage?.(first, page))),
+    TE.chainFirst((page) => (page.next === undefined ? TE.right(undefined) : deps.continueFanOut({ cursor: page.next, deliveries: page.deliveries, pages: 1, repeated }))),
+    TE.chain((page) => deps.events.markDispatched(event.id, { deliveries: page.deliveries, orchestrated: page.next !== undefined })),
+  );
 };
 
 /**
@@ -24,15 +38,55 @@ export const dispatchEvent =
   (eventId, post) =>
     pipe(
       post.repeated ? deps.events.get(eventId) : TE.right(post.event),
-      TE.chain((event) => {
-        if (event.status === 'dispatched') return TE.right(undefined);
-        const { repeated } = post;
-        const first: FanOutCursor = { eventId, planIndex: 0 };
-        return pipe(
-          enqueueFanOutPage(deps.fanOut)(first, event),
-          TE.chainFirst((page) => TE.fromIO(() => deps.onPage?.(first, page))),
-          TE.chainFirst((page) => (page.next === undefined ? TE.right(undefined) : deps.continueFanOut({ cursor: page.next, deliveries: page.deliveries, pages: 1, repeated }))),
-          TE.chain((page) => deps.events.markDispatched(eventId, { deliveries: page.deliveries, orchestrated: page.next !== undefined })),
-        );
-      }),
+      TE.chain((event) =>
+        event.status === 'dispatched'
+          ? TE.right(undefined)
+          : pipe(
+              planFanOutPage(deps.fanOut)({ eventId, planIndex: 0 }, event),
+              TE.chain((planned) => enqueueThenMark(deps, event, planned, post.repeated)),
+            ),
+      ),
     );
+
+/**
+ * Whether a planned first page may be sent before its event is stored: only when nothing needs the
+ * row first. The worker reads the row of a delivery that carries personal data (no row = erased, so
+ * it would skip it); an erasure finds events by the subject rows and deletes the row, which must
+ * exist by then; a claim-checked payload's blob is written with the row; the orchestration of the
+ * later pages reads the event.
+ */
+const mayEnqueueFirst = (event: StoredEvent, planned: PlannedPage): boolean =>
+  planned.next === undefined && subjectsOf(event).length === 0 && planned.messages.every((m) => m.payloadRef === undefined && m.items.every((i) => !publicEventCarriesPersonalData(i.body.name)));
+
+/**
+ * A post without `id` (docs/architecture.md item 30). No repeat of it can exist, so the dispatched
+ * mark is not needed to tell one: a one-page event without personal data is enqueued first and then
+ * stored already dispatched, one event write instead of an insert and a mark. A crash or a storage
+ * failure between the two leaves deliveries under way and no row, and the post gets no 202 (or a
+ * 503): the same outcome as the mark failing after the enqueue in the other order, whose row the
+ * stranded-event sweep removes. Every other event is stored first and dispatched as `dispatchEvent` does.
+ */
+export const dispatchFreshEvent =
+  (deps: DispatchEventDeps & { readonly events: Pick<EventStore, 'add'> }): DispatchFresh =>
+  (event) => {
+    const add = (row: StoredEvent): TE.TaskEither<AppError, void> =>
+      pipe(
+        deps.events.add(row),
+        TE.chain((added) => (added.kind === 'Added' ? TE.right(undefined) : TE.left(conflict(`An event with id "${row.id}" was already stored`)))),
+      );
+    return pipe(
+      planFanOutPage(deps.fanOut)({ eventId: event.id, planIndex: 0 }, event),
+      TE.chain((planned) =>
+        mayEnqueueFirst(event, planned)
+          ? pipe(
+              enqueuePlannedPage(deps.fanOut.queue)(planned),
+              TE.chainFirst((page) => TE.fromIO(() => deps.onPage?.({ eventId: event.id, planIndex: 0 }, page))),
+              TE.chain((page) => add({ ...event, status: 'dispatched', firstPage: { deliveries: page.deliveries, orchestrated: false } })),
+            )
+          : pipe(
+              add(event),
+              TE.chain(() => enqueueThenMark(deps, event, planned, false)),
+            ),
+      ),
+    );
+  };

@@ -81,16 +81,24 @@ export const grantedOnly = <W extends WebhookWithoutSecrets>(grantsOf: TenantGra
   );
 };
 
+/** A page of the fan-out read and packed, not yet enqueued. */
+export type PlannedPage = {
+  readonly deliveries: number;
+  readonly messages: readonly DeliveryMessage[];
+  /** The next page, or undefined when the event is fully fanned out. */
+  readonly next?: FanOutCursor;
+};
+
 /**
- * One step of the fan-out: reads one page of the webhooks subscribed to the current plan's public
- * event, and enqueues the deliveries they match, packed several to a message. Idempotent enough:
- * delivery ids are deterministic, so a step that runs twice enqueues repeats receivers drop.
+ * Reads one page of the webhooks subscribed to the current plan's public event, and packs the
+ * deliveries they match several to a message, without sending them (ingest decides when:
+ * `dispatchEvent.ts`).
  */
-export const enqueueFanOutPage =
+export const planFanOutPage =
   (deps: FanOutPageDeps) =>
-  (cursor: FanOutCursor, known?: StoredEvent): TE.TaskEither<AppError, FanOutPageResult> =>
+  (cursor: FanOutCursor, known?: StoredEvent): TE.TaskEither<AppError, PlannedPage> =>
     pipe(
-      // Ingest hands over the event it just stored; the orchestration's activities read it.
+      // Ingest hands over the event it has; the orchestration's activities read it.
       known !== undefined && known.id === cursor.eventId ? TE.right(known) : deps.events.get(cursor.eventId),
       TE.chainEitherK((stored) =>
         pipe(
@@ -101,12 +109,12 @@ export const enqueueFanOutPage =
       TE.chain((event) => {
         const plans = planForEvent(event);
         const plan = plans[cursor.planIndex];
-        if (plan === undefined) return TE.right({ deliveries: 0, messages: 0 });
+        if (plan === undefined) return TE.right({ deliveries: 0, messages: [] });
         const nextPlan = (): FanOutCursor | undefined => (cursor.planIndex + 1 < plans.length ? { eventId: cursor.eventId, planIndex: cursor.planIndex + 1 } : undefined);
         // A disabled public event is not delivered: its plan is skipped without reading webhooks.
         if (deps.disabledEvents?.has(plan.publicEventName) === true) {
           const next = nextPlan();
-          return TE.right({ deliveries: 0, messages: 0, ...(next ? { next } : {}) });
+          return TE.right({ deliveries: 0, messages: [], ...(next ? { next } : {}) });
         }
         const now = (deps.clock ?? { now: () => new Date() }).now();
         return pipe(
@@ -121,7 +129,7 @@ export const enqueueFanOutPage =
               TE.map((webhooks) => ({ page, webhooks })),
             ),
           ),
-          TE.chain(({ page, webhooks }) => {
+          TE.map(({ page, webhooks }): PlannedPage => {
             const planned: DeliveryItem[] = deliveriesFor(plan, webhooks).map((d) => ({
               deliveryId: deliveryIdFor({ eventId: cursor.eventId, publicEventName: d.body.name, webhookId: d.webhook.id }),
               webhookId: d.webhook.id,
@@ -133,11 +141,26 @@ export const enqueueFanOutPage =
             const { items, ref } = claimedItems(event.payload, planned);
             const messages = withPayloadRef(withLookupHints(packMessages(cursor.eventId, items, deps.maxDeliveriesPerMessage), page), ref);
             const next = page.continuationToken !== undefined ? { ...cursor, continuationToken: page.continuationToken } : nextPlan();
-            return pipe(
-              messages.length > 0 ? deps.queue.enqueue(messages) : TE.right(undefined),
-              TE.map((): FanOutPageResult => ({ deliveries: items.length, messages: messages.length, ...(next ? { next } : {}) })),
-            );
+            return { deliveries: items.length, messages, ...(next ? { next } : {}) };
           }),
         );
       }),
     );
+
+/** Sends a planned page's messages (none for an empty page). */
+export const enqueuePlannedPage =
+  (queue: DeliveryQueue) =>
+  (planned: PlannedPage): TE.TaskEither<AppError, FanOutPageResult> =>
+    pipe(
+      planned.messages.length > 0 ? queue.enqueue(planned.messages) : TE.right(undefined),
+      TE.map((): FanOutPageResult => ({ deliveries: planned.deliveries, messages: planned.messages.length, ...(planned.next ? { next: planned.next } : {}) })),
+    );
+
+/**
+ * One step of the fan-out: one page read, packed and enqueued. Idempotent enough: delivery ids are
+ * deterministic, so a step that runs twice enqueues repeats receivers drop.
+ */
+export const enqueueFanOutPage =
+  (deps: FanOutPageDeps) =>
+  (cursor: FanOutCursor, known?: StoredEvent): TE.TaskEither<AppError, FanOutPageResult> =>
+    pipe(planFanOutPage(deps)(cursor, known), TE.chain(enqueuePlannedPage(deps.queue)));

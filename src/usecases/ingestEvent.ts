@@ -7,7 +7,7 @@ import { formatValidationErrors } from '../domain/decodeErrors';
 import { type AppError, conflict, invalid } from '../domain/errors';
 import { type EventId, IncomingEventEnvelope } from '../domain/events';
 import type { Clock } from '../ports/clock';
-import type { StartDispatch } from '../ports/dispatch';
+import type { DispatchFresh, StartDispatch } from '../ports/dispatch';
 import type { EventStore, StoredEvent } from '../ports/eventStore';
 import type { PrivacyIndex } from '../ports/privacyIndex';
 import { redactFiscalCodes, subjectHash, subjectsOf } from '../domain/privacy';
@@ -19,6 +19,8 @@ export type IngestEventDeps = {
   readonly newEventId: () => EventId;
   /** The fan-out; absent until the orchestrator exists, when ingest only records the event. */
   readonly startDispatch?: StartDispatch;
+  /** Stores and dispatches a post without `id` (docs/architecture.md item 30); absent: stored, then `startDispatch`. */
+  readonly dispatchFresh?: DispatchFresh;
   /** DISABLED_EVENTS: accepted and stored (the sender cannot know the toggle), but not dispatched. */
   readonly disabledEvents?: ReadonlySet<string>;
   /** The retention and erasure indexes (docs/privacy.md), written before the event row. */
@@ -63,7 +65,8 @@ const sameEvent = (a: KnownEvent, b: KnownEvent): boolean => a.name === b.name &
 
 /**
  * Decodes an incoming event and stores it durably before answering; a repeat of a stored id with the
- * same event is accepted again (and not stored twice), with another event it is a Conflict.
+ * same event is accepted again (and not stored twice), with another event it is a Conflict. A post
+ * without an id goes to `dispatchFresh` when there is one, which stores it too.
  * Dispatch starts on every accepted post: the port is idempotent per id, and starting again covers a
  * crash between storing and starting.
  */
@@ -74,6 +77,15 @@ export const ingestEvent =
       TE.fromEither(decodeIncomingEvent(body)),
       TE.chain(({ id, event }) => {
         const stored: StoredEvent = { id: id ?? deps.newEventId(), name: event.name, payload: event.payload, receivedAt: deps.clock.now().toISOString(), status: 'accepted' };
+        // An id the dispatcher chose has no earlier post to compare with: the dispatch stores it, in the order it needs.
+        if (id === undefined && deps.dispatchFresh !== undefined && deps.disabledEvents?.has(stored.name) !== true) {
+          const dispatchFresh = deps.dispatchFresh;
+          return pipe(
+            indexFirst(deps, stored),
+            TE.chain(() => dispatchFresh(stored)),
+            TE.map((): IngestResult => ({ id: stored.id, name: stored.name, repeated: false })),
+          );
+        }
         return pipe(
           indexFirst(deps, stored),
           TE.chain(() => deps.events.add(stored)),

@@ -79,4 +79,28 @@ describe('ingestEvent', () => {
     expect(await ingest({ id: 'e2', name: 'ping:all' })()).toEqual(E.left({ kind: 'Transient', message: 'orchestrator down' }));
     expect(started).toEqual(['e1:stored:first', 'e1:stored:repeat', 'e2:stored:first']);
   });
+
+  it('hands a post without id to dispatchFresh (which stores it); one with an id, or a disabled event, is stored first as before', async () => {
+    const events = memoryEventStore();
+    const calls: string[] = [];
+    const ingest = ingestEvent({
+      events,
+      clock,
+      newEventId: () => 'generated-1' as EventId,
+      disabledEvents: new Set(['ping:all']),
+      startDispatch: (id) => {
+        calls.push(`start:${id}:${events.rows.has(id) ? 'stored' : 'missing'}`);
+        return TE.right(undefined);
+      },
+      dispatchFresh: (event) => {
+        calls.push(`fresh:${event.id}:${events.rows.has(event.id) ? 'stored' : 'missing'}`);
+        return TE.right(undefined);
+      },
+    });
+    expect(await ingest({ name: 'ping', payload: { name: 'a' } })()).toEqual(E.right({ id: 'generated-1', name: 'ping', repeated: false }));
+    expect(await ingest({ id: 'e1', name: 'ping', payload: { name: 'a' } })()).toEqual(E.right({ id: 'e1', name: 'ping', repeated: false }));
+    expect(await ingest({ name: 'ping:all' })()).toEqual(E.right({ id: 'generated-1', name: 'ping:all', repeated: false, disabled: true }));
+    expect(calls).toEqual(['fresh:generated-1:missing', 'start:e1:stored']);
+    expect(events.rows.get('generated-1' as EventId)?.name).toBe('ping:all');
+  });
 });
