@@ -32,6 +32,8 @@ export type RunningApp = {
   registerWebhook(input: { url: string; name: string }): Promise<string>;
   /** Posts one `ping` event for the webhooks named `target` (with `data`, a large payload); resolves with the HTTP status. */
   postPing(input: { id: string; target: string; data?: string }): Promise<number>;
+  /** The same without an `id` (the dispatcher chooses it, as for a sender that sends none); resolves with the status and the id answered. */
+  postPingWithoutId(input: { target: string }): Promise<{ status: number; id?: string }>;
   /** `ping:all`: one `ping` to every webhook with a name. */
   postPingAll(input: { id: string }): Promise<number>;
   eventStatus(id: string): Promise<unknown>;
@@ -153,6 +155,11 @@ export const startApp = async (options: {
       return id;
     },
     postPing: async ({ id, target, data }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping', payload: { name: target, ...(data === undefined ? {} : { data }) } })).status,
+    postPingWithoutId: async ({ target }) => {
+      const r = await call('POST', 'events', INGEST_API_KEY, { name: 'ping', payload: { name: target } });
+      const id = (r.json as { id?: unknown } | undefined)?.id;
+      return { status: r.status, ...(typeof id === 'string' ? { id } : {}) };
+    },
     postPingAll: async ({ id }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping:all' })).status,
     eventStatus: async (id) => (await call('GET', `events/${encodeURIComponent(id)}`, ADMIN_API_KEY)).json,
     stop: async () => {

@@ -22,7 +22,7 @@ export const runThroughputPhase = async (input: {
   quick: boolean;
   progress: (m: string) => void;
   settings: Record<string, string>;
-  plan: { queueMessages: number; fanOutEvents: Record<1 | 10 | 100, number>; coldEvents: number; drainMs: number };
+  plan: { queueMessages: number; fanOutEvents: Record<1 | 10 | 100, number>; coldEvents: number; clientIdEvents: number; drainMs: number };
   provenance: Provenance;
 }): Promise<void> => {
   const { progress, plan } = input;
@@ -39,7 +39,14 @@ export const runThroughputPhase = async (input: {
     const runs: Throughput[] = [];
     for (const fanOut of [1, 10, 100] as const) {
       progress(`throughput: fan-out ${fanOut}, ${plan.fanOutEvents[fanOut]} events`);
-      runs.push(await measureThroughput(env, { fanOut, events: plan.fanOutEvents[fanOut], drainTimeoutMs: plan.drainMs, ...(fanOut === 1 ? { coldEvents: plan.coldEvents } : {}) }));
+      runs.push(
+        await measureThroughput(env, {
+          fanOut,
+          events: plan.fanOutEvents[fanOut],
+          drainTimeoutMs: plan.drainMs,
+          ...(fanOut === 1 ? { coldEvents: plan.coldEvents, clientIdEvents: plan.clientIdEvents } : {}),
+        }),
+      );
     }
     await app.stop();
     const direct = await startApp({ storageConnectionString: azurite.connectionString, progress, env: input.settings });
@@ -64,6 +71,7 @@ export const runThroughputPhase = async (input: {
     const withColdStart = (label: string, t: Throughput, counted: boolean) => [
       ...(t.coldStart === undefined ? [] : [rowOf(`${label}, cold: a fresh host's first ${t.coldStart.events} events`, t.coldStart, counted)]),
       rowOf(label, t, counted),
+      ...(t.withClientIds === undefined ? [] : [rowOf(`${label}, posts with the sender's own ids (${t.withClientIds.events} events, same host)`, t.withClientIds, counted)]),
     ];
     const rows = [...runs.flatMap((t) => withColdStart(`fan-out ${t.fanOut} (proxy)`, t, true)), ...withColdStart('fan-out 1 (direct)', fo1Direct, false)];
     const result = {
