@@ -69,12 +69,17 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
     // The fan-out 1 rate of this machine now: posted as fast as 16 clients can, until all delivered, on a
     // host warmed first (as the full run's goal rows: a fresh host's first events run at two thirds of it).
     progress(`soak: warming the host (${WARM_UP_EVENTS} events), then measuring the fan-out 1 rate (${CALIBRATION_EVENTS} events)`);
-    await runConcurrently(WARM_UP_EVENTS, 16, async (i) => void (await app.postPing({ id: `soakwarm-${i}`, target: 'soakcal' })));
+    // Without ids, as the full run's goal rows measure it.
+    await runConcurrently(WARM_UP_EVENTS, 16, async () => void (await app.postPingWithoutId({ target: 'soakcal' })));
     await receivers.waitFor(() => receivers.distinctIn('soakcal') >= WARM_UP_EVENTS, DRAIN_MS);
     const calStarted = performance.now();
-    await runConcurrently(CALIBRATION_EVENTS, 16, async (i) => void (await app.postPing({ id: `soakcal-${i}`, target: 'soakcal' })));
+    const calIds: string[] = [];
+    await runConcurrently(CALIBRATION_EVENTS, 16, async () => {
+      const answer = await app.postPingWithoutId({ target: 'soakcal' });
+      if (answer.id !== undefined) calIds.push(answer.id);
+    });
     await receivers.waitFor(() => receivers.distinctIn('soakcal') >= WARM_UP_EVENTS + CALIBRATION_EVENTS, DRAIN_MS);
-    const calDelivered = [...Array(CALIBRATION_EVENTS).keys()].filter((i) => receivers.firstArrival.has(expectedDeliveryId(`soakcal-${i}`, calibration))).length;
+    const calDelivered = calIds.filter((id) => receivers.firstArrival.has(expectedDeliveryId(id, calibration))).length;
     const measuredRate = calDelivered / ((performance.now() - calStarted) / 1000);
     const rate = Math.max(1, measuredRate / 2);
     progress(`soak: fan-out 1 at ${round(measuredRate, 1)} events/s; posting ${round(rate, 1)} events/s for ${options.minutes} min`);
@@ -97,13 +102,15 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
       for (let due = started; due < endAt; due += 1000 / rate) {
         const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
-        const id = `soak-${seq++}`;
+        // Every other post carries its own id: ingest stores those first and marks them after the
+        // enqueue, and the others the other way round (docs/architecture.md item 31); both meet the kills.
+        const own = seq % 2 === 1 ? `soak-${seq}` : undefined;
+        seq++;
         const target = app;
         const sentAt = performance.now();
-        const p = target
-          .postPing({ id, target: 'soak' })
-          .catch(() => 0)
-          .then((status) => void posted.push({ id, sentAt, acceptedAt: performance.now(), status }));
+        const answered: Promise<{ status: number; id?: string }> =
+          own === undefined ? target.postPingWithoutId({ target: 'soak' }) : target.postPing({ id: own, target: 'soak' }).then((status) => ({ status, id: own }));
+        const p = answered.catch(() => ({ status: 0, id: undefined })).then((a) => void posted.push({ id: a.id ?? `unanswered-${seq}`, sentAt, acceptedAt: performance.now(), status: a.status }));
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p));
         // Restarts run beside the posting: posts meet the dead host (refused, as a sender would be).
