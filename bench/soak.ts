@@ -104,13 +104,13 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
         if (wait > 0) await sleep(wait);
         // Every other post carries its own id: ingest stores those first and marks them after the
         // enqueue, and the others the other way round (docs/architecture.md item 31); both meet the kills.
-        const own = seq % 2 === 1 ? `soak-${seq}` : undefined;
-        seq++;
+        const n = seq++;
+        const own = n % 2 === 1 ? `soak-${n}` : undefined;
         const target = app;
         const sentAt = performance.now();
         const answered: Promise<{ status: number; id?: string }> =
           own === undefined ? target.postPingWithoutId({ target: 'soak' }) : target.postPing({ id: own, target: 'soak' }).then((status) => ({ status, id: own }));
-        const p = answered.catch(() => ({ status: 0, id: undefined })).then((a) => void posted.push({ id: a.id ?? `unanswered-${seq}`, sentAt, acceptedAt: performance.now(), status: a.status }));
+        const p = answered.catch(() => ({ status: 0, id: undefined })).then((a) => void posted.push({ id: a.id ?? `unanswered-${n}`, sentAt, acceptedAt: performance.now(), status: a.status }));
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p));
         // Restarts run beside the posting: posts meet the dead host (refused, as a sender would be).
