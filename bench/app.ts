@@ -44,6 +44,8 @@ export type RunningApp = {
 export const expectedDeliveryId = (eventId: string, webhookId: string): string => deliveryIdFor({ eventId, publicEventName: 'ping', webhookId });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Tries of a webhook registration that storage refused (503). */
+const REGISTER_ATTEMPTS = 5;
 
 /**
  * The app folder: the repo itself, or (to try other queue trigger settings without touching the
@@ -149,10 +151,16 @@ export const startApp = async (options: {
       appDir.cleanup();
     },
     registerWebhook: async ({ url, name }) => {
-      const r = await call('POST', 'webhooks', ADMIN_API_KEY, { url, subscriptions: ['ping'], attributes: { name } });
-      const id = (r.json as { id?: unknown } | undefined)?.id;
-      if (r.status !== 201 || typeof id !== 'string') throw new Error(`registering a webhook answered ${r.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
-      return id;
+      // A 503 (Azurite paused past the storage deadline: its queue GC, bench/README.md) is retried as
+      // a client would, after a second, a few times. A create whose write landed after its 503 would
+      // leave a second webhook in the group: its deliveries would show as more than expected.
+      for (let attempt = 1; ; attempt++) {
+        const r = await call('POST', 'webhooks', ADMIN_API_KEY, { url, subscriptions: ['ping'], attributes: { name } });
+        const id = (r.json as { id?: unknown } | undefined)?.id;
+        if (r.status === 201 && typeof id === 'string') return id;
+        if (r.status !== 503 || attempt >= REGISTER_ATTEMPTS) throw new Error(`registering a webhook answered ${r.status} (attempt ${attempt}): ${JSON.stringify(r.json).slice(0, 300)}`);
+        await sleep(1000);
+      }
     },
     postPing: async ({ id, target, data }) => (await call('POST', 'events', INGEST_API_KEY, { id, name: 'ping', payload: { name: target, ...(data === undefined ? {} : { data }) } })).status,
     postPingWithoutId: async ({ target }) => {
