@@ -149,7 +149,7 @@ const coldStartRows = ({ throughProxy, direct, queuePerSecond }: { throughProxy:
     const c = direct.coldStart;
     rows.push({
       metric: `fan-out 1, cold host (the first ${c.events} events of a fresh host), straight to Azurite: events/s delivered; host CPU ms per event (${c.delivered}/${c.deliveriesExpected} delivered)`,
-      result: `${c.eventsPerSecond} (${round((c.eventsPerSecond / queuePerSecond) * 100, 1)}% of queue RT); ${c.cpuMsPerDelivery.host ?? 'n/a'} ms`,
+      result: `${c.eventsPerSecond} (${round((c.eventsPerSecond / queuePerSecond) * 100, 1)}% of queue RT); ${c.cpuMsPerDelivery.host ?? 'n/a'} ms; Azurite pauses in the run: ${stallsText(c)}`,
       baseline: `${queuePerSecond} msg/s`,
       goal: '>= 60% of queue RT (delivered)',
       status: verdict(c.eventsPerSecond >= 0.6 * queuePerSecond && c.accepted === c.events && c.delivered === c.deliveriesExpected),
@@ -159,7 +159,7 @@ const coldStartRows = ({ throughProxy, direct, queuePerSecond }: { throughProxy:
 };
 
 /** `none`, or each pause of Azurite a latency window held, in milliseconds. */
-const stallsText = (run: SteadyLatency): string => {
+const stallsText = (run: { storageStalls?: readonly { ms: number }[] }): string => {
   const stalls = run.storageStalls ?? [];
   return stalls.length === 0 ? 'none' : stalls.map((s) => `${s.ms} ms`).join(', ');
 };
@@ -413,7 +413,10 @@ const main = async (): Promise<void> => {
     const direct = await startApp({ storageConnectionString: azurite.connectionString, progress, env: settingOverrides, ...(queueOverrides ? { queues: queueOverrides } : {}) });
     stops.unshift(() => direct.stop());
     progress(`throughput: fan-out 1, ${PLAN.fanOutEvents[1]} events, host straight to Azurite (no counting proxy)`);
-    const fo1Direct = await measureThroughput({ ...env, app: direct }, { fanOut: 1, events: PLAN.fanOutEvents[1], drainTimeoutMs: PLAN.drainMs, group: 'fo1direct', coldEvents: PLAN.coldEvents });
+    const fo1Direct = await measureThroughput(
+      { ...env, app: direct },
+      { fanOut: 1, events: PLAN.fanOutEvents[1], drainTimeoutMs: PLAN.drainMs, group: 'fo1direct', coldEvents: PLAN.coldEvents, probe },
+    );
     progress(`  ${fo1Direct.eventsPerSecond} events/s`);
     await stopAll();
     // The machine is shared: the yardstick again, on the same Azurite load as at the start (nothing else running).
@@ -476,7 +479,7 @@ const main = async (): Promise<void> => {
       })),
       {
         metric: `fan-out 1, host straight to Azurite (no counting proxy): events/s accepted / fully delivered (${fo1Direct.delivered}/${fo1Direct.deliveriesExpected} delivered)`,
-        result: `${fo1Direct.acceptedEventsPerSecond} / ${fo1Direct.eventsPerSecond} (${round((fo1Direct.eventsPerSecond / q) * 100, 1)}% of queue RT)`,
+        result: `${fo1Direct.acceptedEventsPerSecond} / ${fo1Direct.eventsPerSecond} (${round((fo1Direct.eventsPerSecond / q) * 100, 1)}% of queue RT); CPU ms per event host ${fo1Direct.cpuMsPerDelivery.host ?? 'n/a'} / Azurite ${fo1Direct.cpuMsPerDelivery.azurite ?? 'n/a'}; Azurite pauses in the run: ${stallsText(fo1Direct)}`,
         baseline: `${q} msg/s`,
         goal: '>= 60% of queue RT (delivered)',
         status: verdict(fo1Direct.eventsPerSecond >= 0.6 * q && fo1Direct.accepted === fo1Direct.events && fo1Direct.delivered === fo1Direct.deliveriesExpected),

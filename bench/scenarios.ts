@@ -86,6 +86,8 @@ export type Throughput = {
   coldStart?: Throughput;
   /** Events posted with the sender's own ids, measured after this run on the same host (`clientIdEvents`). */
   withClientIds?: Throughput;
+  /** Azurite's pauses (stallProbe.ts) from the first post to the last delivery, when a probe ran. */
+  storageStalls?: Stall[];
 };
 
 /**
@@ -97,11 +99,11 @@ export type Throughput = {
  */
 export const measureThroughput = async (
   env: Env,
-  input: { fanOut: number; events: number; drainTimeoutMs: number; group?: string; coldEvents?: number; clientIdEvents?: number },
+  input: { fanOut: number; events: number; drainTimeoutMs: number; group?: string; coldEvents?: number; clientIdEvents?: number; probe?: StallProbe },
 ): Promise<Throughput> => {
   const group = input.group ?? `fo${input.fanOut}`;
   const webhooks = await registerGroup(env, { group, count: input.fanOut });
-  const run = { env, group, webhooks, fanOut: input.fanOut, drainTimeoutMs: input.drainTimeoutMs };
+  const run = { env, group, webhooks, fanOut: input.fanOut, drainTimeoutMs: input.drainTimeoutMs, ...(input.probe === undefined ? {} : { probe: input.probe }) };
   const coldStart = input.coldEvents === undefined ? undefined : await measureRun({ ...run, events: input.coldEvents, tag: 'cold' });
   const measured = await measureRun({ ...run, events: input.events, tag: 'run' });
   const withClientIds = input.clientIdEvents === undefined ? undefined : await measureRun({ ...run, events: input.clientIdEvents, tag: 'ids', clientIds: true });
@@ -113,7 +115,17 @@ export const measureThroughput = async (
  * `clientIds`: a sender's own id makes ingest store the event before it enqueues and mark it after
  * (docs/architecture.md item 30), one more write per event.
  */
-const measureRun = async (input: { env: Env; group: string; webhooks: string[]; fanOut: number; events: number; drainTimeoutMs: number; tag: string; clientIds?: boolean }): Promise<Throughput> => {
+const measureRun = async (input: {
+  env: Env;
+  group: string;
+  webhooks: string[];
+  fanOut: number;
+  events: number;
+  drainTimeoutMs: number;
+  tag: string;
+  clientIds?: boolean;
+  probe?: StallProbe;
+}): Promise<Throughput> => {
   const { env, group, webhooks } = input;
   const before = await env.proxy.snapshot();
   const cpuBefore = cpuSnapshot();
@@ -130,6 +142,7 @@ const measureRun = async (input: { env: Env; group: string; webhooks: string[]; 
   env.progress(`  fan-out ${input.fanOut} (${input.tag}): ${accepted.length}/${input.events} events accepted in ${round(postedFor, 2)} s; waiting for ${expected} deliveries`);
   const complete = await env.receivers.waitFor(() => env.receivers.distinctIn(group) - arrivedBefore >= expected, input.drainTimeoutMs);
   if (!complete) env.progress(`  fan-out ${input.fanOut} (${input.tag}): only ${env.receivers.distinctIn(group) - arrivedBefore} of ${expected} deliveries within ${input.drainTimeoutMs} ms`);
+  const stalls = input.probe?.stallsBetween(started, performance.now());
   // After the settle window: the attempt log writes and message deletes of the last deliveries are part of their cost.
   await sleep(SETTLE_MS);
   const cpuAfter = cpuSnapshot();
@@ -153,6 +166,7 @@ const measureRun = async (input: { env: Env; group: string; webhooks: string[]; 
     acceptedToDeliveredAtSaturation: distribution(latencies),
     storage: { transactions, perDelivery: round(transactions / Math.max(1, latencies.length), 3), counts },
     cpuMsPerDelivery: cpuMsPer(cpuBefore, cpuAfter, latencies.length),
+    ...(stalls === undefined ? {} : { storageStalls: stalls }),
   };
 };
 
