@@ -15,7 +15,7 @@ export type DispatchEventDeps = {
 };
 
 /** The first page sent, the orchestration started for the rest, then the mark (the order below says why). */
-const enqueueThenMark = (deps: DispatchEventDeps, event: StoredEvent, planned: PlannedPage, repeated: boolean): TE.TaskEither<AppError, void> => {
+const enqueueThenMark = (deps: DispatchEventDeps, { event, planned, repeated }: { event: StoredEvent; planned: PlannedPage; repeated: boolean }): TE.TaskEither<AppError, void> => {
   const first: FanOutCursor = { eventId: event.id, planIndex: 0 };
   return pipe(
     enqueuePlannedPage(deps.fanOut.queue)(planned),
@@ -43,7 +43,7 @@ export const dispatchEvent =
           ? TE.right(undefined)
           : pipe(
               planFanOutPage(deps.fanOut)({ eventId, planIndex: 0 }, event),
-              TE.chain((planned) => enqueueThenMark(deps, event, planned, post.repeated)),
+              TE.chain((planned) => enqueueThenMark(deps, { event, planned, repeated: post.repeated })),
             ),
       ),
     );
@@ -85,7 +85,7 @@ export const dispatchFreshEvent =
             )
           : pipe(
               add(event),
-              TE.chain(() => enqueueThenMark(deps, event, planned, false)),
+              TE.chain(() => enqueueThenMark(deps, { event, planned, repeated: false })),
             ),
       ),
     );
