@@ -113,7 +113,7 @@ export const measureThroughput = async (
 /**
  * One measured run. Posts carry no `id` (the contract's default, and what the goal rows judge) unless
  * `clientIds`: a sender's own id makes ingest store the event before it enqueues and mark it after
- * (docs/architecture.md item 30), one more write per event.
+ * (docs/architecture.md item 31), one more write per event.
  */
 const measureRun = async (input: {
   env: Env;

@@ -15,7 +15,7 @@ export type StartDispatch = (eventId: EventId, post: { readonly repeated: true }
 /**
  * Stores and dispatches an event whose id the dispatcher chose (a post without `id`: no one can have
  * posted it before). Resolves once the event is stored; the implementation picks the order
- * (docs/architecture.md item 30: a one-page event without personal data is enqueued first and
+ * (docs/architecture.md item 31: a one-page event without personal data is enqueued first and
  * stored already dispatched, one write instead of two).
  */
 export type DispatchFresh = (event: StoredEvent) => TE.TaskEither<AppError, void>;

@@ -59,7 +59,7 @@ const mayEnqueueFirst = (event: StoredEvent, planned: PlannedPage): boolean =>
   planned.next === undefined && subjectsOf(event).length === 0 && planned.messages.every((m) => m.payloadRef === undefined && m.items.every((i) => !publicEventCarriesPersonalData(i.body.name)));
 
 /**
- * A post without `id` (docs/architecture.md item 30). No repeat of it can exist, so the dispatched
+ * A post without `id` (docs/architecture.md item 31). No repeat of it can exist, so the dispatched
  * mark is not needed to tell one: a one-page event without personal data is enqueued first and then
  * stored already dispatched, one event write instead of an insert and a mark. A crash or a storage
  * failure between the two leaves deliveries under way and no row, and the post gets no 202 (or a

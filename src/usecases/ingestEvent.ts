@@ -19,7 +19,7 @@ export type IngestEventDeps = {
   readonly newEventId: () => EventId;
   /** The fan-out; absent until the orchestrator exists, when ingest only records the event. */
   readonly startDispatch?: StartDispatch;
-  /** Stores and dispatches a post without `id` (docs/architecture.md item 30); absent: stored, then `startDispatch`. */
+  /** Stores and dispatches a post without `id` (docs/architecture.md item 31); absent: stored, then `startDispatch`. */
   readonly dispatchFresh?: DispatchFresh;
   /** DISABLED_EVENTS: accepted and stored (the sender cannot know the toggle), but not dispatched. */
   readonly disabledEvents?: ReadonlySet<string>;

@@ -13,7 +13,7 @@ export type IngestEventHandlerDeps = Omit<IngestEventDeps, 'startDispatch' | 'di
   readonly maxEventBodyBytes: number;
   /** The fan-out, started with the invocation's durable client; its pages are logged to the invocation. */
   readonly startDispatch: (context: InvocationContext) => StartDispatch;
-  /** The same for a post without `id`, which it stores as well (docs/architecture.md item 30). */
+  /** The same for a post without `id`, which it stores as well (docs/architecture.md item 31). */
   readonly dispatchFresh?: (context: InvocationContext) => DispatchFresh;
 };
 
