@@ -14,16 +14,23 @@ export type DispatchEventDeps = {
   readonly onPage?: (cursor: FanOutCursor, result: FanOutPageResult) => void;
 };
 
-/** The first page sent, the orchestration started for the rest, then the mark (the order below says why). */
-const enqueueThenMark = (deps: DispatchEventDeps, { event, planned, repeated }: { event: StoredEvent; planned: PlannedPage; repeated: boolean }): TE.TaskEither<AppError, void> => {
-  const first: FanOutCursor = { eventId: event.id, planIndex: 0 };
-  return pipe(
+/** Where every event's fan-out starts. */
+const firstCursor = (event: StoredEvent): FanOutCursor => ({ eventId: event.id, planIndex: 0 });
+
+/** The first page sent, and reported to `onPage`. */
+const sendFirstPage = (deps: DispatchEventDeps, { event, planned }: { event: StoredEvent; planned: PlannedPage }): TE.TaskEither<AppError, FanOutPageResult> =>
+  pipe(
     enqueuePlannedPage(deps.fanOut.queue)(planned),
-    TE.chainFirst((page) => TE.fromIO(() => deps.onPage?.(first, page))),
+    TE.chainFirst((page) => TE.fromIO(() => deps.onPage?.(firstCursor(event), page))),
+  );
+
+/** The first page sent, the orchestration started for the rest, then the mark (the order below says why). */
+const enqueueThenMark = (deps: DispatchEventDeps, { event, planned, repeated }: { event: StoredEvent; planned: PlannedPage; repeated: boolean }): TE.TaskEither<AppError, void> =>
+  pipe(
+    sendFirstPage(deps, { event, planned }),
     TE.chainFirst((page) => (page.next === undefined ? TE.right(undefined) : deps.continueFanOut({ cursor: page.next, deliveries: page.deliveries, pages: 1, repeated }))),
     TE.chain((page) => deps.events.markDispatched(event.id, { deliveries: page.deliveries, orchestrated: page.next !== undefined })),
   );
-};
 
 /**
  * Dispatches an event from ingest: the first page of matching webhooks is enqueued at once, and the
@@ -42,7 +49,7 @@ export const dispatchEvent =
         event.status === 'dispatched'
           ? TE.right(undefined)
           : pipe(
-              planFanOutPage(deps.fanOut)({ eventId, planIndex: 0 }, event),
+              planFanOutPage(deps.fanOut)(firstCursor(event), event),
               TE.chain((planned) => enqueueThenMark(deps, { event, planned, repeated: post.repeated })),
             ),
       ),
@@ -75,12 +82,11 @@ export const dispatchFreshEvent =
         TE.chain((added) => (added.kind === 'Added' ? TE.right(undefined) : TE.left(conflict(`An event with id "${row.id}" was already stored`)))),
       );
     return pipe(
-      planFanOutPage(deps.fanOut)({ eventId: event.id, planIndex: 0 }, event),
+      planFanOutPage(deps.fanOut)(firstCursor(event), event),
       TE.chain((planned) =>
         mayEnqueueFirst(event, planned)
           ? pipe(
-              enqueuePlannedPage(deps.fanOut.queue)(planned),
-              TE.chainFirst((page) => TE.fromIO(() => deps.onPage?.({ eventId: event.id, planIndex: 0 }, page))),
+              sendFirstPage(deps, { event, planned }),
               TE.chain((page) => add({ ...event, status: 'dispatched', firstPage: { deliveries: page.deliveries, orchestrated: false } })),
             )
           : pipe(
