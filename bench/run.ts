@@ -10,7 +10,7 @@ import type { CountingProxy } from './proxy';
 import { type Receivers, startReceivers } from './receivers';
 import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, measureSteadyLatency, measureThroughput, type ScalePoint, type SteadyLatency, type Throughput } from './scenarios';
 import { runDecayPhase } from './decay';
-import { startStallProbe } from './stallProbe';
+import { pausesText, startStallProbe } from './stallProbe';
 import { seedWebhooks } from './seed';
 import { runRateLimitPhase } from './rateLimit';
 import { runThroughputPhase } from './throughputPhase';
@@ -158,11 +158,8 @@ const coldStartRows = ({ throughProxy, direct, queuePerSecond }: { throughProxy:
   return rows;
 };
 
-/** `none`, or each pause of Azurite a latency window held, in milliseconds. */
-const stallsText = (run: { storageStalls?: readonly { ms: number }[] }): string => {
-  const stalls = run.storageStalls ?? [];
-  return stalls.length === 0 ? 'none' : stalls.map((s) => `${s.ms} ms`).join(', ');
-};
+/** `none`, or each pause of Azurite a run or latency window held, in milliseconds. */
+const stallsText = (run: { storageStalls?: readonly { ms: number }[] }): string => pausesText((run.storageStalls ?? []).map((s) => s.ms));
 
 /** A latency window, and when it held an Azurite pause, the same load again at once. */
 type LatencyWindows = { readonly first: SteadyLatency; readonly again?: SteadyLatency };

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningAzurite, startAzurite } from '../local-host/azurite';
-import { STALL_MS, startStallProbe } from './stallProbe';
+import { pausesText, STALL_MS, startStallProbe } from './stallProbe';
 import { expectedDeliveryId, type RunningApp, startApp } from './app';
 import { runConcurrently } from './baselines';
 import { commitLabel, type Provenance, recordedEnvironment } from './evidence';
@@ -233,7 +233,7 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
       })),
       ...recovery.map((r) => ({
         goal: `p99 < 1 s within 30 s of the ${r.kind} restart at ${r.atSeconds} s`,
-        result: `p99 of events accepted 30-90 s after: ${ms(r.p99MsAfterRecovery)} (${r.samples} samples); Azurite pauses in that window: ${r.azuritePausesMs.length === 0 ? 'none' : r.azuritePausesMs.map((p) => `${p} ms`).join(', ')}`,
+        result: `p99 of events accepted 30-90 s after: ${ms(r.p99MsAfterRecovery)} (${r.samples} samples); Azurite pauses in that window: ${pausesText(r.azuritePausesMs)}`,
         pass: r.pass,
       })),
     ];

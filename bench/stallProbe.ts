@@ -23,6 +23,9 @@ export type StallProbe = {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** `none`, or each pause's length in milliseconds, as the results print them. */
+export const pausesText = (pausesMs: readonly number[]): string => (pausesMs.length === 0 ? 'none' : pausesMs.map((ms) => `${ms} ms`).join(', '));
+
 /** `stallMs`: the threshold (STALL_MS unless a test needs one above its own process's hiccups). */
 export const startStallProbe = (connectionString: string, stallMs: number = STALL_MS): StallProbe => {
   // One try: Azurite down (the soak restarts it) fails at once instead of retrying into a false pause.
