@@ -118,6 +118,55 @@ describe('table attempt log (Azurite)', () => {
     for (const neighbour of ['evt-big0', 'evt-big.x', 'evt-bi']) expect(await run(log.forEvent(neighbour))).toHaveLength(1);
   });
 
+  const rowsOf = async (eventId: string): Promise<Record<string, unknown>[]> => {
+    const rows: Record<string, unknown>[] = [];
+    const filter = `PartitionKey ge 'event|${eventId}' and PartitionKey lt 'event|${eventId}"'`;
+    for await (const row of raw.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) rows.push(row);
+    return rows;
+  };
+
+  it("packs a message's first-try successes of one event into one row, and reads them back as entries", async () => {
+    const successes = Array.from({ length: 100 }, (_, i) =>
+      entry('evt-packed', `p${String(i).padStart(3, '0')}`, 1, 'Delivered', { at: at(i), result: ok(200 + (i % 5)), ...(i % 2 === 0 ? { tenantId: 'tenant-a' } : {}) }),
+    );
+    const trouble = entry('evt-packed', 'p-late', 1, 'RetryLater', { result: ok(503), nextAttemptAt: at(5000), at: at(50) });
+    await run(log.record([...successes, trouble]));
+    const stored = await rowsOf('evt-packed');
+    // One packed row for the hundred successes, one row for the retry.
+    expect(stored).toHaveLength(2);
+    expect(await run(log.forEvent('evt-packed'))).toEqual([...successes.slice(0, 50), trouble, ...successes.slice(50)]);
+    expect(await run(log.problemsForWebhook({ webhookId: 'wh-p-late', limit: 10 }))).toEqual([trouble]);
+    expect(await run(log.removeForEvent('evt-packed'))).toBe(101);
+    expect(await rowsOf('evt-packed')).toEqual([]);
+    expect(await run(log.problemsForWebhook({ webhookId: 'wh-p-late', limit: 10 }))).toEqual([]);
+  });
+
+  it('splits a packed list that would pass what one table property holds, and keeps a lone success a plain row', async () => {
+    const long = 'x'.repeat(200);
+    const successes = Array.from({ length: 400 }, (_, i) => entry('evt-wide', `${long}-${String(i).padStart(3, '0')}`, 1, 'Delivered', { webhookId: `${long}-wh`, at: at(i), result: ok(200) }));
+    await run(log.record(successes));
+    const stored = await rowsOf('evt-wide');
+    expect(stored.length).toBeGreaterThan(1);
+    for (const row of stored) expect(String(row.delivered).length).toBeLessThan(32_767);
+    expect(await run(log.forEvent('evt-wide'))).toEqual(successes);
+
+    const lone = entry('evt-lone', 'only', 1, 'Delivered', { result: ok(200) });
+    await run(log.record([lone]));
+    expect(await rowsOf('evt-lone')).toEqual([expect.objectContaining({ deliveryId: 'only', decision: 'Delivered' })]);
+  });
+
+  it('skips the items of a packed row it cannot read, and the row whose list is not JSON', async () => {
+    const good = [JSON.stringify(['g1', 'wh-g', at(1), ok(200), '']), JSON.stringify(['g2', 'wh-g', at(2), null, 'tenant-b'])];
+    const delivered = `[${[...good, '["short"]', '{"not":"a tuple"}', JSON.stringify(['g3', 'wh-g', at(3), { kind: 'Unknown' }, ''])].join(',')}]`;
+    await raw.upsertEntity({ partitionKey: 'event|evt-badpack', rowKey: 'g1|ok|x|0', eventId: 'evt-badpack', delivered });
+    await raw.upsertEntity({ partitionKey: 'event|evt-badpack', rowKey: 'g9|ok|x|0', eventId: 'evt-badpack', delivered: '[not json' });
+    expect(await run(log.forEvent('evt-badpack'))).toEqual([
+      { eventId: 'evt-badpack', deliveryId: 'g1', webhookId: 'wh-g', attempt: 1, at: at(1), decision: 'Delivered', result: ok(200) },
+      { eventId: 'evt-badpack', deliveryId: 'g2', webhookId: 'wh-g', attempt: 1, at: at(2), decision: 'Delivered', tenantId: 'tenant-b' },
+      { eventId: 'evt-badpack', deliveryId: 'g3', webhookId: 'wh-g', attempt: 1, at: at(3), decision: 'Delivered' },
+    ]);
+  });
+
   it("keeps a typed summary of a response, never the receiver's body text; nothing to write costs nothing", async () => {
     const internal: AttemptResult = {
       kind: 'Response',
