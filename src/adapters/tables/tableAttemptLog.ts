@@ -25,8 +25,8 @@ import { type EnsuredTable, queryUpTo } from './tables';
  * (`webhook|<id>`, newest first), so ops can see a webhook's trouble without scanning; successes, the
  * bulk, cost nothing extra.
  *
- * A message's first-try successes (two or more) are one packed row, `<smallest delivery id>|ok|<time>`
- * in the same partition, its `delivered` column a JSON list of `[deliveryId, webhookId, at, result,
+ * A message's first-try successes (two or more) are one packed row, `<its first delivery id>|ok|<that
+ * delivery's time>|<n>` in the same partition, its `delivered` column a JSON list of `[deliveryId, webhookId, at, result,
  * tenantId]` (several rows when the list would pass MAX_PACKED_CHARS): a fan-out 100 message wrote a
  * 100-row transaction, which the SDK builds as 100 sub-requests (about 13% of the host's CPU at
  * fan-out 100) and Azurite stores as 100 entities; now it is one write of one entity. Reads unpack
