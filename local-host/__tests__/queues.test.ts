@@ -196,7 +196,8 @@ describe('local host: queue triggers and queue outputs', () => {
       return texts.length > 0 ? texts : undefined;
     });
     expect(poisoned).toEqual(['this is {not} base64!']);
-    expect(host.logs.some((l) => /moved to .*-poison: its text is not valid base64/.test(l.message))).toBe(true);
+    // The host logs the move once the original is deleted, after the poison copy is visible: waited for.
+    await host.waitForLog((l) => /moved to .*-poison: its text is not valid base64/.test(l.message));
     expect(reports(host.logs, 'record')).toHaveLength(before);
   });
 
