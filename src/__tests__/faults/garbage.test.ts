@@ -67,7 +67,8 @@ describe('faults: garbage in the deliveries queue', () => {
     for (const i of setAside) expect(i.item.entry?.reason).toEqual({ kind: 'UnreadableMessage', message: expect.stringMatching(/\S/) });
     // Copied as is by the host: text that is not even base64.
     expect(items.filter((i) => i.item.kind === 'Unreadable')).toHaveLength(1);
-    // The one the host could not even decode is reported in its log with the reason.
-    expect(host.logs.some((l) => /moved to .*-poison: its text is not valid base64/.test(l.message))).toBe(true);
+    // The one the host could not even decode is reported in its log with the reason (logged after the
+    // move, so it may still be on its way from the host's output).
+    await host.waitForLog((l) => /moved to .*-poison: its text is not valid base64/.test(l.message));
   }, 90_000);
 });
