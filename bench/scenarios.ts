@@ -170,8 +170,10 @@ const measureRun = async (input: {
   };
 };
 
-/** Posts at a fixed rate (open loop: a slow answer does not delay the next post) for `seconds`. */
-/** With `prefix` each post carries its own id (`<prefix>-<run>-<i>`); without, the dispatcher chooses it. */
+/**
+ * Posts at a fixed rate (open loop: a slow answer does not delay the next post) for `seconds`. With
+ * `prefix` each post carries its own id (`<prefix>-<run>-<i>`); without, the dispatcher chooses it.
+ */
 const postAtRate = async (env: Env, input: { prefix?: string; target: string; ratePerSecond: number; seconds: number }): Promise<Posted[]> => {
   const count = Math.max(1, Math.round(input.ratePerSecond * input.seconds));
   const intervalMs = 1000 / input.ratePerSecond;
