@@ -111,6 +111,21 @@ const healthOps = (counts: readonly OpCount[], deliveries: number): { stats: num
 const perMillion = (counts: readonly OpCount[], deliveries: number): Record<string, number> =>
   Object.fromEntries(PRICE_BOOKS.map((book) => [book.name, round((costOf(counts, book) / Math.max(1, deliveries)) * 1_000_000, 2)]));
 
+/** One fan-out 1 run through the proxy against the operations, host CPU and cost goals; `what` says which run it is. */
+const operationsGoalRow = ({ run, what, queuePerSecond }: { run: Throughput; what: string; queuePerSecond: number }): Row => {
+  const perEvent = round(run.storage.transactions / Math.max(1, run.accepted), 2);
+  const hostCpu = run.cpuMsPerDelivery.host;
+  const cost = Object.values(perMillion(run.storage.counts, run.delivered))[0] ?? Infinity;
+  const complete = run.accepted === run.events && run.delivered === run.deliveriesExpected;
+  return {
+    metric: `fan-out 1, ${what}, through the counting proxy: events/s delivered; storage transactions per event; host CPU ms per event; cost per million deliveries (${run.delivered}/${run.deliveriesExpected} delivered)`,
+    result: `${run.eventsPerSecond} (${round((run.eventsPerSecond / queuePerSecond) * 100, 1)}% of queue RT); ${perEvent}; ${hostCpu ?? 'n/a'} ms; $${cost}`,
+    baseline: `${queuePerSecond} msg/s`,
+    goal: '<= 4.5 per event; host <= 6 ms; <= $10',
+    status: verdict(complete && perEvent <= 4.5 && hostCpu !== undefined && hostCpu <= 6 && cost <= 10),
+  };
+};
+
 /**
  * The fan-out 1 goals on the first events of a fresh host (the warm run's rows judge the steady
  * state), and on posts that carry the sender's own ids (the goal rows' posts carry none: the
@@ -119,32 +134,9 @@ const perMillion = (counts: readonly OpCount[], deliveries: number): Record<stri
 const coldStartRows = ({ throughProxy, direct, queuePerSecond }: { throughProxy: Throughput; direct: Throughput; queuePerSecond: number }): Row[] => {
   const rows: Row[] = [];
   const cold = throughProxy.coldStart;
-  if (cold !== undefined) {
-    const perEvent = round(cold.storage.transactions / Math.max(1, cold.accepted), 2);
-    const hostCpu = cold.cpuMsPerDelivery.host;
-    const cost = Object.values(perMillion(cold.storage.counts, cold.delivered))[0] ?? Infinity;
-    const complete = cold.accepted === cold.events && cold.delivered === cold.deliveriesExpected;
-    rows.push({
-      metric: `fan-out 1, cold host (the first ${cold.events} events of a fresh host), through the counting proxy: events/s delivered; storage transactions per event; host CPU ms per event; cost per million deliveries (${cold.delivered}/${cold.deliveriesExpected} delivered)`,
-      result: `${cold.eventsPerSecond} (${round((cold.eventsPerSecond / queuePerSecond) * 100, 1)}% of queue RT); ${perEvent}; ${hostCpu ?? 'n/a'} ms; $${cost}`,
-      baseline: `${queuePerSecond} msg/s`,
-      goal: '<= 4.5 per event; host <= 6 ms; <= $10',
-      status: verdict(complete && perEvent <= 4.5 && hostCpu !== undefined && hostCpu <= 6 && cost <= 10),
-    });
-  }
+  if (cold !== undefined) rows.push(operationsGoalRow({ run: cold, what: `cold host (the first ${cold.events} events of a fresh host)`, queuePerSecond }));
   const ids = throughProxy.withClientIds;
-  if (ids !== undefined) {
-    const perEvent = round(ids.storage.transactions / Math.max(1, ids.accepted), 2);
-    const cost = Object.values(perMillion(ids.storage.counts, ids.delivered))[0] ?? Infinity;
-    const complete = ids.accepted === ids.events && ids.delivered === ids.deliveriesExpected;
-    rows.push({
-      metric: `fan-out 1, posts with the sender's own ids (${ids.events} events after the warm run, same host), through the counting proxy: events/s delivered; storage transactions per event; host CPU ms per event; cost per million deliveries (${ids.delivered}/${ids.deliveriesExpected} delivered)`,
-      result: `${ids.eventsPerSecond} (${round((ids.eventsPerSecond / queuePerSecond) * 100, 1)}% of queue RT); ${perEvent}; ${ids.cpuMsPerDelivery.host ?? 'n/a'} ms; $${cost}`,
-      baseline: `${queuePerSecond} msg/s`,
-      goal: '<= 4.5 per event; host <= 6 ms; <= $10',
-      status: verdict(complete && perEvent <= 4.5 && ids.cpuMsPerDelivery.host !== undefined && ids.cpuMsPerDelivery.host <= 6 && cost <= 10),
-    });
-  }
+  if (ids !== undefined) rows.push(operationsGoalRow({ run: ids, what: `posts with the sender's own ids (${ids.events} events after the warm run, same host)`, queuePerSecond }));
   if (direct.coldStart !== undefined) {
     const c = direct.coldStart;
     rows.push({
