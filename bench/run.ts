@@ -8,7 +8,19 @@ import { httpPostRate, queueRoundTrip, type Rate, startCountingReceiver } from '
 import { costOf, PRICE_BOOKS, PRICES_AS_OF } from './pricing';
 import type { CountingProxy } from './proxy';
 import { type Receivers, startReceivers } from './receivers';
-import { type Env, type Isolation, measureIdle, measureIsolation, measureScale, measureSteadyLatency, measureThroughput, type ScalePoint, type SteadyLatency, type Throughput } from './scenarios';
+import {
+  type Env,
+  type Isolation,
+  measureFanOuts,
+  measureIdle,
+  measureIsolation,
+  measureScale,
+  measureSteadyLatency,
+  measureThroughput,
+  type ScalePoint,
+  type SteadyLatency,
+  type Throughput,
+} from './scenarios';
 import { runDecayPhase } from './decay';
 import { pausesText, startStallProbe } from './stallProbe';
 import { seedWebhooks } from './seed';
@@ -343,21 +355,6 @@ const main = async (): Promise<void> => {
     const queue = await queueRoundTrip({ connectionString: azurite.connectionString, messages: PLAN.queueMessages, concurrency: CONCURRENCY });
     const queueViaProxy = await queueRoundTrip({ connectionString: proxy.connectionString, messages: Math.round(PLAN.queueMessages / 2), concurrency: CONCURRENCY });
     progress(`  ${queue.perSecond} msg/s direct, ${queueViaProxy.perSecond} msg/s through the counting proxy`);
-    const fanOutPhases = async (): Promise<Throughput[]> => {
-      const measured: Throughput[] = [];
-      for (const fanOut of [1, 10, 100] as const) {
-        progress(`throughput: fan-out ${fanOut}, ${PLAN.fanOutEvents[fanOut]} events`);
-        const t = await measureThroughput(env, {
-          fanOut,
-          events: PLAN.fanOutEvents[fanOut],
-          drainTimeoutMs: PLAN.drainMs,
-          ...(fanOut === 1 ? { coldEvents: PLAN.coldEvents, clientIdEvents: PLAN.clientIdEvents } : {}),
-        });
-        measured.push(t);
-        progress(`  ${t.deliveriesPerSecond} deliveries/s, ${t.eventsPerSecond} events/s, ${t.storage.perDelivery} transactions/delivery`);
-      }
-      return measured;
-    };
     const plain = await startCountingReceiver();
     let post: Rate;
     try {
@@ -369,7 +366,7 @@ const main = async (): Promise<void> => {
     progress(`idle: storage transactions for ${PLAN.idleSeconds} s with nothing to do`);
     const idle = await measureIdle(env, PLAN.idleSeconds);
 
-    const throughput = await fanOutPhases();
+    const throughput = await measureFanOuts(env, PLAN);
 
     // The goal's rate: half of "25% of the queue round trip".
     const latencyRate = Math.max(1, queue.perSecond * 0.125);

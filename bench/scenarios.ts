@@ -110,6 +110,26 @@ export const measureThroughput = async (
   return { ...measured, ...(coldStart === undefined ? {} : { coldStart }), ...(withClientIds === undefined ? {} : { withClientIds }) };
 };
 
+/** What the fan-out phases post: events per fan-out, and fan-out 1's cold and own-ids runs. */
+export type FanOutPlan = { readonly fanOutEvents: Record<1 | 10 | 100, number>; readonly coldEvents: number; readonly clientIdEvents: number; readonly drainMs: number };
+
+/** Fan-out 1, 10 and 100 through the counting proxy, in that order on one host (the full run and `--phase throughput`). */
+export const measureFanOuts = async (env: Env, plan: FanOutPlan): Promise<Throughput[]> => {
+  const measured: Throughput[] = [];
+  for (const fanOut of [1, 10, 100] as const) {
+    env.progress(`throughput: fan-out ${fanOut}, ${plan.fanOutEvents[fanOut]} events`);
+    const t = await measureThroughput(env, {
+      fanOut,
+      events: plan.fanOutEvents[fanOut],
+      drainTimeoutMs: plan.drainMs,
+      ...(fanOut === 1 ? { coldEvents: plan.coldEvents, clientIdEvents: plan.clientIdEvents } : {}),
+    });
+    measured.push(t);
+    env.progress(`  ${t.deliveriesPerSecond} deliveries/s, ${t.eventsPerSecond} events/s, ${t.storage.perDelivery} transactions/delivery`);
+  }
+  return measured;
+};
+
 /**
  * One measured run. Posts carry no `id` (the contract's default, and what the goal rows judge) unless
  * `clientIds`: a sender's own id makes ingest store the event before it enqueues and mark it after

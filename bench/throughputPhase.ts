@@ -6,7 +6,7 @@ import { startMeasuredStack } from './stack';
 import { queueRoundTrip } from './baselines';
 import { commitLabel, type Provenance } from './evidence';
 import { startReceivers } from './receivers';
-import { measureThroughput, type Throughput } from './scenarios';
+import { type FanOutPlan, measureFanOuts, measureThroughput, type Throughput } from './scenarios';
 import { round } from './stats';
 
 /*
@@ -22,7 +22,7 @@ export const runThroughputPhase = async (input: {
   quick: boolean;
   progress: (m: string) => void;
   settings: Record<string, string>;
-  plan: { queueMessages: number; fanOutEvents: Record<1 | 10 | 100, number>; coldEvents: number; clientIdEvents: number; drainMs: number };
+  plan: FanOutPlan & { queueMessages: number };
   provenance: Provenance;
 }): Promise<void> => {
   const { progress, plan } = input;
@@ -36,18 +36,7 @@ export const runThroughputPhase = async (input: {
     const env = { app, receivers, proxy, progress };
     const queueBefore = await queueRoundTrip({ connectionString: azurite.connectionString, messages: plan.queueMessages, concurrency: CONCURRENCY });
     progress(`queue round trip ${queueBefore.perSecond} msg/s`);
-    const runs: Throughput[] = [];
-    for (const fanOut of [1, 10, 100] as const) {
-      progress(`throughput: fan-out ${fanOut}, ${plan.fanOutEvents[fanOut]} events`);
-      runs.push(
-        await measureThroughput(env, {
-          fanOut,
-          events: plan.fanOutEvents[fanOut],
-          drainTimeoutMs: plan.drainMs,
-          ...(fanOut === 1 ? { coldEvents: plan.coldEvents, clientIdEvents: plan.clientIdEvents } : {}),
-        }),
-      );
-    }
+    const runs = await measureFanOuts(env, plan);
     await app.stop();
     const direct = await startApp({ storageConnectionString: azurite.connectionString, progress, env: input.settings });
     stops.unshift(() => direct.stop());
