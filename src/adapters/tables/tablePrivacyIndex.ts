@@ -11,23 +11,26 @@ import { type EnsuredTable, queryUpTo } from './tables';
 
 /*
  * Its own table (PRIVACY_TABLE), so no row here can be mistaken for an event. RowKey = event id;
- * PartitionKey `t|YYYYMMDDHHmm|<shard>` (the minute the event was received, in one of BUCKET_SHARDS:
+ * PartitionKey `t|YYYYMMDDHHmmss|<shard>` (the second the event was received, in one of BUCKET_SHARDS:
  * the purge walks the old ones in key order) or `s|<subject hash>`
  * (erasure reads one partition). A bucket row also lists the event's subject hashes (`subjects`), so
- * the purge can remove them when the event row is already gone. Rows of two older layouts are still
- * read and deleted: `t|YYYYMMDDHH` (one partition per hour) and `t|YYYYMMDDHH|NN` (64 shards per
- * hour); the ranges below cover all three, and an hour's keys sort before the next hour's in each.
+ * the purge can remove them when the event row is already gone. Rows of three older layouts are still
+ * read and deleted: `t|YYYYMMDDHH` (one partition per hour), `t|YYYYMMDDHH|NN` (64 shards per hour)
+ * and `t|YYYYMMDDHHmm|<shard>` (minutes); the ranges below cover all four, and an hour's keys sort
+ * before the next hour's in each.
  *
- * Why minutes and few shards (issue 19): every ingest writes a bucket row. One partition per hour
+ * Why seconds and few shards (issue 19): every ingest writes a bucket row. One partition per hour
  * took every event of the hour: on Table Storage one partition serves about 2000 entities/s, and on
  * Azurite a write into a partition costs in proportion to its rows. 64 shards per hour bounded both
- * but gave every concurrent ingest its own partition, so each paid a request of its own. A minute
- * holds rate x 60 / BUCKET_SHARDS rows (3000 at 100 events/s, fewer than an hour's shard held), and
- * concurrent ingests share a partition, so their rows go as one transaction (partitionCommitter).
+ * but gave every concurrent ingest its own partition, so each paid a request of its own. Concurrent
+ * ingests share a partition, so their rows go as one transaction (partitionCommitter). A minute
+ * still held rate x 60 rows: Azurite's upsert looks a row up twice by scanning its partition, which
+ * at 200 events/s (12 000 rows by the minute's end) was half of Azurite's CPU in the bench's later
+ * fan-out 1 runs (CPU profile of Azurite). A second holds rate rows, and concurrent ingests still meet.
  */
 
 /**
- * Shards per minute. A row goes to the first shard of its minute that holds fewer than a
+ * Shards per second. A row goes to the first shard of its second that holds fewer than a
  * transaction's rows (MAX_TRANSACTION_ROWS) not yet stored by this process, so concurrent ingests
  * share shard 0's transactions, and a burst that fills its next transaction spills into shard 1.
  * Rows spread by a hash of the event id instead went to both at any rate, which halved the rows
@@ -45,16 +48,20 @@ const hashOf = (eventId: string): number => {
   for (let i = 0; i < eventId.length; i++) h = (h * 31 + eventId.charCodeAt(i)) >>> 0;
   return h;
 };
-/** `YYYYMMDDHHmm` (UTC) of an ISO time: sorts as time does, and its first 10 characters are the hour. */
-const minuteOf = (receivedAt: string): string => receivedAt.slice(0, 16).replace(/[-T:]/g, '');
-/** The partitions of the minute `receivedAt` falls in, shard 0 first. */
-const bucketPartitions = (receivedAt: string): string[] => Array.from({ length: BUCKET_SHARDS }, (_, shard) => `t|${minuteOf(receivedAt)}|${shard}`);
-/** Where rows of the two older layouts sit (still read and deleted). */
-const legacyBucketPartitions = (hour: string, eventId: string): string[] => [`t|${hour}`, `t|${hour}|${String(hashOf(eventId) % LEGACY_HOUR_SHARDS).padStart(2, '0')}`];
+/** `YYYYMMDDHHmmss` (UTC) of an ISO time: sorts as time does, and its first 10 characters are the hour. */
+const secondOf = (receivedAt: string): string => receivedAt.slice(0, 19).replace(/[-T:]/g, '');
+const shardsOf = (bucket: string): string[] => Array.from({ length: BUCKET_SHARDS }, (_, shard) => `t|${bucket}|${shard}`);
+/** The partitions of the second `receivedAt` falls in, shard 0 first. */
+const bucketPartitions = (receivedAt: string): string[] => shardsOf(secondOf(receivedAt));
+/** Where rows of the three older layouts sit (still read and deleted): the hour, its 64 shards, the minute's shards. */
+const legacyBucketPartitions = (receivedAt: string, eventId: string): string[] => {
+  const hour = hourBucketOf(receivedAt);
+  return [`t|${hour}`, `t|${hour}|${String(hashOf(eventId) % LEGACY_HOUR_SHARDS).padStart(2, '0')}`, ...shardsOf(secondOf(receivedAt).slice(0, 12))];
+};
 /** The first partition key of `hour` in every layout, and the first after them ('~' sorts after '|' and digits). */
 const firstOfHour = (hour: string): string => `t|${hour}`;
 const afterHour = (hour: string): string => `t|${hour}~`;
-/** `t|YYYYMMDDHH`, `t|YYYYMMDDHH|07` or `t|YYYYMMDDHHmm|2`: the hour. */
+/** `t|YYYYMMDDHH`, `t|YYYYMMDDHH|07`, `t|YYYYMMDDHHmm|1` or `t|YYYYMMDDHHmmss|1`: the hour. */
 const hourOfPartition = (partitionKey: string): string => partitionKey.slice(2, 12);
 /** The backfill's marker row: `m|` sorts before `t|`, so the bucket walk never meets it. */
 const MARKER = { partitionKey: 'm|backfill', rowKey: 'state' } as const;
@@ -91,7 +98,7 @@ const ignoreMissing = async (run: () => Promise<unknown>): Promise<void> => {
   }
 };
 
-/** An event's bucket row in shard 0 of its minute, where ingest writes it unless a burst spills (the bench seeds rows with it). */
+/** An event's bucket row in shard 0 of its second, where ingest writes it unless a burst spills (the bench seeds rows with it). */
 export const bucketRow = (input: { eventId: string; receivedAt: string; subjectHashes: readonly string[] }): BucketRow => ({
   partitionKey: bucketPartitions(input.receivedAt)[0] as string,
   rowKey: input.eventId,
@@ -184,7 +191,7 @@ export const tablePrivacyIndex = (table: EnsuredTable): PrivacyIndex => {
       TE.tryCatch(async () => {
         const client = await table.ready();
         // A walk knows the row's partition; from a time, the row may sit in any shard and layout it was written in.
-        const fromTimes = receivedAt.flatMap((at) => [...bucketPartitions(at), ...legacyBucketPartitions(hourBucketOf(at), eventId)]);
+        const fromTimes = receivedAt.flatMap((at) => [...bucketPartitions(at), ...legacyBucketPartitions(at, eventId)]);
         const partitions = [...new Set([...buckets.filter((b) => b.startsWith('t|')), ...fromTimes, ...subjectHashes.map(subjectPartition)])];
         await Promise.all(partitions.map((pk) => ignoreMissing(() => client.deleteEntity(pk, eventId))));
       }, storageError('delete privacy index rows')),

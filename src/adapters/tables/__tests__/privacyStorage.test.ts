@@ -110,20 +110,21 @@ describe('retention and erasure on table storage (Azurite)', () => {
     expect(await rowsOf(names.attempts)).toEqual([]);
     expect((await rowsOf(names.privacy)).map((r) => r.rowKey)).toEqual(['other-1', 'other-1']);
     console.log(`storage requests: erasure of 1 event with 1 retried attempt: ${eraseRequests}`);
-    // 11: from the event's time the bucket row may sit in either shard of its minute or in one of
-    // the two older layouts: three of the deletes are 404s (free on Azure's price list).
-    expect(eraseRequests).toBeLessThanOrEqual(11);
+    // 13: from the event's time the bucket row may sit in either shard of its second or in one of
+    // the three older layouts (hour, hour shard, either shard of the minute): five of the deletes are
+    // 404s (free on Azure's price list).
+    expect(eraseRequests).toBeLessThanOrEqual(13);
   });
 
-  it('writes the bucket rows of concurrent ingests together: one minute, one partition, the first row at once and the rest in one transaction', async () => {
+  it('writes the bucket rows of concurrent ingests together: one second, one partition, the first row at once and the rest in one transaction', async () => {
     const ids = Array.from({ length: 40 }, (_, i) => `minute-${i}`);
     reset();
     await Promise.all(ids.map((id) => run(ingestAt(OLD)({ id, name: 'ping', payload: { name: 'x' } }))));
     const privacyRequests = privacy.count();
     const rows = (await rowsOf(names.privacy)).filter((r) => ids.includes(r.rowKey ?? ''));
     expect(rows.map((r) => r.rowKey).sort()).toEqual([...ids].sort());
-    // The minute the events were received (10:15), its first shard: 40 rows leave room in its next transaction.
-    expect([...new Set(rows.map((r) => r.partitionKey))]).toEqual(['t|202401011015|0']);
+    // The second the events were received (10:15:00), its first shard: 40 rows leave room in its next transaction.
+    expect([...new Set(rows.map((r) => r.partitionKey))]).toEqual(['t|20240101101500|0']);
     console.log(`storage requests: bucket rows of 40 concurrent ingests: ${privacyRequests}`);
     expect(privacyRequests).toBe(2);
     await run(purgeEvents({ ...ports, subjectHashKey: KEY, poison: memoryPoisonQueue(), maxEvents: 100, maxPoisonMessages: 10 })(new Date('2024-02-01T00:00:00.000Z')));
@@ -136,7 +137,7 @@ describe('retention and erasure on table storage (Azurite)', () => {
     await Promise.all(ids.map((eventId) => run(index.record({ eventId: eventId as EventId, receivedAt: OLD, subjectHashes: [] }))));
     const partitionOf = new Map((await rowsOf(names.privacy)).filter((r) => r.rowKey?.startsWith('burst-')).map((r) => [r.rowKey, r.partitionKey]));
     // One row written at once and 99 waiting fill shard 0; the other 50 arrive while they are unsettled.
-    expect(ids.map((id) => partitionOf.get(id))).toEqual(ids.map((_, i) => (i < 100 ? 't|202401011015|0' : 't|202401011015|1')));
+    expect(ids.map((id) => partitionOf.get(id))).toEqual(ids.map((_, i) => (i < 100 ? 't|20240101101500|0' : 't|20240101101500|1')));
     // From the time alone (an erasure's path), both shards are tried.
     await run(index.forget({ eventId: 'burst-149' as EventId, receivedAt: [OLD], buckets: [], subjectHashes: [] }));
     await run(index.forget({ eventId: 'burst-000' as EventId, receivedAt: [OLD], buckets: [], subjectHashes: [] }));
@@ -191,7 +192,7 @@ describe('retention and erasure on table storage (Azurite)', () => {
     }
   });
 
-  it('purges and erases bucket rows of the minute layout and of both older layouts (hour, 64 hour shards)', async () => {
+  it('purges and erases bucket rows of the second layout and of the three older layouts (hour, 64 hour shards, minute shards)', async () => {
     // The older layouts as the code before wrote them: `t|YYYYMMDDHH` and `t|YYYYMMDDHH|<hash of the id % 64>`.
     const legacyShard = (id: string): string => {
       let h = 0;
@@ -214,21 +215,22 @@ describe('retention and erasure on table storage (Azurite)', () => {
       Promise.all([
         store(`${prefix}-hour`, 't|2024010110', personal),
         store(`${prefix}-shard`, `t|2024010110|${legacyShard(`${prefix}-shard`)}`, personal),
-        store(`${prefix}-minute`, undefined, personal),
+        store(`${prefix}-minute`, 't|202401011015|1', personal),
+        store(`${prefix}-second`, undefined, personal),
       ]);
     await layouts('erase', true);
     const bucketsOf = async (prefix: string) => (await rowsOf(names.privacy)).filter((r) => r.rowKey?.startsWith(prefix)).map((r) => r.partitionKey?.replace(/\|[0-9a-f]{64}$/, '|<hash>'));
-    expect((await bucketsOf('erase-')).map((p) => p?.replace(/^t\|202401011015\|[01]$/, 't|202401011015|<shard>')).sort()).toEqual(
-      ['t|2024010110', `t|2024010110|${legacyShard('erase-shard')}`, 't|202401011015|<shard>', 's|<hash>', 's|<hash>', 's|<hash>'].sort(),
+    expect((await bucketsOf('erase-')).map((p) => p?.replace(/^t\|20240101101500\|[01]$/, 't|20240101101500|<shard>')).sort()).toEqual(
+      ['t|2024010110', `t|2024010110|${legacyShard('erase-shard')}`, 't|202401011015|1', 't|20240101101500|<shard>', ...Array(4).fill('s|<hash>')].sort(),
     );
     const erased = await run(eraseSubject({ ...ports, subjectHashKey: KEY, poison: memoryPoisonQueue(), maxEvents: 100, maxPoisonMessages: 10 })({ fiscalCode: ANNA }));
-    expect(erased.deleted.events).toBe(3);
+    expect(erased.deleted.events).toBe(4);
     expect(await bucketsOf('erase-')).toEqual([]);
 
     await layouts('purge', false);
-    expect(await bucketsOf('purge-')).toHaveLength(3);
+    expect(await bucketsOf('purge-')).toHaveLength(4);
     const purged = await run(purgeEvents({ ...ports, subjectHashKey: KEY, poison: memoryPoisonQueue(), maxEvents: 100, maxPoisonMessages: 10 })(new Date('2024-02-01T00:00:00.000Z')));
-    expect(purged.deleted.events).toBeGreaterThanOrEqual(3);
+    expect(purged.deleted.events).toBeGreaterThanOrEqual(4);
     expect(await rowsOf(names.privacy)).toEqual([]);
     expect((await rowsOf(names.events)).filter((r) => r.partitionKey?.startsWith('purge-'))).toEqual([]);
   });
