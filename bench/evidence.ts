@@ -44,8 +44,11 @@ export const hostEnvironment = (settings: Readonly<Record<string, string>>): Rec
   ...settings,
 });
 
+const nodeArgsOf = (variable: string): string[] => (process.env[variable] ?? '').split(' ').filter(Boolean);
 /** Node arguments of the host: only what BENCH_HOST_NODE_ARGS asks for (recorded with the result). */
-export const hostNodeArgs = (): string[] => (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+export const hostNodeArgs = (): string[] => nodeArgsOf('BENCH_HOST_NODE_ARGS');
+/** Node arguments of every Azurite the bench starts: only what BENCH_AZURITE_NODE_ARGS asks for (recorded with the result). */
+export const azuriteNodeArgs = (): string[] => nodeArgsOf('BENCH_AZURITE_NODE_ARGS');
 
 /** Inherited variables whose values are this machine's own paths: a committed result names them only. */
 const MACHINE_PATHS: readonly string[] = ['PATH', 'HOME', 'TMPDIR'];

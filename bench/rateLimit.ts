@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startAzurite } from '../local-host/azurite';
 import { DEFAULTS } from '../src/config';
+import { azuriteNodeArgs } from './evidence';
 import { ADMIN_API_KEY, expectedDeliveryId, startApp } from './app';
 import { runConcurrently } from './baselines';
 import { startCountingProxy } from './proxy';
@@ -181,7 +182,7 @@ const markdownOf = (r: RateLimitResult, header: string): string =>
 /** The phase on its own: a fresh Azurite, counting proxy, host and receivers. */
 export const runRateLimitPhase = async (options: { quick: boolean; progress: (m: string) => void; settings?: Record<string, string> }): Promise<void> => {
   const events = options.quick ? 200 : 500;
-  const azurite = await startAzurite({ inMemory: true });
+  const azurite = await startAzurite({ inMemory: true, nodeArgs: azuriteNodeArgs() });
   const proxy = await startCountingProxy(azurite.ports);
   const app = await startApp({ storageConnectionString: proxy.connectionString, progress: options.progress, env: options.settings ?? {} });
   const receivers = await startReceivers();

@@ -29,7 +29,7 @@ import { runThroughputPhase } from './throughputPhase';
 import { runSoak } from './soak';
 import { runScalePhase } from './scale';
 import { measurePayloads, PAYLOAD_SETTINGS, type PayloadRun } from './payloads';
-import { commitLabel, type Provenance, provenance, recordedEnvironment, refusal } from './evidence';
+import { azuriteNodeArgs, commitLabel, type Provenance, provenance, recordedEnvironment, refusal } from './evidence';
 import { ms, percentiles, round } from './stats';
 import { type OpCount, total } from './storageOps';
 import { DEFAULTS } from '../src/config';
@@ -406,7 +406,7 @@ const main = async (): Promise<void> => {
     progress(`  ${fo1Direct.eventsPerSecond} events/s`);
     await stopAll();
     // The machine is shared: the yardstick again, on the same Azurite load as at the start (nothing else running).
-    const queueAfterAzurite = await startAzurite({ inMemory: true });
+    const queueAfterAzurite = await startAzurite({ inMemory: true, nodeArgs: azuriteNodeArgs() });
     stops.unshift(() => queueAfterAzurite.stop());
     const queueAfter = await queueRoundTrip({ connectionString: queueAfterAzurite.connectionString, messages: PLAN.queueMessages, concurrency: CONCURRENCY });
     progress(`baseline again: queue round trip ${queueAfter.perSecond} msg/s`);
@@ -548,6 +548,7 @@ const main = async (): Promise<void> => {
       settings: {
         note: 'product defaults (src/config.ts) and the repo host.json; LOCAL_HOST_LOG_LEVEL=warning',
         host: { env: recordedEnvironment(app.started.env), nodeArgs: app.started.nodeArgs },
+        azurite: { nodeArgs: azuriteNodeArgs() },
         bench: { execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS ?? '' },
         overrides: { settings: settingOverrides, queues: queueOverrides },
         concurrency: CONCURRENCY,

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startMeasuredStack } from './stack';
-import { commitLabel, type Provenance, recordedEnvironment } from './evidence';
+import { azuriteNodeArgs, commitLabel, type Provenance, recordedEnvironment } from './evidence';
 import { startReceivers } from './receivers';
 import { measureScale, type ScalePoint } from './scenarios';
 import { seedWebhooks } from './seed';
@@ -72,7 +72,11 @@ export const runScalePhase = async (options: ScalePhaseOptions): Promise<void> =
       mode: options.quick ? 'quick' : 'full',
       durationSeconds: round((performance.now() - started) / 1000, 1),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverage: os.loadavg().map((l) => round(l, 2)) },
-      settings: { host: { env: recordedEnvironment(app.started.env), nodeArgs: app.started.nodeArgs }, overrides: { settings: options.settings, queues: options.queues } },
+      settings: {
+        host: { env: recordedEnvironment(app.started.env), nodeArgs: app.started.nodeArgs },
+        azurite: { nodeArgs: azuriteNodeArgs() },
+        overrides: { settings: options.settings, queues: options.queues },
+      },
       scale,
     };
     const rows = scale.flatMap((s) => [

@@ -5,7 +5,7 @@ import { type RunningAzurite, startAzurite } from '../local-host/azurite';
 import { pausesText, STALL_MS, startStallProbe } from './stallProbe';
 import { expectedDeliveryId, type RunningApp, startApp } from './app';
 import { runConcurrently } from './baselines';
-import { commitLabel, type Provenance, recordedEnvironment } from './evidence';
+import { azuriteNodeArgs, commitLabel, type Provenance, recordedEnvironment } from './evidence';
 import { type Receivers, startReceivers } from './receivers';
 import { type Distribution, distribution, ms, round } from './stats';
 
@@ -81,7 +81,7 @@ export const memoryOfLife = (samples: readonly { readonly at: number; readonly r
 export const runSoak = async (options: { minutes: number; provenance: Provenance; progress: (m: string) => void; settings: Record<string, string> }): Promise<void> => {
   const { progress } = options;
   const location = mkdtempSync(path.join(os.tmpdir(), 'bench-soak-azurite-'));
-  let azurite: RunningAzurite = await startAzurite({ location });
+  let azurite: RunningAzurite = await startAzurite({ location, nodeArgs: azuriteNodeArgs() });
   const ports = azurite.ports;
   const receivers: Receivers = await startReceivers();
   const env = { LOCAL_HOST_QUEUE_LEASE_SECONDS: String(QUEUE_LEASE_SECONDS), ...options.settings };
@@ -164,7 +164,7 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
           restarting = (async () => {
             await azurite.stop();
             restarts.push({ kind: 'azurite', at: performance.now() - started });
-            azurite = await startAzurite({ location, ports });
+            azurite = await startAzurite({ location, ports, nodeArgs: azuriteNodeArgs() });
           })().finally(() => (restarting = undefined));
         }
       }
@@ -219,6 +219,7 @@ export const runSoak = async (options: { minutes: number; provenance: Provenance
       minutes: options.minutes,
       machine: { cpus: os.cpus().length, node: process.version, loadAverage: os.loadavg().map((l) => round(l, 2)) },
       host: { env: recordedEnvironment(app.started.env), nodeArgs: app.started.nodeArgs },
+      azurite: { nodeArgs: azuriteNodeArgs() },
       plan: {
         killEveryMinutes: KILL_EVERY_MS / 60_000,
         azuriteRestarts: 1,

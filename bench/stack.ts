@@ -1,6 +1,7 @@
 import { type RunningAzurite, startAzurite } from '../local-host/azurite';
 import { type RunningApp, startApp } from './app';
 import { type CountingProxy, startCountingProxy } from './proxy';
+import { azuriteNodeArgs } from './evidence';
 
 export type MeasuredStack = { readonly azurite: RunningAzurite; readonly proxy: CountingProxy; readonly app: RunningApp };
 
@@ -15,7 +16,7 @@ export const startMeasuredStack = async (input: {
   readonly env: Record<string, string>;
   readonly queues?: Record<string, unknown>;
 }): Promise<MeasuredStack> => {
-  const azurite = await startAzurite({ inMemory: true });
+  const azurite = await startAzurite({ inMemory: true, nodeArgs: azuriteNodeArgs() });
   input.stops.unshift(() => azurite.stop());
   const proxy = await startCountingProxy(azurite.ports);
   input.stops.unshift(() => proxy.stop());

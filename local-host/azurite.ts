@@ -66,7 +66,14 @@ const waitUntil = async (check: () => Promise<boolean>, timeoutMs: number, what:
  * Starts Azurite (blob, queue, table) from node_modules as a child process. Data lives under
  * `location`, or in memory when `inMemory` is set. The child dies with this process.
  */
-export const startAzurite = async (options: { ports?: AzuritePorts; location?: string; inMemory?: boolean; onOutput?: (line: string) => void }): Promise<RunningAzurite> => {
+export const startAzurite = async (options: {
+  ports?: AzuritePorts;
+  location?: string;
+  inMemory?: boolean;
+  onOutput?: (line: string) => void;
+  /** Node flags for Azurite's process (a profiler: the bench's BENCH_AZURITE_NODE_ARGS). */
+  nodeArgs?: readonly string[];
+}): Promise<RunningAzurite> => {
   const ports = options.ports ?? (await freePorts());
   const args = [
     azuriteMain(),
@@ -88,7 +95,7 @@ export const startAzurite = async (options: { ports?: AzuritePorts; location?: s
     mkdirSync(location, { recursive: true });
     args.push('--location', location);
   }
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
     exited = `Azurite exited (code ${code ?? 'none'}, signal ${signal ?? 'none'})`;

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_PORTS, freePort, isListening, type RunningAzurite, startAzurite } from '../azurite';
 import { CLI_PATH } from '../testing/spawnHost';
@@ -125,4 +126,15 @@ describe('npm start (development storage)', () => {
       await ours?.stop();
     }
   }, 90_000);
+
+  it('passes Node flags to Azurite: with a profiler on, stopping it leaves its CPU profile', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'azurite-prof-'));
+    try {
+      const azurite = await startAzurite({ inMemory: true, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+      await azurite.stop();
+      expect(readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
