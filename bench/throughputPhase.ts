@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startApp } from './app';
 import { startMeasuredStack } from './stack';
 import { queueRoundTrip } from './baselines';
 import { commitLabel, type Provenance } from './evidence';
@@ -37,13 +36,16 @@ export const runThroughputPhase = async (input: {
     const queueBefore = await queueRoundTrip({ connectionString: azurite.connectionString, messages: plan.queueMessages, concurrency: CONCURRENCY });
     progress(`queue round trip ${queueBefore.perSecond} msg/s`);
     const runs = await measureFanOuts(env, plan);
-    await app.stop();
-    const direct = await startApp({ storageConnectionString: azurite.connectionString, progress, env: input.settings });
-    stops.unshift(() => direct.stop());
-    progress(`throughput: fan-out 1, ${plan.fanOutEvents[1]} events, host straight to Azurite`);
-    const fo1Direct = await measureThroughput({ ...env, app: direct }, { fanOut: 1, events: plan.fanOutEvents[1], drainTimeoutMs: plan.drainMs, group: 'fo1direct', coldEvents: plan.coldEvents });
-    await direct.stop();
-    const queueAfter = await queueRoundTrip({ connectionString: azurite.connectionString, messages: plan.queueMessages, concurrency: CONCURRENCY });
+    // The direct run on a fresh Azurite and host, as the full run does (bench/run.ts).
+    await stopAll();
+    const direct = await startMeasuredStack({ stops, progress, env: input.settings, direct: true });
+    progress(`throughput: fan-out 1, ${plan.fanOutEvents[1]} events, host straight to a fresh Azurite`);
+    const fo1Direct = await measureThroughput(
+      { ...env, app: direct.app, proxy: direct.proxy },
+      { fanOut: 1, events: plan.fanOutEvents[1], drainTimeoutMs: plan.drainMs, group: 'fo1direct', coldEvents: plan.coldEvents },
+    );
+    await direct.app.stop();
+    const queueAfter = await queueRoundTrip({ connectionString: direct.azurite.connectionString, messages: plan.queueMessages, concurrency: CONCURRENCY });
     const q = round((queueBefore.perSecond + queueAfter.perSecond) / 2);
     // Through the proxy the storage operations are counted; straight to Azurite they are not.
     const rowOf = (run: string, t: Throughput, counted: boolean) => ({
