@@ -162,11 +162,10 @@ const unpacked = (row: t.TypeOf<typeof StoredPackedRow>): AttemptLogEntry[] => {
 /** Rows are read back like any input; one this code did not write is skipped. */
 const fromRows = (rows: readonly unknown[]): AttemptLogEntry[] =>
   rows.flatMap((row) => {
+    // A packed row by its guard first: the plain row's codec would fail on it and build its error report.
+    if (StoredPackedRow.is(row)) return unpacked(row);
     const decoded = StoredRow.decode(row);
-    if (E.isLeft(decoded)) {
-      const packed = StoredPackedRow.decode(row);
-      return E.isRight(packed) ? unpacked(packed.right) : [];
-    }
+    if (E.isLeft(decoded)) return [];
     const r = decoded.right;
     const result = parseResult(r.result);
     return [
@@ -195,10 +194,10 @@ export const tableAttemptLog = (table: EnsuredTable): AttemptLog => ({
           eventId,
           group.map((e) => e.deliveryId).reduce((a, b) => (b < a ? b : a)),
         );
-        const packable = group.filter(isPackable);
+        const { left: others, right: packable } = RA.partition(isPackable)(group);
         const packing = packable.length >= MIN_PACKED;
         if (packing) rows.push(...packedRows(eventId, shard, packable));
-        for (const entry of packing ? group.filter((e) => !isPackable(e)) : group) {
+        for (const entry of packing ? others : group) {
           // The time is part of the key: a redrive starts counting attempts again, and must not
           // overwrite the attempts that put the delivery in the poison queue.
           const attemptKey = `${entry.deliveryId}|${String(entry.attempt).padStart(3, '0')}|${entry.at}`;
