@@ -50,13 +50,15 @@ const hashOf = (eventId: string): number => {
 };
 /** `YYYYMMDDHHmmss` (UTC) of an ISO time: sorts as time does, and its first 10 characters are the hour. */
 const secondOf = (receivedAt: string): string => receivedAt.slice(0, 19).replace(/[-T:]/g, '');
+/** `YYYYMMDDHHmm`: the bucket of the layout before the seconds. */
+const minuteOf = (receivedAt: string): string => secondOf(receivedAt).slice(0, 12);
 const shardsOf = (bucket: string): string[] => Array.from({ length: BUCKET_SHARDS }, (_, shard) => `t|${bucket}|${shard}`);
 /** The partitions of the second `receivedAt` falls in, shard 0 first. */
 const bucketPartitions = (receivedAt: string): string[] => shardsOf(secondOf(receivedAt));
 /** Where rows of the three older layouts sit (still read and deleted): the hour, its 64 shards, the minute's shards. */
 const legacyBucketPartitions = (receivedAt: string, eventId: string): string[] => {
   const hour = hourBucketOf(receivedAt);
-  return [`t|${hour}`, `t|${hour}|${String(hashOf(eventId) % LEGACY_HOUR_SHARDS).padStart(2, '0')}`, ...shardsOf(secondOf(receivedAt).slice(0, 12))];
+  return [`t|${hour}`, `t|${hour}|${String(hashOf(eventId) % LEGACY_HOUR_SHARDS).padStart(2, '0')}`, ...shardsOf(minuteOf(receivedAt))];
 };
 /** The first partition key of `hour` in every layout, and the first after them ('~' sorts after '|' and digits). */
 const firstOfHour = (hour: string): string => `t|${hour}`;
